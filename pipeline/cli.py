@@ -1,0 +1,54 @@
+"""The `photo2scene` command: a thin dispatcher over subcommand modules.
+
+Each subcommand lives in its own module exposing `HELP` (one line), `configure(parser)` and `run(args) -> int`.
+Modules are imported only when their command runs, so `photo2scene --help` stays fast and a broken optional
+part never blocks the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .errors import InputError, SetupError
+
+COMMANDS: dict[str, str] = {
+    "reconstruct": "pipeline.reconstruct",
+    "synth": "pipeline.synth",
+    "bench": "pipeline.bench",
+    "materials": "materials_db.cli",
+    "assets": "assets_index.cli",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="photo2scene", description="One photo of a room -> an editable Blender scene.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue  # that part is not built yet
+            raise
+        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.configure(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except (InputError, SetupError) as exc:
+        print(f"photo2scene: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("photo2scene: interrupted", file=sys.stderr)
+        return 130

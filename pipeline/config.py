@@ -1,0 +1,124 @@
+"""Run configuration: nested dataclasses whose attribute docstrings become the CLI help (nerfstudio style).
+
+Every field can be set from the command line as `--<section>.<field>` (e.g. `--room.refine-iters 20`); the
+resolved config is saved in each bundle, and every random choice takes its seed from `seed`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import inspect
+import textwrap
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, get_type_hints
+
+
+@dataclass
+class RoomConfig:
+    """Room stage (PSDR-Room section 4.2): RANSAC floor, box fit, differentiable refinement."""
+
+    erosion_px: int = 2
+    """Pixels eroded from each surface mask before taking its points (depth is unreliable at segment edges)."""
+    ransac_iters: int = 400
+    """RANSAC hypotheses per plane."""
+    ransac_threshold: float = 0.015
+    """RANSAC inlier distance, as a fraction of the median scene depth."""
+    camera_height_prior_m: float = 1.5
+    """Scale prior when depth is relative and no ceiling is visible: the camera's height above the floor."""
+    ceiling_height_prior_m: float = 2.6
+    """Scale prior when depth is relative and the ceiling is visible: floor-to-ceiling height."""
+    unseen_depth_m: float = 1.0
+    """How far an unseen wall (behind the camera) is placed beyond the camera, at least."""
+    refine_iters: int = 40
+    """Iterations of differentiable refinement (0 = keep the geometric fit)."""
+    refine_width: int = 160
+    """Width in pixels of the mask renders used by the refinement (height follows the photo's aspect)."""
+    spp: int = 8
+    """Samples per pixel of each mask render."""
+    lr: float = 0.02
+    """Adam learning rate, in metres per step for wall offsets (yaw is scaled to match)."""
+    depth_weight: float = 1.0
+    """Weight of the L1 of normalised depth against the sum of (1 - soft IoU) over wall, floor, ceiling."""
+    face_gap_m: float = 0.01
+    """Each face's edges are pulled in by this many metres so junctions are sampled as silhouettes (ARCHITECTURE.md)."""
+
+
+@dataclass
+class ReconstructConfig:
+    """Everything a reconstruction run depends on."""
+
+    working_size: int = 320
+    """Longest side, in pixels, of the working resolution that photo and estimates are resampled to."""
+    device: str = "auto"
+    """Render device: auto (GPU when usable), cpu (llvm_ad_rgb) or gpu (cuda_ad_rgb)."""
+    seed: int = 0
+    """Seed for every random choice (RANSAC, sampling)."""
+    room: RoomConfig = field(default_factory=RoomConfig)
+
+
+@lru_cache(maxsize=None)
+def field_docs(cls: type) -> dict[str, str]:
+    """Attribute docstrings of a dataclass: the string literal that follows each annotated field."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    docs: dict[str, str] = {}
+    for node, nxt in zip(body, body[1:]):
+        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
+                and isinstance(nxt.value.value, str)):
+            docs[node.target.id] = " ".join(nxt.value.value.split())
+    return docs
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, cls: type = ReconstructConfig, prefix: str = "") -> None:
+    """Add `--[prefix.]field` options for every leaf field of the dataclass `cls` (defaults left unset)."""
+    hints = get_type_hints(cls)
+    group = parser.add_argument_group(prefix.rstrip(".") or "config", cls.__doc__)
+    for f in dataclasses.fields(cls):
+        kind = hints[f.name]
+        if dataclasses.is_dataclass(kind):
+            add_config_arguments(parser, kind, f"{prefix}{f.name}.")
+            continue
+        default = f.default
+        flag = "--" + (prefix + f.name).replace("_", "-")
+        help_text = f"{field_docs(cls).get(f.name, '')} (default: {default})"
+        group.add_argument(flag, dest="cfg:" + prefix + f.name, type=kind, default=None, help=help_text,
+                           metavar=kind.__name__.upper())
+
+
+def config_from_args(args: argparse.Namespace, cls: type = ReconstructConfig) -> Any:
+    """Build the config from defaults overridden by the options the user gave."""
+    config = cls()
+    for key, value in vars(args).items():
+        if key.startswith("cfg:") and value is not None:
+            set_path(config, key[4:], value)
+    return config
+
+
+def set_path(config: Any, dotted: str, value: Any) -> None:
+    """Set `room.refine_iters`-style paths on a nested config."""
+    *parents, leaf = dotted.split(".")
+    target = config
+    for name in parents:
+        target = getattr(target, name)
+    if not hasattr(target, leaf):
+        raise KeyError(dotted)
+    setattr(target, leaf, value)
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def from_dict(data: dict[str, Any], cls: type = ReconstructConfig) -> Any:
+    """Inverse of `to_dict`; unknown keys are an error so a stale config is noticed."""
+    hints = get_type_hints(cls)
+    kwargs = {}
+    for key, value in data.items():
+        if key not in hints:
+            raise KeyError(f"unknown config field {cls.__name__}.{key}")
+        kwargs[key] = from_dict(value, hints[key]) if dataclasses.is_dataclass(hints[key]) else value
+    return cls(**kwargs)

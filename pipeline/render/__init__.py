@@ -1,0 +1,1 @@
+"""Mitsuba 3 / Dr.Jit render backend: variant choice, scene construction, differentiable renders."""

@@ -1,0 +1,104 @@
+"""Room stage: geometric box fit, then differentiable refinement; hands the camera and the room to the Scene."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict
+
+import numpy as np
+
+from ..case import Case
+from ..config import ReconstructConfig
+from ..events import Events
+from ..geometry import rotation_z
+from ..render.backend import init_mitsuba
+from ..render.room_box import depth_and_faces, surface_labels
+from ..scene import Camera, Room, Scene, ROOM_FACES, face_kind
+from .room_fit import fit_room
+from .room_refine import SURFACES, refine_room
+
+
+def surface_iou(camera: Camera, room: Room, case: Case) -> dict[str, float]:
+    """IoU of the box's wall/floor/ceiling against the case's masks, over pixels the case labels as room."""
+    _, faces = depth_and_faces(camera, room, case.width, case.height)
+    pred = surface_labels(faces)
+    masks = [case.mask(s) for s in SURFACES]
+    valid = masks[0] | masks[1] | masks[2]
+    out = {}
+    for k, surf in enumerate(SURFACES):
+        p, t = (pred == k) & valid, masks[k]
+        union = (p | t).sum()
+        if t.any() or p.any():
+            out[surf] = float((p & t).sum() / union) if union else 1.0
+    return out
+
+
+def normalise_world(camera: Camera, room: Room, *others: Room) -> tuple[Camera, Room, list[Room]]:
+    """Re-express camera and rooms so `room` is axis-aligned, centred on the origin, with its floor at z = 0.
+
+    `others` (e.g. the unrefined box) are moved by the same transform, for before/after comparisons."""
+    yaw = math.radians(room.yaw_deg)
+    Rz_inv = rotation_z(-yaw)
+    floor = np.array([room.center[0], room.center[1], room.center[2] - room.size[2] / 2])
+
+    def move(r: Room) -> Room:
+        return Room((Rz_inv @ (np.asarray(r.center) - floor)).tolist(), list(r.size), r.yaw_deg - room.yaw_deg,
+                    dict(r.materials))
+
+    cam = Camera((Rz_inv @ (camera.t - floor)).tolist(), (Rz_inv @ camera.R).tolist(), camera.fov_y_deg,
+                 camera.width, camera.height)
+    return cam, move(room), [move(r) for r in others]
+
+
+def plain_materials(camera: Camera, room: Room, case: Case) -> dict[str, dict]:
+    """One Principled material per surface kind, coloured by the photo's median linear colour in its mask."""
+    materials = {}
+    for surf in SURFACES:
+        mask = case.mask(surf)
+        colour = np.median(case.photo_linear[mask], axis=0) if mask.any() else np.array([0.6, 0.6, 0.6])
+        materials[f"room_{surf}"] = {"type": "principled", "base_color": [float(c) for c in colour],
+                                     "roughness": 0.8 if surf != "ceiling" else 0.9, "metallic": 0.0,
+                                     "source": "median photo colour (room stage placeholder)"}
+    return materials
+
+
+def run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Events) -> Scene:
+    """Fit and refine the room; returns a Scene with camera, room, plain room materials and stage metrics."""
+    cfg = config.room
+    start = time.perf_counter()
+    events.stage("room", cfg.refine_iters, "fitting the floor, walls and ceiling")
+    fit = fit_room(case, cfg, config.seed)
+    fit_seconds = time.perf_counter() - start
+    for note in fit.notes:
+        events.log(f"room: {note}")
+    iou_before = surface_iou(fit.camera, fit.room, case)
+    events.log("room: geometric fit IoU " + ", ".join(f"{k} {v:.3f}" for k, v in iou_before.items()))
+
+    room, losses, per_iter, forward = fit.room, [], 0.0, 0.0
+    if cfg.refine_iters > 0:
+        init_mitsuba(config.device)
+        result = refine_room(fit.camera, fit.room, case, fit.scale["factor"], cfg, events, config.seed)
+        room, losses, per_iter, forward = result.room, result.losses, result.seconds_per_iter, result.forward_seconds
+    iou_after = surface_iou(fit.camera, room, case)
+    events.log("room: refined IoU " + ", ".join(f"{k} {v:.3f}" for k, v in iou_after.items()))
+
+    camera, room_n, (initial_n,) = normalise_world(fit.camera, room, fit.room)
+    room_n.materials = {face: f"room_{face_kind(face)}" for face in ROOM_FACES}
+    out = scene if scene is not None else Scene(camera=camera)
+    out.camera, out.room, out.scale = camera, room_n, fit.scale
+    out.materials.update(plain_materials(camera, room_n, case))
+    out.stages["room"] = {
+        "status": "done",
+        "iou_before": iou_before,
+        "iou_after": iou_after,
+        "losses": [round(v, 6) for v in losses],
+        "initial_room": asdict(initial_n),
+        "seconds": round(time.perf_counter() - start, 3),
+        "seconds_fit": round(fit_seconds, 3),
+        "seconds_per_iteration": round(per_iter, 4),
+        "seconds_forward_render": round(forward, 4),
+        "notes": fit.notes,
+    }
+    events.done("room stage done", iou=iou_after)
+    return out

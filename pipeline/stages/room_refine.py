@@ -1,0 +1,152 @@
+"""Differentiable refinement of the room box (PSDR-Room 4.2, second half).
+
+Parameters: the four wall offsets, the floor and ceiling heights, and the yaw of the box, all as deltas from the
+geometric fit. Loss = sum over wall/floor/ceiling of (1 - soft IoU) between Mitsuba's anti-aliased face masks
+and the target masks, + `depth_weight` x L1 of depth normalised by the target's mean. Only pixels the target
+labels as room surfaces count: furniture hides the box there. The depth term is the exact ray/box exit distance
+in Dr.Jit (the box is convex and the camera inside), so it shares the parameters and the backward pass.
+Follows the Mitsuba tutorials' loop: traverse -> Adam -> update, a new seed per iteration.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..case import Case
+from ..config import RoomConfig
+from ..events import Events
+from ..io.images import resize_area, resize_valid_mean
+from ..render.room_box import camera_rays_world, exit_distance, to_local
+from ..render.room_masks import RoomMaskRenderer
+from ..scene import Camera, Room
+
+SURFACES = ("wall", "floor", "ceiling")
+PARAMS = ("x_min", "x_max", "y_min", "y_max", "floor", "ceiling", "yaw")
+
+
+@dataclass
+class RefineResult:
+    room: Room
+    losses: list[float] = field(default_factory=list)
+    seconds_per_iter: float = 0.0
+    forward_seconds: float = 0.0
+
+
+def target_maps(case: Case, width: int, height: int, depth_scale: float) -> dict[str, np.ndarray]:
+    """Soft surface masks, the valid-pixel mask and the metric target depth at the refinement resolution."""
+    size = (width, height)
+    masks = {s: resize_area(case.mask(s).astype(np.float32), size) for s in SURFACES}
+    coverage = sum(masks.values())
+    valid = (coverage > 0.999).astype(np.float32)
+    depth = np.zeros((height, width), np.float32)
+    if case.depth is not None:
+        room_depth = np.where(case.mask("wall") | case.mask("floor") | case.mask("ceiling"), case.depth, 0.0)
+        depth = resize_valid_mean(room_depth, size) * depth_scale
+    return {**masks, "valid": valid, "depth": depth, "depth_valid": ((depth > 0) & (valid > 0)).astype(np.float32)}
+
+
+def refine_room(camera: Camera, room: Room, case: Case, depth_scale: float, config: RoomConfig,
+                events: Events, seed: int = 0) -> RefineResult:
+    """Refine `room` (seen by a fixed `camera`) against the case's masks and depth."""
+    import drjit as dr
+    import mitsuba as mi
+
+    width = min(config.refine_width, case.width)
+    height = max(1, round(width * case.height / case.width))
+    tgt = target_maps(case, width, height, depth_scale)
+    npx = width * height
+    T = {k: mi.Float(v.ravel().astype(np.float32)) for k, v in tgt.items()}
+    valid_sum = float(tgt["valid"].sum())
+    has = {s: float((tgt[s] * tgt["valid"]).sum()) > 0.5 for s in SURFACES}
+    dvalid_sum = float(tgt["depth_valid"].sum())
+    depth_mean = float((tgt["depth"] * tgt["depth_valid"]).sum() / max(dvalid_sum, 1.0))
+
+    # Each corner coordinate is a bound (lo or hi) plus a fixed gap, so a face moves only with its own bounds.
+    unit = Room(center=[0.5, 0.5, 0.5], size=[1.0, 1.0, 1.0]).face_quads()
+    gap = config.face_gap_m
+    # Plain floats: numpy scalars would swallow Dr.Jit arrays in mixed arithmetic.
+    half = [float(v) / 2 for v in room.size]
+    centre = [float(v) for v in room.center]
+    yaw0 = math.radians(room.yaw_deg)
+    yaw_scale = max(1.0, float(np.linalg.norm(room.size[:2])) / 2)  # radians -> metres of arc at the walls
+    rays = camera_rays_world(camera, width, height).T.astype(np.float32)
+    dirs = [mi.Float(rays[a]) for a in range(3)]
+    idx = dr.arange(mi.UInt32, npx) * 3
+
+    renderer = RoomMaskRenderer(camera, room.face_quads(config.face_gap_m), width, height, config.spp)
+    opt = mi.ad.Adam(lr=config.lr)
+    for name in PARAMS:
+        opt[name] = mi.Float(0.0)
+
+    def geometry(o):
+        lo = [-half[0] + o["x_min"], -half[1] + o["y_min"], -half[2] + o["floor"]]
+        hi = [half[0] + o["x_max"], half[1] + o["y_max"], half[2] + o["ceiling"]]
+        yaw = yaw0 + o["yaw"] / yaw_scale
+        return lo, hi, dr.cos(yaw), dr.sin(yaw)
+
+    def face_corners(lo, hi, c, s):
+        out = {}
+        for name, u in unit.items():
+            local = []
+            for a in range(3):
+                is_hi = mi.Float(u[:, a].astype(np.float32))
+                along = bool(np.ptp(u[:, a]) > 0)  # edges along this axis get the gap; the face's own axis not
+                g = gap if along else 0.0
+                local.append((lo[a] + g) * (1.0 - is_hi) + (hi[a] - g) * is_hi)
+            out[name] = mi.Point3f(centre[0] + c * local[0] - s * local[1],
+                                   centre[1] + s * local[0] + c * local[1],
+                                   centre[2] + local[2])
+        return out
+
+    def loss_fn(img, lo, hi, c, s):
+        loss = mi.Float(0.0)
+        valid = T["valid"]
+        for k, surf in enumerate(SURFACES):
+            r = dr.clip(dr.gather(mi.Float, img.array, idx + k), 0.0, 1.0)
+            if has[surf]:
+                inter = dr.sum(r * T[surf] * valid)
+                union = dr.sum((r + T[surf] - r * T[surf]) * valid)
+                loss += 1.0 - inter / dr.maximum(union, 1e-6)
+            else:  # surface absent from the photo: push it out of view
+                loss += dr.sum(r * valid) / max(valid_sum, 1.0)
+        if config.depth_weight > 0 and dvalid_sum > 0:
+            o, d = to_local([float(v) for v in camera.t], dirs, centre, c, s)
+            t = exit_distance(dr, o, d, lo, hi)
+            l1 = dr.sum(dr.abs(t - T["depth"]) * T["depth_valid"]) / (dvalid_sum * depth_mean)
+            loss += config.depth_weight * l1
+        return loss
+
+    # One plain forward render at the same settings, for the forward+backward / forward ratio.
+    lo, hi, c, s = geometry({k: mi.Float(0.0) for k in PARAMS})
+    start = time.perf_counter()
+    img = renderer.render(face_corners(lo, hi, c, s), seed=seed)
+    dr.eval(img)
+    forward_seconds = time.perf_counter() - start
+
+    losses: list[float] = []
+    start = time.perf_counter()
+    for it in range(config.refine_iters):
+        lo, hi, c, s = geometry(opt)
+        img = renderer.render(face_corners(lo, hi, c, s), seed=seed + it)
+        loss = loss_fn(img, lo, hi, c, s)
+        dr.backward(loss)
+        opt.step()
+        value = float(loss.array[0]) if hasattr(loss, "array") else float(loss[0])
+        losses.append(value)
+        events.step(it + 1, config.refine_iters, "refining the room box", loss=value)
+    per_iter = (time.perf_counter() - start) / max(1, config.refine_iters)
+
+    o = {k: float(opt[k][0]) for k in PARAMS}
+    lo_np = np.array([-half[0] + o["x_min"], -half[1] + o["y_min"], -half[2] + o["floor"]])
+    hi_np = np.array([half[0] + o["x_max"], half[1] + o["y_max"], half[2] + o["ceiling"]])
+    yaw = yaw0 + o["yaw"] / yaw_scale
+    mid = (lo_np + hi_np) / 2
+    cz, sz = math.cos(yaw), math.sin(yaw)
+    new_centre = np.asarray(centre) + np.array([cz * mid[0] - sz * mid[1], sz * mid[0] + cz * mid[1], mid[2]])
+    refined = Room(center=new_centre.tolist(), size=(hi_np - lo_np).tolist(), yaw_deg=math.degrees(yaw),
+                   materials=dict(room.materials))
+    return RefineResult(refined, losses, per_iter, forward_seconds)
