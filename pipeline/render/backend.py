@@ -83,5 +83,7 @@ def init_mitsuba(device: str = "auto") -> str:
         mi.set_variant(variant)
     except Exception as exc:  # noqa: BLE001 - Mitsuba raises plain exceptions for missing backends
         raise SetupError(f"could not start Mitsuba variant {variant}: {exc}") from exc
+    # Mitsuba warns about sample_border and similar on every AD render; errors still surface.
+    mi.set_log_level(mi.LogLevel.Error)
     _variant = variant
     return variant

@@ -130,6 +130,8 @@ def refine_room(camera: Camera, room: Room, case: Case, depth_scale: float, conf
     losses: list[float] = []
     start = time.perf_counter()
     for it in range(config.refine_iters):
+        # Linear decay to a tenth: large early steps, then settle despite Monte-Carlo noise in the masks.
+        opt.set_learning_rate(config.lr * (1.0 - 0.9 * it / max(1, config.refine_iters - 1)))
         lo, hi, c, s = geometry(opt)
         img = renderer.render(face_corners(lo, hi, c, s), seed=seed + it)
         loss = loss_fn(img, lo, hi, c, s)

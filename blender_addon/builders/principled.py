@@ -1,0 +1,18 @@
+"""Plain Principled BSDF materials (scene.json materials of type 'principled')."""
+
+from __future__ import annotations
+
+import bpy
+
+
+def build_principled(name: str, spec: dict) -> bpy.types.Material:
+    """A material with one Principled BSDF set from `base_color`, `roughness`, `metallic`."""
+    mat = bpy.data.materials.new(name)
+    tree = mat.node_tree
+    bsdf = next(n for n in tree.nodes if n.bl_idname == "ShaderNodeBsdfPrincipled")
+    bsdf.inputs["Base Color"].default_value = (*spec["base_color"][:3], 1.0)
+    bsdf.inputs["Roughness"].default_value = float(spec.get("roughness", 0.5))
+    bsdf.inputs["Metallic"].default_value = float(spec.get("metallic", 0.0))
+    mat.diffuse_color = (*spec["base_color"][:3], 1.0)  # viewport solid colour
+    mat["photo2scene_source"] = spec.get("source", "")
+    return mat

@@ -1,0 +1,69 @@
+"""The whole bundle -> Blender: one collection per reconstruction, colour management for photo comparison.
+
+`build_bundle` is the one entry point used by the add-on's import operator and the pipeline's .blend export.
+Re-importing the same reconstruction replaces its collection.
+"""
+
+from __future__ import annotations
+
+import bpy
+
+from ..bundle import Bundle
+from .camera import build_camera
+from .light import build_light
+from .principled import build_principled
+from .room import build_room
+
+
+def set_colour_management(scene: bpy.types.Scene) -> None:
+    """Standard view transform (not AgX): renders then compare with the photo and the Mitsuba render."""
+    scene.display_settings.display_device = "sRGB"
+    scene.view_settings.view_transform = "Standard"
+    scene.view_settings.look = "None"
+    scene.view_settings.exposure = 0.0
+    scene.view_settings.gamma = 1.0
+    scene.render.engine = "CYCLES"
+
+
+def remove_collection(name: str) -> None:
+    """Delete a reconstruction's collection and the objects in it (and data left without users)."""
+    coll = bpy.data.collections.get(name)
+    if coll is None:
+        return
+    objects = list(coll.all_objects)
+    data = {obj.data for obj in objects if obj.data is not None}
+    bpy.data.batch_remove(objects)
+    bpy.data.batch_remove([d for d in data if d.users == 0])
+    bpy.data.batch_remove(list(coll.children_recursive) + [coll])
+
+
+def build_materials(bundle: Bundle) -> dict[str, bpy.types.Material]:
+    materials = {}
+    for name, spec in bundle.scene.get("materials", {}).items():
+        if spec["type"] == "principled":
+            materials[name] = build_principled(name, spec)
+        else:
+            from .material import build_material_from_spec  # procedural graphs (materials_db)
+
+            materials[name] = build_material_from_spec(name, spec, bundle)
+    return materials
+
+
+def build_bundle(bundle: Bundle, name: str | None = None) -> bpy.types.Collection:
+    """Build camera, room, objects, lights and materials of `bundle` into a fresh collection."""
+    name = name or f"photo2scene {bundle.root.name}"
+    remove_collection(name)
+    scene = bpy.context.scene
+    coll = bpy.data.collections.new(name)
+    scene.collection.children.link(coll)
+    coll["photo2scene_bundle"] = str(bundle.root)
+    spec = bundle.scene
+    photo = str(bundle.path(spec["photo"])) if spec.get("photo") else None
+    build_camera(spec["camera"], coll, photo)
+    materials = build_materials(bundle)
+    if spec.get("room"):
+        build_room(spec["room"], materials, coll)
+    for light in spec.get("lights", []):
+        build_light(light, coll)
+    set_colour_management(scene)
+    return coll

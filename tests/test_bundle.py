@@ -1,0 +1,82 @@
+"""The bundle contract (bpy-free loader/validator) and atomic writing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from blender_addon.bundle import BundleError, load_bundle, resolve_inside, validate_scene
+from pipeline.bundle import BundleWriter, load_scene, save_scene
+from pipeline.errors import InputError
+from pipeline.scene import Camera, Room, Scene
+
+
+def _scene() -> Scene:
+    cam = Camera([0.0, -1.0, 1.5], [[1, 0, 0], [0, 0, -1], [0, 1, 0]], 50.0, 64, 48)
+    room = Room([0, 0, 1.3], [4, 3, 2.6], 0.0, {"floor": "room_floor"})
+    return Scene(cam, room, materials={"room_floor": {"type": "principled", "base_color": [0.3, 0.2, 0.1]}})
+
+
+def test_roundtrip(tmp_path):
+    scene = _scene()
+    (tmp_path / "photo.png").write_bytes(b"")
+    save_scene(tmp_path, scene, checkpoint="room")
+    loaded = load_scene(tmp_path)
+    assert loaded.to_dict() == scene.to_dict()
+    assert load_scene(tmp_path, "room").room == scene.room
+    with pytest.raises(InputError, match="no checkpoint"):
+        load_scene(tmp_path, "objects")
+
+
+@pytest.mark.parametrize("path", ["../evil.obj", "/etc/passwd", "meshes/../../x.obj", "C:/x.obj"])
+def test_rejects_paths_outside(tmp_path, path):
+    with pytest.raises(BundleError):
+        resolve_inside(tmp_path, path)
+
+
+def test_rejects_symlink_escape(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "link").symlink_to("/etc")
+    with pytest.raises(BundleError, match="escapes"):
+        resolve_inside(tmp_path / "b", "link/passwd")
+
+
+def test_validator_names_the_field(tmp_path):
+    data = _scene().to_dict()
+    data["camera"]["fov_y_deg"] = -3
+    with pytest.raises(BundleError, match="camera.fov_y_deg"):
+        validate_scene(data)
+    data = _scene().to_dict()
+    data["version"] = 99
+    with pytest.raises(BundleError, match="newer"):
+        validate_scene(data)
+    data = _scene().to_dict()
+    data["room"]["materials"]["floor"] = "missing"
+    with pytest.raises(BundleError, match="missing"):
+        validate_scene(data)
+
+
+def test_missing_referenced_file(tmp_path):
+    save_scene(tmp_path, _scene())
+    with pytest.raises(BundleError, match="photo.png"):
+        load_bundle(tmp_path)
+
+
+def test_writer_is_atomic(tmp_path):
+    out = tmp_path / "a.bundle"
+    with pytest.raises(RuntimeError):
+        with BundleWriter(out) as root:
+            (root / "x").write_text("half")
+            raise RuntimeError("stage failed")
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    with BundleWriter(out) as root:
+        (root / "scene.json").write_text(json.dumps({}))
+    assert (out / "scene.json").exists()
+    with pytest.raises(InputError, match="already exists"):
+        with BundleWriter(out):
+            pass
+    with BundleWriter(out, overwrite=True) as root:
+        (root / "scene.json").write_text("{}")
+        (root / "new").write_text("1")
+    assert (out / "new").exists() and [p.name for p in tmp_path.iterdir()] == ["a.bundle"]
