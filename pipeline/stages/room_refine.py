@@ -120,16 +120,20 @@ def refine_room(camera: Camera, room: Room, case: Case, depth_scale: float, conf
             loss += config.depth_weight * l1
         return loss
 
-    # One plain forward render at the same settings, for the forward+backward / forward ratio.
+    # One plain forward render at the same settings, for the forward+backward / forward ratio (after a warm-up
+    # render, so neither figure includes Dr.Jit's first kernel compilation).
     lo, hi, c, s = geometry({k: mi.Float(0.0) for k in PARAMS})
+    corners = face_corners(lo, hi, c, s)
+    dr.eval(renderer.render(corners, seed=seed))
     start = time.perf_counter()
-    img = renderer.render(face_corners(lo, hi, c, s), seed=seed)
-    dr.eval(img)
+    dr.eval(renderer.render(corners, seed=seed + 1))
     forward_seconds = time.perf_counter() - start
 
     losses: list[float] = []
-    start = time.perf_counter()
+    timed_from = None
     for it in range(config.refine_iters):
+        if it == min(1, config.refine_iters - 1):
+            timed_from = (it, time.perf_counter())  # skip the first iteration's compilation
         # Linear decay to a tenth: large early steps, then settle despite Monte-Carlo noise in the masks.
         opt.set_learning_rate(config.lr * (1.0 - 0.9 * it / max(1, config.refine_iters - 1)))
         lo, hi, c, s = geometry(opt)
@@ -140,7 +144,9 @@ def refine_room(camera: Camera, room: Room, case: Case, depth_scale: float, conf
         value = float(loss.array[0]) if hasattr(loss, "array") else float(loss[0])
         losses.append(value)
         events.step(it + 1, config.refine_iters, "refining the room box", loss=value)
-    per_iter = (time.perf_counter() - start) / max(1, config.refine_iters)
+    per_iter = 0.0
+    if timed_from is not None:
+        per_iter = (time.perf_counter() - timed_from[1]) / max(1, config.refine_iters - timed_from[0])
 
     o = {k: float(opt[k][0]) for k in PARAMS}
     lo_np = np.array([-half[0] + o["x_min"], -half[1] + o["y_min"], -half[2] + o["floor"]])

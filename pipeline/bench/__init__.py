@@ -1,0 +1,31 @@
+"""`photo2scene bench room|materials|...`: speed and quality figures, printed as tables (never timed tests)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+HELP = "Benchmarks: room (generated cases + SUN RGB-D samples), materials."
+
+SUITES = {
+    "room": ("pipeline.bench.room", "configure", "run"),
+    "materials": ("materials_db.bench", "configure_bench", "run_bench"),
+}
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="suite", metavar="SUITE", required=True)
+    for name, (module_name, configure_name, run_name) in SUITES.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue
+            raise
+        p = sub.add_parser(name, help=getattr(module, "HELP", name))
+        getattr(module, configure_name)(p)
+        p.set_defaults(_suite_run=getattr(module, run_name))
+
+
+def run(args: argparse.Namespace) -> int:
+    return int(args._suite_run(args) or 0)
