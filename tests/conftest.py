@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-os.environ.setdefault("DRJIT_LIBLLVM_PATH", "/usr/lib/x86_64-linux-gnu/libLLVM-19.so")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 EXAMPLE = REPO / "examples" / "living_room"
+# Render device for tests: cpu everywhere (CI); PHOTO2SCENE_TEST_DEVICE=gpu runs them on cuda_ad_rgb.
+DEVICE = os.environ.get("PHOTO2SCENE_TEST_DEVICE", "cpu")
 
 
 def look_rotation(yaw_deg: float, pitch_deg: float) -> np.ndarray:

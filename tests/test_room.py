@@ -16,7 +16,7 @@ from pipeline.scene import Room
 from pipeline.stages import room as room_stage
 from pipeline.stages.room_fit import fit_room
 from pipeline.stages.room_refine import refine_room
-from conftest import write_box_case
+from conftest import DEVICE, write_box_case
 
 
 def _camera_in_room_frame(truth_cam, fit):
@@ -56,7 +56,7 @@ def test_mask_gradient_is_nonzero(box_case):
 
     from pipeline.render.room_masks import RoomMaskRenderer
 
-    init_mitsuba("cpu")
+    init_mitsuba(DEVICE)
     folder, truth = box_case
     room, cam = truth["room"], truth["camera"]
     quads = room.face_quads(0.01)
@@ -70,7 +70,7 @@ def test_mask_gradient_is_nonzero(box_case):
 
 
 def test_refinement_improves_a_perturbed_box(box_case):
-    init_mitsuba("cpu")
+    init_mitsuba(DEVICE)
     folder, truth = box_case
     case = load_case(folder / "photo.png", folder / "estimates")
     cfg = RoomConfig(refine_iters=30, refine_width=96, spp=4)
