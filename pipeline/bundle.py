@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from blender_addon.bundle import load_bundle
+from blender_addon.bundle import load_bundle, resolve_inside
 from .errors import InputError
 from .scene import Scene
 
@@ -66,7 +66,12 @@ class BundleWriter:
 
 
 def save_scene(root: Path, scene: Scene, checkpoint: str | None = None) -> None:
-    """Write scene.json (and checkpoints/<stage>.json when given)."""
+    """Write the stages' pending files, scene.json (and checkpoints/<stage>.json when given)."""
+    for relative, content in scene.files.items():
+        path = resolve_inside(root, relative)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    scene.files.clear()
     data = scene.to_dict()
     write_json(root / "scene.json", data)
     if checkpoint:

@@ -57,6 +57,7 @@ class ReconstructConfig:
     seed: int = 0
     """Seed for every random choice (RANSAC, sampling)."""
     room: RoomConfig = field(default_factory=RoomConfig)
+    objects: "ObjectConfig" = field(default_factory=lambda: ObjectConfig())
 
 
 @lru_cache(maxsize=None)
@@ -122,3 +123,37 @@ def from_dict(data: dict[str, Any], cls: type = ReconstructConfig) -> Any:
             raise KeyError(f"unknown config field {cls.__name__}.{key}")
         kwargs[key] = from_dict(value, hints[key]) if dataclasses.is_dataclass(hints[key]) else value
     return cls(**kwargs)
+
+
+@dataclass
+class ObjectConfig:
+    """Object stage (PSDR-Room section 4.3): retrieval, pose initialisation, yaw search, joint refinement."""
+
+    top_k: int = 5
+    """Candidates kept per object (all stored in scene.json for the user to swap)."""
+    rerank_k: int = 3
+    """How many of the top-k are re-ranked by their fitted silhouette after refinement (1 = CLIP top-1 only)."""
+    erosion_px: int = 1
+    """Pixels eroded from each object mask before taking its depth points."""
+    min_pixels: int = 30
+    """Object segments smaller than this (at working resolution) are skipped."""
+    yaw_steps: int = 12
+    """Yaw angles tried per object in the search (every 360/N degrees)."""
+    yaw_depth_weight: float = 1.0
+    """Weight of the depth term in the yaw search (breaks front/back ties of box-like silhouettes)."""
+    refine_iters: int = 40
+    """Iterations of joint differentiable refinement of all objects (0 = keep the search result)."""
+    refine_width: int = 160
+    """Width of the silhouette renders (height follows the photo's aspect)."""
+    spp: int = 8
+    """Samples per pixel of each silhouette render."""
+    lr: float = 0.02
+    """Adam learning rate (metres for translation; scale and yaw are scaled to match)."""
+    pyramid_levels: int = 4
+    """Levels of the Gaussian pyramid of blurred masks in the loss."""
+    floor_contact_m: float = 0.12
+    """An object whose lowest points are this close to the floor (and whose mask meets the floor's) stands on it."""
+    support_gap_m: float = 0.15
+    """An object whose bottom is this close to another's top (masks adjacent) rests on it."""
+    wall_contact_m: float = 0.2
+    """An object neither on the floor nor supported, this close to a wall, is wall-mounted."""

@@ -116,6 +116,8 @@ class Scene:
     scale: dict = field(default_factory=dict)  # how the metric scale was chosen
     photo: str = "photo.png"
     stages: dict[str, dict] = field(default_factory=dict)  # per-stage metrics and status
+    # Files the stages made that scene.json refers to (relative path -> bytes), written with the bundle.
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
         data = {

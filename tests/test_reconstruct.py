@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from blender_addon.bundle import load_bundle
-from conftest import EXAMPLE, REPO
+from box_case import EXAMPLE, REPO
 
 FAST = ["--room.refine-iters", "4", "--room.refine-width", "48", "--room.spp", "2", "--quiet"]
 

@@ -16,7 +16,7 @@ from pipeline.scene import Room
 from pipeline.stages import room as room_stage
 from pipeline.stages.room_fit import fit_room
 from pipeline.stages.room_refine import refine_room
-from conftest import DEVICE, write_box_case
+from box_case import DEVICE, write_box_case
 
 
 def _camera_in_room_frame(truth_cam, fit):

@@ -1,0 +1,102 @@
+"""Differentiable object silhouettes with Mitsuba, for posing furniture (PSDR-Room 4.3).
+
+Each object is one mesh with an area emitter whose radiance is one-hot in its channel (objects that touch in
+the photo get different channels) on a black BSDF; `direct_projective` with sppi = 0 gives anti-aliased masks
+with boundary gradients, like the room's. A pose is (location of the bottom centre, yaw about +Z, uniform
+scale) applied to the asset's canonical vertices (metres, Z up, origin at the bottom centre).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..scene import Camera
+from .room_masks import sensor_dict
+
+CHANNELS = ([1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0])
+
+
+@dataclass
+class Pose:
+    """Location of the bottom centre (world), yaw (radians) about +Z, uniform scale."""
+
+    location: np.ndarray
+    yaw: float
+    scale: float
+
+    def apply(self, vertices: np.ndarray) -> np.ndarray:
+        c, s = np.cos(self.yaw), np.sin(self.yaw)
+        v = vertices * self.scale
+        return np.stack([c * v[:, 0] - s * v[:, 1] + self.location[0],
+                         s * v[:, 0] + c * v[:, 1] + self.location[1],
+                         v[:, 2] + self.location[2]], axis=1)
+
+
+def _mesh(name: str, vertices: np.ndarray, faces: np.ndarray, radiance: list[float]):
+    import drjit as dr
+    import mitsuba as mi
+
+    props = mi.Properties()
+    props["emitter"] = mi.load_dict({"type": "area", "radiance": {"type": "rgb", "value": radiance}})
+    props["bsdf"] = mi.load_dict({"type": "diffuse", "reflectance": {"type": "rgb", "value": [0.0, 0.0, 0.0]}})
+    mesh = mi.Mesh(name, len(vertices), len(faces), props)
+    params = mi.traverse(mesh)
+    v = np.asarray(vertices, np.float32)
+    f = np.asarray(faces, np.uint32)
+    params["vertex_positions"] = dr.ravel(mi.Point3f(v[:, 0], v[:, 1], v[:, 2]))
+    params["faces"] = dr.ravel(mi.Vector3u(f[:, 0], f[:, 1], f[:, 2]))
+    params.update()
+    return mesh
+
+
+class SilhouetteRenderer:
+    """One Mitsuba scene holding every object; poses are set per render (Dr.Jit values may carry gradients)."""
+
+    def __init__(self, camera: Camera, meshes: list[tuple[np.ndarray, np.ndarray]], channels: list[int],
+                 poses: list[Pose], width: int, height: int, spp: int):
+        import mitsuba as mi
+
+        self.vertices = [np.asarray(v, np.float32) for v, _ in meshes]
+        scene: dict = {"type": "scene", "integrator": {"type": "direct_projective", "sppi": 0},
+                       "sensor": sensor_dict(camera, width, height, spp, sample_border=True)}
+        for i, ((v, f), ch, pose) in enumerate(zip(meshes, channels, poses)):
+            scene[f"obj{i}"] = _mesh(f"obj{i}", pose.apply(np.asarray(v)), f, CHANNELS[ch])
+        self.scene = mi.load_dict(scene)
+        self.params = mi.traverse(self.scene)
+        self.depth_integrator = mi.load_dict({"type": "aov", "aovs": "dd.y:depth"})
+        self.width, self.height, self.spp = width, height, spp
+        self._v = [[mi.Float(v[:, a]) for a in range(3)] for v in self.vertices]
+
+    def set_pose(self, i: int, location, yaw, scale) -> None:
+        """Place object i; location (3 values), yaw and scale may be Dr.Jit Floats with gradients."""
+        import drjit as dr
+        import mitsuba as mi
+
+        c, s = dr.cos(yaw), dr.sin(yaw)
+        vx, vy, vz = (scale * comp for comp in self._v[i])
+        pts = mi.Point3f(c * vx - s * vy + location[0], s * vx + c * vy + location[1], vz + location[2])
+        self.params[f"obj{i}.vertex_positions"] = dr.ravel(pts)
+
+    def hide(self, i: int) -> None:
+        """Move object i far below the floor (out of every view) for single-object renders."""
+        import drjit as dr
+        import mitsuba as mi
+
+        self.params[f"obj{i}.vertex_positions"] = dr.ravel(mi.Point3f(self._v[i][0] * 0.0, self._v[i][1] * 0.0,
+                                                                      self._v[i][2] * 0.0 - 1e4))
+
+    def render(self, seed: int = 0):
+        """Masks (TensorXf HxWx3) for the poses set so far."""
+        import mitsuba as mi
+
+        self.params.update()
+        return mi.render(self.scene, self.params, spp=self.spp, seed=seed, seed_grad=seed + 7_919)
+
+    def render_depth(self, seed: int = 0) -> np.ndarray:
+        """Ray distance to the nearest object (HxW, 0 where none); no gradients (search only)."""
+        import mitsuba as mi
+
+        self.params.update()
+        return np.array(mi.render(self.scene, self.params, integrator=self.depth_integrator, spp=1, seed=seed))[..., 0]

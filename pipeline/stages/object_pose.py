@@ -1,0 +1,207 @@
+"""Object pose initialisation (PSDR-Room 4.3): point cloud -> centre and scale, yaw search, contacts.
+
+Everything here works on one object at a time with forward renders only; the joint differentiable refinement
+(object_refine.py) starts from what this module decides.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.ndimage import binary_dilation, binary_erosion
+
+from ..case import Case, Segment
+from ..geometry import backproject
+from ..io.images import resize_area, resize_nearest
+from ..render.silhouettes import Pose, SilhouetteRenderer
+from ..scene import Camera, Room
+
+
+@dataclass
+class ObjectTarget:
+    """One object segment of the photo, with what the stage learns about it."""
+
+    segment: Segment
+    mask: np.ndarray  # HxW bool, working resolution
+    points: np.ndarray  # (N, 3) world points of the eroded mask
+    name: str
+    candidates: list = field(default_factory=list)  # assets_index Matches, best first
+    mesh: tuple[np.ndarray, np.ndarray] | None = None  # merged canonical (vertices, faces) of the chosen asset
+    size: np.ndarray | None = None  # canonical size (w, d, h) of the chosen asset
+    pose: Pose | None = None
+    contact: str = "none"  # floor | support:<name> | wall | none
+    wall_normal: np.ndarray | None = None  # inward normal of the wall it hangs on
+    search_loss: float = float("inf")
+
+    @property
+    def label(self) -> str:
+        return self.segment.label
+
+
+def object_targets(case: Case, camera: Camera, erosion: int, min_pixels: int,
+                   skip_labels=("window", "door", "wall", "floor", "ceiling")) -> list[ObjectTarget]:
+    """Thing segments large enough to pose, with their world-space depth points."""
+    pts_cam = backproject(case.depth, case.fov_y_deg) if case.depth is not None else None
+    targets, counts = [], {}
+    for seg in case.segments:
+        if seg.kind != "thing" or seg.label in skip_labels:
+            continue
+        mask = case.segmentation == seg.id
+        if mask.sum() < min_pixels:
+            continue
+        eroded = binary_erosion(mask, iterations=erosion) if erosion else mask
+        if eroded.sum() < 10:
+            eroded = mask
+        points = np.zeros((0, 3))
+        if pts_cam is not None:
+            valid = eroded & (case.depth > 0)
+            points = camera.camera_to_world(pts_cam[valid])
+        counts[seg.label] = counts.get(seg.label, 0) + 1
+        name = f"{seg.label.replace(' ', '_')}_{counts[seg.label]}"
+        targets.append(ObjectTarget(seg, mask, points, name))
+    return targets
+
+
+def size_hint(target: ObjectTarget) -> tuple[float, float, float]:
+    """Rough (w, d, h) from the visible points: horizontal spread (larger first) and height above the floor."""
+    p = target.points
+    if len(p) < 5:
+        return (0.8, 0.6, 0.8)
+    xy = p[:, :2] - np.median(p[:, :2], axis=0)
+    evals, evecs = np.linalg.eigh(np.cov(xy.T))
+    spread = np.percentile(np.abs(xy @ evecs), 95, axis=0) * 2
+    h = float(np.percentile(p[:, 2], 98))
+    return (float(max(spread)), float(max(min(spread), 0.2)), max(h, 0.1))
+
+
+# Categories that stand on the floor even when their bottom is hidden (a nightstand behind a bed): a prior that
+# the geometric test alone cannot give. Small things (lamps, plants, televisions) may rest on others.
+FLOOR_STANDING = {"sofa", "armchair", "chair", "stool", "ottoman", "table", "coffee table", "side table", "desk",
+                  "bed", "nightstand", "cabinet", "chest of drawers", "wardrobe", "bookshelf", "tv stand", "rug"}
+
+
+def stands_on_floor(label: str) -> bool:
+    from assets_index import normalize_category
+
+    return normalize_category(label) in FLOOR_STANDING
+
+
+def touches(a: np.ndarray, b: np.ndarray, px: int = 2) -> bool:
+    return bool((binary_dilation(a, iterations=px) & b).any())
+
+
+def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, floor_contact_m: float) -> Pose:
+    """Centre from the points' median (pushed back by a quarter of the model's depth, since only the front is
+    seen), bottom on the floor when it is close and the masks meet (or the category always stands on the
+    floor), scale from the visible height.
+
+    PSDR-Room starts objects at half their point-cloud radius and lets them grow; our library's models have real
+    sizes and the depth is metric (or prior-scaled), so the visible height is a better first scale."""
+    assert target.size is not None
+    p = target.points
+    w, d, h = target.size
+    if len(p) < 5:
+        return Pose(np.array([0.0, 0.0, 0.0]), 0.0, 1.0)
+    centre = np.median(p, axis=0)
+    view = centre[:2] - camera.t[:2]
+    view /= max(np.linalg.norm(view), 1e-6)
+    bottom = float(np.percentile(p[:, 2], 2))
+    top = float(np.percentile(p[:, 2], 98))
+    on_floor = (bottom < floor_contact_m and touches(target.mask, floor_mask, 3)) or stands_on_floor(target.label)
+    base = 0.0 if on_floor else bottom
+    scale = float(np.clip((top - base) / max(h, 1e-3), 0.5, 2.0))
+    xy = centre[:2] + view * 0.25 * min(w, d) * scale
+    target.contact = "floor" if on_floor else "none"
+    return Pose(np.array([xy[0], xy[1], base]), 0.0, scale)
+
+
+@dataclass
+class SearchTargets:
+    """Per-object target maps at the search/refinement resolution."""
+
+    width: int
+    height: int
+    masks: list[np.ndarray]  # soft masks per object
+    depth_ray: np.ndarray  # target ray distance (0 = unknown)
+    occupied: np.ndarray  # any object's pixels
+
+
+def search_targets(case: Case, targets: list[ObjectTarget], width: int) -> SearchTargets:
+    from ..geometry import pixel_rays
+
+    height = max(1, round(width * case.height / case.width))
+    size = (width, height)
+    masks = [resize_area(t.mask.astype(np.float32), size) for t in targets]
+    depth = np.zeros((height, width), np.float32)
+    if case.depth is not None:
+        depth = resize_area(case.depth, size) * np.linalg.norm(pixel_rays(width, height, case.fov_y_deg), axis=-1)
+        valid = resize_nearest((case.depth > 0).astype(np.int32), size) > 0
+        depth = np.where(valid, depth, 0.0).astype(np.float32)
+    occupied = (sum(masks) > 0.5) if masks else np.zeros((height, width), bool)
+    return SearchTargets(width, height, masks, depth, occupied)
+
+
+def silhouette_loss(mask: np.ndarray, depth: np.ndarray, t: SearchTargets, i: int, depth_weight: float) -> float:
+    """Mask L1 over pixels not owned by another object, + depth L1 where both masks agree (normalised)."""
+    own = t.masks[i]
+    others = t.occupied & (own < 0.5)
+    keep = ~others
+    loss = float(np.abs(mask - own)[keep].mean())
+    both = (mask > 0.5) & (own > 0.5) & (t.depth_ray > 0) & (depth > 0)
+    if depth_weight > 0 and both.sum() > 5:
+        loss += depth_weight * float(np.abs(depth[both] - t.depth_ray[both]).mean() / t.depth_ray[both].mean())
+    return loss
+
+
+def yaw_search(renderer: SilhouetteRenderer, slot: int, target: ObjectTarget, t: SearchTargets, index: int,
+               steps: int, depth_weight: float, channel: int) -> tuple[float, float]:
+    """Try `steps` yaws for object `slot` (others hidden by the caller); returns (best yaw, its loss)."""
+    import drjit as dr
+
+    assert target.pose is not None
+    best = (0.0, float("inf"))
+    loc = [float(v) for v in target.pose.location]
+    for k in range(steps):
+        yaw = 2 * math.pi * k / steps
+        renderer.set_pose(slot, loc, yaw, float(target.pose.scale))
+        img = renderer.render(seed=k)
+        dr.eval(img)
+        mask = np.array(img)[..., channel]
+        depth = renderer.render_depth(seed=k)
+        loss = silhouette_loss(mask, depth, t, index, depth_weight)
+        if loss < best[1]:
+            best = (yaw, loss)
+    return best
+
+
+def assign_contacts(targets: list[ObjectTarget], room: Room, support_gap_m: float, wall_contact_m: float) -> None:
+    """Supports (an object resting on a neighbour's top) and wall mounts, for objects not on the floor."""
+    for t in targets:
+        if t.contact == "floor" or t.pose is None or len(t.points) < 5:
+            continue
+        bottom = t.pose.location[2]
+        best = None
+        for other in targets:
+            if other is t or other.pose is None or other.size is None:
+                continue
+            top = other.pose.location[2] + other.pose.scale * other.size[2]
+            if abs(top - bottom) < support_gap_m and touches(t.mask, other.mask, 2):
+                if best is None or abs(top - bottom) < best[0]:
+                    best = (abs(top - bottom), other, top)
+        if best is not None:
+            t.contact = f"support:{best[1].name}"
+            t.pose.location[2] = best[2]
+            continue
+        # Wall-mounted: the points hug one of the room's walls.
+        lo, hi = room.bounds_local()
+        local = (t.points - np.asarray(room.center)) @ room.rotation()
+        gaps = {(0, -1): np.median(local[:, 0] - lo[0]), (0, 1): np.median(hi[0] - local[:, 0]),
+                (1, -1): np.median(local[:, 1] - lo[1]), (1, 1): np.median(hi[1] - local[:, 1])}
+        (axis, side), gap = min(gaps.items(), key=lambda kv: kv[1])
+        if gap < wall_contact_m:
+            t.contact = "wall"
+            normal = np.zeros(3)
+            normal[axis] = -side  # inward
+            t.wall_normal = room.rotation() @ normal

@@ -1,0 +1,219 @@
+"""Object stage (PSDR-Room 4.3): retrieve furniture for each object segment and pose it.
+
+Per object: CLIP (or category + size) top-k candidates, a pose from its depth points, a yaw search over
+silhouettes, contacts (floor, support, wall); then a joint differentiable refinement of all objects, and a
+re-ranking of the top candidates by their fitted silhouettes (the paper keeps CLIP's top-1; we check).
+The Scene gets one entry per object with its parts' meshes (in the bundle), materials and all candidates.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from ..case import Case
+from ..config import ReconstructConfig
+from ..events import Events
+from ..io.meshes import obj_bytes
+from ..render.backend import init_mitsuba
+from ..render.silhouettes import Pose, SilhouetteRenderer
+from ..retrieval import crop_around, open_retriever, retrieve
+from ..scene import Scene
+from .object_pose import (ObjectTarget, assign_contacts, initial_pose, object_targets, search_targets,
+                          silhouette_loss, size_hint, yaw_search)
+from .object_refine import assign_channels, refine_objects
+
+
+def merged_mesh(parts: dict) -> tuple[np.ndarray, np.ndarray]:
+    """All parts of a model as one (vertices, faces) pair, for silhouettes."""
+    verts, faces, offset = [], [], 0
+    for mesh in parts.values():
+        verts.append(np.asarray(mesh.vertices, float))
+        faces.append(np.asarray(mesh.faces, int) + offset)
+        offset += len(mesh.vertices)
+    return np.vstack(verts), np.vstack(faces)
+
+
+def _use_candidate(target: ObjectTarget, retriever, match) -> dict:
+    parts = retriever.index.load_mesh(match.asset_id)
+    target.mesh = merged_mesh(parts)
+    target.size = np.asarray(match.record.size, float)
+    return parts
+
+
+def _search(target: ObjectTarget, case: Case, scene: Scene, t, cfg, index: int) -> None:
+    """Yaw search for one object alone (its own renderer; the others are not in the way of its mask loss)."""
+    r = SilhouetteRenderer(scene.camera, [target.mesh], [0], [target.pose], t.width, t.height, cfg.spp)
+    yaw, loss = yaw_search(r, 0, target, t, index, cfg.yaw_steps, cfg.yaw_depth_weight, 0)
+    target.pose.yaw, target.search_loss = yaw, loss
+
+
+def _fit_loss(target: ObjectTarget, scene: Scene, t, cfg, index: int) -> float:
+    """Silhouette + depth loss of an object at its current pose, rendered alone."""
+    import drjit as dr
+
+    r = SilhouetteRenderer(scene.camera, [target.mesh], [0], [target.pose], t.width, t.height, cfg.spp)
+    img = r.render(seed=1)
+    dr.eval(img)
+    return silhouette_loss(np.array(img)[..., 0], r.render_depth(seed=1), t, index, cfg.yaw_depth_weight)
+
+
+def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, retriever=None) -> Scene:
+    """Add posed, retrieved objects to the Scene."""
+    cfg = config.objects
+    start = time.perf_counter()
+    if scene is None or scene.room is None:
+        raise RuntimeError("the object stage needs the room stage's camera and room")
+    targets = object_targets(case, scene.camera, cfg.erosion_px, cfg.min_pixels)
+    events.stage("objects", len(targets) + cfg.refine_iters, f"{len(targets)} objects to retrieve and pose")
+    if not targets:
+        scene.stages["objects"] = {"status": "done", "objects": 0, "seconds": 0.0}
+        events.done("no objects")
+        return scene
+    init_mitsuba(config.device)
+    retriever = retriever or open_retriever(events)
+    floor_mask = case.mask("floor")
+    t = search_targets(case, targets, min(cfg.refine_width, case.width))
+
+    parts_by_target = []
+    for i, tg in enumerate(targets):
+        crop = crop_around(case.photo_srgb, tg.mask)
+        tg.candidates = retrieve(retriever, tg.label, crop, size_hint(tg), cfg.top_k)
+        if not tg.candidates:
+            events.log(f"objects: no model for {tg.name} ({tg.label}); skipped")
+            parts_by_target.append(None)
+            continue
+        parts_by_target.append(_use_candidate(tg, retriever, tg.candidates[0]))
+        tg.pose = initial_pose(tg, scene.camera, floor_mask, cfg.floor_contact_m)
+        _search(tg, case, scene, t, cfg, i)
+        events.step(i + 1, len(targets) + cfg.refine_iters, f"retrieved and searched {tg.name}")
+
+    keep = [i for i, tg in enumerate(targets) if tg.pose is not None]
+    targets = [targets[i] for i in keep]
+    parts_by_target = [parts_by_target[i] for i in keep]
+    t.masks = [t.masks[i] for i in keep]
+    assign_contacts(targets, scene.room, cfg.support_gap_m, cfg.wall_contact_m)
+    for tg in targets:
+        if tg.contact == "wall":  # back against the wall: the model's back (+Y) points out of the room
+            n = tg.wall_normal
+            tg.pose.yaw = math.atan2(n[0], -n[1])
+
+    refine = {"losses": [], "seconds_per_iteration": 0.0}
+    iou_before = mask_ious(scene, targets, t, cfg)
+    if cfg.refine_iters > 0 and targets:
+        channels = assign_channels(targets)
+        renderer = SilhouetteRenderer(scene.camera, [tg.mesh for tg in targets], channels,
+                                      [tg.pose for tg in targets], t.width, t.height, cfg.spp)
+        refine = refine_objects(renderer, targets, channels, t, cfg.refine_iters, cfg.lr, cfg.pyramid_levels,
+                                events, config.seed)
+
+    # Re-rank the top candidates by their fitted silhouettes at the refined location.
+    reranked = 0
+    for i, tg in enumerate(targets):
+        current = _fit_loss(tg, scene, t, cfg, i)
+        scores = {tg.candidates[0].asset_id: current}
+        best = (current, 0, None)
+        for j, match in enumerate(tg.candidates[1:cfg.rerank_k], start=1):
+            trial = ObjectTarget(tg.segment, tg.mask, tg.points, tg.name)
+            trial_parts = _use_candidate(trial, retriever, match)
+            trial.pose = Pose(tg.pose.location.copy(), tg.pose.yaw, 1.0)
+            trial.pose.scale = float(np.clip(tg.pose.scale * tg.size[2] / max(trial.size[2], 1e-3), 0.5, 2.0))
+            _search(trial, case, scene, t, cfg, i)
+            scores[match.asset_id] = trial.search_loss
+            if trial.search_loss < best[0]:
+                best = (trial.search_loss, j, (trial, trial_parts))
+        if best[2] is not None:
+            trial, trial_parts = best[2]
+            tg.mesh, tg.size, tg.pose = trial.mesh, trial.size, trial.pose
+            parts_by_target[i] = trial_parts
+            tg.candidates.insert(0, tg.candidates.pop(best[1]))
+            reranked += 1
+        tg.fit_scores = scores  # type: ignore[attr-defined]
+    iou_after = mask_ious(scene, targets, t, cfg)
+
+    for i, (tg, parts) in enumerate(zip(targets, parts_by_target)):
+        scene.objects.append(_object_entry(scene, case, tg, parts, iou_before[i], iou_after[i], retriever.mode))
+    scene.stages["objects"] = {
+        "status": "done",
+        "objects": len(targets),
+        "retrieval": retriever.mode,
+        "mask_iou_before": [round(v, 4) for v in iou_before],
+        "mask_iou_after": [round(v, 4) for v in iou_after],
+        "reranked": reranked,
+        "losses": refine["losses"],
+        "seconds_per_iteration": refine["seconds_per_iteration"],
+        "seconds": round(time.perf_counter() - start, 3),
+    }
+    events.log(f"objects: mean mask IoU {np.mean(iou_before):.3f} -> {np.mean(iou_after):.3f}"
+               f" ({reranked} re-ranked)")
+    events.done("object stage done")
+    return scene
+
+
+def mask_ious(scene: Scene, targets: list[ObjectTarget], t, cfg) -> list[float]:
+    """Per-object IoU of the rendered silhouette (all objects together, so occlusions count) with its mask."""
+    import drjit as dr
+
+    if not targets:
+        return []
+    ious = []
+    for i, tg in enumerate(targets):
+        # Render object i in its own channel among the others in another: occluders hide it where they should.
+        channels = [1 if j != i else 0 for j in range(len(targets))]
+        r = SilhouetteRenderer(scene.camera, [x.mesh for x in targets], channels, [x.pose for x in targets],
+                               t.width, t.height, max(4, cfg.spp))
+        img = r.render(seed=3)
+        dr.eval(img)
+        pred = np.array(img)[..., 0] > 0.5
+        truth = t.masks[i] > 0.5
+        union = (pred | truth).sum()
+        ious.append(float((pred & truth).sum() / union) if union else 0.0)
+    return ious
+
+
+def _object_entry(scene: Scene, case: Case, tg: ObjectTarget, parts: dict, iou_before: float, iou_after: float,
+                  retrieval: str) -> dict:
+    """scene.json entry of an object; its part meshes go into the bundle (scene.files)."""
+    median = np.median(case.photo_linear[tg.mask], axis=0)
+    largest = max(parts, key=lambda k: len(parts[k].faces))
+    part_entries = []
+    for name, mesh in parts.items():
+        rel = f"meshes/{tg.name}/{name}.obj"
+        uv = getattr(mesh.visual, "uv", None)
+        scene.files[rel] = obj_bytes(mesh.vertices, mesh.faces, uv)
+        mat_name = f"{tg.name}.{name}"
+        info = next((p for p in tg.candidates[0].record.parts if p.name == name), None)
+        colour = median if name == largest else np.asarray(info.color if info else (0.5, 0.5, 0.5))
+        scene.materials[mat_name] = {"type": "principled", "base_color": [float(c) for c in colour],
+                                     "roughness": 0.6, "metallic": 0.0,
+                                     "source": "median photo colour" if name == largest else "asset colour"}
+        part_entries.append({"name": name, "mesh": rel, "material": mat_name,
+                             "material_hint": info.material if info else ""})
+    best = tg.candidates[0]
+    return {
+        "name": tg.name,
+        "label": tg.label,
+        "segment_id": tg.segment.id,
+        "asset_id": best.asset_id,
+        "asset_source": best.record.source,
+        "asset_path": best.record.path,
+        "location": [float(v) for v in tg.pose.location],
+        "yaw_deg": math.degrees(tg.pose.yaw),
+        "scale": [tg.pose.scale] * 3,
+        "size": [float(v) * tg.pose.scale for v in tg.size],
+        "contact": tg.contact,
+        "parts": part_entries,
+        "candidates": [{"asset_id": m.asset_id, "score": round(float(m.score), 4), "category": m.record.category,
+                        "thumbnail": m.record.thumbnail,
+                        "fit_loss": _rounded(getattr(tg, "fit_scores", {}).get(m.asset_id))}
+                       for m in tg.candidates],
+        "retrieval": retrieval,
+        "mask_iou_before": round(iou_before, 4),
+        "mask_iou_after": round(iou_after, 4),
+    }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 4)
