@@ -11,6 +11,7 @@ import bpy
 from ..bundle import Bundle
 from .camera import build_camera
 from .light import build_light
+from .object import build_object
 from .principled import build_principled
 from .room import build_room
 
@@ -63,6 +64,8 @@ def build_bundle(bundle: Bundle, name: str | None = None) -> bpy.types.Collectio
     materials = build_materials(bundle)
     if spec.get("room"):
         build_room(spec["room"], materials, coll)
+    for obj in spec.get("objects", []):
+        build_object(obj, bundle, materials, coll)
     for light in spec.get("lights", []):
         build_light(light, coll)
     set_colour_management(scene)

@@ -9,6 +9,7 @@ HELP = "Benchmarks: room (generated cases + SUN RGB-D samples), materials."
 
 SUITES = {
     "room": ("pipeline.bench.room", "configure", "run"),
+    "objects": ("pipeline.bench.objects", "configure", "run"),
     "materials": ("materials_db.bench", "configure_bench", "run_bench"),
 }
 

@@ -106,18 +106,25 @@ def bench_case(name: str, case, truth: dict, config: ReconstructConfig, events) 
     return row
 
 
-def room_iou_against_truth(scene, truth: dict) -> float:
-    """3-D IoU of our room box with the true one, after mapping ours into the true world through the cameras."""
-    from ..geometry import box_iou_3d
-
+def truth_transform(scene, truth: dict) -> tuple[np.ndarray, np.ndarray, float]:
+    """Rotation, translation and yaw offset (degrees) mapping our world into the true one through the cameras
+    (a single photo fixes the world only up to the camera: the cameras are the common reference)."""
     R_o, t_o = scene.camera.R, scene.camera.t
     R_g, t_g = np.asarray(truth["camera"]["rotation"], float), np.asarray(truth["camera"]["position"], float)
-    to_true = R_g @ R_o.T  # our world -> camera -> true world (rotation part)
-    centre = to_true @ (np.asarray(scene.room.center) - t_o) + t_g
-    x_axis = to_true @ np.array([1.0, 0, 0])
-    yaw = math.degrees(math.atan2(x_axis[1], x_axis[0])) + scene.room.yaw_deg
+    rot = R_g @ R_o.T  # our world -> camera -> true world
+    x_axis = rot @ np.array([1.0, 0, 0])
+    return rot, t_g - rot @ t_o, math.degrees(math.atan2(x_axis[1], x_axis[0]))
+
+
+def room_iou_against_truth(scene, truth: dict) -> float:
+    """3-D IoU of our room box with the true one, mapped into the true world."""
+    from ..geometry import box_iou_3d
+
+    rot, trans, yaw_offset = truth_transform(scene, truth)
+    centre = rot @ np.asarray(scene.room.center) + trans
     room = truth["room"]
-    return box_iou_3d(centre, scene.room.size, yaw, room["center"], room["size"], room.get("yaw_deg", 0.0))
+    return box_iou_3d(centre, scene.room.size, scene.room.yaw_deg + yaw_offset, room["center"], room["size"],
+                      room.get("yaw_deg", 0.0))
 
 
 def _fmt_iou(d: dict) -> str:

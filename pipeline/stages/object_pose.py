@@ -92,27 +92,40 @@ def touches(a: np.ndarray, b: np.ndarray, px: int = 2) -> bool:
     return bool((binary_dilation(a, iterations=px) & b).any())
 
 
-def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, floor_contact_m: float) -> Pose:
-    """Centre from the points' median (pushed back by a quarter of the model's depth, since only the front is
-    seen), bottom on the floor when it is close and the masks meet (or the category always stands on the
-    floor), scale from the visible height.
+def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, floor_contact_m: float,
+                 room: Room) -> Pose:
+    """A first pose from the object's depth points.
 
-    PSDR-Room starts objects at half their point-cloud radius and lets them grow; our library's models have real
-    sizes and the depth is metric (or prior-scaled), so the visible height is a better first scale."""
+    Horizontal centre: the points' median across the view, and along the view the nearest visible surface
+    (10th percentile of the points' distance) plus half the model's smaller footprint side, since only the front
+    is seen (a median would follow whatever is visible through an open shelf). The footprint is then kept
+    inside the room. Bottom on the floor when it is close and the masks meet, or when the category always stands
+    on the floor; scale from the visible height. PSDR-Room starts objects at half their point-cloud radius and
+    lets them grow; our models have real sizes and the depth is metric (or prior-scaled), so the visible height
+    is a better first scale."""
     assert target.size is not None
     p = target.points
     w, d, h = target.size
     if len(p) < 5:
         return Pose(np.array([0.0, 0.0, 0.0]), 0.0, 1.0)
-    centre = np.median(p, axis=0)
-    view = centre[:2] - camera.t[:2]
-    view /= max(np.linalg.norm(view), 1e-6)
     bottom = float(np.percentile(p[:, 2], 2))
     top = float(np.percentile(p[:, 2], 98))
     on_floor = (bottom < floor_contact_m and touches(target.mask, floor_mask, 3)) or stands_on_floor(target.label)
     base = 0.0 if on_floor else bottom
     scale = float(np.clip((top - base) / max(h, 1e-3), 0.5, 2.0))
-    xy = centre[:2] + view * 0.25 * min(w, d) * scale
+
+    rel = p[:, :2] - camera.t[:2]
+    view = np.median(rel, axis=0)
+    view /= max(np.linalg.norm(view), 1e-6)
+    across = np.array([-view[1], view[0]])
+    along_front = float(np.percentile(rel @ view, 10))
+    half = 0.5 * min(w, d) * scale
+    xy = camera.t[:2] + view * (along_front + half) + across * float(np.median(rel @ across))
+    # Keep the footprint (its smaller half-side) inside the room's walls.
+    lo, hi = room.bounds_local()
+    local = room.rotation().T @ np.array([xy[0] - room.center[0], xy[1] - room.center[1], 0.0])
+    local[:2] = np.clip(local[:2], lo[:2] + half, hi[:2] - half)
+    xy = (room.rotation() @ local)[:2] + np.asarray(room.center[:2])
     target.contact = "floor" if on_floor else "none"
     return Pose(np.array([xy[0], xy[1], base]), 0.0, scale)
 
@@ -156,12 +169,12 @@ def silhouette_loss(mask: np.ndarray, depth: np.ndarray, t: SearchTargets, i: in
 
 
 def yaw_search(renderer: SilhouetteRenderer, slot: int, target: ObjectTarget, t: SearchTargets, index: int,
-               steps: int, depth_weight: float, channel: int) -> tuple[float, float]:
-    """Try `steps` yaws for object `slot` (others hidden by the caller); returns (best yaw, its loss)."""
+               steps: int, depth_weight: float, channel: int) -> list[tuple[float, float]]:
+    """Loss of each of `steps` yaws for object `slot` (others hidden by the caller): [(yaw, loss)]."""
     import drjit as dr
 
     assert target.pose is not None
-    best = (0.0, float("inf"))
+    tried = []
     loc = [float(v) for v in target.pose.location]
     for k in range(steps):
         yaw = 2 * math.pi * k / steps
@@ -170,10 +183,32 @@ def yaw_search(renderer: SilhouetteRenderer, slot: int, target: ObjectTarget, t:
         dr.eval(img)
         mask = np.array(img)[..., channel]
         depth = renderer.render_depth(seed=k)
-        loss = silhouette_loss(mask, depth, t, index, depth_weight)
-        if loss < best[1]:
-            best = (yaw, loss)
-    return best
+        tried.append((yaw, silhouette_loss(mask, depth, t, index, depth_weight)))
+    return tried
+
+
+def choose_yaw(tried: list[tuple[float, float]], location: np.ndarray, room: Room, near_wall_m: float,
+               tolerance: float = 0.15) -> tuple[float, float]:
+    """The best yaw, except that near a wall a piece faces into the room (its back, canonical +Y, to the wall)
+    when that costs at most `tolerance` (relative) in loss: silhouettes of box-like furniture cannot tell
+    front from back, and furniture is rarely turned to face the wall."""
+    best_yaw, best_loss = min(tried, key=lambda yl: yl[1])
+    lo, hi = room.bounds_local()
+    local = (np.asarray(location) - np.asarray(room.center)) @ room.rotation()
+    gaps = {(0, -1): local[0] - lo[0], (0, 1): hi[0] - local[0], (1, -1): local[1] - lo[1], (1, 1): hi[1] - local[1]}
+    (axis, side), gap = min(gaps.items(), key=lambda kv: kv[1])
+    if gap > near_wall_m:
+        return best_yaw, best_loss
+    inward = np.zeros(3)
+    inward[axis] = -side
+    inward = room.rotation() @ inward
+
+    def faces_in(yaw: float) -> bool:
+        front = np.array([math.sin(yaw), -math.cos(yaw), 0.0])  # Rz(yaw) @ (0, -1, 0)
+        return float(front @ inward) > 0.5
+
+    facing = [(y, l) for y, l in tried if faces_in(y) and l <= best_loss * (1 + tolerance) + 1e-6]
+    return min(facing, key=lambda yl: yl[1]) if facing else (best_yaw, best_loss)
 
 
 def assign_contacts(targets: list[ObjectTarget], room: Room, support_gap_m: float, wall_contact_m: float) -> None:

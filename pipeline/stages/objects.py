@@ -21,7 +21,7 @@ from ..render.backend import init_mitsuba
 from ..render.silhouettes import Pose, SilhouetteRenderer
 from ..retrieval import crop_around, open_retriever, retrieve
 from ..scene import Scene
-from .object_pose import (ObjectTarget, assign_contacts, initial_pose, object_targets, search_targets,
+from .object_pose import (ObjectTarget, assign_contacts, choose_yaw, initial_pose, object_targets, search_targets,
                           silhouette_loss, size_hint, yaw_search)
 from .object_refine import assign_channels, refine_objects
 
@@ -46,8 +46,9 @@ def _use_candidate(target: ObjectTarget, retriever, match) -> dict:
 def _search(target: ObjectTarget, case: Case, scene: Scene, t, cfg, index: int) -> None:
     """Yaw search for one object alone (its own renderer; the others are not in the way of its mask loss)."""
     r = SilhouetteRenderer(scene.camera, [target.mesh], [0], [target.pose], t.width, t.height, cfg.spp)
-    yaw, loss = yaw_search(r, 0, target, t, index, cfg.yaw_steps, cfg.yaw_depth_weight, 0)
-    target.pose.yaw, target.search_loss = yaw, loss
+    tried = yaw_search(r, 0, target, t, index, cfg.yaw_steps, cfg.yaw_depth_weight, 0)
+    reach = float(max(target.size[:2]) * target.pose.scale / 2 + cfg.wall_contact_m)
+    target.pose.yaw, target.search_loss = choose_yaw(tried, target.pose.location, scene.room, reach)
 
 
 def _fit_loss(target: ObjectTarget, scene: Scene, t, cfg, index: int) -> float:
@@ -86,7 +87,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
             parts_by_target.append(None)
             continue
         parts_by_target.append(_use_candidate(tg, retriever, tg.candidates[0]))
-        tg.pose = initial_pose(tg, scene.camera, floor_mask, cfg.floor_contact_m)
+        tg.pose = initial_pose(tg, scene.camera, floor_mask, cfg.floor_contact_m, scene.room)
         _search(tg, case, scene, t, cfg, i)
         events.step(i + 1, len(targets) + cfg.refine_iters, f"retrieved and searched {tg.name}")
 
