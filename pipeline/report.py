@@ -65,6 +65,28 @@ def _titled(img: np.ndarray, title: str) -> np.ndarray:
     return np.asarray(canvas, np.float32) / 255.0
 
 
+def _file_name(title: str) -> str:
+    return "tile_" + title.replace(" ", "_")
+
+
+def objects_table(scene: Scene) -> str:
+    """HTML rows per object: label, chosen model, contact, IoU before/after, the top-k candidates."""
+    def candidate(c: dict) -> str:
+        fit = "" if c.get("fit_loss") is None else f", fit {c['fit_loss']:.3f}"
+        return f"{c['asset_id'].split(':')[-1]} ({c['score']:.2f}{fit})"
+
+    rows = []
+    for o in scene.objects:
+        cands = ", ".join(candidate(c) for c in o.get("candidates", []))
+        rows.append(f"<tr><td>{html.escape(o['name'])}</td><td>{html.escape(o['asset_id'])}</td>"
+                    f"<td>{html.escape(o['contact'])}</td><td>{o['mask_iou_before']:.3f} -> {o['mask_iou_after']:.3f}"
+                    f"</td><td>{html.escape(cands)}</td></tr>")
+    if not rows:
+        return ""
+    return ("<h2>Objects</h2><table><tr><th>object</th><th>model</th><th>contact</th><th>mask IoU</th>"
+            "<th>candidates (score, fit loss)</th></tr>" + "".join(rows) + "</table>")
+
+
 def write_report(root: Path, scene: Scene, case: Case) -> Path:
     """Write report/sheet.png, report/index.html and report/metrics.json; returns the HTML path."""
     out = root / "report"
@@ -77,7 +99,15 @@ def write_report(root: Path, scene: Scene, case: Case) -> Path:
             before = box_labels(scene, Room(**room_metrics["initial_room"]), case)
             tiles.append(("box before refinement", overlay(photo, before)))
         tiles.append(("box after refinement", overlay(photo, box_labels(scene, scene.room, case))))
-    tiles.append(("loss", loss_plot(room_metrics.get("losses", []), case.width, case.height)))
+    tiles.append(("room loss", loss_plot(room_metrics.get("losses", []), case.width, case.height)))
+    for name, title in (("objects_target", "object masks"), ("objects_before", "objects before refinement"),
+                        ("objects_after", "objects after refinement")):
+        path = out / f"{name}.png"
+        if path.exists():  # written by the object stage
+            img = np.asarray(Image.open(path).convert("RGB").resize((case.width, case.height)), np.float32) / 255
+            tiles.append((title, img))
+    if scene.stages.get("objects", {}).get("losses"):
+        tiles.append(("objects loss", loss_plot(scene.stages["objects"]["losses"], case.width, case.height)))
     titled = [_titled(img, title) for title, img in tiles]
     cols = 3
     rows = [titled[i:i + cols] for i in range(0, len(titled), cols)]
@@ -85,7 +115,7 @@ def write_report(root: Path, scene: Scene, case: Case) -> Path:
     sheet = np.concatenate([np.concatenate(r + [blank] * (cols - len(r)), axis=1) for r in rows], axis=0)
     write_png(out / "sheet.png", sheet)
     for title, img in tiles:
-        write_png(out / (title.replace(" ", "_") + ".png"), img)
+        write_png(out / (_file_name(title) + ".png"), img)
 
     metrics = {name: {k: v for k, v in stage.items() if k not in ("losses", "initial_room")}
                for name, stage in scene.stages.items()}
@@ -94,7 +124,7 @@ def write_report(root: Path, scene: Scene, case: Case) -> Path:
         f"<tr><th>{html.escape(stage)}</th><td><pre>{html.escape(json.dumps(m, indent=1))}</pre></td></tr>"
         for stage, m in metrics.items())
     images_html = "".join(
-        f'<figure><img src="{t.replace(" ", "_")}.png" width="{2 * case.width}"><figcaption>{html.escape(t)}'
+        f'<figure><img src="{_file_name(t)}.png" width="{2 * case.width}"><figcaption>{html.escape(t)}'
         f"</figcaption></figure>" for t, _ in tiles)
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>photo2scene report</title>
 <style>body{{font-family:sans-serif;margin:2em}}figure{{display:inline-block;margin:.5em}}
@@ -104,6 +134,7 @@ pre{{margin:0}}</style></head><body>
 <p>Scale: {html.escape(json.dumps(scene.scale))}</p>
 <p>Inputs: {html.escape(json.dumps(case.inputs))}</p>
 {images_html}
+{objects_table(scene)}
 <h2>Metrics</h2><table>{rows_html}</table>
 </body></html>"""
     index = out / "index.html"

@@ -161,6 +161,25 @@ def test_estimates_agree_with_the_analytic_tracer(case: Path) -> None:
     np.testing.assert_allclose(depth[same], np.load(case / "estimates/depth.npy")[same], atol=3e-3)
 
 
+def test_blender_camera_matches_the_pinhole_model(case: Path) -> None:
+    """What Cycles renders (Blender's camera) projects points where the estimates' pinhole model does."""
+    from bpy_extras.object_utils import world_to_camera_view
+    from mathutils import Vector
+
+    layout = synth.sample_layout(SEED, W, H)
+    handles = synth._build_blender_scene(layout, samples=1)
+    scene, cam_obj = handles["scene"], handles["camera"]
+    rng = np.random.default_rng(0)
+    sx, sy, h = layout.room_size
+    for p in rng.uniform([-sx / 2, -sy / 2, 0], [sx / 2, sy / 2, h], (50, 3)):
+        x, y, depth = synth._project(layout.camera, p)
+        if not depth > 0.1:
+            continue
+        ndc = world_to_camera_view(scene, cam_obj, Vector(p))  # (0, 0) at the bottom-left corner
+        assert ndc.x * W == pytest.approx(x, abs=1e-3) and (1 - ndc.y) * H == pytest.approx(y, abs=1e-3)
+        assert ndc.z == pytest.approx(depth, abs=1e-4)
+
+
 def test_existing_folder_is_refused(tmp_path: Path) -> None:
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "keep.txt").write_text("x")

@@ -102,7 +102,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
             tg.pose.yaw = math.atan2(n[0], -n[1])
 
     refine = {"losses": [], "seconds_per_iteration": 0.0}
-    iou_before = mask_ious(scene, targets, t, cfg)
+    iou_before, labels_before = mask_ious(scene, targets, t, cfg)
     if cfg.refine_iters > 0 and targets:
         channels = assign_channels(targets)
         renderer = SilhouetteRenderer(scene.camera, [tg.mesh for tg in targets], channels,
@@ -132,7 +132,13 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
             tg.candidates.insert(0, tg.candidates.pop(best[1]))
             reranked += 1
         tg.fit_scores = scores  # type: ignore[attr-defined]
-    iou_after = mask_ious(scene, targets, t, cfg)
+    iou_after, labels_after = mask_ious(scene, targets, t, cfg)
+    target_labels = np.full((t.height, t.width), -1, np.int32)
+    for i, m in enumerate(t.masks):
+        target_labels[m > 0.5] = i
+    scene.files["report/objects_target.png"] = _overlay_png(case, target_labels)
+    scene.files["report/objects_before.png"] = _overlay_png(case, labels_before)
+    scene.files["report/objects_after.png"] = _overlay_png(case, labels_after)
 
     for i, (tg, parts) in enumerate(zip(targets, parts_by_target)):
         scene.objects.append(_object_entry(scene, case, tg, parts, iou_before[i], iou_after[i], retriever.mode))
@@ -153,25 +159,48 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
     return scene
 
 
-def mask_ious(scene: Scene, targets: list[ObjectTarget], t, cfg) -> list[float]:
-    """Per-object IoU of the rendered silhouette (all objects together, so occlusions count) with its mask."""
+def mask_ious(scene: Scene, targets: list[ObjectTarget], t, cfg) -> tuple[list[float], np.ndarray]:
+    """Per-object IoU of the rendered silhouette with its mask, and a map of which object each pixel shows
+    (-1 = none). All objects are rendered together, so occlusions count."""
     import drjit as dr
 
+    labels = np.full((t.height, t.width), -1, np.int32)
     if not targets:
-        return []
+        return [], labels
     ious = []
     for i, tg in enumerate(targets):
-        # Render object i in its own channel among the others in another: occluders hide it where they should.
+        # Object i in its own channel, every other object in another: occluders hide it where they should.
         channels = [1 if j != i else 0 for j in range(len(targets))]
         r = SilhouetteRenderer(scene.camera, [x.mesh for x in targets], channels, [x.pose for x in targets],
                                t.width, t.height, max(4, cfg.spp))
         img = r.render(seed=3)
         dr.eval(img)
         pred = np.array(img)[..., 0] > 0.5
+        labels[pred] = i
         truth = t.masks[i] > 0.5
         union = (pred | truth).sum()
         ious.append(float((pred & truth).sum() / union) if union else 0.0)
-    return ious
+    return ious, labels
+
+
+def _overlay_png(case: Case, labels: np.ndarray) -> bytes:
+    """The photo with each object's pixels tinted in its own colour (report image)."""
+    import io
+
+    from PIL import Image
+
+    from ..io.images import resize_area
+
+    h, w = labels.shape
+    photo = resize_area(case.photo_srgb, (w, h))
+    palette = np.array([[0.9, 0.3, 0.2], [0.2, 0.7, 0.3], [0.2, 0.4, 0.9], [0.9, 0.8, 0.1], [0.7, 0.3, 0.8],
+                        [0.1, 0.8, 0.8], [0.9, 0.5, 0.1], [0.5, 0.5, 0.5]])
+    out = photo.copy()
+    hit = labels >= 0
+    out[hit] = 0.45 * photo[hit] + 0.55 * palette[labels[hit] % len(palette)]
+    buf = io.BytesIO()
+    Image.fromarray((np.clip(out, 0, 1) * 255).astype(np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
 
 
 def _object_entry(scene: Scene, case: Case, tg: ObjectTarget, parts: dict, iou_before: float, iou_after: float,
