@@ -39,5 +39,8 @@ test: setup
 bench: setup
 	$(VENV)/bin/photo2scene bench room
 
+extension: setup
+	$(PY) blender_addon/tools/build_extension.py --out-dir dist
+
 clean:
 	rm -rf out build dist *.egg-info

@@ -1,0 +1,108 @@
+"""Swapping an object's asset or a material for one of its top-k candidates, in place in a reconstruction.
+
+Only Blender data changes (so the swap is undoable); the choice is recorded as `photo2scene_chosen` on the object
+root or material and reaches scene.json when the user refines (sync.collect_edits).
+"""
+
+from __future__ import annotations
+
+import bpy
+
+from ..bundle import Bundle
+from ..edits import material_spec, object_spec, with_material_candidate, with_object_candidate
+from ..sync import find_material, find_object
+from .principled import build_principled
+
+
+class SwapError(RuntimeError):
+    """The swap cannot be made; the message says why."""
+
+
+def build_material_entry(name: str, spec: dict, bundle: Bundle) -> bpy.types.Material:
+    """A material from a scene.json material entry (principled or procedural graph), tagged with its name."""
+    if spec.get("type") == "principled":
+        mat = build_principled(name, spec)
+    elif spec.get("type") == "graph":
+        try:
+            from .material import build_material_from_spec
+        except ImportError as exc:
+            raise SwapError("procedural materials need the material builder (builders/material.py), "
+                            "which this version of the add-on lacks") from exc
+        mat = build_material_from_spec(name, spec, bundle)
+    else:
+        raise SwapError(f"material {name!r} has unknown type {spec.get('type')!r}")
+    mat["photo2scene_material"] = name
+    return mat
+
+
+def swap_material(coll: bpy.types.Collection, bundle: Bundle, name: str, index: int) -> bpy.types.Material:
+    """Replace material `name` everywhere in the reconstruction by its candidate `index`."""
+    scene = bundle.scene
+    spec = material_spec(scene, name)
+    if spec is None:
+        raise SwapError(f"scene.json has no material {name!r}")
+    try:
+        new_spec = with_material_candidate(spec, index)
+    except IndexError as exc:
+        raise SwapError(str(exc)) from exc
+    old = find_material(coll, scene, name)
+    new = build_material_entry(name, new_spec, bundle)
+    new["photo2scene_chosen"] = index
+    if old is not None:
+        for obj in coll.all_objects:
+            for slot in getattr(obj, "material_slots", []):
+                if slot.material == old:
+                    slot.material = new
+        if old.users == 0:
+            bpy.data.materials.remove(old)
+    new.name = name  # take the plain name back once the old one is gone
+    return new
+
+
+def swap_object(coll: bpy.types.Collection, bundle: Bundle, name: str, index: int) -> tuple[bpy.types.Object, bool]:
+    """Replace object `name`'s asset by its candidate `index`, keeping the object's current transform.
+
+    Returns (root object, rebuilt). A candidate with `parts` (meshes in the bundle) is built at once by the object
+    builder the import uses (builders/object.py) and replaces the old object and its children; one without is
+    only recorded on the object (`photo2scene_chosen`) for the object stage to load on "Refine"."""
+    from ..sync import object_name
+
+    scene = bundle.scene
+    spec = object_spec(scene, name)
+    if spec is None:
+        raise SwapError(f"scene.json has no object {name!r}")
+    try:
+        new_spec = with_object_candidate(spec, index)
+    except IndexError as exc:
+        raise SwapError(str(exc)) from exc
+    bpy.context.view_layer.update()  # matrix_world lags behind edits made from Python until an update
+    old = find_object(coll, name)
+    if not spec["candidates"][index].get("parts"):
+        if old is None:
+            raise SwapError(f"object {name!r} is not in the scene; import the bundle again")
+        old["photo2scene_chosen"] = index
+        return old, False
+    from .object import build_object
+
+    materials = {}
+    for mat_name in scene.get("materials", {}):
+        mat = find_material(coll, scene, mat_name)
+        if mat is not None:
+            materials[mat_name] = mat
+    new = build_object(new_spec, bundle, materials, coll)
+    if object_name(new) is None:
+        new["photo2scene_object"] = name
+    new["photo2scene_chosen"] = index
+    if old is not None:
+        new.matrix_world = old.matrix_world.copy()
+        remove_object_tree(old)
+    new.name = name
+    return new, True
+
+
+def remove_object_tree(root: bpy.types.Object) -> None:
+    """Delete an object, its children, and their data left without users."""
+    objects = [root, *root.children_recursive]
+    data = {o.data for o in objects if o.data is not None}
+    bpy.data.batch_remove(objects)
+    bpy.data.batch_remove([d for d in data if d.users == 0])

@@ -1,0 +1,155 @@
+"""The edit loop's bpy-free half: top-k candidates in scene.json, and writing an edited scene back into a bundle.
+
+Candidates (docs/addon.md): an object or a material in scene.json may carry `candidates`, a list of alternatives
+best first, and `chosen`, the index of the one in use (0 when absent). Each candidate has display fields
+(`label`, `score`, `thumbnail`: a bundle-relative image) and the fields that replace the entry's own when it is
+chosen:
+
+- an object candidate: the asset's identity (`asset_id`, `category`, ...) and, when the bundle holds its meshes,
+  its `parts` (bundle-relative OBJ files, as in the object entry): then the swap happens in Blender at once;
+  without `parts` the choice is recorded and the object stage loads the asset when the user refines from it.
+  The object's `name` and pose (`location`, `rotation`, `yaw_deg`, `scale`) are never taken from a candidate, so
+  swapping keeps where the user put the object;
+- a material candidate: a whole material entry (`type` and its fields), as in `materials`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .bundle import BundleError, validate_scene
+
+DISPLAY_KEYS = frozenset({"label", "score", "thumbnail", "fit_loss"})
+POSE_KEYS = frozenset({"name", "location", "rotation", "yaw_deg", "scale", "candidates", "chosen"})
+_SUFFIX = re.compile(r"\.\d{3,}$")
+
+
+def base_name(name: str) -> str:
+    """A Blender datablock name without the `.001` Blender adds on a clash."""
+    return _SUFFIX.sub("", name)
+
+
+def candidates(spec: dict | None) -> list[dict]:
+    """The entry's candidates (valid dicts only), best first."""
+    items = spec.get("candidates") if isinstance(spec, dict) else None
+    return [c for c in items if isinstance(c, dict)] if isinstance(items, list) else []
+
+
+def chosen_index(spec: dict | None) -> int:
+    value = spec.get("chosen", 0) if isinstance(spec, dict) else 0
+    return value if isinstance(value, int) and value >= 0 else 0
+
+
+def candidate_label(candidate: dict, index: int) -> str:
+    """What the candidate list shows for one entry."""
+    label = (candidate.get("label") or candidate.get("asset_id") or candidate.get("name") or candidate.get("category")
+             or f"candidate {index + 1}")
+    score = candidate.get("score")
+    return f"{label} ({score:.2f})" if isinstance(score, (int, float)) else str(label)
+
+
+def object_spec(scene: dict, name: str) -> dict | None:
+    return next((o for o in scene.get("objects", []) if o.get("name") == name), None)
+
+
+def material_spec(scene: dict, name: str) -> dict | None:
+    spec = scene.get("materials", {}).get(name)
+    return spec if isinstance(spec, dict) else None
+
+
+def with_object_candidate(spec: dict, index: int) -> dict:
+    """The object entry after choosing candidate `index`: the candidate's asset fields, the entry's own pose."""
+    items = candidates(spec)
+    if not 0 <= index < len(items):
+        raise IndexError(f"object {spec.get('name')!r} has no candidate {index}")
+    new = copy.deepcopy(spec)
+    for key, value in items[index].items():
+        if key not in DISPLAY_KEYS and key not in POSE_KEYS:
+            new[key] = copy.deepcopy(value)
+    new["chosen"] = index
+    return new
+
+
+def with_material_candidate(spec: dict, index: int) -> dict:
+    """The material entry after choosing candidate `index`: the candidate's material, the list kept."""
+    items = candidates(spec)
+    if not 0 <= index < len(items):
+        raise IndexError(f"material has no candidate {index}")
+    new = {k: copy.deepcopy(v) for k, v in items[index].items() if k not in DISPLAY_KEYS and k != "candidates"}
+    new["candidates"] = copy.deepcopy(spec["candidates"])
+    new["chosen"] = index
+    return new
+
+
+def refine_stages(root: str | os.PathLike, scene: dict | None = None) -> list[str]:
+    """Stages a bundle can be re-run from: those with a checkpoint, in the order the run went through them."""
+    folder = Path(root) / "checkpoints"
+    found = {p.stem for p in folder.glob("*.json")} if folder.is_dir() else set()
+    order = [s for s in (scene or {}).get("stages", {}) if s in found]
+    return order + sorted(found - set(order))
+
+
+def write_scene(root: str | os.PathLike, scene: dict, keep_previous: bool = True) -> Path:
+    """Validate `scene` and replace the bundle's scene.json atomically; the previous one is kept under
+    `edits/` (timestamped) so an edit can be looked at or undone by hand."""
+    validate_scene(scene)
+    root = Path(root)
+    target = root / "scene.json"
+    if not target.is_file():
+        raise BundleError(f"{root} is not a photo2scene bundle (no scene.json)")
+    if keep_previous:
+        edits = root / "edits"
+        edits.mkdir(exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        backup = edits / f"scene-{stamp}.json"
+        n = 2
+        while backup.exists():
+            backup = edits / f"scene-{stamp}-{n}.json"
+            n += 1
+        backup.write_bytes(target.read_bytes())
+    fd, tmp = tempfile.mkstemp(prefix=".scene.", suffix=".json", dir=root)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(scene, fh, indent=2)
+            fh.write("\n")
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return target
+
+
+def read_scene(root: str | os.PathLike) -> dict:
+    """scene.json of a bundle as a dict (validated)."""
+    from .bundle import load_bundle
+
+    return load_bundle(root).scene
+
+
+_cache: dict[str, tuple[float, dict | None]] = {}
+
+
+def cached_scene(root: str | os.PathLike) -> dict | None:
+    """scene.json, re-read only when the file changed (panels draw many times a second); None if unreadable."""
+    path = Path(root) / "scene.json"
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return None
+    key = str(path)
+    hit = _cache.get(key)
+    if hit is not None and hit[0] == mtime:
+        return hit[1]
+    try:
+        scene: Any = read_scene(root)
+    except (BundleError, OSError):
+        scene = None
+    _cache[key] = (mtime, scene)
+    return scene

@@ -1,0 +1,195 @@
+"""The 3D View sidebar tab "Photo2Scene": inputs and Reconstruct with progress and Cancel, Import, the active
+reconstruction (Compare, Refine), and the top-k candidates of the active object and its materials."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import bpy
+
+from .bundle import resolve_inside
+from .edits import candidate_label, candidates, cached_scene, chosen_index, material_spec, object_spec
+from .operators import active_reconstruction
+from .preferences import get_prefs, resolve_python
+from .sync import bundle_root, material_name, object_name, object_root
+
+_previews = None  # bpy.utils.previews collection for candidate thumbnails
+
+
+def thumbnail_icon(path: Path) -> int:
+    """Icon id of an image file for `template_icon` (0 when it cannot be shown)."""
+    global _previews
+    try:
+        if _previews is None:
+            import bpy.utils.previews
+
+            _previews = bpy.utils.previews.new()
+        key = str(path)
+        if key not in _previews:
+            if not path.is_file():
+                return 0
+            _previews.load(key, key, "IMAGE")
+        return _previews[key].icon_id
+    except Exception:  # previews need a GPU context in some builds; a missing thumbnail is not an error
+        return 0
+
+
+def free_previews() -> None:
+    global _previews
+    if _previews is not None:
+        import bpy.utils.previews
+
+        bpy.utils.previews.remove(_previews)
+        _previews = None
+
+
+def wrapped(layout, text: str, width: int = 42, icon: str = "NONE") -> None:
+    """Long messages (errors, paths) as several labels: the sidebar does not wrap."""
+    for i, line in enumerate(textwrap.wrap(text, width) or [""]):
+        layout.label(text=line, icon=icon if i == 0 else "BLANK1" if icon != "NONE" else "NONE")
+
+
+class _Sidebar:
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "Photo2Scene"
+
+
+class PHOTO2SCENE_PT_main(_Sidebar, bpy.types.Panel):
+    bl_label = "Photo2Scene"
+    bl_idname = "PHOTO2SCENE_PT_main"
+
+    def draw(self, context):
+        layout = self.layout
+        props = context.scene.photo2scene
+        job = context.window_manager.photo2scene_job
+        col = layout.column()
+        col.prop(props, "photo")
+        col.prop(props, "estimates")
+        col.prop(props, "output_dir")
+        if job.running:
+            col.progress(factor=job.progress, type="BAR", text=job.label or "starting...")
+            if job.message:
+                wrapped(col, job.message)
+            col.operator("photo2scene.cancel", icon="CANCEL")
+            return
+        row = col.row()
+        row.enabled = bool(props.photo)
+        row.scale_y = 1.4
+        row.operator("photo2scene.reconstruct", icon="PLAY")
+        if not resolve_python(get_prefs(context)):
+            wrapped(col, "Set the Pipeline Python in the add-on's preferences", icon="ERROR")
+        if job.status == "failed" and job.error:
+            box = col.box()
+            wrapped(box, job.error, icon="ERROR")
+            if job.log_path:
+                op = box.operator("wm.path_open", text="Open Log", icon="TEXT")
+                op.filepath = job.log_path
+        elif job.status == "cancelled":
+            col.label(text="Cancelled", icon="INFO")
+
+
+class PHOTO2SCENE_PT_import(_Sidebar, bpy.types.Panel):
+    bl_label = "Import"
+    bl_parent_id = "PHOTO2SCENE_PT_main"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        props = context.scene.photo2scene
+        col = self.layout.column()
+        col.prop(props, "bundle")
+        op = col.operator("photo2scene.import_bundle", icon="IMPORT")
+        op.directory = props.bundle
+
+
+class PHOTO2SCENE_PT_reconstruction(_Sidebar, bpy.types.Panel):
+    bl_label = "Reconstruction"
+    bl_parent_id = "PHOTO2SCENE_PT_main"
+
+    def draw(self, context):
+        props = context.scene.photo2scene
+        col = self.layout.column()
+        col.prop(props, "reconstruction", text="")
+        coll = active_reconstruction(context)
+        if coll is None:
+            col.label(text="Reconstruct or import a bundle", icon="INFO")
+            return
+        root = bundle_root(coll)
+        scene = cached_scene(root) if root else None
+        if scene is None:
+            wrapped(col, f"bundle not found: {root}", icon="ERROR")
+            return
+        room = (scene.get("stages") or {}).get("room") or {}
+        iou = room.get("iou_after")
+        if isinstance(iou, dict) and iou:
+            col.label(text="room IoU " + ", ".join(f"{k} {v:.2f}" for k, v in iou.items()
+                                                   if isinstance(v, (int, float))))
+        col.operator("photo2scene.compare", icon="RENDER_STILL")
+        row = col.row(align=True)
+        row.prop(props, "refine_stage", text="")
+        row.operator("photo2scene.refine", text="Refine", icon="FILE_REFRESH")
+
+
+class PHOTO2SCENE_PT_candidates(_Sidebar, bpy.types.Panel):
+    bl_label = "Candidates"
+    bl_parent_id = "PHOTO2SCENE_PT_main"
+
+    @classmethod
+    def poll(cls, context):
+        return active_reconstruction(context) is not None
+
+    def draw(self, context):
+        layout = self.layout
+        coll = active_reconstruction(context)
+        root = bundle_root(coll)
+        scene = cached_scene(root) if root else None
+        obj = context.active_object
+        if scene is None or obj is None:
+            layout.label(text="Select an object of the reconstruction")
+            return
+        shown = False
+        owner = object_root(obj)
+        if owner is not None:
+            name = object_name(owner)
+            spec = object_spec(scene, name)
+            chosen = owner.get("photo2scene_chosen", chosen_index(spec))
+            shown |= draw_candidates(layout, root, f"Object {name}", "OBJECT", name, candidates(spec), chosen)
+        for slot in getattr(obj, "material_slots", []):
+            name = material_name(slot.material, obj, scene)
+            if not name:
+                continue
+            spec = material_spec(scene, name)
+            chosen = slot.material.get("photo2scene_chosen", chosen_index(spec))
+            shown |= draw_candidates(layout, root, f"Material {name}", "MATERIAL", name, candidates(spec), chosen)
+        if not shown:
+            layout.label(text="No alternatives for the selection")
+
+
+def draw_candidates(layout, root: Path, title: str, kind: str, name: str, items: list[dict], chosen: int) -> bool:
+    """One box per entry: each candidate's thumbnail, label and score, and "Use this". False if none."""
+    if not items:
+        return False
+    box = layout.box()
+    box.label(text=title)
+    for index, candidate in enumerate(items):
+        row = box.row(align=True)
+        thumb = candidate.get("thumbnail")
+        icon = 0
+        if isinstance(thumb, str) and thumb:
+            # Bundle-relative thumbnails stay inside the bundle; the object stage also names absolute ones in the
+            # asset index's cache, which are only looked at, never written.
+            try:
+                icon = thumbnail_icon(Path(thumb) if Path(thumb).is_absolute() else resolve_inside(root, thumb))
+            except ValueError:
+                icon = 0
+        if icon:
+            row.template_icon(icon_value=icon, scale=2.0)
+        row.label(text=candidate_label(candidate, index))
+        op = row.operator("photo2scene.use_candidate", text="In use" if index == chosen else "Use this",
+                          depress=index == chosen)
+        op.kind, op.name, op.index = kind, name, index
+    return True
+
+
+classes = (PHOTO2SCENE_PT_main, PHOTO2SCENE_PT_import, PHOTO2SCENE_PT_reconstruction, PHOTO2SCENE_PT_candidates)

@@ -1,0 +1,125 @@
+"""Add-on preferences: which Python runs the pipeline, device, quality, asset libraries; and where data goes."""
+
+from pathlib import Path
+
+import bpy
+from bpy.props import CollectionProperty, EnumProperty, IntProperty, StringProperty
+
+from . import jobs
+
+# The add-on's package: `bl_ext.<repo>.photo2scene` when installed as an extension, `blender_addon` when enabled
+# from a checkout (tests). Preferences are keyed by it.
+ADDON_ID = __package__
+
+
+class PHOTO2SCENE_AssetPath(bpy.types.PropertyGroup):
+    path: StringProperty(name="Folder", subtype="DIR_PATH",
+                         description="A folder of OBJ/glTF/PLY models, a 3D-FUTURE folder, or a .blend asset library")
+
+
+class PHOTO2SCENE_Preferences(bpy.types.AddonPreferences):
+    bl_idname = ADDON_ID
+
+    python: StringProperty(
+        name="Pipeline Python", subtype="FILE_PATH",
+        description="The Python interpreter that has photo2scene installed (e.g. the project's .venv/bin/python). "
+                    "Empty: found automatically when the add-on sits in a photo2scene checkout")
+    device: EnumProperty(
+        name="Device", default="auto",
+        items=[("auto", "Auto", "The GPU when Mitsuba can use it, else the CPU"),
+               ("cpu", "CPU", "Mitsuba's LLVM backend"),
+               ("gpu", "GPU", "Mitsuba's CUDA backend")])
+    quality: EnumProperty(
+        name="Quality", default="final",
+        items=[("draft", "Draft", "Lower resolution and fewer iterations: a quick first look"),
+               ("final", "Final", "The pipeline's defaults")])
+    extra_args: StringProperty(
+        name="Extra Options",
+        description="More pipeline options, as on the command line (e.g. --room.refine-iters 20); "
+                    "they override the quality preset")
+    output_dir: StringProperty(
+        name="Bundles Folder", subtype="DIR_PATH",
+        description="Where new reconstructions are written. Empty: the add-on's own data folder")
+    compare_samples: IntProperty(name="Compare Samples", default=64, min=1, max=4096,
+                                 description="Cycles samples of the Compare render")
+    asset_paths: CollectionProperty(type=PHOTO2SCENE_AssetPath)
+    asset_index: IntProperty()
+    check_message: StringProperty(options={"SKIP_SAVE"})
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        row = layout.row(align=True)
+        row.prop(self, "python")
+        row.operator("photo2scene.check_python", text="Test")
+        detected = resolve_python(self)
+        if not self.python:
+            layout.label(text=f"Found: {detected}" if detected else "Not found: choose the interpreter above",
+                         icon="CHECKMARK" if detected else "ERROR")
+        if self.check_message:
+            layout.label(text=self.check_message, icon="INFO")
+        col = layout.column()
+        col.prop(self, "device")
+        col.prop(self, "quality")
+        col.prop(self, "extra_args")
+        col.prop(self, "output_dir")
+        col.prop(self, "compare_samples")
+        box = layout.box()
+        box.label(text="Asset libraries (furniture to retrieve from)")
+        row = box.row()
+        row.template_list("UI_UL_list", "photo2scene_assets", self, "asset_paths", self, "asset_index", rows=3)
+        side = row.column(align=True)
+        side.operator("photo2scene.asset_path_add", icon="ADD", text="")
+        side.operator("photo2scene.asset_path_remove", icon="REMOVE", text="")
+        if 0 <= self.asset_index < len(self.asset_paths):
+            box.prop(self.asset_paths[self.asset_index], "path")
+        box.operator("photo2scene.index_assets", icon="FILE_REFRESH")
+
+
+def get_prefs(context: bpy.types.Context | None = None) -> PHOTO2SCENE_Preferences | None:
+    """This add-on's preferences, or None when it is not enabled through the preferences (scripts, tests)."""
+    context = context or bpy.context
+    addon = context.preferences.addons.get(ADDON_ID)
+    return addon.preferences if addon is not None else None
+
+
+def resolve_python(prefs: PHOTO2SCENE_Preferences | None) -> str | None:
+    """The interpreter to run: the chosen one, else the checkout's .venv, else the one behind `photo2scene`."""
+    if prefs is not None and prefs.python:
+        return bpy.path.abspath(prefs.python)
+    return jobs.find_project_python(Path(__file__).parent)
+
+
+def data_dir(*parts: str) -> Path:
+    """Writable add-on data: the extension's user folder (Blender's rule for extensions); a folder in Blender's
+    user data when the add-on is not installed as an extension."""
+    try:
+        base = Path(bpy.utils.extension_path_user(ADDON_ID, create=True))
+    except ValueError:  # not an extension (enabled from a checkout)
+        base = Path(bpy.utils.user_resource("DATAFILES", path="photo2scene", create=True))
+    path = base.joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def bundles_dir(context: bpy.types.Context | None = None) -> Path:
+    """Where new bundles go: the scene's choice, else the preferences', else the add-on's data folder."""
+    context = context or bpy.context
+    props = getattr(context.scene, "photo2scene", None)
+    prefs = get_prefs(context)
+    for value in ((props.output_dir if props else ""), (prefs.output_dir if prefs else "")):
+        if value:
+            path = Path(bpy.path.abspath(value))
+            path.mkdir(parents=True, exist_ok=True)
+            return path
+    return data_dir("bundles")
+
+
+def pipeline_options(context: bpy.types.Context | None = None) -> list[str]:
+    """Device, quality preset and extra options from the preferences, as pipeline arguments."""
+    prefs = get_prefs(context)
+    if prefs is None:
+        return jobs.option_args()
+    return jobs.option_args(prefs.device, prefs.quality, prefs.extra_args)
+
+
+classes = (PHOTO2SCENE_AssetPath, PHOTO2SCENE_Preferences)

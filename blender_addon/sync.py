@@ -1,0 +1,230 @@
+"""Between a reconstruction's Blender data and its scene.json: find the Blender side of an entry, and write what
+the user changed in Blender back into the scene (for "Refine from stage").
+
+How Blender data is matched to scene.json entries (docs/addon.md):
+- a reconstruction is a collection with the custom property `photo2scene_bundle` (the bundle folder);
+- an object's root carries `photo2scene_object` (its scene.json name), a light `photo2scene_light`, a material
+  `photo2scene_material`, a room face `photo2scene_face`; where a builder sets no tag, the name is used, without
+  the `.001` Blender adds on a clash;
+- `photo2scene_chosen` on an object root or a material records the candidate swapped in (see edits.py).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+
+import bpy
+
+from .edits import base_name, chosen_index, with_material_candidate, with_object_candidate
+
+BUNDLE_KEY = "photo2scene_bundle"
+EPS = 1e-6
+
+
+# ------------------------------------------------------------------------------------------- finding things
+
+def reconstructions() -> list[bpy.types.Collection]:
+    """Every reconstruction collection in the file."""
+    return [c for c in bpy.data.collections if c.get(BUNDLE_KEY)]
+
+
+def bundle_root(collection: bpy.types.Collection | None) -> Path | None:
+    value = collection.get(BUNDLE_KEY) if collection is not None else None
+    return Path(value) if value else None
+
+
+def reconstruction_of(obj: bpy.types.Object | None) -> bpy.types.Collection | None:
+    """The reconstruction an object belongs to (directly or in a child collection)."""
+    if obj is None:
+        return None
+    for coll in reconstructions():
+        if obj.name in coll.all_objects:
+            return coll
+    return None
+
+
+def object_name(obj: bpy.types.Object) -> str | None:
+    """The scene.json name an object stands for, if it is an object's root (builders/object.py marks roots with
+    `photo2scene_asset`; `photo2scene_object`, where set, names the entry exactly)."""
+    tagged = obj.get("photo2scene_object")
+    if tagged:
+        return str(tagged)
+    if "photo2scene_asset" in obj:
+        return base_name(obj.name)
+    return None
+
+
+def object_root(obj: bpy.types.Object | None) -> bpy.types.Object | None:
+    """The object itself or the nearest parent that stands for a scene.json object."""
+    while obj is not None:
+        if object_name(obj):
+            return obj
+        obj = obj.parent
+    return None
+
+
+def find_object(coll: bpy.types.Collection, name: str) -> bpy.types.Object | None:
+    return next((o for o in coll.all_objects if object_name(o) == name), None)
+
+
+def find_light(coll: bpy.types.Collection, name: str) -> bpy.types.Object | None:
+    lights = [o for o in coll.all_objects if o.type == "LIGHT"]
+    return (next((o for o in lights if o.get("photo2scene_light") == name), None)
+            or next((o for o in lights if not o.get("photo2scene_light") and base_name(o.name) == name), None))
+
+
+def material_name(mat: bpy.types.Material | None, obj: bpy.types.Object | None, scene: dict) -> str | None:
+    """The scene.json name of a Blender material as used on `obj`."""
+    if mat is None:
+        return None
+    tagged = mat.get("photo2scene_material")
+    if tagged:
+        return str(tagged)
+    face = obj.get("photo2scene_face") if obj is not None else None
+    room_materials = (scene.get("room") or {}).get("materials", {})
+    if face and face in room_materials:
+        return room_materials[face]
+    name = base_name(mat.name)
+    return name if name in scene.get("materials", {}) else None
+
+
+def find_material(coll: bpy.types.Collection, scene: dict, name: str) -> bpy.types.Material | None:
+    """The Blender material standing for scene.json material `name` in this reconstruction."""
+    for obj in coll.all_objects:
+        for slot in getattr(obj, "material_slots", []):
+            if slot.material is not None and material_name(slot.material, obj, scene) == name:
+                return slot.material
+    return None
+
+
+def reconstruction_camera(coll: bpy.types.Collection) -> bpy.types.Object | None:
+    return next((o for o in coll.all_objects if o.type == "CAMERA"), None)
+
+
+# ------------------------------------------------------------------------------------------- writing back
+
+def _rows(matrix) -> list[list[float]]:
+    return [[float(matrix[i][j]) for j in range(3)] for i in range(3)]
+
+
+def _close(a, b) -> bool:
+    try:
+        flat_a = [float(x) for x in _flatten(a)]
+        flat_b = [float(x) for x in _flatten(b)]
+    except (TypeError, ValueError):
+        return False
+    return len(flat_a) == len(flat_b) and all(abs(x - y) <= EPS * max(1.0, abs(y)) for x, y in zip(flat_a, flat_b))
+
+
+def _flatten(value):
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _flatten(item)
+    else:
+        yield value
+
+
+_MISSING = object()
+
+
+def _set(entry: dict, key: str, value, changes: list[str], what: str, default=_MISSING) -> None:
+    """Store `value` under `key` when it differs from what the entry says (or, for a field the entry leaves out,
+    from the builder's `default` for it), and note the change."""
+    current = entry.get(key, default)
+    if current is _MISSING or not _close(current, value):
+        entry[key] = value
+        changes.append(f"{what}: {key}")
+
+
+def collect_edits(coll: bpy.types.Collection, scene: dict) -> tuple[dict, list[str]]:
+    """scene.json updated with the reconstruction's current Blender state, and a list of what changed.
+
+    Written back: the camera's pose and field of view; each object's pose and swapped asset; each light's pose,
+    power, colour and size (lights deleted in Blender are dropped, lights added to the collection are added);
+    swapped materials and the Base Color / Roughness / Metallic of principled ones. Not written back: room faces
+    moved by hand (the room is a box: re-run the room stage instead) and edits inside procedural node trees."""
+    scene = copy.deepcopy(scene)
+    changes: list[str] = []
+    bpy.context.view_layer.update()  # matrix_world lags behind edits made from Python until an update
+
+    cam_obj = reconstruction_camera(coll)
+    if cam_obj is not None and scene.get("camera"):
+        cam = scene["camera"]
+        m = cam_obj.matrix_world.normalized()
+        _set(cam, "position", [float(v) for v in m.translation], changes, "camera")
+        _set(cam, "rotation", _rows(m.to_3x3()), changes, "camera")
+        if cam_obj.data.sensor_fit == "VERTICAL":
+            _set(cam, "fov_y_deg", math.degrees(cam_obj.data.angle_y), changes, "camera")
+
+    for spec in scene.get("objects", []):
+        root = find_object(coll, spec["name"])
+        if root is None:
+            continue
+        chosen = root.get("photo2scene_chosen")
+        if isinstance(chosen, int) and chosen != chosen_index(spec):
+            updated = with_object_candidate(spec, chosen)
+            spec.clear()
+            spec.update(updated)
+            changes.append(f"object {spec['name']}: candidate {chosen}")
+        loc, rot, scale = root.matrix_world.decompose()
+        what = f"object {spec['name']}"
+        _set(spec, "location", [float(v) for v in loc], changes, what)
+        _set(spec, "scale", [float(v) for v in scale], changes, what)
+        if "yaw_deg" in spec:
+            _set(spec, "yaw_deg", math.degrees(rot.to_euler("XYZ").z), changes, what)
+        if "rotation" in spec or "yaw_deg" not in spec:
+            _set(spec, "rotation", _rows(rot.to_matrix()), changes, what)
+
+    kept_lights = []
+    matched = set()
+    for spec in scene.get("lights", []):
+        obj = find_light(coll, spec.get("name", ""))
+        if obj is None:
+            changes.append(f"light {spec.get('name')}: removed")
+            continue
+        matched.add(obj.name)
+        _write_light(obj, spec, changes)
+        kept_lights.append(spec)
+    for obj in coll.all_objects:
+        if obj.type == "LIGHT" and obj.name not in matched and obj.data.type in ("AREA", "POINT", "SPOT", "SUN"):
+            spec = {"name": obj.name, "type": obj.data.type.lower()}
+            _write_light(obj, spec, [])
+            kept_lights.append(spec)
+            changes.append(f"light {obj.name}: added")
+    if "lights" in scene or kept_lights:
+        scene["lights"] = kept_lights
+
+    for name, spec in list(scene.get("materials", {}).items()):
+        mat = find_material(coll, scene, name)
+        if mat is None:
+            continue
+        chosen = mat.get("photo2scene_chosen")
+        if isinstance(chosen, int) and chosen != chosen_index(spec):
+            spec = with_material_candidate(spec, chosen)
+            scene["materials"][name] = spec
+            changes.append(f"material {name}: candidate {chosen}")
+        if spec.get("type") == "principled" and mat.node_tree is not None:
+            bsdf = next((n for n in mat.node_tree.nodes if n.bl_idname == "ShaderNodeBsdfPrincipled"), None)
+            if bsdf is not None:
+                what = f"material {name}"
+                _set(spec, "base_color", [float(v) for v in bsdf.inputs["Base Color"].default_value[:3]],
+                     changes, what)
+                # Defaults as in builders/principled.py.
+                _set(spec, "roughness", float(bsdf.inputs["Roughness"].default_value), changes, what, 0.5)
+                _set(spec, "metallic", float(bsdf.inputs["Metallic"].default_value), changes, what, 0.0)
+    return scene, changes
+
+
+def _write_light(obj: bpy.types.Object, spec: dict, changes: list[str]) -> None:
+    what = f"light {spec.get('name')}"
+    m = obj.matrix_world.normalized()
+    _set(spec, "position", [float(v) for v in m.translation], changes, what)
+    _set(spec, "rotation", _rows(m.to_3x3()), changes, what)
+    _set(spec, "power_w", float(obj.data.energy), changes, what)
+    _set(spec, "color", [float(c) for c in obj.data.color], changes, what, [1.0, 1.0, 1.0])
+    if obj.data.type == "AREA":
+        size = [float(obj.data.size), float(obj.data.size_y if obj.data.shape in ("RECTANGLE", "ELLIPSE")
+                                            else obj.data.size)]
+        _set(spec, "size", size, changes, what)
