@@ -78,6 +78,10 @@ def referenced_files(scene: dict) -> list[str]:
         files.append(scene["photo"])
     for obj in scene.get("objects", []):
         files += [part["mesh"] for part in obj.get("parts", []) if part.get("mesh")]
+        for cand in obj.get("candidates", []):
+            files += [part["mesh"] for part in cand.get("parts", []) if part.get("mesh")]
+            if cand.get("thumbnail"):
+                files.append(cand["thumbnail"])
     for mat in scene.get("materials", {}).values():
         if mat.get("graph_file"):
             files.append(mat["graph_file"])

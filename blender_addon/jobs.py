@@ -29,11 +29,9 @@ from typing import IO, Any, Iterable, Sequence
 
 # Quality presets: pipeline options per preset. "final" keeps the pipeline's own defaults; "draft" trades accuracy
 # for a quick first look. Only options the pipeline documents (`photo2scene reconstruct --help`) belong here.
-QUALITY_PRESETS: dict[str, tuple[str, ...]] = {
-    "draft": ("--working-size", "240", "--room.refine-iters", "15", "--room.refine-width", "120",
-              "--room.spp", "4", "--objects.refine-iters", "15", "--objects.refine-width", "120",
-              "--objects.spp", "4"),
-    "final": (),
+QUALITY_PRESETS: dict[str, tuple[str, ...]] = {  # the pipeline owns what each preset means (config.PRESETS)
+    "draft": ("--preset", "draft"),
+    "final": ("--preset", "final"),
 }
 
 DEVICES = ("auto", "cpu", "gpu")

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
 from .errors import InputError, SetupError
 
 COMMANDS: dict[str, str] = {
     "reconstruct": "pipeline.reconstruct",
+    "refine": "pipeline.refine",
     "synth": "pipeline.synth",
     "bench": "pipeline.bench",
     "materials": "materials_db.cli",
@@ -38,7 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt  # so a cancelled run unwinds: BundleWriter removes its partial folder
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):

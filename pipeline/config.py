@@ -75,7 +75,11 @@ def field_docs(cls: type) -> dict[str, str]:
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, cls: type = ReconstructConfig, prefix: str = "") -> None:
-    """Add `--[prefix.]field` options for every leaf field of the dataclass `cls` (defaults left unset)."""
+    """Add `--[prefix.]field` options for every leaf field of the dataclass `cls` (defaults left unset), and
+    `--preset` at the top level."""
+    if not prefix:
+        parser.add_argument("--preset", choices=sorted(PRESETS), help="draft: fewer iterations and samples, "
+                            "for a quick look; final: the defaults. Options given after it override it.")
     hints = get_type_hints(cls)
     group = parser.add_argument_group(prefix.rstrip(".") or "config", cls.__doc__)
     for f in dataclasses.fields(cls):
@@ -90,9 +94,10 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type = Reconstruc
                            metavar=kind.__name__.upper())
 
 
-def config_from_args(args: argparse.Namespace, cls: type = ReconstructConfig) -> Any:
-    """Build the config from defaults overridden by the options the user gave."""
-    config = cls()
+def config_from_args(args: argparse.Namespace, cls: type = ReconstructConfig, base: Any = None) -> Any:
+    """Build the config from `base` (default: the defaults, with `--preset` if given) overridden by the options
+    the user gave."""
+    config = base if base is not None else apply_preset(cls(), getattr(args, "preset", None))
     for key, value in vars(args).items():
         if key.startswith("cfg:") and value is not None:
             set_path(config, key[4:], value)
@@ -157,3 +162,19 @@ class ObjectConfig:
     """An object whose bottom is this close to another's top (masks adjacent) rests on it."""
     wall_contact_m: float = 0.2
     """An object neither on the floor nor supported, this close to a wall, is wall-mounted."""
+
+
+# Named settings applied before the user's own options (which override them). "final" is the defaults.
+PRESETS: dict[str, dict[str, object]] = {
+    "draft": {"working_size": 240, "room.refine_iters": 15, "room.refine_width": 120, "room.spp": 4,
+              "objects.refine_iters": 15, "objects.refine_width": 120, "objects.spp": 4, "objects.rerank_k": 2,
+              "objects.yaw_steps": 8},
+    "final": {},
+}
+
+
+def apply_preset(config: Any, name: str | None) -> Any:
+    """Set a preset's fields on `config` (in place) and return it."""
+    for dotted, value in PRESETS.get(name or "final", {}).items():
+        set_path(config, dotted, value)
+    return config

@@ -38,9 +38,14 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args, ReconstructConfig)
     events = Events(jsonl=sys.stdout if args.events == "jsonl" else None,
                     bars=not args.quiet and args.events != "jsonl", log=sys.stderr)
+    return finish(lambda: reconstruct(args.photo, args.estimates, args.output, config, events,
+                                      fov_deg=args.fov_deg, overwrite=args.overwrite), args, events)
+
+
+def finish(job, args: argparse.Namespace, events) -> int:
+    """Run `job` (returns (bundle, scene)), then the optional .blend; report the paths and errors as events."""
     try:
-        bundle_dir, scene = reconstruct(args.photo, args.estimates, args.output, config, events,
-                                        fov_deg=args.fov_deg, overwrite=args.overwrite)
+        bundle_dir, _ = job()
         blend = None
         if args.blend:
             from .export.blend import write_blend
@@ -62,11 +67,9 @@ def run(args: argparse.Namespace) -> int:
 def reconstruct(photo: Path, estimates: Path | None, output: Path, config: ReconstructConfig, events,
                 fov_deg: float | None = None, overwrite: bool = False):
     """Run every stage and write the bundle atomically. Returns (bundle path, Scene)."""
-    from .bundle import BundleWriter, save_scene, write_json
+    from .bundle import BundleWriter, write_json
     from .case import load_case
-    from .export.mitsuba_xml import write_mitsuba_scene
     from .io.images import write_png
-    from .report import write_report
     from .stages import STAGE_ORDER
 
     start = time.perf_counter()
@@ -77,18 +80,71 @@ def reconstruct(photo: Path, estimates: Path | None, output: Path, config: Recon
         write_png(root / "photo.png", case.photo_srgb)
         _write_case(root / "case", case)
         write_json(root / "config.json", to_dict(config))
-        scene = None
-        for name in STAGE_ORDER:
-            stage = importlib.import_module(f".stages.{name}", __package__)
-            scene = stage.run(scene, case, config, events)
-            save_scene(root, scene, checkpoint=name)
-        assert scene is not None
-        scene.stages["total_seconds"] = {"seconds": round(time.perf_counter() - start, 3)}
-        save_scene(root, scene)
-        write_mitsuba_scene(root, scene)
-        write_report(root, scene, case)
-        (root / "log.txt").write_text("\n".join(events.lines) + "\n")
+        scene = run_stages(root, None, case, config, events, STAGE_ORDER, start)
     return Path(output), scene
+
+
+def run_stages(root: Path, scene, case, config: ReconstructConfig, events, stages, start: float):
+    """Run `stages` in order on `scene`, checkpointing after each; then the Mitsuba scene, report and log."""
+    from .bundle import save_scene
+    from .export.mitsuba_xml import write_mitsuba_scene
+    from .report import write_report
+
+    for name in stages:
+        stage = importlib.import_module(f".stages.{name}", __package__)
+        scene = stage.run(scene, case, config, events)
+        save_scene(root, scene, checkpoint=name)
+    assert scene is not None
+    scene.stages["total_seconds"] = {"seconds": round(time.perf_counter() - start, 3)}
+    save_scene(root, scene)
+    write_mitsuba_scene(root, scene)
+    write_report(root, scene, case)
+    with open(root / "log.txt", "a", encoding="utf-8") as log:
+        log.write("\n".join(events.lines) + "\n")
+    return scene
+
+
+def refine(bundle_dir: Path, from_stage: str, config: ReconstructConfig, events):
+    """Re-run `from_stage` and the stages after it on a bundle's (possibly edited) scene.json, in place.
+
+    The stage starts from what the scene holds: the room stage refines the edited box (and the stages after it
+    start afresh), the object stage refines the edited objects with the chosen candidates. The bundle is copied,
+    updated, and swapped in atomically; the edited scene.json stays in checkpoints/edited.json."""
+    import shutil
+
+    from blender_addon.bundle import load_bundle
+
+    from .bundle import BundleWriter, write_json
+    from .case import load_case
+    from .scene import Scene
+    from .stages import STAGE_ORDER
+
+    start = time.perf_counter()
+    bundle = load_bundle(bundle_dir)
+    if from_stage not in STAGE_ORDER:
+        raise InputError(f"unknown stage {from_stage!r}; stages are {', '.join(STAGE_ORDER)}")
+    scene = Scene.from_dict(bundle.scene)
+    case = load_case(bundle.root / "photo.png", bundle.root / "case", working_size=config.working_size)
+    stages = STAGE_ORDER[STAGE_ORDER.index(from_stage):]
+    for later in stages[1:]:  # their inputs change: they run from scratch
+        _forget_stage(scene, later)
+    events.log(f"refine: re-running {', '.join(stages)} on {bundle.root}")
+    with BundleWriter(bundle.root, overwrite=True) as root:
+        shutil.copytree(bundle.root, root, dirs_exist_ok=True)
+        write_json(root / "checkpoints" / "edited.json", bundle.scene)
+        write_json(root / "config.json", to_dict(config))
+        scene = run_stages(root, scene, case, config, events, stages, start)
+    return Path(bundle_dir), scene
+
+
+def _forget_stage(scene, name: str) -> None:
+    """Drop what a stage produced, so it runs from scratch."""
+    if name == "objects":
+        for obj in scene.objects:
+            for part in obj.get("parts", []):
+                scene.materials.pop(part.get("material"), None)
+        scene.objects = []
+    scene.stages.pop(name, None)
 
 
 def _write_case(folder: Path, case) -> None:

@@ -104,3 +104,42 @@ def test_floor_standing_prior_and_wall_facing(tmp_path, retriever):
     assert front @ np.array([0.0, 1.0]) > 0.5  # faces into the room (+y)
     yaw_far, _ = choose_yaw(tried, np.array([0.0, 0.0, 0.0]), room, near_wall_m=0.5)
     assert yaw_far == 0.0
+
+
+def test_refine_from_objects_keeps_choice_and_fixes_pose(tmp_path, retriever, monkeypatch):
+    """Reconstruct, move an object and pick another candidate in scene.json (as the add-on does), then
+    `refine --from-stage objects`: the pick stands and the pose is refined back towards the photo."""
+    from blender_addon.bundle import load_bundle
+    from pipeline import retrieval
+    from pipeline.reconstruct import reconstruct, refine
+
+    monkeypatch.setattr(retrieval, "open_retriever", lambda events, embedder=None, index=None: retriever)
+    monkeypatch.setattr(object_stage, "open_retriever", lambda events, embedder=None, index=None: retriever)
+    _case_with_object(tmp_path / "case", retriever, Pose(np.array([-0.3, 1.5, 0.0]), 0.0, 1.0))
+    config = ReconstructConfig()
+    config.device = DEVICE
+    config.room.refine_iters = 0
+    config.objects.refine_iters = 15
+    config.objects.refine_width = 96
+    config.objects.spp = 4
+    config.objects.rerank_k = 1
+    out = tmp_path / "out.bundle"
+    reconstruct(tmp_path / "case/photo.png", tmp_path / "case/estimates", out, config, Silent())
+    bundle = load_bundle(out)  # candidates' meshes and thumbnails are in the bundle
+    obj = bundle.scene["objects"][0]
+    good = list(obj["location"])
+    other = obj["candidates"][1]
+    assert other["parts"] and all((out / p["mesh"]).exists() for p in other["parts"])
+
+    edited = json.loads((out / "scene.json").read_text())
+    edited["objects"][0]["location"][0] += 0.25  # moved by hand
+    edited["objects"][0]["asset_id"] = other["asset_id"]  # swapped by hand
+    (out / "scene.json").write_text(json.dumps(edited))
+    refine(out, "objects", config, Silent())
+
+    after = load_bundle(out).scene
+    obj = after["objects"][0]
+    assert obj["asset_id"] == other["asset_id"]
+    assert abs(obj["location"][0] - good[0]) < 0.2  # pulled back from the 0.25 m nudge
+    assert json.loads((out / "checkpoints/edited.json").read_text())["objects"][0]["asset_id"] == other["asset_id"]
+    assert not list(tmp_path.glob(".out.bundle*"))  # no partial or old folders left

@@ -15,6 +15,7 @@ def build_light(spec: dict, collection: bpy.types.Collection) -> bpy.types.Objec
         data.shape = "RECTANGLE"
         data.size, data.size_y = spec.get("size", [1.0, 1.0])[:2]
     obj = bpy.data.objects.new(spec.get("name", "Light"), data)
+    obj["photo2scene_light"] = spec.get("name", "Light")  # scene.json key, for Refine (names may get .001)
     rot, pos = spec.get("rotation", [[1, 0, 0], [0, 1, 0], [0, 0, 1]]), spec["position"]
     obj.matrix_world = Matrix([[*rot[0], pos[0]], [*rot[1], pos[1]], [*rot[2], pos[2]], [0, 0, 0, 1]])
     collection.objects.link(obj)

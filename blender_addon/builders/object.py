@@ -63,6 +63,7 @@ def build_object(spec: dict, bundle, materials: dict, collection: bpy.types.Coll
     root.empty_display_type = "CUBE"
     root.empty_display_size = 0.05
     root.matrix_world = object_matrix(spec)
+    root["photo2scene_object"] = spec["name"]  # scene.json key, for Refine and swaps
     root["photo2scene_asset"] = spec.get("asset_id", "")
     root["photo2scene_label"] = spec.get("label", "")
     root["photo2scene_candidates"] = json.dumps(spec.get("candidates", []))

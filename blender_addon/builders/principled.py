@@ -8,6 +8,9 @@ import bpy
 def build_principled(name: str, spec: dict) -> bpy.types.Material:
     """A material with one Principled BSDF set from `base_color`, `roughness`, `metallic`."""
     mat = bpy.data.materials.new(name)
+    if mat.node_tree is None:  # Blender 4.x: new materials have no tree until use_nodes is set
+        mat.use_nodes = True
+    mat["photo2scene_material"] = name  # scene.json key (Blender may rename to name.001)
     tree = mat.node_tree
     bsdf = next(n for n in tree.nodes if n.bl_idname == "ShaderNodeBsdfPrincipled")
     bsdf.inputs["Base Color"].default_value = (*spec["base_color"][:3], 1.0)

@@ -33,9 +33,14 @@ def remove_collection(name: str) -> None:
         return
     objects = list(coll.all_objects)
     data = {obj.data for obj in objects if obj.data is not None}
+    materials = {slot for d in data if hasattr(d, "materials") for slot in d.materials if slot is not None}
+    images = {bg.image for d in data if hasattr(d, "background_images") for bg in d.background_images if bg.image}
     bpy.data.batch_remove(objects)
     bpy.data.batch_remove([d for d in data if d.users == 0])
     bpy.data.batch_remove(list(coll.children_recursive) + [coll])
+    # What only this reconstruction used (so re-importing does not pile up room_wall.001, ...).
+    bpy.data.batch_remove([m for m in materials if m.users == 0])
+    bpy.data.batch_remove([i for i in images if i.users == 0])
 
 
 def build_materials(bundle: Bundle) -> dict[str, bpy.types.Material]:

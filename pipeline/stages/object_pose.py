@@ -34,6 +34,7 @@ class ObjectTarget:
     contact: str = "none"  # floor | support:<name> | wall | none
     wall_normal: np.ndarray | None = None  # inward normal of the wall it hangs on
     search_loss: float = float("inf")
+    edited: bool = False  # set from the scene (a re-run): keep the chosen model, only refine the pose
 
     @property
     def label(self) -> str:

@@ -9,7 +9,9 @@ The Scene gets one entry per object with its parts' meshes (in the bundle), mate
 from __future__ import annotations
 
 import math
+import re
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -40,6 +42,30 @@ def _use_candidate(target: ObjectTarget, retriever, match) -> dict:
     parts = retriever.index.load_mesh(match.asset_id)
     target.mesh = merged_mesh(parts)
     target.size = np.asarray(match.record.size, float)
+    return parts
+
+
+def _from_entry(target: ObjectTarget, entry: dict, retriever, events) -> dict | None:
+    """Set up an object from its scene.json entry (chosen model first among its candidates, pose, contact)."""
+    from assets_index import Match
+
+    index = retriever.index
+    chosen = entry["asset_id"]
+    if chosen not in index:
+        events.log(f"objects: {entry['name']} uses {chosen}, which is not in the asset index; it is retrieved "
+                   "again (index its library with `photo2scene assets index` to keep it)")
+        return None
+    ids = [chosen] + [c["asset_id"] for c in entry.get("candidates", []) if c["asset_id"] != chosen]
+    scores = {c["asset_id"]: c.get("score", 0.0) for c in entry.get("candidates", [])}
+    target.candidates = [Match(a, float(scores.get(a, 0.0)), index.get(a)) for a in ids if a in index]
+    target.name = entry["name"]
+    target.edited = True
+    parts = _use_candidate(target, retriever, target.candidates[0])
+    target.pose = Pose(np.asarray(entry["location"], float), math.radians(entry.get("yaw_deg", 0.0)),
+                       float(entry.get("scale", [1.0])[0]))
+    target.contact = entry.get("contact", "none")
+    if target.contact == "wall":  # inward wall normal: the model's back (+Y) faces the wall
+        target.wall_normal = np.array([math.sin(target.pose.yaw), -math.cos(target.pose.yaw), 0.0])
     return parts
 
 
@@ -78,8 +104,19 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
     floor_mask = case.mask("floor")
     t = search_targets(case, targets, min(cfg.refine_width, case.width))
 
+    # Re-run (photo2scene refine): objects already in the scene keep their chosen model and (edited) pose, and
+    # are only refined; segments without an entry go through retrieval and search.
+    edited = {o["segment_id"]: o for o in scene.objects if "segment_id" in o}
+    old_materials = {p.get("material") for o in scene.objects for p in o.get("parts", [])}
+    scene.objects = []
+
     parts_by_target = []
     for i, tg in enumerate(targets):
+        if tg.segment.id in edited:
+            parts = _from_entry(tg, edited[tg.segment.id], retriever, events)
+            if parts is not None:
+                parts_by_target.append(parts)
+                continue
         crop = crop_around(case.photo_srgb, tg.mask)
         tg.candidates = retrieve(retriever, tg.label, crop, size_hint(tg), cfg.top_k)
         if not tg.candidates:
@@ -95,9 +132,9 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
     targets = [targets[i] for i in keep]
     parts_by_target = [parts_by_target[i] for i in keep]
     t.masks = [t.masks[i] for i in keep]
-    assign_contacts(targets, scene.room, cfg.support_gap_m, cfg.wall_contact_m)
+    assign_contacts([tg for tg in targets if not tg.edited], scene.room, cfg.support_gap_m, cfg.wall_contact_m)
     for tg in targets:
-        if tg.contact == "wall":  # back against the wall: the model's back (+Y) points out of the room
+        if tg.contact == "wall" and not tg.edited:  # back against the wall: the model's back (+Y) points out of the room
             n = tg.wall_normal
             tg.pose.yaw = math.atan2(n[0], -n[1])
 
@@ -113,6 +150,8 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
     # Re-rank the top candidates by their fitted silhouettes at the refined location.
     reranked = 0
     for i, tg in enumerate(targets):
+        if tg.edited:  # the user's choice of model stands
+            continue
         current = _fit_loss(tg, scene, t, cfg, i)
         scores = {tg.candidates[0].asset_id: current}
         best = (current, 0, None)
@@ -141,7 +180,11 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
     scene.files["report/objects_after.png"] = _overlay_png(case, labels_after)
 
     for i, (tg, parts) in enumerate(zip(targets, parts_by_target)):
-        scene.objects.append(_object_entry(scene, case, tg, parts, iou_before[i], iou_after[i], retriever.mode))
+        scene.objects.append(_object_entry(scene, case, tg, parts, iou_before[i], iou_after[i], retriever.mode,
+                                           retriever.index))
+    in_use = {p["material"] for o in scene.objects for p in o["parts"]}
+    for name in old_materials - in_use:  # parts of models swapped away
+        scene.materials.pop(name, None)
     scene.stages["objects"] = {
         "status": "done",
         "objects": len(targets),
@@ -204,24 +247,38 @@ def _overlay_png(case: Case, labels: np.ndarray) -> bytes:
 
 
 def _object_entry(scene: Scene, case: Case, tg: ObjectTarget, parts: dict, iou_before: float, iou_after: float,
-                  retrieval: str) -> dict:
-    """scene.json entry of an object; its part meshes go into the bundle (scene.files)."""
-    median = np.median(case.photo_linear[tg.mask], axis=0)
+                  retrieval: str, index=None) -> dict:
+    """scene.json entry of an object; its part meshes (and its candidates', for instant swaps in Blender) go into
+    the bundle through scene.files."""
+    median = [float(c) for c in np.median(case.photo_linear[tg.mask], axis=0)]
     largest = max(parts, key=lambda k: len(parts[k].faces))
+    best = tg.candidates[0]
     part_entries = []
     for name, mesh in parts.items():
-        rel = f"meshes/{tg.name}/{name}.obj"
-        uv = getattr(mesh.visual, "uv", None)
-        scene.files[rel] = obj_bytes(mesh.vertices, mesh.faces, uv)
+        info = next((p for p in best.record.parts if p.name == name), None)
+        colour = median if name == largest else [float(c) for c in (info.color if info else (0.5, 0.5, 0.5))]
         mat_name = f"{tg.name}.{name}"
-        info = next((p for p in tg.candidates[0].record.parts if p.name == name), None)
-        colour = median if name == largest else np.asarray(info.color if info else (0.5, 0.5, 0.5))
-        scene.materials[mat_name] = {"type": "principled", "base_color": [float(c) for c in colour],
-                                     "roughness": 0.6, "metallic": 0.0,
-                                     "source": "median photo colour" if name == largest else "asset colour"}
-        part_entries.append({"name": name, "mesh": rel, "material": mat_name,
-                             "material_hint": info.material if info else ""})
-    best = tg.candidates[0]
+        scene.materials.setdefault(mat_name, {  # a re-run keeps materials the user edited
+            "type": "principled", "base_color": colour, "roughness": 0.6, "metallic": 0.0,
+            "source": "median photo colour" if name == largest else "asset colour"})
+        part_entries.append({"name": name, "mesh": _mesh_file(scene, f"meshes/{tg.name}", name, mesh),
+                             "material": mat_name, "material_hint": info.material if info else ""})
+    fit = getattr(tg, "fit_scores", {})
+    candidates = []
+    for m in tg.candidates:
+        entry = {"asset_id": m.asset_id, "label": m.record.name or m.asset_id, "score": round(float(m.score), 4),
+                 "category": m.record.category, "fit_loss": _rounded(fit.get(m.asset_id))}
+        if m.record.thumbnail and Path(m.record.thumbnail).is_file():
+            rel = f"thumbnails/{_slug(m.asset_id)}.png"
+            scene.files.setdefault(rel, Path(m.record.thumbnail).read_bytes())
+            entry["thumbnail"] = rel
+        if m is not best and index is not None:
+            folder = f"meshes/{tg.name}/candidates/{_slug(m.asset_id)}"
+            entry["parts"] = [{"name": n, "mesh": _mesh_file(scene, folder, n, mesh),
+                               "material": f"{tg.name}.{n}" if f"{tg.name}.{n}" in scene.materials
+                               else f"{tg.name}.{largest}"}
+                              for n, mesh in index.load_mesh(m.asset_id).items()]
+        candidates.append(entry)
     return {
         "name": tg.name,
         "label": tg.label,
@@ -235,14 +292,22 @@ def _object_entry(scene: Scene, case: Case, tg: ObjectTarget, parts: dict, iou_b
         "size": [float(v) * tg.pose.scale for v in tg.size],
         "contact": tg.contact,
         "parts": part_entries,
-        "candidates": [{"asset_id": m.asset_id, "score": round(float(m.score), 4), "category": m.record.category,
-                        "thumbnail": m.record.thumbnail,
-                        "fit_loss": _rounded(getattr(tg, "fit_scores", {}).get(m.asset_id))}
-                       for m in tg.candidates],
+        "candidates": candidates,
+        "chosen": 0,
         "retrieval": retrieval,
         "mask_iou_before": round(iou_before, 4),
         "mask_iou_after": round(iou_after, 4),
     }
+
+
+def _mesh_file(scene: Scene, folder: str, name: str, mesh) -> str:
+    rel = f"{folder}/{_slug(name)}.obj"
+    scene.files[rel] = obj_bytes(mesh.vertices, mesh.faces, getattr(mesh.visual, "uv", None))
+    return rel
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text)
 
 
 def _rounded(value: float | None) -> float | None:

@@ -15,7 +15,7 @@ from ..geometry import rotation_z
 from ..render.backend import init_mitsuba
 from ..render.room_box import depth_and_faces, surface_labels
 from ..scene import Camera, Room, Scene, ROOM_FACES, face_kind
-from .room_fit import fit_room
+from .room_fit import RoomFit, fit_room
 from .room_refine import SURFACES, refine_room
 
 
@@ -67,8 +67,14 @@ def run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Even
     """Fit and refine the room; returns a Scene with camera, room, plain room materials and stage metrics."""
     cfg = config.room
     start = time.perf_counter()
-    events.stage("room", cfg.refine_iters, "fitting the floor, walls and ceiling")
-    fit = fit_room(case, cfg, config.seed)
+    if scene is not None and scene.room is not None:
+        # Re-run (photo2scene refine): start from the scene's (possibly hand-edited) camera and box.
+        events.stage("room", cfg.refine_iters, "refining the edited room box")
+        fit = RoomFit(scene.camera, scene.room, dict(scene.scale), scene.camera.R.T @ np.array([0, 0, 1.0]),
+                      ["re-run from the edited scene: the geometric fit was skipped"])
+    else:
+        events.stage("room", cfg.refine_iters, "fitting the floor, walls and ceiling")
+        fit = fit_room(case, cfg, config.seed)
     fit_seconds = time.perf_counter() - start
     for note in fit.notes:
         events.log(f"room: {note}")
@@ -84,10 +90,11 @@ def run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Even
     events.log("room: refined IoU " + ", ".join(f"{k} {v:.3f}" for k, v in iou_after.items()))
 
     camera, room_n, (initial_n,) = normalise_world(fit.camera, room, fit.room)
-    room_n.materials = {face: f"room_{face_kind(face)}" for face in ROOM_FACES}
     out = scene if scene is not None else Scene(camera=camera)
+    room_n.materials = dict(fit.room.materials) or {face: f"room_{face_kind(face)}" for face in ROOM_FACES}
     out.camera, out.room, out.scale = camera, room_n, fit.scale
-    out.materials.update(plain_materials(camera, room_n, case))
+    for name, material in plain_materials(camera, room_n, case).items():
+        out.materials.setdefault(name, material)  # keep materials a user (or a later stage) already set
     out.stages["room"] = {
         "status": "done",
         "iou_before": iou_before,

@@ -32,7 +32,8 @@ def test_commands_and_presets():
     opts = jobs.option_args("cpu", "draft", "--room.refine-iters 3 --seed 7")
     assert opts[:2] == ["--device", "cpu"]
     assert opts[-4:] == ["--room.refine-iters", "3", "--seed", "7"]  # user's options last: they win
-    assert jobs.option_args("auto", "final") == ["--device", "auto"]
+    assert jobs.option_args("auto", "final") == ["--device", "auto", "--preset", "final"]
+    assert jobs.option_args("cpu", "draft")[2:] == ["--preset", "draft"]  # the pipeline defines the preset
     with pytest.raises(ValueError):
         jobs.option_args("tpu")
     args = jobs.reconstruct_args("p.jpg", "out.bundle", "est", ["--device", "cpu"])
