@@ -135,6 +135,10 @@ def validate_scene(scene: Any) -> None:
               "expected 'principled' or 'graph'")
         if mat["type"] == "principled":
             _vec(mat.get("base_color"), 3, f"materials.{name}.base_color")
+        else:
+            _need(isinstance(mat.get("graph_file"), str), f"materials.{name}.graph_file",
+                  "a graph material needs the relative path of its graph JSON")
+            _need(isinstance(mat.get("values", {}), dict), f"materials.{name}.values", "expected an object")
 
     for i, obj in enumerate(scene.get("objects", [])):
         where = f"objects[{i}]"

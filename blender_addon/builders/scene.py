@@ -44,14 +44,21 @@ def remove_collection(name: str) -> None:
 
 
 def build_materials(bundle: Bundle) -> dict[str, bpy.types.Material]:
+    """Every material of scene.json: plain Principled ones, and procedural graphs (materials_db) whose graph JSON
+    travels in the bundle (`graph_file`) with optimised parameter `values` in real units."""
+    import json
+
+    from .material import build_material
+
     materials = {}
     for name, spec in bundle.scene.get("materials", {}).items():
         if spec["type"] == "principled":
-            materials[name] = build_principled(name, spec)
+            mat = build_principled(name, spec)
         else:
-            from .material import build_material_from_spec  # procedural graphs (materials_db)
-
-            materials[name] = build_material_from_spec(name, spec, bundle)
+            graph = json.loads(bundle.path(spec["graph_file"]).read_text(encoding="utf-8"))
+            mat = build_material(graph, name, spec.get("values"))
+            mat["photo2scene_material"] = name
+        materials[name] = mat
     return materials
 
 
