@@ -71,7 +71,6 @@ def save_scene(root: Path, scene: Scene, checkpoint: str | None = None) -> None:
         path = resolve_inside(root, relative)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
-    scene.files.clear()
     data = scene.to_dict()
     write_json(root / "scene.json", data)
     if checkpoint:
@@ -82,8 +81,11 @@ def load_scene(bundle_dir: Path, checkpoint: str | None = None) -> Scene:
     """Scene from a bundle (validated by the shared contract), or from one of its checkpoints."""
     bundle = load_bundle(bundle_dir)
     if checkpoint is None:
-        return Scene.from_dict(bundle.scene)
-    path = Path(bundle_dir) / "checkpoints" / f"{checkpoint}.json"
-    if not path.exists():
-        raise InputError(f"{bundle_dir} has no checkpoint after stage {checkpoint!r}; run that stage first")
-    return Scene.from_dict(json.loads(path.read_text()))
+        scene = Scene.from_dict(bundle.scene)
+    else:
+        path = Path(bundle_dir) / "checkpoints" / f"{checkpoint}.json"
+        if not path.exists():
+            raise InputError(f"{bundle_dir} has no checkpoint after stage {checkpoint!r}; run that stage first")
+        scene = Scene.from_dict(json.loads(path.read_text()))
+    scene.bundle_root = bundle.root
+    return scene

@@ -124,6 +124,7 @@ def refine(bundle_dir: Path, from_stage: str, config: ReconstructConfig, events)
     if from_stage not in STAGE_ORDER:
         raise InputError(f"unknown stage {from_stage!r}; stages are {', '.join(STAGE_ORDER)}")
     scene = Scene.from_dict(bundle.scene)
+    scene.bundle_root = bundle.root
     case = load_case(bundle.root / "photo.png", bundle.root / "case", working_size=config.working_size)
     stages = STAGE_ORDER[STAGE_ORDER.index(from_stage):]
     for later in stages[1:]:  # their inputs change: they run from scratch

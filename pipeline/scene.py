@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -116,8 +117,21 @@ class Scene:
     scale: dict = field(default_factory=dict)  # how the metric scale was chosen
     photo: str = "photo.png"
     stages: dict[str, dict] = field(default_factory=dict)  # per-stage metrics and status
-    # Files the stages made that scene.json refers to (relative path -> bytes), written with the bundle.
+    # Files the stages made that scene.json refers to (relative path -> bytes), written with the bundle (and kept,
+    # so later stages of the same run can read them).
     files: dict[str, bytes] = field(default_factory=dict, repr=False)
+    # The bundle this scene was loaded from (a re-run): where files not made in this run are read.
+    bundle_root: Path | None = field(default=None, repr=False)
+
+    def file_bytes(self, relative: str) -> bytes:
+        """Content of a file scene.json names: made in this run, or in the bundle it was loaded from."""
+        if relative in self.files:
+            return self.files[relative]
+        if self.bundle_root is not None:
+            from blender_addon.bundle import resolve_inside
+
+            return resolve_inside(self.bundle_root, relative).read_bytes()
+        raise FileNotFoundError(relative)
 
     def to_dict(self) -> dict:
         data = {
