@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 from .case import Case
 from .io.images import write_png
 from .render.room_box import depth_and_faces, surface_labels
-from .scene import Room, Scene
+from .scene import Camera, Room, Scene
 
 PALETTE = np.array([[0.85, 0.35, 0.30], [0.35, 0.75, 0.35], [0.35, 0.50, 0.90], [0.25, 0.25, 0.25]], np.float32)
 
@@ -33,8 +33,8 @@ def target_labels(case: Case) -> np.ndarray:
     return labels
 
 
-def box_labels(scene: Scene, room: Room, case: Case) -> np.ndarray:
-    _, faces = depth_and_faces(scene.camera, room, case.width, case.height)
+def box_labels(camera: Camera, room: Room, case: Case) -> np.ndarray:
+    _, faces = depth_and_faces(camera, room, case.width, case.height)
     return surface_labels(faces)
 
 
@@ -96,9 +96,10 @@ def write_report(root: Path, scene: Scene, case: Case) -> Path:
     room_metrics = scene.stages.get("room", {})
     if scene.room is not None:
         if room_metrics.get("initial_room"):
-            before = box_labels(scene, Room(**room_metrics["initial_room"]), case)
+            camera = Camera(**room_metrics["initial_camera"]) if "initial_camera" in room_metrics else scene.camera
+            before = box_labels(camera, Room(**room_metrics["initial_room"]), case)
             tiles.append(("box before refinement", overlay(photo, before)))
-        tiles.append(("box after refinement", overlay(photo, box_labels(scene, scene.room, case))))
+        tiles.append(("box after refinement", overlay(photo, box_labels(scene.camera, scene.room, case))))
     tiles.append(("room loss", loss_plot(room_metrics.get("losses", []), case.width, case.height)))
     for name, title in (("objects_target", "object masks"), ("objects_before", "objects before refinement"),
                         ("objects_after", "objects after refinement")):
@@ -117,7 +118,7 @@ def write_report(root: Path, scene: Scene, case: Case) -> Path:
     for title, img in tiles:
         write_png(out / (_file_name(title) + ".png"), img)
 
-    metrics = {name: {k: v for k, v in stage.items() if k not in ("losses", "initial_room")}
+    metrics = {name: {k: v for k, v in stage.items() if k not in ("losses", "initial_room", "initial_camera")}
                for name, stage in scene.stages.items()}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     rows_html = "".join(

@@ -11,6 +11,7 @@ import argparse
 import json
 import math
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="where generated cases are kept")
     parser.add_argument("--sun", type=Path, default=SHARED, help="SUN RGB-D samples folder (skipped if absent)")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument("--depth-noise", type=float, default=0.0,
+                        help="distort generated cases' depth like a monocular estimate: a smooth multiplicative "
+                             "field of this relative amplitude plus 1%% pixel noise (0 = exact depth)")
     add_config_arguments(parser, ReconstructConfig)
 
 
@@ -39,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
           f"refine {config.room.refine_iters} iters at width {config.room.refine_width}, {config.room.spp} spp")
     rows = []
     for case_dir in generated_cases(args.cache, args.count):
-        rows.append(bench_generated(case_dir, config, Silent()))
+        rows.append(bench_generated(case_dir, config, Silent(), args.depth_noise))
         print_row(rows[-1])
     if args.sun and Path(args.sun).is_dir():
         from .sunrgbd import sun_cases
@@ -69,10 +73,23 @@ def generated_cases(cache: Path, count: int) -> list[Path]:
     return out
 
 
-def bench_generated(folder: Path, config: ReconstructConfig, events) -> dict:
+def distort_depth(depth: np.ndarray, amplitude: float, seed: int) -> np.ndarray:
+    """Depth as a monocular estimator might give it: a smooth multiplicative error field + pixel noise."""
+    from scipy.ndimage import gaussian_filter
+
+    rng = np.random.default_rng(seed)
+    field = gaussian_filter(rng.normal(size=depth.shape), sigma=max(depth.shape) / 6)
+    field /= max(np.abs(field).max(), 1e-9)
+    noise = rng.normal(scale=0.01, size=depth.shape)
+    return (depth * (1 + amplitude * field + noise)).astype(np.float32)
+
+
+def bench_generated(folder: Path, config: ReconstructConfig, events, depth_noise: float = 0.0) -> dict:
     from ..case import load_case
 
     case = load_case(folder / "photo.png", folder / "estimates", working_size=config.working_size)
+    if depth_noise > 0:
+        case.depth = distort_depth(case.depth, depth_noise, seed=zlib.crc32(folder.name.encode()))
     truth = json.loads((folder / "ground_truth.json").read_text())
     return bench_case(folder.name, case, truth, config, events)
 

@@ -81,15 +81,17 @@ def run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Even
     iou_before = surface_iou(fit.camera, fit.room, case)
     events.log("room: geometric fit IoU " + ", ".join(f"{k} {v:.3f}" for k, v in iou_before.items()))
 
-    room, losses, per_iter, forward = fit.room, [], 0.0, 0.0
+    room, camera, losses, per_iter, forward = fit.room, fit.camera, [], 0.0, 0.0
     if cfg.refine_iters > 0:
         init_mitsuba(config.device)
         result = refine_room(fit.camera, fit.room, case, fit.scale["factor"], cfg, events, config.seed)
-        room, losses, per_iter, forward = result.room, result.losses, result.seconds_per_iter, result.forward_seconds
-    iou_after = surface_iou(fit.camera, room, case)
+        room, camera = result.room, result.camera
+        losses, per_iter, forward = result.losses, result.seconds_per_iter, result.forward_seconds
+    iou_after = surface_iou(camera, room, case)
     events.log("room: refined IoU " + ", ".join(f"{k} {v:.3f}" for k, v in iou_after.items()))
 
-    camera, room_n, (initial_n,) = normalise_world(fit.camera, room, fit.room)
+    camera, room_n, _ = normalise_world(camera, room)
+    initial_cam, initial_n, _ = normalise_world(fit.camera, fit.room)  # the report draws it with its own camera
     out = scene if scene is not None else Scene(camera=camera)
     room_n.materials = dict(fit.room.materials) or {face: f"room_{face_kind(face)}" for face in ROOM_FACES}
     out.camera, out.room, out.scale = camera, room_n, fit.scale
@@ -101,6 +103,7 @@ def run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Even
         "iou_after": iou_after,
         "losses": [round(v, 6) for v in losses],
         "initial_room": asdict(initial_n),
+        "initial_camera": asdict(initial_cam),
         "seconds": round(time.perf_counter() - start, 3),
         "seconds_fit": round(fit_seconds, 3),
         "seconds_per_iteration": round(per_iter, 4),

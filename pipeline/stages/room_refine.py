@@ -25,12 +25,32 @@ from ..render.room_masks import RoomMaskRenderer
 from ..scene import Camera, Room
 
 SURFACES = ("wall", "floor", "ceiling")
-PARAMS = ("x_min", "x_max", "y_min", "y_max", "floor", "ceiling", "yaw")
+PARAMS = ("x_min", "x_max", "y_min", "y_max", "floor", "ceiling", "yaw", "tilt_x", "tilt_y")
+
+
+def _tilt(vx, vy, vz, ax, ay, transpose: bool = False):
+    """Rotate vectors by T = Rx(ax) Ry(ay) (or by its transpose): the camera's small pitch/roll correction."""
+    import drjit as dr
+
+    ca, sa, cb, sb = dr.cos(ax), dr.sin(ax), dr.cos(ay), dr.sin(ay)
+    if not transpose:  # Ry then Rx
+        x, z = cb * vx + sb * vz, -sb * vx + cb * vz
+        return x, ca * vy - sa * z, sa * vy + ca * z
+    y, z = ca * vy + sa * vz, -sa * vy + ca * vz  # Rx^T then Ry^T
+    return cb * vx - sb * z, y, sb * vx + cb * z
+
+
+def tilt_matrix(ax: float, ay: float) -> np.ndarray:
+    ca, sa, cb, sb = math.cos(ax), math.sin(ax), math.cos(ay), math.sin(ay)
+    rx = np.array([[1, 0, 0], [0, ca, -sa], [0, sa, ca]])
+    ry = np.array([[cb, 0, sb], [0, 1, 0], [-sb, 0, cb]])
+    return rx @ ry
 
 
 @dataclass
 class RefineResult:
     room: Room
+    camera: Camera  # the camera with its refined pitch/roll, in the room's frame
     losses: list[float] = field(default_factory=list)
     seconds_per_iter: float = 0.0
     forward_seconds: float = 0.0
@@ -47,6 +67,31 @@ def target_maps(case: Case, width: int, height: int, depth_scale: float) -> dict
         room_depth = np.where(case.mask("wall") | case.mask("floor") | case.mask("ceiling"), case.depth, 0.0)
         depth = resize_valid_mean(room_depth, size) * depth_scale
     return {**masks, "valid": valid, "depth": depth, "depth_valid": ((depth > 0) & (valid > 0)).astype(np.float32)}
+
+
+def exact_loss(camera: Camera, room: Room, tgt: dict[str, np.ndarray], depth_weight: float) -> float:
+    """The refinement's loss with the box's exact anti-aliased masks (4x4 supersampled) and depth: no sampling
+    noise, and soft like the targets, so thin strips (a sliver of ceiling) are not biased."""
+    from ..render.room_box import depth_and_faces, surface_labels
+
+    height, width = tgt["valid"].shape
+    depth, _ = depth_and_faces(camera, room, width, height)
+    _, faces_hi = depth_and_faces(camera, room, width * 4, height * 4)
+    labels_hi = surface_labels(faces_hi)
+    valid = tgt["valid"]
+    loss = 0.0
+    for k, surf in enumerate(SURFACES):
+        r = (labels_hi == k).reshape(height, 4, width, 4).mean(axis=(1, 3))
+        t = tgt[surf]
+        if (t * valid).sum() > 0.5:
+            loss += 1.0 - (r * t * valid).sum() / max(((r + t - r * t) * valid).sum(), 1e-6)
+        else:
+            loss += (r * valid).sum() / max(valid.sum(), 1.0)
+    dvalid = tgt["depth_valid"]
+    if depth_weight > 0 and dvalid.sum() > 0:
+        mean = (tgt["depth"] * dvalid).sum() / dvalid.sum()
+        loss += depth_weight * (np.abs(depth - tgt["depth"]) * dvalid).sum() / (dvalid.sum() * mean)
+    return float(loss)
 
 
 def refine_room(camera: Camera, room: Room, case: Case, depth_scale: float, config: RoomConfig,
@@ -86,9 +131,12 @@ def refine_room(camera: Camera, room: Room, case: Case, depth_scale: float, conf
         lo = [-half[0] + o["x_min"], -half[1] + o["y_min"], -half[2] + o["floor"]]
         hi = [half[0] + o["x_max"], half[1] + o["y_max"], half[2] + o["ceiling"]]
         yaw = yaw0 + o["yaw"] / yaw_scale
-        return lo, hi, dr.cos(yaw), dr.sin(yaw)
+        tilt = (o["tilt_x"] / yaw_scale, o["tilt_y"] / yaw_scale)
+        return lo, hi, dr.cos(yaw), dr.sin(yaw), tilt
 
-    def face_corners(lo, hi, c, s):
+    cam = [float(v) for v in camera.t]
+
+    def face_corners(lo, hi, c, s, tilt):
         out = {}
         for name, u in unit.items():
             local = []
@@ -97,12 +145,15 @@ def refine_room(camera: Camera, room: Room, case: Case, depth_scale: float, conf
                 along = bool(np.ptp(u[:, a]) > 0)  # edges along this axis get the gap; the face's own axis not
                 g = gap if along else 0.0
                 local.append((lo[a] + g) * (1.0 - is_hi) + (hi[a] - g) * is_hi)
-            out[name] = mi.Point3f(centre[0] + c * local[0] - s * local[1],
-                                   centre[1] + s * local[0] + c * local[1],
-                                   centre[2] + local[2])
+            # Box in the world, then the pitch/roll correction: rotate it about the camera by T.
+            wx = centre[0] + c * local[0] - s * local[1] - cam[0]
+            wy = centre[1] + s * local[0] + c * local[1] - cam[1]
+            wz = centre[2] + local[2] - cam[2]
+            tx, ty, tz = _tilt(wx, wy, wz, *tilt)
+            out[name] = mi.Point3f(tx + cam[0], ty + cam[1], tz + cam[2])
         return out
 
-    def loss_fn(img, lo, hi, c, s):
+    def loss_fn(img, lo, hi, c, s, tilt):
         loss = mi.Float(0.0)
         valid = T["valid"]
         for k, surf in enumerate(SURFACES):
@@ -114,7 +165,8 @@ def refine_room(camera: Camera, room: Room, case: Case, depth_scale: float, conf
             else:  # surface absent from the photo: push it out of view
                 loss += dr.sum(r * valid) / max(valid_sum, 1.0)
         if config.depth_weight > 0 and dvalid_sum > 0:
-            o, d = to_local([float(v) for v in camera.t], dirs, centre, c, s)
+            # Rotating the box by T about the camera = rotating the rays by T^T.
+            o, d = to_local(cam, _tilt(*dirs, *tilt, transpose=True), centre, c, s)
             t = exit_distance(dr, o, d, lo, hi)
             l1 = dr.sum(dr.abs(t - T["depth"]) * T["depth_valid"]) / (dvalid_sum * depth_mean)
             loss += config.depth_weight * l1
@@ -122,13 +174,33 @@ def refine_room(camera: Camera, room: Room, case: Case, depth_scale: float, conf
 
     # One plain forward render at the same settings, for the forward+backward / forward ratio (after a warm-up
     # render, so neither figure includes Dr.Jit's first kernel compilation).
-    lo, hi, c, s = geometry({k: mi.Float(0.0) for k in PARAMS})
-    corners = face_corners(lo, hi, c, s)
+    lo, hi, c, s, tilt = geometry({k: mi.Float(0.0) for k in PARAMS})
+    corners = face_corners(lo, hi, c, s, tilt)
     dr.eval(renderer.render(corners, seed=seed))
     start = time.perf_counter()
     dr.eval(renderer.render(corners, seed=seed + 1))
     forward_seconds = time.perf_counter() - start
 
+    def camera_of(o: dict[str, float]) -> Camera:
+        """The box tilted by T about the camera = the camera tilted by T^T in the box's frame."""
+        t = tilt_matrix(o["tilt_x"] / yaw_scale, o["tilt_y"] / yaw_scale)
+        return Camera(list(camera.position), (t.T @ camera.R).tolist(), camera.fov_y_deg, camera.width,
+                      camera.height)
+
+    def room_of(o: dict[str, float]) -> Room:
+        lo_np = np.array([-half[0] + o["x_min"], -half[1] + o["y_min"], -half[2] + o["floor"]])
+        hi_np = np.array([half[0] + o["x_max"], half[1] + o["y_max"], half[2] + o["ceiling"]])
+        yaw = yaw0 + o["yaw"] / yaw_scale
+        mid = (lo_np + hi_np) / 2
+        cz, sz = math.cos(yaw), math.sin(yaw)
+        new_centre = np.asarray(centre) + np.array([cz * mid[0] - sz * mid[1], sz * mid[0] + cz * mid[1], mid[2]])
+        return Room(center=new_centre.tolist(), size=(hi_np - lo_np).tolist(), yaw_deg=math.degrees(yaw),
+                    materials=dict(room.materials))
+
+    # The Monte-Carlo gradient steps are noisy; the same loss evaluated exactly (the box's faces and depth are
+    # known in closed form) picks the best iterate, so refinement never ends worse than it started.
+    initial_exact = exact_loss(camera, room, tgt, config.depth_weight)
+    best = (initial_exact, room, camera)
     losses: list[float] = []
     timed_from = None
     for it in range(config.refine_iters):
@@ -136,25 +208,22 @@ def refine_room(camera: Camera, room: Room, case: Case, depth_scale: float, conf
             timed_from = (it, time.perf_counter())  # skip the first iteration's compilation
         # Linear decay to a tenth: large early steps, then settle despite Monte-Carlo noise in the masks.
         opt.set_learning_rate(config.lr * (1.0 - 0.9 * it / max(1, config.refine_iters - 1)))
-        lo, hi, c, s = geometry(opt)
-        img = renderer.render(face_corners(lo, hi, c, s), seed=seed + it)
-        loss = loss_fn(img, lo, hi, c, s)
+        lo, hi, c, s, tilt = geometry(opt)
+        img = renderer.render(face_corners(lo, hi, c, s, tilt), seed=seed + it)
+        loss = loss_fn(img, lo, hi, c, s, tilt)
         dr.backward(loss)
         opt.step()
         value = float(loss.array[0]) if hasattr(loss, "array") else float(loss[0])
         losses.append(value)
+        values = {k: float(opt[k][0]) for k in PARAMS}
+        candidate, cand_camera = room_of(values), camera_of(values)
+        exact = exact_loss(cand_camera, candidate, tgt, config.depth_weight)
+        if exact < best[0]:
+            best = (exact, candidate, cand_camera)
         events.step(it + 1, config.refine_iters, "refining the room box", loss=value)
     per_iter = 0.0
     if timed_from is not None:
         per_iter = (time.perf_counter() - timed_from[1]) / max(1, config.refine_iters - timed_from[0])
 
-    o = {k: float(opt[k][0]) for k in PARAMS}
-    lo_np = np.array([-half[0] + o["x_min"], -half[1] + o["y_min"], -half[2] + o["floor"]])
-    hi_np = np.array([half[0] + o["x_max"], half[1] + o["y_max"], half[2] + o["ceiling"]])
-    yaw = yaw0 + o["yaw"] / yaw_scale
-    mid = (lo_np + hi_np) / 2
-    cz, sz = math.cos(yaw), math.sin(yaw)
-    new_centre = np.asarray(centre) + np.array([cz * mid[0] - sz * mid[1], sz * mid[0] + cz * mid[1], mid[2]])
-    refined = Room(center=new_centre.tolist(), size=(hi_np - lo_np).tolist(), yaw_deg=math.degrees(yaw),
-                   materials=dict(room.materials))
-    return RefineResult(refined, losses, per_iter, forward_seconds)
+    events.log(f"room: exact loss {initial_exact:.4f} -> {best[0]:.4f} (best of {config.refine_iters} iterates)")
+    return RefineResult(best[1], best[2], losses, per_iter, forward_seconds)
