@@ -21,6 +21,9 @@ COMMANDS: dict[str, str] = {
     "bench": "pipeline.bench",
     "materials": "materials_db.cli",
     "assets": "assets_index.cli",
+    "estimate": "pipeline.estimators.estimate",
+    "serve": "pipeline.interactive.serve",
+    "models": "pipeline.estimators.models",
 }
 
 

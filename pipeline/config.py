@@ -154,6 +154,11 @@ class ObjectConfig:
     """Samples per pixel of each silhouette render."""
     lr: float = 0.02
     """Adam learning rate (metres for translation; scale and yaw are scaled to match)."""
+    aspect_limit: float = 0.3
+    """How far (log scale, per axis) refinement may stretch a model beyond its uniform scale (0 = uniform only)."""
+    points_weight: float = 1.0
+    """Weight of the depth term: mean distance (metres, clipped at 0.3) from the object's depth points to the
+    posed model's surface. PSDR-Room's loss is masks only; depth pins yaw and distance where silhouettes cannot."""
     pyramid_levels: int = 4
     """Levels of the Gaussian pyramid of blurred masks in the loss."""
     floor_contact_m: float = 0.12

@@ -11,6 +11,8 @@ SUITES = {
     "room": ("pipeline.bench.room", "configure", "run"),
     "objects": ("pipeline.bench.objects", "configure", "run"),
     "materials": ("materials_db.bench", "configure_bench", "run_bench"),
+    "camera": ("pipeline.bench.estimators", "configure_camera", "run_camera"),
+    "clicks": ("pipeline.bench.estimators", "configure_clicks", "run_clicks"),
 }
 
 

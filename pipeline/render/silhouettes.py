@@ -8,7 +8,7 @@ scale) applied to the asset's canonical vertices (metres, Z up, origin at the bo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,18 +20,47 @@ CHANNELS = ([1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0])
 
 @dataclass
 class Pose:
-    """Location of the bottom centre (world), yaw (radians) about +Z, uniform scale."""
+    """Location of the bottom centre (world), yaw (radians) about +Z, scale (uniform x per-axis aspect)."""
 
     location: np.ndarray
     yaw: float
     scale: float
+    aspect: np.ndarray = field(default_factory=lambda: np.ones(3))
+
+    @property
+    def scales(self) -> np.ndarray:
+        """Per-axis scale of the model's canonical frame."""
+        return self.scale * np.asarray(self.aspect, float)
 
     def apply(self, vertices: np.ndarray) -> np.ndarray:
         c, s = np.cos(self.yaw), np.sin(self.yaw)
-        v = vertices * self.scale
+        v = vertices * self.scales
         return np.stack([c * v[:, 0] - s * v[:, 1] + self.location[0],
                          s * v[:, 0] + c * v[:, 1] + self.location[1],
                          v[:, 2] + self.location[2]], axis=1)
+
+
+def posed(v, location, yaw, scale):
+    """Canonical points (3 component arrays) under a pose: scale (one or per axis), yaw about +Z, translate.
+    Works on Dr.Jit arrays (with gradients) and numpy alike."""
+    import drjit as dr
+
+    c, s = dr.cos(yaw), dr.sin(yaw)
+    scales = scale if isinstance(scale, (tuple, list)) else (scale, scale, scale)
+    vx, vy, vz = (k * comp for k, comp in zip(scales, v))
+    return c * vx - s * vy + location[0], s * vx + c * vy + location[1], vz + location[2]
+
+
+def surface_samples(vertices: np.ndarray, faces: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n points spread over a mesh's surface (area-weighted triangles, uniform inside each)."""
+    tri = np.asarray(vertices, float)[np.asarray(faces, int)]
+    area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+    pick = rng.choice(len(tri), size=n, p=area / area.sum())
+    u, v = rng.random(n), rng.random(n)
+    flip = u + v > 1
+    u[flip], v[flip] = 1 - u[flip], 1 - v[flip]
+    t = tri[pick]
+    return t[:, 0] + u[:, None] * (t[:, 1] - t[:, 0]) + v[:, None] * (t[:, 2] - t[:, 0])
 
 
 def _mesh(name: str, vertices: np.ndarray, faces: np.ndarray, radiance: list[float]):
@@ -70,14 +99,12 @@ class SilhouetteRenderer:
         self._v = [[mi.Float(v[:, a]) for a in range(3)] for v in self.vertices]
 
     def set_pose(self, i: int, location, yaw, scale) -> None:
-        """Place object i; location (3 values), yaw and scale may be Dr.Jit Floats with gradients."""
+        """Place object i; location (3 values), yaw and scale (one value or one per axis) may be Dr.Jit Floats
+        with gradients."""
         import drjit as dr
         import mitsuba as mi
 
-        c, s = dr.cos(yaw), dr.sin(yaw)
-        vx, vy, vz = (scale * comp for comp in self._v[i])
-        pts = mi.Point3f(c * vx - s * vy + location[0], s * vx + c * vy + location[1], vz + location[2])
-        self.params[f"obj{i}.vertex_positions"] = dr.ravel(pts)
+        self.params[f"obj{i}.vertex_positions"] = dr.ravel(mi.Point3f(*posed(self._v[i], location, yaw, scale)))
 
     def hide(self, i: int) -> None:
         """Move object i far below the floor (out of every view) for single-object renders."""

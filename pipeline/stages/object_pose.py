@@ -222,7 +222,7 @@ def assign_contacts(targets: list[ObjectTarget], room: Room, support_gap_m: floa
         for other in targets:
             if other is t or other.pose is None or other.size is None:
                 continue
-            top = other.pose.location[2] + other.pose.scale * other.size[2]
+            top = other.pose.location[2] + other.pose.scales[2] * other.size[2]
             if abs(top - bottom) < support_gap_m and touches(t.mask, other.mask, 2):
                 if best is None or abs(top - bottom) < best[0]:
                     best = (abs(top - bottom), other, top)

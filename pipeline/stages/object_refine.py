@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from ..losses import Pyramid, channel
-from ..render.silhouettes import SilhouetteRenderer
+from ..render.silhouettes import SilhouetteRenderer, posed, surface_samples
 from .object_pose import ObjectTarget, SearchTargets
 
 
@@ -32,10 +32,23 @@ def assign_channels(targets: list[ObjectTarget]) -> list[int]:
 
 
 def refine_objects(renderer: SilhouetteRenderer, targets: list[ObjectTarget], channels: list[int],
-                   t: SearchTargets, iters: int, lr: float, levels: int, events, seed: int = 0) -> dict:
+                   t: SearchTargets, iters: int, lr: float, levels: int, events, seed: int = 0,
+                   aspect_limit: float = 0.3, points_weight: float = 1.0) -> dict:
     """Refine all poses in place; returns losses and timings."""
     import drjit as dr
     import mitsuba as mi
+    from scipy.spatial import cKDTree
+
+    # Depth term: the object's depth points should lie on the posed model's surface (one-sided: the model may
+    # have sides the photo does not show). Nearest model points are re-assigned every iteration, ICP-style.
+    rng = np.random.default_rng(seed)
+    samples, points = [], []
+    for tg in targets:
+        s_np = surface_samples(tg.mesh[0], tg.mesh[1], 800, rng)
+        samples.append([mi.Float(s_np[:, a].astype(np.float32)) for a in range(3)])
+        p = tg.points[rng.choice(len(tg.points), size=min(400, len(tg.points)), replace=False)] \
+            if len(tg.points) else np.zeros((0, 3))
+        points.append(p)
 
     npx = t.width * t.height
     target_c, weight = [], np.ones(npx, np.float32)
@@ -54,8 +67,12 @@ def refine_objects(renderer: SilhouetteRenderer, targets: list[ObjectTarget], ch
 
     opt = mi.ad.Adam(lr=lr)
     # Units per Adam step (lr): metres for translation, log-units for scale (lr 0.02 = 2 %), 2 lr radians for yaw.
+    # Besides a uniform scale, each axis may stretch by up to +-`aspect_limit` (log): library models rarely
+    # have the photo's exact proportions.
     for i, tg in enumerate(targets):
         opt[f"s{i}"] = mi.Float(0.0)
+        for axis in "xyz":
+            opt[f"a{axis}{i}"] = mi.Float(0.0)
         if tg.contact == "wall":
             opt[f"u{i}"] = mi.Float(0.0)
             opt[f"z{i}"] = mi.Float(0.0)
@@ -70,7 +87,8 @@ def refine_objects(renderer: SilhouetteRenderer, targets: list[ObjectTarget], ch
     def pose_of(i: int, o):
         tg = targets[i]
         base = tg.pose.location
-        scale = tg.pose.scale * dr.exp(o[f"s{i}"])
+        uniform = tg.pose.scale * dr.exp(o[f"s{i}"])
+        scale = tuple(uniform * float(tg.pose.aspect[a]) * dr.exp(o[f"a{'xyz'[a]}{i}"]) for a in range(3))
         if tg.contact == "wall":
             n = tg.wall_normal
             tangent = np.array([-n[1], n[0], 0.0])
@@ -82,7 +100,7 @@ def refine_objects(renderer: SilhouetteRenderer, targets: list[ObjectTarget], ch
         elif tg.contact.startswith("support:"):
             j = by_name[tg.contact.split(":", 1)[1]]
             loc_j, _, s_j = pose_of(j, o)  # rides on the support's top as the support moves and scales
-            z = loc_j[2] + s_j * float(targets[j].size[2])
+            z = loc_j[2] + s_j[2] * float(targets[j].size[2])
         loc = [float(base[0]) + o[f"x{i}"], float(base[1]) + o[f"y{i}"], z]
         return loc, float(tg.pose.yaw) + 2.0 * o[f"yaw{i}"], scale
 
@@ -99,8 +117,23 @@ def refine_objects(renderer: SilhouetteRenderer, targets: list[ObjectTarget], ch
             loss += dr.mean(W * dr.abs(r - T[c]))
             for level, tgt in zip(pyramid(r), T_pyr[c]):
                 loss += dr.mean(dr.abs(level - tgt))
+        if points_weight > 0:
+            for i in range(len(targets)):
+                if len(points[i]) < 10:
+                    continue
+                px, py, pz = posed(samples[i], *pose_of(i, opt))
+                tree = cKDTree(np.stack([np.array(px), np.array(py), np.array(pz)], axis=1))
+                _, nearest = tree.query(points[i])
+                idx = mi.UInt32(nearest.astype(np.uint32))
+                q = [dr.gather(mi.Float, comp, idx) for comp in (px, py, pz)]
+                dist = dr.sqrt(sum((q[a] - mi.Float(points[i][:, a].astype(np.float32))) ** 2 for a in range(3))
+                               + 1e-8)
+                loss += points_weight * dr.mean(dr.minimum(dist, 0.3))  # clipped: stray points do not dominate
         dr.backward(loss)
         opt.step()
+        for key in opt.keys():
+            if key[0] == "a" and key[1] in "xyz":
+                opt[key] = dr.clip(opt[key], -aspect_limit, aspect_limit)
         losses.append(float(loss.array[0]) if hasattr(loss, "array") else float(loss[0]))
         events.step(it + 1, iters, "refining object poses", loss=losses[-1])
     per_iter = (time.perf_counter() - start) / max(iters, 1)
@@ -110,5 +143,7 @@ def refine_objects(renderer: SilhouetteRenderer, targets: list[ObjectTarget], ch
         loc, yaw, scale = pose_of(i, final)
         tg.pose.location = np.array([float(v if isinstance(v, float) else v[0]) for v in loc])
         tg.pose.yaw = float(yaw if isinstance(yaw, float) else yaw[0]) % (2 * math.pi)
-        tg.pose.scale = float(scale[0])
+        scales = np.array([float(v[0]) for v in scale])
+        tg.pose.scale = float(np.exp(np.log(scales).mean()))
+        tg.pose.aspect = scales / tg.pose.scale
     return {"losses": [round(v, 6) for v in losses], "seconds_per_iteration": round(per_iter, 4)}

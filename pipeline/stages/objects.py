@@ -61,8 +61,10 @@ def _from_entry(target: ObjectTarget, entry: dict, retriever, events) -> dict | 
     target.name = entry["name"]
     target.edited = True
     parts = _use_candidate(target, retriever, target.candidates[0])
-    target.pose = Pose(np.asarray(entry["location"], float), math.radians(entry.get("yaw_deg", 0.0)),
-                       float(entry.get("scale", [1.0])[0]))
+    scales = np.asarray(entry.get("scale", [1.0, 1.0, 1.0]), float)
+    uniform = float(np.exp(np.log(scales).mean()))
+    target.pose = Pose(np.asarray(entry["location"], float), math.radians(entry.get("yaw_deg", 0.0)), uniform,
+                       scales / uniform)
     target.contact = entry.get("contact", "none")
     if target.contact == "wall":  # inward wall normal: the model's back (+Y) faces the wall
         target.wall_normal = np.array([math.sin(target.pose.yaw), -math.cos(target.pose.yaw), 0.0])
@@ -145,7 +147,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
         renderer = SilhouetteRenderer(scene.camera, [tg.mesh for tg in targets], channels,
                                       [tg.pose for tg in targets], t.width, t.height, cfg.spp)
         refine = refine_objects(renderer, targets, channels, t, cfg.refine_iters, cfg.lr, cfg.pyramid_levels,
-                                events, config.seed)
+                                events, config.seed, cfg.aspect_limit, cfg.points_weight)
 
     # Re-rank the top candidates by their fitted silhouettes at the refined location.
     reranked = 0
@@ -288,8 +290,8 @@ def _object_entry(scene: Scene, case: Case, tg: ObjectTarget, parts: dict, iou_b
         "asset_path": best.record.path,
         "location": [float(v) for v in tg.pose.location],
         "yaw_deg": math.degrees(tg.pose.yaw),
-        "scale": [tg.pose.scale] * 3,
-        "size": [float(v) * tg.pose.scale for v in tg.size],
+        "scale": [float(v) for v in tg.pose.scales],
+        "size": [float(v) * float(k) for v, k in zip(tg.size, tg.pose.scales)],
         "contact": tg.contact,
         "parts": part_entries,
         "candidates": candidates,

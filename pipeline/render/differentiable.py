@@ -1,0 +1,144 @@
+"""Differentiable renders of the full scene with torch-side parameters (materials, lights) through `dr.wrap`.
+
+The material+light stage keeps every parameter in torch (homogeneous colours and roughness, procedural twins'
+maps, light radiances) and renders with Mitsuba's `prb`: the function that writes torch tensors into the scene's
+bitmap textures and emitters and renders is wrapped with `dr.wrap(source="torch", target="drjit")`, so
+`loss.backward()` in torch runs Mitsuba's adjoint pass and brings texture-space gradients back to torch, and
+from there to procedural node parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..scene import Light, Scene
+from .scene_render import (MaterialMaps, RenderSettings, Surface, _shape_key, diffuse_weight, light_id, scene_dict,
+                           scene_surfaces, sensor)
+
+
+@dataclass
+class MaterialKeys:
+    diffuse: str  # bitmap data of the diffuse lobe's reflectance
+    alphas: list[str]  # bitmap data of every GGX alpha
+    metal: str | None  # bitmap data of the metal lobe's colour (metallic materials)
+
+
+def _find_keys(params, prefix: str) -> MaterialKeys | None:
+    keys = [k for k in params.keys() if k.startswith(prefix)]
+    diffuse = [k for k in keys if k.endswith(".reflectance.data") and "specular_reflectance" not in k]
+    if not diffuse:
+        return None
+    alphas = [k for k in keys if k.endswith(".alpha.data")]
+    metal = [k for k in keys if k.endswith(".specular_reflectance.data")]
+    return MaterialKeys(diffuse[0], alphas, metal[0] if metal else None)
+
+
+class SceneRenderer:
+    """One loaded Mitsuba scene; `render` takes torch parameters and returns a torch image with gradients."""
+
+    def __init__(self, scene: Scene, materials: dict[str, MaterialMaps], lights: list[Light],
+                 radiances: list[np.ndarray], settings: RenderSettings, surfaces: list[Surface] | None = None):
+        import mitsuba as mi
+
+        self.scene = scene
+        self.settings = settings
+        self.surfaces = scene_surfaces(scene) if surfaces is None else surfaces
+        self.lights = lights
+        d = scene_dict(scene, materials, settings, self.surfaces, lights, radiances)
+        self.mscene = mi.load_dict(d)
+        self.params = mi.traverse(self.mscene)
+        self.material_keys: dict[str, MaterialKeys] = {}
+        for s in self.surfaces:  # a shared BSDF is listed under the first shape that holds it
+            if s.material not in self.material_keys:
+                found = _find_keys(self.params, _shape_key(s.name) + ".")
+                if found is not None:
+                    self.material_keys[s.material] = found
+        self.light_keys = [f"{light_id(i)}.emitter.radiance.value" for i in range(len(lights))]
+        self.light_keys = [k if k in self.params else None for k in self.light_keys]
+        self._sensors: dict = {}
+        self.shape_names = [s.id() for s in self.mscene.shapes()]
+
+    def sensor(self, width: int, height: int, spp: int, crop=None):
+        import mitsuba as mi
+
+        key = (width, height, spp, crop)
+        if key not in self._sensors:
+            self._sensors[key] = mi.load_dict(sensor(self.scene.camera, width, height, spp, crop))
+        return self._sensors[key]
+
+    def render(self, base: dict, rough: dict, radiance, width: int, height: int, spp: int, seed: int = 0,
+               crop=None, metal: dict | None = None):
+        """Render with torch parameters: `base` {material: (3,) or (H,W,3)}, `rough` {material: () or (H,W)},
+        `radiance` (L,3). Materials left out keep their current values. Returns a torch (h, w, 3) tensor."""
+        import drjit as dr
+        import mitsuba as mi
+        import torch
+
+        names, tensors, kinds = [], [], []
+        for name, b in base.items():
+            keys = self.material_keys.get(name)
+            if keys is None:
+                continue
+            r = rough[name]
+            diff = diffuse_weight(b, r, torch)
+            alpha = r.clamp(min=0.02) ** 2
+            names.append(keys.diffuse)
+            tensors.append(_as_map(diff, 3))
+            kinds.append("map")
+            for k in keys.alphas:
+                names.append(k)
+                tensors.append(_as_map(alpha, 1))
+                kinds.append("map")
+            if keys.metal is not None and metal is not None and name in metal:
+                names.append(keys.metal)
+                tensors.append(_as_map(b, 3))
+                kinds.append("map")
+        for i, key in enumerate(self.light_keys):
+            if key is not None:
+                names.append(key)
+                tensors.append(radiance[i])
+                kinds.append("rgb")
+        params, scene = self.params, self.mscene
+        sens = self.sensor(width, height, spp, crop)
+
+        @dr.wrap(source="torch", target="drjit")
+        def _render(*values):
+            for key, kind, value in zip(names, kinds, values):
+                params[key] = value if kind == "map" else dr.unravel(mi.Color3f, value.array)
+            params.update()
+            return mi.render(scene, params, sensor=sens, spp=spp, seed=seed, seed_grad=seed + 104_729)
+
+        return _render(*tensors)
+
+    def set_uvs(self, material: str, scale: float, rotation_deg: float) -> None:
+        """Apply a texture transform to every surface of `material` (the discrete scale/rotation search)."""
+        import drjit as dr
+        import mitsuba as mi
+
+        from .scene_render import transformed_uvs
+
+        for s in self.surfaces:
+            if s.material == material:
+                uv = transformed_uvs(s.uvs, scale, rotation_deg).astype(np.float32)
+                self.params[_shape_key(s.name) + ".vertex_texcoords"] = dr.ravel(mi.Point2f(uv[:, 0], uv[:, 1]))
+        self.params.update()
+
+    def aov(self, width: int, height: int, kind: str = "shape_index", seed: int = 0) -> np.ndarray:
+        """A 1-spp AOV image (HxW) with no gradients: shape indices (into `shape_names`) or similar."""
+        import mitsuba as mi
+
+        integ = mi.load_dict({"type": "aov", "aovs": f"a:{kind}"})
+        sens = mi.load_dict(sensor(self.scene.camera, width, height, 1))
+        img = np.array(mi.render(self.mscene, sensor=sens, integrator=integ, spp=1, seed=seed))
+        return img[..., 0]
+
+
+def _as_map(t, channels: int):
+    """A torch value as an (H, W, C) tensor for a bitmap's data."""
+    if t.dim() <= 1:  # constants: 2x2 bitmaps (Mitsuba refuses smaller ones)
+        return t.reshape(1, 1, -1).expand(2, 2, channels).contiguous()
+    if t.dim() == 2:
+        return t[..., None].contiguous()
+    return t.contiguous()

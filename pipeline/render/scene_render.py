@@ -1,0 +1,454 @@
+"""The full Mitsuba scene of a Scene: room faces, object parts with their UVs, materials, lights.
+
+One construction (`scene_dict`) serves two uses: the material+light stage renders it in memory (meshes as
+`mi.Mesh`, textures as arrays, parameters it can differentiate), and `export/mitsuba_xml.py` writes the same dict
+as XML through Mitsuba's own writer (meshes as PLY files, textures as EXR files).
+
+Conventions that make the Mitsuba render match Blender's:
+- Room faces get the corners and metric UVs of the add-on's room builder; object parts their OBJ UVs.
+- Blender meshes built from polygons are flat shaded: every mesh here uses face normals.
+- Blender shades both sides of a face: object BSDFs are two-sided (room faces face inward anyway).
+- UVs are flipped (v -> 1 - v) as Mitsuba's OBJ loader does, so image-oriented maps (row 0 = top, v near 1:
+  the materials_db twins' layout) land the right way up.
+- A texture transform chosen by the stage (scale s, rotation t about the UV origin) is applied to the mesh UVs:
+  uv' = R(t) (s uv), which is what the Mapping node the stage puts in front of a graph does in Blender.
+- Area lights: Blender's area light of power P over area A has radiance P / (pi A) along its local -Z.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..scene import Camera, Light, Room, Scene
+
+# Room faces: (axis closed, side) as in the add-on's room builder (its corner order fixes the UV layout).
+ROOM_FACES = {"floor": (2, 0), "ceiling": (2, 1), "wall_x_min": (0, 0), "wall_x_max": (0, 1),
+              "wall_y_min": (1, 0), "wall_y_max": (1, 1)}
+
+
+@dataclass
+class Surface:
+    """One mesh of the scene in world space, with its material and UVs (metric, OBJ convention: v up)."""
+
+    name: str
+    material: str
+    vertices: np.ndarray  # (N, 3)
+    faces: np.ndarray  # (M, 3) int
+    uvs: np.ndarray  # (N, 2)
+    owner: str  # room face name, or object name
+    part: str = ""  # object part name ("" for room faces)
+    two_sided: bool = True
+
+
+@dataclass
+class MaterialMaps:
+    """What the renderer needs of one material: constants or image-oriented maps over one UV tile."""
+
+    base_color: np.ndarray  # (3,) or (H, W, 3), linear
+    roughness: np.ndarray | float = 0.5  # float or (H, W)
+    metallic: float = 0.0
+    uv_scale: float = 1.0
+    uv_rotation_deg: float = 0.0
+    emission: np.ndarray | None = None  # linear RGB radiance: the surface is an area emitter (lamps)
+
+    @property
+    def textured(self) -> bool:
+        return np.ndim(self.base_color) == 3 or np.ndim(self.roughness) == 2
+
+
+@dataclass
+class RenderSettings:
+    width: int
+    height: int
+    spp: int = 16
+    max_depth: int = 6
+    integrator: str = "prb"
+    crop: tuple[int, int, int, int] | None = None  # (x, y, w, h) of the film, for crop renders
+    extra: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Geometry
+
+
+def room_face_corners(room: Room, face: str) -> np.ndarray:
+    """World corners (4x3) of a room face in the add-on's order (normal into the room; UVs follow this order)."""
+    axis, side = ROOM_FACES[face]
+    half = np.asarray(room.size, float) / 2
+    u, v = [a for a in range(3) if a != axis]
+    corners = []
+    for cu, cv in ((0, 0), (1, 0), (1, 1), (0, 1)):
+        p = np.zeros(3)
+        p[axis] = half[axis] if side else -half[axis]
+        p[u] = half[u] if cu else -half[u]
+        p[v] = half[v] if cv else -half[v]
+        corners.append(p)
+    normal_sign = -1 if axis == 1 else 1
+    inward_sign = -1 if side else 1
+    if normal_sign != inward_sign:
+        corners.reverse()
+    yaw = math.radians(room.yaw_deg)
+    c, s = math.cos(yaw), math.sin(yaw)
+    rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    return np.asarray(corners) @ rot.T + np.asarray(room.center, float)
+
+
+def room_surfaces(room: Room) -> list[Surface]:
+    out = []
+    for face in ROOM_FACES:
+        corners = room_face_corners(room, face)
+        l1 = float(np.linalg.norm(corners[1] - corners[0]))
+        l2 = float(np.linalg.norm(corners[3] - corners[0]))
+        uvs = np.array([[0.0, 0.0], [l1, 0.0], [l1, l2], [0.0, l2]])
+        faces = np.array([[0, 1, 2], [0, 2, 3]])
+        out.append(Surface(f"room_{face}", room.materials.get(face, ""), corners, faces, uvs, face,
+                           two_sided=False))
+    return out
+
+
+def parse_obj(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(vertices, triangles, per-vertex uvs or None) of an OBJ; corners with distinct UVs get their own vertex."""
+    v, vt, corners = [], [], []
+    for line in text.splitlines():
+        if line.startswith("v "):
+            v.append([float(x) for x in line.split()[1:4]])
+        elif line.startswith("vt "):
+            vt.append([float(x) for x in line.split()[1:3]])
+        elif line.startswith("f "):
+            poly = []
+            for c in line.split()[1:]:
+                bits = c.split("/")
+                poly.append((int(bits[0]) - 1, int(bits[1]) - 1 if len(bits) > 1 and bits[1] else -1))
+            for k in range(1, len(poly) - 1):  # fan triangulation
+                corners.append((poly[0], poly[k], poly[k + 1]))
+    has_uv = bool(vt) and all(c[1] >= 0 for tri in corners for c in tri)
+    key_index: dict[tuple[int, int], int] = {}
+    verts, uvs, tris = [], [], []
+    va, vta = np.asarray(v, float), np.asarray(vt, float) if vt else np.zeros((0, 2))
+    for tri in corners:
+        out = []
+        for vi, ti in tri:
+            key = (vi, ti if has_uv else -1)
+            if key not in key_index:
+                key_index[key] = len(verts)
+                verts.append(va[vi])
+                uvs.append(vta[ti] if has_uv else (0.0, 0.0))
+            out.append(key_index[key])
+        tris.append(out)
+    return (np.asarray(verts, float).reshape(-1, 3), np.asarray(tris, np.int64).reshape(-1, 3),
+            np.asarray(uvs, float).reshape(-1, 2) if has_uv else None)
+
+
+def object_matrix(obj: dict) -> np.ndarray:
+    """4x4 world-from-model of a scene.json object (location, yaw about +Z, per-axis scale): as the add-on."""
+    yaw = math.radians(obj.get("yaw_deg", 0.0))
+    sx, sy, sz = obj.get("scale", [1.0, 1.0, 1.0])
+    c, s = math.cos(yaw), math.sin(yaw)
+    m = np.eye(4)
+    m[:3, :3] = np.array([[c * sx, -s * sy, 0.0], [s * sx, c * sy, 0.0], [0.0, 0.0, sz]])
+    m[:3, 3] = obj["location"]
+    return m
+
+
+def planar_uvs(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Metric box-projection UVs for meshes without any (per vertex; the dominant axis of adjacent faces)."""
+    n = np.zeros_like(vertices)
+    fn = np.cross(vertices[faces[:, 1]] - vertices[faces[:, 0]], vertices[faces[:, 2]] - vertices[faces[:, 0]])
+    for k in range(3):
+        np.add.at(n, faces[:, k], np.abs(fn))
+    axis = np.argmax(n, axis=1)
+    uv = np.where((axis == 2)[:, None], vertices[:, [0, 1]],
+                  np.where((axis == 1)[:, None], vertices[:, [0, 2]], vertices[:, [1, 2]]))
+    return uv
+
+
+def object_surfaces(scene: Scene) -> list[Surface]:
+    out = []
+    for obj in scene.objects:
+        m = object_matrix(obj)
+        for part in obj.get("parts", []):
+            verts, faces, uvs = parse_obj(scene.file_bytes(part["mesh"]).decode("utf-8"))
+            if len(faces) == 0:
+                continue
+            if uvs is None:
+                uvs = planar_uvs(verts, faces)
+            world = verts @ m[:3, :3].T + m[:3, 3]
+            out.append(Surface(f"{obj['name']}.{part['name']}", part.get("material", ""), world, faces, uvs,
+                               obj["name"], part["name"], two_sided=True))
+    return out
+
+
+def scene_surfaces(scene: Scene) -> list[Surface]:
+    """Room faces then object parts."""
+    return (room_surfaces(scene.room) if scene.room is not None else []) + object_surfaces(scene)
+
+
+def transformed_uvs(uvs: np.ndarray, scale: float, rotation_deg: float) -> np.ndarray:
+    """uv' = R(t) (s uv), then v flipped for Mitsuba's texture lookup (see the module docstring)."""
+    t = math.radians(rotation_deg)
+    c, s = math.cos(t), math.sin(t)
+    u = scale * (c * uvs[:, 0] - s * uvs[:, 1])
+    v = scale * (s * uvs[:, 0] + c * uvs[:, 1])
+    return np.stack([u, 1.0 - v], axis=1)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Materials and lights
+
+
+# Directional albedo of a GGX dielectric lobe (IOR 1.5), averaged over cosine-weighted view directions, per
+# roughness 0, 0.1, ..., 1 (alpha = roughness^2), integrated with Mitsuba's roughconductor (eta 1.5, k 0).
+SPEC_ALBEDO = (0.0921, 0.0915, 0.0875, 0.0795, 0.0692, 0.0585, 0.0484, 0.0393, 0.0313, 0.0243, 0.0186)
+
+
+def spec_albedo(roughness, xp=np):
+    """Mean albedo of the specular lobe at `roughness` (numpy or torch arrays)."""
+    r = xp.clip(roughness, 0.0, 1.0) * 10.0 if xp is np else roughness.clamp(0.0, 1.0) * 10.0
+    if xp is np:
+        return np.interp(r, np.arange(11), SPEC_ALBEDO)
+    table = xp.tensor(SPEC_ALBEDO, dtype=r.dtype)
+    i = r.floor().clamp(0, 9).long()
+    f = r - i.to(r.dtype)
+    return table[i] * (1 - f) + table[i + 1] * f
+
+
+def diffuse_weight(base_color, roughness, xp=np):
+    """Reflectance handed to the diffuse lobe: base colour times what the specular layer leaves (1 - E), times 2
+    because the lobes are combined by a 50/50 `blendbsdf` (Mitsuba has no additive BSDF)."""
+    e = spec_albedo(roughness, xp)
+    if np.ndim(base_color) == 3 or (xp is not np and base_color.dim() == 3):
+        e = e[..., None]
+    return 2.0 * base_color * (1.0 - e)
+
+
+def _bitmap(arr: np.ndarray) -> dict:
+    """A raw (linear, unclamped) repeating bilinear bitmap; constants are 2x2 bitmaps so every material has the
+    same parameters and values above 1 (the 2x of the blend) pass Mitsuba's reflectance range check."""
+    import mitsuba as mi
+
+    a = np.asarray(arr, np.float32)
+    if a.ndim <= 1:  # Mitsuba refuses to update bitmaps below 2x2
+        a = np.broadcast_to(a.reshape(1, 1, -1), (2, 2, a.size))
+    elif a.ndim == 2:
+        a = a[..., None]
+    return {"type": "bitmap", "data": mi.TensorXf(np.ascontiguousarray(a)), "raw": True,
+            "filter_type": "bilinear", "wrap_mode": "repeat"}
+
+
+def bsdf_dict(mat: MaterialMaps) -> dict:
+    """Blender's Principled BSDF (dielectric IOR 1.5 + metallic) from Mitsuba's own plugins, differentiable in
+    base colour and roughness:
+
+    dielectric = 1/2 diffuse(2 rho (1 - E(r))) + 1/2 roughconductor(GGX, alpha = r^2, eta 1.5, k 0, x2),
+    the whole = (1 - metallic) dielectric + metallic roughconductor(GGX, F0 = base colour).
+
+    Measured against Cycles (docs/materials_lights.md): Mitsuba's `principled` (Disney diffuse with
+    retro-reflection) renders ~9 % brighter than Blender's; this layering is within ~2 %."""
+    base = np.asarray(mat.base_color, np.float32)
+    rough = np.asarray(mat.roughness, np.float32)
+    alpha = np.maximum(rough, 0.02) ** 2
+    dielectric = {
+        "type": "blendbsdf", "weight": 0.5,
+        "bsdf_0": {"type": "diffuse", "reflectance": _bitmap(diffuse_weight(base, rough))},
+        "bsdf_1": {"type": "roughconductor", "distribution": "ggx", "alpha": _bitmap(alpha), "eta": 1.5, "k": 0.0,
+                   "specular_reflectance": {"type": "uniform", "value": 2.0}},
+    }
+    if mat.metallic <= 0.0:
+        return dielectric
+    metal = {"type": "roughconductor", "distribution": "ggx", "material": "none",
+             "alpha": _bitmap(alpha), "specular_reflectance": _bitmap(base)}
+    return {"type": "blendbsdf", "weight": float(np.clip(mat.metallic, 0.0, 1.0)), "bsdf_0": dielectric,
+            "bsdf_1": metal}
+
+
+def light_radiance(light: Light) -> np.ndarray:
+    """Linear RGB radiance of a Blender area light: colour * P / (pi * A)."""
+    sx, sy = light.size[:2]
+    return np.asarray(light.color, float) * light.power_w / (math.pi * max(sx * sy, 1e-9))
+
+
+def light_power(radiance_rgb: np.ndarray, size: list[float]) -> tuple[float, list[float]]:
+    """(power_w, colour) of a Blender area light with this RGB radiance: P = L * pi * A, colour's max = 1."""
+    rad = np.maximum(np.asarray(radiance_rgb, float), 0.0)
+    peak = float(rad.max())
+    area = float(size[0] * size[1])
+    if peak <= 0:
+        return 0.0, [1.0, 1.0, 1.0]
+    return peak * math.pi * area, [float(c) for c in rad / peak]
+
+
+def light_matrix(light: Light) -> np.ndarray:
+    """to_world of a Mitsuba rectangle (spans [-1, 1]^2, emits along +Z) matching a Blender area light (-Z).
+
+    Rotating 180 degrees about the light's X flips Z without a mirror (the rectangle is symmetric in Y)."""
+    rot = np.asarray(light.rotation, float) @ np.diag([1.0, -1.0, -1.0])
+    sx, sy = light.size[:2]
+    m = np.eye(4)
+    m[:3, :3] = rot @ np.diag([sx / 2, sy / 2, 1.0])
+    m[:3, 3] = light.position
+    return m
+
+
+def light_dict(light: Light, radiance: np.ndarray | None = None) -> dict:
+    import mitsuba as mi
+
+    rad = light_radiance(light) if radiance is None else np.asarray(radiance, float)
+    if light.type == "area":
+        return {"type": "rectangle", "to_world": mi.ScalarTransform4f(light_matrix(light).tolist()),
+                "emitter": {"type": "area", "radiance": {"type": "rgb", "value": [float(x) for x in rad]}},
+                "bsdf": {"type": "diffuse", "reflectance": {"type": "rgb", "value": [0.0, 0.0, 0.0]}}}
+    colour = np.asarray(light.color, float)
+    return {"type": "point", "position": [float(x) for x in light.position],
+            "intensity": {"type": "rgb", "value": [float(x) for x in colour * light.power_w / (4 * math.pi)]}}
+
+
+def sensor(camera: Camera, width: int, height: int, spp: int, crop=None) -> dict:
+    """Sensor matching the Blender camera at another resolution (box filter: pixels are area averages)."""
+    from .room_masks import sensor_dict
+
+    cam = Camera(camera.position, camera.rotation, camera.fov_y_deg, width, height)
+    d = sensor_dict(cam, width, height, spp)
+    if crop is not None:
+        x, y, w, h = crop
+        d["film"].update(crop_offset_x=int(x), crop_offset_y=int(y), crop_width=int(w), crop_height=int(h))
+    return d
+
+
+def integrator_dict(settings: RenderSettings) -> dict:
+    return {"type": settings.integrator, "max_depth": int(settings.max_depth), **settings.extra}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The one construction
+
+
+def _mesh(surface: Surface, uv_scale: float, uv_rot: float, bsdf, emitter=None):
+    """An in-memory Mitsuba mesh (flat shaded) with the material's UV transform applied."""
+    import drjit as dr
+    import mitsuba as mi
+
+    props = mi.Properties()
+    props["face_normals"] = True
+    if bsdf is not None:
+        props["bsdf"] = bsdf
+    if emitter is not None:
+        props["emitter"] = emitter
+    v = np.asarray(surface.vertices, np.float32)
+    f = np.asarray(surface.faces, np.uint32)
+    mesh = mi.Mesh(surface.name, len(v), len(f), props, has_vertex_normals=False, has_vertex_texcoords=True)
+    params = mi.traverse(mesh)
+    params["vertex_positions"] = dr.ravel(mi.Point3f(v[:, 0], v[:, 1], v[:, 2]))
+    params["faces"] = dr.ravel(mi.Vector3u(f[:, 0], f[:, 1], f[:, 2]))
+    uv = transformed_uvs(surface.uvs, uv_scale, uv_rot).astype(np.float32)
+    params["vertex_texcoords"] = dr.ravel(mi.Point2f(uv[:, 0], uv[:, 1]))
+    params.update()
+    return mesh
+
+
+def material_id(name: str) -> str:
+    """A Mitsuba object id for a material name (ids must not contain dots: parameter paths use them)."""
+    return "mat_" + "".join(ch if ch.isalnum() else "_" for ch in name)
+
+
+def light_id(index: int) -> str:
+    return f"light_{index:02d}"
+
+
+def scene_dict(scene: Scene, materials: dict[str, MaterialMaps], settings: RenderSettings,
+               surfaces: list[Surface] | None = None, lights: list[Light] | None = None,
+               radiances: list[np.ndarray] | None = None, files: Path | None = None) -> dict:
+    """The Mitsuba scene dict of `scene`.
+
+    In memory (`files=None`): meshes are mi.Mesh objects sharing one loaded BSDF per material, textures are arrays
+    (parameters `mat_X.base_color.data`, `mat_X.base_color.value`, `light_NN.emitter.radiance.value`, ...).
+    With `files`: meshes are written there as PLY and textures as EXR, and the dict only names them, so
+    `mi.parser` can write it as XML."""
+    import mitsuba as mi
+
+    surfaces = scene_surfaces(scene) if surfaces is None else surfaces
+    lights = list(scene.lights) if lights is None else lights
+    cam = scene.camera
+    d: dict = {"type": "scene", "integrator": integrator_dict(settings),
+               "sensor": sensor(cam, settings.width, settings.height, settings.spp, settings.crop)}
+    default = MaterialMaps(np.array([0.5, 0.5, 0.5]), 0.5)
+    loaded: dict[str, object] = {}
+    for name in sorted({s.material for s in surfaces}):
+        mat = materials.get(name, default)
+        bd = bsdf_dict(mat)
+        if files is not None:
+            bd = _texture_files(bd, files, material_id(name))
+            d[material_id(name)] = {"type": "twosided", "id": material_id(name), "bsdf": bd}
+        else:
+            loaded[name] = mi.load_dict({"type": "twosided", "id": material_id(name), "bsdf": bd})
+    for s in surfaces:
+        mat = materials.get(s.material, default)
+        emitter = None
+        if mat.emission is not None:
+            emitter = {"type": "area", "radiance": {"type": "rgb", "value": [float(x) for x in mat.emission]}}
+        if files is None:
+            d[_shape_key(s.name)] = _mesh(s, mat.uv_scale, mat.uv_rotation_deg, loaded[s.material],
+                                          mi.load_dict(emitter) if emitter else None)
+        else:
+            mesh = _mesh(s, mat.uv_scale, mat.uv_rotation_deg, None)
+            rel = f"meshes/{_shape_key(s.name)}.ply"
+            (files / "meshes").mkdir(parents=True, exist_ok=True)
+            mesh.write_ply(str(files / rel))
+            entry = {"type": "ply", "filename": rel, "face_normals": True,
+                     "bsdf": {"type": "ref", "id": material_id(s.material)}}
+            if emitter:
+                entry["emitter"] = emitter
+            d[_shape_key(s.name)] = entry
+    for i, light in enumerate(lights):
+        ld = light_dict(light, None if radiances is None else radiances[i])
+        if files is None and ld["type"] == "rectangle":
+            ld["id"] = light_id(i)
+        d[light_id(i)] = ld
+    return d
+
+
+def _shape_key(name: str) -> str:
+    return "shape_" + "".join(ch if ch.isalnum() else "_" for ch in name)
+
+
+def _texture_files(bd: dict, folder: Path, stem: str) -> dict:
+    """Replace in-memory bitmaps by EXR files (for the XML)."""
+    import mitsuba as mi
+
+    out = dict(bd)
+    for key, value in bd.items():
+        if isinstance(value, dict) and value.get("type") == "bitmap":
+            rel = f"textures/{stem}_{key}.exr"
+            (folder / "textures").mkdir(parents=True, exist_ok=True)
+            mi.Bitmap(np.array(value["data"], np.float32)).write(str(folder / rel))
+            out[key] = {k: v for k, v in value.items() if k != "data"} | {"filename": rel}
+    return out
+
+
+def load_scene(d: dict):
+    import mitsuba as mi
+
+    return mi.load_dict(d)
+
+
+def render_numpy(mscene, spp: int | None = None, seed: int = 0) -> np.ndarray:
+    """A plain (non-differentiable) render as an HxWx3 float32 array."""
+    import mitsuba as mi
+
+    img = mi.render(mscene, spp=spp, seed=seed) if spp else mi.render(mscene, seed=seed)
+    return np.array(img, dtype=np.float32)[..., :3]
+
+
+def png_bytes(linear: np.ndarray) -> bytes:
+    """sRGB 8-bit PNG of a linear image (report files)."""
+    from PIL import Image
+
+    from ..io.images import linear_to_srgb
+
+    buf = io.BytesIO()
+    Image.fromarray((linear_to_srgb(linear) * 255 + 0.5).astype(np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
