@@ -141,7 +141,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
             tg.pose.yaw = math.atan2(n[0], -n[1])
 
     refine = {"losses": [], "seconds_per_iteration": 0.0}
-    iou_before, labels_before = mask_ious(scene, targets, t, cfg)
+    iou_before, labels_before = mask_ious(scene, targets, case, cfg)
     if cfg.refine_iters > 0 and targets:
         channels = assign_channels(targets)
         renderer = SilhouetteRenderer(scene.camera, [tg.mesh for tg in targets], channels,
@@ -173,10 +173,10 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
             tg.candidates.insert(0, tg.candidates.pop(best[1]))
             reranked += 1
         tg.fit_scores = scores  # type: ignore[attr-defined]
-    iou_after, labels_after = mask_ious(scene, targets, t, cfg)
-    target_labels = np.full((t.height, t.width), -1, np.int32)
-    for i, m in enumerate(t.masks):
-        target_labels[m > 0.5] = i
+    iou_after, labels_after = mask_ious(scene, targets, case, cfg)
+    target_labels = np.full((case.height, case.width), -1, np.int32)
+    for i, tg in enumerate(targets):
+        target_labels[tg.mask] = i
     scene.files["report/objects_target.png"] = _overlay_png(case, target_labels)
     scene.files["report/objects_before.png"] = _overlay_png(case, labels_before)
     scene.files["report/objects_after.png"] = _overlay_png(case, labels_after)
@@ -204,12 +204,13 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
     return scene
 
 
-def mask_ious(scene: Scene, targets: list[ObjectTarget], t, cfg) -> tuple[list[float], np.ndarray]:
-    """Per-object IoU of the rendered silhouette with its mask, and a map of which object each pixel shows
-    (-1 = none). All objects are rendered together, so occlusions count."""
+def mask_ious(scene: Scene, targets: list[ObjectTarget], case: Case, cfg) -> tuple[list[float], np.ndarray]:
+    """Per-object IoU of the rendered silhouette with its mask at working resolution, and a map of which object
+    each pixel shows (-1 = none). All objects are rendered together, so occlusions count."""
     import drjit as dr
 
-    labels = np.full((t.height, t.width), -1, np.int32)
+    width, height = case.width, case.height
+    labels = np.full((height, width), -1, np.int32)
     if not targets:
         return [], labels
     ious = []
@@ -217,12 +218,12 @@ def mask_ious(scene: Scene, targets: list[ObjectTarget], t, cfg) -> tuple[list[f
         # Object i in its own channel, every other object in another: occluders hide it where they should.
         channels = [1 if j != i else 0 for j in range(len(targets))]
         r = SilhouetteRenderer(scene.camera, [x.mesh for x in targets], channels, [x.pose for x in targets],
-                               t.width, t.height, max(4, cfg.spp))
+                               width, height, max(4, cfg.spp))
         img = r.render(seed=3)
         dr.eval(img)
         pred = np.array(img)[..., 0] > 0.5
         labels[pred] = i
-        truth = t.masks[i] > 0.5
+        truth = tg.mask
         union = (pred | truth).sum()
         ious.append(float((pred & truth).sum() / union) if union else 0.0)
     return ious, labels
