@@ -1,0 +1,93 @@
+"""`photo2scene materials ...`: list, show, render thumbnails, build the CLIP index of the material library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+HELP = "procedural material library: list | show NAME | thumbs | index"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="materials_cmd", metavar="ACTION")
+    p = sub.add_parser("list", help="list library materials")
+    p.add_argument("--category", default=None, help="only this category (wood, tiles, stone, ...)")
+    p = sub.add_parser("show", help="describe one material (parameters, nodes); --json prints the graph")
+    p.add_argument("name", help="material name or path to a graph .json")
+    p.add_argument("--json", action="store_true", help="print the graph JSON")
+    p = sub.add_parser("thumbs", help="render flat and lit thumbnails")
+    p.add_argument("names", nargs="*", help="materials (default: all)")
+    p.add_argument("--out", default=None, help="output folder (default: materials_db/thumbnails)")
+    p.add_argument("--size", type=int, default=96, help="thumbnail size in pixels")
+    p = sub.add_parser("index", help="build the CLIP index of the library's lit thumbnails")
+    p.add_argument("--model", default=None, help="open_clip model name (default: ViT-B-32)")
+    p.add_argument("--pretrained", default=None, help="open_clip pretrained tag or weights file")
+    p.add_argument("--out", default=None, help="index file (default: materials_db/clip_index.npz)")
+    p.add_argument("--thumbs", default=None, help="thumbnail folder (default: materials_db/thumbnails)")
+    p.add_argument("--tiny", action="store_true", help="use a tiny random CLIP (tests only; meaningless index)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipeline.errors import InputError
+
+    from . import list_materials, load_graph
+
+    cmd = getattr(args, "materials_cmd", None)
+    if cmd in (None, "list"):
+        cat = getattr(args, "category", None)
+        for n in list_materials(cat):
+            g = load_graph(n)
+            print(f"{n:32s} {g.category:10s} {', '.join(g.tags)}")
+        return 0
+    if cmd == "show":
+        try:
+            g = load_graph(args.name)
+        except (KeyError, FileNotFoundError) as exc:
+            raise InputError(str(exc.args[0] if exc.args else exc)) from None
+        if args.json:
+            print(json.dumps(g.to_dict(), indent=1))
+            return 0
+        print(f"{g.name} ({g.category}; {', '.join(g.tags)})\n  {g.description}")
+        nodes = ", ".join(f"{k}:{v['type'].replace('ShaderNode', '')}" for k, v in g.nodes.items())
+        print(f"  nodes: {nodes}")
+        for p in g.params.values():
+            rng = f" in [{p.range[0]:g}, {p.range[1]:g}]" if p.kind in ("float", "vector") else ""
+            print(f"  param {p.name}: {p.kind} = {p.default}{rng}{'' if p.optimise else ' (fixed)'}")
+        return 0
+    if cmd == "thumbs":
+        from .thumbs import default_dir, render_thumbnails
+
+        names = args.names or list_materials()
+        out = Path(args.out) if args.out else default_dir()
+        for n in names:
+            if n not in list_materials():
+                raise InputError(f"no material {n!r} in the library")
+            render_thumbnails(n, out, args.size)
+        print(f"wrote {2 * len(names)} thumbnails to {out}")
+        return 0
+    if cmd == "index":
+        from pipeline import clip_model
+
+        from .index import build_index, default_path
+        from .thumbs import default_dir
+
+        if args.tiny:
+            model, preprocess = clip_model.tiny_clip_for_tests()
+            tag = "tiny-random (tests only)"
+        else:
+            name = args.model or clip_model.DEFAULT_MODEL
+            pre = args.pretrained or clip_model.DEFAULT_PRETRAINED
+            model, preprocess = clip_model.load_clip(name, pre)
+            tag = f"{name}/{pre}"
+        out = build_index(model, preprocess, list_materials(), Path(args.thumbs) if args.thumbs else default_dir(), tag,
+                          Path(args.out) if args.out else default_path())
+        print(f"wrote CLIP index ({tag}) of {len(list_materials())} materials to {out}")
+        return 0
+    raise InputError(f"unknown materials action {cmd!r}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="photo2scene materials", description=HELP)
+    configure(p)
+    return run(p.parse_args(argv))

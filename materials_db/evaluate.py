@@ -1,0 +1,175 @@
+"""Evaluate a material graph with the torch twins: texture maps at a resolution, or values at given UVs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from .graph import Graph, GraphError
+from .vocabulary import NODES
+
+LUMA = torch.tensor([0.2126, 0.7152, 0.0722])  # Blender's colour -> float conversion for linear Rec.709
+
+
+def uv_grid(resolution: int | tuple[int, int], device: str = "cpu") -> torch.Tensor:
+    """Texel-centre UVs (H, W, 3) with z = 0, image oriented: row 0 is the top (v near 1)."""
+    h, w = (resolution, resolution) if isinstance(resolution, int) else resolution
+    u = (torch.arange(w, device=device, dtype=torch.float32) + 0.5) / w
+    v = 1.0 - (torch.arange(h, device=device, dtype=torch.float32) + 0.5) / h
+    vv, uu = torch.meshgrid(v, u, indexing="ij")
+    return torch.stack([uu, vv, torch.zeros_like(uu)], -1)
+
+
+class _Context:
+    """What twins may ask of the evaluator: conversions, ramp stops, the map layout."""
+
+    def __init__(self, graph: Graph, values: dict[str, Any], uv: torch.Tensor, uv_size: float):
+        self.graph, self.values, self.uv, self.uv_size = graph, values, uv, uv_size
+
+    def as_float(self, x):
+        # Mix in FLOAT mode receives its A/B through colour-typed sockets: a float was broadcast to 3 equal channels
+        x = torch.as_tensor(x, dtype=torch.float32)
+        return x[..., 0] if x.dim() > 0 and x.shape[-1] == 3 else x
+
+    def as_color(self, x):
+        x = torch.as_tensor(x, dtype=torch.float32)
+        if x.dim() > 0 and x.shape[-1] == 3:
+            return x
+        return x.unsqueeze(-1).expand(*x.shape, 3) if x.dim() > 0 else x.expand(3)
+
+    def as_map(self, x):
+        x = torch.as_tensor(x, dtype=torch.float32)
+        if x.shape == self.uv.shape[:-1]:
+            return x
+        return x.expand(self.uv.shape[:-1]).clone()
+
+    def ramp(self, elements):
+        pos, col = [], []
+        for e in elements:
+            p = self.resolve(e["position"])
+            c = torch.as_tensor(self.resolve(e["color"]), dtype=torch.float32)
+            if c.shape[-1] == 3:
+                c = torch.cat([c, torch.ones(1)])
+            pos.append(torch.as_tensor(p, dtype=torch.float32).reshape(()))
+            col.append(c)
+        return torch.stack(pos), torch.stack(col)
+
+    def resolve(self, v):
+        if isinstance(v, dict) and "param" in v:
+            return self.values[v["param"]]
+        return v
+
+
+def out_kind(node: dict, out: str) -> str:
+    """Kind of a node output; Mix's Result follows its data_type."""
+    if node["type"] == "ShaderNodeMix" and node.get("props", {}).get("data_type", "RGBA") == "FLOAT":
+        return "float"
+    return NODES[node["type"]].outputs[out]
+
+
+def _convert(value: torch.Tensor, from_kind: str, to_kind: str) -> torch.Tensor:
+    """Blender's implicit socket conversions between float, colour and vector."""
+    if from_kind == to_kind or to_kind is None:
+        return value
+    if from_kind == "float":
+        return value.unsqueeze(-1).expand(*value.shape, 3) if value.dim() > 0 else value.expand(3)
+    if to_kind == "float":
+        if from_kind == "color":
+            return (value * LUMA.to(value.device)).sum(-1)
+        return value.mean(-1)  # vector -> float: average of components
+    return value  # colour <-> vector: same three numbers
+
+
+def evaluate_sockets(graph: Graph, uv: torch.Tensor, params: dict | None = None, uv_size: float = 1.0,
+                     wanted: list[tuple[str, str]] | None = None) -> dict[tuple[str, str], torch.Tensor]:
+    """Evaluate node outputs at UV coordinates `uv` (..., 3). Returns {(node, output): tensor}."""
+    values = graph.values(params)
+    ctx = _Context(graph, values, uv, uv_size)
+    cache: dict[str, dict[str, torch.Tensor]] = {}
+    visiting: set[str] = set()
+
+    def node_out(nid: str) -> dict[str, torch.Tensor]:
+        if nid in cache:
+            return cache[nid]
+        if nid in visiting:
+            raise GraphError(f"material {graph.name!r}: cycle through node {nid!r}")
+        visiting.add(nid)
+        node = graph.nodes[nid]
+        spec = NODES[node["type"]]
+        if node["type"] == "ShaderNodeTexCoord":
+            cache[nid] = {"UV": uv}
+            return cache[nid]
+        props = dict(spec.props)
+        for k, v in node.get("props", {}).items():
+            props[k] = values[v["param"]] if isinstance(v, dict) and "param" in v else v
+        inputs: dict[str, Any] = {}
+        for sock in spec.inputs:
+            raw = node.get("inputs", {}).get(sock.name, sock.default)
+            if isinstance(raw, dict) and "link" in raw:
+                src, _, out = raw["link"].partition(".")
+                val = node_out(src)[out]
+                val = _convert(val, out_kind(graph.nodes[src], out), sock.kind)
+            elif isinstance(raw, dict) and "param" in raw:
+                val = values[raw["param"]]
+                if sock.scalar:
+                    val = float(val)
+            elif raw is None:
+                val = uv if sock.kind == "vector" and sock.name == "Vector" else None
+            else:
+                val = raw if sock.scalar else torch.as_tensor(raw, dtype=torch.float32)
+                if torch.is_tensor(val) and sock.kind == "color" and val.shape[-1:] == (4,):
+                    val = val[..., :3]
+            inputs[sock.name] = val
+        if spec.twin is None:
+            cache[nid] = inputs
+        else:
+            with torch.profiler.record_function(f"node:{nid}"):  # per-node cost in profiles; ~free otherwise
+                cache[nid] = spec.twin(inputs, props, ctx)
+        visiting.discard(nid)
+        return cache[nid]
+
+    # constants created inside twins (torch.tensor(...)) land on the coordinates' device
+    with torch.device(uv.device):
+        if wanted is None:
+            return {(graph.output, k): v for k, v in node_out(graph.output).items()}
+        return {(n, o): node_out(n)[o] for n, o in wanted}
+
+
+def evaluate(graph: Graph, params: dict | None = None, resolution: int | tuple[int, int] = 256,
+             uv_size: float = 1.0, device: str = "cpu") -> dict[str, torch.Tensor]:
+    """Texture maps of a material: base_color (H,W,3), roughness, metallic, height (H,W), normal (H,W,3).
+
+    params: normalised [0, 1] tensors by parameter name (missing ones take defaults); discrete parameters by
+    value. Differentiable w.r.t. every continuous parameter tensor. Maps are image oriented (row 0 = top).
+    `uv_size`: metres per UV unit (scales the bump normal).
+    """
+    uv = uv_grid(resolution, device)
+    bsdf_id = graph.output
+    bsdf = graph.nodes[bsdf_id]
+    wanted = [(bsdf_id, k) for k in ("Base Color", "Roughness", "Metallic", "Normal")]
+    height_src = None
+    normal_link = bsdf.get("inputs", {}).get("Normal")
+    if isinstance(normal_link, dict) and "link" in normal_link:
+        src = normal_link["link"].split(".")[0]
+        raw = graph.nodes[src].get("inputs", {}).get("Height")
+        if graph.nodes[src]["type"] == "ShaderNodeBump" and isinstance(raw, dict) and "link" in raw:
+            hs, _, ho = raw["link"].partition(".")
+            height_src = (hs, ho)
+            wanted.append(height_src)
+    got = evaluate_sockets(graph, uv, params, uv_size, wanted)
+    shape = uv.shape[:-1]
+    base = torch.as_tensor(got[(bsdf_id, "Base Color")], dtype=torch.float32, device=device)
+    maps = {
+        "base_color": base.expand(*shape, 3),
+        "roughness": torch.as_tensor(got[(bsdf_id, "Roughness")], dtype=torch.float32).expand(shape),
+        "metallic": torch.as_tensor(got[(bsdf_id, "Metallic")], dtype=torch.float32).expand(shape),
+    }
+    normal = got[(bsdf_id, "Normal")]
+    maps["normal"] = normal if normal is not None else torch.tensor([0.0, 0.0, 1.0], device=device).expand(*shape, 3)
+    if height_src is not None:
+        kind = out_kind(graph.nodes[height_src[0]], height_src[1])
+        maps["height"] = _convert(got[height_src], kind, "float").expand(shape)
+    else:
+        maps["height"] = torch.zeros(shape, device=device)
+    return maps

@@ -1,0 +1,1 @@
+"""Golden values from Blender (bpy 5.0.1): the reference the twins are tested against."""

@@ -1,0 +1,55 @@
+"""CLI actions, thumbnails and the CLIP index (tiny random CLIP: no weights needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from materials_db import cli, list_materials
+from pipeline.errors import InputError
+
+
+def _run(argv):
+    import argparse
+
+    p = argparse.ArgumentParser()
+    cli.configure(p)
+    return cli.run(p.parse_args(argv))
+
+
+def test_list_and_show(capsys):
+    assert _run(["list", "--category", "metal"]) == 0
+    assert "brushed_steel" in capsys.readouterr().out
+    assert _run(["show", "oak_planks"]) == 0
+    assert "grain_scale" in capsys.readouterr().out
+    with pytest.raises(InputError):
+        _run(["show", "no_such_material"])
+
+
+def test_thumbs_and_tiny_index(tmp_path):
+    names = list_materials()[:3]
+    assert _run(["thumbs", *names, "--out", str(tmp_path), "--size", "32"]) == 0
+    assert all((tmp_path / f"{n}_lit.jpg").exists() and (tmp_path / f"{n}_flat.jpg").exists() for n in names)
+
+    from materials_db.index import build_index, load_index, query
+    from pipeline.clip_model import embed_images, tiny_clip_for_tests
+
+    model, pre = tiny_clip_for_tests()
+    out = build_index(model, pre, names, tmp_path, "tiny", tmp_path / "idx.npz")
+    got_names, emb, tag = load_index(out)
+    assert got_names == names and emb.shape[0] == 3 and tag == "tiny"
+    np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-2)
+    from PIL import Image
+
+    q = embed_images(model, pre, [Image.open(tmp_path / f"{names[1]}_lit.jpg")])[0]
+    assert query(q, got_names, emb, k=1)[0][0] == names[1]
+
+
+def test_clip_loader_says_what_to_download(monkeypatch, tmp_path):
+    from pipeline import clip_model
+    from pipeline.errors import SetupError
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path))
+    with pytest.raises(SetupError, match="Download"):
+        clip_model.load_clip(allow_download=False, cache_dir=str(tmp_path))
+
