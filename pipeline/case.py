@@ -40,6 +40,7 @@ class Case:
     segmentation: np.ndarray  # HxW int32 ids, 0 = unlabeled
     segments: list[Segment]
     inputs: dict = field(default_factory=dict)  # what was provided and where it came from (for the report)
+    tilt_deg: tuple[float, float] | None = None  # (pitch, roll) from camera.json when given (docs/estimators.md)
 
     @property
     def height(self) -> int:
@@ -112,7 +113,11 @@ def load_case(photo_path: Path, estimates_dir: Path | None, fov_deg: float | Non
     ids = resize_nearest(ids_full, size)
     inputs["segmentation"] = seg_file.name
 
-    case = Case(srgb, linear, fov_y, depth, metric, ids, segments, inputs)
+    tilt = None
+    if "pitch_deg" in camera or "roll_deg" in camera:
+        tilt = (float(camera.get("pitch_deg", 0.0)), float(camera.get("roll_deg", 0.0)))
+        inputs["tilt"] = "camera.json pitch_deg/roll_deg"
+    case = Case(srgb, linear, fov_y, depth, metric, ids, segments, inputs, tilt)
     if not case.mask("floor").any():
         raise InputError("the segmentation has no floor pixels (label 'floor'); the room stage needs the floor: "
                          "label it in segments.json")

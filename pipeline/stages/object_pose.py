@@ -55,14 +55,40 @@ def object_targets(case: Case, camera: Camera, erosion: int, min_pixels: int,
         eroded = binary_erosion(mask, iterations=erosion) if erosion else mask
         if eroded.sum() < 10:
             eroded = mask
-        points = np.zeros((0, 3))
         if pts_cam is not None:
             valid = eroded & (case.depth > 0)
             points = camera.camera_to_world(pts_cam[valid])
+        else:
+            points = pseudo_object_points(case, camera, eroded)
         counts[seg.label] = counts.get(seg.label, 0) + 1
         name = f"{seg.label.replace(' ', '_')}_{counts[seg.label]}"
         targets.append(ObjectTarget(seg, mask, points, name))
     return targets
+
+
+def pseudo_object_points(case: Case, camera: Camera, mask: np.ndarray) -> np.ndarray:
+    """World points for an object when no depth is given: in each image column the mask's lowest pixel is taken
+    to touch the floor (z = 0); the pixels above it lie on the vertical plane through that point that faces the
+    camera. Rough, but enough to place, scale and search the object; the masks refine it."""
+    from ..geometry import pixel_rays
+
+    rays = pixel_rays(case.width, case.height, case.fov_y_deg) @ camera.R.T  # world directions
+    origin = camera.t
+    points = []
+    for col in np.flatnonzero(mask.any(axis=0)):
+        rows = np.flatnonzero(mask[:, col])
+        base_ray = rays[rows.max(), col]
+        if base_ray[2] >= -1e-6:
+            continue  # the lowest pixel looks above the horizon: it cannot touch the floor
+        base = origin + base_ray * (-origin[2] / base_ray[2])
+        view = base[:2] - origin[:2]
+        view /= max(np.linalg.norm(view), 1e-9)
+        for row in rows:
+            r = rays[row, col]
+            denom = r[:2] @ view
+            if denom > 1e-6:
+                points.append(origin + r * (((base[:2] - origin[:2]) @ view) / denom))
+    return np.asarray(points).reshape(-1, 3)
 
 
 def size_hint(target: ObjectTarget) -> tuple[float, float, float]:

@@ -147,7 +147,8 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
         renderer = SilhouetteRenderer(scene.camera, [tg.mesh for tg in targets], channels,
                                       [tg.pose for tg in targets], t.width, t.height, cfg.spp)
         refine = refine_objects(renderer, targets, channels, t, cfg.refine_iters, cfg.lr, cfg.pyramid_levels,
-                                events, config.seed, cfg.aspect_limit, cfg.points_weight)
+                                events, config.seed, cfg.aspect_limit,
+                                cfg.points_weight if case.depth is not None else 0.0)  # pseudo points: guesses
 
     # Re-rank the top candidates by their fitted silhouettes at the refined location.
     reranked = 0

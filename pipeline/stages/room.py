@@ -16,6 +16,7 @@ from ..render.backend import init_mitsuba
 from ..render.room_box import depth_and_faces, surface_labels
 from ..scene import Camera, Room, Scene, ROOM_FACES, face_kind
 from .room_fit import RoomFit, fit_room
+from .room_nodepth import case_with_pseudo_depth, search_tilt
 from .room_refine import SURFACES, refine_room
 
 
@@ -72,6 +73,19 @@ def run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Even
         events.stage("room", cfg.refine_iters, "refining the edited room box")
         fit = RoomFit(scene.camera, scene.room, dict(scene.scale), scene.camera.R.T @ np.array([0, 0, 1.0]),
                       ["re-run from the edited scene: the geometric fit was skipped"])
+    elif case.depth is None:
+        events.stage("room", cfg.refine_iters, "fitting the room from masks (no depth given)")
+        tilt, notes = case.tilt_deg, []
+        if tilt is None:
+            tilt = search_tilt(case, cfg, config.seed)
+            notes.append(f"no depth and no camera tilt given: tilt searched on the masks (pitch {tilt[0]:.1f}, "
+                         f"roll {tilt[1]:.1f} deg)")
+        pseudo, more = case_with_pseudo_depth(case, cfg, config.seed, tilt)
+        notes += more
+        fit = fit_room(pseudo, cfg, config.seed)
+        fit.notes = notes + fit.notes
+        fit.scale = {"source": "prior:camera_height", "factor": 1.0, "value_m": cfg.camera_height_prior_m,
+                     "note": "no depth: the floor is placed at the prior camera height; masks alone refine the room"}
     else:
         events.stage("room", cfg.refine_iters, "fitting the floor, walls and ceiling")
         fit = fit_room(case, cfg, config.seed)
