@@ -33,20 +33,9 @@ class RoomFit:
     notes: list[str] = field(default_factory=list)
 
 
-def _points(case: Case, label: str, erosion: int) -> np.ndarray:
-    """Back-projected (unscaled) points of a label's segments, each segment eroded separately."""
-    assert case.depth is not None
-    pts = backproject(case.depth, case.fov_y_deg)
-    keep = np.zeros(case.segmentation.shape, bool)
-    for seg in case.segments_labelled(label):
-        m = case.segmentation == seg.id
-        eroded = binary_erosion(m, iterations=erosion) if erosion > 0 else m
-        keep |= eroded if eroded.sum() >= 20 else m  # thin segments: keep them un-eroded
-    keep &= case.depth > 0
-    return pts[keep]
-
-
-def _segment_points(case: Case, label: str, erosion: int) -> list[np.ndarray]:
+def _segment_points(case: Case, label: str, erosion: int, min_points: int = 20) -> list[np.ndarray]:
+    """Back-projected (unscaled) points of each segment with this label, eroded separately (depth is unreliable
+    at segment edges; thin segments are kept un-eroded)."""
     assert case.depth is not None
     pts = backproject(case.depth, case.fov_y_deg)
     out = []
@@ -54,9 +43,15 @@ def _segment_points(case: Case, label: str, erosion: int) -> list[np.ndarray]:
         m = case.segmentation == seg.id
         eroded = binary_erosion(m, iterations=erosion) if erosion > 0 else m
         m = (eroded if eroded.sum() >= 20 else m) & (case.depth > 0)
-        if m.sum() >= 20:
+        if m.sum() >= min_points:
             out.append(pts[m])
     return out
+
+
+def _points(case: Case, label: str, erosion: int) -> np.ndarray:
+    """All points of a label's segments."""
+    groups = _segment_points(case, label, erosion, min_points=1)
+    return np.vstack(groups) if groups else np.zeros((0, 3))
 
 
 def fit_room(case: Case, config: RoomConfig, seed: int = 0) -> RoomFit:
