@@ -170,7 +170,7 @@ def refine_room(camera: Camera, room: Room, case: Case, depth_scale: float, conf
             t = exit_distance(dr, o, d, lo, hi)
             l1 = dr.sum(dr.abs(t - T["depth"]) * T["depth_valid"]) / (dvalid_sum * depth_mean)
             loss += config.depth_weight * l1
-        return loss
+        return loss + tilt_weight * (tilt[0] ** 2 + tilt[1] ** 2)
 
     # One plain forward render at the same settings, for the forward+backward / forward ratio (after a warm-up
     # render, so neither figure includes Dr.Jit's first kernel compilation).
@@ -199,6 +199,9 @@ def refine_room(camera: Camera, room: Room, case: Case, depth_scale: float, conf
 
     # The Monte-Carlo gradient steps are noisy; the same loss evaluated exactly (the box's faces and depth are
     # known in closed form) picks the best iterate, so refinement never ends worse than it started.
+    # A floor plane fitted on measured depth is trusted: changing the camera's tilt costs; without depth the tilt
+    # is a guess and only the masks decide.
+    tilt_weight = config.tilt_prior if dvalid_sum > 0 else 0.0
     initial_exact = exact_loss(camera, room, tgt, config.depth_weight)
     best = (initial_exact, room, camera)
     losses: list[float] = []
@@ -217,7 +220,9 @@ def refine_room(camera: Camera, room: Room, case: Case, depth_scale: float, conf
         losses.append(value)
         values = {k: float(opt[k][0]) for k in PARAMS}
         candidate, cand_camera = room_of(values), camera_of(values)
-        exact = exact_loss(cand_camera, candidate, tgt, config.depth_weight)
+        tilt_rad = (values["tilt_x"] / yaw_scale, values["tilt_y"] / yaw_scale)
+        exact = exact_loss(cand_camera, candidate, tgt, config.depth_weight) \
+            + tilt_weight * (tilt_rad[0] ** 2 + tilt_rad[1] ** 2)
         if exact < best[0]:
             best = (exact, candidate, cand_camera)
         events.step(it + 1, config.refine_iters, "refining the room box", loss=value)
