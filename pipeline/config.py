@@ -78,11 +78,13 @@ def field_docs(cls: type) -> dict[str, str]:
     return docs
 
 
-def add_config_arguments(parser: argparse.ArgumentParser, cls: type = ReconstructConfig, prefix: str = "") -> None:
+def add_config_arguments(parser: argparse.ArgumentParser, cls: type = ReconstructConfig, prefix: str = "",
+                         presets: dict | None = None) -> None:
     """Add `--[prefix.]field` options for every leaf field of the dataclass `cls` (defaults left unset), and
-    `--preset` at the top level."""
-    if not prefix:
-        parser.add_argument("--preset", choices=sorted(PRESETS), help="draft: fewer iterations and samples, "
+    `--preset` at the top level when the config has presets (ReconstructConfig's: PRESETS)."""
+    presets = presets if presets is not None else (PRESETS if cls is ReconstructConfig else None)
+    if not prefix and presets:
+        parser.add_argument("--preset", choices=sorted(presets), help="draft: fewer iterations and samples, "
                             "for a quick look; final: the defaults. Options given after it override it.")
     hints = get_type_hints(cls)
     group = parser.add_argument_group(prefix.rstrip(".") or "config", cls.__doc__)
@@ -98,10 +100,12 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type = Reconstruc
                            metavar=kind.__name__.upper())
 
 
-def config_from_args(args: argparse.Namespace, cls: type = ReconstructConfig, base: Any = None) -> Any:
+def config_from_args(args: argparse.Namespace, cls: type = ReconstructConfig, base: Any = None,
+                     presets: dict | None = None) -> Any:
     """Build the config from `base` (default: the defaults, with `--preset` if given) overridden by the options
     the user gave."""
-    config = base if base is not None else apply_preset(cls(), getattr(args, "preset", None))
+    presets = presets if presets is not None else (PRESETS if cls is ReconstructConfig else {})
+    config = base if base is not None else apply_preset(cls(), getattr(args, "preset", None), presets)
     for key, value in vars(args).items():
         if key.startswith("cfg:") and value is not None:
             set_path(config, key[4:], value)
@@ -177,9 +181,9 @@ class ObjectConfig:
 class MaterialLightConfig:
     """Material and light stage (PSDR-Room section 4.4): lights init, material retrieval, joint optimisation."""
 
-    iters: int = 60
+    iters: int = 40
     """Iterations of joint optimisation of materials and lights (0 = keep the initialisation)."""
-    init_rounds: int = 2
+    init_rounds: int = 3
     """Rounds of per-light least-squares radiance fits alternated with albedo rescaling before the optimisation."""
     init_spp: int = 32
     """Samples per pixel of the initialisation renders (one per light per round)."""
@@ -211,9 +215,9 @@ class MaterialLightConfig:
     """Size of the ceiling grid's cells, metres (each light is a cell scaled by light_scale)."""
     light_scale: float = 0.8
     """Ceiling lights' size relative to their cell."""
-    lights_in_view: int = 0
-    """(1/0) Keep ceiling lights the camera would see (they are invisible to the camera in Mitsuba and Blender);
-    0 drops them as in PSDR-Room."""
+    lights_in_view: int = 1
+    """(1/0) Keep ceiling lights the camera would see (lights are invisible to the camera in our Mitsuba renders,
+    as Blender's light objects are); 0 drops them as in PSDR-Room (measured: docs/materials_lights.md)."""
     behind_camera_light: int = 1
     """(1/0) Add a large area light behind the camera."""
     unseen_wall_lights: int = 1
@@ -270,8 +274,8 @@ PRESETS: dict[str, dict[str, object]] = {
 }
 
 
-def apply_preset(config: Any, name: str | None) -> Any:
-    """Set a preset's fields on `config` (in place) and return it."""
-    for dotted, value in PRESETS.get(name or "final", {}).items():
+def apply_preset(config: Any, name: str | None, presets: dict | None = None) -> Any:
+    """Set a preset's fields (dotted paths) on `config` (in place) and return it."""
+    for dotted, value in (PRESETS if presets is None else presets).get(name or "final", {}).items():
         set_path(config, dotted, value)
     return config

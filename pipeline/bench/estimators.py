@@ -212,7 +212,7 @@ def generated_rows(args) -> list[dict]:
         return []
     rows = []
     for use_depth in (False, True):
-        backend = OfflineSegmenter(FeatureParams(depth_weight=1.0 if use_depth else 0.0))
+        backend = OfflineSegmenter(FeatureParams(depth_weight=FeatureParams().depth_weight if use_depth else 0.0))
         noc85, noc90, per_click = [], [], []
         multi = []
         for case in cases:

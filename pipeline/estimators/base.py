@@ -75,6 +75,7 @@ class SegmentationEstimate:
     segments: list[SegmentInfo]
     source: str
     features: np.ndarray | None = None  # optional HxWxC per-pixel features (reused by interactive segmentation)
+    proposals: np.ndarray | None = None  # HxW ids of unnamed region proposals (classical backend), 0 = none
 
 
 class CameraEstimator(Protocol):

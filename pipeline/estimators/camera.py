@@ -74,7 +74,8 @@ class LearnedCamera:
         up_cv = out["gravity"].vec3d.reshape(-1, 3)[0].detach().cpu().numpy().astype(float)
         pitch, roll = tilt_from_up(np.array([up_cv[0], -up_cv[1], -up_cv[2]]))
         fov = math.degrees(2 * math.atan(h / 2 / f))
-        sigma_f = float(out.get("focal_uncertainty", torch.zeros(1)).reshape(-1)[0]) if hasattr(out, "get") else 0.0
+        unc = out.get("focal_uncertainty")
+        sigma_f = float(unc.reshape(-1)[0]) if unc is not None else 0.0
         fov_conf = float(np.clip(1.0 - sigma_f / max(f, 1e-6) / 0.35, 0.0, 1.0))
         return CameraEstimate(fov, pitch, roll, 0.5 + 0.5 * fov_conf, "learned (GeoCalib pinhole)", fov_conf,
                               {"f_px": f, "focal_uncertainty_px": sigma_f})

@@ -19,7 +19,7 @@ class RegionsConfig:
     """Feature channels (the initial number of clusters)."""
     iterations: int = 60
     """Training iterations on the single image."""
-    min_clusters: int = 6
+    min_clusters: int = 8
     """Stop once the argmax uses no more clusters than this."""
     continuity: float = 3.0
     """Weight of the spatial-continuity loss against the feature-similarity loss."""

@@ -1,0 +1,136 @@
+"""Panoptic segmentation with ADE20K-style labels: backends `provided`, `learned` (OneFormer ADE20K), `classical`.
+
+The classical backend has no names to give things: it proposes regions (pipeline.estimators.regions) and names
+floor, ceiling and walls from the camera's horizon (pipeline.estimators.labels); the other proposals are kept for
+the user to label with clicks.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..errors import InputError, SetupError
+from .base import CameraEstimate, SegmentationEstimate, SegmentInfo
+from .config import EstimateConfig, RegionsConfig
+from .labels import ade_to_project, layout_labels
+from .models import MODELS, require
+
+Log = Callable[[str], None]
+
+
+class ProvidedSegmentation:
+    """segmentation.png + segments.json from a folder of estimates (case format)."""
+
+    name = "provided"
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        for f in ("segmentation.png", "segments.json"):
+            if not (self.folder / f).is_file():
+                raise InputError(f"segmentation backend 'provided' needs {self.folder / f}")
+
+    def estimate(self, image: np.ndarray, camera: CameraEstimate | None = None) -> SegmentationEstimate:
+        from PIL import Image
+
+        from ..io.images import resize_nearest
+
+        with Image.open(self.folder / "segmentation.png") as im:
+            ids = np.asarray(im).astype(np.int32)
+        h, w = image.shape[:2]
+        if ids.shape != (h, w):
+            ids = resize_nearest(ids, (w, h))
+        infos = [SegmentInfo(int(s["id"]), str(s["label"]), str(s.get("kind", "thing")))
+                 for s in json.loads((self.folder / "segments.json").read_text())]
+        return SegmentationEstimate(ids, infos, f"provided ({self.folder})")
+
+
+class LearnedSegmentation:
+    """A Hugging Face universal/panoptic segmentation model (default OneFormer Swin-T on ADE20K)."""
+
+    name = "learned"
+
+    def __init__(self, allow_download: bool = True, cache_dir: str | None = None, model=None, processor=None,
+                 min_score: float = 0.5):
+        """`model`/`processor`: already built transformers objects (tests build tiny random ones)."""
+        if model is None:
+            path = require(MODELS["panoptic"], allow_download, cache_dir)
+            from transformers import OneFormerForUniversalSegmentation, OneFormerProcessor
+
+            processor = OneFormerProcessor.from_pretrained(path)
+            model = OneFormerForUniversalSegmentation.from_pretrained(path)
+        self.model = model.eval()
+        self.processor = processor
+        self.min_score = min_score
+
+    def estimate(self, image: np.ndarray, camera: CameraEstimate | None = None) -> SegmentationEstimate:
+        import torch
+
+        h, w = image.shape[:2]
+        rgb = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+        kwargs = {"images": rgb, "return_tensors": "pt"}
+        if "task_inputs" in inspect.signature(self.processor.__call__).parameters:
+            kwargs["task_inputs"] = ["panoptic"]  # OneFormer is one model for several tasks
+        inputs = self.processor(**kwargs)
+        with torch.no_grad():
+            outputs = self.model(**inputs)
+        result = self.processor.post_process_panoptic_segmentation(
+            outputs, threshold=self.min_score, target_sizes=[(h, w)])[0]
+        raw = result["segmentation"].cpu().numpy().astype(np.int32)
+        id2label = self.model.config.id2label
+        ids = np.zeros((h, w), np.int32)
+        infos: list[SegmentInfo] = []
+        for seg in result["segments_info"]:
+            mask = raw == int(seg["id"])
+            if not mask.any():
+                continue
+            label, kind = ade_to_project(str(id2label.get(int(seg["label_id"]), seg["label_id"])))
+            sid = len(infos) + 1
+            ids[mask] = sid
+            infos.append(SegmentInfo(sid, label, kind, round(float(seg.get("score", 1.0)), 3)))
+        return SegmentationEstimate(ids, infos, "learned (OneFormer Swin-T ADE20K)")
+
+
+class ClassicalSegmentation:
+    """Unsupervised region proposals + layout names (floor, ceiling, walls) from the camera's horizon."""
+
+    name = "classical"
+
+    def __init__(self, regions: RegionsConfig | None = None, seed: int = 0):
+        self.regions = regions or RegionsConfig()
+        self.seed = seed
+
+    def estimate(self, image: np.ndarray, camera: CameraEstimate | None = None) -> SegmentationEstimate:
+        from .regions import unsupervised_regions
+
+        reg = unsupervised_regions(image, self.regions, self.seed)
+        cam = camera or CameraEstimate(55.0, 0.0, 0.0, 0.0, "prior")
+        ids, infos, proposals = layout_labels(reg.ids, cam)
+        return SegmentationEstimate(ids, infos, "classical (unsupervised regions + horizon layout)", reg.features,
+                                    proposals)
+
+
+def make_segmentation_estimator(config: EstimateConfig, log: Log = print):
+    """The segmentation backend the config asks for; `auto` and `learned` fall back to classical."""
+    choice = config.segmentation.lower()
+    classical = ClassicalSegmentation(config.regions, config.seed)
+    if choice == "classical":
+        return classical
+    if choice == "provided":
+        if not config.provided:
+            raise InputError("segmentation backend 'provided' needs --provided FOLDER")
+        return ProvidedSegmentation(config.provided)
+    if choice not in ("auto", "learned"):
+        raise InputError(f"unknown segmentation backend {config.segmentation!r}; "
+                         "choose auto, learned, classical or provided")
+    try:
+        return LearnedSegmentation(allow_download=config.download != "never", cache_dir=config.cache_dir or None)
+    except SetupError as exc:
+        log(f"segmentation: learned backend unavailable, using unsupervised regions ({exc})")
+    except Exception as exc:  # noqa: BLE001 - a broken third-party install must not stop the estimate
+        log(f"segmentation: learned backend failed to load ({type(exc).__name__}: {exc}); using regions")
+    return classical

@@ -1,0 +1,186 @@
+"""Offline click segmentation, no weights: iterated graph cut on colour/texture words (GrabCut-like).
+
+Energy per click set, at working resolution:
+- unary: colour and (capped) texture log-likelihood ratios of fg against bg, the word histograms taken from the
+  current estimate (first from the previous mask, or from what the clicks reach and the image border);
+- soft seeds: each click's geodesic reach (Dijkstra on a contrast-weighted grid, cached per click) leans
+  towards that click's label, so a click claims its region, not just its disk;
+- previous mask: a per-pixel cost for disagreeing with it, switched off where the newest click reaches, so a
+  click edits its region and leaves the rest of the mask alone;
+- pairwise: contrast-sensitive (and depth-sensitive) Potts on the 4-connected grid;
+- hard constraints: a small disk at each click; the result keeps only regions connected to a positive click.
+The working-resolution mask is then brought to full resolution with a guided filter on the full photo, so its
+edge follows the photo's own edges.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from .features import FeatureParams, ImageFeatures, compute_features
+from .types import Click
+
+
+@dataclass
+class OfflineParams:
+    """Energy settings of the offline backend."""
+
+    click_radius: float = 0.012
+    """Radius of the hard-constraint disk at each click, as a fraction of the working diagonal."""
+    iterations: int = 2
+    """Graph cuts per click (colour models re-estimated from each result)."""
+    texture_weight: float = 0.5
+    """Weight of the texture likelihood against the colour likelihood."""
+    texture_cap: float = 2.0
+    """Largest texture log-likelihood ratio (nats) per pixel."""
+    prior_weight: float = 0.5
+    """Cost per pixel of disagreeing with the previous mask (away from the newest click)."""
+    geodesic_scale: float = 2.0
+    """Geodesic distance (in edge-cost units; one strong edge costs ~10) over which a click's reach halves ~e."""
+    click_weight: float = 4.0
+    """Cost of labelling a pixel against the click that reaches it geodesically (times its closeness)."""
+    border: float = 0.03
+    """With no previous mask: width of the image border taken as background evidence (fraction of the side)."""
+    histogram_prior: float = 1.0
+    """Pseudo-count per word in the colour and texture histograms."""
+
+
+class OfflineSegmenter:
+    """Backend that needs no weights. `prepare` once per image, `predict` per click."""
+
+    name = "offline"
+
+    def __init__(self, feature_params: FeatureParams | None = None, params: OfflineParams | None = None):
+        self.feature_params = feature_params or FeatureParams()
+        self.params = params or OfflineParams()
+
+    def prepare(self, image: np.ndarray, depth: np.ndarray | None = None) -> ImageFeatures:
+        return compute_features(image, depth, self.feature_params)
+
+    def predict(self, feat: ImageFeatures, clicks: list[Click], prev: np.ndarray | None = None) -> np.ndarray:
+        """Working-resolution float mask in [0, 1] from clicks (full-image coordinates) and a previous mask
+        (working resolution, float or bool, or None)."""
+        p = self.params
+        h, w = feat.shape
+        diag = math.hypot(h, w)
+        rows, cols = np.mgrid[0:h, 0:w]
+        pts = [(_to_working(feat, c), c.positive) for c in clicks]
+        pts = [((r, c), pos) for (r, c), pos in pts if -0.5 <= r < h - 0.5 and -0.5 <= c < w - 0.5]
+        if not any(pos for _, pos in pts) and (prev is None or not prev.any()):
+            return np.zeros((h, w), np.float32)  # nothing says where the target is
+        radius = max(1.5, p.click_radius * diag)
+        hard_fg = np.zeros((h, w), bool)
+        hard_bg = np.zeros((h, w), bool)
+        near = [self._evidence(feat, r, c) for (r, c), _ in pts]  # geodesic closeness to each click, in [0, 1]
+        for (r, c), pos in pts:
+            disk = (rows - r) ** 2 + (cols - c) ** 2 <= radius ** 2
+            (hard_fg if pos else hard_bg)[disk] = True
+        hard_fg &= ~hard_bg
+        zero = np.zeros((h, w), np.float32)
+        pos_list = [e for e, (_, pos) in zip(near, pts) if pos]
+        pos_e = np.max(pos_list, axis=0) if pos_list else zero
+        neg_list = [e for e, (_, pos) in zip(near, pts) if not pos]
+        neg_e = np.max(neg_list, axis=0) if neg_list else zero
+
+        if prev is not None:
+            prev = np.clip(prev.astype(np.float32), 0, 1)
+            base_fg, base_bg = prev, 1.0 - prev
+            # Trust the previous mask except where the newest click reaches (geodesically): it was wrong there.
+            trust = 1.0 - near[-1] if near else 1.0
+            prior_fg = p.prior_weight * trust * (1.0 - prev)
+            prior_bg = p.prior_weight * trust * prev
+        else:
+            base_fg, base_bg = self._first_evidence(pos_e, h, w)
+            prior_fg = prior_bg = 0.0
+        fg_w = np.maximum(base_fg * (1.0 - neg_e), pos_e)
+        bg_w = np.maximum(base_bg * (1.0 - pos_e), neg_e)
+        # Soft seeds: what a click reaches without crossing an edge leans towards the click's label.
+        prior_bg = prior_bg + p.click_weight * pos_e
+        prior_fg = prior_fg + p.click_weight * neg_e
+
+        seeds = [(int(round(r)), int(round(c))) for (r, c), pos in pts if pos]
+        mask = hard_fg
+        for _ in range(p.iterations):
+            cost_fg, cost_bg = self._likelihood_costs(feat, fg_w, bg_w)
+            mask = feat.cut.solve(cost_fg + prior_fg, cost_bg + prior_bg, hard_fg, hard_bg)
+            mask = _connected_to(mask, seeds)
+            fg_w = np.maximum(mask.astype(np.float32), pos_e)
+            bg_w = np.maximum((~mask).astype(np.float32), neg_e)
+        return mask.astype(np.float32)
+
+    def _evidence(self, feat: ImageFeatures, r: float, c: float) -> np.ndarray:
+        """exp(-geodesic distance / scale) from a click: 1 at the click, ~0 beyond a few strong edges."""
+        from scipy.sparse.csgraph import dijkstra
+
+        h, w = feat.shape
+        ri, ci = int(np.clip(round(r), 0, h - 1)), int(np.clip(round(c), 0, w - 1))
+        key = ("geo", ri, ci)
+        if key not in feat.cache:
+            scale = self.params.geodesic_scale
+            d = dijkstra(feat.geodesic, directed=True, indices=ri * w + ci, limit=6 * scale)
+            feat.cache[key] = np.exp(-d / scale).reshape(h, w).astype(np.float32)
+        return feat.cache[key]
+
+    def _first_evidence(self, pos_e: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+        """Colour-model weights before any mask exists: what the positive clicks reach vs. the image border."""
+        bw = max(1, int(round(self.params.border * min(h, w))))
+        border = np.zeros((h, w), np.float32)
+        border[:bw], border[-bw:], border[:, :bw], border[:, -bw:] = 1, 1, 1, 1
+        return pos_e, np.maximum(border, 0.3 * (1.0 - pos_e))
+
+    def _likelihood_costs(self, feat: ImageFeatures, fg_w: np.ndarray, bg_w: np.ndarray):
+        p = self.params
+        cost_fg = np.zeros(feat.shape, np.float32)
+        cost_bg = np.zeros(feat.shape, np.float32)
+        for words, n, weight, cap in ((feat.colour, feat.n_colour, 1.0, np.inf),
+                                      (feat.texture, feat.n_texture, p.texture_weight, p.texture_cap)):
+            hf = np.bincount(words.ravel(), fg_w.ravel(), n) + p.histogram_prior
+            hb = np.bincount(words.ravel(), bg_w.ravel(), n) + p.histogram_prior
+            # Only the log-likelihood ratio matters; texture's is capped: edge-energy words sit on both sides of
+            # every boundary, so an uncapped texture term pulls a ring of background into the object.
+            ratio = np.clip(np.log(hf / hf.sum()) - np.log(hb / hb.sum()), -cap, cap)  # > 0: looks like fg
+            cost_fg += weight * np.maximum(-ratio, 0)[words]
+            cost_bg += weight * np.maximum(ratio, 0)[words]
+        return cost_fg, cost_bg
+
+
+def _to_working(feat: ImageFeatures, click: Click) -> tuple[float, float]:
+    """(row, col) of a full-image click at working resolution (crop offset applied)."""
+    s = feat.scale
+    return (click.y - feat.offset[0]) * s - 0.5, (click.x - feat.offset[1]) * s - 0.5
+
+
+def _connected_to(mask: np.ndarray, seeds: list[tuple[int, int]]) -> np.ndarray:
+    """Only the 4-connected regions of mask that contain a seed."""
+    if not seeds:
+        return mask
+    labels, _ = ndimage.label(mask)
+    keep = {labels[r, c] for r, c in seeds if 0 <= r < mask.shape[0] and 0 <= c < mask.shape[1]} - {0}
+    return np.isin(labels, list(keep)) if keep else mask
+
+
+def upsample_mask(soft: np.ndarray, guide: np.ndarray, radius: int | None = None, eps: float = 1e-3) -> np.ndarray:
+    """Full-resolution bool mask from a working-resolution soft mask, edge-aligned by a guided filter
+    (He et al., 2010) on the full-resolution photo's luminance."""
+    from PIL import Image
+
+    H, W = guide.shape[:2]
+    up = np.asarray(Image.fromarray(soft.astype(np.float32), mode="F").resize((W, H), Image.BILINEAR))
+    scale = W / soft.shape[1]
+    if scale <= 1.05:
+        return up > 0.5
+    r = radius or max(2, int(round(scale * 1.5)))
+    I = guide[..., :3].mean(-1) if guide.ndim == 3 else guide
+    I = I.astype(np.float32)
+    box = lambda x: ndimage.uniform_filter(x, 2 * r + 1, mode="nearest")  # noqa: E731
+    mI, mp = box(I), box(up)
+    cov = box(I * up) - mI * mp
+    var = box(I * I) - mI * mI
+    a = cov / (var + eps)
+    b = mp - a * mI
+    q = box(a) * I + box(b)
+    return q > 0.5

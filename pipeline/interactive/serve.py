@@ -1,0 +1,227 @@
+"""`photo2scene serve`: a long-lived process holding the click models, JSON lines over stdin/stdout.
+
+One request per line, one reply per line (same "id" echoed). Images stay open (features computed once) until
+closed. Every failure is a reply {"ok": false, "error": "..."}: the process never dies on a bad request.
+
+Requests ("cmd"):
+  ping                                      -> {"backend": "offline" | "sam"}
+  open   image, [depth], [segmentation], [image_id]
+                                            -> {"image_id", "width", "height", "seconds"}
+  click  image_id, surface, x, y, positive, [out], [return_mask=true]
+                                            -> {"surface", "area", "bbox", "seconds", ["mask"]}
+  set_mask image_id, surface, mask (PNG path)  -> {"surface", "area"}
+  undo   image_id                           -> {"surface_ids"}
+  labels image_id, [out] (16-bit PNG path)  -> {"surface_ids", ["path"]}
+  close  image_id                           -> {}
+  quit                                      -> {} and the process exits
+Masks travel as {"size": [h, w], "counts": [...]}: run lengths over the row-major pixels, starting with a run
+of zeros (possibly 0 long). Coordinates are full-image pixels (x = column, y = row, pixel centres at +0.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+HELP = "Serve click segmentation over stdin/stdout (JSON lines) for the Blender add-on."
+
+
+def encode_mask(mask: np.ndarray) -> dict:
+    flat = np.asarray(mask, bool).ravel()
+    change = np.nonzero(np.diff(flat.astype(np.int8)))[0] + 1
+    bounds = np.concatenate([[0], change, [flat.size]])
+    counts = np.diff(bounds).tolist()
+    if flat.size and flat[0]:
+        counts = [0] + counts
+    return {"size": list(mask.shape), "counts": counts}
+
+
+def decode_mask(rle: dict) -> np.ndarray:
+    h, w = rle["size"]
+    values = np.zeros(len(rle["counts"]), bool)
+    values[1::2] = True
+    return np.repeat(values, rle["counts"]).reshape(h, w)
+
+
+class Server:
+    """The request handlers; `handle` maps one request dict to one reply dict."""
+
+    def __init__(self, backend=None, log=None):
+        from .sam import make_click_backend
+
+        self.log = log or (lambda msg: print(msg, file=sys.stderr))
+        self.backend = backend if backend is not None else make_click_backend("auto", self.log)
+        self.images: dict[str, object] = {}
+
+    def handle(self, req: dict) -> dict:
+        from ..errors import InputError, SetupError
+
+        reply: dict = {"id": req.get("id")}
+        try:
+            cmd = req.get("cmd")
+            fn = getattr(self, f"cmd_{cmd}", None) if isinstance(cmd, str) else None
+            if fn is None:
+                raise InputError(f"unknown cmd {cmd!r}")
+            reply.update(fn(req))
+            reply["ok"] = True
+        except (InputError, SetupError, KeyError, ValueError, TypeError, OSError) as exc:
+            msg = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            reply.update(ok=False, error=msg.splitlines()[0] if msg else type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - the server must answer, whatever went wrong
+            reply.update(ok=False, error=f"internal error: {type(exc).__name__}: {exc}")
+        return reply
+
+    def _session(self, req: dict):
+        from ..errors import InputError
+
+        image_id = str(req["image_id"])
+        if image_id not in self.images:
+            raise InputError(f"image {image_id!r} is not open (send 'open' first)")
+        return self.images[image_id]
+
+    def cmd_ping(self, req: dict) -> dict:
+        return {"backend": self.backend.name}
+
+    def cmd_open(self, req: dict) -> dict:
+        from PIL import Image
+
+        from ..errors import InputError
+        from ..io.images import read_photo
+        from .multi import MultiSurfaceSession
+
+        start = time.perf_counter()
+        photo, is_linear = read_photo(Path(req["image"]))
+        if is_linear:
+            from ..io.images import linear_to_srgb
+
+            photo = linear_to_srgb(photo)
+        h, w = photo.shape[:2]
+        depth = None
+        if req.get("depth"):
+            depth = np.load(req["depth"], allow_pickle=False).astype(np.float32)
+            depth = _fit_to(depth, h, w, nearest=False)
+        labels = None
+        if req.get("segmentation"):
+            with Image.open(req["segmentation"]) as im:
+                labels = _fit_to(np.asarray(im).astype(np.int32), h, w, nearest=True)
+        if labels is not None and labels.ndim != 2:
+            raise InputError("segmentation must be a single-channel id image")
+        image_id = str(req.get("image_id") or req["image"])
+        self.images[image_id] = MultiSurfaceSession(photo, labels, self.backend, depth)
+        return {"image_id": image_id, "width": w, "height": h, "seconds": round(time.perf_counter() - start, 4)}
+
+    def cmd_click(self, req: dict) -> dict:
+        sess = self._session(req)
+        surface = int(req["surface"])
+        start = time.perf_counter()
+        labels = sess.click(surface, float(req["x"]), float(req["y"]), bool(req["positive"]))
+        mask = labels == surface
+        out = {"surface": surface, "area": int(mask.sum()), "bbox": _bbox(mask),
+               "seconds": round(time.perf_counter() - start, 4)}
+        if req.get("out"):
+            _write_mask(Path(req["out"]), mask)
+            out["path"] = str(req["out"])
+        if req.get("return_mask", True):
+            out["mask"] = encode_mask(mask)
+        return out
+
+    def cmd_set_mask(self, req: dict) -> dict:
+        from PIL import Image
+
+        sess = self._session(req)
+        with Image.open(req["mask"]) as im:
+            mask = np.asarray(im.convert("L")) > 127
+        h, w = sess.labels.shape
+        mask = _fit_to(mask.astype(np.int32), h, w, nearest=True).astype(bool)
+        labels = sess.set_surface_mask(int(req["surface"]), mask)
+        return {"surface": int(req["surface"]), "area": int((labels == int(req["surface"])).sum())}
+
+    def cmd_undo(self, req: dict) -> dict:
+        labels = self._session(req).undo()
+        return {"surface_ids": sorted(int(v) for v in np.unique(labels) if v)}
+
+    def cmd_labels(self, req: dict) -> dict:
+        from PIL import Image
+
+        labels = self._session(req).labels
+        out = {"surface_ids": sorted(int(v) for v in np.unique(labels) if v)}
+        if req.get("out"):
+            Path(req["out"]).parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(labels.astype(np.uint16)).save(req["out"])
+            out["path"] = str(req["out"])
+        return out
+
+    def cmd_close(self, req: dict) -> dict:
+        self.images.pop(str(req["image_id"]), None)
+        return {}
+
+    def cmd_quit(self, req: dict) -> dict:
+        return {"bye": True}
+
+
+def serve_stream(server: Server, stdin: IO[str], stdout: IO[str]) -> int:
+    """Answer requests line by line until 'quit' or end of input."""
+    for line in stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            req = json.loads(line)
+            if not isinstance(req, dict):
+                raise ValueError("a request is a JSON object")
+        except ValueError as exc:
+            reply = {"id": None, "ok": False, "error": f"bad request: {exc}"}
+            req = {}
+        else:
+            reply = server.handle(req)
+        stdout.write(json.dumps(reply) + "\n")
+        stdout.flush()
+        if req.get("cmd") == "quit":
+            break
+    return 0
+
+
+def _fit_to(arr: np.ndarray, h: int, w: int, nearest: bool) -> np.ndarray:
+    from ..errors import InputError
+    from ..io.images import resize_nearest, resize_valid_mean
+
+    if arr.shape[:2] == (h, w):
+        return arr
+    if abs(arr.shape[1] / arr.shape[0] - w / h) > 0.01 * w / h:
+        raise InputError(f"map is {arr.shape[1]}x{arr.shape[0]} but the image is {w}x{h} (another aspect ratio)")
+    return resize_nearest(arr, (w, h)) if nearest else resize_valid_mean(arr, (w, h))
+
+
+def _bbox(mask: np.ndarray) -> list[int] | None:
+    if not mask.any():
+        return None
+    rows = np.nonzero(mask.any(1))[0]
+    cols = np.nonzero(mask.any(0))[0]
+    return [int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1]
+
+
+def _write_mask(path: Path, mask: np.ndarray) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(mask.astype(np.uint8) * 255).save(path)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=["auto", "offline", "sam"], default="auto",
+                        help="click model: auto (SAM when its weights are here, else offline), offline, sam")
+
+
+def run(args: argparse.Namespace) -> int:
+    from .sam import make_click_backend
+
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731 - stdout carries the protocol only
+    server = Server(make_click_backend(args.backend, log), log)
+    log(f"photo2scene serve: ready ({server.backend.name} backend); JSON lines on stdin")
+    return serve_stream(server, sys.stdin, sys.stdout)
