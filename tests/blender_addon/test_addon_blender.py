@@ -141,7 +141,9 @@ def test_import_bad_bundle_reports_and_builds_nothing(addon, empty_file, tmp_pat
 def test_failed_build_leaves_no_half_built_collection(addon, empty_file, make_bundle):
     bundle = make_bundle()
     scene = json.loads((bundle / "scene.json").read_text())
-    scene["materials"]["odd"] = {"type": "graph", "graph": {"format": "not-a-graph"}}
+    # Valid for the bundle contract, but the builder cannot make a node tree of it: it fails mid-build.
+    (bundle / "odd.json").write_text(json.dumps({"format": "not-a-graph"}))
+    scene["materials"]["odd"] = {"type": "graph", "graph_file": "odd.json", "values": {}}
     scene["room"]["materials"]["ceiling"] = "odd"
     (bundle / "scene.json").write_text(json.dumps(scene))
     with pytest.raises(RuntimeError, match="building canned.bundle failed"):
