@@ -143,3 +143,21 @@ def test_depth_png_16bit(box_case):
     case = load_case(folder / "photo.png", folder / "estimates")
     assert not case.depth_metric
     assert case.depth.max() == pytest.approx(depth.max() * 1000, rel=0.01)
+
+
+def test_tiff_and_exr_photos(box_case):
+    """TIFF (16-bit) through PIL; EXR (linear) through Mitsuba's Bitmap; both land at the same sRGB colours."""
+    from pipeline.io.images import srgb_to_linear
+    from pipeline.render.backend import init_mitsuba
+
+    folder, _ = box_case
+    srgb = np.asarray(Image.open(folder / "photo.png").convert("RGB"), np.float32) / 255
+    Image.open(folder / "photo.png").convert("RGB").save(folder / "photo.tif")
+    init_mitsuba("cpu")
+    import mitsuba as mi
+
+    mi.Bitmap(srgb_to_linear(srgb)).write(str(folder / "photo.exr"))
+    png = load_case(folder / "photo.png", folder / "estimates")
+    for name in ("photo.tif", "photo.exr"):
+        case = load_case(folder / name, folder / "estimates")
+        assert np.abs(case.photo_srgb - png.photo_srgb).max() < 2e-3, name
