@@ -13,7 +13,7 @@ import pytest
 from blender_addon.bundle import load_bundle
 from box_case import EXAMPLE, REPO
 
-FAST = ["--room.refine-iters", "4", "--room.refine-width", "48", "--room.spp", "2", "--quiet"]
+FAST = ["--preset", "draft", "--room.refine-iters", "4", "--room.refine-width", "48", "--room.spp", "2", "--quiet"]
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
@@ -31,7 +31,7 @@ def test_reconstruct_writes_bundle_and_events(box_case, tmp_path):
     events = [json.loads(line) for line in proc.stdout.splitlines()]
     kinds = {e["event"] for e in events}
     assert {"stage", "progress", "done"} <= kinds
-    progress = [e for e in events if e["event"] == "progress"]
+    progress = [e for e in events if e["event"] == "progress" and e["stage"] == "room"]
     assert progress[-1]["step"] == progress[-1]["total"] == 4 and progress[-1]["loss"] is not None
     bundle = load_bundle(out)
     assert bundle.scene["room"] and bundle.scene["scale"]["source"] == "metric_depth"
