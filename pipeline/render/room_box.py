@@ -60,15 +60,20 @@ def depth_and_faces(camera: Camera, room: Room, width: int, height: int) -> tupl
     yaw = math.radians(room.yaw_deg)
     o, d = to_local(camera.t, dirs, room.center, math.cos(yaw), math.sin(yaw))
     lo, hi = room.bounds_local()
-    t = exit_distance(np, o, d, lo, hi)
-    point = [o[a] + t * d[a] for a in range(3)]
-    # The face hit is the slab whose boundary the exit point lies on (closest in relative distance).
-    errs = []
-    for name, (axis, side) in ROOM_FACES.items():
-        bound = hi[axis] if side else lo[axis]
-        errs.append(np.abs(point[axis] - bound))
-    faces = np.argmin(np.stack(errs), axis=0)
-    return t.reshape(height, width), faces.reshape(height, width)
+    # Per axis, where the ray leaves that slab; the box is left through the axis that comes first, on the side
+    # the ray heads to.
+    exits = []
+    for a in range(3):
+        safe = _nonzero(np, d[a])
+        exits.append(np.maximum((lo[a] - o[a]) / safe, (hi[a] - o[a]) / safe))
+    exits = np.stack(exits)
+    axis = np.argmin(exits, axis=0)
+    t = np.take_along_axis(exits, axis[None], axis=0)[0]
+    side = (np.take_along_axis(np.stack(d), axis[None], axis=0)[0] > 0).astype(int)
+    lut = np.zeros((3, 2), int)
+    for index, (face_axis, face_side) in enumerate(ROOM_FACES.values()):
+        lut[face_axis, face_side] = index
+    return t.reshape(height, width), lut[axis, side].reshape(height, width)
 
 
 def surface_labels(faces: np.ndarray) -> np.ndarray:

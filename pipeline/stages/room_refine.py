@@ -25,6 +25,7 @@ from ..render.room_masks import RoomMaskRenderer
 from ..scene import Camera, Room
 
 SURFACES = ("wall", "floor", "ceiling")
+SUPERSAMPLE = 3  # per axis, for the exact loss's anti-aliased masks (cost grows with its square)
 PARAMS = ("x_min", "x_max", "y_min", "y_max", "floor", "ceiling", "yaw", "tilt_x", "tilt_y")
 
 
@@ -70,18 +71,19 @@ def target_maps(case: Case, width: int, height: int, depth_scale: float) -> dict
 
 
 def exact_loss(camera: Camera, room: Room, tgt: dict[str, np.ndarray], depth_weight: float) -> float:
-    """The refinement's loss with the box's exact anti-aliased masks (4x4 supersampled) and depth: no sampling
-    noise, and soft like the targets, so thin strips (a sliver of ceiling) are not biased."""
+    """The refinement's loss with the box's exact anti-aliased masks (`SUPERSAMPLE`^2 samples per pixel) and
+    depth: no sampling noise, and soft like the targets, so thin strips (a sliver of ceiling) are not biased."""
     from ..render.room_box import depth_and_faces, surface_labels
 
     height, width = tgt["valid"].shape
     depth, _ = depth_and_faces(camera, room, width, height)
-    _, faces_hi = depth_and_faces(camera, room, width * 4, height * 4)
+    k = SUPERSAMPLE
+    _, faces_hi = depth_and_faces(camera, room, width * k, height * k)
     labels_hi = surface_labels(faces_hi)
     valid = tgt["valid"]
     loss = 0.0
-    for k, surf in enumerate(SURFACES):
-        r = (labels_hi == k).reshape(height, 4, width, 4).mean(axis=(1, 3))
+    for index, surf in enumerate(SURFACES):
+        r = (labels_hi == index).reshape(height, k, width, k).mean(axis=(1, 3))
         t = tgt[surf]
         if (t * valid).sum() > 0.5:
             loss += 1.0 - (r * t * valid).sum() / max(((r + t - r * t) * valid).sum(), 1e-6)
