@@ -28,12 +28,18 @@ def register() -> None:
     properties.register_props()
     bpy.types.TOPBAR_MT_file_import.append(operators.menu_import)
     bpy.app.handlers.load_pre.append(operators.cancel_on_load)
+    from . import image_tools
+
+    image_tools.register()  # the Image Editor tools (own properties, operators, panel)
 
 
 def unregister() -> None:
     import bpy
 
     preferences, properties, operators, panels = _modules()
+    from . import image_tools
+
+    image_tools.unregister()
     operators.cancel_all()
     if operators.cancel_on_load in bpy.app.handlers.load_pre:
         bpy.app.handlers.load_pre.remove(operators.cancel_on_load)
