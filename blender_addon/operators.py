@@ -163,7 +163,10 @@ def make_refine_job(context: bpy.types.Context, coll: bpy.types.Collection, stag
              else "no changes since the import; re-running anyway")
     for change in changes[:20]:
         log.info(f"  {change}")
-    argv = jobs.pipeline_command(python, *jobs.refine_args(root, stage, pipeline_options(context)))
+    from .image_tools.client import refine_extra_args  # the crop pairs drawn in the Image Editor, if any
+
+    options = [*pipeline_options(context), *refine_extra_args(root)]
+    argv = jobs.pipeline_command(python, *jobs.refine_args(root, stage, options))
     return jobs.Job(argv, kind="refine", output=root, log_path=_log_path(root, f"refine-{stage}"), cwd=root.parent,
                     label=f"Refining {root.name} from {stage}")
 
