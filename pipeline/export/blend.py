@@ -26,6 +26,7 @@ def write_blend(bundle_dir: Path, blend_path: Path) -> Path:
     blend_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{blend_path.stem}.", suffix=".blend", dir=blend_path.parent)
     os.close(fd)
+    os.remove(tmp)  # Blender would keep an existing file as a .blend1 backup
     try:
         bpy.ops.wm.save_as_mainfile(filepath=tmp, check_existing=False, compress=True)
         os.replace(tmp, blend_path)
