@@ -210,11 +210,17 @@ class MaterialLightConfig:
     gram_crops: int = 2
     """Crop pairs per Gram evaluation."""
     crop_spp: int = 8
-    """Samples per pixel of crop renders (Gram term, texture search)."""
-    grid_m: float = 1.5
+    """Samples per pixel of crop renders in the Gram term of the optimisation."""
+    search_crops: int = 2
+    """Crops per material scored in the texture search."""
+    search_spp: int = 32
+    """Samples per pixel of crop renders in the texture search (render noise reads as texture to a Gram matrix)."""
+    grid_m: float = 1.0
     """Size of the ceiling grid's cells, metres (each light is a cell scaled by light_scale)."""
     light_scale: float = 0.8
     """Ceiling lights' size relative to their cell."""
+    prune_fraction: float = 0.005
+    """Lights left with less than this fraction of the total power after optimisation are removed."""
     lights_in_view: int = 1
     """(1/0) Keep ceiling lights the camera would see (lights are invisible to the camera in our Mitsuba renders,
     as Blender's light objects are); 0 drops them as in PSDR-Room (measured: docs/materials_lights.md)."""
@@ -228,10 +234,14 @@ class MaterialLightConfig:
     """(1/0) Visible lamps whose largest part is this much brighter than the photo's median (lamp_min_brightness) emit."""
     lamp_min_brightness: float = 4.0
     """A lamp part emits when its median luminance is this many times the photo's median luminance."""
+    wall_merge: float = 0.05
+    """Visible walls get a material each; those whose colours end within this of each other share one again."""
     ceiling_albedo: float = 0.8
     """Scale prior: the ceiling's albedo when it is visible (a single photo cannot tell albedo from light power)."""
     wall_albedo: float = 0.6
     """Scale prior when no ceiling is visible: the walls' albedo."""
+    prior_weight: float = 0.1
+    """Weight of the scale prior (the anchor's albedo) in the joint optimisation's loss."""
     retrieval: str = "auto"
     """Procedural materials: auto (CLIP when its weights and the material index are here), clip, or none."""
     top_k: int = 10

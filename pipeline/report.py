@@ -57,6 +57,18 @@ def loss_plot(losses: list[float], width: int, height: int) -> np.ndarray:
     return np.asarray(im, np.float32) / 255.0
 
 
+def _fit(img: np.ndarray, width: int, height: int) -> np.ndarray:
+    """`img` scaled to fit width x height, keeping its aspect, centred on white."""
+    h, w = img.shape[:2]
+    k = min(width / w, height / h)
+    size = (max(1, round(w * k)), max(1, round(h * k)))
+    small = np.asarray(Image.fromarray((np.clip(img, 0, 1) * 255).astype(np.uint8)).resize(size, Image.LANCZOS))
+    out = np.ones((height, width, 3), np.float32)
+    y, x = (height - size[1]) // 2, (width - size[0]) // 2
+    out[y:y + size[1], x:x + size[0]] = small.astype(np.float32) / 255
+    return out
+
+
 def _titled(img: np.ndarray, title: str) -> np.ndarray:
     h, w = img.shape[:2]
     canvas = Image.new("RGB", (w, h + 16), "white")
@@ -109,6 +121,11 @@ def write_report(root: Path, scene: Scene, case: Case) -> Path:
             tiles.append((title, img))
     if scene.stages.get("objects", {}).get("losses"):
         tiles.append(("objects loss", loss_plot(scene.stages["objects"]["losses"], case.width, case.height)))
+    for stage in scene.stages.values():  # images later stages list for the report: [[file, title], ...]
+        for rel, title in (stage.get("report_images") or []) if isinstance(stage, dict) else []:
+            if (root / rel).exists():
+                img = np.asarray(Image.open(root / rel).convert("RGB"), np.float32) / 255
+                tiles.append((title, _fit(img, case.width, case.height)))
     titled = [_titled(img, title) for title, img in tiles]
     cols = 3
     rows = [titled[i:i + cols] for i in range(0, len(titled), cols)]

@@ -11,6 +11,7 @@ SUITES = {
     "room": ("pipeline.bench.room", "configure", "run"),
     "objects": ("pipeline.bench.objects", "configure", "run"),
     "materials": ("materials_db.bench", "configure_bench", "run_bench"),
+    "full": ("pipeline.bench.full", "configure", "run"),
     "camera": ("pipeline.bench.estimators", "configure_camera", "run_camera"),
     "clicks": ("pipeline.bench.estimators", "configure_clicks", "run_clicks"),
 }

@@ -54,9 +54,10 @@ def render_bundle(bundle_dir: Path, width: int | None = None, height: int | None
     cy.diffuse_bounces = cy.glossy_bounces = bounces
     cy.transmission_bounces = cy.volume_bounces = cy.transparent_max_bounces = 0
     cy.sample_clamp_direct = cy.sample_clamp_indirect = 0.0
-    cy.caustics_reflective = cy.caustics_refractive = False
+    cy.caustics_reflective = cy.caustics_refractive = True  # Mitsuba has no caustics filter: no path is dropped
     cy.blur_glossy = 0.0
     cy.use_light_tree = True
+    cy.light_sampling_threshold = 0.0  # no probabilistic skipping of dim light samples
     r.image_settings.file_format = "OPEN_EXR"
     r.image_settings.color_depth = "32"
     with tempfile.TemporaryDirectory() as tmp:

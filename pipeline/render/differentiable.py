@@ -50,11 +50,13 @@ class SceneRenderer:
         self.mscene = mi.load_dict(d)
         self.params = mi.traverse(self.mscene)
         self.material_keys: dict[str, MaterialKeys] = {}
-        for s in self.surfaces:  # a shared BSDF is listed under the first shape that holds it
-            if s.material not in self.material_keys:
-                found = _find_keys(self.params, _shape_key(s.name) + ".")
+        # A shared BSDF is listed once, under the first shape that holds it.
+        prefixes = [(s.material, _shape_key(s.name) + ".") for s in self.surfaces]
+        for material, prefix in prefixes:
+            if material and material not in self.material_keys:
+                found = _find_keys(self.params, prefix)
                 if found is not None:
-                    self.material_keys[s.material] = found
+                    self.material_keys[material] = found
         self.light_keys = [f"{light_id(i)}.emitter.radiance.value" for i in range(len(lights))]
         self.light_keys = [k if k in self.params else None for k in self.light_keys]
         self._sensors: dict = {}
@@ -69,7 +71,7 @@ class SceneRenderer:
         return self._sensors[key]
 
     def render(self, base: dict, rough: dict, radiance, width: int, height: int, spp: int, seed: int = 0,
-               crop=None, metal: dict | None = None):
+               crop=None):
         """Render with torch parameters: `base` {material: (3,) or (H,W,3)}, `rough` {material: () or (H,W)},
         `radiance` (L,3). Materials left out keep their current values. Returns a torch (h, w, 3) tensor."""
         import drjit as dr
@@ -91,7 +93,7 @@ class SceneRenderer:
                 names.append(k)
                 tensors.append(_as_map(alpha, 1))
                 kinds.append("map")
-            if keys.metal is not None and metal is not None and name in metal:
+            if keys.metal is not None:
                 names.append(keys.metal)
                 tensors.append(_as_map(b, 3))
                 kinds.append("map")
@@ -125,14 +127,15 @@ class SceneRenderer:
                 self.params[_shape_key(s.name) + ".vertex_texcoords"] = dr.ravel(mi.Point2f(uv[:, 0], uv[:, 1]))
         self.params.update()
 
-    def aov(self, width: int, height: int, kind: str = "shape_index", seed: int = 0) -> np.ndarray:
-        """A 1-spp AOV image (HxW) with no gradients: shape indices (into `shape_names`) or similar."""
+    def aov(self, width: int, height: int, kind: str = "shape_index", seed: int = 0, crop=None) -> np.ndarray:
+        """A 1-spp AOV image with no gradients: HxW for one-channel kinds (shape indices into `shape_names` + 1,
+        depth), HxWxC otherwise (uv: 2 channels)."""
         import mitsuba as mi
 
         integ = mi.load_dict({"type": "aov", "aovs": f"a:{kind}"})
-        sens = mi.load_dict(sensor(self.scene.camera, width, height, 1))
+        sens = mi.load_dict(sensor(self.scene.camera, width, height, 1, crop))
         img = np.array(mi.render(self.mscene, sensor=sens, integrator=integ, spp=1, seed=seed))
-        return img[..., 0]
+        return img[..., 0] if img.shape[-1] == 1 else img
 
 
 def _as_map(t, channels: int):

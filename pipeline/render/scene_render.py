@@ -295,13 +295,18 @@ def light_matrix(light: Light) -> np.ndarray:
 
 
 def light_dict(light: Light, radiance: np.ndarray | None = None) -> dict:
+    """A Blender light as a Mitsuba emitter. Area lights are rectangles with Mitsuba's `null` BSDF: Blender's
+    lights are not geometry, so light reflected towards the ceiling behind a panel passes through it (a black
+    panel would leave a dark patch on the ceiling above it). Shadow rays still stop at panels (Mitsuba's path
+    tracers do not trace through null surfaces for next-event estimation); panels lie against the room's faces,
+    where that rarely matters."""
     import mitsuba as mi
 
     rad = light_radiance(light) if radiance is None else np.asarray(radiance, float)
     if light.type == "area":
         return {"type": "rectangle", "to_world": mi.ScalarTransform4f(light_matrix(light).tolist()),
                 "emitter": {"type": "area", "radiance": {"type": "rgb", "value": [float(x) for x in rad]}},
-                "bsdf": {"type": "diffuse", "reflectance": {"type": "rgb", "value": [0.0, 0.0, 0.0]}}}
+                "bsdf": {"type": "null"}}
     colour = np.asarray(light.color, float)
     return {"type": "point", "position": [float(x) for x in light.position],
             "intensity": {"type": "rgb", "value": [float(x) for x in colour * light.power_w / (4 * math.pi)]}}
@@ -416,16 +421,20 @@ def _shape_key(name: str) -> str:
 
 
 def _texture_files(bd: dict, folder: Path, stem: str) -> dict:
-    """Replace in-memory bitmaps by EXR files (for the XML)."""
+    """Replace in-memory bitmaps (at any depth) by EXR files named after their path (for the XML)."""
     import mitsuba as mi
 
-    out = dict(bd)
+    out = {}
     for key, value in bd.items():
-        if isinstance(value, dict) and value.get("type") == "bitmap":
+        if isinstance(value, dict) and value.get("type") == "bitmap" and "data" in value:
             rel = f"textures/{stem}_{key}.exr"
             (folder / "textures").mkdir(parents=True, exist_ok=True)
             mi.Bitmap(np.array(value["data"], np.float32)).write(str(folder / rel))
             out[key] = {k: v for k, v in value.items() if k != "data"} | {"filename": rel}
+        elif isinstance(value, dict):
+            out[key] = _texture_files(value, folder, f"{stem}_{key}")
+        else:
+            out[key] = value
     return out
 
 

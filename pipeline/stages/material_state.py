@@ -1,0 +1,211 @@
+"""Materials while the material+light stage optimises them: torch parameters in, render maps and scene.json out.
+
+Two kinds, one interface (`maps`, `tensors`, `clamp`, `entry`):
+- `Homogeneous`: a Principled BSDF with one base colour and roughness (optimised), metallic fixed.
+- `Procedural`: a materials_db graph whose continuous parameters (normalised to [0, 1]) are optimised through its
+  torch twin; maps are evaluated over one UV tile at `resolution`, and the chosen texture transform (scale,
+  rotation) is applied to the meshes' UVs by the renderer and, in Blender, by a Mapping node the stage puts in
+  front of the graph (`p2s_uv`), so both see uv' = R(t) (s uv).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..render.scene_render import MaterialMaps
+
+UV_NODE = "p2s_uv"  # the Mapping node carrying the stage's texture transform in a bundle's graph JSON
+BASE_RANGE = (0.005, 0.98)
+ROUGH_RANGE = (0.05, 1.0)
+
+
+@dataclass
+class Homogeneous:
+    name: str
+    base: object  # torch (3,)
+    rough: object  # torch ()
+    metallic: float = 0.0
+    emission: np.ndarray | None = None
+    source: str = ""
+
+    @classmethod
+    def create(cls, name: str, base_color, roughness: float, metallic: float = 0.0, source: str = "") -> "Homogeneous":
+        import torch
+
+        base = torch.tensor(np.clip(np.asarray(base_color, np.float32)[:3], *BASE_RANGE), requires_grad=True)
+        rough = torch.tensor(float(np.clip(roughness, *ROUGH_RANGE)), requires_grad=True)
+        return cls(name, base, rough, float(metallic), None, source)
+
+    def maps(self):
+        return self.base, self.rough
+
+    def tensors(self) -> dict[str, list]:
+        return {"colour": [self.base], "roughness": [self.rough]}
+
+    def clamp(self) -> None:
+        import torch
+
+        with torch.no_grad():
+            self.base.clamp_(*BASE_RANGE)
+            self.rough.clamp_(*ROUGH_RANGE)
+
+    def render_maps(self) -> MaterialMaps:
+        return MaterialMaps(self.base.detach().numpy().copy(), float(self.rough.detach()), self.metallic,
+                            emission=self.emission)
+
+    def mean_colour(self) -> np.ndarray:
+        return self.base.detach().numpy().copy()
+
+    def entry(self, old: dict | None = None) -> tuple[dict, dict[str, bytes]]:
+        out = {k: v for k, v in (old or {}).items() if k in ("candidates", "chosen", "retrieval")}
+        out.update({"type": "principled", "base_color": [round(float(c), 5) for c in self.base.detach()],
+                    "roughness": round(float(self.rough.detach()), 4), "metallic": self.metallic,
+                    "source": self.source or "materials_lights: homogeneous, optimised"})
+        if self.emission is not None:
+            out["emission"] = [round(float(c), 5) for c in self.emission]
+        return out, {}
+
+
+@dataclass
+class Procedural:
+    name: str
+    graph: object  # materials_db.Graph (the library graph, without the stage's UV node)
+    params: dict  # normalised continuous params (torch, requires_grad) + discrete values
+    uv_scale: float = 1.0
+    uv_rotation_deg: float = 0.0
+    resolution: int = 128
+    emission: np.ndarray | None = None
+    library: str = ""
+    _cached: tuple | None = field(default=None, repr=False)
+
+    @classmethod
+    def create(cls, name: str, graph, uv_scale: float = 1.0, uv_rotation_deg: float = 0.0,
+               resolution: int = 128, values: dict | None = None) -> "Procedural":
+        params = graph.default_params(requires_grad=True)
+        for key, value in (values or {}).items():  # real units -> normalised (re-runs, edited bundles)
+            p = graph.params.get(key)
+            if p is None:
+                continue
+            if p.discrete:
+                params[key] = value
+            else:
+                params[key] = p.normalise(value).clamp(0.0, 1.0).detach().clone().requires_grad_(p.optimise)
+        return cls(name, graph, params, float(uv_scale), float(uv_rotation_deg), int(resolution),
+                   library=graph.name)
+
+    def maps(self):
+        """(base colour (R,R,3), roughness (R,R)) from the twin, differentiable in the parameters."""
+        from materials_db import evaluate
+
+        m = evaluate(self.graph, self.params, self.resolution)
+        return m["base_color"].clamp(0.0, 1.0), m["roughness"].clamp(0.0, 1.0)
+
+    def metallic(self) -> float:
+        import torch
+        from materials_db import evaluate
+
+        with torch.no_grad():
+            return float(evaluate(self.graph, self.params, 16)["metallic"].mean())
+
+    def tensors(self) -> dict[str, list]:
+        return {"texture": [t for t in self.params.values() if hasattr(t, "requires_grad") and t.requires_grad]}
+
+    def clamp(self) -> None:
+        from materials_db import clamp_params
+
+        clamp_params(self.params)
+
+    def render_maps(self) -> MaterialMaps:
+        import torch
+
+        with torch.no_grad():
+            base, rough = self.maps()
+        return MaterialMaps(base.numpy().copy(), rough.numpy().copy(), self.metallic(), self.uv_scale,
+                            self.uv_rotation_deg, self.emission)
+
+    def mean_colour(self) -> np.ndarray:
+        import torch
+
+        with torch.no_grad():
+            return self.maps()[0].reshape(-1, 3).mean(0).numpy()
+
+    def values(self) -> dict:
+        """Parameter values in real units, JSON-ready."""
+        out = {}
+        for key, value in self.graph.values(self.params).items():
+            if hasattr(value, "detach"):
+                arr = value.detach().numpy()
+                out[key] = round(float(arr), 6) if arr.ndim == 0 else [round(float(x), 6) for x in arr.ravel()]
+            else:
+                out[key] = value
+        return out
+
+    def entry(self, old: dict | None = None) -> tuple[dict, dict[str, bytes]]:
+        """scene.json entry and the graph file (library graph + the stage's UV Mapping node)."""
+        rel = f"materials/{_slug(self.name)}.json"
+        data = with_uv_node(self.graph.to_dict(), self.uv_scale, self.uv_rotation_deg)
+        out = {k: v for k, v in (old or {}).items() if k in ("candidates", "chosen", "retrieval")}
+        out.update({"type": "graph", "graph_file": rel, "values": self.values(), "library": self.library,
+                    "uv_scale": self.uv_scale, "uv_rotation_deg": self.uv_rotation_deg})
+        if self.emission is not None:
+            out["emission"] = [round(float(c), 5) for c in self.emission]
+        return out, {rel: (json.dumps(data, indent=1) + "\n").encode()}
+
+
+def with_uv_node(graph: dict, scale: float, rotation_deg: float) -> dict:
+    """A copy of a graph dict with a Mapping node (scale, rotation about Z) between Texture Coordinate and the rest."""
+    g = copy.deepcopy(graph)
+    nodes = g["nodes"]
+    sources = [nid for nid, n in nodes.items() if n["type"] == "ShaderNodeTexCoord"]
+    if not sources or (scale == 1.0 and rotation_deg == 0.0):
+        return g
+    for nid, node in nodes.items():
+        for key, val in node.get("inputs", {}).items():
+            if isinstance(val, dict) and val.get("link", "").split(".")[0] in sources:
+                node["inputs"][key] = {"link": f"{UV_NODE}.Vector"}
+    nodes[UV_NODE] = {"type": "ShaderNodeMapping",
+                      "inputs": {"Vector": {"link": f"{sources[0]}.UV"}, "Scale": [scale, scale, 1.0],
+                                 "Rotation": [0.0, 0.0, math.radians(rotation_deg)]}}
+    return g
+
+
+def without_uv_node(graph: dict) -> tuple[dict, float, float]:
+    """Inverse of `with_uv_node`: (graph dict without it, scale, rotation in degrees)."""
+    g = copy.deepcopy(graph)
+    node = g["nodes"].pop(UV_NODE, None)
+    if node is None:
+        return g, 1.0, 0.0
+    source = node["inputs"]["Vector"]["link"]
+    for other in g["nodes"].values():
+        for key, val in other.get("inputs", {}).items():
+            if isinstance(val, dict) and val.get("link") == f"{UV_NODE}.Vector":
+                other["inputs"][key] = {"link": source}
+    scale = float(node["inputs"].get("Scale", [1.0])[0])
+    rotation = math.degrees(float(node["inputs"].get("Rotation", [0, 0, 0.0])[2]))
+    return g, scale, rotation
+
+
+def from_scene(name: str, spec: dict, file_bytes, resolution: int = 128):
+    """The state of a scene.json material (principled or graph): starting point of a re-run, or for the export."""
+    if spec.get("type") == "graph":
+        from materials_db import Graph
+
+        data = json.loads(file_bytes(spec["graph_file"]).decode("utf-8"))
+        plain, scale, rotation = without_uv_node(data)
+        state = Procedural.create(name, Graph.from_dict(plain), scale, rotation, resolution, spec.get("values"))
+        state.library = spec.get("library", plain.get("name", ""))
+    else:
+        state = Homogeneous.create(name, spec.get("base_color", [0.5, 0.5, 0.5]), spec.get("roughness", 0.5),
+                                   spec.get("metallic", 0.0), spec.get("source", ""))
+    if spec.get("emission") is not None:
+        state.emission = np.asarray(spec["emission"], float)
+    return state
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in text)

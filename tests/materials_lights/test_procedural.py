@@ -1,0 +1,110 @@
+"""Procedural materials in the stage: CLIP voting, the texture transform search, gradients through Mitsuba into the
+materials_db twins, graph materials in scene.json and their Blender node trees (with the stage's UV Mapping)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from ml_fixtures import DEVICE, placeholder_scene, small_scene, synthetic_case
+
+
+class FakeClip:
+    """Stands in for CLIP retrieval (the stage's plumbing is under test here, not CLIP): brown crops (the floor)
+    vote oak_planks first with a high cosine, every other crop scores below the threshold."""
+
+    def rank(self, crops, k=10):
+        from pipeline.stages.material_retrieval import Ranked
+
+        mean = np.mean([c.reshape(-1, 3).mean(0) for c in crops], axis=0)
+        brown = mean[0] > 1.3 * mean[2]
+        return [Ranked("oak_planks", len(crops), 0.9 if brown else 0.1),
+                Ranked("concrete_smooth", len(crops) - 1, 0.5 if brown else 0.05)]
+
+
+def test_voting_picks_most_voted_then_highest_cosine():
+    from pipeline.clip_model import tiny_clip_for_tests
+    from pipeline.stages.material_retrieval import ClipMaterials, choose
+
+    model, preprocess = tiny_clip_for_tests()
+    rng = np.random.default_rng(0)
+    images = [rng.random((24, 24, 3)) for _ in range(4)]
+    clip = ClipMaterials(model, preprocess, ["a", "b", "c", "d"], np.zeros((4, 32), np.float32))
+    clip.embeddings = clip.embed(images)
+    ranked = clip.rank([images[2], images[2]], k=1)
+    assert ranked[0].name == "c" and ranked[0].votes == 2 and ranked[0].mean_cosine > 0.99
+    assert choose(ranked, 0.25).name == "c"
+    assert choose(ranked, 1.01) is None  # below the threshold: homogeneous
+
+
+def test_uv_node_round_trip():
+    from materials_db import load_graph
+
+    from pipeline.stages.material_state import with_uv_node, without_uv_node
+
+    graph = load_graph("oak_planks").to_dict()
+    wrapped = with_uv_node(graph, 2.0, 45.0)
+    assert "p2s_uv" in wrapped["nodes"]
+    plain, scale, rotation = without_uv_node(wrapped)
+    assert plain == graph and scale == 2.0 and abs(rotation - 45.0) < 1e-9
+
+
+@pytest.fixture(scope="module")
+def procedural_run():
+    from materials_db import load_graph
+
+    from pipeline.config import ReconstructConfig
+    from pipeline.events import Silent
+    from pipeline.stages import materials_lights
+    from pipeline.stages.material_state import with_uv_node
+
+    truth = small_scene(160, 120)
+    graph = with_uv_node(load_graph("oak_planks").to_dict(), 2.0, 0.0)
+    truth.files["materials/room_floor.json"] = json.dumps(graph).encode()
+    truth.materials["room_floor"] = {"type": "graph", "graph_file": "materials/room_floor.json", "values": {},
+                                     "library": "oak_planks"}
+    case = synthetic_case(truth, denoise=False)  # a denoised photo would have lost the planks' texture
+    scene = placeholder_scene(truth)
+    scene.materials["room_floor"] = {"type": "principled", "base_color": [0.3, 0.3, 0.3], "roughness": 0.8}
+    config = ReconstructConfig(device=DEVICE)
+    cfg = config.materials_lights
+    cfg.iters, cfg.spp, cfg.final_spp, cfg.init_rounds, cfg.grid_m = 6, 8, 16, 1, 1.5
+    cfg.scales, cfg.rotations, cfg.gram_every, cfg.texture_res = "1,2", "0,90", 2, 64
+    before = load_graph("oak_planks").default_params()
+    scene = materials_lights.run(scene, case, config, Silent(), clip=FakeClip())
+    return scene, before
+
+
+def test_floor_becomes_procedural_with_optimised_values(procedural_run):
+    scene, before = procedural_run
+    floor = scene.materials["room_floor"]
+    assert floor["type"] == "graph" and floor["library"] == "oak_planks"
+    assert floor["candidates"][0]["library"] == "oak_planks" and floor["chosen"] == 0
+    assert floor["uv_scale"] == 2.0 and floor["uv_rotation_deg"] == 0.0  # the truth: scale 2, no rotation
+    assert "texture_search" in floor
+    graph = json.loads(scene.files[floor["graph_file"]])
+    assert graph["format"] == "photo2scene.material/1"
+    # The twin's parameters moved: Mitsuba's texture-space gradients reached them through torch.
+    from materials_db import load_graph
+
+    g = load_graph("oak_planks")
+    moved = [k for k, p in g.params.items() if p.kind in ("float", "color") and p.optimise
+             and not np.allclose(np.asarray(floor["values"][k], float), np.asarray(p.default, float), atol=1e-4)]
+    assert moved, "no procedural parameter changed"
+    scene.to_dict()
+
+
+def test_graph_material_builds_in_blender(procedural_run):
+    pytest.importorskip("bpy")
+    import bpy
+
+    from blender_addon.builders.material import build_material
+
+    scene, _ = procedural_run
+    floor = scene.materials["room_floor"]
+    bpy.ops.wm.read_homefile(use_empty=True)
+    mat = build_material(json.loads(scene.files[floor["graph_file"]]), "room_floor", floor["values"])
+    kinds = {n.bl_idname for n in mat.node_tree.nodes}
+    assert "ShaderNodeMapping" in kinds and "ShaderNodeBsdfPrincipled" in kinds
