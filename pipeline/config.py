@@ -96,8 +96,19 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type = Reconstruc
         default = f.default
         flag = "--" + (prefix + f.name).replace("_", "-")
         help_text = f"{field_docs(cls).get(f.name, '')} (default: {default})"
-        group.add_argument(flag, dest="cfg:" + prefix + f.name, type=kind, default=None, help=help_text,
+        group.add_argument(flag, dest="cfg:" + prefix + f.name, type=_parse_bool if kind is bool else kind,
+                           default=None, help=help_text,
                            metavar=kind.__name__.upper())
+
+
+def _parse_bool(text: str) -> bool:
+    """`--x.flag 0` must mean False (argparse's type=bool would read any non-empty string as True)."""
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected a yes/no value (1/0, true/false), not {text!r}")
 
 
 def config_from_args(args: argparse.Namespace, cls: type = ReconstructConfig, base: Any = None,

@@ -105,6 +105,11 @@ class Light:
     size: list[float] = field(default_factory=lambda: [1.0, 1.0])
     color: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0])
     power_w: float = 100.0
+    visible_camera: bool = False  # seen by the camera (a window's glow); light objects are hidden by default
+    source: str = ""  # what placed it: ceiling grid, behind camera, unseen wall, window, lamp, user
+
+
+_LIGHT_FIELDS = {f for f in Light.__dataclass_fields__}
 
 
 @dataclass
@@ -158,7 +163,7 @@ class Scene:
             camera=Camera(**data["camera"]),
             room=Room(**data["room"]) if data.get("room") else None,
             objects=list(data.get("objects", [])),
-            lights=[Light(**light) for light in data.get("lights", [])],
+            lights=[Light(**{k: v for k, v in light.items() if k in _LIGHT_FIELDS}) for light in data.get("lights", [])],
             materials=dict(data.get("materials", {})),
             scale=dict(data.get("scale", {})),
             photo=data.get("photo", "photo.png"),

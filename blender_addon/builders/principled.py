@@ -16,6 +16,9 @@ def build_principled(name: str, spec: dict) -> bpy.types.Material:
     bsdf.inputs["Base Color"].default_value = (*spec["base_color"][:3], 1.0)
     bsdf.inputs["Roughness"].default_value = float(spec.get("roughness", 0.5))
     bsdf.inputs["Metallic"].default_value = float(spec.get("metallic", 0.0))
+    if spec.get("emission"):  # a lamp's glowing part: linear RGB radiance (emission strength 1 = radiance)
+        bsdf.inputs["Emission Color"].default_value = (*spec["emission"][:3], 1.0)
+        bsdf.inputs["Emission Strength"].default_value = 1.0
     mat.diffuse_color = (*spec["base_color"][:3], 1.0)  # viewport solid colour
     mat["photo2scene_source"] = spec.get("source", "")
     return mat
