@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +79,8 @@ def _titled(img: np.ndarray, title: str) -> np.ndarray:
 
 
 def _file_name(title: str) -> str:
-    return "tile_" + title.replace(" ", "_")
+    """A portable file name for a tile's title ("crop pairs: photo | render" -> tile_crop_pairs_photo_render)."""
+    return "tile_" + re.sub(r"[^A-Za-z0-9]+", "_", title).strip("_")
 
 
 def objects_table(scene: Scene) -> str:

@@ -33,7 +33,7 @@ def write_mitsuba_scene(root: Path, scene: Scene, spp: int = 256, max_depth: int
     cam = scene.camera
     settings = RenderSettings(cam.width, cam.height, spp, max_depth, "path", extra={"hide_emitters": True})
     d = scene_dict(scene, scene_materials(scene), settings, files=out)
-    resolver = mi.Thread.thread().file_resolver()
+    resolver = mi.file_resolver()
     saved = [str(resolver[i]) for i in range(len(resolver))]  # it also locates Mitsuba's own resources
     resolver.prepend(str(out))  # the dict names files relative to the XML's folder
     try:
