@@ -77,25 +77,9 @@ class RenderSettings:
 
 
 def room_face_corners(room: Room, face: str) -> np.ndarray:
-    """World corners (4x3) of a room face in the add-on's order (normal into the room; UVs follow this order)."""
-    axis, side = ROOM_FACES[face]
-    half = np.asarray(room.size, float) / 2
-    u, v = [a for a in range(3) if a != axis]
-    corners = []
-    for cu, cv in ((0, 0), (1, 0), (1, 1), (0, 1)):
-        p = np.zeros(3)
-        p[axis] = half[axis] if side else -half[axis]
-        p[u] = half[u] if cu else -half[u]
-        p[v] = half[v] if cv else -half[v]
-        corners.append(p)
-    normal_sign = -1 if axis == 1 else 1
-    inward_sign = -1 if side else 1
-    if normal_sign != inward_sign:
-        corners.reverse()
-    yaw = math.radians(room.yaw_deg)
-    c, s = math.cos(yaw), math.sin(yaw)
-    rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-    return np.asarray(corners) @ rot.T + np.asarray(room.center, float)
+    """World corners (4x3) of a room face, normal into the room, in the order the add-on's room builder uses
+    (so UVs, and textures with them, match between Mitsuba and Blender)."""
+    return room.face_quads()[face]
 
 
 def room_surfaces(room: Room) -> list[Surface]:
