@@ -36,6 +36,18 @@ def retriever(tmp_path_factory):
     return Retriever(index, None, "category+size")
 
 
+def _fast_config(rerank_k: int) -> ReconstructConfig:
+    """Small, quick settings: the room comes from the exact fit, objects get a short refinement."""
+    config = ReconstructConfig()
+    config.device = DEVICE
+    config.room.refine_iters = 0
+    config.objects.refine_iters = 15
+    config.objects.refine_width = 96
+    config.objects.spp = 4
+    config.objects.rerank_k = rerank_k
+    return config
+
+
 def _case_with_object(folder, retriever, pose: Pose, width=128, height=96):
     truth = write_box_case(folder, width=width, height=height, yaw=10.0)
     parts = retriever.index.load_mesh(ASSET)
@@ -62,13 +74,7 @@ def test_object_stage_recovers_pose(tmp_path, retriever):
     true_pose = Pose(np.array([-0.3, 1.5, 0.0]), 0.0, 1.0)  # against the +y wall, front (-Y) to the camera
     truth = _case_with_object(tmp_path, retriever, true_pose)
     case = load_case(tmp_path / "photo.png", tmp_path / "estimates")
-    config = ReconstructConfig()
-    config.device = DEVICE
-    config.room.refine_iters = 0
-    config.objects.refine_iters = 15
-    config.objects.refine_width = 96
-    config.objects.spp = 4
-    config.objects.rerank_k = 2
+    config = _fast_config(rerank_k=2)
     scene = room_stage.run(None, case, config, Silent())
     scene = object_stage.run(scene, case, config, Silent(), retriever=retriever)
 
@@ -116,13 +122,7 @@ def test_refine_from_objects_keeps_choice_and_fixes_pose(tmp_path, retriever, mo
     monkeypatch.setattr(retrieval, "open_retriever", lambda events, embedder=None, index=None: retriever)
     monkeypatch.setattr(object_stage, "open_retriever", lambda events, embedder=None, index=None: retriever)
     _case_with_object(tmp_path / "case", retriever, Pose(np.array([-0.3, 1.5, 0.0]), 0.0, 1.0))
-    config = ReconstructConfig()
-    config.device = DEVICE
-    config.room.refine_iters = 0
-    config.objects.refine_iters = 15
-    config.objects.refine_width = 96
-    config.objects.spp = 4
-    config.objects.rerank_k = 1
+    config = _fast_config(rerank_k=1)
     out = tmp_path / "out.bundle"
     reconstruct(tmp_path / "case/photo.png", tmp_path / "case/estimates", out, config, Silent())
     bundle = load_bundle(out)  # candidates' meshes and thumbnails are in the bundle
