@@ -59,6 +59,9 @@ class ReconstructConfig:
     """Render device: auto (GPU when usable), cpu (llvm_ad_rgb) or gpu (cuda_ad_rgb)."""
     seed: int = 0
     """Seed for every random choice (RANSAC, sampling)."""
+    estimate_download: str = "never"
+    """When no estimates are given: never (use learned weights already on this machine, else the classical
+    estimators) or auto (also try to download them; `photo2scene models fetch` pre-fetches)."""
     room: RoomConfig = field(default_factory=RoomConfig)
     objects: "ObjectConfig" = field(default_factory=lambda: ObjectConfig())
     materials_lights: "MaterialLightConfig" = field(default_factory=lambda: MaterialLightConfig())

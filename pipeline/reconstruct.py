@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -73,15 +75,42 @@ def reconstruct(photo: Path, estimates: Path | None, output: Path, config: Recon
     from .stages import STAGE_ORDER
 
     start = time.perf_counter()
-    case = load_case(photo, estimates, fov_deg, config.working_size)  # validate before writing anything
+    auto_estimates = None
+    if estimates is None:  # a bare photo: estimate camera, depth and segmentation first (docs/estimators.md)
+        auto_estimates = Path(tempfile.mkdtemp(prefix=".estimates-"))
+        estimates = _estimate(photo, auto_estimates, config, events)
+    try:
+        case = load_case(photo, estimates, fov_deg, config.working_size)  # validate before writing anything
+    except InputError:
+        if auto_estimates is not None:
+            shutil.rmtree(auto_estimates, ignore_errors=True)
+        raise
     events.log(f"case: {case.width}x{case.height} working resolution, fov_y {case.fov_y_deg:.1f} deg, "
                f"{len(case.segments)} segments, depth {'metric' if case.depth_metric else 'relative'}")
     with BundleWriter(output, overwrite) as root:
         write_png(root / "photo.png", case.photo_srgb)
         _write_case(root / "case", case)
         write_json(root / "config.json", to_dict(config))
+        if auto_estimates is not None:  # keep what was estimated, at its own resolution, for inspection/editing
+            shutil.move(str(auto_estimates), root / "estimates")
         scene = run_stages(root, None, case, config, events, STAGE_ORDER, start)
     return Path(output), scene
+
+
+def _estimate(photo: Path, folder: Path, config: ReconstructConfig, events) -> Path:
+    """Run the estimators (classical ones when no learned weights are on this machine) into `folder`."""
+    from .estimators.config import EstimateConfig
+    from .estimators.estimate import estimate_case
+
+    events.stage("estimate", 1, "no estimates given: estimating camera, depth and segmentation")
+    est = EstimateConfig(download=config.estimate_download, seed=config.seed)
+    try:
+        estimate_case(photo, folder, est, log=events.log)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    events.step(1, 1, "estimated")
+    return folder
 
 
 def run_stages(root: Path, scene, case, config: ReconstructConfig, events, stages, start: float):

@@ -66,3 +66,18 @@ def test_example_to_blend(tmp_path):
     assert blend.exists() and (out / "scene.json").exists()
     metrics = json.loads((out / "scene.json").read_text())["stages"]["room"]
     assert metrics["iou_after"]["floor"] > 0.9
+
+
+@pytest.mark.slow
+def test_bare_photo_is_estimated_then_reconstructed(tmp_path):
+    """No --estimates: the classical estimators run first (no weights here), then every stage."""
+    if not (EXAMPLE / "photo.png").exists():
+        pytest.skip("examples/living_room not generated")
+    out = tmp_path / "bare.bundle"
+    proc = _run("reconstruct", str(EXAMPLE / "photo.png"), "-o", str(out), *FAST,
+                "--materials-lights.iters", "2")
+    assert proc.returncode == 0, proc.stderr
+    bundle = load_bundle(out)
+    assert (out / "estimates" / "camera.json").exists() and (out / "estimates" / "segmentation.png").exists()
+    assert bundle.scene["room"] and bundle.scene["scale"]["source"].startswith("prior:")
+    assert not list(tmp_path.glob(".estimates-*"))
