@@ -98,7 +98,8 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type = Reconstruc
             continue
         default = f.default
         flag = "--" + (prefix + f.name).replace("_", "-")
-        help_text = f"{field_docs(cls).get(f.name, '')} (default: {default})"
+        # argparse %-formats help strings; docstrings say "4 %" freely.
+        help_text = f"{field_docs(cls).get(f.name, '')} (default: {default})".replace("%", "%%")
         group.add_argument(flag, dest="cfg:" + prefix + f.name, type=_parse_bool if kind is bool else kind,
                            default=None, help=help_text,
                            metavar=kind.__name__.upper())

@@ -81,3 +81,14 @@ def test_bare_photo_is_estimated_then_reconstructed(tmp_path):
     assert (out / "estimates" / "camera.json").exists() and (out / "estimates" / "segmentation.png").exists()
     assert bundle.scene["room"] and bundle.scene["scale"]["source"].startswith("prior:")
     assert not list(tmp_path.glob(".estimates-*"))
+
+
+def test_every_command_has_help():
+    """`--help` of every command and bench suite renders (help text comes from config docstrings)."""
+    from pipeline.bench import SUITES
+    from pipeline.cli import COMMANDS, main
+
+    for argv in [[name, "--help"] for name in COMMANDS] + [["bench", s, "--help"] for s in SUITES]:
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 0, argv

@@ -131,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
           f"{config.objects.refine_width}, {config.objects.spp} spp, top-{config.objects.top_k}, "
           f"re-rank {config.objects.rerank_k}")
     base = open_retriever(Silent())
-    print(f"retrieval: {base.mode}; library: built-in{' + each case' + chr(39) + 's own models' if args.own_models else ''}")
+    library = "built-in + each case's own models" if args.own_models else "built-in"
+    print(f"retrieval: {base.mode}; library: {library}")
     all_rows, stage_seconds = [], []
     for folder in generated_cases(args.cache, args.count):
         retriever = base
