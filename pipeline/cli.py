@@ -12,6 +12,8 @@ import importlib
 import signal
 import sys
 
+from blender_addon.bundle import BundleError
+
 from .errors import InputError, SetupError
 
 COMMANDS: dict[str, str] = {
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args._run(args) or 0)
-    except (InputError, SetupError) as exc:
+    except (InputError, SetupError, BundleError) as exc:
         print(f"photo2scene: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -92,3 +92,8 @@ def test_every_command_has_help():
         with pytest.raises(SystemExit) as info:
             main(argv)
         assert info.value.code == 0, argv
+
+
+def test_refine_bad_bundle_is_a_clear_error(tmp_path):
+    proc = _run("refine", str(tmp_path / "missing.bundle"), "--from-stage", "objects")
+    assert proc.returncode == 2 and "not a photo2scene bundle" in proc.stderr and "Traceback" not in proc.stderr
