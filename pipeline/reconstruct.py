@@ -77,6 +77,9 @@ def reconstruct(photo: Path, estimates: Path | None, output: Path, config: Recon
     start = time.perf_counter()
     auto_estimates = None
     if estimates is None:  # a bare photo: estimate camera, depth and segmentation first (docs/estimators.md)
+        from .io.images import read_photo
+
+        read_photo(Path(photo))  # a bad photo is reported before any estimation starts
         auto_estimates = Path(tempfile.mkdtemp(prefix=".estimates-"))
         estimates = _estimate(photo, auto_estimates, config, events)
     try:
