@@ -35,7 +35,13 @@ def open_retriever(events, embedder=None, index=None) -> Retriever:
             embedder = None
     if index is None:
         render = None if embedder is not None else False  # views are only needed to embed them
-        index = builtin_index(embedder, render=render)
+        events.log("objects: bringing the built-in model index up to date (the first run takes a few seconds)")
+
+        def progress(done: int, total: int, message: str) -> None:
+            if total and (done == total or done % 10 == 0):
+                events.log(f"objects: model index {done}/{total} {message}")
+
+        index = builtin_index(embedder, render=render, progress=progress)
     mode = f"clip:{embedder.key}" if embedder is not None else "category+size"
     return Retriever(index, embedder, mode)
 
