@@ -11,20 +11,32 @@ from __future__ import annotations
 import numpy as np
 
 
-def guide_aovs(mscene, sensor) -> dict[str, np.ndarray]:
-    """Shape index (0 = nothing), shading normal and depth at one sample per pixel. (Mitsuba keeps the spp a
-    render asks for in the sensor's sampler: pass a sensor of its own, or render the image first.)"""
+def guide_aovs(mscene, sensor, spp: int = 16) -> dict[str, np.ndarray]:
+    """Shape index (0 = nothing), shading normal and depth, averaged over `spp` samples per pixel, and `pure`:
+    whether every sample of the pixel saw the same shape. (Mitsuba keeps the spp a render asks for in the
+    sensor's sampler: pass a sensor of its own, or render the image first.)
+
+    Why averaged: at one sample per pixel an edge pixel is given to one side at random, and filtering it with
+    that side's interior turns anti-aliased silhouettes into jagged, dotted ones."""
     import mitsuba as mi
 
     integ = mi.load_dict({"type": "aov", "aovs": "i:shape_index,n:sh_normal,d:depth"})
-    img = np.array(mi.render(mscene, sensor=sensor, integrator=integ, spp=1, seed=0))
-    return {"ids": np.rint(img[..., 0]).astype(int), "normal": img[..., 1:4], "depth": img[..., 4]}
+    img = np.array(mi.render(mscene, sensor=sensor, integrator=integ, spp=spp, seed=0))
+    ids = img[..., 0]
+    pure = np.abs(ids - np.rint(ids)) < 1e-3
+    return {"ids": np.rint(ids).astype(int), "pure": pure, "normal": img[..., 1:4], "depth": img[..., 4]}
 
 
 def bilateral(image: np.ndarray, ids: np.ndarray, normal: np.ndarray, depth: np.ndarray, radius: int = 4,
-              sigma_px: float = 2.5, sigma_normal: float = 0.2, sigma_depth: float = 0.05) -> np.ndarray:
-    """Cross-bilateral filter of an HxWx3 image; `sigma_depth` is relative to the depth."""
+              sigma_px: float = 2.5, sigma_normal: float = 0.2, sigma_depth: float = 0.05,
+              pure: np.ndarray | None = None) -> np.ndarray:
+    """Cross-bilateral filter of an HxWx3 image; `sigma_depth` is relative to the depth.
+
+    `pure` (from `guide_aovs`): pixels that saw one shape only. Mixed (edge) pixels neither take part in their
+    neighbours' averages nor are filtered themselves: their raw value is the anti-aliased edge."""
     h, w = ids.shape
+    if pure is not None:
+        ids = np.where(pure, ids, -2)  # -2 matches no shape, so mixed pixels only ever see themselves
     pad = radius
     img_p = np.pad(image, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
     ids_p = np.pad(ids, pad, mode="constant", constant_values=-1)
@@ -41,4 +53,7 @@ def bilateral(image: np.ndarray, ids: np.ndarray, normal: np.ndarray, depth: np.
             wgt = wgt * np.exp(-((d_p[sl] - depth) / rel) ** 2 / 2)
             acc += wgt[..., None] * img_p[sl]
             wsum += wgt
-    return (acc / np.maximum(wsum, 1e-9)[..., None]).astype(np.float32)
+    out = acc / np.maximum(wsum, 1e-9)[..., None]
+    if pure is not None:
+        out[~pure] = image[~pure]
+    return out.astype(np.float32)

@@ -212,8 +212,8 @@ def final_render(opt: JointOptimiser, states: dict, radiance: np.ndarray, w: int
     with torch.no_grad():
         raw = opt.render_crop((0, 0, w, h), seed, spp).numpy()
     renderer = opt.renderer
-    g = guide_aovs(renderer.mscene, renderer.sensor(w, h, 1))
-    shown = bilateral(raw, g["ids"], g["normal"], g["depth"]) if denoise else raw.copy()
+    g = guide_aovs(renderer.mscene, renderer.sensor(w, h, 16))
+    shown = bilateral(raw, g["ids"], g["normal"], g["depth"], pure=g["pure"]) if denoise else raw.copy()
     names = renderer.shape_names
     by_shape = {s.name: s for s in renderer.surfaces}
     from ..render.scene_render import _shape_key, light_id
