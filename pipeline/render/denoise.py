@@ -32,11 +32,12 @@ def bilateral(image: np.ndarray, ids: np.ndarray, normal: np.ndarray, depth: np.
               pure: np.ndarray | None = None) -> np.ndarray:
     """Cross-bilateral filter of an HxWx3 image; `sigma_depth` is relative to the depth.
 
-    `pure` (from `guide_aovs`): pixels that saw one shape only. Mixed (edge) pixels neither take part in their
-    neighbours' averages nor are filtered themselves: their raw value is the anti-aliased edge."""
+    `pure` (from `guide_aovs`): pixels that saw one shape only. Mixed (edge) pixels take no part in the averages
+    of pure ones; they are averaged only with mixed neighbours of similar (averaged) normal and depth, i.e. along
+    the same edge."""
     h, w = ids.shape
     if pure is not None:
-        ids = np.where(pure, ids, -2)  # -2 matches no shape, so mixed pixels only ever see themselves
+        ids = np.where(pure, ids, -2)  # -2 matches no shape: mixed pixels form a class of their own
     pad = radius
     img_p = np.pad(image, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
     ids_p = np.pad(ids, pad, mode="constant", constant_values=-1)
@@ -53,7 +54,4 @@ def bilateral(image: np.ndarray, ids: np.ndarray, normal: np.ndarray, depth: np.
             wgt = wgt * np.exp(-((d_p[sl] - depth) / rel) ** 2 / 2)
             acc += wgt[..., None] * img_p[sl]
             wsum += wgt
-    out = acc / np.maximum(wsum, 1e-9)[..., None]
-    if pure is not None:
-        out[~pure] = image[~pure]
-    return out.astype(np.float32)
+    return (acc / np.maximum(wsum, 1e-9)[..., None]).astype(np.float32)

@@ -47,6 +47,7 @@ class SceneRenderer:
         self.surfaces = scene_surfaces(scene) if surfaces is None else surfaces
         self.lights = lights
         d = scene_dict(scene, materials, settings, self.surfaces, lights, radiances)
+        self._dict = d
         self.mscene = mi.load_dict(d)
         self.params = mi.traverse(self.mscene)
         self.material_keys: dict[str, MaterialKeys] = {}
@@ -61,6 +62,12 @@ class SceneRenderer:
         self.light_keys = [k if k in self.params else None for k in self.light_keys]
         self._sensors: dict = {}
         self.shape_names = [s.id() for s in self.mscene.shapes()]
+
+    def scene_without(self, hidden: set[str]):
+        """The same Mitsuba scene less the shapes named in `hidden` (e.g. light panels the camera looks through)."""
+        import mitsuba as mi
+
+        return mi.load_dict({k: v for k, v in self._dict.items() if k not in hidden})
 
     def sensor(self, width: int, height: int, spp: int, crop=None):
         import mitsuba as mi

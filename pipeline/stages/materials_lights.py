@@ -208,15 +208,19 @@ def final_render(opt: JointOptimiser, states: dict, radiance: np.ndarray, w: int
     import torch
 
     from ..render.denoise import bilateral, guide_aovs
+    from ..render.scene_render import _shape_key, light_id
 
     with torch.no_grad():
         raw = opt.render_crop((0, 0, w, h), seed, spp).numpy()
     renderer = opt.renderer
-    g = guide_aovs(renderer.mscene, renderer.sensor(w, h, 16))
+    # Light panels the camera does not see pass light (null BSDF): leave them out of the guides, or their outlines
+    # would count as edges and stay unfiltered.
+    hidden = {light_id(i) for i in range(len(radiance)) if not opt.visible_lights[i]}
+    guide_scene = renderer.scene_without(hidden) if hidden else renderer.mscene
+    g = guide_aovs(guide_scene, renderer.sensor(w, h, 16))
     shown = bilateral(raw, g["ids"], g["normal"], g["depth"], pure=g["pure"]) if denoise else raw.copy()
-    names = renderer.shape_names
+    names = [shape.id() for shape in guide_scene.shapes()]
     by_shape = {s.name: s for s in renderer.surfaces}
-    from ..render.scene_render import _shape_key, light_id
 
     lights = {light_id(i): i for i in range(len(radiance)) if opt.visible_lights[i]}
     emission = {_shape_key(n): states[s.material].emission for n, s in by_shape.items()

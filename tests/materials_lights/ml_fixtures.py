@@ -95,7 +95,8 @@ def synthetic_case(scene: Scene, spp: int = 1024, seed: int = 0, denoise: bool =
     ms = load_scene(scene_dict(scene, scene_materials(scene), settings))
     raw = render_numpy(ms, seed=seed)  # first: a render with spp=1 (the guides) changes the sensor's sample count
     guides = guide_aovs(ms, ms.sensors()[0])
-    photo = np.clip(bilateral(raw, guides["ids"], guides["normal"], guides["depth"], pure=guides["pure"]) if denoise else raw, 0, 1)
+    photo = np.clip(bilateral(raw, guides["ids"], guides["normal"], guides["depth"], pure=guides["pure"])
+                    if denoise else raw, 0, 1)
     ids = guides["ids"]
     names = [s.id() for s in ms.shapes()]
     surfaces = {_shape_key(s.name): s for s in scene_surfaces(scene)}
