@@ -161,6 +161,22 @@ class ObjectConfig:
     """Candidates kept per object (all stored in scene.json for the user to swap)."""
     rerank_k: int = 3
     """How many of the top-k are re-ranked by their fitted silhouette after refinement (1 = CLIP top-1 only)."""
+    fit_candidates: int = 24
+    """Shape retrieval: this many of retrieval's candidates (CLIP or category + size order; 24 covers every
+    model of a category family in the built-in library) are each posed (initial pose + yaw search, at
+    `fit_width`) and ranked by their silhouette and depth fit before one is chosen. 1 = retrieval's top-1."""
+    align_points: bool = True
+    """With depth: in the yaw search, each yaw's location is moved so the depth points lie on the model
+    (translation-only ICP); only the front is seen, so the centre depends on the yaw."""
+    fit_width: int = 80
+    """Width of the renders that score candidates for shape retrieval."""
+    fit_spp: int = 4
+    """Samples per pixel of those renders."""
+    scale_prior: float = 0.3
+    """In shape retrieval, the fit loss grows by this x |log scale|: library models have real sizes, so a model
+    that must be scaled to match is less likely the one in the photo."""
+    clip_fit_weight: float = 2.0
+    """With CLIP, shape retrieval ranks by fit loss + this x (CLIP's best cosine - the candidate's cosine)."""
     erosion_px: int = 1
     """Pixels eroded from each object mask before taking its depth points."""
     min_pixels: int = 30

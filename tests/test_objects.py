@@ -86,6 +86,9 @@ def test_object_stage_recovers_pose(tmp_path, retriever):
     assert len(obj["candidates"]) >= 2 and obj["candidates"][0]["category"] == "cabinet"
     assert all(c["category"] in related_categories("cabinet") for c in obj["candidates"])
     assert obj["mask_iou_after"] > 0.8
+    # Shape retrieval: every cabinet-family model was posed and scored; the one in the photo fits best.
+    assert obj["asset_id"] == ASSET
+    assert all(c["shape_fit"] is not None for c in obj["candidates"])
     # Pose in the true world (through the cameras): bottom-centre location and yaw.
     truth_json = {"camera": {"rotation": truth["camera"].rotation, "position": truth["camera"].position}}
     rot, trans, yaw_offset = truth_transform(scene, truth_json)

@@ -55,6 +55,7 @@ def score_objects(scene, truth: dict) -> list[dict]:
     from assets_index import normalize_category, related_categories
 
     rot, trans, yaw_offset = truth_transform(scene, truth)
+    seed = truth["generator"]["seed"]
     room = truth["room"]["size"]
     diag = math.hypot(room[0], room[1])
     ours = {o["segment_id"]: o for o in scene.objects}
@@ -80,27 +81,56 @@ def score_objects(scene, truth: dict) -> list[dict]:
             "top5": any(c in family for c in cats[:5]),
             "contact": o["contact"],
             "asset": o["asset_id"].split(":")[-1],
-            "own_model": f"_{gt['segment_id']}" in o["asset_id"] and "case_" in o["asset_id"],
+            # Exactly this piece's model (a substring test would also take segment 1 for 10, or another case's).
+            "own_model": o["asset_id"].endswith("/" + own_model_name(gt["label"], seed, gt["segment_id"])),
         })
     return rows
+
+
+MODELS_STAMP = "layout.json"
+
+
+def case_layout(truth: dict, folder: Path):
+    """The generator's layout of a case, reproduced from its seed and checked against its ground truth.
+
+    `generate_case` draws the theme from the seed's random stream when none is given, so passing the recorded
+    theme back to `sample_layout` draws a different room (a bug here until 2026-11-23: the "own models" were
+    another layout's furniture). Both ways are tried; the one whose pieces match the truth (ids, labels,
+    sizes) is used, and a case that matches neither is an error rather than a silently wrong library."""
+    from ..synth import sample_layout
+
+    gen, cam = truth["generator"], truth["camera"]
+    novel = len(list((folder / "novel_views").glob("view_*.json"))) if (folder / "novel_views").is_dir() else 0
+    want = [(o["segment_id"], o["label"], np.round(o["size"], 4).tolist()) for o in truth["objects"]]
+    for theme in (None, gen.get("theme")):
+        layout = sample_layout(gen["seed"], cam["width"], cam["height"], novel, theme=theme)
+        got = [(p.segment_id, p.label, np.round(p.size, 4).tolist()) for p in layout.pieces]
+        if len(got) == len(want) and all(a[:2] == b[:2] and np.allclose(a[2], b[2], atol=2e-4)
+                                         for a, b in zip(got, want)):
+            return layout
+    raise RuntimeError(f"{folder}: its layout cannot be reproduced from seed {gen['seed']} (generator changed?); "
+                       "delete the case to generate it again")
 
 
 def case_models(folder: Path) -> Path:
     """The case's own furniture as OBJ files (folder/models, made once): the generator's boxes in our canonical
     frame (origin at the bottom centre, front towards -Y, metres), named by category, so the index holds
-    "the right asset" next to the built-in library, as the benchmark asks."""
+    "the right asset" next to the built-in library, as the benchmark asks. A models folder without the stamp
+    of a verified layout (made before the fix in `case_layout`) is made again."""
+    import shutil
+
     import trimesh
 
-    from ..synth import sample_layout
-
     out = folder / "models"
-    if out.is_dir() and any(out.glob("*.obj")):
-        return out
     truth = json.loads((folder / "ground_truth.json").read_text())
-    gen = truth["generator"]
-    layout = sample_layout(gen["seed"], theme=gen.get("theme"))
+    stamp = {"seed": truth["generator"]["seed"], "objects": [o["segment_id"] for o in truth["objects"]]}
+    if (out / MODELS_STAMP).is_file() and json.loads((out / MODELS_STAMP).read_text()) == stamp:
+        return out
+    layout = case_layout(truth, folder)
+    seed = truth["generator"]["seed"]
     tmp = folder / ".models.partial"
-    tmp.mkdir(exist_ok=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
     for piece in layout.pieces:
         boxes = []
         for part in piece.parts:
@@ -111,10 +141,16 @@ def case_models(folder: Path) -> Path:
         # Generator frame: origin at the box centre, front +y. Ours: origin at the bottom centre, front -Y.
         mesh.apply_transform(trimesh.transformations.rotation_matrix(np.pi, [0, 0, 1]))
         mesh.apply_translation([0, 0, piece.size[2] / 2])
-        name = f"{piece.label.replace(' ', '_')}_case_{gen['seed']}_{piece.segment_id}.obj"
-        mesh.export(tmp / name)
+        mesh.export(tmp / own_model_name(piece.label, seed, piece.segment_id))
+    (tmp / MODELS_STAMP).write_text(json.dumps(stamp))
+    shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     return out
+
+
+def own_model_name(label: str, seed: int, segment_id: int) -> str:
+    """File name of a case's own model of one piece."""
+    return f"{label.replace(' ', '_')}_case_{seed}_{segment_id}.obj"
 
 
 def run(args: argparse.Namespace) -> int:

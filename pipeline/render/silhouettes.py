@@ -121,9 +121,55 @@ class SilhouetteRenderer:
         self.params.update()
         return mi.render(self.scene, self.params, spp=self.spp, seed=seed, seed_grad=seed + 7_919)
 
-    def render_depth(self, seed: int = 0) -> np.ndarray:
-        """Ray distance to the nearest object (HxW, 0 where none); no gradients (search only)."""
+    def render_depth(self, seed: int = 0, update: bool = True) -> np.ndarray:
+        """Ray distance to the nearest object (HxW, 0 where none); no gradients (search only). `update=False`
+        right after `render` skips re-committing the unchanged poses (each commit rebuilds the ray-tracing
+        acceleration structure)."""
         import mitsuba as mi
 
-        self.params.update()
+        if update:
+            self.params.update()
         return np.array(mi.render(self.scene, self.params, integrator=self.depth_integrator, spp=1, seed=seed))[..., 0]
+
+
+class RigidSearchRenderer:
+    """Forward-only silhouette and depth of ONE object whose pose changes rigidly (yaw search).
+
+    Moving a mesh re-commits its vertices and rebuilds the ray-tracing acceleration structure (~13 ms a pose
+    on 2 shared cores, more than the render itself); here the mesh stays put (canonical frame, scaled) and the
+    camera moves by the inverse of the object's pose instead, which gives the same image. Mask and ray
+    distance come from one render (an `aov` integrator around `direct`)."""
+
+    def __init__(self, camera: Camera, mesh: tuple[np.ndarray, np.ndarray], scale, width: int, height: int,
+                 spp: int):
+        import mitsuba as mi
+
+        v, f = mesh
+        scales = np.broadcast_to(np.asarray(scale, float), (3,))
+        scene = {"type": "scene",
+                 "integrator": {"type": "aov", "aovs": "dd.y:depth", "integrator": {"type": "direct"}},
+                 "sensor": sensor_dict(camera, width, height, spp, sample_border=True),
+                 "obj": _mesh("obj", np.asarray(v, float) * scales, f, CHANNELS[0])}
+        self.scene = mi.load_dict(scene)
+        self.params = mi.traverse(self.scene)
+        self.key = next(k for k in self.params.keys() if k.endswith("to_world") and "obj" not in k)
+        self.camera_to_world = np.array(self.params[self.key].matrix, float).reshape(4, 4)
+        self.width, self.height, self.spp = width, height, spp
+
+    def render(self, location, yaw: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(mask, ray distance) HxW for the object at `location` (bottom centre) and `yaw`; distance 0 where the
+        object is not seen."""
+        import mitsuba as mi
+
+        c, s = np.cos(yaw), np.sin(yaw)
+        rot_t = np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])  # inverse of the rotation about +Z
+        object_from_world = np.eye(4)
+        object_from_world[:3, :3] = rot_t
+        object_from_world[:3, 3] = -rot_t @ np.asarray(location, float)
+        self.params[self.key] = mi.ScalarTransform4f(object_from_world @ self.camera_to_world)
+        self.params.update()
+        img = np.array(mi.render(self.scene, self.params, spp=self.spp, seed=seed))
+        mask = img[..., 0]
+        # The depth channel is averaged over the pixel's samples, misses counting 0: divide by the coverage.
+        depth = np.where(mask > 1e-3, img[..., -1] / np.maximum(mask, 1e-3), 0.0)
+        return mask, depth

@@ -15,7 +15,7 @@ from scipy.ndimage import binary_dilation, binary_erosion
 from ..case import Case, Segment
 from ..geometry import backproject
 from ..io.images import resize_area, resize_nearest
-from ..render.silhouettes import Pose, SilhouetteRenderer
+from ..render.silhouettes import Pose, RigidSearchRenderer
 from ..scene import Camera, Room
 
 
@@ -35,6 +35,7 @@ class ObjectTarget:
     wall_normal: np.ndarray | None = None  # inward normal of the wall it hangs on
     search_loss: float = float("inf")
     edited: bool = False  # set from the scene (a re-run): keep the chosen model, only refine the pose
+    bottom_occluded: bool = False  # its lowest visible pixels border a nearer object: the true bottom is lower
 
     @property
     def label(self) -> str:
@@ -62,8 +63,37 @@ def object_targets(case: Case, camera: Camera, erosion: int, min_pixels: int,
             points = pseudo_object_points(case, camera, eroded)
         counts[seg.label] = counts.get(seg.label, 0) + 1
         name = f"{seg.label.replace(' ', '_')}_{counts[seg.label]}"
-        targets.append(ObjectTarget(seg, mask, points, name))
+        target = ObjectTarget(seg, mask, points, name)
+        if case.depth is not None:
+            things = {s.id for s in case.segments if s.kind == "thing" and s.id != seg.id}
+            target.bottom_occluded = bottom_occluded(mask, case.segmentation, case.depth, things)
+        targets.append(target)
     return targets
+
+
+def bottom_occluded(mask: np.ndarray, segmentation: np.ndarray, depth: np.ndarray, occluder_ids: set,
+                    margin_m: float = 0.05) -> bool:
+    """Whether most of the mask's lowest pixels sit right above a nearer object: then the object goes on behind
+    it, and its visible bottom is not its real bottom (a lamp on a nightstand behind a bed). Only columns
+    reaching within 2 pixels of the mask's lowest row count: a lamp's shade ends above the wall, its foot is
+    what stands on something."""
+    rows_any = np.flatnonzero(mask.any(axis=1))
+    if len(rows_any) == 0:
+        return False
+    lowest = np.where(mask.any(axis=0), mask.shape[0] - 1 - np.argmax(mask[::-1], axis=0), -1)
+    cols = np.flatnonzero(lowest >= rows_any.max() - 2)
+    h = mask.shape[0]
+    hidden = seen = 0
+    for c in cols:
+        r = int(lowest[c])
+        if r + 2 >= h or depth[r, c] <= 0:
+            continue
+        seen += 1
+        below = segmentation[r + 1:r + 3, c]
+        d_below = depth[r + 1:r + 3, c]
+        if any(b in occluder_ids and 0 < d < depth[r, c] - margin_m for b, d in zip(below, d_below)):
+            hidden += 1
+    return seen > 0 and hidden > 0.5 * seen
 
 
 def pseudo_object_points(case: Case, camera: Camera, mask: np.ndarray) -> np.ndarray:
@@ -120,7 +150,7 @@ def touches(a: np.ndarray, b: np.ndarray, px: int = 2) -> bool:
 
 
 def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, floor_contact_m: float,
-                 room: Room) -> Pose:
+                 room: Room, base: float | None = None) -> Pose:
     """A first pose from the object's depth points.
 
     Horizontal centre: the points' median across the view, and along the view the nearest visible surface
@@ -138,7 +168,10 @@ def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, f
     bottom = float(np.percentile(p[:, 2], 2))
     top = float(np.percentile(p[:, 2], 98))
     on_floor = (bottom < floor_contact_m and touches(target.mask, floor_mask, 3)) or stands_on_floor(target.label)
-    base = 0.0 if on_floor else bottom
+    if base is not None:  # known from a support found under a hidden bottom
+        on_floor = False
+    else:
+        base = 0.0 if on_floor else bottom
     scale = float(np.clip((top - base) / max(h, 1e-3), 0.5, 2.0))
 
     rel = p[:, :2] - camera.t[:2]
@@ -153,7 +186,8 @@ def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, f
     local = room.rotation().T @ np.array([xy[0] - room.center[0], xy[1] - room.center[1], 0.0])
     local[:2] = np.clip(local[:2], lo[:2] + half, hi[:2] - half)
     xy = (room.rotation() @ local)[:2] + np.asarray(room.center[:2])
-    target.contact = "floor" if on_floor else "none"
+    if not target.contact.startswith("support:"):
+        target.contact = "floor" if on_floor else "none"
     return Pose(np.array([xy[0], xy[1], base]), 0.0, scale)
 
 
@@ -183,49 +217,85 @@ def search_targets(case: Case, targets: list[ObjectTarget], width: int) -> Searc
     return SearchTargets(width, height, masks, depth, occupied)
 
 
-def silhouette_loss(mask: np.ndarray, depth: np.ndarray, t: SearchTargets, i: int, depth_weight: float) -> float:
-    """Mask L1 over pixels not owned by another object, + depth L1 where both masks agree (normalised)."""
+def silhouette_loss(mask: np.ndarray, depth: np.ndarray, t: SearchTargets, i: int, depth_weight: float,
+                    normalise: bool = False) -> float:
+    """Mask L1 over pixels not owned by another object, + depth L1 where both masks agree (normalised).
+
+    Pixels of another object's mask are left out: an occluder hides this object there, so a silhouette that
+    reaches behind it is not wrong. `normalise` divides the mask term by the target's area instead of the
+    image's (a fraction of the object, not of the photo), so it can be weighed against per-object priors when
+    candidates are compared."""
     own = t.masks[i]
     others = t.occupied & (own < 0.5)
     keep = ~others
-    loss = float(np.abs(mask - own)[keep].mean())
+    err = np.abs(mask - own)[keep]
+    loss = float(err.sum() / max(float(own.sum()), 1.0)) if normalise else float(err.mean())
     both = (mask > 0.5) & (own > 0.5) & (t.depth_ray > 0) & (depth > 0)
     if depth_weight > 0 and both.sum() > 5:
         loss += depth_weight * float(np.abs(depth[both] - t.depth_ray[both]).mean() / t.depth_ray[both].mean())
     return loss
 
 
-def yaw_search(renderer: SilhouetteRenderer, slot: int, target: ObjectTarget, t: SearchTargets, index: int,
-               steps: int, depth_weight: float, channel: int) -> list[tuple[float, float]]:
-    """Loss of each of `steps` yaws for object `slot` (others hidden by the caller): [(yaw, loss)]."""
-    import drjit as dr
+def align_to_points(samples: np.ndarray, points: np.ndarray, pose: Pose, free_z: bool, iters: int = 4,
+                    clip_m: float = 0.3) -> np.ndarray:
+    """The pose's location moved so the depth points lie on the posed model (a few rounds of translation-only
+    ICP, one-sided: each point to its nearest model sample, median shift of the pairs closer than `clip_m`).
+    Only the front of an object is seen, so where its centre lies along the view depends on the yaw: each yaw
+    of the search gets its own place. z moves only for objects not standing on something."""
+    from scipy.spatial import cKDTree
 
+    loc = np.asarray(pose.location, float).copy()
+    if len(points) < 10:
+        return loc
+    if len(points) > 300:  # a few hundred pin a translation; thousands only cost time (it runs per yaw)
+        points = points[np.random.default_rng(0).choice(len(points), 300, replace=False)]
+    for _ in range(iters):
+        posed_s = Pose(loc, pose.yaw, pose.scale, pose.aspect).apply(samples)
+        dist, nearest = cKDTree(posed_s).query(points)
+        close = dist < clip_m
+        if close.sum() < 10:
+            break
+        shift = np.median(points[close] - posed_s[nearest[close]], axis=0)
+        if not free_z:
+            shift[2] = 0.0
+        loc += shift
+        if np.linalg.norm(shift) < 1e-3:
+            break
+    return loc
+
+
+def yaw_search(renderer: RigidSearchRenderer, target: ObjectTarget, t: SearchTargets, index: int, steps: int,
+               depth_weight: float, normalise: bool = False,
+               samples: np.ndarray | None = None) -> list[tuple[float, float, np.ndarray]]:
+    """Loss of each of `steps` yaws of the object alone: [(yaw, loss, location)]. With model surface `samples`
+    (canonical frame, unscaled), each yaw is first placed on the depth points (`align_to_points`); else every
+    yaw keeps the target's location."""
     assert target.pose is not None
     tried = []
-    loc = [float(v) for v in target.pose.location]
     for k in range(steps):
         yaw = 2 * math.pi * k / steps
-        renderer.set_pose(slot, loc, yaw, float(target.pose.scale))
-        img = renderer.render(seed=k)
-        dr.eval(img)
-        mask = np.array(img)[..., channel]
-        depth = renderer.render_depth(seed=k)
-        tried.append((yaw, silhouette_loss(mask, depth, t, index, depth_weight)))
+        loc = target.pose.location
+        if samples is not None:
+            loc = align_to_points(samples, target.points, Pose(loc, yaw, target.pose.scale, target.pose.aspect),
+                                  free_z=target.contact == "none")
+        mask, depth = renderer.render(loc, yaw, seed=k)
+        tried.append((yaw, silhouette_loss(mask, depth, t, index, depth_weight, normalise), np.asarray(loc)))
     return tried
 
 
-def choose_yaw(tried: list[tuple[float, float]], location: np.ndarray, room: Room, near_wall_m: float,
-               tolerance: float = 0.15) -> tuple[float, float]:
-    """The best yaw, except that near a wall a piece faces into the room (its back, canonical +Y, to the wall)
-    when that costs at most `tolerance` (relative) in loss: silhouettes of box-like furniture cannot tell
-    front from back, and furniture is rarely turned to face the wall."""
-    best_yaw, best_loss = min(tried, key=lambda yl: yl[1])
+def choose_yaw(tried: list[tuple], location: np.ndarray, room: Room, near_wall_m: float,
+               tolerance: float = 0.15) -> tuple:
+    """The best (yaw, loss, ...) entry, except that near a wall a piece faces into the room (its back,
+    canonical +Y, to the wall) when that costs at most `tolerance` (relative) in loss: silhouettes of box-like
+    furniture cannot tell front from back, and furniture is rarely turned to face the wall."""
+    best = min(tried, key=lambda yl: yl[1])
+    best_loss = best[1]
     lo, hi = room.bounds_local()
     local = (np.asarray(location) - np.asarray(room.center)) @ room.rotation()
     gaps = {(0, -1): local[0] - lo[0], (0, 1): hi[0] - local[0], (1, -1): local[1] - lo[1], (1, 1): hi[1] - local[1]}
     (axis, side), gap = min(gaps.items(), key=lambda kv: kv[1])
     if gap > near_wall_m:
-        return best_yaw, best_loss
+        return best
     inward = np.zeros(3)
     inward[axis] = -side
     inward = room.rotation() @ inward
@@ -234,12 +304,29 @@ def choose_yaw(tried: list[tuple[float, float]], location: np.ndarray, room: Roo
         front = np.array([math.sin(yaw), -math.cos(yaw), 0.0])  # Rz(yaw) @ (0, -1, 0)
         return float(front @ inward) > 0.5
 
-    facing = [(y, l) for y, l in tried if faces_in(y) and l <= best_loss * (1 + tolerance) + 1e-6]
-    return min(facing, key=lambda yl: yl[1]) if facing else (best_yaw, best_loss)
+    facing = [e for e in tried if faces_in(e[0]) and e[1] <= best_loss * (1 + tolerance) + 1e-6]
+    return min(facing, key=lambda yl: yl[1]) if facing else best
 
 
-def assign_contacts(targets: list[ObjectTarget], room: Room, support_gap_m: float, wall_contact_m: float) -> None:
-    """Supports (an object resting on a neighbour's top) and wall mounts, for objects not on the floor."""
+def over_footprint(xy: np.ndarray, other: ObjectTarget, margin_m: float) -> bool:
+    """Whether a point lies over another object's posed footprint (grown by `margin_m`)."""
+    c, s = math.cos(other.pose.yaw), math.sin(other.pose.yaw)
+    d = np.asarray(xy[:2], float) - other.pose.location[:2]
+    local = np.array([c * d[0] + s * d[1], -s * d[0] + c * d[1]])
+    half = 0.5 * other.pose.scales[:2] * other.size[:2] + margin_m
+    return bool(np.all(np.abs(local) <= half))
+
+
+def assign_contacts(targets: list[ObjectTarget], room: Room, support_gap_m: float, wall_contact_m: float,
+                    footprint_margin_m: float = 0.15) -> list[ObjectTarget]:
+    """Supports (an object resting on a neighbour's top) and wall mounts, for objects not on the floor.
+
+    A support's top must be within `support_gap_m` of the object's bottom, its mask must touch the object's,
+    and the object must stand over its footprint (a lamp seen above a bed's headboard is not on the bed). When
+    the object's bottom is hidden behind a nearer object, its visible bottom is only an upper bound: any support
+    whose top is lower qualifies (the highest wins). Returns the objects set down on such a lower support (their
+    scale and search must be redone from the new base)."""
+    lowered = []
     for t in targets:
         if t.contact == "floor" or t.pose is None or len(t.points) < 5:
             continue
@@ -249,11 +336,15 @@ def assign_contacts(targets: list[ObjectTarget], room: Room, support_gap_m: floa
             if other is t or other.pose is None or other.size is None:
                 continue
             top = other.pose.location[2] + other.pose.scales[2] * other.size[2]
-            if abs(top - bottom) < support_gap_m and touches(t.mask, other.mask, 2):
+            near = abs(top - bottom) < support_gap_m or (t.bottom_occluded and top < bottom)
+            if near and touches(t.mask, other.mask, 2) and over_footprint(t.pose.location, other,
+                                                                          footprint_margin_m):
                 if best is None or abs(top - bottom) < best[0]:
                     best = (abs(top - bottom), other, top)
         if best is not None:
             t.contact = f"support:{best[1].name}"
+            if best[2] < bottom - support_gap_m:
+                lowered.append(t)
             t.pose.location[2] = best[2]
             continue
         # Wall-mounted: the points hug one of the room's walls.
@@ -267,3 +358,4 @@ def assign_contacts(targets: list[ObjectTarget], room: Room, support_gap_m: floa
             normal = np.zeros(3)
             normal[axis] = -side  # inward
             t.wall_normal = room.rotation() @ normal
+    return lowered

@@ -1,7 +1,8 @@
 """Object stage (PSDR-Room 4.3): retrieve furniture for each object segment and pose it.
 
-Per object: CLIP (or category + size) top-k candidates, a pose from its depth points, a yaw search over
-silhouettes, contacts (floor, support, wall); then a joint differentiable refinement of all objects, and a
+Per object: CLIP (or category + size) candidates, each posed (a pose from its depth points, a yaw search over
+silhouettes) and ranked by its fit (shape retrieval); contacts (floor, support, wall; a support may be hidden
+under a bottom that a nearer object occludes); then a joint differentiable refinement of all objects, and a
 re-ranking of the top candidates by their fitted silhouettes (the paper keeps CLIP's top-1; we check).
 The Scene gets one entry per object with its parts' meshes (in the bundle), materials and all candidates.
 """
@@ -20,7 +21,7 @@ from ..config import ReconstructConfig
 from ..events import Events
 from ..io.meshes import obj_bytes
 from ..render.backend import init_mitsuba
-from ..render.silhouettes import Pose, SilhouetteRenderer
+from ..render.silhouettes import Pose, RigidSearchRenderer, SilhouetteRenderer, surface_samples
 from ..retrieval import crop_around, open_retriever, retrieve
 from ..scene import Scene
 from .object_pose import (ObjectTarget, assign_contacts, choose_yaw, initial_pose, object_targets, search_targets,
@@ -71,22 +72,51 @@ def _from_entry(target: ObjectTarget, entry: dict, retriever, events) -> dict | 
     return parts
 
 
-def _search(target: ObjectTarget, case: Case, scene: Scene, t, cfg, index: int) -> None:
+def _search(target: ObjectTarget, case: Case, scene: Scene, t, cfg, index: int, spp: int | None = None,
+            normalise: bool = False) -> None:
     """Yaw search for one object alone (its own renderer; the others are not in the way of its mask loss)."""
-    r = SilhouetteRenderer(scene.camera, [target.mesh], [0], [target.pose], t.width, t.height, cfg.spp)
-    tried = yaw_search(r, 0, target, t, index, cfg.yaw_steps, cfg.yaw_depth_weight, 0)
+    r = RigidSearchRenderer(scene.camera, target.mesh, target.pose.scales, t.width, t.height, spp or cfg.spp)
+    samples = None
+    if cfg.align_points and case.depth is not None:  # pseudo points (no depth) are guesses: not aligned to
+        samples = surface_samples(target.mesh[0], target.mesh[1], 600, np.random.default_rng(index))
+    tried = yaw_search(r, target, t, index, cfg.yaw_steps, cfg.yaw_depth_weight, normalise, samples)
     reach = float(max(target.size[:2]) * target.pose.scale / 2 + cfg.wall_contact_m)
-    target.pose.yaw, target.search_loss = choose_yaw(tried, target.pose.location, scene.room, reach)
+    target.pose.yaw, target.search_loss, location = choose_yaw(tried, target.pose.location, scene.room, reach)
+    target.pose.location = np.asarray(location, float).copy()
+
+
+def rank_by_fit(target: ObjectTarget, pool: list, retriever, case: Case, scene: Scene, t_fit, cfg, index: int,
+                floor_mask: np.ndarray, clip: bool,
+                base: float | None = None) -> list[tuple[float, float, object, ObjectTarget, dict]]:
+    """Pose every candidate in `pool` (initial pose from the depth points, then the yaw search, at low
+    resolution) and rank them by how well they fit: [(score, fit loss, match, posed trial, parts)], best first.
+
+    The fit is the occlusion-aware silhouette L1 (as a fraction of the object's area) + the depth L1, plus
+    `scale_prior` x |log scale|: the library's models have real sizes and the depth is metric (or prior-scaled),
+    so a model that must be blown up or shrunk to match is less likely the one in the photo. Without CLIP this
+    is the retrieval signal (shape, not only the category); with CLIP, the cosine gap to CLIP's best is added
+    (`clip_fit_weight`), so CLIP's ranking is kept unless the shape clearly disagrees."""
+    ranked = []
+    best_cos = max((float(m.score) for m in pool), default=0.0)
+    for match in pool:
+        trial = ObjectTarget(target.segment, target.mask, target.points, target.name)
+        if base is not None:  # set down on a support found under its hidden bottom
+            trial.contact = target.contact
+        parts = _use_candidate(trial, retriever, match)
+        trial.pose = initial_pose(trial, scene.camera, floor_mask, cfg.floor_contact_m, scene.room, base)
+        _search(trial, case, scene, t_fit, cfg, index, spp=cfg.fit_spp, normalise=True)
+        fit = trial.search_loss + cfg.scale_prior * abs(math.log(max(trial.pose.scale, 1e-6)))
+        score = fit + (cfg.clip_fit_weight * (best_cos - float(match.score)) if clip else 0.0)
+        ranked.append((score, fit, match, trial, parts))
+    ranked.sort(key=lambda r: r[0])
+    return ranked
 
 
 def _fit_loss(target: ObjectTarget, scene: Scene, t, cfg, index: int) -> float:
     """Silhouette + depth loss of an object at its current pose, rendered alone."""
-    import drjit as dr
-
-    r = SilhouetteRenderer(scene.camera, [target.mesh], [0], [target.pose], t.width, t.height, cfg.spp)
-    img = r.render(seed=1)
-    dr.eval(img)
-    return silhouette_loss(np.array(img)[..., 0], r.render_depth(seed=1), t, index, cfg.yaw_depth_weight)
+    r = RigidSearchRenderer(scene.camera, target.mesh, target.pose.scales, t.width, t.height, cfg.spp)
+    mask, depth = r.render(target.pose.location, target.pose.yaw, seed=1)
+    return silhouette_loss(mask, depth, t, index, cfg.yaw_depth_weight)
 
 
 def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, retriever=None) -> Scene:
@@ -105,6 +135,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
     retriever = retriever or open_retriever(events)
     floor_mask = case.mask("floor")
     t = search_targets(case, targets, min(cfg.refine_width, case.width))
+    t_fit = search_targets(case, targets, min(cfg.fit_width, case.width))  # candidate ranking: coarse is enough
 
     # Re-run (photo2scene refine): objects already in the scene keep their chosen model and (edited) pose, and
     # are only refined; segments without an entry go through retrieval and search.
@@ -120,13 +151,25 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
                 parts_by_target.append(parts)
                 continue
         crop = crop_around(case.photo_srgb, tg.mask)
-        tg.candidates = retrieve(retriever, tg.label, crop, size_hint(tg), cfg.top_k)
-        if not tg.candidates:
+        pool = retrieve(retriever, tg.label, crop, size_hint(tg), max(cfg.top_k, cfg.fit_candidates))
+        if not pool:
             events.log(f"objects: no model for {tg.name} ({tg.label}); skipped")
             parts_by_target.append(None)
             continue
-        parts_by_target.append(_use_candidate(tg, retriever, tg.candidates[0]))
-        tg.pose = initial_pose(tg, scene.camera, floor_mask, cfg.floor_contact_m, scene.room)
+        if cfg.fit_candidates > 1:
+            # Shape retrieval: every candidate posed and scored by its fit; the best fits are kept.
+            tg.pool = pool[:cfg.fit_candidates]  # type: ignore[attr-defined]
+            ranked = rank_by_fit(tg, tg.pool, retriever, case, scene, t_fit, cfg, i, floor_mask,
+                                 retriever.embedder is not None)
+            tg.candidates = [r[2] for r in ranked][:cfg.top_k]
+            tg.fit_scores = {r[2].asset_id: r[1] for r in ranked}  # type: ignore[attr-defined]
+            parts_by_target.append(_use_candidate(tg, retriever, tg.candidates[0]))
+            trial = ranked[0][3]
+            tg.pose, tg.contact = trial.pose, trial.contact
+        else:
+            tg.candidates = pool[:cfg.top_k]
+            parts_by_target.append(_use_candidate(tg, retriever, tg.candidates[0]))
+            tg.pose = initial_pose(tg, scene.camera, floor_mask, cfg.floor_contact_m, scene.room)
         _search(tg, case, scene, t, cfg, i)
         events.step(i + 1, len(targets) + cfg.refine_iters, f"retrieved and searched {tg.name}")
 
@@ -134,7 +177,21 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
     targets = [targets[i] for i in keep]
     parts_by_target = [parts_by_target[i] for i in keep]
     t.masks = [t.masks[i] for i in keep]
-    assign_contacts([tg for tg in targets if not tg.edited], scene.room, cfg.support_gap_m, cfg.wall_contact_m)
+    lowered = assign_contacts([tg for tg in targets if not tg.edited], scene.room, cfg.support_gap_m,
+                              cfg.wall_contact_m)
+    for tg in lowered:  # its real bottom is on a support hidden lower down: scale, shape and yaw from that base
+        i = targets.index(tg)
+        base = float(tg.pose.location[2])
+        if cfg.fit_candidates > 1:
+            ranked = rank_by_fit(tg, tg.pool, retriever, case, scene, t_fit, cfg, keep[i], floor_mask,
+                                 retriever.embedder is not None, base)
+            tg.candidates = [r[2] for r in ranked][:cfg.top_k]
+            tg.fit_scores = {r[2].asset_id: r[1] for r in ranked}  # type: ignore[attr-defined]
+            parts_by_target[i] = _use_candidate(tg, retriever, tg.candidates[0])
+            tg.pose = ranked[0][3].pose
+        else:
+            tg.pose = initial_pose(tg, scene.camera, floor_mask, cfg.floor_contact_m, scene.room, base)
+        _search(tg, case, scene, t, cfg, i)
     for tg in targets:
         if tg.contact == "wall" and not tg.edited:  # back against the wall: the model's back (+Y) points out of the room
             n = tg.wall_normal
@@ -160,6 +217,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
         best = (current, 0, None)
         for j, match in enumerate(tg.candidates[1:cfg.rerank_k], start=1):
             trial = ObjectTarget(tg.segment, tg.mask, tg.points, tg.name)
+            trial.contact, trial.wall_normal = tg.contact, tg.wall_normal  # same contact: z stays where it rests
             trial_parts = _use_candidate(trial, retriever, match)
             trial.pose = Pose(tg.pose.location.copy(), tg.pose.yaw, 1.0)
             trial.pose.scale = float(np.clip(tg.pose.scale * tg.size[2] / max(trial.size[2], 1e-3), 0.5, 2.0))
@@ -173,7 +231,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
             parts_by_target[i] = trial_parts
             tg.candidates.insert(0, tg.candidates.pop(best[1]))
             reranked += 1
-        tg.fit_scores = scores  # type: ignore[attr-defined]
+        tg.rerank_scores = scores  # type: ignore[attr-defined]
     iou_after, labels_after = mask_ious(scene, targets, case, cfg)
     target_labels = np.full((case.height, case.width), -1, np.int32)
     for i, tg in enumerate(targets):
@@ -267,11 +325,13 @@ def _object_entry(scene: Scene, case: Case, tg: ObjectTarget, parts: dict, iou_b
             "source": "median photo colour" if name == largest else "asset colour"})
         part_entries.append({"name": name, "mesh": _mesh_file(scene, f"meshes/{tg.name}", name, mesh),
                              "material": mat_name, "material_hint": info.material if info else ""})
-    fit = getattr(tg, "fit_scores", {})
+    fit = getattr(tg, "rerank_scores", {})
+    shape = getattr(tg, "fit_scores", {})
     candidates = []
     for m in tg.candidates:
         entry = {"asset_id": m.asset_id, "label": m.record.name or m.asset_id, "score": round(float(m.score), 4),
-                 "category": m.record.category, "fit_loss": _rounded(fit.get(m.asset_id))}
+                 "category": m.record.category, "fit_loss": _rounded(fit.get(m.asset_id)),
+                 "shape_fit": _rounded(shape.get(m.asset_id))}
         if m.record.thumbnail and Path(m.record.thumbnail).is_file():
             rel = f"thumbnails/{_slug(m.asset_id)}.png"
             scene.files.setdefault(rel, Path(m.record.thumbnail).read_bytes())

@@ -1,0 +1,130 @@
+"""Pieces of the object stage's shape retrieval and occlusion handling: the rigid search renderer, the
+point alignment of each yaw, hidden bottoms and supports, and the benchmark's reproduction of a case's own
+furniture."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from box_case import DEVICE, look_rotation
+from pipeline.render.silhouettes import Pose, surface_samples
+from pipeline.scene import Camera, Room
+from pipeline.stages.object_pose import ObjectTarget, align_to_points, assign_contacts, bottom_occluded
+
+
+def _cabinet():
+    """A two-part box 'cabinet' (body and plinth) in the canonical frame: bottom centre at the origin."""
+    import trimesh
+
+    body = trimesh.creation.box(extents=[0.8, 0.5, 1.0])
+    body.apply_translation([0, 0, 0.6])
+    plinth = trimesh.creation.box(extents=[0.7, 0.4, 0.1])
+    plinth.apply_translation([0, 0, 0.05])
+    mesh = trimesh.util.concatenate([body, plinth])
+    return np.asarray(mesh.vertices, float), np.asarray(mesh.faces, int)
+
+
+def test_rigid_search_renderer_matches_moving_the_mesh():
+    """Moving the camera by the inverse pose renders what moving the mesh renders, with ray distances that
+    agree where the object is fully seen."""
+    from pipeline.render.backend import init_mitsuba
+    from pipeline.render.silhouettes import RigidSearchRenderer, SilhouetteRenderer
+
+    init_mitsuba(DEVICE)
+    mesh = _cabinet()
+    cam = Camera([0.3, -3.0, 1.2], look_rotation(0.0, -8.0).tolist(), 50.0, 64, 48)
+    moving = SilhouetteRenderer(cam, [mesh], [0], [Pose(np.zeros(3), 0.0, 1.0)], 64, 48, 16)
+    rigid = RigidSearchRenderer(cam, mesh, 1.1, 64, 48, 16)
+    for location, yaw in (([0.2, 0.5, 0.0], 0.0), ([-0.3, 0.2, 0.1], 0.9)):
+        moving.set_pose(0, location, yaw, 1.1)
+        m1 = np.array(moving.render(seed=2))[..., 0]
+        d1 = moving.render_depth(seed=2, update=False)
+        m2, d2 = rigid.render(np.array(location), yaw, seed=2)
+        assert m1.sum() > 20
+        assert np.abs(m1 - m2).mean() < 1e-3
+        inside = (m1 > 0.99) & (m2 > 0.99)
+        assert np.abs(d1[inside] - d2[inside]).mean() < 0.05 * d2[inside].mean()
+
+
+def test_align_to_points_recovers_translation():
+    """Points seen on the front of a model, placed 15 cm off: the alignment brings it back (z only when free)."""
+    v, f = _cabinet()
+    rng = np.random.default_rng(0)
+    samples = surface_samples(v, f, 600, rng)
+    true = Pose(np.array([1.0, 2.0, 0.0]), 0.4, 1.0)
+    world = true.apply(surface_samples(v, f, 2000, rng))
+    front = world[(world - true.location) @ np.array([math.sin(0.4), -math.cos(0.4), 0.0]) > 0.2]  # front only
+    start = Pose(true.location + [0.1, -0.12, 0.05], 0.4, 1.0)
+    loc = align_to_points(samples, front, start, free_z=False, iters=8)
+    assert np.linalg.norm(loc[:2] - true.location[:2]) < 0.03
+    assert loc[2] == pytest.approx(0.05)  # stands on something: z kept
+    loc = align_to_points(samples, front, start, free_z=True, iters=8)
+    assert abs(loc[2]) < 0.03
+
+
+def test_bottom_occluded_by_nearer_object_only():
+    seg = np.zeros((20, 20), np.int32)
+    depth = np.full((20, 20), 4.0, np.float32)
+    mask = np.zeros((20, 20), bool)
+    mask[4:10, 6:14] = True  # a shade, over the wall
+    mask[10:14, 9:11] = True  # its foot
+    seg[mask] = 9
+    seg[14:, :] = 7  # a bed below
+    depth[14:, :] = 3.5  # nearer than the lamp: the foot goes on behind it
+    assert bottom_occluded(mask, seg, depth, {7})
+    depth[14:, :] = 4.5  # farther: the bed is behind, the foot's bottom is the real bottom
+    assert not bottom_occluded(mask, seg, depth, {7})
+    assert not bottom_occluded(mask, seg, np.full_like(depth, 3.0), set())  # nothing below is an object
+
+
+def _target(name: str, label: str, mask: np.ndarray, pose: Pose, size, points=None) -> ObjectTarget:
+    from pipeline.case import Segment
+
+    pts = points if points is not None else np.tile(pose.location, (20, 1))
+    t = ObjectTarget(Segment(1, label, "thing"), mask, pts, name)
+    t.pose, t.size = pose, np.asarray(size, float)
+    return t
+
+
+def test_hidden_bottom_rests_on_the_support_under_it():
+    """A lamp whose foot is hidden behind a bed stands on the nightstand under it, not on the bed's top next to
+    it; without the hidden bottom, a support far below does not count."""
+    room = Room([0, 0, 1.35], [5.0, 4.0, 2.7], 0.0)
+    m_bed, m_ns, m_lamp = (np.zeros((30, 30), bool) for _ in range(3))
+    m_bed[15:, :] = True
+    m_ns[13:16, 20:26] = True
+    m_lamp[5:14, 21:25] = True
+    bed = _target("bed_1", "bed", m_bed, Pose(np.array([0.0, 0.0, 0.0]), 0.0, 1.0), [1.6, 2.0, 0.9])
+    ns = _target("nightstand_1", "nightstand", m_ns, Pose(np.array([1.1, 0.8, 0.0]), 0.0, 1.0), [0.5, 0.4, 0.55])
+    bed.contact = ns.contact = "floor"
+    lamp = _target("lamp_1", "lamp", m_lamp, Pose(np.array([1.1, 0.85, 0.85]), 0.0, 0.5), [0.25, 0.25, 0.45],
+                   points=np.array([[1.1, 0.85, 0.85 + 0.01 * k] for k in range(20)]))
+    lamp.bottom_occluded = True
+    lowered = assign_contacts([bed, ns, lamp], room, support_gap_m=0.15, wall_contact_m=0.2)
+    assert lamp.contact == "support:nightstand_1" and lowered == [lamp]
+    assert lamp.pose.location[2] == pytest.approx(0.55)
+
+    lamp2 = _target("lamp_2", "lamp", m_lamp, Pose(np.array([1.1, 0.85, 0.85]), 0.0, 0.5), [0.25, 0.25, 0.45],
+                    points=lamp.points)
+    assign_contacts([bed, ns, lamp2], room, support_gap_m=0.15, wall_contact_m=0.2)
+    assert lamp2.contact == "none" and lamp2.pose.location[2] == pytest.approx(0.85)
+
+
+def test_bench_reproduces_case_layout(tmp_path):
+    """The benchmark's own models come from the case's layout (the generator draws the theme from the seed when
+    none is given; passing the recorded theme back drew another room), and a mismatch is an error."""
+    from pipeline.bench.objects import case_layout
+    from pipeline.synth import ground_truth, sample_layout
+
+    layout = sample_layout(3, 64, 48)
+    truth = ground_truth(layout)
+    got = case_layout(json.loads(json.dumps(truth)), tmp_path)
+    assert [(p.segment_id, p.label) for p in got.pieces] == [(p.segment_id, p.label) for p in layout.pieces]
+    assert np.allclose([p.size for p in got.pieces], [p.size for p in layout.pieces])
+    truth["objects"][0]["size"] = [9.0, 9.0, 9.0]
+    with pytest.raises(RuntimeError, match="cannot be reproduced"):
+        case_layout(truth, tmp_path)
