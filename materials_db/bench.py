@@ -1,6 +1,7 @@
 """`photo2scene bench materials`: twin speed per material (forward, forward+backward) and exactness vs Blender.
 
-Timing: median of `--repeat` runs after one warm-up, torch on the CPU with the process's thread count.
+Timing: median of `--repeat` runs after one warm-up, torch on the CPU with the process's thread count. Back-ends:
+fused (twins/fused.py; its first-use compile time is reported apart), taichi (noise/Voronoi cores), torch.
 Exactness: twin vs Blender field evaluation of the same graph at a 24x24 texel grid (live with bpy, else the
 committed goldens), max and mean abs error over base colour / roughness / metallic / height.
 """
@@ -24,7 +25,11 @@ def configure_bench(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="torch device (cpu or cuda)")
     parser.add_argument("--json", default=None, help="also write the results to this JSON file")
     parser.add_argument("--backends", nargs="*", default=None,
-                        help="Perlin core implementations to time: taichi and/or torch (default: both if taichi imports)")
+                        help="implementations to time: fused (whole graph in one taichi kernel), taichi (taichi "
+                             "noise/Voronoi cores), torch (default: all three if taichi imports)")
+    parser.add_argument("--maps", choices=("all", "render"), default="all",
+                        help="all: every map incl. the Cycles-exact bump normal (3 height evaluations); render: "
+                             "base colour, roughness, metallic, what the material stage differentiates")
 
 
 DEFAULT_SET = ["oak_planks", "white_square_tiles", "marble_carrara", "concrete_smooth", "terrazzo_white",
@@ -41,7 +46,8 @@ def _time(fn, repeat: int) -> float:
     return statistics.median(ts)
 
 
-def bench_material(name: str, resolutions: list[int], repeat: int, device: str = "cpu", backend: str = "torch") -> dict:
+def bench_material(name: str, resolutions: list[int], repeat: int, device: str = "cpu", backend: str = "torch",
+                   with_normal: bool = True) -> dict:
     import torch
 
     from . import evaluate, load_graph
@@ -50,18 +56,31 @@ def bench_material(name: str, resolutions: list[int], repeat: int, device: str =
     set_backend(backend)
     g = load_graph(name)
     out = {"material": name, "backend": backend}
+    if backend == "fused":
+        from .twins.fused import Unsupported, compile_graph
+
+        t0 = time.perf_counter()
+        try:
+            compile_graph(g, g.values(None), torch.device(device).type)
+            out["compile_s"] = time.perf_counter() - t0  # generation + import; taichi compiles on first launch
+        except Unsupported as exc:
+            out["fallback"] = str(exc)  # evaluate() runs node by node (taichi cores)
     for res in resolutions:
         def fwd():
             with torch.no_grad():
-                evaluate(g, g.default_params(device=device), res, device=device)
+                evaluate(g, g.default_params(device=device), res, device=device, with_normal=with_normal)
 
         def fwd_bwd():
             p = g.default_params(requires_grad=True, device=device)
-            maps = evaluate(g, p, res, device=device)
+            maps = evaluate(g, p, res, device=device, with_normal=with_normal)
             loss = sum(m.float().square().mean() for m in maps.values())
             if loss.requires_grad:
                 loss.backward()
 
+        t0 = time.perf_counter()
+        fwd_bwd()  # first call: for 'fused' at the first resolution this includes taichi's kernel compiles
+        if res == resolutions[0] and "compile_s" in out:
+            out["compile_s"] += time.perf_counter() - t0
         out[f"fwd_{res}_ms"] = 1000 * _time(fwd, repeat)
         out[f"fwdbwd_{res}_ms"] = 1000 * _time(fwd_bwd, repeat)
     return out
@@ -103,26 +122,34 @@ def run_bench(args: argparse.Namespace) -> int:
         try:
             import taichi  # noqa: F401
 
-            backends = ["taichi", "torch"]
+            backends = ["fused", "taichi", "torch"]
         except ImportError:
             backends = ["torch"]
     names = list_materials() if args.all else (args.materials or DEFAULT_SET)
     errs = exactness(names)
     rows = []
     head = ["material", "backend"] + [f"{k}{r}" for r in args.resolutions for k in ("fwd", "f+b")] + ["max err", "mean err"]
-    print(f"# {args.device}, {args.threads} threads, median of {args.repeat}; error vs Blender at 24x24 texels")
+    print(f"# {args.device}, {args.threads} threads, median of {args.repeat}; maps: {args.maps}; "
+          "error vs Blender at 24x24 texels")
     print(" | ".join(head))
     for n in names:
         for b in backends:
-            r = bench_material(n, args.resolutions, args.repeat, args.device, b)
+            r = bench_material(n, args.resolutions, args.repeat, args.device, b, args.maps == "all")
             r["max_err"], r["mean_err"] = errs[n]
             rows.append(r)
             cells = [n, b] + [f"{r[f'{k}_{res}_ms']:.0f}ms" for res in args.resolutions for k in ("fwd", "fwdbwd")]
-            print(" | ".join(cells + [f"{r['max_err']:.1e}", f"{r['mean_err']:.1e}"]), flush=True)
-        if len(backends) == 2:
-            a, t = rows[-2], rows[-1]
-            ratio = [f"{t[f'fwdbwd_{res}_ms'] / a[f'fwdbwd_{res}_ms']:.1f}x" for res in args.resolutions]
-            print(f"  torch/taichi forward+backward time ratio: {', '.join(ratio)}", flush=True)
+            note = ""
+            if "compile_s" in r:
+                note = f"  (first use incl. compile {r['compile_s']:.1f}s)"
+            elif "fallback" in r:
+                note = f"  (not fused, node by node: {r['fallback']})"
+            print(" | ".join(cells + [f"{r['max_err']:.1e}", f"{r['mean_err']:.1e}"]) + note, flush=True)
+        mine = {r["backend"]: r for r in rows[-len(backends):]}
+        for slow, fast in (("torch", "taichi"), ("taichi", "fused"), ("torch", "fused")):
+            if slow in mine and fast in mine:
+                ratio = [f"{mine[slow][f'fwdbwd_{res}_ms'] / mine[fast][f'fwdbwd_{res}_ms']:.1f}x"
+                         for res in args.resolutions]
+                print(f"  {slow}/{fast} forward+backward time ratio: {', '.join(ratio)}", flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"threads": args.threads, "device": args.device, "rows": rows}, f, indent=1)

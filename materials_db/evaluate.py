@@ -24,8 +24,28 @@ def uv_grid(resolution: int | tuple[int, int], device: str = "cpu") -> torch.Ten
 class _Context:
     """What twins may ask of the evaluator: conversions, ramp stops, the map layout."""
 
-    def __init__(self, graph: Graph, values: dict[str, Any], uv: torch.Tensor, uv_size: float):
+    def __init__(self, graph: Graph, values: dict[str, Any], uv: torch.Tensor, uv_size: float,
+                 params: dict | None = None, bump_texel: float | None = None):
         self.graph, self.values, self.uv, self.uv_size = graph, values, uv, uv_size
+        self.params, self._bump_texel = params, bump_texel
+        self.node: str | None = None  # id of the node whose twin is running
+
+    def bump_texel(self) -> float:
+        """UV size of the bake texel that sets Bump's differentials (see twins/bump.py)."""
+        if self._bump_texel is None:
+            raise GraphError(f"material {self.graph.name!r}: node {self.node!r} (Bump) needs bump_texel, the UV size "
+                             "of one texel of the bake it reproduces")
+        return self._bump_texel
+
+    def input_at(self, socket: str, uv: torch.Tensor):
+        """The current node's input `socket` evaluated again at other UVs (Bump's offset Height samples)."""
+        node = self.graph.nodes[self.node]
+        raw = node.get("inputs", {}).get(socket)
+        if not (isinstance(raw, dict) and "link" in raw):
+            return self.resolve(raw) if raw is not None else NODES[node["type"]].input(socket).default
+        src, _, out = raw["link"].partition(".")
+        val = evaluate_sockets(self.graph, uv, self.params, self.uv_size, [(src, out)], self._bump_texel)[(src, out)]
+        return _convert(val, out_kind(self.graph.nodes[src], out), NODES[node["type"]].input(socket).kind)
 
     def as_float(self, x):
         # Mix in FLOAT mode receives its A/B through colour-typed sockets: a float was broadcast to 3 equal channels
@@ -82,10 +102,14 @@ def _convert(value: torch.Tensor, from_kind: str, to_kind: str) -> torch.Tensor:
 
 
 def evaluate_sockets(graph: Graph, uv: torch.Tensor, params: dict | None = None, uv_size: float = 1.0,
-                     wanted: list[tuple[str, str]] | None = None) -> dict[tuple[str, str], torch.Tensor]:
-    """Evaluate node outputs at UV coordinates `uv` (..., 3). Returns {(node, output): tensor}."""
+                     wanted: list[tuple[str, str]] | None = None,
+                     bump_texel: float | None = None) -> dict[tuple[str, str], torch.Tensor]:
+    """Evaluate node outputs at UV coordinates `uv` (..., 3). Returns {(node, output): tensor}.
+
+    `bump_texel`: UV size of one texel of the Cycles bake a Bump node reproduces (needed only by Bump).
+    """
     values = graph.values(params)
-    ctx = _Context(graph, values, uv, uv_size)
+    ctx = _Context(graph, values, uv, uv_size, params, bump_texel)
     cache: dict[str, dict[str, torch.Tensor]] = {}
     visiting: set[str] = set()
 
@@ -125,6 +149,7 @@ def evaluate_sockets(graph: Graph, uv: torch.Tensor, params: dict | None = None,
             cache[nid] = inputs
         else:
             with torch.profiler.record_function(f"node:{nid}"):  # per-node cost in profiles; ~free otherwise
+                ctx.node = nid
                 cache[nid] = spec.twin(inputs, props, ctx)
         visiting.discard(nid)
         return cache[nid]
@@ -137,27 +162,46 @@ def evaluate_sockets(graph: Graph, uv: torch.Tensor, params: dict | None = None,
 
 
 def evaluate(graph: Graph, params: dict | None = None, resolution: int | tuple[int, int] = 256,
-             uv_size: float = 1.0, device: str = "cpu") -> dict[str, torch.Tensor]:
+             uv_size: float = 1.0, device: str = "cpu", bump_texel: float | None = None,
+             with_normal: bool = True) -> dict[str, torch.Tensor]:
     """Texture maps of a material: base_color (H,W,3), roughness, metallic, height (H,W), normal (H,W,3).
 
     params: normalised [0, 1] tensors by parameter name (missing ones take defaults); discrete parameters by
     value. Differentiable w.r.t. every continuous parameter tensor. Maps are image oriented (row 0 = top).
     `uv_size`: metres per UV unit (scales the bump normal).
+    `bump_texel`: UV size of a texel of the Cycles bake the normal map reproduces; Bump's height differences use
+    Filter Width x half of it (Blender's bake differentials). Default: this map's texel, so the normal map is
+    Cycles' one-sample NORMAL bake at `resolution` (twins/bump.py).
+    `with_normal=False`: base_color, roughness and metallic only (what the renderer reads); skips the Bump's
+    three height evaluations, which cost about as much as the rest of a bumpy material.
     """
+    if bump_texel is None:
+        h, w = (resolution, resolution) if isinstance(resolution, int) else resolution
+        bump_texel = 0.5 * (1.0 / w + 1.0 / h)
+    from .twins.backend import use_fused
+
+    if use_fused(device):  # one generated taichi kernel for the whole graph (twins/fused.py)
+        from .twins.fused import Unsupported, evaluate_fused
+
+        try:
+            maps = evaluate_fused(graph, params, resolution, uv_size, device, bump_texel)
+            return maps if with_normal else {k: maps[k] for k in ("base_color", "roughness", "metallic")}
+        except Unsupported:
+            pass  # outside the compiler's reach: node by node below
     uv = uv_grid(resolution, device)
     bsdf_id = graph.output
     bsdf = graph.nodes[bsdf_id]
-    wanted = [(bsdf_id, k) for k in ("Base Color", "Roughness", "Metallic", "Normal")]
+    wanted = [(bsdf_id, k) for k in ("Base Color", "Roughness", "Metallic", "Normal")[:4 if with_normal else 3]]
     height_src = None
     normal_link = bsdf.get("inputs", {}).get("Normal")
-    if isinstance(normal_link, dict) and "link" in normal_link:
+    if with_normal and isinstance(normal_link, dict) and "link" in normal_link:
         src = normal_link["link"].split(".")[0]
         raw = graph.nodes[src].get("inputs", {}).get("Height")
         if graph.nodes[src]["type"] == "ShaderNodeBump" and isinstance(raw, dict) and "link" in raw:
             hs, _, ho = raw["link"].partition(".")
             height_src = (hs, ho)
             wanted.append(height_src)
-    got = evaluate_sockets(graph, uv, params, uv_size, wanted)
+    got = evaluate_sockets(graph, uv, params, uv_size, wanted, bump_texel)
     shape = uv.shape[:-1]
     base = torch.as_tensor(got[(bsdf_id, "Base Color")], dtype=torch.float32, device=device)
     maps = {
@@ -165,6 +209,8 @@ def evaluate(graph: Graph, params: dict | None = None, resolution: int | tuple[i
         "roughness": torch.as_tensor(got[(bsdf_id, "Roughness")], dtype=torch.float32).expand(shape),
         "metallic": torch.as_tensor(got[(bsdf_id, "Metallic")], dtype=torch.float32).expand(shape),
     }
+    if not with_normal:
+        return maps
     normal = got[(bsdf_id, "Normal")]
     maps["normal"] = normal if normal is not None else torch.tensor([0.0, 0.0, 1.0], device=device).expand(*shape, 3)
     if height_src is not None:

@@ -197,9 +197,10 @@ _add(NodeSpec(
 ))
 _add(NodeSpec(
     "ShaderNodeBump", "Bump",
-    (SocketSpec("Strength", F, 1.0), SocketSpec("Distance", F, 1.0), SocketSpec("Height", F, 1.0)),
+    (SocketSpec("Strength", F, 1.0), SocketSpec("Distance", F, 0.001), SocketSpec("Filter Width", F, 0.1, scalar=True),
+     SocketSpec("Height", F, 1.0)),
     {"Normal": V}, {"invert": False}, {},
-    lambda i, p, ctx: _bump.bump(ctx.as_map(i["Height"]), i["Strength"], i["Distance"], p["invert"], ctx.uv_size),
+    _bump.bump_node,
 ))
 _add(NodeSpec(
     "ShaderNodeBsdfPrincipled", "Principled BSDF",

@@ -49,7 +49,7 @@ INPUTS: dict[str, tuple[str, ...]] = {
     "ShaderNodeMath": ("A", "B", "C"),
     "ShaderNodeMapRange": ("Value", "From Min", "From Max", "To Min", "To Max", "Steps"),
     "ShaderNodeClamp": ("Value", "Min", "Max"),
-    "ShaderNodeBump": ("Strength", "Distance", "Height", "Normal"),
+    "ShaderNodeBump": ("Strength", "Distance", "Filter Width", "Height", "Normal"),
     "ShaderNodeBsdfPrincipled": ("Base Color", "Roughness", "Metallic", "Normal"),
 }
 FRAMES = {  # readable grouping in the node editor

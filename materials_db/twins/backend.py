@@ -1,28 +1,54 @@
-"""Which implementation runs the Perlin core: 'taichi' (fused kernel) or 'torch' (plain tensor ops).
+"""Which implementation evaluates the twins: 'fused', 'taichi' or 'torch'.
 
-Default: taichi when it imports, else torch; override with $PHOTO2SCENE_TWIN_BACKEND or `set_backend`.
-Both give the same values (tested); the benchmark reports both in the same run.
+* 'torch': every node as plain tensor ops.
+* 'taichi': the same node-by-node evaluation, with the Perlin/fBm and Voronoi cores as taichi kernels.
+* 'fused': the whole material compiled into one generated taichi kernel (forward) plus one backward kernel
+  (twins/fused.py); graphs outside its reach fall back to 'taichi' node by node.
+
+Default: 'fused' for CUDA tensors and 'taichi' for CPU tensors when taichi imports (measured fastest there, see
+docs/materials.md; 'fused' pays a one-off compile of 1-16 s per material structure), else torch; override with
+$PHOTO2SCENE_TWIN_BACKEND or `set_backend`.
+All give the same values (tested); the benchmark reports them side by side.
 """
 
 from __future__ import annotations
 
 import os
 
-_STATE = {"backend": None}
+BACKENDS = ("fused", "taichi", "torch")
+_STATE = {"backend": None, "explicit": False}
 
 
 def get_backend() -> str:
+    """The back-end evaluate() uses ('fused' | 'taichi' | 'torch')."""
     if _STATE["backend"] is None:
         want = os.environ.get("PHOTO2SCENE_TWIN_BACKEND", "auto")
+        _STATE["explicit"] = want != "auto"
         if want == "auto":
             import importlib.util
 
             want = "taichi" if importlib.util.find_spec("taichi") is not None else "torch"
+        if want not in BACKENDS:
+            raise ValueError(f"$PHOTO2SCENE_TWIN_BACKEND must be one of {BACKENDS}, not {want!r}")
         _STATE["backend"] = want
     return _STATE["backend"]
 
 
+def core_backend() -> str:
+    """What the node-by-node twins use for their Perlin/Voronoi cores: 'taichi' under 'fused' and 'taichi'."""
+    return "torch" if get_backend() == "torch" else "taichi"
+
+
 def set_backend(name: str) -> None:
-    if name not in ("taichi", "torch"):
-        raise ValueError("backend must be 'taichi' or 'torch'")
+    if name not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}")
     _STATE["backend"] = name
+    _STATE["explicit"] = True
+
+
+def use_fused(device) -> bool:
+    """Whether evaluate() on this device runs the fused compiler: when chosen, or by default on CUDA."""
+    backend = get_backend()
+    if backend == "fused":
+        return True
+    return not _STATE["explicit"] and backend == "taichi" and str(device).startswith("cuda")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from . import LazyOutputs
-from .backend import get_backend
+from .backend import core_backend
 from .hashing import hash_float_to_float, hash_uint, lattice_table
 
 # Blender's remapping of raw Perlin output to about [-1, 1], per dimension (from OSL).
@@ -72,7 +72,7 @@ def _floor_fraction(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def perlin_signed(p: torch.Tensor) -> torch.Tensor:
     """Blender's perlin_signed for 2D (p[...,2]) or 3D (p[...,3]) positions, about [-1, 1]."""
-    if get_backend() == "taichi" and bool((p.detach().abs() < 100000.0).all()):
+    if core_backend() == "taichi" and bool((p.detach().abs() < 100000.0).all()):
         from .ti_perlin import PerlinSigned
 
         return PerlinSigned.apply(p)
@@ -129,7 +129,7 @@ def fbm(p: torch.Tensor, detail: float, roughness, lacunarity, normalize: bool) 
     """perlin_fbm: octaves summed with amplitude *= roughness, frequency *= lacunarity; fractional detail blends."""
     detail = float(detail)
     lac_f = float(lacunarity.detach()) if torch.is_tensor(lacunarity) else float(lacunarity)
-    if get_backend() == "taichi" and bool((p.detach().abs() * lac_f ** int(detail + 1) < 100000.0).all()):
+    if core_backend() == "taichi" and bool((p.detach().abs() * lac_f ** int(detail + 1) < 100000.0).all()):
         from .ti_perlin import Fbm
 
         r = roughness if torch.is_tensor(roughness) else torch.tensor(float(roughness))

@@ -32,6 +32,8 @@ def ensure_init(device: torch.device) -> None:
     if _ARCH[0] is not arch:
         with contextlib.redirect_stdout(sys.stderr):
             ti.init(arch=arch, default_fp=ti.f32, default_ip=ti.i32, offline_cache=True, log_level=ti.WARN,
+                    advanced_optimization=os.environ.get("PHOTO2SCENE_TI_ADVOPT", "0") == "1",
+                    fast_math=os.environ.get("PHOTO2SCENE_TI_FASTMATH", "0") == "1",
                     cpu_max_num_threads=max(1, torch.get_num_threads()))
         _ARCH[0] = arch
 
@@ -118,97 +120,12 @@ def _floorfrac(x):
     return i, x - ti.cast(i, ti.f32)
 
 
-@ti.kernel
-def _perlin3(p: ti.types.ndarray(dtype=ti.f32, ndim=2), out: ti.types.ndarray(dtype=ti.f32, ndim=1),
-             dout: ti.types.ndarray(dtype=ti.f32, ndim=2)):
-    for n in range(p.shape[0]):
-        X, fx = _floorfrac(p[n, 0])
-        Y, fy = _floorfrac(p[n, 1])
-        Z, fz = _floorfrac(p[n, 2])
-        u = _fade(fx)
-        v = _fade(fy)
-        w = _fade(fz)
-        x1 = 1.0 - u
-        y1 = 1.0 - v
-        z1 = 1.0 - w
-        vals = ti.Vector([0.0] * 8)
-        grads = ti.Matrix([[0.0] * 3 for _ in range(8)])
-        for k in ti.static(range(8)):
-            i, j, l = k & 1, (k >> 1) & 1, (k >> 2) & 1
-            g = _g3(_hash3(X + i, Y + j, Z + l))
-            vals[k] = g[0] * (fx - i) + g[1] * (fy - j) + g[2] * (fz - l)
-            grads[k, 0] = g[0]
-            grads[k, 1] = g[1]
-            grads[k, 2] = g[2]
-        r = z1 * (y1 * (vals[0] * x1 + vals[1] * u) + v * (vals[2] * x1 + vals[3] * u)) + w * (
-            y1 * (vals[4] * x1 + vals[5] * u) + v * (vals[6] * x1 + vals[7] * u))
-        out[n] = r * 0.9820
-        du, dv, dw = _dfade(fx), _dfade(fy), _dfade(fz)
-        gx = 0.0
-        gy = 0.0
-        gz = 0.0
-        for k in ti.static(range(8)):
-            i, j, l = k & 1, (k >> 1) & 1, (k >> 2) & 1
-            wx = u if i == 1 else x1
-            wy = v if j == 1 else y1
-            wz = w if l == 1 else z1
-            sx = 1.0 if i == 1 else -1.0
-            sy = 1.0 if j == 1 else -1.0
-            sz = 1.0 if l == 1 else -1.0
-            gx += wx * wy * wz * grads[k, 0] + sx * du * wy * wz * vals[k]
-            gy += wx * wy * wz * grads[k, 1] + sy * dv * wx * wz * vals[k]
-            gz += wx * wy * wz * grads[k, 2] + sz * dw * wx * wy * vals[k]
-        dout[n, 0] = gx * 0.9820
-        dout[n, 1] = gy * 0.9820
-        dout[n, 2] = gz * 0.9820
-
-
-@ti.kernel
-def _perlin2(p: ti.types.ndarray(dtype=ti.f32, ndim=2), out: ti.types.ndarray(dtype=ti.f32, ndim=1),
-             dout: ti.types.ndarray(dtype=ti.f32, ndim=2)):
-    for n in range(p.shape[0]):
-        X, fx = _floorfrac(p[n, 0])
-        Y, fy = _floorfrac(p[n, 1])
-        u = _fade(fx)
-        v = _fade(fy)
-        x1 = 1.0 - u
-        vals = ti.Vector([0.0] * 4)
-        grads = ti.Matrix([[0.0] * 2 for _ in range(4)])
-        for k in ti.static(range(4)):
-            i, j = k & 1, (k >> 1) & 1
-            g = _g2(_hash2(X + i, Y + j))
-            vals[k] = g[0] * (fx - i) + g[1] * (fy - j)
-            grads[k, 0] = g[0]
-            grads[k, 1] = g[1]
-        r = (1.0 - v) * (vals[0] * x1 + vals[1] * u) + v * (vals[2] * x1 + vals[3] * u)
-        out[n] = r * 0.6616
-        du, dv = _dfade(fx), _dfade(fy)
-        gx = 0.0
-        gy = 0.0
-        for k in ti.static(range(4)):
-            i, j = k & 1, (k >> 1) & 1
-            wx = u if i == 1 else x1
-            wy = v if j == 1 else 1.0 - v
-            sx = 1.0 if i == 1 else -1.0
-            sy = 1.0 if j == 1 else -1.0
-            gx += wx * wy * grads[k, 0] + sx * du * wy * vals[k]
-            gy += wx * wy * grads[k, 1] + sy * dv * wx * vals[k]
-        dout[n, 0] = gx * 0.6616
-        dout[n, 1] = gy * 0.6616
-
-
 @ti.func
-def _perlin3_vg(q):
-    """perlin_signed value and gradient at q (vec3)."""
+def _lattice3(q):
+    """Corner dot products and gradient vectors of the 3D lattice cell around q (Blender's order)."""
     X, fx = _floorfrac(q[0])
     Y, fy = _floorfrac(q[1])
     Z, fz = _floorfrac(q[2])
-    u = _fade(fx)
-    v = _fade(fy)
-    w = _fade(fz)
-    x1 = 1.0 - u
-    y1 = 1.0 - v
-    z1 = 1.0 - w
     vals = ti.Vector([0.0] * 8)
     grads = ti.Matrix([[0.0] * 3 for _ in range(8)])
     for k in ti.static(range(8)):
@@ -218,8 +135,36 @@ def _perlin3_vg(q):
         grads[k, 0] = g[0]
         grads[k, 1] = g[1]
         grads[k, 2] = g[2]
-    r = z1 * (y1 * (vals[0] * x1 + vals[1] * u) + v * (vals[2] * x1 + vals[3] * u)) + w * (
+    return fx, fy, fz, vals, grads
+
+
+@ti.func
+def _lerp3(vals, u, v, w):
+    x1 = 1.0 - u
+    y1 = 1.0 - v
+    z1 = 1.0 - w
+    return z1 * (y1 * (vals[0] * x1 + vals[1] * u) + v * (vals[2] * x1 + vals[3] * u)) + w * (
         y1 * (vals[4] * x1 + vals[5] * u) + v * (vals[6] * x1 + vals[7] * u))
+
+
+@ti.func
+def perlin3(q):
+    """perlin_signed value at q (vec3), without the gradient (the fused compiler's forward pass)."""
+    fx, fy, fz, vals, grads = _lattice3(q)
+    return _lerp3(vals, _fade(fx), _fade(fy), _fade(fz)) * 0.9820
+
+
+@ti.func
+def _perlin3_vg(q):
+    """perlin_signed value and gradient at q (vec3)."""
+    fx, fy, fz, vals, grads = _lattice3(q)
+    u = _fade(fx)
+    v = _fade(fy)
+    w = _fade(fz)
+    x1 = 1.0 - u
+    y1 = 1.0 - v
+    z1 = 1.0 - w
+    r = _lerp3(vals, u, v, w)
     du, dv, dw = _dfade(fx), _dfade(fy), _dfade(fz)
     gr = ti.math.vec3(0.0, 0.0, 0.0)
     for k in ti.static(range(8)):
@@ -237,12 +182,9 @@ def _perlin3_vg(q):
 
 
 @ti.func
-def _perlin2_vg(q):
+def _lattice2(q):
     X, fx = _floorfrac(q[0])
     Y, fy = _floorfrac(q[1])
-    u = _fade(fx)
-    v = _fade(fy)
-    x1 = 1.0 - u
     vals = ti.Vector([0.0] * 4)
     grads = ti.Matrix([[0.0] * 2 for _ in range(4)])
     for k in ti.static(range(4)):
@@ -251,6 +193,25 @@ def _perlin2_vg(q):
         vals[k] = g[0] * (fx - i) + g[1] * (fy - j)
         grads[k, 0] = g[0]
         grads[k, 1] = g[1]
+    return fx, fy, vals, grads
+
+
+@ti.func
+def perlin2(q):
+    """perlin_signed value at q (vec2), without the gradient."""
+    fx, fy, vals, grads = _lattice2(q)
+    u = _fade(fx)
+    v = _fade(fy)
+    x1 = 1.0 - u
+    return ((1.0 - v) * (vals[0] * x1 + vals[1] * u) + v * (vals[2] * x1 + vals[3] * u)) * 0.6616
+
+
+@ti.func
+def _perlin2_vg(q):
+    fx, fy, vals, grads = _lattice2(q)
+    u = _fade(fx)
+    v = _fade(fy)
+    x1 = 1.0 - u
     r = (1.0 - v) * (vals[0] * x1 + vals[1] * u) + v * (vals[2] * x1 + vals[3] * u)
     du, dv = _dfade(fx), _dfade(fy)
     gr = ti.math.vec2(0.0, 0.0)
@@ -263,6 +224,27 @@ def _perlin2_vg(q):
         gr[0] += wx * wy * grads[k, 0] + sx * du * wy * vals[k]
         gr[1] += wx * wy * grads[k, 1] + sy * dv * wx * vals[k]
     return r * 0.6616, gr * 0.6616
+
+
+@ti.kernel
+def _perlin3(p: ti.types.ndarray(dtype=ti.f32, ndim=2), out: ti.types.ndarray(dtype=ti.f32, ndim=1),
+             dout: ti.types.ndarray(dtype=ti.f32, ndim=2)):
+    for n in range(p.shape[0]):
+        r, g = _perlin3_vg(ti.math.vec3(p[n, 0], p[n, 1], p[n, 2]))
+        out[n] = r
+        dout[n, 0] = g[0]
+        dout[n, 1] = g[1]
+        dout[n, 2] = g[2]
+
+
+@ti.kernel
+def _perlin2(p: ti.types.ndarray(dtype=ti.f32, ndim=2), out: ti.types.ndarray(dtype=ti.f32, ndim=1),
+             dout: ti.types.ndarray(dtype=ti.f32, ndim=2)):
+    for n in range(p.shape[0]):
+        r, g = _perlin2_vg(ti.math.vec2(p[n, 0], p[n, 1]))
+        out[n] = r
+        dout[n, 0] = g[0]
+        dout[n, 1] = g[1]
 
 
 @ti.func
@@ -327,6 +309,40 @@ def _fbm_point(p, n: ti.i32, rmd: ti.f32, r: ti.f32, lac: ti.f32, normalize: ti.
             dl = d_sum_l
             dp = gp
     return value, dp, dr, dl
+
+
+@ti.func
+def fbm_value(p, n: ti.template(), rmd: ti.template(), r, lac, normalize: ti.template(), noise: ti.template()):
+    """perlin_fbm value only (same float op order as `_fbm_point`); n, rmd, normalize are compile-time constants.
+
+    The fused material compiler's forward pass uses this; its backward pass uses `_fbm_point` for the derivatives.
+    """
+    fscale = 1.0
+    amp = 1.0
+    maxamp = 0.0
+    total = 0.0
+    for _ in range(n + 1):
+        t = noise(fscale * p)
+        total += t * amp
+        maxamp += amp
+        amp *= r
+        fscale *= lac
+    value = 0.0
+    if ti.static(rmd != 0.0):
+        t = noise(fscale * p)
+        total2 = total + t * amp
+        if ti.static(normalize):
+            a = 0.5 * total / maxamp + 0.5
+            b = 0.5 * total2 / (maxamp + amp) + 0.5
+            value = (1 - rmd) * a + rmd * b
+        else:
+            value = (1 - rmd) * total + rmd * total2
+    else:
+        if ti.static(normalize):
+            value = 0.5 * total / maxamp + 0.5
+        else:
+            value = total
+    return value
 
 
 @ti.kernel

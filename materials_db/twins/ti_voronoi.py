@@ -1,5 +1,7 @@
 """Fused taichi kernels for the Voronoi Texture's single-octave F1 and Distance-to-Edge (euclidean, 2D/3D).
 
+The per-point `ti.func`s (`f1_2d`, `f1_3d`, `edge_2d`) are shared with the fused material compiler (fused.py).
+
 Same cell order, PCG hashes and strict comparisons as Blender (values match the torch twin bit for bit or to
 float rounding); each kernel also returns the derivatives the backward pass needs, wrapped by `VoronoiF1` and
 `VoronoiEdge` autograd Functions (gradients w.r.t. the coordinates and the randomness).
@@ -53,120 +55,152 @@ def _pcg3(ix, iy, iz):
                         ti.cast(ti.cast(z & ti.u32(0x7FFFFFFF), ti.i32), ti.f32)) * _INV31
 
 
-@ti.kernel
-def _f1_2d(c: ti.types.ndarray(dtype=ti.f32, ndim=2), rand: ti.f32, out: ti.types.ndarray(dtype=ti.f32, ndim=2)):
-    # out: distance, color(3), position(2), d dist/d coord(2), d dist/d rand
-    for n in range(c.shape[0]):
-        cf = ti.math.vec2(ti.floor(c[n, 0]), ti.floor(c[n, 1]))
-        ci = ti.cast(cf, ti.i32)
-        local = ti.math.vec2(c[n, 0], c[n, 1]) - cf
-        best = 3.4e38
-        bo = ti.math.ivec2(0, 0)
-        bp = ti.math.vec2(0.0, 0.0)
-        bh = ti.math.vec2(0.0, 0.0)
+@ti.func
+def _metric(d, metric: ti.template()):
+    """Distance of the difference vector d and its derivative d distance / d d (torch's subgradients)."""
+    dist = 0.0
+    grad = d * 0.0
+    if ti.static(metric == "EUCLIDEAN"):
+        dist = ti.sqrt(d.dot(d))
+        grad = d / ti.max(dist, 1e-10)
+    elif ti.static(metric == "MANHATTAN"):
+        dist = ti.abs(d).sum()
+        grad = ti.math.sign(d)
+    else:  # CHEBYCHEV: the gradient goes to the first largest component
+        a = ti.abs(d)
+        dist = a.max()
+        taken = 0
+        for k in ti.static(range(d.n)):
+            if a[k] == dist and taken == 0:
+                grad[k] = ti.math.sign(d[k])
+                taken = 1
+    return dist, grad
+
+
+@ti.func
+def f1_2d(c, rand, metric: ti.template()):
+    """Single-octave F1 at coord c (vec2): distance, colour, feature position (absolute), d dist/d c, d dist/d
+    randomness and d position/d randomness (the winning cell's hash)."""
+    cf = ti.math.vec2(ti.floor(c[0]), ti.floor(c[1]))
+    ci = ti.cast(cf, ti.i32)
+    local = c - cf
+    best = 3.4e38
+    bo = ti.math.ivec2(0, 0)
+    bp = ti.math.vec2(0.0, 0.0)
+    bh = ti.math.vec2(0.0, 0.0)
+    for j in ti.static(range(-1, 2)):
+        for i in ti.static(range(-1, 2)):
+            h = _pcg2(ci[0] + i, ci[1] + j)
+            pp = ti.math.vec2(i, j) + h * rand
+            d, _g = _metric(pp - local, metric)
+            if d < best:
+                best = d
+                bo = ti.math.ivec2(i, j)
+                bp = pp
+                bh = h
+    col = _pcg3(ci[0] + bo[0], ci[1] + bo[1], 0)
+    _d, gd = _metric(bp - local, metric)
+    return best, col, bp + cf, -gd, gd.dot(bh), bh
+
+
+@ti.func
+def f1_3d(c, rand, metric: ti.template()):
+    """3D counterpart of `f1_2d` (Blender walks z outermost, x innermost)."""
+    cf = ti.math.vec3(ti.floor(c[0]), ti.floor(c[1]), ti.floor(c[2]))
+    ci = ti.cast(cf, ti.i32)
+    local = c - cf
+    best = 3.4e38
+    bo = ti.math.ivec3(0, 0, 0)
+    bp = ti.math.vec3(0.0, 0.0, 0.0)
+    bh = ti.math.vec3(0.0, 0.0, 0.0)
+    for k in ti.static(range(-1, 2)):
         for j in ti.static(range(-1, 2)):
             for i in ti.static(range(-1, 2)):
-                h = _pcg2(ci[0] + i, ci[1] + j)
-                pp = ti.math.vec2(i, j) + h * rand
-                d = ti.sqrt((pp - local).dot(pp - local))
+                h = _pcg3(ci[0] + i, ci[1] + j, ci[2] + k)
+                pp = ti.math.vec3(i, j, k) + h * rand
+                d, _g = _metric(pp - local, metric)
                 if d < best:
                     best = d
-                    bo = ti.math.ivec2(i, j)
+                    bo = ti.math.ivec3(i, j, k)
                     bp = pp
                     bh = h
-        col = _pcg3(ci[0] + bo[0], ci[1] + bo[1], 0)
-        diff = bp - local
-        inv = 1.0 / ti.max(best, 1e-10)
-        out[n, 0] = best
-        out[n, 1] = col[0]
-        out[n, 2] = col[1]
-        out[n, 3] = col[2]
-        out[n, 4] = bp[0] + cf[0]
-        out[n, 5] = bp[1] + cf[1]
-        out[n, 6] = -diff[0] * inv
-        out[n, 7] = -diff[1] * inv
-        out[n, 8] = diff.dot(bh) * inv
-        out[n, 9] = bh[0]
-        out[n, 10] = bh[1]
+    col = _pcg3(ci[0] + bo[0], ci[1] + bo[1], ci[2] + bo[2])
+    _d, gd = _metric(bp - local, metric)
+    return best, col, bp + cf, -gd, gd.dot(bh), bh
+
+
+@ti.func
+def edge_2d(c, rand):
+    """Single-octave Distance to Edge (euclidean, vec2): distance, d/d c, d/d randomness."""
+    cf = ti.math.vec2(ti.floor(c[0]), ti.floor(c[1]))
+    ci = ti.cast(cf, ti.i32)
+    local = c - cf
+    best = 3.4e38
+    vc = ti.math.vec2(0.0, 0.0)
+    hc = ti.math.vec2(0.0, 0.0)
+    for j in ti.static(range(-1, 2)):
+        for i in ti.static(range(-1, 2)):
+            h = _pcg2(ci[0] + i, ci[1] + j)
+            v = ti.math.vec2(i, j) + h * rand - local
+            d = v.dot(v)
+            if d < best:
+                best = d
+                vc = v
+                hc = h
+    m = 3.4e38
+    gl = ti.math.vec2(0.0, 0.0)
+    gr = 0.0
+    for j in ti.static(range(-1, 2)):
+        for i in ti.static(range(-1, 2)):
+            h = _pcg2(ci[0] + i, ci[1] + j)
+            v = ti.math.vec2(i, j) + h * rand - local
+            e = v - vc
+            if e.dot(e) > 0.0001:
+                ln = ti.sqrt(e.dot(e))
+                nrm = e / ln
+                de = ((vc + v) / 2.0).dot(nrm)
+                if de < m:
+                    m = de
+                    gl = -nrm
+                    dedr = h - hc
+                    dn = (dedr - nrm * nrm.dot(dedr)) / ln
+                    gr = ((hc + h) / 2.0).dot(nrm) + ((vc + v) / 2.0).dot(dn)
+    return m, gl, gr
+
+
+@ti.kernel
+def _f1_2d(c: ti.types.ndarray(dtype=ti.f32, ndim=2), rand: ti.f32, out: ti.types.ndarray(dtype=ti.f32, ndim=2)):
+    # out: distance, color(3), position(2), d dist/d coord(2), d dist/d rand, d position/d rand(2)
+    for n in range(c.shape[0]):
+        d, col, pos, dc, dr, dp = f1_2d(ti.math.vec2(c[n, 0], c[n, 1]), rand, "EUCLIDEAN")
+        out[n, 0] = d
+        for k in ti.static(range(3)):
+            out[n, 1 + k] = col[k]
+        for k in ti.static(range(2)):
+            out[n, 4 + k] = pos[k]
+            out[n, 6 + k] = dc[k]
+            out[n, 9 + k] = dp[k]
+        out[n, 8] = dr
 
 
 @ti.kernel
 def _f1_3d(c: ti.types.ndarray(dtype=ti.f32, ndim=2), rand: ti.f32, out: ti.types.ndarray(dtype=ti.f32, ndim=2)):
     for n in range(c.shape[0]):
-        cf = ti.math.vec3(ti.floor(c[n, 0]), ti.floor(c[n, 1]), ti.floor(c[n, 2]))
-        ci = ti.cast(cf, ti.i32)
-        local = ti.math.vec3(c[n, 0], c[n, 1], c[n, 2]) - cf
-        best = 3.4e38
-        bo = ti.math.ivec3(0, 0, 0)
-        bp = ti.math.vec3(0.0, 0.0, 0.0)
-        bh = ti.math.vec3(0.0, 0.0, 0.0)
-        for k in ti.static(range(-1, 2)):
-            for j in ti.static(range(-1, 2)):
-                for i in ti.static(range(-1, 2)):
-                    h = _pcg3(ci[0] + i, ci[1] + j, ci[2] + k)
-                    pp = ti.math.vec3(i, j, k) + h * rand
-                    d = ti.sqrt((pp - local).dot(pp - local))
-                    if d < best:
-                        best = d
-                        bo = ti.math.ivec3(i, j, k)
-                        bp = pp
-                        bh = h
-        col = _pcg3(ci[0] + bo[0], ci[1] + bo[1], ci[2] + bo[2])
-        diff = bp - local
-        inv = 1.0 / ti.max(best, 1e-10)
-        out[n, 0] = best
-        out[n, 1] = col[0]
-        out[n, 2] = col[1]
-        out[n, 3] = col[2]
-        out[n, 4] = bp[0] + cf[0]
-        out[n, 5] = bp[1] + cf[1]
-        out[n, 6] = bp[2] + cf[2]
-        out[n, 7] = -diff[0] * inv
-        out[n, 8] = -diff[1] * inv
-        out[n, 9] = -diff[2] * inv
-        out[n, 10] = diff.dot(bh) * inv
-        out[n, 11] = bh[0]
-        out[n, 12] = bh[1]
-        out[n, 13] = bh[2]
+        d, col, pos, dc, dr, dp = f1_3d(ti.math.vec3(c[n, 0], c[n, 1], c[n, 2]), rand, "EUCLIDEAN")
+        out[n, 0] = d
+        for k in ti.static(range(3)):
+            out[n, 1 + k] = col[k]
+            out[n, 4 + k] = pos[k]
+            out[n, 7 + k] = dc[k]
+            out[n, 11 + k] = dp[k]
+        out[n, 10] = dr
 
 
 @ti.kernel
 def _edge_2d(c: ti.types.ndarray(dtype=ti.f32, ndim=2), rand: ti.f32, out: ti.types.ndarray(dtype=ti.f32, ndim=2)):
     # out: distance, d/d coord(2), d/d rand
     for n in range(c.shape[0]):
-        cf = ti.math.vec2(ti.floor(c[n, 0]), ti.floor(c[n, 1]))
-        ci = ti.cast(cf, ti.i32)
-        local = ti.math.vec2(c[n, 0], c[n, 1]) - cf
-        best = 3.4e38
-        vc = ti.math.vec2(0.0, 0.0)
-        hc = ti.math.vec2(0.0, 0.0)
-        for j in ti.static(range(-1, 2)):
-            for i in ti.static(range(-1, 2)):
-                h = _pcg2(ci[0] + i, ci[1] + j)
-                v = ti.math.vec2(i, j) + h * rand - local
-                d = v.dot(v)
-                if d < best:
-                    best = d
-                    vc = v
-                    hc = h
-        m = 3.4e38
-        gl = ti.math.vec2(0.0, 0.0)
-        gr = 0.0
-        for j in ti.static(range(-1, 2)):
-            for i in ti.static(range(-1, 2)):
-                h = _pcg2(ci[0] + i, ci[1] + j)
-                v = ti.math.vec2(i, j) + h * rand - local
-                e = v - vc
-                if e.dot(e) > 0.0001:
-                    ln = ti.sqrt(e.dot(e))
-                    nrm = e / ln
-                    de = ((vc + v) / 2.0).dot(nrm)
-                    if de < m:
-                        m = de
-                        gl = -nrm
-                        dedr = h - hc
-                        dn = (dedr - nrm * nrm.dot(dedr)) / ln
-                        gr = ((hc + h) / 2.0).dot(nrm) + ((vc + v) / 2.0).dot(dn)
+        m, gl, gr = edge_2d(ti.math.vec2(c[n, 0], c[n, 1]), rand)
         out[n, 0] = m
         out[n, 1] = gl[0]
         out[n, 2] = gl[1]

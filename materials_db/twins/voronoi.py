@@ -142,9 +142,9 @@ def _distance_to_edge(cells: _Cells, params: dict) -> torch.Tensor:
 
 def _fused(coord, params, feature, metric, zero_input, dim, normalize, max_distance):
     """The taichi kernels for the common single-octave euclidean cases; None when they do not apply."""
-    from .backend import get_backend
+    from .backend import core_backend
 
-    if get_backend() != "taichi" or not zero_input or metric != "EUCLIDEAN":
+    if core_backend() != "taichi" or not zero_input or metric != "EUCLIDEAN":
         return None
     if feature == "DISTANCE_TO_EDGE" and dim == 2:
         from .ti_voronoi import VoronoiEdge

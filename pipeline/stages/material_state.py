@@ -102,7 +102,7 @@ class Procedural:
         """(base colour (R,R,3), roughness (R,R)) from the twin, differentiable in the parameters."""
         from materials_db import evaluate
 
-        m = evaluate(self.graph, self.params, self.resolution)
+        m = evaluate(self.graph, self.params, self.resolution, with_normal=False)  # the renderer has no bump
         return m["base_color"].clamp(0.0, 1.0), m["roughness"].clamp(0.0, 1.0)
 
     def metallic(self) -> float:
@@ -110,7 +110,7 @@ class Procedural:
         from materials_db import evaluate
 
         with torch.no_grad():
-            return float(evaluate(self.graph, self.params, 16)["metallic"].mean())
+            return float(evaluate(self.graph, self.params, 16, with_normal=False)["metallic"].mean())
 
     def tensors(self) -> dict[str, list]:
         return {"texture": [t for t in self.params.values() if hasattr(t, "requires_grad") and t.requires_grad]}

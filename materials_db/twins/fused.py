@@ -1,0 +1,379 @@
+"""The fused material compiler: a whole material graph -> one generated taichi kernel (forward) plus one generated
+backward kernel, wrapped in a torch autograd Function.
+
+Why: the node-by-node torch evaluation runs hundreds of small memory-bound ops over every texel (and keeps their
+intermediate maps for autograd); here every texel runs the whole graph in registers, once.
+
+How (see docs/materials.md, "Fused compiler"):
+* Structure (node types, discrete properties, literals, loop counts) is compiled in; continuous parameters and
+  quantities derived from them in torch (clamped roughness, the Mapping rotation matrix, ramp stops sorted by
+  position, Voronoi's max distance) are runtime "uniforms" U, built by torch ops so autograd reaches the
+  normalised parameter tensors through them.
+* Forward kernel: per texel, the uv, then every node's code in topological order (`fused_emit.py` emits it,
+  calling the shared Perlin/fBm/Voronoi `ti.func`s of ti_perlin.py / ti_voronoi.py), writing base colour,
+  roughness, metallic and the bump height.
+* Backward kernel: per texel the same forward code (nodes whose derivatives come from forward-mode companions,
+  fBm and Voronoi, call those instead), then hand-derived adjoints node by node in reverse order, following
+  torch autograd's conventions for every op of the torch twins; each chunk of texels sums the uniforms' adjoints
+  in registers and writes one row (no atomics), torch sums the rows. taichi's own autodiff was measured 2-3x
+  slower than the forward and took 20-30 s to compile a single fBm kernel, hence hand-derived adjoints.
+* Bump: the Height sub-graph is emitted again at the two offset uvs (per texel, as bump.py evaluates it) and the
+  kernel outputs the three heights; the normal is bump.py's `bump_normal` on them (one implementation).
+* Kernels are cached per graph structure in memory and as generated modules on disk (taichi's offline cache then
+  skips recompilation in later processes). A graph with anything the compiler does not cover raises
+  `Unsupported` and `evaluate()` falls back to the node-by-node path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from ..graph import Graph
+from ..vocabulary import NODES
+from .fused_emit import Gen, Unsupported, Var, emit_node
+
+OUT_CHANNELS = 8  # base colour (3), roughness, metallic, bump height at uv and at the two offset uvs
+
+_CACHE: dict[str, "Compiled | None"] = {}
+_LOCK = threading.Lock()
+
+
+def cache_dir() -> Path:
+    """Where generated kernel modules are written ($PHOTO2SCENE_CACHE or ~/.cache/photo2scene)/fused."""
+    root = os.environ.get("PHOTO2SCENE_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "photo2scene")
+    return Path(root) / "fused"
+
+
+class Compiled:
+    """A compiled material structure: its generated kernels and the torch builders of its uniforms."""
+
+    def __init__(self, module, builders: list[Callable[[dict], torch.Tensor]], bump: dict | None, key: str):
+        self.fwd = module.fwd
+        self.bwd = module.bwd
+        self.builders = builders
+        self.bump = bump  # {'strength': ..., 'distance': ..., 'invert': bool} resolvers, or None (flat normal)
+        self.key = key
+
+    def uniforms(self, values: dict, device) -> torch.Tensor:
+        parts = [torch.as_tensor(b(values), dtype=torch.float32).to(device).reshape(-1) for b in self.builders]
+        return torch.cat(parts) if parts else torch.zeros(1, device=device)
+
+
+class _FusedFn(torch.autograd.Function):
+    """maps (H*W, OUT_CHANNELS) = kernel(U); backward: dL/dU from the generated backward kernel."""
+
+    @staticmethod
+    def forward(ctx, U: torch.Tensor, comp: Compiled, h: int, w: int) -> torch.Tensor:
+        from .ti_perlin import ensure_init
+
+        ensure_init(U.device)
+        Uc = U.detach().contiguous()
+        out = torch.empty(h * w, OUT_CHANNELS, dtype=torch.float32, device=U.device)
+        comp.fwd(Uc, out, h, w)
+        if U.device.type == "cuda":
+            import taichi as ti
+
+            ti.sync()
+        ctx.comp, ctx.h, ctx.w = comp, h, w
+        ctx.save_for_backward(Uc)
+        return out
+
+    @staticmethod
+    def backward(ctx, gout: torch.Tensor):
+        (U,) = ctx.saved_tensors
+        h, w = ctx.h, ctx.w
+        # CPU: one chunk per row (few big tasks for few cores); GPU: small chunks (many threads)
+        chunk = w if U.device.type == "cpu" else 16
+        n = h * w
+        nchunks = (n + chunk - 1) // chunk
+        gU = torch.zeros(nchunks, max(1, U.numel()), dtype=torch.float32, device=U.device)
+        ctx.comp.bwd(U, gout.contiguous().to(torch.float32), gU, h, w, chunk)
+        if U.device.type == "cuda":
+            import taichi as ti
+
+            ti.sync()
+        return gU.sum(0)[: U.numel()], None, None, None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# graph -> code
+
+
+def _structure_key(graph: Graph, values: dict, device_type: str) -> str:
+    """Everything that is compiled in: node types, links, literals, discrete values; not continuous values."""
+    nodes = {}
+    for nid, node in graph.nodes.items():
+        spec = NODES[node["type"]]
+        props = {}
+        for k, v in node.get("props", {}).items():
+            if k == "elements":
+                props[k] = [{kk: (("param", graph.params[vv["param"]].kind) if isinstance(vv, dict) else vv)
+                             for kk, vv in e.items()} for e in v]
+            elif isinstance(v, dict) and "param" in v:
+                props[k] = values[v["param"]]
+            else:
+                props[k] = v
+        inputs = {}
+        for k, v in node.get("inputs", {}).items():
+            if isinstance(v, dict) and "param" in v:
+                sock = spec.input(k)
+                inputs[k] = float(values[v["param"]]) if sock.scalar else ("param", v["param"],
+                                                                            graph.params[v["param"]].kind)
+            else:
+                inputs[k] = v
+        nodes[nid] = {"type": node["type"], "props": props, "inputs": inputs}
+    blob = json.dumps({"nodes": nodes, "output": graph.output, "dev": device_type, "v": 1}, sort_keys=True,
+                      default=str)
+    return hashlib.sha1(blob.encode()).hexdigest()[:20]
+
+
+def _used_outputs(graph: Graph) -> dict[str, set[str]]:
+    used: dict[str, set[str]] = {nid: set() for nid in graph.nodes}
+    for node in graph.nodes.values():
+        for v in node.get("inputs", {}).values():
+            if isinstance(v, dict) and "link" in v:
+                src, _, out = v["link"].partition(".")
+                used[src].add(out)
+    return used
+
+
+def _generate(graph: Graph, values: dict, mode: str, builders: list) -> tuple[Gen, dict | None]:
+    """Emit the per-texel code of the Principled inputs (and the Bump's three heights) for mode 'fwd' or 'bwd'.
+
+    Nodes are emitted per "instance": 0 at the texel's uv, 1 and 2 at the Bump's two offset uvs (only the Height
+    sub-graph is evaluated there, as the torch twin does through `ctx.input_at`).
+    """
+    from ..evaluate import out_kind
+
+    g = Gen(mode, builders)
+    used = _used_outputs(graph)
+    outs: dict[tuple[str, int], dict[str, Var]] = {}
+    visiting: set[tuple[str, int]] = set()
+    uvs = {0: g.uv}
+
+    def link(raw: dict, inst: int, to_kind: str | None) -> Var:
+        src, _, out = raw["link"].partition(".")
+        return g.convert(node_out(src, inst)[out], out_kind(graph.nodes[src], out), to_kind)
+
+    def node_out(nid: str, inst: int) -> dict[str, Var]:
+        if (nid, inst) in outs:
+            return outs[(nid, inst)]
+        if (nid, inst) in visiting:
+            raise Unsupported(f"cycle through {nid!r}")
+        visiting.add((nid, inst))
+        node = graph.nodes[nid]
+        spec = NODES[node["type"]]
+        if node["type"] == "ShaderNodeTexCoord":
+            outs[(nid, inst)] = {"UV": uvs[inst]}
+            return outs[(nid, inst)]
+        props = dict(spec.props)
+        for k, v in node.get("props", {}).items():
+            props[k] = values[v["param"]] if isinstance(v, dict) and "param" in v else v
+        ins: dict[str, Any] = {}
+        for sock in spec.inputs:
+            raw = node.get("inputs", {}).get(sock.name, sock.default)
+            if isinstance(raw, dict) and "link" in raw:
+                ins[sock.name] = link(raw, inst, sock.kind)
+            elif sock.scalar:
+                ins[sock.name] = float(values[raw["param"]]) if isinstance(raw, dict) else float(raw)
+            elif isinstance(raw, dict) and "param" in raw:
+                ins[sock.name] = g.param(raw["param"], graph.params[raw["param"]].kind, sock.kind)
+            elif raw is None:
+                ins[sock.name] = uvs[inst] if (sock.kind == "vector" and sock.name == "Vector") else None
+            else:
+                ins[sock.name] = g.const(raw, sock.kind)
+        outs[(nid, inst)] = emit_node(g, nid, node["type"], props, ins, used[nid], graph.params)
+        visiting.discard((nid, inst))
+        return outs[(nid, inst)]
+
+    bsdf = graph.nodes[graph.output]
+    spec = NODES[bsdf["type"]]
+    results: dict[str, Var] = {}
+    for sock_name, key in (("Base Color", "base"), ("Roughness", "rough"), ("Metallic", "metal")):
+        sock = spec.input(sock_name)
+        raw = bsdf.get("inputs", {}).get(sock_name, sock.default)
+        if isinstance(raw, dict) and "link" in raw:
+            results[key] = link(raw, 0, sock.kind)
+        elif isinstance(raw, dict) and "param" in raw:
+            results[key] = g.param(raw["param"], graph.params[raw["param"]].kind, sock.kind)
+        else:
+            results[key] = g.const(raw, sock.kind)
+    bump = None
+    normal = bsdf.get("inputs", {}).get("Normal")
+    if isinstance(normal, dict) and "link" in normal:
+        src = normal["link"].split(".")[0]
+        bnode = graph.nodes[src]
+        raw = bnode.get("inputs", {}).get("Height")
+        if bnode["type"] != "ShaderNodeBump" or not (isinstance(raw, dict) and "link" in raw):
+            raise Unsupported("Normal input not a Bump of a linked height")
+        bspec = NODES["ShaderNodeBump"]
+        bprops = dict(bspec.props)
+        bprops.update({k: (values[v["param"]] if isinstance(v, dict) else v) for k, v in bnode.get("props", {}).items()})
+        bump = {"invert": bool(bprops["invert"])}
+        for sock in bspec.inputs:
+            if sock.name == "Height":
+                continue
+            r = bnode.get("inputs", {}).get(sock.name, sock.default)
+            if isinstance(r, dict) and "link" in r:
+                raise Unsupported(f"Bump {sock.name} linked")
+            if sock.scalar:
+                r = float(values[r["param"]]) if isinstance(r, dict) else float(r)
+            bump[sock.name] = r
+        fw = bump.get("Filter Width", 0.1)
+        from .bump import bump_offsets
+
+        for inst in (1, 2):
+            off = g.uniform(lambda vals, i=inst - 1: bump_offsets(fw, vals["__bump_texel"], vals["__uv_size"])[i],
+                            "v", False)
+            uvs[inst] = g.let(f"uvp + {off.name}", "v", False)
+        results["height"] = link(raw, 0, "float")
+        results["height_a"] = link(raw, 1, "float")
+        results["height_b"] = link(raw, 2, "float")
+    elif normal is not None:
+        raise Unsupported("Normal input is not linked to a Bump")
+    g.finish(results)
+    return g, bump
+
+
+_KERNEL_TEMPLATE = '''"""Generated by materials_db/twins/fused.py for material structure {key} ({name}). Do not edit."""
+import taichi as ti
+from materials_db.twins import ti_perlin as TP
+from materials_db.twins import ti_voronoi as TV
+from materials_db.twins import fused_funcs as FF
+
+
+@ti.kernel
+def fwd(U: ti.types.ndarray(dtype=ti.f32, ndim=1), out: ti.types.ndarray(dtype=ti.f32, ndim=2), H: ti.i32,
+        W: ti.i32):
+    for n in range(H * W):
+        row = n // W
+        col = n - row * W
+        uvu = (ti.cast(col, ti.f32) + 0.5) / ti.cast(W, ti.f32)
+        uvv = 1.0 - (ti.cast(row, ti.f32) + 0.5) / ti.cast(H, ti.f32)
+{fwd_body}
+
+
+@ti.kernel
+def bwd(U: ti.types.ndarray(dtype=ti.f32, ndim=1), gout: ti.types.ndarray(dtype=ti.f32, ndim=2),
+        gU: ti.types.ndarray(dtype=ti.f32, ndim=2), H: ti.i32, W: ti.i32, chunk: ti.i32):
+    for b in range((H * W + chunk - 1) // chunk):
+{acc_init}
+        for n in range(b * chunk, ti.min((b + 1) * chunk, H * W)):
+            row = n // W
+            col = n - row * W
+            uvu = (ti.cast(col, ti.f32) + 0.5) / ti.cast(W, ti.f32)
+            uvv = 1.0 - (ti.cast(row, ti.f32) + 0.5) / ti.cast(H, ti.f32)
+{bwd_body}
+{acc_store}
+'''
+
+
+def _indent(lines: list[str], n: int) -> str:
+    return "\n".join(" " * n + ln for ln in lines) if lines else " " * n + "pass"
+
+
+def _load_module(path: Path, key: str):
+    spec = importlib.util.spec_from_file_location(f"photo2scene_fused_{key}", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def compile_graph(graph: Graph, values: dict, device_type: str = "cpu") -> Compiled:
+    """The compiled kernels for this graph's structure (generated and imported on first use, then cached)."""
+    key = _structure_key(graph, values, device_type)
+    with _LOCK:
+        if key in _CACHE:
+            comp = _CACHE[key]
+            if comp is None:
+                raise Unsupported(f"{graph.name}: unsupported (cached)")
+            return comp
+        try:
+            builders: list = []
+            gf, bump = _generate(graph, values, "fwd", builders)
+            builders_b: list = []
+            gb, _ = _generate(graph, values, "bwd", builders_b)
+        except Unsupported:
+            _CACHE[key] = None
+            raise
+        # both passes allocate the same uniforms in the same order (same traversal)
+        assert len(builders) == len(builders_b)
+        nu = sum(b.size for b in builders)
+        src = _KERNEL_TEMPLATE.format(
+            key=key, name=graph.name,
+            fwd_body=_indent(gf.fwd_lines(), 8),
+            acc_init=_indent([f"acc{i} = 0.0" for i in range(nu)], 8),
+            bwd_body=_indent(gb.bwd_lines(), 12),
+            acc_store=_indent([f"gU[b, {i}] = acc{i}" for i in range(nu)], 8),
+        )
+        d = cache_dir()
+        d.mkdir(parents=True, exist_ok=True)
+        path = d / f"k_{key}.py"
+        if not path.exists() or path.read_text() != src:
+            tmp = path.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_text(src)
+            os.replace(tmp, path)
+        mod = _load_module(path, key)
+        comp = Compiled(mod, [b.fn for b in builders], bump, key)
+        _CACHE[key] = comp
+        return comp
+
+
+def fused_supported(graph: Graph, params: dict | None = None) -> bool:
+    """Whether the fused compiler covers this graph (with these discrete parameter values)."""
+    try:
+        compile_graph(graph, graph.values(params), "cpu")
+        return True
+    except Unsupported:
+        return False
+
+
+def evaluate_fused(graph: Graph, params: dict | None, resolution, uv_size: float = 1.0, device: str = "cpu",
+                   bump_texel: float | None = None) -> dict[str, torch.Tensor]:
+    """Same maps as `materials_db.evaluate` (raises Unsupported when the graph is outside the compiler's reach)."""
+    from .bump import bump_normal, bump_step
+
+    h, w = (resolution, resolution) if isinstance(resolution, int) else resolution
+    if bump_texel is None:
+        bump_texel = 0.5 * (1.0 / w + 1.0 / h)
+    values = graph.values(params)
+    dev = torch.device(device)
+    comp = compile_graph(graph, values, dev.type)
+    values = dict(values, __bump_texel=bump_texel, __uv_size=uv_size)
+    U = comp.uniforms(values, dev)
+    out = _FusedFn.apply(U, comp, h, w).reshape(h, w, OUT_CHANNELS)
+    maps = {"base_color": out[..., 0:3], "roughness": out[..., 3], "metallic": out[..., 4]}
+    if comp.bump is None:
+        maps["normal"] = torch.tensor([0.0, 0.0, 1.0], device=dev).expand(h, w, 3)
+        maps["height"] = torch.zeros(h, w, device=dev)
+    else:
+        b = comp.bump
+        res = {}
+        for k in ("Strength", "Distance"):
+            r = b[k]
+            res[k] = values[r["param"]] if isinstance(r, dict) else torch.as_tensor(r, dtype=torch.float32)
+        fw = b.get("Filter Width", 0.1)
+        with torch.device(dev):
+            maps["normal"] = bump_normal(out[..., 5], out[..., 6], out[..., 7], res["Strength"], res["Distance"],
+                                         b["invert"], bump_step(fw, bump_texel, uv_size))
+        maps["height"] = out[..., 5]
+    return {k: maps[k] for k in ("base_color", "roughness", "metallic", "normal", "height")}
+
+
+def clear_cache() -> None:
+    """Forget compiled structures (tests)."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+__all__ = ["Unsupported", "compile_graph", "evaluate_fused", "fused_supported", "cache_dir", "clear_cache"]
