@@ -157,6 +157,13 @@ def from_dict(data: dict[str, Any], cls: type = ReconstructConfig) -> Any:
 class ObjectConfig:
     """Object stage (PSDR-Room section 4.3): retrieval, pose initialisation, yaw search, joint refinement."""
 
+    asset_index: str = ""
+    """Asset index (a folder built with `photo2scene assets index PATH... --index DIR`) to retrieve models from,
+    with the built-in library. Empty: the default index ($PHOTO2SCENE_ASSETS_INDEX or
+    ~/.cache/photo2scene/assets) when it holds models, else the built-in library alone. "builtin": the built-in
+    library alone."""
+    builtin_library: bool = True
+    """Also search the built-in starter library (when the asset index does not already hold it)."""
     top_k: int = 5
     """Candidates kept per object (all stored in scene.json for the user to swap)."""
     rerank_k: int = 3

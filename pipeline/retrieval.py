@@ -1,39 +1,175 @@
-"""Retrieval of furniture models for object segments: crop the photo around each mask, query the asset index.
+"""Retrieval of furniture models for object segments: crop the photo around each mask, query the asset indices.
 
-With CLIP weights present (pipeline.clip_model), crops are embedded and matched against the models' rendered
-views within the segment's category family; without them the query is category-only, ranked by how well a
-model's size fits the object's point cloud. Which one ran is recorded in scene.json.
+The libraries searched are the artist's own (an index built with `photo2scene assets index PATH...`: folders of
+OBJ/glTF/..., 3D-FUTURE, .blend asset libraries) and the built-in starter library (docs/objects.md says which,
+`objects.asset_index` chooses). One query runs over all of them with one scoring, and their candidates are merged
+by score. With CLIP weights present (pipeline.clip_model), crops are embedded and matched against the models'
+rendered views within the segment's category family; without them (or when a library has no views to embed) the
+query is category-only, ranked by how well a model's size fits the object's point cloud. Which one ran is
+recorded in scene.json.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from .errors import SetupError
+from .errors import InputError, SetupError
 
 
-@dataclass
 class Retriever:
-    index: object  # assets_index.AssetIndex
-    embedder: object | None  # assets_index.Embedder, None = category-only
-    mode: str  # "clip:<model key>" or "category+size"
+    """The asset indices one reconstruction searches, the CLIP model (None = category + size) and the mode.
+
+    Asset ids are unique across indices (they name the file or generator), so a model is found in the first
+    index that holds it."""
+
+    def __init__(self, indices: Any, embedder: Any | None, mode: str):
+        self.indices: list = list(indices) if isinstance(indices, (list, tuple)) else [indices]
+        self.embedder = embedder  # assets_index.Embedder, None = category-only
+        self.mode = mode  # "clip:<model key>" or "category+size"
+
+    def __contains__(self, asset_id: str) -> bool:
+        return any(asset_id in index for index in self.indices)
+
+    def index_of(self, asset_id: str):
+        """The first index holding `asset_id` (KeyError when none does)."""
+        for index in self.indices:
+            if asset_id in index:
+                return index
+        raise KeyError(asset_id)
+
+    def get(self, asset_id: str):
+        """The AssetRecord of `asset_id`."""
+        return self.index_of(asset_id).get(asset_id)
+
+    def load_mesh(self, asset_id: str) -> dict:
+        """The model's material parts (canonical frame: metres, Z up, front -Y, origin at the bottom centre)."""
+        return self.index_of(asset_id).load_mesh(asset_id)
+
+    def query(self, embedding: np.ndarray | None, k: int, category: Iterable[str] | None,
+              size: Sequence[float] | None, size_weight: float = 0.1) -> list:
+        """Top-k assets_index Matches over every index, best first: each index's own top-k, merged by score.
+        Scores are comparable across indices: the same CLIP model's cosine (+ size term) with an embedding, the
+        size fit alone without one."""
+        merged: dict[str, Any] = {}
+        for index in self.indices:
+            if embedding is not None:
+                matches = index.query(embedding, k=k, category=category, size=size, size_weight=size_weight)
+            else:
+                matches = index.query(None, k=k, category=category, size=size)
+            for m in matches:
+                merged.setdefault(m.asset_id, m)  # the first index that holds a model answers for it
+        return sorted(merged.values(), key=lambda m: (-m.score, m.asset_id))[:k]
+
+    def libraries(self) -> list[dict]:
+        """Per index: its folder and the number of models of each of its sources (for the log and scene.json)."""
+        out = []
+        for index in self.indices:
+            counts: dict[str, int] = {}
+            for r in index.records:
+                counts[r.library or r.source] = counts.get(r.library or r.source, 0) + 1
+            out.append({"index": str(index.path), "models": len(index), "sources": counts})
+        return out
+
+    def describe(self) -> str:
+        """One line: which libraries are searched and how many models each holds."""
+        parts = []
+        for lib in self.libraries():
+            sources = ", ".join(f"{_source_label(key)} {n}" for key, n in lib["sources"].items())
+            parts.append(f"{lib['index']} ({lib['models']} models: {sources or 'none'})")
+        return f"{len(parts)} asset {'index' if len(parts) == 1 else 'indices'}: " + "; ".join(parts)
 
 
-def open_retriever(events, embedder=None, index=None) -> Retriever:
-    """The built-in library's index with the real CLIP when its weights are here, else category-only."""
+def _source_label(key: str) -> str:
+    """'builtin' -> 'built-in library'; 'folder:/x' -> 'folder /x'; 'blend:/x.blend' -> 'blend /x.blend'."""
+    if key == "builtin":
+        return "built-in library"
+    kind, _, root = key.partition(":")
+    return f"{kind} {root}" if root else kind
+
+
+def user_index(asset_index: str, embedder=None):
+    """The artist's index to search: `asset_index` when given (it must hold an index with models: InputError
+    otherwise, saying how to build one; "builtin" means none), else the default index
+    (`assets_index.default_index_dir()`) when it exists and holds models, else None."""
+    from assets_index import default_index_dir, open_index
+
+    if asset_index == "builtin":  # as in `photo2scene assets index builtin`: the built-in library alone
+        return None
+    if asset_index:
+        path = Path(asset_index).expanduser()
+        build = f"build one with `photo2scene assets index PATH --index {path}` (PATH: a folder of models, " \
+                f"a .blend asset library, or 'builtin')"
+        if not path.is_dir():
+            raise InputError(f"--objects.asset-index {path} does not exist: {build}")
+        if not (path / "index.json").is_file():
+            raise InputError(f"--objects.asset-index {path} holds no asset index (no index.json): {build}")
+        index = open_index(path, embedder=embedder)
+        if len(index) == 0:
+            raise InputError(f"--objects.asset-index {path} holds no models: add some with "
+                             f"`photo2scene assets index PATH --index {path}`")
+        return index
+    path = default_index_dir()
+    if not (path / "index.json").is_file():
+        return None
+    try:
+        index = open_index(path, embedder=embedder)
+    except InputError:  # e.g. an old format: the default index is optional, the built-in library still serves
+        return None
+    return index if index.sources and len(index) else None
+
+
+def check_asset_index(asset_index: str) -> None:
+    """Raise the InputError of `user_index` for a given index that is missing or empty, before any work (cheap:
+    reads index.json)."""
+    if asset_index and asset_index != "builtin":
+        user_index(asset_index)
+
+
+def _can_embed(index, embedder, events) -> bool:
+    """Whether `index` answers image queries for every model with `embedder`'s CLIP model; embeds its stored
+    views first when it was indexed with another model (or without CLIP). Embeddings are per CLIP model, so
+    mixing an index's cosines with another's size scores would rank nothing fairly."""
+    from assets_index import sync_embeddings
+
+    _, _, owners = index.expected_keys()
+    if len(np.unique(owners)) < len(index):  # models without views (indexed with --no-render): no cosine
+        return False
+    if not index.has_embeddings:
+        events.log(f"objects: embedding the views of {index.path} with CLIP {embedder.key}")
+        try:
+            sync_embeddings(index, embedder)
+        except OSError as exc:  # a read-only index folder
+            events.log(f"objects: cannot store embeddings in {index.path} ({exc})")
+            return False
+    return index.has_embeddings
+
+
+def open_retriever(events, config=None, embedder=None) -> Retriever:
+    """The indices to search (`config.asset_index`, else the user's default index when it holds models; plus
+    the built-in library unless that index already holds it or `config.builtin_library` is off), with the
+    real CLIP when its weights are here and every index can be embedded, else category + size."""
     from assets_index import Embedder, builtin_index
-    from assets_index.render import RenderConfig
 
+    from .config import ObjectConfig
+
+    cfg = config or ObjectConfig()
     if embedder is None:
         try:
             embedder = Embedder.load(allow_download=False)
         except SetupError as exc:
             events.log(f"objects: CLIP weights not found, retrieving by category and size ({exc})")
             embedder = None
-    if index is None:
+    indices = []
+    user = user_index(cfg.asset_index, embedder)
+    if user is not None:
+        indices.append(user)
+    holds_builtin = user is not None and any(s.get("kind") == "builtin" for s in user.sources)
+    if cfg.builtin_library and not holds_builtin:
         render = None if embedder is not None else False  # views are only needed to embed them
         events.log("objects: bringing the built-in model index up to date (the first run takes a few seconds)")
 
@@ -41,9 +177,19 @@ def open_retriever(events, embedder=None, index=None) -> Retriever:
             if total and (done == total or done % 10 == 0):
                 events.log(f"objects: model index {done}/{total} {message}")
 
-        index = builtin_index(embedder, render=render, progress=progress)
+        indices.append(builtin_index(embedder, render=render, progress=progress))
+    if not indices:
+        raise InputError("no asset library to retrieve from: --objects.builtin-library is off and no index was "
+                         "given; index your models with `photo2scene assets index PATH` or turn the built-in "
+                         "library back on")
+    if embedder is not None and not all(_can_embed(index, embedder, events) for index in indices):
+        events.log("objects: an asset index has models without views to embed (indexed with --no-render); "
+                   "retrieving by category and size in every library")
+        embedder = None
     mode = f"clip:{embedder.key}" if embedder is not None else "category+size"
-    return Retriever(index, embedder, mode)
+    retriever = Retriever(indices, embedder, mode)
+    events.log(f"objects: searching {retriever.describe()}")
+    return retriever
 
 
 def crop_around(photo_srgb: np.ndarray, mask: np.ndarray, margin: float = 0.1) -> Image.Image:
@@ -61,18 +207,16 @@ def crop_around(photo_srgb: np.ndarray, mask: np.ndarray, margin: float = 0.1) -
 
 def retrieve(retriever: Retriever, label: str, crop: Image.Image, size_hint: tuple[float, float, float],
              k: int) -> list:
-    """Top-k assets_index Matches for one object, best first (empty when the category has no models)."""
+    """Top-k assets_index Matches for one object over every library, best first (empty when no library has a
+    model of the category or any other)."""
     from assets_index import normalize_category, related_categories
 
     category = normalize_category(label)
     families = [related_categories(category)] if category != "object" else [None]
     families.append(None)  # nothing in the family: fall back to the whole library
+    embedding = retriever.embedder.images([crop])[0] if retriever.embedder is not None else None
     for family in families:
-        if retriever.embedder is not None:
-            query = retriever.embedder.images([crop])[0]
-            matches = retriever.index.query(query, k=k, category=family, size=size_hint, size_weight=0.1)
-        else:
-            matches = retriever.index.query(None, k=k, category=family, size=size_hint)
+        matches = retriever.query(embedding, k, family, size_hint)
         if matches:
             return matches
     return []

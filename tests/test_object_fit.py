@@ -128,3 +128,58 @@ def test_bench_reproduces_case_layout(tmp_path):
     truth["objects"][0]["size"] = [9.0, 9.0, 9.0]
     with pytest.raises(RuntimeError, match="cannot be reproduced"):
         case_layout(truth, tmp_path)
+
+
+def test_visible_samples_skip_faces_hidden_behind_a_door_panel():
+    """A box with a 2 cm door panel on its front: seen from the front, the body's front face behind the panel is
+    hidden; only seen samples are matched to depth points, so the alignment puts the panel (not the hidden face)
+    on the points (the wall-facing yaw won by 2 cm of depth before)."""
+    import trimesh
+
+    from pipeline.render.backend import init_mitsuba
+    from pipeline.render.silhouettes import RigidSearchRenderer
+    from pipeline.stages.object_pose import visible_samples
+
+    init_mitsuba(DEVICE)
+    body = trimesh.creation.box(extents=[0.8, 0.5, 1.2])
+    body.apply_translation([0, 0, 0.6])
+    door = trimesh.creation.box(extents=[0.74, 0.02, 1.1])
+    door.apply_translation([0, -0.26, 0.6])  # on the front (-Y)
+    mesh = trimesh.util.concatenate([body, door])
+    v, f = np.asarray(mesh.vertices, float), np.asarray(mesh.faces, int)
+    cam = Camera([0.0, -3.0, 1.0], look_rotation(0.0, -5.0).tolist(), 50.0, 64, 48)
+    r = RigidSearchRenderer(cam, (v, f), 1.0, 64, 48, 4)
+    samples = surface_samples(v, f, 2000, np.random.default_rng(0))
+    seen = visible_samples(r, samples, np.zeros(3), 0.0)
+    behind_door = (np.abs(samples[:, 1] + 0.25) < 1e-6) & (np.abs(samples[:, 0]) < 0.36) & \
+        (np.abs(samples[:, 2] - 0.6) < 0.54)
+    on_door = np.abs(samples[:, 1] + 0.27) < 1e-6
+    back = np.abs(samples[:, 1] - 0.25) < 1e-6
+    assert behind_door.sum() > 20 and not seen[behind_door].any()
+    assert seen[on_door].mean() > 0.95 and not seen[back].any()
+    # Turned 180 degrees the back faces the camera and the door is hidden.
+    seen = visible_samples(r, samples, np.zeros(3), math.pi)
+    assert seen[back].mean() > 0.95 and not seen[on_door].any()
+
+
+def test_choose_yaw_front_back_ties():
+    """Front/back ties: near a wall the piece faces into the room; elsewhere it faces the camera, but only when
+    the turned yaw costs little (a clear fit stands)."""
+    from pipeline.stages.object_pose import choose_yaw, front_of
+
+    room = Room([0, 0, 1.35], [5.0, 4.0, 2.7], 0.0)
+    camera = np.array([0.0, -1.8])
+    tried = [(2 * math.pi * k / 12, 0.1 + 0.001 * k) for k in range(12)]  # best at yaw 0: front -Y
+    # In the middle of the room, camera behind it (+y): the 180-degree turn (cost +6 %) faces the camera.
+    yaw, _ = choose_yaw(tried, np.array([0.0, -1.0, 0.0]), room, 0.5, camera_xy=np.array([0.0, 1.5]))
+    assert front_of(yaw)[:2] @ np.array([0.0, 1.0]) > 0.9
+    # The camera in front already: the best stands.
+    yaw, _ = choose_yaw(tried, np.array([0.0, 0.0, 0.0]), room, 0.5, camera_xy=camera)
+    assert yaw == 0.0
+    # A turn that costs 50 % more is a real difference: the best stands.
+    clear = [(y, 0.1 if k == 0 else 0.15 + 0.01 * k) for k, (y, _) in enumerate(tried)]
+    yaw, _ = choose_yaw(clear, np.array([0.0, -1.0, 0.0]), room, 0.5, camera_xy=np.array([0.0, 1.5]))
+    assert yaw == 0.0
+    # Near the +y wall the room wins over the camera (behind the piece, against the wall, it cannot be).
+    yaw, _ = choose_yaw(tried, np.array([0.0, 1.7, 0.0]), room, 0.5, camera_xy=np.array([0.0, -1.5]))
+    assert front_of(yaw)[:2] @ np.array([0.0, -1.0]) > 0.5

@@ -48,10 +48,11 @@ def _fast_config(rerank_k: int) -> ReconstructConfig:
     return config
 
 
-def _case_with_object(folder, retriever, pose: Pose, width=128, height=96):
+def _case_with_object(folder, retriever, pose: Pose, width=128, height=96, mesh=None):
+    """The box case with one cabinet in it: `mesh` (canonical (vertices, faces)), by default the built-in ASSET."""
     truth = write_box_case(folder, width=width, height=height, yaw=10.0)
-    parts = retriever.index.load_mesh(ASSET)
-    mesh = merged_mesh(parts)
+    if mesh is None:
+        mesh = merged_mesh(retriever.load_mesh(ASSET))
     init_mitsuba(DEVICE)
     r = SilhouetteRenderer(truth["camera"], [mesh], [0], [pose], width, height, 16)
     mask = np.array(r.render())[..., 0] > 0.5
@@ -122,8 +123,8 @@ def test_refine_from_objects_keeps_choice_and_fixes_pose(tmp_path, retriever, mo
     from pipeline import retrieval
     from pipeline.reconstruct import reconstruct, refine
 
-    monkeypatch.setattr(retrieval, "open_retriever", lambda events, embedder=None, index=None: retriever)
-    monkeypatch.setattr(object_stage, "open_retriever", lambda events, embedder=None, index=None: retriever)
+    monkeypatch.setattr(retrieval, "open_retriever", lambda events, config=None, embedder=None: retriever)
+    monkeypatch.setattr(object_stage, "open_retriever", lambda events, config=None, embedder=None: retriever)
     _case_with_object(tmp_path / "case", retriever, Pose(np.array([-0.3, 1.5, 0.0]), 0.0, 1.0))
     config = _fast_config(rerank_k=1)
     out = tmp_path / "out.bundle"
@@ -146,3 +147,137 @@ def test_refine_from_objects_keeps_choice_and_fixes_pose(tmp_path, retriever, mo
     assert abs(obj["location"][0] - good[0]) < 0.2  # pulled back from the 0.25 m nudge
     assert json.loads((out / "checkpoints/edited.json").read_text())["objects"][0]["asset_id"] == other["asset_id"]
     assert not list(tmp_path.glob(".out.bundle*"))  # no partial or old folders left
+
+
+def _user_library(folder):
+    """A folder with two models of the artist's own, written with trimesh: a tall narrow cabinet (body, plinth,
+    a door panel on its front) unlike any built-in one, and a stool; Z up, metres, said by sidecars."""
+    import trimesh
+
+    folder.mkdir(parents=True)
+    body = trimesh.creation.box(extents=[0.5, 0.42, 1.6])
+    body.apply_translation([0, 0, 0.88])
+    plinth = trimesh.creation.box(extents=[0.46, 0.38, 0.08])
+    plinth.apply_translation([0, 0, 0.04])
+    door = trimesh.creation.box(extents=[0.46, 0.02, 1.5])
+    door.apply_translation([0, -0.22, 0.88])
+    trimesh.util.concatenate([body, plinth, door]).export(folder / "tall_cabinet.obj")
+    (folder / "tall_cabinet.json").write_text(json.dumps({"category": "cabinet", "up": "z", "units": "m"}))
+    stool = trimesh.creation.cylinder(radius=0.2, height=0.45)
+    stool.apply_translation([0, 0, 0.225])
+    stool.export(folder / "round_stool.obj")
+    (folder / "round_stool.json").write_text(json.dumps({"category": "stool", "up": "z", "units": "m"}))
+    return folder / "tall_cabinet.obj"
+
+
+def test_object_stage_retrieves_from_the_users_library(tmp_path, monkeypatch):
+    """The artist's models, indexed with `photo2scene assets index PATH --index DIR`, are searched with the
+    built-in library when `objects.asset_index` names DIR: the photo shows the artist's cabinet, and it is the one
+    chosen, with built-in cabinets among the other candidates; the log says what was searched."""
+    from assets_index import open_index
+    from pipeline.cli import main
+    from pipeline.events import Events
+
+    monkeypatch.setenv("PHOTO2SCENE_ASSETS_INDEX", str(tmp_path / "default"))  # the built-in index goes here
+    model = _user_library(tmp_path / "my_models")
+    index_dir = tmp_path / "my_index"
+    assert main(["assets", "index", str(tmp_path / "my_models"), "--index", str(index_dir), "--no-clip",
+                 "--no-render"]) == 0
+    user = open_index(index_dir)
+    asset = f"file:{model.resolve()}"
+    assert asset in user and user.get(asset).category == "cabinet"
+
+    true_pose = Pose(np.array([-0.3, 1.55, 0.0]), 0.0, 1.0)  # against the +y wall, its door to the camera
+    truth = _case_with_object(tmp_path / "case", None, true_pose, mesh=merged_mesh(user.load_mesh(asset)))
+    case = load_case(tmp_path / "case/photo.png", tmp_path / "case/estimates")
+    config = _fast_config(rerank_k=2)
+    config.objects.asset_index = str(index_dir)
+    scene = room_stage.run(None, case, config, Silent())
+    events = Events(jsonl=None, bars=False, log=None)
+    scene = object_stage.run(scene, case, config, events)
+
+    obj = scene.objects[0]
+    assert obj["asset_id"] == asset and obj["asset_source"] == "folder" and obj["asset_path"] == str(model.resolve())
+    assert obj["asset_library"] == f"folder:{(tmp_path / 'my_models').resolve()}"
+    assert any(c["asset_id"].startswith("builtin:cabinet") for c in obj["candidates"])  # merged with the built-in
+    assert obj["mask_iou_after"] > 0.8
+    libraries = scene.stages["objects"]["libraries"]
+    assert [lib["models"] for lib in libraries] == [2, len(open_index(tmp_path / "default/builtin"))]
+    searched = next(line for line in events.lines if "searching" in line)
+    assert str(index_dir.resolve()) in searched and "2 models" in searched and "built-in library" in searched
+    # Its yaw: the door faces the room and the camera (its box would fit either way round).
+    truth_json = {"camera": {"rotation": truth["camera"].rotation, "position": truth["camera"].position}}
+    rot, trans, yaw_offset = truth_transform(scene, truth_json)
+    yaw_err = (obj["yaw_deg"] + yaw_offset) % 360.0
+    assert min(yaw_err, 360 - yaw_err) < 15
+
+
+def test_asset_index_errors_and_default(tmp_path, monkeypatch):
+    """A given index that is missing or empty is an InputError naming the fix; without one, the default index
+    is searched only when it holds models; 'builtin' means the built-in library alone."""
+    from assets_index import open_index, update_index
+    from assets_index.sources import FolderSource
+    from pipeline.errors import InputError
+    from pipeline.retrieval import user_index
+
+    monkeypatch.setenv("PHOTO2SCENE_ASSETS_INDEX", str(tmp_path / "default"))
+    with pytest.raises(InputError, match=r"does not exist.*photo2scene assets index PATH --index"):
+        user_index(str(tmp_path / "nope"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match=r"no asset index.*photo2scene assets index PATH --index"):
+        user_index(str(tmp_path / "empty"))
+    open_index(tmp_path / "empty", create=True).save()
+    with pytest.raises(InputError, match="holds no models"):
+        user_index(str(tmp_path / "empty"))
+    assert user_index("") is None and user_index("builtin") is None  # no default index yet
+    _user_library(tmp_path / "models")
+    default = open_index(tmp_path / "default", create=True)
+    update_index(default, [FolderSource(tmp_path / "models")], render=False)
+    assert len(user_index("")) == 2
+
+
+def test_retriever_merges_indices_by_one_score():
+    """Two indices queried as one: with embeddings of the same CLIP model the cosines rank across both; without
+    an embedding the size fit does; a model in both answers once."""
+    from assets_index import AssetIndex, AssetRecord
+    from pipeline.retrieval import Retriever
+
+    def record(asset_id: str, category: str, size) -> AssetRecord:
+        return AssetRecord(id=asset_id, source="folder", path=asset_id, category=category, size=size,
+                           views=[f"{asset_id}.png"])
+
+    a = AssetIndex.in_memory([record("file:a1", "sofa", (2.0, 0.9, 0.8)),
+                              record("file:a2", "chair", (0.5, 0.5, 0.9))],
+                             np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], np.float32))
+    b = AssetIndex.in_memory([record("builtin:b1", "sofa", (2.2, 0.9, 0.8)),
+                              record("file:a1", "sofa", (2.0, 0.9, 0.8))],
+                             np.array([[0.8, 0.6, 0.0], [1.0, 0.0, 0.0]], np.float32))
+    r = Retriever([a, b], None, "test")
+    got = r.query(np.array([0.6, 0.8, 0.0], np.float32), 5, ["sofa"], None, 0.0)
+    assert [m.asset_id for m in got] == ["builtin:b1", "file:a1"]  # 0.96 > 0.6; a1 once
+    got = r.query(None, 5, ["sofa"], (2.2, 0.9, 0.8))
+    assert [m.asset_id for m in got] == ["builtin:b1", "file:a1"]  # the size that fits first
+    assert r.index_of("builtin:b1") is b and r.index_of("file:a1") is a and "file:a2" in r
+
+
+def test_reconstruct_with_a_missing_asset_index_exits_2(box_case, tmp_path):
+    """`reconstruct --objects.asset-index DIR` with no index in DIR: exit 2, one error line naming the fix, no
+    bundle."""
+    import os
+    import subprocess
+    import sys
+
+    from box_case import REPO
+
+    folder, _ = box_case
+    out, missing = tmp_path / "out.bundle", tmp_path / "no_index"
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "reconstruct", str(folder / "photo.png"), "--estimates",
+                           str(folder / "estimates"), "-o", str(out), "--objects.asset-index", str(missing),
+                           "--preset", "draft", "--room.refine-iters", "0", "--quiet"],
+                          capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
+    assert proc.returncode == 2, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("photo2scene: error: --objects.asset-index") and str(missing) in last
+    assert f"photo2scene assets index PATH --index {missing}" in last and "Traceback" not in proc.stderr
+    assert not out.exists() and not list(tmp_path.glob(".out.bundle*"))

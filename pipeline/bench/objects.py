@@ -16,23 +16,26 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import ReconstructConfig, add_config_arguments, config_from_args
+from ..config import ObjectConfig, ReconstructConfig, add_config_arguments, config_from_args
 from .room import DEFAULT_CACHE, generated_cases, truth_transform
 
 HELP = "Object stage: mask IoU, 3-D IoU, yaw and translation errors, retrieval top-1/top-5, timings."
 
 
 def own_models_retriever(folder: Path, base):
-    """The built-in library plus the case's own models, in an index kept beside the case."""
+    """The built-in library plus the case's own models, in an index kept beside the case (`<case>/asset_index`),
+    opened the way a reconstruction opens `--objects.asset-index <case>/asset_index`."""
     from assets_index import open_index, update_index
     from assets_index.sources import BuiltinSource, FolderSource
 
-    from ..retrieval import Retriever
+    from ..config import ObjectConfig
+    from ..events import Silent
+    from ..retrieval import open_retriever
 
     index = open_index(folder / "asset_index", embedder=base.embedder, create=True)
     update_index(index, [BuiltinSource(), FolderSource(case_models(folder), up="z", units="m")],
                  embedder=base.embedder, render=None if base.embedder is not None else False)
-    return Retriever(index, base.embedder, base.mode)
+    return open_retriever(Silent(), ObjectConfig(asset_index=str(folder / "asset_index")), base.embedder)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -166,7 +169,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"device: {init_mitsuba(config.device)}; objects: refine {config.objects.refine_iters} iters at width "
           f"{config.objects.refine_width}, {config.objects.spp} spp, top-{config.objects.top_k}, "
           f"re-rank {config.objects.rerank_k}")
-    base = open_retriever(Silent())
+    # The built-in library alone unless --objects.asset-index says otherwise: not this machine's default index.
+    base = open_retriever(Silent(), config.objects if config.objects.asset_index
+                          else ObjectConfig(asset_index="builtin"))
     library = "built-in + each case's own models" if args.own_models else "built-in"
     print(f"retrieval: {base.mode}; library: {library}")
     all_rows, stage_seconds = [], []

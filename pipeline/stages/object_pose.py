@@ -264,48 +264,88 @@ def align_to_points(samples: np.ndarray, points: np.ndarray, pose: Pose, free_z:
     return loc
 
 
+def visible_samples(renderer: RigidSearchRenderer, samples: np.ndarray, location, yaw: float,
+                    tolerance_m: float = 0.01) -> np.ndarray:
+    """Which model surface samples (canonical frame, already scaled like the renderer's mesh) the camera sees
+    with the object at `location` and `yaw`: a ray from the camera towards each sample must not hit the model
+    first. Only visible surfaces give depth points, so only they may be matched to them: a cabinet's body face
+    behind its door panel is a surface too, and matching the front points to it put the model 2 cm too far
+    forwards whenever its doors faced the camera (the room-facing yaw then lost to the wall-facing one)."""
+    import mitsuba as mi
+
+    c, s = math.cos(yaw), math.sin(yaw)
+    rot_t = np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])  # world -> object rotation
+    eye = rot_t @ (renderer.camera_to_world[:3, 3] - np.asarray(location, float))
+    d = np.asarray(samples, float) - eye
+    dist = np.linalg.norm(d, axis=1)
+    d /= np.maximum(dist, 1e-9)[:, None]
+    n = len(d)
+    ray = mi.Ray3f(mi.Point3f(*[np.full(n, v, np.float32) for v in eye]),
+                   mi.Vector3f(*[np.ascontiguousarray(d[:, k], np.float32) for k in range(3)]))
+    hit = np.array(renderer.scene.ray_intersect(ray).t)
+    return hit >= dist - tolerance_m
+
+
 def yaw_search(renderer: RigidSearchRenderer, target: ObjectTarget, t: SearchTargets, index: int, steps: int,
                depth_weight: float, normalise: bool = False,
                samples: np.ndarray | None = None) -> list[tuple[float, float, np.ndarray]]:
     """Loss of each of `steps` yaws of the object alone: [(yaw, loss, location)]. With model surface `samples`
-    (canonical frame, unscaled), each yaw is first placed on the depth points (`align_to_points`); else every
-    yaw keeps the target's location."""
+    (canonical frame, unscaled), each yaw is first placed on the depth points (`align_to_points`, with the
+    samples the camera sees at that yaw); else every yaw keeps the target's location."""
     assert target.pose is not None
     tried = []
     for k in range(steps):
         yaw = 2 * math.pi * k / steps
         loc = target.pose.location
         if samples is not None:
-            loc = align_to_points(samples, target.points, Pose(loc, yaw, target.pose.scale, target.pose.aspect),
+            seen = visible_samples(renderer, samples * target.pose.scales, loc, yaw)
+            loc = align_to_points(samples[seen] if seen.sum() >= 20 else samples, target.points,
+                                  Pose(loc, yaw, target.pose.scale, target.pose.aspect),
                                   free_z=target.contact == "none")
         mask, depth = renderer.render(loc, yaw, seed=k)
         tried.append((yaw, silhouette_loss(mask, depth, t, index, depth_weight, normalise), np.asarray(loc)))
     return tried
 
 
+def front_of(yaw: float) -> np.ndarray:
+    """World direction of a model's front (canonical -Y) at `yaw`: Rz(yaw) @ (0, -1, 0)."""
+    return np.array([math.sin(yaw), -math.cos(yaw), 0.0])
+
+
 def choose_yaw(tried: list[tuple], location: np.ndarray, room: Room, near_wall_m: float,
-               tolerance: float = 0.15) -> tuple:
-    """The best (yaw, loss, ...) entry, except that near a wall a piece faces into the room (its back,
-    canonical +Y, to the wall) when that costs at most `tolerance` (relative) in loss: silhouettes of box-like
-    furniture cannot tell front from back, and furniture is rarely turned to face the wall."""
+               tolerance: float = 0.15, camera_xy: np.ndarray | None = None) -> tuple:
+    """The best (yaw, loss, ...) entry, unless the fit cannot tell front from back (silhouettes of box-like
+    furniture are the same both ways; depth sees a door panel's 2 cm at best):
+
+    - near a wall, a piece faces into the room (its back, canonical +Y, to the wall) when that costs at most
+      `tolerance` (relative) in loss: furniture is rarely turned to face the wall;
+    - elsewhere, with `camera_xy`, the best yaw turned by 180 degrees is taken when it costs at most
+      `tolerance` and its front faces the camera (photos are taken of the fronts of things)."""
     best = min(tried, key=lambda yl: yl[1])
     best_loss = best[1]
+    ties = [e for e in tried if e[1] <= best_loss * (1 + tolerance) + 1e-6]
     lo, hi = room.bounds_local()
     local = (np.asarray(location) - np.asarray(room.center)) @ room.rotation()
     gaps = {(0, -1): local[0] - lo[0], (0, 1): hi[0] - local[0], (1, -1): local[1] - lo[1], (1, 1): hi[1] - local[1]}
     (axis, side), gap = min(gaps.items(), key=lambda kv: kv[1])
-    if gap > near_wall_m:
+    if gap <= near_wall_m:
+        inward = np.zeros(3)
+        inward[axis] = -side
+        inward = room.rotation() @ inward
+        facing = [e for e in ties if float(front_of(e[0]) @ inward) > 0.5]
+        return min(facing, key=lambda yl: yl[1]) if facing else best
+    if camera_xy is None:
         return best
-    inward = np.zeros(3)
-    inward[axis] = -side
-    inward = room.rotation() @ inward
+    to_camera = np.append(np.asarray(camera_xy, float)[:2] - np.asarray(location, float)[:2], 0.0)
+    to_camera /= max(float(np.linalg.norm(to_camera)), 1e-9)
 
-    def faces_in(yaw: float) -> bool:
-        front = np.array([math.sin(yaw), -math.cos(yaw), 0.0])  # Rz(yaw) @ (0, -1, 0)
-        return float(front @ inward) > 0.5
+    def turn(a: float, b: float) -> float:  # unsigned angle between two yaws
+        return abs((a - b + math.pi) % (2 * math.pi) - math.pi)
 
-    facing = [e for e in tried if faces_in(e[0]) and e[1] <= best_loss * (1 + tolerance) + 1e-6]
-    return min(facing, key=lambda yl: yl[1]) if facing else best
+    flipped = [e for e in ties if turn(e[0], best[0] + math.pi) < math.radians(20)]
+    if flipped and float(front_of(best[0]) @ to_camera) < -0.25:
+        return min(flipped, key=lambda yl: yl[1])
+    return best
 
 
 def over_footprint(xy: np.ndarray, other: ObjectTarget, margin_m: float) -> bool:

@@ -22,7 +22,7 @@ from ..events import Events
 from ..io.meshes import obj_bytes
 from ..render.backend import init_mitsuba
 from ..render.silhouettes import Pose, RigidSearchRenderer, SilhouetteRenderer, surface_samples
-from ..retrieval import crop_around, open_retriever, retrieve
+from ..retrieval import check_asset_index, crop_around, open_retriever, retrieve
 from ..scene import Scene
 from .object_pose import (ObjectTarget, assign_contacts, choose_yaw, initial_pose, object_targets, search_targets,
                           silhouette_loss, size_hint, yaw_search)
@@ -40,7 +40,7 @@ def merged_mesh(parts: dict) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _use_candidate(target: ObjectTarget, retriever, match) -> dict:
-    parts = retriever.index.load_mesh(match.asset_id)
+    parts = retriever.load_mesh(match.asset_id)
     target.mesh = merged_mesh(parts)
     target.size = np.asarray(match.record.size, float)
     return parts
@@ -50,15 +50,14 @@ def _from_entry(target: ObjectTarget, entry: dict, retriever, events) -> dict | 
     """Set up an object from its scene.json entry (chosen model first among its candidates, pose, contact)."""
     from assets_index import Match
 
-    index = retriever.index
     chosen = entry["asset_id"]
-    if chosen not in index:
-        events.log(f"objects: {entry['name']} uses {chosen}, which is not in the asset index; it is retrieved "
-                   "again (index its library with `photo2scene assets index` to keep it)")
+    if chosen not in retriever:
+        events.log(f"objects: {entry['name']} uses {chosen}, which is in none of the asset indices searched; it "
+                   "is retrieved again (index its library with `photo2scene assets index` to keep it)")
         return None
     ids = [chosen] + [c["asset_id"] for c in entry.get("candidates", []) if c["asset_id"] != chosen]
     scores = {c["asset_id"]: c.get("score", 0.0) for c in entry.get("candidates", [])}
-    target.candidates = [Match(a, float(scores.get(a, 0.0)), index.get(a)) for a in ids if a in index]
+    target.candidates = [Match(a, float(scores.get(a, 0.0)), retriever.get(a)) for a in ids if a in retriever]
     target.name = entry["name"]
     target.edited = True
     parts = _use_candidate(target, retriever, target.candidates[0])
@@ -81,13 +80,14 @@ def _search(target: ObjectTarget, case: Case, scene: Scene, t, cfg, index: int, 
         samples = surface_samples(target.mesh[0], target.mesh[1], 600, np.random.default_rng(index))
     tried = yaw_search(r, target, t, index, cfg.yaw_steps, cfg.yaw_depth_weight, normalise, samples)
     reach = float(max(target.size[:2]) * target.pose.scale / 2 + cfg.wall_contact_m)
-    target.pose.yaw, target.search_loss, location = choose_yaw(tried, target.pose.location, scene.room, reach)
+    target.pose.yaw, target.search_loss, location = choose_yaw(tried, target.pose.location, scene.room, reach,
+                                                               camera_xy=np.asarray(scene.camera.t)[:2])
     target.pose.location = np.asarray(location, float).copy()
 
 
 def rank_by_fit(target: ObjectTarget, pool: list, retriever, case: Case, scene: Scene, t_fit, cfg, index: int,
-                floor_mask: np.ndarray, clip: bool,
-                base: float | None = None) -> list[tuple[float, float, object, ObjectTarget, dict]]:
+                floor_mask: np.ndarray, clip: bool, base: float | None = None,
+                events: Events | None = None) -> list[tuple[float, float, object, ObjectTarget, dict]]:
     """Pose every candidate in `pool` (initial pose from the depth points, then the yaw search, at low
     resolution) and rank them by how well they fit: [(score, fit loss, match, posed trial, parts)], best first.
 
@@ -95,14 +95,21 @@ def rank_by_fit(target: ObjectTarget, pool: list, retriever, case: Case, scene: 
     `scale_prior` x |log scale|: the library's models have real sizes and the depth is metric (or prior-scaled),
     so a model that must be blown up or shrunk to match is less likely the one in the photo. Without CLIP this
     is the retrieval signal (shape, not only the category); with CLIP, the cosine gap to CLIP's best is added
-    (`clip_fit_weight`), so CLIP's ranking is kept unless the shape clearly disagrees."""
+    (`clip_fit_weight`), so CLIP's ranking is kept unless the shape clearly disagrees.
+    A candidate whose file no longer loads (moved since it was indexed) is skipped."""
     ranked = []
     best_cos = max((float(m.score) for m in pool), default=0.0)
     for match in pool:
         trial = ObjectTarget(target.segment, target.mask, target.points, target.name)
         if base is not None:  # set down on a support found under its hidden bottom
             trial.contact = target.contact
-        parts = _use_candidate(trial, retriever, match)
+        try:
+            parts = _use_candidate(trial, retriever, match)
+        except Exception as exc:  # one stale file in the artist's library must not stop the reconstruction
+            if events is not None:
+                events.log(f"objects: cannot load {match.asset_id} ({type(exc).__name__}: {exc}); skipped "
+                           "(`photo2scene assets index` brings the index up to date)")
+            continue
         trial.pose = initial_pose(trial, scene.camera, floor_mask, cfg.floor_contact_m, scene.room, base)
         _search(trial, case, scene, t_fit, cfg, index, spp=cfg.fit_spp, normalise=True)
         fit = trial.search_loss + cfg.scale_prior * abs(math.log(max(trial.pose.scale, 1e-6)))
@@ -125,6 +132,8 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
     start = time.perf_counter()
     if scene is None or scene.room is None:
         raise RuntimeError("the object stage needs the room stage's camera and room")
+    if retriever is None:
+        check_asset_index(cfg.asset_index)  # a wrong --objects.asset-index is an error even with no objects
     targets = object_targets(case, scene.camera, cfg.erosion_px, cfg.min_pixels)
     events.stage("objects", len(targets) + cfg.refine_iters, f"{len(targets)} objects to retrieve and pose")
     if not targets:
@@ -132,7 +141,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
         events.done("no objects")
         return scene
     init_mitsuba(config.device)
-    retriever = retriever or open_retriever(events)
+    retriever = retriever or open_retriever(events, cfg)
     floor_mask = case.mask("floor")
     t = search_targets(case, targets, min(cfg.refine_width, case.width))
     t_fit = search_targets(case, targets, min(cfg.fit_width, case.width))  # candidate ranking: coarse is enough
@@ -160,7 +169,11 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
             # Shape retrieval: every candidate posed and scored by its fit; the best fits are kept.
             tg.pool = pool[:cfg.fit_candidates]  # type: ignore[attr-defined]
             ranked = rank_by_fit(tg, tg.pool, retriever, case, scene, t_fit, cfg, i, floor_mask,
-                                 retriever.embedder is not None)
+                                 retriever.embedder is not None, events=events)
+            if not ranked:
+                events.log(f"objects: no model for {tg.name} ({tg.label}) loads; skipped")
+                parts_by_target.append(None)
+                continue
             tg.candidates = [r[2] for r in ranked][:cfg.top_k]
             tg.fit_scores = {r[2].asset_id: r[1] for r in ranked}  # type: ignore[attr-defined]
             parts_by_target.append(_use_candidate(tg, retriever, tg.candidates[0]))
@@ -184,7 +197,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
         base = float(tg.pose.location[2])
         if cfg.fit_candidates > 1:
             ranked = rank_by_fit(tg, tg.pool, retriever, case, scene, t_fit, cfg, keep[i], floor_mask,
-                                 retriever.embedder is not None, base)
+                                 retriever.embedder is not None, base, events)
             tg.candidates = [r[2] for r in ranked][:cfg.top_k]
             tg.fit_scores = {r[2].asset_id: r[1] for r in ranked}  # type: ignore[attr-defined]
             parts_by_target[i] = _use_candidate(tg, retriever, tg.candidates[0])
@@ -242,7 +255,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
 
     for i, (tg, parts) in enumerate(zip(targets, parts_by_target)):
         scene.objects.append(_object_entry(scene, case, tg, parts, iou_before[i], iou_after[i], retriever.mode,
-                                           retriever.index))
+                                           retriever))
     in_use = {p["material"] for o in scene.objects for p in o["parts"]}
     for name in old_materials - in_use:  # parts of models swapped away
         scene.materials.pop(name, None)
@@ -250,6 +263,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
         "status": "done",
         "objects": len(targets),
         "retrieval": retriever.mode,
+        "libraries": retriever.libraries(),
         "mask_iou_before": [round(v, 4) for v in iou_before],
         "mask_iou_after": [round(v, 4) for v in iou_after],
         "reranked": reranked,
@@ -309,7 +323,7 @@ def _overlay_png(case: Case, labels: np.ndarray) -> bytes:
 
 
 def _object_entry(scene: Scene, case: Case, tg: ObjectTarget, parts: dict, iou_before: float, iou_after: float,
-                  retrieval: str, index=None) -> dict:
+                  retrieval: str, retriever=None) -> dict:
     """scene.json entry of an object; its part meshes (and its candidates', for instant swaps in Blender) go into
     the bundle through scene.files."""
     median = [float(c) for c in np.median(case.photo_linear[tg.mask], axis=0)]
@@ -336,12 +350,12 @@ def _object_entry(scene: Scene, case: Case, tg: ObjectTarget, parts: dict, iou_b
             rel = f"thumbnails/{_slug(m.asset_id)}.png"
             scene.files.setdefault(rel, Path(m.record.thumbnail).read_bytes())
             entry["thumbnail"] = rel
-        if m is not best and index is not None:
+        if m is not best and retriever is not None:
             folder = f"meshes/{tg.name}/candidates/{_slug(m.asset_id)}"
             entry["parts"] = [{"name": n, "mesh": _mesh_file(scene, folder, n, mesh),
                                "material": f"{tg.name}.{n}" if f"{tg.name}.{n}" in scene.materials
                                else f"{tg.name}.{largest}"}
-                              for n, mesh in index.load_mesh(m.asset_id).items()]
+                              for n, mesh in retriever.load_mesh(m.asset_id).items()]
         candidates.append(entry)
     return {
         "name": tg.name,
@@ -350,6 +364,13 @@ def _object_entry(scene: Scene, case: Case, tg: ObjectTarget, parts: dict, iou_b
         "asset_id": best.asset_id,
         "asset_source": best.record.source,
         "asset_path": best.record.path,
+        # What an exporter needs to link, append or import the original instead of the bundle's meshes: the
+        # source's key, its frame (to_canonical maps the file's own coordinates to the canonical one) and, for
+        # .blend asset libraries, the datablock ("Object"/"Collection") and its name.
+        "asset_library": best.record.library,
+        "asset_to_canonical": best.record.to_canonical,
+        **({"asset_datablock": best.record.extra.get("datablock"), "asset_name": best.record.extra.get("name")}
+           if best.record.source == "blend" else {}),
         "location": [float(v) for v in tg.pose.location],
         "yaw_deg": math.degrees(tg.pose.yaw),
         "scale": [float(v) for v in tg.pose.scales],
