@@ -91,6 +91,9 @@ def import_bundle(context: bpy.types.Context, path: str | Path, log: Log) -> bpy
         log.error(f"building {bundle.root.name} failed: {type(exc).__name__}: {exc}")
         return None
     describe_bundle(bundle.scene, log)
+    for obj in coll.all_objects:  # an asset library's .blend or asset missing: built from the bundle's meshes
+        if obj.get("photo2scene_source_note"):
+            log.warning(str(obj["photo2scene_source_note"]))
     built = sum(1 for o in coll.all_objects if object_name(o))
     wanted = len(bundle.scene.get("objects", []))
     if built < wanted:

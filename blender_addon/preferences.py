@@ -42,6 +42,14 @@ class PHOTO2SCENE_Preferences(bpy.types.AddonPreferences):
         description="Where new reconstructions are written. Empty: the add-on's own data folder")
     compare_samples: IntProperty(name="Compare Samples", default=64, min=1, max=4096,
                                  description="Cycles samples of the Compare render")
+    library_assets: EnumProperty(
+        name="Library Assets", default="APPEND",
+        description="How objects retrieved from a Blender asset library (.blend) are brought into the scene",
+        items=[("APPEND", "Append", "Copy the asset from its .blend file; its materials are replaced by the "
+                                    "reconstruction's optimised ones"),
+               ("LINK", "Link", "Link the asset's mesh from its .blend file (read-only, follows the library); the "
+                                "optimised materials go on object-level material slots"),
+               ("BUNDLE", "Bundle Meshes", "Always use the mesh copies in the bundle (a self-contained file)")])
     asset_paths: CollectionProperty(type=PHOTO2SCENE_AssetPath)
     asset_index: IntProperty()
     check_message: StringProperty(options={"SKIP_SAVE"})
@@ -73,6 +81,7 @@ class PHOTO2SCENE_Preferences(bpy.types.AddonPreferences):
         if 0 <= self.asset_index < len(self.asset_paths):
             box.prop(self.asset_paths[self.asset_index], "path")
         box.operator("photo2scene.index_assets", icon="FILE_REFRESH")
+        box.prop(self, "library_assets")
 
 
 def get_prefs(context: bpy.types.Context | None = None) -> PHOTO2SCENE_Preferences | None:

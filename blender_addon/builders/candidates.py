@@ -14,6 +14,12 @@ from ..sync import find_material, find_object
 from .principled import build_principled
 
 
+# Where an object entry's asset comes from (pipeline/stages/objects.py); a candidate without them must not inherit
+# the entry's own.
+ASSET_SOURCE_KEYS = ("asset_source", "asset_path", "asset_library", "asset_to_canonical", "asset_datablock",
+                     "asset_name")
+
+
 class SwapError(RuntimeError):
     """The swap cannot be made; the message says why."""
 
@@ -62,9 +68,11 @@ def swap_material(coll: bpy.types.Collection, bundle: Bundle, name: str, index: 
 def swap_object(coll: bpy.types.Collection, bundle: Bundle, name: str, index: int) -> tuple[bpy.types.Object, bool]:
     """Replace object `name`'s asset by its candidate `index`, keeping the object's current transform.
 
-    Returns (root object, rebuilt). A candidate with `parts` (meshes in the bundle) is built at once by the object
-    builder the import uses (builders/object.py) and replaces the old object and its children; one without is
-    only recorded on the object (`photo2scene_chosen`) for the object stage to load on "Refine"."""
+    Returns (root object, rebuilt). A candidate with `parts` (meshes in the bundle), or one from a Blender asset
+    library whose .blend file is on this machine, is built at once by the object builder the import uses
+    (builders/object.py: appended or linked from the library, else the bundle's meshes) and replaces the old object
+    and its children; any other is only recorded on the object (`photo2scene_chosen`) for the object stage to load
+    on "Refine"."""
     from ..sync import object_name
 
     scene = bundle.scene
@@ -75,14 +83,23 @@ def swap_object(coll: bpy.types.Collection, bundle: Bundle, name: str, index: in
         new_spec = with_object_candidate(spec, index)
     except IndexError as exc:
         raise SwapError(str(exc)) from exc
+    from .object import build_object, default_asset_mode, library_asset
+
+    candidate = spec["candidates"][index]
+    if "asset_source" not in candidate:  # the entry's own source fields would name the old asset
+        for key in ASSET_SOURCE_KEYS:
+            new_spec.pop(key, None)
+    source = library_asset(new_spec)
+    from_library = source is not None and source[0].is_file() and default_asset_mode() != "bundle"
+    if from_library and not candidate.get("parts") and candidate.get("asset_id") != spec.get("asset_id"):
+        new_spec["parts"] = []  # the entry's parts are another asset's meshes
     bpy.context.view_layer.update()  # matrix_world lags behind edits made from Python until an update
     old = find_object(coll, name)
-    if not spec["candidates"][index].get("parts"):
+    if not candidate.get("parts") and not from_library:
         if old is None:
             raise SwapError(f"object {name!r} is not in the scene; import the bundle again")
         old["photo2scene_chosen"] = index
         return old, False
-    from .object import build_object
 
     materials = {}
     for mat_name in scene.get("materials", {}):

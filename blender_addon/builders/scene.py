@@ -34,6 +34,7 @@ def remove_collection(name: str) -> None:
     objects = list(coll.all_objects)
     data = {obj.data for obj in objects if obj.data is not None}
     materials = {slot for d in data if hasattr(d, "materials") for slot in d.materials if slot is not None}
+    materials |= {s.material for o in objects for s in o.material_slots if s.link == "OBJECT" and s.material}
     images = {bg.image for d in data if hasattr(d, "background_images") for bg in d.background_images if bg.image}
     bpy.data.batch_remove(objects)
     bpy.data.batch_remove([d for d in data if d.users == 0])

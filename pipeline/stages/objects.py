@@ -345,7 +345,7 @@ def _object_entry(scene: Scene, case: Case, tg: ObjectTarget, parts: dict, iou_b
     for m in tg.candidates:
         entry = {"asset_id": m.asset_id, "label": m.record.name or m.asset_id, "score": round(float(m.score), 4),
                  "category": m.record.category, "fit_loss": _rounded(fit.get(m.asset_id)),
-                 "shape_fit": _rounded(shape.get(m.asset_id))}
+                 "shape_fit": _rounded(shape.get(m.asset_id)), **_asset_fields(m.record)}
         if m.record.thumbnail and Path(m.record.thumbnail).is_file():
             rel = f"thumbnails/{_slug(m.asset_id)}.png"
             scene.files.setdefault(rel, Path(m.record.thumbnail).read_bytes())
@@ -362,15 +362,7 @@ def _object_entry(scene: Scene, case: Case, tg: ObjectTarget, parts: dict, iou_b
         "label": tg.label,
         "segment_id": tg.segment.id,
         "asset_id": best.asset_id,
-        "asset_source": best.record.source,
-        "asset_path": best.record.path,
-        # What an exporter needs to link, append or import the original instead of the bundle's meshes: the
-        # source's key, its frame (to_canonical maps the file's own coordinates to the canonical one) and, for
-        # .blend asset libraries, the datablock ("Object"/"Collection") and its name.
-        "asset_library": best.record.library,
-        "asset_to_canonical": best.record.to_canonical,
-        **({"asset_datablock": best.record.extra.get("datablock"), "asset_name": best.record.extra.get("name")}
-           if best.record.source == "blend" else {}),
+        **_asset_fields(best.record),
         "location": [float(v) for v in tg.pose.location],
         "yaw_deg": math.degrees(tg.pose.yaw),
         "scale": [float(v) for v in tg.pose.scales],
@@ -383,6 +375,17 @@ def _object_entry(scene: Scene, case: Case, tg: ObjectTarget, parts: dict, iou_b
         "mask_iou_before": round(iou_before, 4),
         "mask_iou_after": round(iou_after, 4),
     }
+
+
+def _asset_fields(record) -> dict:
+    """What an exporter needs to link, append or import the original instead of the bundle's meshes: the source,
+    the file, the source's key, its frame (to_canonical maps the file's own coordinates to the canonical one) and,
+    for .blend asset libraries, the datablock ("Object"/"Collection") and its name. On candidates too, so that a
+    swap in Blender can bring the candidate in from its library."""
+    return {"asset_source": record.source, "asset_path": record.path, "asset_library": record.library,
+            "asset_to_canonical": record.to_canonical,
+            **({"asset_datablock": record.extra.get("datablock"), "asset_name": record.extra.get("name")}
+               if record.source == "blend" else {})}
 
 
 def _mesh_file(scene: Scene, folder: str, name: str, mesh) -> str:
