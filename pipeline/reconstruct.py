@@ -74,7 +74,10 @@ def reconstruct(photo: Path, estimates: Path | None, output: Path, config: Recon
     from .io.images import write_png
     from .stages import STAGE_ORDER
 
+    from .retrieval import check_asset_index
+
     start = time.perf_counter()
+    check_asset_index(config.objects.asset_index)  # a wrong --objects.asset-index fails before any work
     auto_estimates = None
     if estimates is None:  # a bare photo: estimate camera, depth and segmentation first (docs/estimators.md)
         from .io.images import read_photo

@@ -10,6 +10,7 @@ render PSNR >= 25 dB, novel views >= 20 dB, whole pipeline < 5 minutes on 2 CPU 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import tempfile
 import time
@@ -37,6 +38,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--matseg", type=Path, default=SHARED / "matseg_samples",
                         help="material-selection samples (skipped if absent)")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument("--own-models", action=argparse.BooleanOptionalAction, default=False,
+                        help="retrieve from the built-in library plus each case's own furniture models (the right "
+                             "asset is present, as in `bench objects`); default: the built-in library only")
     add_config_arguments(parser, ReconstructConfig)
 
 
@@ -59,9 +63,16 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args, ReconstructConfig)
     print(f"device: {init_mitsuba(config.device)}; working size {config.working_size}; materials+lights "
           f"{config.materials_lights.iters} iters, {config.materials_lights.spp} spp")
+    print(f"library: {'built-in + each case own models' if args.own_models else 'built-in'}")
     rows = []
     for folder in generated(args.cache, args.count, args.novel_views):
-        rows.append(bench_case(folder, config))
+        case_config = config
+        if args.own_models:
+            from .objects import own_models_index
+
+            case_config = copy.deepcopy(config)
+            case_config.objects.asset_index = str(own_models_index(folder, _embedder()))
+        rows.append(bench_case(folder, case_config))
         print_row(rows[-1])
     if args.sun and Path(args.sun).is_dir():
         rows += bench_sun(Path(args.sun), config)
@@ -75,6 +86,18 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1, default=float))
     return 0
+
+
+def _embedder():
+    """The real CLIP when its weights are here (as the object stage would use), else None (category + size)."""
+    from assets_index import Embedder
+
+    from ..errors import SetupError
+
+    try:
+        return Embedder.load(allow_download=False)
+    except SetupError:
+        return None
 
 
 def bench_case(folder: Path, config: ReconstructConfig) -> dict:

@@ -22,20 +22,26 @@ from .room import DEFAULT_CACHE, generated_cases, truth_transform
 HELP = "Object stage: mask IoU, 3-D IoU, yaw and translation errors, retrieval top-1/top-5, timings."
 
 
-def own_models_retriever(folder: Path, base):
+def own_models_index(folder: Path, embedder) -> Path:
     """The built-in library plus the case's own models, in an index kept beside the case (`<case>/asset_index`),
-    opened the way a reconstruction opens `--objects.asset-index <case>/asset_index`."""
+    for `--objects.asset-index`."""
     from assets_index import open_index, update_index
     from assets_index.sources import BuiltinSource, FolderSource
 
+    index = open_index(folder / "asset_index", embedder=embedder, create=True)
+    update_index(index, [BuiltinSource(), FolderSource(case_models(folder), up="z", units="m")],
+                 embedder=embedder, render=None if embedder is not None else False)
+    return folder / "asset_index"
+
+
+def own_models_retriever(folder: Path, base):
+    """`own_models_index` opened the way a reconstruction opens `--objects.asset-index <case>/asset_index`."""
     from ..config import ObjectConfig
     from ..events import Silent
     from ..retrieval import open_retriever
 
-    index = open_index(folder / "asset_index", embedder=base.embedder, create=True)
-    update_index(index, [BuiltinSource(), FolderSource(case_models(folder), up="z", units="m")],
-                 embedder=base.embedder, render=None if base.embedder is not None else False)
-    return open_retriever(Silent(), ObjectConfig(asset_index=str(folder / "asset_index")), base.embedder)
+    path = own_models_index(folder, base.embedder)
+    return open_retriever(Silent(), ObjectConfig(asset_index=str(path)), base.embedder)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

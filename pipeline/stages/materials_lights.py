@@ -204,7 +204,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, cli
 def final_render(opt: JointOptimiser, states: dict, radiance: np.ndarray, w: int, h: int, spp: int, seed: int,
                  denoise: bool) -> tuple[np.ndarray, np.ndarray]:
     """(raw, shown) renders at working resolution: shown is denoised (optionally) with emitters composited where
-    the camera sees them (their radiance; lamps' emission added to their reflected light)."""
+    the camera sees them (their radiance, for light panels and emitting lamp parts alike)."""
     import torch
 
     from ..render.denoise import bilateral, guide_aovs
@@ -232,7 +232,9 @@ def final_render(opt: JointOptimiser, states: dict, radiance: np.ndarray, w: int
         if name in lights:
             shown[hit] = radiance[lights[name]]
         elif name in emission:
-            shown[hit] += np.asarray(emission[name], np.float32)
+            # hide_emitters hides emitting shapes from camera rays altogether (the render shows what is behind
+            # the lamp), so the lamp's pixels take its radiance: the photo's colour there, emitted and reflected.
+            shown[hit] = np.asarray(emission[name], np.float32)
     return raw, shown
 
 
