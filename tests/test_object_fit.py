@@ -183,3 +183,50 @@ def test_choose_yaw_front_back_ties():
     # Near the +y wall the room wins over the camera (behind the piece, against the wall, it cannot be).
     yaw, _ = choose_yaw(tried, np.array([0.0, 1.7, 0.0]), room, 0.5, camera_xy=np.array([0.0, -1.5]))
     assert front_of(yaw)[:2] @ np.array([0.0, -1.0]) > 0.5
+
+
+def _box(w: float, d: float, h: float):
+    """A box model in the canonical frame (bottom centre at the origin)."""
+    import trimesh
+
+    box = trimesh.creation.box(extents=[w, d, h])
+    box.apply_translation([0, 0, h / 2])
+    return np.asarray(box.vertices, float), np.asarray(box.faces, int)
+
+
+def test_rerank_fit_does_not_prefer_a_model_that_misses_a_small_object():
+    """The re-ranking's fit is that of shape retrieval: the mask term as a fraction of the object's area, plus
+    the scale prior. As a fraction of the photo, a small object's mask term is tiny and the depth term decides;
+    a model that misses the object has no overlap to take a depth error from, and won (a 1.85 m arc lamp,
+    shrunk and standing beside it, over a table lamp whose depth was 5 % off)."""
+    from types import SimpleNamespace
+
+    from pipeline.config import ObjectConfig
+    from pipeline.render.backend import init_mitsuba
+    from pipeline.render.silhouettes import RigidSearchRenderer
+    from pipeline.stages.object_pose import SearchTargets, silhouette_loss
+    from pipeline.stages.objects import _fit_loss
+
+    init_mitsuba(DEVICE)
+    cfg = ObjectConfig()
+    w, h = 96, 72
+    cam = Camera([0.0, -3.0, 1.2], look_rotation(0.0, -8.0).tolist(), 50.0, w, h)
+    lamp = _box(0.3, 0.3, 0.45)
+    where = np.array([0.0, 0.0, 0.7])  # on a desk
+    mask, depth = RigidSearchRenderer(cam, lamp, 1.0, w, h, 16).render(where, 0.0, seed=1)
+    assert 20 < mask.sum() < 0.02 * w * h  # a small object
+    t = SearchTargets(w, h, [mask], np.where(mask > 0.5, depth * 1.05, 0.0).astype(np.float32), mask > 0.5)
+
+    right = _target("lamp_1", "lamp", mask > 0.5, Pose(where.copy(), 0.0, 1.0), [0.3, 0.3, 0.45])
+    right.mesh = lamp
+    wrong = _target("lamp_1", "lamp", mask > 0.5, Pose(where + [0.45, 0.3, 0.0], 0.0, 0.5), [0.1, 0.1, 1.85])
+    wrong.mesh = _box(0.1, 0.1, 1.85)
+
+    def photo_fraction(tg):  # the re-ranking's score before the fix
+        r = RigidSearchRenderer(cam, tg.mesh, tg.pose.scales, w, h, cfg.spp)
+        m, d = r.render(tg.pose.location, tg.pose.yaw, seed=1)
+        return silhouette_loss(m, d, t, 0, cfg.yaw_depth_weight)
+
+    assert photo_fraction(wrong) < photo_fraction(right)  # the trap
+    assert _fit_loss(right, SimpleNamespace(camera=cam), t, cfg, 0) < 0.2
+    assert _fit_loss(wrong, SimpleNamespace(camera=cam), t, cfg, 0) > 1.0

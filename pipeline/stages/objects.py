@@ -112,18 +112,24 @@ def rank_by_fit(target: ObjectTarget, pool: list, retriever, case: Case, scene: 
             continue
         trial.pose = initial_pose(trial, scene.camera, floor_mask, cfg.floor_contact_m, scene.room, base)
         _search(trial, case, scene, t_fit, cfg, index, spp=cfg.fit_spp, normalise=True)
-        fit = trial.search_loss + cfg.scale_prior * abs(math.log(max(trial.pose.scale, 1e-6)))
+        fit = trial.search_loss + scale_cost(trial, cfg)
         score = fit + (cfg.clip_fit_weight * (best_cos - float(match.score)) if clip else 0.0)
         ranked.append((score, fit, match, trial, parts))
     ranked.sort(key=lambda r: r[0])
     return ranked
 
 
+def scale_cost(target: ObjectTarget, cfg) -> float:
+    """`scale_prior` x |log scale|: library models have real sizes, so one that must be scaled is less likely."""
+    return cfg.scale_prior * abs(math.log(max(target.pose.scale, 1e-6)))
+
+
 def _fit_loss(target: ObjectTarget, scene: Scene, t, cfg, index: int) -> float:
-    """Silhouette + depth loss of an object at its current pose, rendered alone."""
+    """The shape-retrieval fit of an object at its current pose, rendered alone: silhouette L1 as a fraction of
+    the object's area + depth L1 + the scale prior (what `rank_by_fit` ranks by)."""
     r = RigidSearchRenderer(scene.camera, target.mesh, target.pose.scales, t.width, t.height, cfg.spp)
     mask, depth = r.render(target.pose.location, target.pose.yaw, seed=1)
-    return silhouette_loss(mask, depth, t, index, cfg.yaw_depth_weight)
+    return silhouette_loss(mask, depth, t, index, cfg.yaw_depth_weight, normalise=True) + scale_cost(target, cfg)
 
 
 def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, retriever=None) -> Scene:
@@ -220,7 +226,10 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
                                 events, config.seed, cfg.aspect_limit,
                                 cfg.points_weight if case.depth is not None else 0.0)  # pseudo points: guesses
 
-    # Re-rank the top candidates by their fitted silhouettes at the refined location.
+    # Re-rank the top candidates by their fit at the refined location, scored like shape retrieval: the mask
+    # term as a fraction of the object's area (as a fraction of the photo it is tiny for a small object, the
+    # depth term then decides, and a model that misses the object has no overlap to take depth from: a 1.85 m
+    # arc lamp beside a table lamp won that way) and the scale prior.
     reranked = 0
     for i, tg in enumerate(targets):
         if tg.edited:  # the user's choice of model stands
@@ -234,10 +243,11 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
             trial_parts = _use_candidate(trial, retriever, match)
             trial.pose = Pose(tg.pose.location.copy(), tg.pose.yaw, 1.0)
             trial.pose.scale = float(np.clip(tg.pose.scale * tg.size[2] / max(trial.size[2], 1e-3), 0.5, 2.0))
-            _search(trial, case, scene, t, cfg, i)
-            scores[match.asset_id] = trial.search_loss
-            if trial.search_loss < best[0]:
-                best = (trial.search_loss, j, (trial, trial_parts))
+            _search(trial, case, scene, t, cfg, i, normalise=True)
+            fit = trial.search_loss + scale_cost(trial, cfg)
+            scores[match.asset_id] = fit
+            if fit < best[0]:
+                best = (fit, j, (trial, trial_parts))
         if best[2] is not None:
             trial, trial_parts = best[2]
             tg.mesh, tg.size, tg.pose = trial.mesh, trial.size, trial.pose
