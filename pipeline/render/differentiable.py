@@ -119,7 +119,10 @@ class SceneRenderer:
             params.update()
             return mi.render(scene, params, sensor=sens, spp=spp, seed=seed, seed_grad=seed + 104_729)
 
-        return _render(*tensors)
+        # dr.wrap turns a torch tensor into a Dr.Jit array of the tensor's own device: on cuda_ad_rgb the
+        # parameters must be CUDA tensors. The image comes back on the CPU, where the stage works on it.
+        device = "cuda" if mi.variant().startswith("cuda") else "cpu"
+        return _render(*[torch.as_tensor(t).to(device) for t in tensors]).cpu()
 
     def set_uvs(self, material: str, scale: float, rotation_deg: float) -> None:
         """Apply a texture transform to every surface of `material` (the discrete scale/rotation search)."""
