@@ -272,6 +272,9 @@ class MaterialLightConfig:
     """(1/0) Visible lamps whose largest part is this much brighter than the photo's median (lamp_min_brightness) emit."""
     lamp_min_brightness: float = 4.0
     """A lamp part emits when its median luminance is this many times the photo's median luminance."""
+    lamp_over_room: float = 1.5
+    """... and this many times the 99th percentile luminance of walls, floor and ceiling (a lit lamp outshines the
+    surfaces it lights; a white shade under a ceiling light does not)."""
     wall_merge: float = 0.05
     """Visible walls get a material each; those whose colours end within this of each other share one again."""
     ceiling_albedo: float = 0.8

@@ -97,7 +97,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, cli
         notes.append(f"user crop pairs for {len(user)} materials from {cfg.crop_pairs}")
     all_crops = [c for name in sorted(crops) for c in crops[name]]
     if fresh and cfg.lamp_emitters:
-        _lamps(scene, case, regions, states, cfg.lamp_min_brightness, notes)
+        _lamps(scene, case, regions, states, cfg.lamp_min_brightness, notes, cfg.lamp_over_room)
         if any(s.emission is not None for s in states.values()):
             renderer = build(states)
     emitting = np.zeros((h, w), bool)
@@ -248,9 +248,18 @@ class _Offset:
         self.events.step(self.offset + step, self.total, message, loss=loss)
 
 
-def _lamps(scene: Scene, case: Case, regions: dict, states: dict, min_brightness: float, notes: list) -> None:
-    """Bright visible lamps: their largest visible part emits the photo's colour there."""
+def _lamps(scene: Scene, case: Case, regions: dict, states: dict, min_brightness: float, notes: list,
+           over_room: float = 1.5) -> None:
+    """Bright visible lamps: their largest visible part emits the photo's colour there.
+
+    Bright is both `min_brightness` x the photo's median and `over_room` x the 99th percentile of the room's
+    surfaces: a white shade right under a ceiling light is as bright as the lit wall beside it and is a
+    reflector, whereas a lit lamp outshines every surface it lights."""
     med = float(np.median(luminance(case.photo_linear))) + 1e-6
+    room = np.zeros(case.photo_linear.shape[:2], bool)
+    for label in ("wall", "floor", "ceiling"):
+        room |= case.mask(label)
+    room_top = float(np.percentile(luminance(case.photo_linear[room]), 99)) if room.any() else 0.0
     for obj in scene.objects:
         if "lamp" not in obj.get("label", ""):
             continue
@@ -260,7 +269,10 @@ def _lamps(scene: Scene, case: Case, regions: dict, states: dict, min_brightness
             continue
         count, mat = max(parts)
         colour = np.median(case.photo_linear[regions[mat]], axis=0)
-        if luminance(colour) >= min_brightness * med and count >= 4:
+        if luminance(colour) < over_room * room_top:
+            notes.append(f"lamp {obj['name']}: not an emitter (luminance {luminance(colour):.3f}, no brighter than "
+                         f"{over_room} x the room's brightest surfaces, {room_top:.3f})")
+        elif luminance(colour) >= min_brightness * med and count >= 4:
             states[mat].emission = colour.astype(float)
             notes.append(f"lamp {obj['name']}: part {mat} emits (luminance {luminance(colour):.3f}, "
                          f"{luminance(colour) / med:.1f}x the photo's median)")
