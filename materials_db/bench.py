@@ -1,7 +1,9 @@
 """`photo2scene bench materials`: twin speed per material (forward, forward+backward) and exactness vs Blender.
 
-Timing: median of `--repeat` runs after one warm-up, torch on the CPU with the process's thread count. Back-ends:
-fused (twins/fused.py; its first-use compile time is reported apart), taichi (noise/Voronoi cores), torch.
+Timing: median of `--repeat` runs after one warm-up, torch on the CPU with the process's thread count; the
+back-ends run interleaved (fused, taichi, torch, fused, ...) so that load from other processes hits them alike.
+Back-ends: fused (twins/fused.py; its first-use compile time is reported apart), taichi (noise/Voronoi cores),
+torch.
 Exactness: twin vs Blender field evaluation of the same graph at a 24x24 texel grid (live with bpy, else the
 committed goldens), max and mean abs error over base colour / roughness / metallic / height.
 """
@@ -36,54 +38,69 @@ DEFAULT_SET = ["oak_planks", "white_square_tiles", "marble_carrara", "concrete_s
                "linen_natural", "brushed_steel", "wallpaper_dots_pink"]
 
 
-def _time(fn, repeat: int) -> float:
-    fn()
-    ts = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
+def _time_interleaved(fns: dict, repeat: int) -> dict:
+    """Median seconds per function, the functions run round-robin (a, b, c, a, b, c, ...) after one warm-up
+    each, so that a change in the machine's load hits every back-end alike."""
+    for fn in fns.values():
         fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
+    ts: dict = {k: [] for k in fns}
+    for _ in range(repeat):
+        for k, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            ts[k].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in ts.items()}
 
 
-def bench_material(name: str, resolutions: list[int], repeat: int, device: str = "cpu", backend: str = "torch",
-                   with_normal: bool = True) -> dict:
+def bench_material(name: str, resolutions: list[int], repeat: int, device: str = "cpu",
+                   backends: list[str] | tuple[str, ...] = ("torch",), with_normal: bool = True) -> list[dict]:
+    """One row per back-end: first-use compile time (fused), forward and forward+backward medians per resolution.
+    The back-ends are timed interleaved (see `_time_interleaved`)."""
     import torch
 
     from . import evaluate, load_graph
     from .twins.backend import set_backend
 
-    set_backend(backend)
     g = load_graph(name)
-    out = {"material": name, "backend": backend}
-    if backend == "fused":
+    rows = {b: {"material": name, "backend": b} for b in backends}
+    if "fused" in backends:
         from .twins.fused import Unsupported, compile_graph
 
+        out = rows["fused"]
         t0 = time.perf_counter()
         try:
-            compile_graph(g, g.values(None), torch.device(device).type)
+            compile_graph(g, g.values(None), torch.device(device).type, heights=with_normal)
             out["compile_s"] = time.perf_counter() - t0  # generation + import; taichi compiles on first launch
         except Unsupported as exc:
             out["fallback"] = str(exc)  # evaluate() runs node by node (taichi cores)
     for res in resolutions:
-        def fwd():
+        def fwd(b, res=res):
+            set_backend(b)
             with torch.no_grad():
                 evaluate(g, g.default_params(device=device), res, device=device, with_normal=with_normal)
 
-        def fwd_bwd():
+        def fwd_bwd(b, res=res):
+            set_backend(b)
             p = g.default_params(requires_grad=True, device=device)
             maps = evaluate(g, p, res, device=device, with_normal=with_normal)
             loss = sum(m.float().square().mean() for m in maps.values())
             if loss.requires_grad:
                 loss.backward()
 
-        t0 = time.perf_counter()
-        fwd_bwd()  # first call: for 'fused' at the first resolution this includes taichi's kernel compiles
-        if res == resolutions[0] and "compile_s" in out:
-            out["compile_s"] += time.perf_counter() - t0
-        out[f"fwd_{res}_ms"] = 1000 * _time(fwd, repeat)
-        out[f"fwdbwd_{res}_ms"] = 1000 * _time(fwd_bwd, repeat)
-    return out
+        for b in backends:
+            t0 = time.perf_counter()
+            fwd_bwd(b)  # first call: for 'fused' at the first resolution this includes taichi's kernel compiles
+            if b == "fused" and res == resolutions[0] and "compile_s" in rows[b]:
+                t1 = time.perf_counter()
+                fwd(b)  # the values-only kernel compiles on its first (no-grad) launch
+                rows[b]["compile_s"] += time.perf_counter() - t0
+                rows[b]["compile_fwd_s"] = time.perf_counter() - t1
+        tf = _time_interleaved({b: (lambda b=b: fwd(b)) for b in backends}, repeat)
+        tb = _time_interleaved({b: (lambda b=b: fwd_bwd(b)) for b in backends}, repeat)
+        for b in backends:
+            rows[b][f"fwd_{res}_ms"] = 1000 * tf[b]
+            rows[b][f"fwdbwd_{res}_ms"] = 1000 * tb[b]
+    return [rows[b] for b in backends]
 
 
 def exactness(names: list[str]) -> dict[str, tuple[float, float]]:
@@ -133,8 +150,8 @@ def run_bench(args: argparse.Namespace) -> int:
           "error vs Blender at 24x24 texels")
     print(" | ".join(head))
     for n in names:
-        for b in backends:
-            r = bench_material(n, args.resolutions, args.repeat, args.device, b, args.maps == "all")
+        for r in bench_material(n, args.resolutions, args.repeat, args.device, backends, args.maps == "all"):
+            b = r["backend"]
             r["max_err"], r["mean_err"] = errs[n]
             rows.append(r)
             cells = [n, b] + [f"{r[f'{k}_{res}_ms']:.0f}ms" for res in args.resolutions for k in ("fwd", "fwdbwd")]

@@ -184,8 +184,7 @@ def evaluate(graph: Graph, params: dict | None = None, resolution: int | tuple[i
         from .twins.fused import Unsupported, evaluate_fused
 
         try:
-            maps = evaluate_fused(graph, params, resolution, uv_size, device, bump_texel)
-            return maps if with_normal else {k: maps[k] for k in ("base_color", "roughness", "metallic")}
+            return evaluate_fused(graph, params, resolution, uv_size, device, bump_texel, with_normal)
         except Unsupported:
             pass  # outside the compiler's reach: node by node below
     uv = uv_grid(resolution, device)

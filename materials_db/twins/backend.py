@@ -5,9 +5,10 @@
 * 'fused': the whole material compiled into one generated taichi kernel (forward) plus one backward kernel
   (twins/fused.py); graphs outside its reach fall back to 'taichi' node by node.
 
-Default: 'fused' for CUDA tensors and 'taichi' for CPU tensors when taichi imports (measured fastest there, see
-docs/materials.md; 'fused' pays a one-off compile of 1-16 s per material structure), else torch; override with
-$PHOTO2SCENE_TWIN_BACKEND or `set_backend`.
+Default: 'fused' on both CUDA and the CPU when taichi imports (fastest for forward+backward on both since its
+forward kernel keeps a tape for the backward, see docs/materials.md; it pays a one-off compile of ~0.3-3 s per
+material structure, cached on disk), graphs it does not cover node by node with the taichi cores; torch when
+taichi does not import. Override with $PHOTO2SCENE_TWIN_BACKEND=fused|taichi|torch or `set_backend`.
 All give the same values (tested); the benchmark reports them side by side.
 """
 
@@ -47,8 +48,9 @@ def set_backend(name: str) -> None:
 
 
 def use_fused(device) -> bool:
-    """Whether evaluate() on this device runs the fused compiler: when chosen, or by default on CUDA."""
+    """Whether evaluate() on this device runs the fused compiler: when chosen, or by default (taichi imports and
+    no back-end was named)."""
     backend = get_backend()
     if backend == "fused":
         return True
-    return not _STATE["explicit"] and backend == "taichi" and str(device).startswith("cuda")
+    return not _STATE["explicit"] and backend == "taichi"

@@ -12,11 +12,15 @@ How (see docs/materials.md, "Fused compiler"):
 * Forward kernel: per texel, the uv, then every node's code in topological order (`fused_emit.py` emits it,
   calling the shared Perlin/fBm/Voronoi `ti.func`s of ti_perlin.py / ti_voronoi.py), writing base colour,
   roughness, metallic and the bump height.
-* Backward kernel: per texel the same forward code (nodes whose derivatives come from forward-mode companions,
-  fBm and Voronoi, call those instead), then hand-derived adjoints node by node in reverse order, following
-  torch autograd's conventions for every op of the torch twins; each chunk of texels sums the uniforms' adjoints
-  in registers and writes one row (no atomics), torch sums the rows. taichi's own autodiff was measured 2-3x
-  slower than the forward and took 20-30 s to compile a single fBm kernel, hence hand-derived adjoints.
+* Gradients: with the uniforms requiring grad, the forward kernel (`fwdt`) calls the forward-mode companions of
+  fBm / Perlin / Voronoi and writes their outputs and local derivatives to a per-texel tape; the backward kernel
+  (`bwdt`) re-runs only the cheap arithmetic around them, reads the tape, then runs hand-derived adjoints node by
+  node in reverse order, following torch autograd's conventions for every op of the torch twins; each chunk of
+  texels sums the uniforms' adjoints in registers and writes one row (no atomics), torch sums the rows. Past
+  TAPE_LIMIT_BYTES the values-only forward runs and the backward (`bwdr`) re-runs the calls. taichi's own autodiff
+  was measured 2-3x slower than the forward and took 20-30 s to compile a single fBm kernel, hence hand-derived
+  adjoints.
+* `heights=False` (evaluate(with_normal=False)): kernels without the Bump's heights, a separate structure.
 * Bump: the Height sub-graph is emitted again at the two offset uvs (per texel, as bump.py evaluates it) and the
   kernel outputs the three heights; the normal is bump.py's `bump_normal` on them (one implementation).
 * Kernels are cached per graph structure in memory and as generated modules on disk (taichi's offline cache then
@@ -39,9 +43,11 @@ import torch
 
 from ..graph import Graph
 from ..vocabulary import NODES
-from .fused_emit import Gen, Unsupported, Var, emit_node
+from .fused_emit import _TSIZE, Gen, Unsupported, Var, emit_node
 
 OUT_CHANNELS = 8  # base colour (3), roughness, metallic, bump height at uv and at the two offset uvs
+RENDER_CHANNELS = 5  # base colour, roughness, metallic: kernels compiled without the Bump's heights
+TAPE_LIMIT_BYTES = int(os.environ.get("PHOTO2SCENE_FUSED_TAPE_MB", "1024")) << 20  # larger: backward re-runs calls
 
 _CACHE: dict[str, "Compiled | None"] = {}
 _LOCK = threading.Lock()
@@ -56,20 +62,36 @@ def cache_dir() -> Path:
 class Compiled:
     """A compiled material structure: its generated kernels and the torch builders of its uniforms."""
 
-    def __init__(self, module, builders: list[Callable[[dict], torch.Tensor]], bump: dict | None, key: str):
-        self.fwd = module.fwd
-        self.bwd = module.bwd
+    def __init__(self, module, builders: list[Callable[[dict], torch.Tensor]], bump: dict | None, key: str,
+                 nout: int, tape_cols: int):
+        self.fwd = module.fwd  # values only (no gradient wanted)
+        self.fwdt = module.fwdt  # values plus the tape: the expensive calls' outputs with their local derivatives
+        self.bwdt = module.bwdt  # adjoints from the tape
+        self.bwdr = module.bwdr  # adjoints re-running the calls (when the tape would be too big)
         self.builders = builders
         self.bump = bump  # {'strength': ..., 'distance': ..., 'invert': bool} resolvers, or None (flat normal)
         self.key = key
+        self.nout = nout  # output channels: 8 with the Bump's heights, 5 without
+        self.tape_cols = tape_cols  # floats per texel on the tape
 
     def uniforms(self, values: dict, device) -> torch.Tensor:
         parts = [torch.as_tensor(b(values), dtype=torch.float32).to(device).reshape(-1) for b in self.builders]
         return torch.cat(parts) if parts else torch.zeros(1, device=device)
 
 
+def _sync(device) -> None:
+    if device.type == "cuda":
+        import taichi as ti
+
+        ti.sync()
+
+
 class _FusedFn(torch.autograd.Function):
-    """maps (H*W, OUT_CHANNELS) = kernel(U); backward: dL/dU from the generated backward kernel."""
+    """maps (H*W, nout) = kernel(U); backward: dL/dU from the generated backward kernel.
+
+    With a gradient wanted the forward kernel also writes the tape (the outputs of every fBm / Perlin / Voronoi
+    call with their local derivatives, `tape_cols` floats per texel) and the backward kernel reads it instead of
+    re-running those calls: it re-runs only the cheap arithmetic around them, then the adjoints."""
 
     @staticmethod
     def forward(ctx, U: torch.Tensor, comp: Compiled, h: int, w: int) -> torch.Tensor:
@@ -77,30 +99,37 @@ class _FusedFn(torch.autograd.Function):
 
         ensure_init(U.device)
         Uc = U.detach().contiguous()
-        out = torch.empty(h * w, OUT_CHANNELS, dtype=torch.float32, device=U.device)
-        comp.fwd(Uc, out, h, w)
-        if U.device.type == "cuda":
-            import taichi as ti
-
-            ti.sync()
+        n = h * w
+        out = torch.empty(n, comp.nout, dtype=torch.float32, device=U.device)
+        tape = None
+        if ctx.needs_input_grad[0] and n * max(1, comp.tape_cols) * 4 <= TAPE_LIMIT_BYTES:
+            tape = torch.empty(n, max(1, comp.tape_cols), dtype=torch.float32, device=U.device)
+            comp.fwdt(Uc, out, tape, h, w)
+        else:
+            comp.fwd(Uc, out, h, w)
+        _sync(U.device)
         ctx.comp, ctx.h, ctx.w = comp, h, w
-        ctx.save_for_backward(Uc)
+        if tape is None:
+            ctx.save_for_backward(Uc)
+        else:
+            ctx.save_for_backward(Uc, tape)
         return out
 
     @staticmethod
     def backward(ctx, gout: torch.Tensor):
-        (U,) = ctx.saved_tensors
+        U, *tape = ctx.saved_tensors
         h, w = ctx.h, ctx.w
         # CPU: one chunk per row (few big tasks for few cores); GPU: small chunks (many threads)
         chunk = w if U.device.type == "cpu" else 16
         n = h * w
         nchunks = (n + chunk - 1) // chunk
         gU = torch.zeros(nchunks, max(1, U.numel()), dtype=torch.float32, device=U.device)
-        ctx.comp.bwd(U, gout.contiguous().to(torch.float32), gU, h, w, chunk)
-        if U.device.type == "cuda":
-            import taichi as ti
-
-            ti.sync()
+        gout = gout.contiguous().to(torch.float32)
+        if tape:
+            ctx.comp.bwdt(U, tape[0], gout, gU, h, w, chunk)
+        else:
+            ctx.comp.bwdr(U, gout, gU, h, w, chunk)
+        _sync(U.device)
         return gU.sum(0)[: U.numel()], None, None, None
 
 
@@ -108,7 +137,7 @@ class _FusedFn(torch.autograd.Function):
 # graph -> code
 
 
-def _structure_key(graph: Graph, values: dict, device_type: str) -> str:
+def _structure_key(graph: Graph, values: dict, device_type: str, heights: bool = True) -> str:
     """Everything that is compiled in: node types, links, literals, discrete values; not continuous values."""
     nodes = {}
     for nid, node in graph.nodes.items():
@@ -131,7 +160,8 @@ def _structure_key(graph: Graph, values: dict, device_type: str) -> str:
             else:
                 inputs[k] = v
         nodes[nid] = {"type": node["type"], "props": props, "inputs": inputs}
-    blob = json.dumps({"nodes": nodes, "output": graph.output, "dev": device_type, "v": 1}, sort_keys=True,
+    blob = json.dumps({"nodes": nodes, "output": graph.output, "dev": device_type, "h": heights, "v": 2},
+                      sort_keys=True,
                       default=str)
     return hashlib.sha1(blob.encode()).hexdigest()[:20]
 
@@ -146,8 +176,9 @@ def _used_outputs(graph: Graph) -> dict[str, set[str]]:
     return used
 
 
-def _generate(graph: Graph, values: dict, mode: str, builders: list) -> tuple[Gen, dict | None]:
-    """Emit the per-texel code of the Principled inputs (and the Bump's three heights) for mode 'fwd' or 'bwd'.
+def _generate(graph: Graph, values: dict, mode: str, builders: list, heights: bool = True) -> tuple[Gen, dict | None]:
+    """Emit the per-texel code of the Principled inputs (and, with `heights`, the Bump's three heights) for mode
+    'fwd' (values only) or 'grad' (forward with the calls' local derivatives, plus the adjoints).
 
     Nodes are emitted per "instance": 0 at the texel's uv, 1 and 2 at the Bump's two offset uvs (only the Height
     sub-graph is evaluated there, as the torch twin does through `ctx.input_at`).
@@ -231,13 +262,14 @@ def _generate(graph: Graph, values: dict, mode: str, builders: list) -> tuple[Ge
         fw = bump.get("Filter Width", 0.1)
         from .bump import bump_offsets
 
-        for inst in (1, 2):
+        for inst in ((1, 2) if heights else ()):
             off = g.uniform(lambda vals, i=inst - 1: bump_offsets(fw, vals["__bump_texel"], vals["__uv_size"])[i],
                             "v", False)
             uvs[inst] = g.let(f"uvp + {off.name}", "v", False)
-        results["height"] = link(raw, 0, "float")
-        results["height_a"] = link(raw, 1, "float")
-        results["height_b"] = link(raw, 2, "float")
+        if heights:
+            results["height"] = link(raw, 0, "float")
+            results["height_a"] = link(raw, 1, "float")
+            results["height_b"] = link(raw, 2, "float")
     elif normal is not None:
         raise Unsupported("Normal input is not linked to a Bump")
     g.finish(results)
@@ -249,6 +281,8 @@ import taichi as ti
 from materials_db.twins import ti_perlin as TP
 from materials_db.twins import ti_voronoi as TV
 from materials_db.twins import fused_funcs as FF
+
+# tape columns: {tape_doc}
 
 
 @ti.kernel
@@ -263,8 +297,20 @@ def fwd(U: ti.types.ndarray(dtype=ti.f32, ndim=1), out: ti.types.ndarray(dtype=t
 
 
 @ti.kernel
-def bwd(U: ti.types.ndarray(dtype=ti.f32, ndim=1), gout: ti.types.ndarray(dtype=ti.f32, ndim=2),
-        gU: ti.types.ndarray(dtype=ti.f32, ndim=2), H: ti.i32, W: ti.i32, chunk: ti.i32):
+def fwdt(U: ti.types.ndarray(dtype=ti.f32, ndim=1), out: ti.types.ndarray(dtype=ti.f32, ndim=2),
+         T: ti.types.ndarray(dtype=ti.f32, ndim=2), H: ti.i32, W: ti.i32):
+    for n in range(H * W):
+        row = n // W
+        col = n - row * W
+        uvu = (ti.cast(col, ti.f32) + 0.5) / ti.cast(W, ti.f32)
+        uvv = 1.0 - (ti.cast(row, ti.f32) + 0.5) / ti.cast(H, ti.f32)
+{fwdt_body}
+
+
+@ti.kernel
+def bwdt(U: ti.types.ndarray(dtype=ti.f32, ndim=1), T: ti.types.ndarray(dtype=ti.f32, ndim=2),
+         gout: ti.types.ndarray(dtype=ti.f32, ndim=2), gU: ti.types.ndarray(dtype=ti.f32, ndim=2), H: ti.i32,
+         W: ti.i32, chunk: ti.i32):
     for b in range((H * W + chunk - 1) // chunk):
 {acc_init}
         for n in range(b * chunk, ti.min((b + 1) * chunk, H * W)):
@@ -272,7 +318,21 @@ def bwd(U: ti.types.ndarray(dtype=ti.f32, ndim=1), gout: ti.types.ndarray(dtype=
             col = n - row * W
             uvu = (ti.cast(col, ti.f32) + 0.5) / ti.cast(W, ti.f32)
             uvv = 1.0 - (ti.cast(row, ti.f32) + 0.5) / ti.cast(H, ti.f32)
-{bwd_body}
+{bwdt_body}
+{acc_store}
+
+
+@ti.kernel
+def bwdr(U: ti.types.ndarray(dtype=ti.f32, ndim=1), gout: ti.types.ndarray(dtype=ti.f32, ndim=2),
+         gU: ti.types.ndarray(dtype=ti.f32, ndim=2), H: ti.i32, W: ti.i32, chunk: ti.i32):
+    for b in range((H * W + chunk - 1) // chunk):
+{acc_init}
+        for n in range(b * chunk, ti.min((b + 1) * chunk, H * W)):
+            row = n // W
+            col = n - row * W
+            uvu = (ti.cast(col, ti.f32) + 0.5) / ti.cast(W, ti.f32)
+            uvv = 1.0 - (ti.cast(row, ti.f32) + 0.5) / ti.cast(H, ti.f32)
+{bwdr_body}
 {acc_store}
 '''
 
@@ -289,9 +349,12 @@ def _load_module(path: Path, key: str):
     return mod
 
 
-def compile_graph(graph: Graph, values: dict, device_type: str = "cpu") -> Compiled:
-    """The compiled kernels for this graph's structure (generated and imported on first use, then cached)."""
-    key = _structure_key(graph, values, device_type)
+def compile_graph(graph: Graph, values: dict, device_type: str = "cpu", heights: bool = True) -> Compiled:
+    """The compiled kernels for this graph's structure (generated and imported on first use, then cached).
+
+    `heights=False`: kernels for base colour, roughness and metallic only (evaluate(with_normal=False)); the
+    nodes that only feed the Bump are not emitted at all."""
+    key = _structure_key(graph, values, device_type, heights)
     with _LOCK:
         if key in _CACHE:
             comp = _CACHE[key]
@@ -300,20 +363,25 @@ def compile_graph(graph: Graph, values: dict, device_type: str = "cpu") -> Compi
             return comp
         try:
             builders: list = []
-            gf, bump = _generate(graph, values, "fwd", builders)
-            builders_b: list = []
-            gb, _ = _generate(graph, values, "bwd", builders_b)
+            gf, bump = _generate(graph, values, "fwd", builders, heights)
+            builders_g: list = []
+            gg, _ = _generate(graph, values, "grad", builders_g, heights)
         except Unsupported:
             _CACHE[key] = None
             raise
         # both passes allocate the same uniforms in the same order (same traversal)
-        assert len(builders) == len(builders_b)
+        assert len(builders) == len(builders_g)
         nu = sum(b.size for b in builders)
+        tape = gg.tape()
+        ncols = sum(_TSIZE[kind] for _, kind, _ in tape)
         src = _KERNEL_TEMPLATE.format(
             key=key, name=graph.name,
+            tape_doc=", ".join(f"{name}[{c}:{c + _TSIZE[kind]}]" for name, kind, c in tape) or "none",
             fwd_body=_indent(gf.fwd_lines(), 8),
+            fwdt_body=_indent(gg.fwd_tape_lines(), 8),
             acc_init=_indent([f"acc{i} = 0.0" for i in range(nu)], 8),
-            bwd_body=_indent(gb.bwd_lines(), 12),
+            bwdt_body=_indent(gg.bwd_lines(from_tape=True), 12),
+            bwdr_body=_indent(gg.bwd_lines(from_tape=False), 12),
             acc_store=_indent([f"gU[b, {i}] = acc{i}" for i in range(nu)], 8),
         )
         d = cache_dir()
@@ -324,7 +392,8 @@ def compile_graph(graph: Graph, values: dict, device_type: str = "cpu") -> Compi
             tmp.write_text(src)
             os.replace(tmp, path)
         mod = _load_module(path, key)
-        comp = Compiled(mod, [b.fn for b in builders], bump, key)
+        comp = Compiled(mod, [b.fn for b in builders], bump, key, OUT_CHANNELS if heights else RENDER_CHANNELS,
+                        ncols)
         _CACHE[key] = comp
         return comp
 
@@ -339,8 +408,10 @@ def fused_supported(graph: Graph, params: dict | None = None) -> bool:
 
 
 def evaluate_fused(graph: Graph, params: dict | None, resolution, uv_size: float = 1.0, device: str = "cpu",
-                   bump_texel: float | None = None) -> dict[str, torch.Tensor]:
-    """Same maps as `materials_db.evaluate` (raises Unsupported when the graph is outside the compiler's reach)."""
+                   bump_texel: float | None = None, with_normal: bool = True) -> dict[str, torch.Tensor]:
+    """Same maps as `materials_db.evaluate` (raises Unsupported when the graph is outside the compiler's reach).
+
+    `with_normal=False`: base colour, roughness and metallic only, from kernels without the Bump's heights."""
     from .bump import bump_normal, bump_step
 
     h, w = (resolution, resolution) if isinstance(resolution, int) else resolution
@@ -348,11 +419,13 @@ def evaluate_fused(graph: Graph, params: dict | None, resolution, uv_size: float
         bump_texel = 0.5 * (1.0 / w + 1.0 / h)
     values = graph.values(params)
     dev = torch.device(device)
-    comp = compile_graph(graph, values, dev.type)
+    comp = compile_graph(graph, values, dev.type, heights=with_normal)
     values = dict(values, __bump_texel=bump_texel, __uv_size=uv_size)
     U = comp.uniforms(values, dev)
-    out = _FusedFn.apply(U, comp, h, w).reshape(h, w, OUT_CHANNELS)
+    out = _FusedFn.apply(U, comp, h, w).reshape(h, w, comp.nout)
     maps = {"base_color": out[..., 0:3], "roughness": out[..., 3], "metallic": out[..., 4]}
+    if not with_normal:
+        return maps
     if comp.bump is None:
         maps["normal"] = torch.tensor([0.0, 0.0, 1.0], device=dev).expand(h, w, 3)
         maps["height"] = torch.zeros(h, w, device=dev)

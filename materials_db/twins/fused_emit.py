@@ -10,6 +10,7 @@ reaches the parameters through them).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -43,6 +44,18 @@ class Var:
 
 
 @dataclass
+class Call:
+    """An expensive per-texel call (fBm, Perlin with gradient, Voronoi) of a grad-mode kernel body: the forward
+    kernel runs it and stores its outputs on the tape, the backward kernel loads them (or re-runs it)."""
+
+    outs: list[tuple[str, str]]  # (local name, kind: 'f' | 'vec2' | 'vec3')
+    expr: str
+
+
+_TSIZE = {"f": 1, "vec2": 2, "vec3": 3}
+
+
+@dataclass
 class Builder:
     fn: Callable[[dict], torch.Tensor]
     size: int
@@ -52,8 +65,8 @@ class Gen:
     """Collects the forward lines and the reverse-order adjoint emitters of one kernel body."""
 
     def __init__(self, mode: str, builders: list[Builder]):
-        self.mode = mode
-        self.lines: list[str] = []
+        self.mode = mode  # 'fwd' (values only) or 'grad' (calls with their local derivatives, plus adjoints)
+        self.lines: list[str | Call] = []
         self.blocks: list[Callable[[], None]] = []
         self.blines: list[str] = []
         self.adjs: dict[str, str] = {}
@@ -65,6 +78,7 @@ class Gen:
         self.uv = Var("uvp", "v")
         self.lines.append("uvp = ti.math.vec3(uvu, uvv, 0.0)")
         self.results: dict[str, Var] = {}
+        self._tail: list[str] | None = None
 
     # ---- values ----
     def name(self, prefix: str = "t") -> str:
@@ -78,6 +92,16 @@ class Gen:
 
     def emit(self, line: str) -> None:
         self.lines.append(line)
+
+    def call(self, outs: list[tuple[str, str]], expr: str, fwd_outs: list[str] | None = None,
+             fwd_expr: str | None = None) -> None:
+        """An expensive call: in 'fwd' mode `fwd_outs = fwd_expr` (values only, default: the same as grad mode);
+        in 'grad' mode a tape entry (stored by the forward kernel, loaded by the backward kernel)."""
+        if self.mode == "fwd":
+            names = fwd_outs if fwd_outs is not None else [o for o, _ in outs]
+            self.lines.append(f"{', '.join(names)} = {fwd_expr or expr}")
+        else:
+            self.lines.append(Call(list(outs), expr))
 
     def const(self, raw, sock_kind: str | None) -> Var:
         arr = np.asarray(raw, dtype=np.float32)
@@ -212,13 +236,57 @@ class Gen:
         lines.append(f"out[n, 3] = {r['rough'].name}")
         lines.append(f"out[n, 4] = {r['metal'].name}")
         for i, k in ((5, "height"), (6, "height_a"), (7, "height_b")):
-            lines.append(f"out[n, {i}] = {r[k].name}" if k in r else f"out[n, {i}] = 0.0")
+            if k in r:
+                lines.append(f"out[n, {i}] = {r[k].name}")
         return lines
 
     def fwd_lines(self) -> list[str]:
-        return self.lines + self._store()
+        """'fwd' mode: the values-only forward body."""
+        assert not any(isinstance(ln, Call) for ln in self.lines)
+        return list(self.lines) + self._store()
 
-    def bwd_lines(self) -> list[str]:
+    def _call_line(self, c: Call) -> str:
+        return f"{', '.join(o for o, _ in c.outs)} = {c.expr}"
+
+    def tape(self) -> list[tuple[str, str, int]]:
+        """(name, kind, first column) of every call output the backward body reads, in emission order.
+
+        Call outputs that nothing else reads are left off (LLVM drops them from the backward kernel anyway)."""
+        self._adjoint_lines()
+        text = "\n".join([ln if isinstance(ln, str) else ln.expr for ln in self.lines] + self.blines + self._tail
+                          + self._store())
+        used = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", text))
+        cols, k = [], 0
+        for ln in self.lines:
+            if isinstance(ln, Call):
+                for name, kind in ln.outs:
+                    if name in used:
+                        cols.append((name, kind, k))
+                        k += _TSIZE[kind]
+        return cols
+
+    def fwd_tape_lines(self) -> list[str]:
+        """'grad' mode forward body: values (outputs) plus the calls' outputs stored on the tape T[n, :]."""
+        cols = {name: (kind, c) for name, kind, c in self.tape()}
+        body = []
+        for ln in self.lines:
+            if isinstance(ln, Call):
+                body.append(self._call_line(ln))
+                for name, _ in ln.outs:
+                    if name in cols:
+                        kind, c = cols[name]
+                        if kind == "f":
+                            body.append(f"T[n, {c}] = {name}")
+                        else:
+                            body += [f"T[n, {c + i}] = {name}[{i}]" for i in range(_TSIZE[kind])]
+            else:
+                body.append(ln)
+        return body + self._store()
+
+    def _adjoint_lines(self) -> None:
+        """Run the reverse-order adjoint emitters once (fills self.blines and self._tail)."""
+        if getattr(self, "_tail", None) is not None:
+            return
         r = self.results
         seed = [(r["base"], "ti.Vector([gout[n, 0], gout[n, 1], gout[n, 2]])"), (r["rough"], "gout[n, 3]"),
                 (r["metal"], "gout[n, 4]")]
@@ -242,7 +310,29 @@ class Gen:
                 tail += [f"acc{u.slot + 3 * i + j} += {a}[{i}, {j}]" for i in range(3) for j in range(3)]
             else:
                 tail += [f"acc{u.slot + i} += {a}[{i}]" for i in range(_SIZE[u.kind])]
-        return self.lines + self.blines + tail
+        self._tail = tail
+
+    def bwd_lines(self, from_tape: bool = True) -> list[str]:
+        """'grad' mode backward body: the cheap forward lines again (calls loaded from the tape, or re-run when
+        `from_tape` is False), then the adjoints in reverse order and the uniforms' accumulations."""
+        self._adjoint_lines()
+        cols = {name: (kind, c) for name, kind, c in self.tape()}
+        body = []
+        for ln in self.lines:
+            if not isinstance(ln, Call):
+                body.append(ln)
+            elif not from_tape:
+                body.append(self._call_line(ln))
+            else:
+                for name, _ in ln.outs:
+                    if name in cols:
+                        kind, c = cols[name]
+                        if kind == "f":
+                            body.append(f"{name} = T[n, {c}]")
+                        else:
+                            body.append(f"{name} = ti.math.{kind}(" + ", ".join(f"T[n, {c + i}]"
+                                                                               for i in range(_TSIZE[kind])) + ")")
+        return body + self.blines + self._tail
 
 
 def _tv(v: Var, vals: dict) -> torch.Tensor:
@@ -338,22 +428,16 @@ def emit_noise(g: Gen, props, ins, used):
     if has_dist:
         for s in seeds:
             off = "ti.math." + vt + "(" + ", ".join(lit(o) for o in _offsets(s, dim)) + ")"
-            if g.mode == "bwd":
-                tn, gn = g.name("pv"), g.name("pg")
-                g.emit(f"{tn}, {gn} = {perl_vg}({p0.name} + {off})")
-            else:
-                tn, gn = g.name("pv"), None
-                g.emit(f"{tn} = {perl}({p0.name} + {off})")
+            tn, gn = g.name("pv"), g.name("pg")
+            g.call([(tn, "f"), (gn, vt)], f"{perl_vg}({p0.name} + {off})", [tn], f"{perl}({p0.name} + {off})")
             pert.append((tn, gn))
         p = g.let(f"{p0.name} + ti.math.{vt}(" + ", ".join(t for t, _ in pert) + f") * {dist.name}", vt,
                   p0.grad or dist.grad)
     fac = Var(g.name("nf"), "f", p.grad or r.grad or lac.grad)
-    if g.mode == "bwd":
-        dp, dr, dl = g.name("ndp"), g.name("ndr"), g.name("ndl")
-        g.emit(f"{fac.name}, {dp}, {dr}, {dl} = TP._fbm_point({p.name}, {n}, {lit(rmd)}, {r.name}, {lac.name}, "
-               f"{int(norm)}, {perl_vg})")
-    else:
-        g.emit(f"{fac.name} = TP.fbm_value({p.name}, {n}, {lit(rmd)}, {r.name}, {lac.name}, {norm}, {perl})")
+    dp, dr, dl = g.name("ndp"), g.name("ndr"), g.name("ndl")
+    g.call([(fac.name, "f"), (dp, vt), (dr, "f"), (dl, "f")],
+           f"TP.fbm_vg({p.name}, {n}, {lit(rmd)}, {r.name}, {lac.name}, {norm}, {perl_vg})", [fac.name],
+           f"TP.fbm_value({p.name}, {n}, {lit(rmd)}, {r.name}, {lac.name}, {norm}, {perl})")
 
     def back(ad):
         (a,) = ad
@@ -393,7 +477,7 @@ def emit_voronoi(g: Gen, props, ins, used):
     grad = c.grad or rand.grad
     if edge:
         m, gl, gr = g.name("vd"), g.name("vg"), g.name("vr")
-        g.emit(f"{m}, {gl}, {gr} = TV.edge_2d({c.name}, {rand.name})")
+        g.call([(m, "f"), (gl, "vec2"), (gr, "f")], f"TV.edge_2d({c.name}, {rand.name})")
         div = None
         dist = Var(m, "f", grad)
         if norm:
@@ -416,7 +500,8 @@ def emit_voronoi(g: Gen, props, ins, used):
         g.back([dist], back)
         return {"Distance": dist, "Color": zero, "Position": zero}
     d, col, pos, dc, dr, dpr = (g.name(p) for p in ("vd", "vc", "vp", "vdc", "vdr", "vdp"))
-    g.emit(f"{d}, {col}, {pos}, {dc}, {dr}, {dpr} = TV.f1_{dim}d({c.name}, {rand.name}, \"{metric}\")")
+    g.call([(d, "f"), (col, "vec3"), (pos, vt), (dc, vt), (dr, "f"), (dpr, vt)],
+           f"TV.f1_{dim}d({c.name}, {rand.name}, \"{metric}\")")
     maxd = None
     dist = Var(d, "f", grad)
     if norm:
@@ -483,12 +568,10 @@ def emit_wave(g: Gen, props, ins, used):
         oct_, rmd = int(d), d - float(int(d))
         qs = g.let(f"{q.name} * {ds.name}", "v", q.grad or ds.grad)
         f = Var(g.name("wf"), "f", qs.grad or dr.grad)
-        if g.mode == "bwd":
-            dpf, drf, dlf = g.name("wdp"), g.name("wdr"), g.name("wdl")
-            g.emit(f"{f.name}, {dpf}, {drf}, {dlf} = TP._fbm_point({qs.name}, {oct_}, {lit(rmd)}, {dr.name}, 2.0, 1, "
-                   "TP._perlin3_vg)")
-        else:
-            g.emit(f"{f.name} = TP.fbm_value({qs.name}, {oct_}, {lit(rmd)}, {dr.name}, 2.0, True, TP.perlin3)")
+        dpf, drf, dlf = g.name("wdp"), g.name("wdr"), g.name("wdl")
+        g.call([(f.name, "f"), (dpf, "vec3"), (drf, "f"), (dlf, "f")],
+               f"TP.fbm_vg({qs.name}, {oct_}, {lit(rmd)}, {dr.name}, 2.0, True, TP._perlin3_vg)", [f.name],
+               f"TP.fbm_value({qs.name}, {oct_}, {lit(rmd)}, {dr.name}, 2.0, True, TP.perlin3)")
         nn = g.let(f"{n1.name} + {dist.name} * ({f.name} * 2.0 - 1.0)", "f", n1.grad or dist.grad or f.grad)
     if prof == "SIN":
         fac = g.let(f"0.5 + 0.5 * ti.sin({nn.name} - {lit(math.pi / 2)})", "f", nn.grad)

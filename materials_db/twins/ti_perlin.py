@@ -155,30 +155,29 @@ def perlin3(q):
 
 
 @ti.func
+def _lerp2(a0, a1, a2, a3, s, t):
+    """Bilinear interpolation of the 4 corners (a0 at s=t=0, a1 at s=1, a2 at t=1, a3 at s=t=1)."""
+    return (1.0 - t) * (a0 * (1.0 - s) + a1 * s) + t * (a2 * (1.0 - s) + a3 * s)
+
+
+@ti.func
 def _perlin3_vg(q):
-    """perlin_signed value and gradient at q (vec3)."""
+    """perlin_signed value and gradient at q (vec3).
+
+    d/dx of the trilinear blend = dfade(fx) x (the yz-blend of the corner differences along x) + the xyz-blend of
+    the corner gradients' x components (likewise for y and z): ~half the arithmetic of a per-corner sum."""
     fx, fy, fz, vals, grads = _lattice3(q)
     u = _fade(fx)
     v = _fade(fy)
     w = _fade(fz)
-    x1 = 1.0 - u
-    y1 = 1.0 - v
-    z1 = 1.0 - w
     r = _lerp3(vals, u, v, w)
-    du, dv, dw = _dfade(fx), _dfade(fy), _dfade(fz)
-    gr = ti.math.vec3(0.0, 0.0, 0.0)
-    for k in ti.static(range(8)):
-        i, j, l = k & 1, (k >> 1) & 1, (k >> 2) & 1
-        wx = u if i == 1 else x1
-        wy = v if j == 1 else y1
-        wz = w if l == 1 else z1
-        sx = 1.0 if i == 1 else -1.0
-        sy = 1.0 if j == 1 else -1.0
-        sz = 1.0 if l == 1 else -1.0
-        gr[0] += wx * wy * wz * grads[k, 0] + sx * du * wy * wz * vals[k]
-        gr[1] += wx * wy * wz * grads[k, 1] + sy * dv * wx * wz * vals[k]
-        gr[2] += wx * wy * wz * grads[k, 2] + sz * dw * wx * wy * vals[k]
-    return r * 0.9820, gr * 0.9820
+    gx = _lerp3(ti.Vector([grads[k, 0] for k in ti.static(range(8))]), u, v, w)
+    gy = _lerp3(ti.Vector([grads[k, 1] for k in ti.static(range(8))]), u, v, w)
+    gz = _lerp3(ti.Vector([grads[k, 2] for k in ti.static(range(8))]), u, v, w)
+    gx += _dfade(fx) * _lerp2(vals[1] - vals[0], vals[3] - vals[2], vals[5] - vals[4], vals[7] - vals[6], v, w)
+    gy += _dfade(fy) * _lerp2(vals[2] - vals[0], vals[3] - vals[1], vals[6] - vals[4], vals[7] - vals[5], u, w)
+    gz += _dfade(fz) * _lerp2(vals[4] - vals[0], vals[5] - vals[1], vals[6] - vals[2], vals[7] - vals[3], u, v)
+    return r * 0.9820, ti.math.vec3(gx, gy, gz) * 0.9820
 
 
 @ti.func
@@ -208,22 +207,17 @@ def perlin2(q):
 
 @ti.func
 def _perlin2_vg(q):
+    """perlin_signed value and gradient at q (vec2) (the bilinear counterpart of `_perlin3_vg`)."""
     fx, fy, vals, grads = _lattice2(q)
     u = _fade(fx)
     v = _fade(fy)
     x1 = 1.0 - u
     r = (1.0 - v) * (vals[0] * x1 + vals[1] * u) + v * (vals[2] * x1 + vals[3] * u)
-    du, dv = _dfade(fx), _dfade(fy)
-    gr = ti.math.vec2(0.0, 0.0)
-    for k in ti.static(range(4)):
-        i, j = k & 1, (k >> 1) & 1
-        wx = u if i == 1 else x1
-        wy = v if j == 1 else 1.0 - v
-        sx = 1.0 if i == 1 else -1.0
-        sy = 1.0 if j == 1 else -1.0
-        gr[0] += wx * wy * grads[k, 0] + sx * du * wy * vals[k]
-        gr[1] += wx * wy * grads[k, 1] + sy * dv * wx * vals[k]
-    return r * 0.6616, gr * 0.6616
+    gx = _lerp2(grads[0, 0], grads[1, 0], grads[2, 0], grads[3, 0], u, v)
+    gy = _lerp2(grads[0, 1], grads[1, 1], grads[2, 1], grads[3, 1], u, v)
+    gx += _dfade(fx) * ((1.0 - v) * (vals[1] - vals[0]) + v * (vals[3] - vals[2]))
+    gy += _dfade(fy) * ((1.0 - u) * (vals[2] - vals[0]) + u * (vals[3] - vals[1]))
+    return r * 0.6616, ti.math.vec2(gx, gy) * 0.6616
 
 
 @ti.kernel
@@ -299,6 +293,71 @@ def _fbm_point(p, n: ti.i32, rmd: ti.f32, r: ti.f32, lac: ti.f32, normalize: ti.
             dp = (1 - rmd) * gp + rmd * gp2
     else:
         if normalize != 0:
+            value = 0.5 * total / maxamp + 0.5
+            dr = 0.5 * (d_sum_r / maxamp - total * d_max_r / (maxamp * maxamp))
+            dl = 0.5 * d_sum_l / maxamp
+            dp = 0.5 * gp / maxamp
+        else:
+            value = total
+            dr = d_sum_r
+            dl = d_sum_l
+            dp = gp
+    return value, dp, dr, dl
+
+
+@ti.func
+def fbm_vg(p, n: ti.template(), rmd: ti.template(), r, lac, normalize: ti.template(), vg: ti.template()):
+    """`_fbm_point` with compile-time octave count, remainder and normalisation (the fused compiler's forward
+    pass when gradients are wanted): value, d/dp, d/droughness, d/dlacunarity, the same float ops."""
+    fscale = 1.0
+    amp = 1.0
+    maxamp = 0.0
+    total = 0.0
+    d_amp_r = 0.0
+    d_max_r = 0.0
+    d_sum_r = 0.0
+    d_fs_l = 0.0
+    d_sum_l = 0.0
+    gp = p * 0.0
+    for _ in range(n + 1):
+        t, gt = vg(fscale * p)
+        total += t * amp
+        d_sum_r += t * d_amp_r
+        d_sum_l += amp * gt.dot(p) * d_fs_l
+        gp += amp * fscale * gt
+        maxamp += amp
+        d_max_r += d_amp_r
+        d_amp_r = d_amp_r * r + amp
+        amp *= r
+        d_fs_l = d_fs_l * lac + fscale
+        fscale *= lac
+    value = 0.0
+    dr = 0.0
+    dl = 0.0
+    dp = gp * 0.0
+    if ti.static(rmd != 0.0):
+        t, gt = vg(fscale * p)
+        total2 = total + t * amp
+        d_sum2_r = d_sum_r + t * d_amp_r
+        d_sum2_l = d_sum_l + amp * gt.dot(p) * d_fs_l
+        gp2 = gp + amp * fscale * gt
+        if ti.static(normalize):
+            m2 = maxamp + amp
+            dm2 = d_max_r + d_amp_r
+            a = 0.5 * total / maxamp + 0.5
+            b = 0.5 * total2 / m2 + 0.5
+            value = (1 - rmd) * a + rmd * b
+            dr = (1 - rmd) * 0.5 * (d_sum_r / maxamp - total * d_max_r / (maxamp * maxamp)) + rmd * 0.5 * (
+                d_sum2_r / m2 - total2 * dm2 / (m2 * m2))
+            dl = (1 - rmd) * 0.5 * d_sum_l / maxamp + rmd * 0.5 * d_sum2_l / m2
+            dp = (1 - rmd) * 0.5 * gp / maxamp + rmd * 0.5 * gp2 / m2
+        else:
+            value = (1 - rmd) * total + rmd * total2
+            dr = (1 - rmd) * d_sum_r + rmd * d_sum2_r
+            dl = (1 - rmd) * d_sum_l + rmd * d_sum2_l
+            dp = (1 - rmd) * gp + rmd * gp2
+    else:
+        if ti.static(normalize):
             value = 0.5 * total / maxamp + 0.5
             dr = 0.5 * (d_sum_r / maxamp - total * d_max_r / (maxamp * maxamp))
             dl = 0.5 * d_sum_l / maxamp

@@ -55,16 +55,16 @@ def _loss_weights(maps: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: torch.randn(v.shape, generator=gen) for k, v in maps.items()}
 
 
-@pytest.mark.parametrize("name", _materials_to_check())
-def test_fused_matches_node_by_node(name, node_by_node):
+def _check_against_node_by_node(name: str, with_normal: bool = True) -> None:
     g = load_graph(name)
     p_f = g.default_params(requires_grad=True)
     try:
-        fused = evaluate_fused(g, p_f, RES)
+        fused = evaluate_fused(g, p_f, RES, with_normal=with_normal)
     except Unsupported as exc:
         pytest.skip(f"outside the fused compiler's reach ({exc}); evaluate() falls back node by node")
     p_r = g.default_params(requires_grad=True)
-    ref = evaluate(g, p_r, RES)
+    ref = evaluate(g, p_r, RES, with_normal=with_normal)
+    assert set(fused) == set(ref)
     for k in ref:
         assert fused[k].shape == ref[k].shape, k
         err = float((fused[k] - ref[k]).detach().abs().max())
@@ -80,6 +80,27 @@ def test_fused_matches_node_by_node(name, node_by_node):
         scale = float(b.abs().max())
         # a few % of the gradient's size (float32 sums over 1024 texels in different orders)
         assert float((a - b).abs().max()) <= 0.02 * scale + 1e-4, f"{name} d/d{k}: fused {a} vs {b}"
+
+
+@pytest.mark.parametrize("name", _materials_to_check())
+def test_fused_matches_node_by_node(name, node_by_node):
+    """All maps (the Bump's three heights in the kernels); the backward reads the forward's tape."""
+    _check_against_node_by_node(name)
+
+
+@pytest.mark.parametrize("name", ["oak_planks", "white_square_tiles", "terrazzo_white"])
+def test_fused_render_maps(name, node_by_node):
+    """with_normal=False: kernels without the heights (the nodes feeding only the Bump are not emitted)."""
+    _check_against_node_by_node(name, with_normal=False)
+
+
+@pytest.mark.parametrize("name", ["terrazzo_white", "linen_natural"])
+def test_fused_backward_without_tape(name, node_by_node, monkeypatch):
+    """Past the tape's memory limit the backward kernel re-runs the fBm / Perlin / Voronoi calls itself."""
+    from materials_db.twins import fused
+
+    monkeypatch.setattr(fused, "TAPE_LIMIT_BYTES", 0)
+    _check_against_node_by_node(name, with_normal=False)
 
 
 def _ridged_graph() -> Graph:
