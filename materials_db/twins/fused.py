@@ -289,10 +289,7 @@ from materials_db.twins import fused_funcs as FF
 def fwd(U: ti.types.ndarray(dtype=ti.f32, ndim=1), out: ti.types.ndarray(dtype=ti.f32, ndim=2), H: ti.i32,
         W: ti.i32):
     for n in range(H * W):
-        row = n // W
-        col = n - row * W
-        uvu = (ti.cast(col, ti.f32) + 0.5) / ti.cast(W, ti.f32)
-        uvv = 1.0 - (ti.cast(row, ti.f32) + 0.5) / ti.cast(H, ti.f32)
+        uvu, uvv = FF.texel_uv(n, H, W)
 {fwd_body}
 
 
@@ -300,10 +297,7 @@ def fwd(U: ti.types.ndarray(dtype=ti.f32, ndim=1), out: ti.types.ndarray(dtype=t
 def fwdt(U: ti.types.ndarray(dtype=ti.f32, ndim=1), out: ti.types.ndarray(dtype=ti.f32, ndim=2),
          T: ti.types.ndarray(dtype=ti.f32, ndim=2), H: ti.i32, W: ti.i32):
     for n in range(H * W):
-        row = n // W
-        col = n - row * W
-        uvu = (ti.cast(col, ti.f32) + 0.5) / ti.cast(W, ti.f32)
-        uvv = 1.0 - (ti.cast(row, ti.f32) + 0.5) / ti.cast(H, ti.f32)
+        uvu, uvv = FF.texel_uv(n, H, W)
 {fwdt_body}
 
 
@@ -314,10 +308,7 @@ def bwdt(U: ti.types.ndarray(dtype=ti.f32, ndim=1), T: ti.types.ndarray(dtype=ti
     for b in range((H * W + chunk - 1) // chunk):
 {acc_init}
         for n in range(b * chunk, ti.min((b + 1) * chunk, H * W)):
-            row = n // W
-            col = n - row * W
-            uvu = (ti.cast(col, ti.f32) + 0.5) / ti.cast(W, ti.f32)
-            uvv = 1.0 - (ti.cast(row, ti.f32) + 0.5) / ti.cast(H, ti.f32)
+            uvu, uvv = FF.texel_uv(n, H, W)
 {bwdt_body}
 {acc_store}
 
@@ -328,10 +319,7 @@ def bwdr(U: ti.types.ndarray(dtype=ti.f32, ndim=1), gout: ti.types.ndarray(dtype
     for b in range((H * W + chunk - 1) // chunk):
 {acc_init}
         for n in range(b * chunk, ti.min((b + 1) * chunk, H * W)):
-            row = n // W
-            col = n - row * W
-            uvu = (ti.cast(col, ti.f32) + 0.5) / ti.cast(W, ti.f32)
-            uvv = 1.0 - (ti.cast(row, ti.f32) + 0.5) / ti.cast(H, ti.f32)
+            uvu, uvv = FF.texel_uv(n, H, W)
 {bwdr_body}
 {acc_store}
 '''

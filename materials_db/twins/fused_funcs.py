@@ -140,3 +140,11 @@ def brick_vjp(v, c1, c2, cm, scale, msize, ms, bias, bw0, rh, g_fac, g_col, offs
     g_v = ti.math.vec3(g_bx * scale, g_by * scale, 0.0)
     g_scale = g_bx * v[0] + g_by * v[1]
     return g_v, g_c1, g_c2, g_cm, g_scale, g_msize, g_ms, g_bias, g_bw * bwf, g_rh
+
+
+@ti.func
+def texel_uv(n, H, W):
+    """UV of texel `n` of an H x W map (row-major, row 0 at the top: v near 1), at the texel centre."""
+    row = n // W
+    col = n - row * W
+    return (ti.cast(col, ti.f32) + 0.5) / ti.cast(W, ti.f32), 1.0 - (ti.cast(row, ti.f32) + 0.5) / ti.cast(H, ti.f32)

@@ -308,66 +308,9 @@ def _fbm_point(p, n: ti.i32, rmd: ti.f32, r: ti.f32, lac: ti.f32, normalize: ti.
 @ti.func
 def fbm_vg(p, n: ti.template(), rmd: ti.template(), r, lac, normalize: ti.template(), vg: ti.template()):
     """`_fbm_point` with compile-time octave count, remainder and normalisation (the fused compiler's forward
-    pass when gradients are wanted): value, d/dp, d/droughness, d/dlacunarity, the same float ops."""
-    fscale = 1.0
-    amp = 1.0
-    maxamp = 0.0
-    total = 0.0
-    d_amp_r = 0.0
-    d_max_r = 0.0
-    d_sum_r = 0.0
-    d_fs_l = 0.0
-    d_sum_l = 0.0
-    gp = p * 0.0
-    for _ in range(n + 1):
-        t, gt = vg(fscale * p)
-        total += t * amp
-        d_sum_r += t * d_amp_r
-        d_sum_l += amp * gt.dot(p) * d_fs_l
-        gp += amp * fscale * gt
-        maxamp += amp
-        d_max_r += d_amp_r
-        d_amp_r = d_amp_r * r + amp
-        amp *= r
-        d_fs_l = d_fs_l * lac + fscale
-        fscale *= lac
-    value = 0.0
-    dr = 0.0
-    dl = 0.0
-    dp = gp * 0.0
-    if ti.static(rmd != 0.0):
-        t, gt = vg(fscale * p)
-        total2 = total + t * amp
-        d_sum2_r = d_sum_r + t * d_amp_r
-        d_sum2_l = d_sum_l + amp * gt.dot(p) * d_fs_l
-        gp2 = gp + amp * fscale * gt
-        if ti.static(normalize):
-            m2 = maxamp + amp
-            dm2 = d_max_r + d_amp_r
-            a = 0.5 * total / maxamp + 0.5
-            b = 0.5 * total2 / m2 + 0.5
-            value = (1 - rmd) * a + rmd * b
-            dr = (1 - rmd) * 0.5 * (d_sum_r / maxamp - total * d_max_r / (maxamp * maxamp)) + rmd * 0.5 * (
-                d_sum2_r / m2 - total2 * dm2 / (m2 * m2))
-            dl = (1 - rmd) * 0.5 * d_sum_l / maxamp + rmd * 0.5 * d_sum2_l / m2
-            dp = (1 - rmd) * 0.5 * gp / maxamp + rmd * 0.5 * gp2 / m2
-        else:
-            value = (1 - rmd) * total + rmd * total2
-            dr = (1 - rmd) * d_sum_r + rmd * d_sum2_r
-            dl = (1 - rmd) * d_sum_l + rmd * d_sum2_l
-            dp = (1 - rmd) * gp + rmd * gp2
-    else:
-        if ti.static(normalize):
-            value = 0.5 * total / maxamp + 0.5
-            dr = 0.5 * (d_sum_r / maxamp - total * d_max_r / (maxamp * maxamp))
-            dl = 0.5 * d_sum_l / maxamp
-            dp = 0.5 * gp / maxamp
-        else:
-            value = total
-            dr = d_sum_r
-            dl = d_sum_l
-            dp = gp
-    return value, dp, dr, dl
+    pass when gradients are wanted): value, d/dp, d/droughness, d/dlacunarity. The constants make the branches
+    on them fold away at compile time."""
+    return _fbm_point(p, n, rmd, r, lac, normalize, vg)
 
 
 @ti.func
