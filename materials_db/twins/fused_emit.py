@@ -343,6 +343,21 @@ def _vec(v: Var, dim: int) -> str:
     return f"ti.math.vec{dim}(" + ", ".join(f"{v.name}[{i}]" for i in range(dim)) + ")"
 
 
+def _back_cell_distance(g, a: str, dist: str, div, rand, d_rand: str, d_coord: str, v, sc, dim: int) -> None:
+    """Adjoint of a Voronoi distance `dist` (optionally divided by `div`) through its randomness and its cell
+    coordinates (the scaled input `v` * `sc`): shared by F1 and distance-to-edge."""
+    if div is not None:
+        g.acc(div, f"-{a} * {dist} / ({div.name} * {div.name})")
+        am = g.name("b")
+        g.blines.append(f"{am} = {a} / {div.name}")
+        a = am
+    g.acc(rand, f"{a} * {d_rand}")
+    gc = g.name("b")
+    g.blines.append(f"{gc} = {a} * {d_coord}")
+    g.acc(v, _pad3(f"({gc} * {sc.name})", dim))
+    g.acc(sc, f"{gc}.dot({_vec(v, dim)})")
+
+
 def _pad3(expr: str, dim: int) -> str:
     return expr if dim == 3 else f"ti.math.vec3({expr}[0], {expr}[1], 0.0)"
 
@@ -487,16 +502,7 @@ def emit_voronoi(g: Gen, props, ins, used):
 
         def back(ad):
             (a,) = ad
-            am = a
-            if div is not None:
-                g.acc(div, f"-{a} * {m} / ({div.name} * {div.name})")
-                am = g.name("b")
-                g.blines.append(f"{am} = {a} / {div.name}")
-            g.acc(rand, f"{am} * {gr}")
-            gc = g.name("b")
-            g.blines.append(f"{gc} = {am} * {gl}")
-            g.acc(v, _pad3(f"({gc} * {sc.name})", dim))
-            g.acc(sc, f"{gc}.dot({_vec(v, dim)})")
+            _back_cell_distance(g, a, m, div, rand, gr, gl, v, sc, dim)
         g.back([dist], back)
         return {"Distance": dist, "Color": zero, "Position": zero}
     d, col, pos, dc, dr, dpr = (g.name(p) for p in ("vd", "vc", "vp", "vdc", "vdr", "vdp"))
@@ -519,16 +525,7 @@ def emit_voronoi(g: Gen, props, ins, used):
     def back(ad):
         a_d, a_p = ad
         if a_d:
-            am = a_d
-            if maxd is not None:
-                g.acc(maxd, f"-{a_d} * {d} / ({maxd.name} * {maxd.name})")
-                am = g.name("b")
-                g.blines.append(f"{am} = {a_d} / {maxd.name}")
-            g.acc(rand, f"{am} * {dr}")
-            gc = g.name("b")
-            g.blines.append(f"{gc} = {am} * {dc}")
-            g.acc(v, _pad3(f"({gc} * {sc.name})", dim))
-            g.acc(sc, f"{gc}.dot({_vec(v, dim)})")
+            _back_cell_distance(g, a_d, d, maxd, rand, dr, dc, v, sc, dim)
         if a_p and position.grad:
             ap = g.name("b")
             g.blines.append(f"{ap} = {_vec(Var(a_p, 'v'), dim)}")
