@@ -149,21 +149,30 @@ def _can_embed(index, embedder, events) -> bool:
     return index.has_embeddings
 
 
+def local_embedder(events=None):
+    """The real CLIP model when its weights are on this machine (never downloads), else None: retrieval then
+    goes by category, size and shape fit."""
+    from assets_index import Embedder
+
+    try:
+        return Embedder.load(allow_download=False)
+    except SetupError as exc:
+        if events is not None:
+            events.log(f"objects: CLIP weights not found, retrieving by category and size ({exc})")
+        return None
+
+
 def open_retriever(events, config=None, embedder=None) -> Retriever:
     """The indices to search (`config.asset_index`, else the user's default index when it holds models; plus
     the built-in library unless that index already holds it or `config.builtin_library` is off), with the
     real CLIP when its weights are here and every index can be embedded, else category + size."""
-    from assets_index import Embedder, builtin_index
+    from assets_index import builtin_index
 
     from .config import ObjectConfig
 
     cfg = config or ObjectConfig()
     if embedder is None:
-        try:
-            embedder = Embedder.load(allow_download=False)
-        except SetupError as exc:
-            events.log(f"objects: CLIP weights not found, retrieving by category and size ({exc})")
-            embedder = None
+        embedder = local_embedder(events)
     indices = []
     user = user_index(cfg.asset_index, embedder)
     if user is not None:

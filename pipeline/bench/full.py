@@ -68,10 +68,11 @@ def run(args: argparse.Namespace) -> int:
     for folder in generated(args.cache, args.count, args.novel_views):
         case_config = config
         if args.own_models:
+            from ..retrieval import local_embedder
             from .objects import own_models_index
 
             case_config = copy.deepcopy(config)
-            case_config.objects.asset_index = str(own_models_index(folder, _embedder()))
+            case_config.objects.asset_index = str(own_models_index(folder, local_embedder()))
         rows.append(bench_case(folder, case_config))
         print_row(rows[-1])
     if args.sun and Path(args.sun).is_dir():
@@ -86,18 +87,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1, default=float))
     return 0
-
-
-def _embedder():
-    """The real CLIP when its weights are here (as the object stage would use), else None (category + size)."""
-    from assets_index import Embedder
-
-    from ..errors import SetupError
-
-    try:
-        return Embedder.load(allow_download=False)
-    except SetupError:
-        return None
 
 
 def bench_case(folder: Path, config: ReconstructConfig) -> dict:
@@ -213,8 +202,6 @@ def retrieval_hits(scene, truth: dict) -> dict:
 
 def novel_view_psnr(scene, truth: dict, folder: Path, spp: int = 64) -> list[float]:
     """Render our scene from each novel camera (mapped from the true world into ours) against its Cycles render."""
-    import copy
-
     from ..image_metrics import psnr
     from ..io.images import linear_to_srgb, read_photo
     from ..render.scene_render import RenderSettings, load_scene, render_numpy, scene_dict
