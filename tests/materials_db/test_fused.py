@@ -1,8 +1,10 @@
-"""The fused material compiler (one generated taichi kernel per material) against the node-by-node evaluation.
+"""The fused material compiler (one generated kernel per material, taichi or Dr.Jit) against the node-by-node
+evaluation.
 
 Every library material: the same maps within 1e-5 and the same parameter gradients (the node-by-node gradients
-are checked against finite differences in test_gradients.py). Compiles take seconds per material structure the
-first time; taichi's offline cache and the generated modules on disk make later runs cheaper.
+are checked against finite differences in test_gradients.py), for both code targets. Compiles take seconds per
+material structure the first time; the generated modules and taichi's / Dr.Jit's kernel caches on disk make later
+runs cheaper.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ pytest.importorskip("taichi")
 from materials_db import evaluate, list_materials, load_graph  # noqa: E402
 from materials_db.graph import Graph  # noqa: E402
 from materials_db.twins.backend import get_backend, set_backend  # noqa: E402
-from materials_db.twins.fused import Unsupported, compile_graph, evaluate_fused  # noqa: E402
+from materials_db.twins.fused import TARGETS, Unsupported, compile_graph, drjit_llvm_ready, evaluate_fused  # noqa: E402
 
 RES = 32
 
@@ -48,6 +50,15 @@ def node_by_node():
     set_backend("taichi")
     yield
     backend._STATE.update(before)
+
+
+@pytest.fixture(params=TARGETS)
+def target(request, monkeypatch):
+    """Generate code for each target in turn (Dr.Jit needs its LLVM backend, i.e. libLLVM >= 16)."""
+    if request.param == "drjit" and not drjit_llvm_ready():
+        pytest.skip("Dr.Jit's LLVM backend is not available here (libLLVM >= 16)")
+    monkeypatch.setenv("PHOTO2SCENE_FUSED_TARGET", request.param)
+    return request.param
 
 
 def _loss_weights(maps: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -83,13 +94,14 @@ def _check_against_node_by_node(name: str, with_normal: bool = True) -> None:
 
 
 @pytest.mark.parametrize("name", _materials_to_check())
-def test_fused_matches_node_by_node(name, node_by_node):
-    """All maps (the Bump's three heights in the kernels); the backward reads the forward's tape."""
+def test_fused_matches_node_by_node(name, node_by_node, target):
+    """All maps (the Bump's three heights in the kernels); taichi's backward reads the forward's tape, Dr.Jit's
+    re-traces the forward."""
     _check_against_node_by_node(name)
 
 
 @pytest.mark.parametrize("name", ["oak_planks", "white_square_tiles", "terrazzo_white"])
-def test_fused_render_maps(name, node_by_node):
+def test_fused_render_maps(name, node_by_node, target):
     """with_normal=False: kernels without the heights (the nodes feeding only the Bump are not emitted)."""
     _check_against_node_by_node(name, with_normal=False)
 
@@ -99,6 +111,7 @@ def test_fused_backward_without_tape(name, node_by_node, monkeypatch):
     """Past the tape's memory limit the backward kernel re-runs the fBm / Perlin / Voronoi calls itself."""
     from materials_db.twins import fused
 
+    monkeypatch.setenv("PHOTO2SCENE_FUSED_TARGET", "taichi")  # the tape is taichi's
     monkeypatch.setattr(fused, "TAPE_LIMIT_BYTES", 0)
     _check_against_node_by_node(name, with_normal=False)
 
@@ -118,6 +131,34 @@ def test_unsupported_graph_falls_back(node_by_node):
     out = evaluate(g, None, 16)
     for k in ref:
         assert torch.equal(out[k], ref[k]), k
+
+
+def test_drjit_values_are_kernel_inputs(monkeypatch):
+    """New parameter values reuse the traced Dr.Jit kernels (uniforms are gathered from a buffer, not baked in as
+    literals, which would recompile at every optimiser step)."""
+    if not drjit_llvm_ready():
+        pytest.skip("Dr.Jit's LLVM backend is not available here")
+    import drjit as dr
+
+    monkeypatch.setenv("PHOTO2SCENE_FUSED_TARGET", "drjit")
+    g = load_graph("oak_planks")
+
+    def run(scale: float) -> list[dict]:
+        p = g.default_params()
+        p["map_scale"] = p["map_scale"] * scale
+        p = {k: v.detach().requires_grad_(v.is_floating_point()) for k, v in p.items()}
+        dr.kernel_history_clear()
+        maps = evaluate_fused(g, p, 24, with_normal=False)
+        (maps["base_color"].sum() + maps["roughness"].sum()).backward()
+        return [k for k in dr.kernel_history() if k["type"] == dr.KernelType.JIT]
+
+    dr.set_flag(dr.JitFlag.KernelHistory, True)
+    try:
+        run(1.0)
+        again = run(1.7)
+    finally:
+        dr.set_flag(dr.JitFlag.KernelHistory, False)
+    assert again and all(k["cache_hit"] for k in again), [k.get("cache_hit") for k in again]
 
 
 def test_kernels_cached_per_structure():
