@@ -421,15 +421,17 @@ def _offsets(seed: float, dim: int) -> tuple[float, ...]:
 
 def emit_noise(g: Gen, props, ins, used):
     dim = {"2D": 2, "3D": 3}.get(props["noise_dimensions"])
-    if dim is None or props["noise_type"] != "FBM":
-        raise Unsupported(f"Noise {props['noise_dimensions']} {props['noise_type']}")
+    ntype = props["noise_type"]
+    if dim is None or ntype not in ("FBM", "RIDGED_MULTIFRACTAL"):
+        raise Unsupported(f"Noise {props['noise_dimensions']} {ntype}")
     if "Color" in used:
         raise Unsupported("Noise Color output")
-    v, scale, rough, lac, dist = (_need(ins[k], k) for k in ("Vector", "Scale", "Roughness", "Lacunarity", "Distortion"))
+    v, scale, rough, lac, dist, off, gain = (_need(ins[k], k) for k in ("Vector", "Scale", "Roughness", "Lacunarity",
+                                                                     "Distortion", "Offset", "Gain"))
     detail = min(max(float(ins["Detail"]), 0.0), 15.0)
     n, rmd = int(detail), detail - float(int(detail))
     norm = bool(props["normalize"])
-    if scale.kind != "f" or rough.kind != "f" or lac.kind != "f" or dist.kind != "f":
+    if any(x.kind != "f" for x in (scale, rough, lac, dist, off, gain)):
         raise Unsupported("Noise vector-valued scalar input")
     r = g.derived(lambda vals: torch.clamp(_tv(rough, vals).to(torch.float32), min=0.0), "f", rough)
     vt = f"vec{dim}"
@@ -442,22 +444,33 @@ def emit_noise(g: Gen, props, ins, used):
     p = p0
     if has_dist:
         for s in seeds:
-            off = "ti.math." + vt + "(" + ", ".join(lit(o) for o in _offsets(s, dim)) + ")"
+            off_s = "ti.math." + vt + "(" + ", ".join(lit(o) for o in _offsets(s, dim)) + ")"
             tn, gn = g.name("pv"), g.name("pg")
-            g.call([(tn, "f"), (gn, vt)], f"{perl_vg}({p0.name} + {off})", [tn], f"{perl}({p0.name} + {off})")
+            g.call([(tn, "f"), (gn, vt)], f"{perl_vg}({p0.name} + {off_s})", [tn], f"{perl}({p0.name} + {off_s})")
             pert.append((tn, gn))
         p = g.let(f"{p0.name} + ti.math.{vt}(" + ", ".join(t for t, _ in pert) + f") * {dist.name}", vt,
                   p0.grad or dist.grad)
-    fac = Var(g.name("nf"), "f", p.grad or r.grad or lac.grad)
+    fname = g.name("nf")
     dp, dr, dl = g.name("ndp"), g.name("ndr"), g.name("ndl")
-    g.call([(fac.name, "f"), (dp, vt), (dr, "f"), (dl, "f")],
-           f"TP.fbm_vg({p.name}, {n}, {lit(rmd)}, {r.name}, {lac.name}, {norm}, {perl_vg})", [fac.name],
-           f"TP.fbm_value({p.name}, {n}, {lit(rmd)}, {r.name}, {lac.name}, {norm}, {perl})")
+    if ntype == "FBM":
+        fac = Var(fname, "f", p.grad or r.grad or lac.grad)
+        g.call([(fac.name, "f"), (dp, vt), (dr, "f"), (dl, "f")],
+               f"TP.fbm_vg({p.name}, {n}, {lit(rmd)}, {r.name}, {lac.name}, {norm}, {perl_vg})", [fac.name],
+               f"TP.fbm_value({p.name}, {n}, {lit(rmd)}, {r.name}, {lac.name}, {norm}, {perl})")
+    else:  # ridged multifractal: Blender ignores the fractional detail and normalize
+        fac = Var(fname, "f", p.grad or r.grad or lac.grad or off.grad or gain.grad)
+        do, dg = g.name("ndo"), g.name("ndg")
+        args = f"{p.name}, {n}, {r.name}, {lac.name}, {off.name}, {gain.name}"
+        g.call([(fac.name, "f"), (dp, vt), (dr, "f"), (dl, "f"), (do, "f"), (dg, "f")],
+               f"TP.ridged_vg({args}, {perl_vg})", [fac.name], f"TP.ridged_value({args}, {perl})")
 
     def back(ad):
         (a,) = ad
         g.acc(r, f"{a} * {dr}")
         g.acc(lac, f"{a} * {dl}")
+        if ntype != "FBM":
+            g.acc(off, f"{a} * {do}")
+            g.acc(gain, f"{a} * {dg}")
         gp = g.name("b")
         g.blines.append(f"{gp} = {a} * {dp}")
         gp0 = gp

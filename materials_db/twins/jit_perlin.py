@@ -222,3 +222,71 @@ def fbm_value(p, n: int, rmd: float, r, lac, normalize: bool, noise):
             return (1 - rmd) * (0.5 * total / maxamp + 0.5) + rmd * (0.5 * total2 / (maxamp + amp) + 0.5)
         return (1 - rmd) * total + rmd * total2
     return 0.5 * total / maxamp + 0.5 if normalize else total
+
+
+def _abs_sign(s):
+    """|s| and torch's d|s|/ds (0 at 0)."""
+    return dr.abs(s), dr.select(s > 0, 1.0, dr.select(s < 0, -1.0, 0.0))
+
+
+def _in01(x):
+    return dr.select((x >= 0.0) & (x <= 1.0), 1.0, 0.0)
+
+
+def ridged_vg(p, n: int, r, lac, off, gain, vg):
+    """Blender's ridged multifractal at p (noise.ridged_multi_fractal's op order) with d/dp, d/droughness,
+    d/dlacunarity, d/doffset, d/dgain, carried forward through the octaves."""
+    s, g = vg(p)
+    a_abs, sg = _abs_sign(s)
+    a = off - a_abs
+    sig = a * a
+    ds_p = g * (-sg * 2.0 * a)  # d signal / d p (p_0 = p)
+    ds_l = 0.0
+    ds_o = 2.0 * a
+    ds_g = 0.0
+    value, dv_p, dv_r, dv_l, dv_o, dv_g = sig, ds_p, 0.0, 0.0, ds_o, 0.0
+    pwr, dpwr = r, 1.0
+    pk, dpk_l, lk = p, p * 0.0, 1.0  # octave position, its d/dlacunarity, its d/dp (a scalar)
+    for _ in range(1, n + 1):
+        dpk_l = dpk_l * lac + pk
+        pk = pk * lac
+        lk = lk * lac
+        wraw = sig * gain
+        w = dr.clip(wraw, 0.0, 1.0)
+        pas = _in01(wraw)
+        dw_p, dw_l, dw_o, dw_g = ds_p * (gain * pas), ds_l * gain * pas, ds_o * gain * pas, (ds_g * gain + sig) * pas
+        s, g = vg(pk)
+        a_abs, sg = _abs_sign(s)
+        a = off - a_abs
+        aa = a * a
+        sig = aa * w
+        da = -sg * 2.0 * a  # d(a*a) / ds
+        ds_p = g * (da * lk * w) + dw_p * aa
+        ds_l = da * g.dot(dpk_l) * w + aa * dw_l
+        ds_o = 2.0 * a * w + aa * dw_o
+        ds_g = aa * dw_g
+        value = value + sig * pwr
+        dv_p = dv_p + ds_p * pwr
+        dv_r = dv_r + sig * dpwr
+        dv_l = dv_l + ds_l * pwr
+        dv_o = dv_o + ds_o * pwr
+        dv_g = dv_g + ds_g * pwr
+        dpwr = dpwr * r + pwr
+        pwr = pwr * r
+    return value, dv_p, dv_r, dv_l, dv_o, dv_g
+
+
+def ridged_value(p, n: int, r, lac, off, gain, noise):
+    """Blender's ridged multifractal value only."""
+    pwr = r
+    a = off - dr.abs(noise(p))
+    sig = a * a
+    value = sig
+    for _ in range(1, n + 1):
+        p = p * lac
+        w = dr.clip(sig * gain, 0.0, 1.0)
+        a = off - dr.abs(noise(p))
+        sig = a * a * w
+        value = value + sig * pwr
+        pwr = pwr * r
+    return value

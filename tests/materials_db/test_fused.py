@@ -37,7 +37,7 @@ def _materials_to_check() -> list[str]:
         if types not in seen:
             seen.add(types)
             chosen.append(n)
-    return chosen + [n for n in ("slate_dark",) if n in names and n not in chosen]
+    return chosen + [n for n in ("slate_dark",) if n in names and n not in chosen]  # ridged multifractal
 
 
 @pytest.fixture()
@@ -66,8 +66,9 @@ def _loss_weights(maps: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: torch.randn(v.shape, generator=gen) for k, v in maps.items()}
 
 
-def _check_against_node_by_node(name: str, with_normal: bool = True) -> None:
-    g = load_graph(name)
+def _check_against_node_by_node(name: str | Graph, with_normal: bool = True) -> None:
+    g = load_graph(name) if isinstance(name, str) else name
+    name = g.name
     p_f = g.default_params(requires_grad=True)
     try:
         fused = evaluate_fused(g, p_f, RES, with_normal=with_normal)
@@ -116,14 +117,32 @@ def test_fused_backward_without_tape(name, node_by_node, monkeypatch):
     _check_against_node_by_node(name, with_normal=False)
 
 
-def _ridged_graph() -> Graph:
+def _ridged_with_params() -> Graph:
+    """slate_dark with the ridged multifractal's roughness, lacunarity, offset and gain as parameters (the library
+    keeps them fixed), so their derivatives are checked too."""
+    d = load_graph("slate_dark").to_dict()
+    for sock, name, default, rng in (("Roughness", "ridge_rough", 0.6, [0.0, 1.0]),
+                                     ("Lacunarity", "ridge_lac", 2.1, [1.5, 3.0]),
+                                     ("Offset", "ridge_offset", 0.9, [0.5, 1.5]),
+                                     ("Gain", "ridge_gain", 1.3, [0.5, 3.0])):
+        d["params"][name] = {"kind": "float", "default": default, "range": rng}
+        d["nodes"]["noise"]["inputs"][sock] = {"param": name}
+    d["name"] = "slate_ridged_params"
+    return Graph.from_dict(d)
+
+
+def test_fused_ridged_parameter_gradients(node_by_node, target):
+    _check_against_node_by_node(_ridged_with_params())
+
+
+def _hetero_graph() -> Graph:
     d = load_graph("white_square_tiles").to_dict()
-    d["nodes"]["noise"]["props"]["noise_type"] = "RIDGED_MULTIFRACTAL"  # not in the compiler's reach
+    d["nodes"]["noise"]["props"]["noise_type"] = "HETERO_TERRAIN"  # not in the compiler's reach
     return Graph.from_dict(d)
 
 
 def test_unsupported_graph_falls_back(node_by_node):
-    g = _ridged_graph()
+    g = _hetero_graph()
     with pytest.raises(Unsupported):
         compile_graph(g, g.values(None))
     ref = evaluate(g, None, 16)
