@@ -2,8 +2,9 @@
 
 Timing: median of `--repeat` runs after one warm-up, torch on the CPU with the process's thread count; the
 back-ends run interleaved (fused, taichi, torch, fused, ...) so that load from other processes hits them alike.
-Back-ends: fused (twins/fused.py; its first-use compile time is reported apart), taichi (noise/Voronoi cores),
-torch.
+Back-ends: fused (twins/fused.py with its default code target: Dr.Jit on the CPU, taichi on CUDA; its first-use
+compile time is reported apart), fused-taichi / fused-drjit (the fused compiler with that target), taichi
+(noise/Voronoi cores node by node), torch.
 Exactness: twin vs Blender field evaluation of the same graph at a 24x24 texel grid (live with bpy, else the
 committed goldens), max and mean abs error over base colour / roughness / metallic / height.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 
@@ -27,12 +29,17 @@ def configure_bench(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="torch device (cpu or cuda)")
     parser.add_argument("--json", default=None, help="also write the results to this JSON file")
     parser.add_argument("--backends", nargs="*", default=None,
-                        help="implementations to time: fused (whole graph in one taichi kernel), taichi (taichi "
-                             "noise/Voronoi cores), torch (default: all three if taichi imports)")
+                        help="implementations to time: fused (whole graph in one generated kernel, default target), "
+                             "fused-taichi, fused-drjit (that target), taichi (taichi noise/Voronoi cores), torch "
+                             "(default: fused, fused-taichi on the CPU, taichi, torch if taichi imports)")
     parser.add_argument("--maps", choices=("all", "render"), default="all",
                         help="all: every map incl. the Cycles-exact bump normal (3 height evaluations); render: "
                              "base colour, roughness, metallic, what the material stage differentiates")
 
+
+# The node-by-node torch twin keeps every intermediate map for autograd: oak_planks at 1024^2 peaks at 24 GB (RSS
+# measured), more than this machine has, so it is timed up to this resolution only.
+TORCH_MAX_RES = 512
 
 DEFAULT_SET = ["oak_planks", "white_square_tiles", "marble_carrara", "concrete_smooth", "terrazzo_white",
                "linen_natural", "brushed_steel", "wallpaper_dots_pink"]
@@ -52,6 +59,23 @@ def _time_interleaved(fns: dict, repeat: int) -> dict:
     return {k: statistics.median(v) for k, v in ts.items()}
 
 
+_TARGET_ENV = "PHOTO2SCENE_FUSED_TARGET"
+_TARGET0 = os.environ.get(_TARGET_ENV)  # the user's choice, restored for plain 'fused'
+
+
+def _use(backend: str) -> None:
+    """Select a back-end for evaluate(): 'fused-<target>' is the fused compiler with that code target."""
+    from .twins.backend import set_backend
+
+    base, _, target = backend.partition("-")
+    set_backend(base)
+    target = target or _TARGET0
+    if target:
+        os.environ[_TARGET_ENV] = target
+    else:
+        os.environ.pop(_TARGET_ENV, None)
+
+
 def bench_material(name: str, resolutions: list[int], repeat: int, device: str = "cpu",
                    backends: list[str] | tuple[str, ...] = ("torch",), with_normal: bool = True) -> list[dict]:
     """One row per back-end: first-use compile time (fused), forward and forward+backward medians per resolution.
@@ -59,47 +83,49 @@ def bench_material(name: str, resolutions: list[int], repeat: int, device: str =
     import torch
 
     from . import evaluate, load_graph
-    from .twins.backend import set_backend
 
     g = load_graph(name)
     rows = {b: {"material": name, "backend": b} for b in backends}
-    if "fused" in backends:
+    for b in [b for b in backends if b.startswith("fused")]:
         from .twins.fused import Unsupported, compile_graph
 
-        out = rows["fused"]
+        _use(b)
+        out = rows[b]
         t0 = time.perf_counter()
         try:
             compile_graph(g, g.values(None), torch.device(device).type, heights=with_normal)
-            out["compile_s"] = time.perf_counter() - t0  # generation + import; taichi compiles on first launch
+            out["compile_s"] = time.perf_counter() - t0  # generation + import; kernels compile on first launch
         except Unsupported as exc:
             out["fallback"] = str(exc)  # evaluate() runs node by node (taichi cores)
     for res in resolutions:
         def fwd(b, res=res):
-            set_backend(b)
+            _use(b)
             with torch.no_grad():
                 evaluate(g, g.default_params(device=device), res, device=device, with_normal=with_normal)
 
         def fwd_bwd(b, res=res):
-            set_backend(b)
+            _use(b)
             p = g.default_params(requires_grad=True, device=device)
             maps = evaluate(g, p, res, device=device, with_normal=with_normal)
             loss = sum(m.float().square().mean() for m in maps.values())
             if loss.requires_grad:
                 loss.backward()
 
-        for b in backends:
+        timed = [b for b in backends if not (b == "torch" and res > TORCH_MAX_RES)]
+        for b in timed:
             t0 = time.perf_counter()
-            fwd_bwd(b)  # first call: for 'fused' at the first resolution this includes taichi's kernel compiles
-            if b == "fused" and res == resolutions[0] and "compile_s" in rows[b]:
+            fwd_bwd(b)  # first call: for 'fused' at the first resolution this includes the kernel compiles
+            if b.startswith("fused") and res == resolutions[0] and "compile_s" in rows[b]:
                 t1 = time.perf_counter()
                 fwd(b)  # the values-only kernel compiles on its first (no-grad) launch
                 rows[b]["compile_s"] += time.perf_counter() - t0
                 rows[b]["compile_fwd_s"] = time.perf_counter() - t1
-        tf = _time_interleaved({b: (lambda b=b: fwd(b)) for b in backends}, repeat)
-        tb = _time_interleaved({b: (lambda b=b: fwd_bwd(b)) for b in backends}, repeat)
+        tf = _time_interleaved({b: (lambda b=b: fwd(b)) for b in timed}, repeat)
+        tb = _time_interleaved({b: (lambda b=b: fwd_bwd(b)) for b in timed}, repeat)
+        _use("fused")
         for b in backends:
-            rows[b][f"fwd_{res}_ms"] = 1000 * tf[b]
-            rows[b][f"fwdbwd_{res}_ms"] = 1000 * tb[b]
+            rows[b][f"fwd_{res}_ms"] = 1000 * tf[b] if b in tf else None
+            rows[b][f"fwdbwd_{res}_ms"] = 1000 * tb[b] if b in tb else None
     return [rows[b] for b in backends]
 
 
@@ -128,6 +154,14 @@ def exactness(names: list[str]) -> dict[str, tuple[float, float]]:
     return res
 
 
+def _ms(t: float | None) -> str:
+    return "-" if t is None else f"{t:.0f}ms"
+
+
+def _ratio(slow: float | None, fast: float | None) -> str:
+    return "-" if slow is None or fast is None else f"{slow / fast:.1f}x"
+
+
 def run_bench(args: argparse.Namespace) -> int:
     import torch
 
@@ -139,32 +173,37 @@ def run_bench(args: argparse.Namespace) -> int:
         try:
             import taichi  # noqa: F401
 
-            backends = ["fused", "taichi", "torch"]
+            backends = ["fused", "fused-taichi", "taichi", "torch"] if args.device == "cpu" else ["fused", "taichi",
+                                                                                                 "torch"]
         except ImportError:
             backends = ["torch"]
     names = list_materials() if args.all else (args.materials or DEFAULT_SET)
     errs = exactness(names)
     rows = []
     head = ["material", "backend"] + [f"{k}{r}" for r in args.resolutions for k in ("fwd", "f+b")] + ["max err", "mean err"]
+    from .twins.fused import fused_target
+
     print(f"# {args.device}, {args.threads} threads, median of {args.repeat}; maps: {args.maps}; "
-          "error vs Blender at 24x24 texels")
+          f"fused = {fused_target(torch.device(args.device).type)} target; error vs Blender at 24x24 texels")
     print(" | ".join(head))
     for n in names:
         for r in bench_material(n, args.resolutions, args.repeat, args.device, backends, args.maps == "all"):
             b = r["backend"]
             r["max_err"], r["mean_err"] = errs[n]
             rows.append(r)
-            cells = [n, b] + [f"{r[f'{k}_{res}_ms']:.0f}ms" for res in args.resolutions for k in ("fwd", "fwdbwd")]
+            cells = [n, b] + [_ms(r[f"{k}_{res}_ms"]) for res in args.resolutions for k in ("fwd", "fwdbwd")]
             note = ""
             if "compile_s" in r:
                 note = f"  (first use incl. compile {r['compile_s']:.1f}s)"
             elif "fallback" in r:
                 note = f"  (not fused, node by node: {r['fallback']})"
+            if b == "torch" and any(res > TORCH_MAX_RES for res in args.resolutions):
+                note += f"  (torch not timed above {TORCH_MAX_RES}: it needs ~24 GB there)"
             print(" | ".join(cells + [f"{r['max_err']:.1e}", f"{r['mean_err']:.1e}"]) + note, flush=True)
         mine = {r["backend"]: r for r in rows[-len(backends):]}
-        for slow, fast in (("torch", "taichi"), ("taichi", "fused"), ("torch", "fused")):
+        for slow, fast in (("torch", "taichi"), ("taichi", "fused"), ("torch", "fused"), ("fused-taichi", "fused")):
             if slow in mine and fast in mine:
-                ratio = [f"{mine[slow][f'fwdbwd_{res}_ms'] / mine[fast][f'fwdbwd_{res}_ms']:.1f}x"
+                ratio = [_ratio(mine[slow][f"fwdbwd_{res}_ms"], mine[fast][f"fwdbwd_{res}_ms"])
                          for res in args.resolutions]
                 print(f"  {slow}/{fast} forward+backward time ratio: {', '.join(ratio)}", flush=True)
     if args.json:

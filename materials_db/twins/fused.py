@@ -184,11 +184,12 @@ class _JitFn(torch.autograd.Function):
 
         jit_ti.use(U.device.type)
         out = _Outputs()
-        comp.fwd(_Uniforms(_to_jit(U)), out, h, w)
+        with jit_ti.exact_ops():
+            comp.fwd(_Uniforms(_to_jit(U)), out, h, w)
+            chans = [out.get(c, 0.0) for c in range(comp.nout)]  # no Bump: no heights
+            lanes = [c for c in chans if not jit_ti.is_num(c)]
+            dr.eval(*lanes)  # one kernel for every channel
         n = h * w
-        chans = [out.get(c, 0.0) for c in range(comp.nout)]  # no Bump: no heights
-        lanes = [c for c in chans if not jit_ti.is_num(c)]
-        dr.eval(*lanes)  # one kernel for every channel
         cols = []
         for c in chans:
             if jit_ti.is_num(c):
@@ -209,10 +210,11 @@ class _JitFn(torch.autograd.Function):
         (U,) = ctx.saved_tensors
         jit_ti.use(U.device.type)
         gout = gout.to(torch.float32)
-        acc = ctx.comp.bwdr(_Uniforms(_to_jit(U)), _Upstream([_to_jit(gout[:, c]) for c in range(gout.shape[1])]),
-                            ctx.h, ctx.w)
-        lanes = [a for a in acc if not jit_ti.is_num(a)]
-        dr.eval(*lanes)  # one kernel for every adjoint
+        with jit_ti.exact_ops():
+            acc = ctx.comp.bwdr(_Uniforms(_to_jit(U)), _Upstream([_to_jit(gout[:, c]) for c in range(gout.shape[1])]),
+                                ctx.h, ctx.w)
+            lanes = [a for a in acc if not jit_ti.is_num(a)]
+            dr.eval(*lanes)  # one kernel for every adjoint
         gU = torch.zeros(max(1, U.numel()), dtype=torch.float32, device=U.device)
         for i, a in enumerate(acc[: U.numel()]):
             if not jit_ti.is_num(a):

@@ -23,9 +23,15 @@ def use(device_type: str) -> None:
     """Trace onto Dr.Jit's CUDA backend for 'cuda', else its LLVM (CPU) backend."""
     mod = dr.cuda if device_type == "cuda" else dr.llvm
     _T.update(Float=mod.Float, Int32=mod.Int32, UInt32=mod.UInt32, Bool=mod.Bool, Array2f=mod.Array2f,
-              Array3f=mod.Array3f, Array4f=mod.Array4f, Matrix3f=mod.Matrix3f, Float64=mod.Float64, Array2i=mod.Array2i, Array3i=mod.Array3i,
+              Array3f=mod.Array3f, Array4f=mod.Array4f, Matrix3f=mod.Matrix3f, Array2i=mod.Array2i, Array3i=mod.Array3i,
               Array4i=mod.Array4i, Array2u=mod.Array2u, Array3u=mod.Array3u, Array4u=mod.Array4u, kind=device_type)
     _install_methods(mod)
+
+
+def exact_ops():
+    """Trace with IEEE single-precision semantics as taichi, torch and Blender compute them: Dr.Jit's constant
+    propagation turns `x / literal` into `x * (1 / literal)`, an ulp off, which fine Noise scales amplify to 1e-4."""
+    return dr.scoped_set_flag(dr.JitFlag.ConstantPropagation, False)
 
 
 def Float(x):  # noqa: N802 - a type-like constructor
@@ -163,13 +169,11 @@ def sqrt(x):
 
 
 def sin(x):
-    # in double precision: Dr.Jit's single-precision sin loses digits at the large arguments of fine Wave bands
-    # (x ~ 1e3), where C's sinf (taichi, torch, Blender) is still correctly rounded
-    return _m.sin(x) if is_num(x) else Float(dr.sin(_T["Float64"](x)))
+    return _m.sin(x) if is_num(x) else dr.sin(x)
 
 
 def cos(x):
-    return _m.cos(x) if is_num(x) else Float(dr.cos(_T["Float64"](x)))
+    return _m.cos(x) if is_num(x) else dr.cos(x)
 
 
 def log(x):
