@@ -2,8 +2,8 @@
 
 * 'torch': every node as plain tensor ops.
 * 'taichi': the same node-by-node evaluation, with the Perlin/fBm and Voronoi cores as taichi kernels.
-* 'fused': the whole material compiled into one generated taichi kernel (forward) plus one backward kernel
-  (twins/fused.py); graphs outside its reach fall back to 'taichi' node by node.
+* 'fused': the whole material compiled into one generated forward kernel plus one backward kernel (twins/fused.py;
+  Dr.Jit code on the CPU, taichi on CUDA); graphs outside its reach fall back to 'taichi' node by node.
 
 Default: 'fused' on both CUDA and the CPU when taichi imports (fastest for forward+backward on both since its
 forward kernel keeps a tape for the backward, see docs/materials.md; it pays a one-off compile of ~0.3-3 s per

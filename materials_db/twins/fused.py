@@ -1,5 +1,7 @@
-"""The fused material compiler: a whole material graph -> one generated taichi kernel (forward) plus one generated
-backward kernel, wrapped in a torch autograd Function.
+"""The fused material compiler: a whole material graph -> one generated forward kernel plus one generated backward
+kernel, wrapped in a torch autograd Function. Two code targets share the generated per-texel lines: taichi kernels
+(CUDA, and the CPU fallback) and Dr.Jit (the CPU default), where the same lines run over `jit_ti`'s Dr.Jit lanes and
+trace one vectorised LLVM kernel (`fused_target` chooses).
 
 Why: the node-by-node torch evaluation runs hundreds of small memory-bound ops over every texel (and keeps their
 intermediate maps for autograd); here every texel runs the whole graph in registers, once.
@@ -23,9 +25,13 @@ How (see docs/materials.md, "Fused compiler"):
 * `heights=False` (evaluate(with_normal=False)): kernels without the Bump's heights, a separate structure.
 * Bump: the Height sub-graph is emitted again at the two offset uvs (per texel, as bump.py evaluates it) and the
   kernel outputs the three heights; the normal is bump.py's `bump_normal` on them (one implementation).
-* Kernels are cached per graph structure in memory and as generated modules on disk (taichi's offline cache then
-  skips recompilation in later processes). A graph with anything the compiler does not cover raises
-  `Unsupported` and `evaluate()` falls back to the node-by-node path.
+* Dr.Jit target: `fwd(U, out, H, W)` traces the values-only lines, `bwdr(U, gout, H, W)` the forward with the
+  calls' local derivatives plus the adjoints (no tape: SIMD recomputation is cheaper than a round trip through
+  memory) and returns per-texel adjoint lanes that Dr.Jit sums. Uniforms are gathered from a buffer, so a new
+  parameter value reuses the cached kernel. Traced with IEEE semantics (`jit_ti.exact_ops`).
+* Kernels are cached per graph structure in memory and as generated modules on disk (taichi's offline cache and
+  Dr.Jit's kernel cache then skip recompilation in later processes). A graph with anything the compiler does not
+  cover raises `Unsupported` and `evaluate()` falls back to the node-by-node path.
 """
 
 from __future__ import annotations
@@ -474,14 +480,17 @@ def drjit_llvm_ready() -> bool:
 
 
 def fused_target(device_type: str) -> str:
-    """Which code the fused compiler generates: $PHOTO2SCENE_FUSED_TARGET (drjit|taichi), else Dr.Jit on the CPU
-    (its LLVM backend vectorises across texels: 3-10x faster than the taichi kernels, see docs/materials.md) when
-    it can run, and taichi on CUDA (measured there) or when Dr.Jit cannot."""
+    """Which code the fused compiler generates. CPU: $PHOTO2SCENE_FUSED_TARGET (drjit|taichi), by default Dr.Jit
+    when its LLVM backend runs here (it vectorises across texels: 2-5x faster forward+backward than the taichi
+    kernels, see docs/materials.md), else taichi. CUDA: taichi (measured on an H100; the Dr.Jit target has not been
+    run on a GPU yet)."""
     want = os.environ.get("PHOTO2SCENE_FUSED_TARGET", "auto")
     if want not in TARGETS + ("auto",):
         raise ValueError(f"$PHOTO2SCENE_FUSED_TARGET must be one of {TARGETS}, not {want!r}")
+    if device_type != "cpu":
+        return "taichi"
     if want == "auto":
-        want = "drjit" if device_type == "cpu" and drjit_llvm_ready() else "taichi"
+        want = "drjit" if drjit_llvm_ready() else "taichi"
     return want
 
 
