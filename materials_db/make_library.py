@@ -134,6 +134,67 @@ def parquet(name, light, dark, tags=()):
     return b.bsdf(b.l("base", "Result"), rough, 0.0, b.bump(b.l("tiles", "Fac"), 0.2, 0.01, invert=True))
 
 
+def herringbone(name, light, dark, gap=(0.06, 0.04, 0.03), tags=()):
+    """2:1 herringbone parquet. With cells of one plank width, (x, y) in cells, i = floor(x), j = floor(y) and
+    t = (i - j) mod 4: cells with t in {0, 1} belong to a horizontal plank starting at i - t, cells with t in {2, 3}
+    to a vertical plank starting at j - (3 - t). Each plank gets its own tint and grain offset from a Noise lookup at
+    a scalar plank id (taken modulo the tile). The pattern repeats every 4 cells, so 8 cells per UV unit tile."""
+    b = B(name, "wood", ["wood", "floor", "parquet", "herringbone", *tags], "Herringbone parquet, 2:1 planks")
+    b.n("uv", "ShaderNodeTexCoord")
+    uv = b.l("uv", "UV")
+
+    def math(nid, op, a, bb=0.0, c=0.0):
+        b.n(nid, "ShaderNodeMath", {"A": a, "B": bb, "C": c}, {"operation": op})
+        return b.l(nid, "Value")
+
+    def mix(nid, f, a, bb):
+        b.n(nid, "ShaderNodeMix", {"Factor": f, "A": a, "B": bb}, {"data_type": "FLOAT"})
+        return b.l(nid, "Result")
+
+    # u and v as scalars, unbounded (UVs past 1 keep tiling): a vector into a float socket is the average of its
+    # components, so (3u, 0, 0) gives u
+    b.n("mu", "ShaderNodeMapping", {"Vector": uv, "Scale": [3.0, 0.0, 0.0]})
+    b.n("mv", "ShaderNodeMapping", {"Vector": uv, "Scale": [0.0, 3.0, 0.0]})
+    cells = b.p("cells_per_tile", 8.0, (2.0, 32.0))
+    x = math("x", "MULTIPLY", math("u", "ADD", b.l("mu", "Vector"), 0.0), cells)
+    y = math("y", "MULTIPLY", math("v", "ADD", b.l("mv", "Vector"), 0.0), cells)
+    i, j = math("i", "FLOOR", x), math("j", "FLOOR", y)
+    fx, fy = math("fx", "FRACT", x), math("fy", "FRACT", y)
+    t = math("t", "FLOORED_MODULO", math("imj", "SUBTRACT", i, j), 4.0)
+    horiz = math("horiz", "LESS_THAN", t, 2.0)  # 1 on horizontal planks
+    up = math("up", "SUBTRACT", 3.0, t)  # vertical planks: cells above the plank's first one
+    along = mix("along", horiz, math("along_v", "ADD", fy, up), math("along_h", "ADD", fx, t))  # 0..2
+    across = mix("across", horiz, fx, fy)  # 0..1
+    pid_i = mix("pid_i", horiz, i, math("i0", "SUBTRACT", i, t))
+    pid_j = mix("pid_j", horiz, math("j0", "SUBTRACT", j, up), j)
+    # plank ids modulo the tile, so that a plank crossing the tile's edge keeps one id on both sides
+    pid_i = math("pid_i_t", "FLOORED_MODULO", pid_i, cells)
+    pid_j = math("pid_j_t", "FLOORED_MODULO", pid_j, cells)
+    pid = math("pid", "MULTIPLY_ADD", pid_i, 0.37, math("pid_j2", "MULTIPLY", pid_j, 1.13))
+    b.n("tint", "ShaderNodeTexNoise", {"Vector": pid, "Scale": 1.0, "Detail": 0.0}, {"noise_dimensions": "2D"})
+    b.n("wobble", "ShaderNodeTexNoise", {"Vector": along, "Scale": 0.6, "Detail": 3.0}, {"noise_dimensions": "2D"})
+    g = math("gcoord", "MULTIPLY_ADD", b.l("wobble", "Fac"), b.p("grain_wobble", 0.1, (0.0, 0.6)),
+             math("gbase", "MULTIPLY_ADD", pid, 0.731, across))
+    b.n("grain", "ShaderNodeTexWave", {"Vector": g, "Scale": b.p("grain_scale", 0.9, (0.3, 6.0)),
+                                       "Distortion": b.p("grain_distortion", 4.0, (0.0, 10.0)), "Detail": 3.0},
+        {"wave_type": "BANDS", "bands_direction": "X", "wave_profile": "SIN"})
+    b.ramp("woodramp", b.l("grain", "Fac"), [(0.1, dark), (0.9, light)], names={0: "wood_dark", 1: "wood_light"})
+    b.ramp("tintramp", b.l("tint", "Fac"), [(0.3, [0.72, 0.72, 0.72]), (0.7, [1.0, 1.0, 1.0])],
+           names={0: "plank_variation", 1: "plank_tint"})
+    b.n("wood", "ShaderNodeMix", {"Factor": 1.0, "A": b.l("woodramp", "Color"), "B": b.l("tintramp", "Color")},
+        {"blend_type": "MULTIPLY"})
+    # distance to the plank's edge (in cells) -> gap mask: 0 in the gap, 1 on the wood
+    edge = math("edge", "MINIMUM", math("e_across", "MINIMUM", across, math("c1", "SUBTRACT", 1.0, across)),
+                math("e_along", "MINIMUM", along, math("a2", "SUBTRACT", 2.0, along)))
+    b.n("wood_mask", "ShaderNodeMapRange", {"Value": edge, "From Min": 0.0,
+                                            "From Max": b.p("gap_size", 0.04, (0.0, 0.2))})
+    b.n("base", "ShaderNodeMix", {"Factor": b.l("wood_mask", "Result"), "A": b.p("gap_color", list(gap)),
+                                  "B": b.l("wood", "Result")})
+    rough = b.rough_from(b.l("grain", "Fac"), 0.4, 0.6)
+    height = math("height", "MULTIPLY_ADD", b.l("grain", "Fac"), 0.05, b.l("wood_mask", "Result"))
+    return b.bsdf(b.l("base", "Result"), rough, 0.0, b.bump(height, 0.2, 0.01))
+
+
 def end_grain(name, light, dark):
     b = B(name, "wood", ["wood", "end grain", "blocks"], "End-grain wood blocks: rings inside square blocks")
     m = b.uv((4.0, 4.0, 1.0), rng=(0.5, 20.0))
@@ -347,6 +408,8 @@ def materials() -> list[dict]:
         planks("painted_wood_blue", [0.6, 0.45, 0.3], [0.4, 0.28, 0.15], painted=[0.15, 0.25, 0.45], tags=["painted", "blue"]),
         parquet("oak_parquet_basketweave", [0.55, 0.36, 0.18], [0.30, 0.17, 0.08]),
         parquet("teak_parquet_basketweave", [0.45, 0.26, 0.10], [0.22, 0.11, 0.04], tags=["teak"]),
+        herringbone("oak_herringbone", [0.58, 0.38, 0.19], [0.33, 0.19, 0.08], tags=["oak"]),
+        herringbone("walnut_herringbone", [0.32, 0.18, 0.09], [0.13, 0.065, 0.03], tags=["walnut", "dark"]),
         end_grain("end_grain_blocks", [0.62, 0.42, 0.22], [0.30, 0.17, 0.07]),
         tiles("white_square_tiles", [0.85, 0.85, 0.83], [0.55, 0.55, 0.52], 4, 4, tags=["square", "white", "bathroom"]),
         tiles("black_square_tiles", [0.04, 0.04, 0.045], [0.6, 0.6, 0.58], 4, 4, tags=["square", "black"]),

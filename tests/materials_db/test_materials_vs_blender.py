@@ -22,6 +22,8 @@ def test_library_size_and_categories():
 @pytest.mark.parametrize("name", NAMES)
 def test_material_matches_blender(name, material_goldens):
     maps = evaluate(load_graph(name), None, MAT_RES)
+    assert f"{name}/base_color" in material_goldens, (
+        f"no Blender golden for {name}: run `python -m materials_db.goldens.make_goldens materials` (needs bpy)")
     for key in ("base_color", "roughness", "metallic", "height"):
         k = f"{name}/{key}"
         if k not in material_goldens:
