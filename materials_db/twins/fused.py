@@ -460,16 +460,19 @@ TARGETS = ("drjit", "taichi")
 
 
 def drjit_llvm_ready() -> bool:
-    """Whether Dr.Jit's LLVM (CPU) backend can run here. It needs libLLVM >= 16 and reads DRJIT_LIBLLVM_PATH only
-    at its first import, so the path is set first (with the render backend's finder, which ships with the
-    pipeline: materials_db does not otherwise import it)."""
-    if "drjit" not in sys.modules and not os.environ.get("DRJIT_LIBLLVM_PATH"):
-        try:
-            from pipeline.render.backend import find_libllvm
-        except ImportError:  # pragma: no cover - materials_db used without the pipeline
-            find_libllvm = None
-        path = find_libllvm() if find_libllvm else None
-        if path:
+    """Whether Dr.Jit's LLVM (CPU) backend can run here. It needs libLLVM >= 16 (older ones abort on its kernels)
+    and reads DRJIT_LIBLLVM_PATH only at its first import, so the path is set first, found with the render
+    backend's finder (it ships with the pipeline; materials_db does not otherwise import it)."""
+    if "drjit" not in sys.modules:
+        path = os.environ.get("DRJIT_LIBLLVM_PATH")
+        if not path or not os.path.exists(path):
+            try:
+                from pipeline.render.backend import find_libllvm
+            except ImportError:  # pragma: no cover - materials_db used without the pipeline
+                return False
+            path = find_libllvm()
+            if path is None:
+                return False  # Dr.Jit would load the system's default (older) LLVM
             os.environ["DRJIT_LIBLLVM_PATH"] = path
     try:
         import drjit as dr

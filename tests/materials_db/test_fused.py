@@ -201,3 +201,17 @@ def test_evaluate_dispatches_to_fused(node_by_node):
     out = evaluate(g, None, 16)
     for k in ref:
         assert float((out[k] - ref[k]).abs().max()) <= 1e-5, k
+
+
+def test_fused_target_choice(monkeypatch):
+    """Dr.Jit on the CPU when its LLVM backend runs, taichi when asked and on CUDA; a typo is a clear error."""
+    from materials_db.twins.fused import fused_target
+
+    monkeypatch.delenv("PHOTO2SCENE_FUSED_TARGET", raising=False)
+    assert fused_target("cpu") == ("drjit" if drjit_llvm_ready() else "taichi")
+    assert fused_target("cuda") == "taichi"
+    monkeypatch.setenv("PHOTO2SCENE_FUSED_TARGET", "taichi")
+    assert fused_target("cpu") == "taichi"
+    monkeypatch.setenv("PHOTO2SCENE_FUSED_TARGET", "drjitt")
+    with pytest.raises(ValueError, match="PHOTO2SCENE_FUSED_TARGET"):
+        fused_target("cpu")
