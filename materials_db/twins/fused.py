@@ -24,7 +24,8 @@ How (see docs/materials.md, "Fused compiler"):
   adjoints.
 * `heights=False` (evaluate(with_normal=False)): kernels without the Bump's heights, a separate structure.
 * Bump: the Height sub-graph is emitted again at the two offset uvs (per texel, as bump.py evaluates it) and the
-  kernel outputs the three heights; the normal is bump.py's `bump_normal` on them (one implementation).
+  kernel computes Cycles' normal from the three heights (`emit_bump_normal`, op for op as bump.py's `bump_normal`,
+  the node-by-node twin it is tested against), so no per-texel torch work is left after the kernel.
 * Dr.Jit target: `fwd(U, out, H, W)` traces the values-only lines, `bwdr(U, gout, H, W)` the forward with the
   calls' local derivatives plus the adjoints (no tape: SIMD recomputation is cheaper than a round trip through
   memory) and returns per-texel adjoint lanes that Dr.Jit sums. Uniforms are gathered from a buffer, so a new
@@ -49,9 +50,9 @@ import torch
 
 from ..graph import Graph
 from ..vocabulary import NODES
-from .fused_emit import _TSIZE, Gen, Unsupported, Var, emit_node
+from .fused_emit import _TSIZE, Gen, Unsupported, Var, bump_input, emit_bump_normal, emit_node
 
-OUT_CHANNELS = 8  # base colour (3), roughness, metallic, bump height at uv and at the two offset uvs
+OUT_CHANNELS = 9  # base colour (3), roughness, metallic, bump height, the Bump's normal (3)
 RENDER_CHANNELS = 5  # base colour, roughness, metallic: kernels compiled without the Bump's heights
 TAPE_LIMIT_BYTES = int(os.environ.get("PHOTO2SCENE_FUSED_TAPE_MB", "1024")) << 20  # larger: backward re-runs calls
 
@@ -78,7 +79,7 @@ class Compiled:
         self.builders = builders
         self.bump = bump  # {'strength': ..., 'distance': ..., 'invert': bool} resolvers, or None (flat normal)
         self.key = key
-        self.nout = nout  # output channels: 8 with the Bump's heights, 5 without
+        self.nout = nout  # output channels: 9 with the Bump's height and normal, 5 without
         self.tape_cols = tape_cols  # floats per texel on the tape
 
     def uniforms(self, values: dict, device) -> torch.Tensor:
@@ -179,20 +180,23 @@ def _to_jit(t: torch.Tensor):
 
 
 class _JitFn(torch.autograd.Function):
-    """The Dr.Jit target: maps (H*W, nout) = traced kernel(U); backward re-traces the forward with the adjoints (one
-    more kernel: Dr.Jit's vectorised recomputation is cheaper than storing a tape) and sums them per uniform."""
+    """The Dr.Jit target: one (H*W,) tensor per output channel = traced kernel(U) (Dr.Jit's buffers, no copy);
+    backward re-traces the forward with the adjoints (one more kernel: Dr.Jit's vectorised recomputation is cheaper
+    than storing a tape) and sums them per uniform. Separate outputs, not slices of one (H*W, nout) map: autograd
+    then hands each channel's gradient over as it is, without zero-filled full-size buffers per slice."""
 
     @staticmethod
-    def forward(ctx, U: torch.Tensor, comp: Compiled, h: int, w: int) -> torch.Tensor:
+    def forward(ctx, U: torch.Tensor, comp: Compiled, h: int, w: int):
         import drjit as dr
 
         from . import jit_ti
 
         jit_ti.use(U.device.type)
+        ctx.set_materialize_grads(False)
         out = _Outputs()
         with jit_ti.exact_ops():
             comp.fwd(_Uniforms(_to_jit(U)), out, h, w)
-            chans = [out.get(c, 0.0) for c in range(comp.nout)]  # no Bump: no heights
+            chans = [out.get(c, 0.0) for c in range(comp.nout)]  # no Bump: no height or normal
             lanes = [c for c in chans if not jit_ti.is_num(c)]
             dr.eval(*lanes)  # one kernel for every channel
         n = h * w
@@ -202,23 +206,23 @@ class _JitFn(torch.autograd.Function):
                 cols.append(torch.full((n,), float(c), device=U.device))
             else:
                 t = c.torch()
-                cols.append(t.expand(n) if t.numel() == 1 else t)
+                cols.append(t.expand(n).clone() if t.numel() == 1 else t)
         ctx.comp, ctx.h, ctx.w = comp, h, w
         ctx.save_for_backward(U.detach())
-        return torch.stack(cols, 1)
+        return tuple(cols)
 
     @staticmethod
-    def backward(ctx, gout: torch.Tensor):
+    def backward(ctx, *gouts):
         import drjit as dr
 
         from . import jit_ti
 
         (U,) = ctx.saved_tensors
         jit_ti.use(U.device.type)
-        gout = gout.to(torch.float32)
+        # a channel nothing depends on has no gradient: a literal 0 (the traced adjoints fold it away)
+        up = _Upstream([0.0 if g is None else _to_jit(g) for g in gouts])
         with jit_ti.exact_ops():
-            acc = ctx.comp.bwdr(_Uniforms(_to_jit(U)), _Upstream([_to_jit(gout[:, c]) for c in range(gout.shape[1])]),
-                                ctx.h, ctx.w)
+            acc = ctx.comp.bwdr(_Uniforms(_to_jit(U)), up, ctx.h, ctx.w)
             lanes = [a for a in acc if not jit_ti.is_num(a)]
             dr.eval(*lanes)  # one kernel for every adjoint
         gU = torch.zeros(max(1, U.numel()), dtype=torch.float32, device=U.device)
@@ -363,8 +367,9 @@ def _generate(graph: Graph, values: dict, mode: str, builders: list, heights: bo
             uvs[inst] = g.let(f"uvp + {off.name}", "v", False)
         if heights:
             results["height"] = link(raw, 0, "float")
-            results["height_a"] = link(raw, 1, "float")
-            results["height_b"] = link(raw, 2, "float")
+            ha, hb = link(raw, 1, "float"), link(raw, 2, "float")
+            results["normal"] = emit_bump_normal(g, results["height"], ha, hb, bump_input(g, bump, "Strength"),
+                                                 bump_input(g, bump, "Distance"), bump["invert"], fw)
     elif normal is not None:
         raise Unsupported("Normal input is not linked to a Bump")
     g.finish(results)
@@ -569,8 +574,6 @@ def evaluate_fused(graph: Graph, params: dict | None, resolution, uv_size: float
     """Same maps as `materials_db.evaluate` (raises Unsupported when the graph is outside the compiler's reach).
 
     `with_normal=False`: base colour, roughness and metallic only, from kernels without the Bump's heights."""
-    from .bump import bump_normal, bump_step
-
     h, w = (resolution, resolution) if isinstance(resolution, int) else resolution
     if bump_texel is None:
         bump_texel = 0.5 * (1.0 / w + 1.0 / h)
@@ -579,24 +582,25 @@ def evaluate_fused(graph: Graph, params: dict | None, resolution, uv_size: float
     comp = compile_graph(graph, values, dev.type, heights=with_normal)
     values = dict(values, __bump_texel=bump_texel, __uv_size=uv_size)
     U = comp.uniforms(values, dev)
-    out = (_JitFn if comp.target == "drjit" else _FusedFn).apply(U, comp, h, w).reshape(h, w, comp.nout)
-    maps = {"base_color": out[..., 0:3], "roughness": out[..., 3], "metallic": out[..., 4]}
+    if comp.target == "drjit":
+        cols = [c.reshape(h, w) for c in _JitFn.apply(U, comp, h, w)]
+        out = {"base_color": torch.stack(cols[0:3], -1), "roughness": cols[3], "metallic": cols[4]}
+        if comp.nout > 5:
+            out.update(height=cols[5], normal=torch.stack(cols[6:9], -1))
+    else:
+        t = _FusedFn.apply(U, comp, h, w).reshape(h, w, comp.nout)
+        out = {"base_color": t[..., 0:3], "roughness": t[..., 3], "metallic": t[..., 4]}
+        if comp.nout > 5:
+            out.update(height=t[..., 5], normal=t[..., 6:9])
+    maps = {k: out[k] for k in ("base_color", "roughness", "metallic")}
     if not with_normal:
         return maps
     if comp.bump is None:
         maps["normal"] = torch.tensor([0.0, 0.0, 1.0], device=dev).expand(h, w, 3)
         maps["height"] = torch.zeros(h, w, device=dev)
-    else:
-        b = comp.bump
-        res = {}
-        for k in ("Strength", "Distance"):
-            r = b[k]
-            res[k] = values[r["param"]] if isinstance(r, dict) else torch.as_tensor(r, dtype=torch.float32)
-        fw = b.get("Filter Width", 0.1)
-        with torch.device(dev):
-            maps["normal"] = bump_normal(out[..., 5], out[..., 6], out[..., 7], res["Strength"], res["Distance"],
-                                         b["invert"], bump_step(fw, bump_texel, uv_size))
-        maps["height"] = out[..., 5]
+    else:  # the kernel computed the Bump's normal from its three heights (fused_emit.emit_bump_normal)
+        maps["normal"] = out["normal"]
+        maps["height"] = out["height"]
     return {k: maps[k] for k in ("base_color", "roughness", "metallic", "normal", "height")}
 
 

@@ -235,9 +235,10 @@ class Gen:
             lines.append(f"out[n, {i}] = {base.name}[{i}]" if base.kind == "v" else f"out[n, {i}] = {base.name}")
         lines.append(f"out[n, 3] = {r['rough'].name}")
         lines.append(f"out[n, 4] = {r['metal'].name}")
-        for i, k in ((5, "height"), (6, "height_a"), (7, "height_b")):
-            if k in r:
-                lines.append(f"out[n, {i}] = {r[k].name}")
+        if "height" in r:
+            lines.append(f"out[n, 5] = {r['height'].name}")
+        if "normal" in r:
+            lines += [f"out[n, {6 + i}] = {r['normal'].name}[{i}]" for i in range(3)]
         return lines
 
     def fwd_lines(self) -> list[str]:
@@ -290,9 +291,10 @@ class Gen:
         r = self.results
         seed = [(r["base"], "ti.Vector([gout[n, 0], gout[n, 1], gout[n, 2]])"), (r["rough"], "gout[n, 3]"),
                 (r["metal"], "gout[n, 4]")]
-        for i, k in ((5, "height"), (6, "height_a"), (7, "height_b")):
-            if k in r:
-                seed.append((r[k], f"gout[n, {i}]"))
+        if "height" in r:
+            seed.append((r["height"], "gout[n, 5]"))
+        if "normal" in r:
+            seed.append((r["normal"], "ti.Vector([gout[n, 6], gout[n, 7], gout[n, 8]])"))
         for v, e in seed:
             if v.kind == "f" and e.startswith("ti.Vector"):
                 e = f"({e}).sum()"
@@ -333,6 +335,61 @@ class Gen:
                             body.append(f"{name} = ti.math.{kind}(" + ", ".join(f"T[n, {c + i}]"
                                                                                for i in range(_TSIZE[kind])) + ")")
         return body + self.blines + self._tail
+
+
+def bump_input(g: Gen, bump: dict, name: str) -> Var:
+    """The Bump's Strength or Distance socket: a parameter (uniform) or a literal."""
+    raw = bump[name]
+    if isinstance(raw, dict) and "param" in raw:
+        return g.param(raw["param"], "float", "float")
+    return g.const(raw, "float")
+
+
+def emit_bump_normal(g: Gen, hc: Var, ha: Var, hb: Var, strength: Var, distance: Var, invert: bool,
+                     filter_width: float) -> Var:
+    """Cycles' Bump normal from the heights at uv, uv + eps a, uv + eps b, per texel, op for op as bump.py's
+    `bump_normal` (its docstring has the derivation), with the adjoints torch autograd gives for those ops."""
+    from .bump import DIR_A, DIR_B, bump_step
+
+    s = g.derived(lambda vals: torch.clamp(_tv(strength, vals).to(torch.float32), min=0.0), "f", strength)
+    d = g.derived(lambda vals: (-1.0 if invert else 1.0) * _tv(distance, vals).to(torch.float32), "f", distance)
+    eps = g.uniform(lambda vals: bump_step(filter_width, vals["__bump_texel"], vals["__uv_size"]), "f", False)
+    grad = hc.grad or ha.grad or hb.grad or s.grad or d.grad
+    da = g.let(f"{ha.name} - {hc.name}", "f", grad)
+    db = g.let(f"{hb.name} - {hc.name}", "f", grad)
+    gu = g.let(f"{da.name} * {lit(DIR_A[0])} + {db.name} * {lit(DIR_B[0])}", "f", grad)
+    gv = g.let(f"{da.name} * {lit(DIR_A[1])} + {db.name} * {lit(DIR_B[1])}", "f", grad)
+    nr = g.let(f"ti.Vector([-{d.name} * {gu.name}, -{d.name} * {gv.name}, {eps.name}])", "v", grad)
+    ln = g.let(f"ti.sqrt({nr.name}.dot({nr.name}))", "f", grad)
+    c1 = g.let(f"ti.max({ln.name}, 1e-30)", "f", grad)
+    # safe_normalize: a zero vector gives the flat normal, as in Cycles
+    nu = g.let("ti.Vector([" + ", ".join(f"ti.select({ln.name} > 0.0, {nr.name}[{i}] / {c1.name}, {z})"
+                                         for i, z in enumerate(("0.0", "0.0", "1.0"))) + "])", "v", grad)
+    m = g.let(f"{s.name} * {nu.name} + (1.0 - {s.name}) * ti.Vector([0.0, 0.0, 1.0])", "v", grad)
+    lm = g.let(f"ti.sqrt({m.name}.dot({m.name}))", "f", grad)
+    c2 = g.let(f"ti.max({lm.name}, 1e-12)", "f", grad)
+    out = g.let(f"{m.name} / {c2.name}", "v", grad)
+
+    def back(ad):
+        (a,) = ad
+        gm, gnu, gnr, gda, gdb = (g.name("b") for _ in range(5))
+        # F.normalize: m / clamp_min(|m|, 1e-12); the clamp passes the gradient where |m| >= 1e-12
+        g.blines.append(f"{gm} = {a} / {c2.name} - {m.name} * ti.select({lm.name} >= 1e-12, "
+                        f"{m.name}.dot({a}) / ({c2.name} * {c2.name} * {lm.name}), 0.0)")
+        g.acc(s, f"{gm}.dot({nu.name} - ti.Vector([0.0, 0.0, 1.0]))")
+        g.blines.append(f"{gnu} = {s.name} * {gm}")
+        g.blines.append(f"{gnr} = ({gnu} / {c1.name} - {nr.name} * ti.select(({ln.name} > 0.0) & "
+                        f"({ln.name} >= 1e-30), {nr.name}.dot({gnu}) / ({c1.name} * {c1.name} * {ln.name}), 0.0))"
+                        f" * ti.select({ln.name} > 0.0, 1.0, 0.0)")
+        g.acc(d, f"-({gu.name} * {gnr}[0] + {gv.name} * {gnr}[1])")
+        # gu = da a0 + db b0, gv = da a1 + db b1, with d gu = -d gnr[0], d gv = -d gnr[1]
+        g.blines.append(f"{gda} = -{d.name} * {gnr}[0] * {lit(DIR_A[0])} + -{d.name} * {gnr}[1] * {lit(DIR_A[1])}")
+        g.blines.append(f"{gdb} = -{d.name} * {gnr}[0] * {lit(DIR_B[0])} + -{d.name} * {gnr}[1] * {lit(DIR_B[1])}")
+        g.acc(ha, gda)
+        g.acc(hb, gdb)
+        g.acc(hc, f"-({gda} + {gdb})")
+    g.back([out], back)
+    return out
 
 
 def _tv(v: Var, vals: dict) -> torch.Tensor:
