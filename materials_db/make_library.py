@@ -76,6 +76,24 @@ class B:
                                            "Distance": distance}, {"invert": invert})
         return self.l("bump", "Normal")
 
+    def math(self, nid, op, a, b=0.0, c=0.0):
+        """A Math node; returns its Value link."""
+        self.n(nid, "ShaderNodeMath", {"A": a, "B": b, "C": c}, {"operation": op})
+        return self.l(nid, "Value")
+
+    def fmix(self, nid, f, a, b):
+        """A float Mix node ((1 - f) a + f b); returns its Result link."""
+        self.n(nid, "ShaderNodeMix", {"Factor": f, "A": a, "B": b}, {"data_type": "FLOAT"})
+        return self.l(nid, "Result")
+
+    def uv_scalars(self):
+        """u and v as scalar links, unbounded (UVs past 1 keep tiling, unlike a Gradient's clamped output): a vector
+        into a float socket is the average of its components, so (3u, 0, 0) gives u."""
+        self.n("uv", "ShaderNodeTexCoord")
+        self.n("mu", "ShaderNodeMapping", {"Vector": self.l("uv", "UV"), "Scale": [3.0, 0.0, 0.0]})
+        self.n("mv", "ShaderNodeMapping", {"Vector": self.l("uv", "UV"), "Scale": [0.0, 3.0, 0.0]})
+        return self.math("u", "ADD", self.l("mu", "Vector")), self.math("v", "ADD", self.l("mv", "Vector"))
+
     def rough_from(self, fac, lo, hi, nid="rough"):
         self.n(nid, "ShaderNodeMapRange", {"Value": fac, "To Min": self.p("rough_min", lo, (0.0, 1.0)),
                                             "To Max": self.p("rough_max", hi, (0.0, 1.0))})
@@ -140,24 +158,11 @@ def herringbone(name, light, dark, gap=(0.06, 0.04, 0.03), tags=()):
     to a vertical plank starting at j - (3 - t). Each plank gets its own tint and grain offset from a Noise lookup at
     a scalar plank id (taken modulo the tile). The pattern repeats every 4 cells, so 8 cells per UV unit tile."""
     b = B(name, "wood", ["wood", "floor", "parquet", "herringbone", *tags], "Herringbone parquet, 2:1 planks")
-    b.n("uv", "ShaderNodeTexCoord")
-    uv = b.l("uv", "UV")
-
-    def math(nid, op, a, bb=0.0, c=0.0):
-        b.n(nid, "ShaderNodeMath", {"A": a, "B": bb, "C": c}, {"operation": op})
-        return b.l(nid, "Value")
-
-    def mix(nid, f, a, bb):
-        b.n(nid, "ShaderNodeMix", {"Factor": f, "A": a, "B": bb}, {"data_type": "FLOAT"})
-        return b.l(nid, "Result")
-
-    # u and v as scalars, unbounded (UVs past 1 keep tiling): a vector into a float socket is the average of its
-    # components, so (3u, 0, 0) gives u
-    b.n("mu", "ShaderNodeMapping", {"Vector": uv, "Scale": [3.0, 0.0, 0.0]})
-    b.n("mv", "ShaderNodeMapping", {"Vector": uv, "Scale": [0.0, 3.0, 0.0]})
+    math, mix = b.math, b.fmix
+    u, v = b.uv_scalars()
     cells = b.p("cells_per_tile", 8.0, (2.0, 32.0))
-    x = math("x", "MULTIPLY", math("u", "ADD", b.l("mu", "Vector"), 0.0), cells)
-    y = math("y", "MULTIPLY", math("v", "ADD", b.l("mv", "Vector"), 0.0), cells)
+    x = math("x", "MULTIPLY", u, cells)
+    y = math("y", "MULTIPLY", v, cells)
     i, j = math("i", "FLOOR", x), math("j", "FLOOR", y)
     fx, fy = math("fx", "FRACT", x), math("fy", "FRACT", y)
     t = math("t", "FLOORED_MODULO", math("imj", "SUBTRACT", i, j), 4.0)
@@ -228,6 +233,59 @@ def tiles(name, tile, grout, cols=4, rows=4, offset=0.0, variation=0.1, rough=0.
                                "B": b.p("grout_roughness", 0.8, (0.0, 1.0))}, {"data_type": "FLOAT"})
     b.n("h", "ShaderNodeMath", {"A": b.l("noise", "Fac"), "B": 0.02, "C": b.l("tiles", "Fac")}, {"operation": "MULTIPLY_ADD"})
     return b.bsdf(b.l("tiles", "Color"), b.l("r", "Result"), 0.0, b.bump(b.l("h", "Value"), 0.4, 0.01, invert=True))
+
+
+def hex_tiles(name, tile, grout, variation=0.15, rough=0.15, tags=()):
+    """Hexagonal tiles with grout, from Math nodes (the vocabulary has no hex lattice). In cell units the hex
+    centres are two rectangular lattices of period (1, sqrt 3), the second shifted by half a period; a point
+    belongs to the nearer of its two candidate centres, and max(|dx| / 2 + |dy| sqrt(3) / 2, |dx|) is 1/2 on the
+    hexagon's edge. 7 x 4 periods per UV unit: tileable, the hexagons 1 % wider than regular (7 / 4 sqrt 3)."""
+    b = B(name, "tiles", ["tiles", "ceramic", "hexagonal", *tags], "Hexagonal tiles with grout")
+    math, mix = b.math, b.fmix
+    u, v = b.uv_scalars()
+    sx, sy = 7.0, 4.0 * 3.0 ** 0.5
+    scale = b.p("hex_scale", 1.0, (0.25, 8.0))
+    x = math("x", "MULTIPLY", math("xs", "MULTIPLY", u, sx), scale)
+    y = math("y", "MULTIPLY", math("ys", "MULTIPLY", v, sy), scale)
+    px, py = 1.0, 3.0 ** 0.5
+
+    def local(tag, ox, oy):
+        """Offset from the centre of the cell of the lattice shifted by (ox, oy)."""
+        lx = math(f"{tag}x", "SUBTRACT", math(f"{tag}mx", "FLOORED_MODULO", math(f"{tag}sx", "SUBTRACT", x, ox), px),
+                  px / 2)
+        ly = math(f"{tag}y", "SUBTRACT", math(f"{tag}my", "FLOORED_MODULO", math(f"{tag}sy", "SUBTRACT", y, oy), py),
+                  py / 2)
+        d2 = math(f"{tag}d", "MULTIPLY_ADD", lx, lx, math(f"{tag}yy", "MULTIPLY", ly, ly))
+        return lx, ly, d2
+
+    ax, ay, ad = local("a", 0.0, 0.0)
+    bx, by, bd = local("b", px / 2, py / 2)
+    near_a = math("near_a", "LESS_THAN", ad, bd)
+    dx, dy = mix("dx", near_a, bx, ax), mix("dy", near_a, by, ay)
+    adx, ady = math("adx", "ABSOLUTE", dx), math("ady", "ABSOLUTE", dy)
+    hexd = math("hexd", "MAXIMUM", math("slant", "MULTIPLY_ADD", adx, 0.5, math("ady2", "MULTIPLY", ady, py / 2)), adx)
+    # grout: 1 within `grout_size` (in cell units) of the edge, smoothed over a fifth of that
+    b.n("grout", "ShaderNodeMapRange", {"Value": hexd, "From Min": math("g0", "SUBTRACT", 0.5,
+                                                                         b.p("grout_size", 0.05, (0.0, 0.2))),
+                                        "From Max": 0.5})
+    g = b.l("grout", "Result")
+    # per-tile shade: a Noise lookup at a scalar id of the tile's centre, taken modulo the UV tile; centres sit on a
+    # (1/2, sqrt(3)/2) grid, rounded to integers first so that a tile cut by the UV edge gets one id on both sides
+    cx = math("cx", "FLOORED_MODULO", math("cxi", "ROUND", math("cx0", "MULTIPLY", math("cxd", "SUBTRACT", x, dx),
+                                                                  2.0)), 2.0 * sx)
+    cy = math("cy", "FLOORED_MODULO", math("cyi", "ROUND", math("cy0", "MULTIPLY", math("cyd", "SUBTRACT", y, dy),
+                                                                  2.0 / py)), 8.0)
+    tid = math("tid", "MULTIPLY_ADD", cx, 0.37, math("tid_y", "MULTIPLY", cy, 1.13))
+    b.n("shade", "ShaderNodeTexNoise", {"Vector": tid, "Scale": 1.0, "Detail": 0.0}, {"noise_dimensions": "2D"})
+    b.n("tile", "ShaderNodeMix", {"Factor": b.l("shade", "Fac"), "A": b.p("tile_color2", [max(0.0, c * (1 - variation))
+                                                                                          for c in tile]),
+                                  "B": b.p("tile_color", list(tile))})
+    b.n("base", "ShaderNodeMix", {"Factor": g, "A": b.l("tile", "Result"), "B": b.p("grout_color", list(grout))})
+    b.n("noise", "ShaderNodeTexNoise", {"Vector": b.l("uv", "UV"), "Scale": 30.0, "Detail": 3.0},
+        {"noise_dimensions": "2D"})
+    r = mix("r", g, b.p("tile_roughness", rough, (0.0, 1.0)), b.p("grout_roughness", 0.8, (0.0, 1.0)))
+    h = math("h", "MULTIPLY_ADD", b.l("noise", "Fac"), 0.02, g)
+    return b.bsdf(b.l("base", "Result"), r, 0.0, b.bump(h, 0.4, 0.01, invert=True))
 
 
 def noise_surface(name, category, c0, c1, scale=8.0, detail=6.0, rough=(0.6, 0.9), metal=0.0, bump=0.2, tags=(),
@@ -418,6 +476,9 @@ def materials() -> list[dict]:
         tiles("large_floor_tiles_beige", [0.62, 0.55, 0.45], [0.40, 0.36, 0.30], 2, 2, rough=0.3, tags=["floor", "beige"]),
         tiles("terracotta_tiles", [0.55, 0.25, 0.12], [0.5, 0.45, 0.38], 3, 3, variation=0.25, rough=0.7, tags=["terracotta", "floor"]),
         tiles("offset_floor_tiles_grey", [0.45, 0.45, 0.45], [0.3, 0.3, 0.3], 2, 4, offset=0.5, rough=0.4, tags=["offset", "grey", "floor"]),
+        hex_tiles("hex_tiles_white", [0.86, 0.86, 0.84], [0.5, 0.5, 0.48], tags=["white", "bathroom", "floor"]),
+        hex_tiles("hex_tiles_terracotta", [0.58, 0.27, 0.14], [0.45, 0.42, 0.38], variation=0.3, rough=0.6,
+                  tags=["terracotta", "floor"]),
         tiles("mosaic_tiles_blue", [0.15, 0.35, 0.6], [0.8, 0.8, 0.8], 16, 16, variation=0.35, tags=["mosaic", "blue", "bathroom"]),
         tiles("brick_wall_red", [0.45, 0.16, 0.08], [0.55, 0.52, 0.48], 4, 12, offset=0.5, variation=0.3, rough=0.85,
               tags=["brick", "wall", "red"], desc="Red brick wall with mortar"),
