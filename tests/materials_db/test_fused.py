@@ -23,7 +23,7 @@ RES = 32
 
 
 def _materials_to_check() -> list[str]:
-    """One material per combination of node types (20 of 79), plus the ridged multifractal (slate_dark); every
+    """One material per combination of node types (21 of 81), plus the ridged multifractal (slate_dark); every
     library material with PHOTO2SCENE_TEST_ALL_MATERIALS=1. Why not all by default: each new structure compiles
     for seconds, 5-6 minutes for the whole library on 2 cores."""
     import os
