@@ -18,7 +18,10 @@ def _rot(x: torch.Tensor, k: int) -> torch.Tensor:
     return ((x << k) | (x >> (32 - k))) & M32
 
 
-def _final(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+def lookup3_final(a, b, c):
+    """lookup3's final mix of three uint32 words. Written with masks after every step that can leave 32 bits, so it
+    serves int64 torch tensors and, unchanged, Dr.Jit UInt32 arrays (where the masks are no-ops: the fused
+    compiler's Dr.Jit target hashes with it)."""
     c = c ^ b
     c = (c - _rot(b, 14)) & M32
     a = a ^ c
@@ -83,7 +86,7 @@ def hash_uint(*keys: torch.Tensor) -> torch.Tensor:
         a = (a + keys[3]) & M32
     else:
         raise ValueError("hash_uint takes 1 to 4 keys")
-    return _final(a, b, c)
+    return lookup3_final(a, b, c)
 
 
 def float_bits(x: torch.Tensor) -> torch.Tensor:

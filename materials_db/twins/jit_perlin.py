@@ -7,36 +7,15 @@ from __future__ import annotations
 import drjit as dr
 
 from . import jit_ti as ti
+from .hashing import lookup3_final
 from .jit_ti import math as _tm
-
-
-def _rot(x, k: int):
-    return (x << k) | (x >> (32 - k))
-
-
-def _final(a, b, c):
-    c ^= b
-    c -= _rot(b, 14)
-    a ^= c
-    a -= _rot(c, 11)
-    b ^= a
-    b -= _rot(a, 25)
-    c ^= b
-    c -= _rot(b, 16)
-    a ^= c
-    a -= _rot(c, 4)
-    b ^= a
-    b -= _rot(a, 14)
-    c ^= b
-    c -= _rot(b, 24)
-    return c
 
 
 def _hash2(kx, ky):
     init = 0xDEADBEEF + (2 << 2) + 13
     a = ti.cast(kx, ti.u32) + init
     b = ti.cast(ky, ti.u32) + init
-    return _final(a, b, ti.UInt32(init))
+    return lookup3_final(a, b, ti.UInt32(init))
 
 
 def _hash3(kx, ky, kz):
@@ -44,7 +23,7 @@ def _hash3(kx, ky, kz):
     a = ti.cast(kx, ti.u32) + init
     b = ti.cast(ky, ti.u32) + init
     c = ti.cast(kz, ti.u32) + init
-    return _final(a, b, c)
+    return lookup3_final(a, b, c)
 
 
 def _g3(h_in):
