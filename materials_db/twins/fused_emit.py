@@ -518,8 +518,9 @@ def emit_noise(g: Gen, props, ins, used):
         fac = Var(fname, "f", p.grad or r.grad or lac.grad or off.grad or gain.grad)
         do, dg = g.name("ndo"), g.name("ndg")
         args = f"{p.name}, {n}, {r.name}, {lac.name}, {off.name}, {gain.name}"
+        # values only: the same call, its unused derivatives are dead code to LLVM (taichi) and Dr.Jit
         g.call([(fac.name, "f"), (dp, vt), (dr, "f"), (dl, "f"), (do, "f"), (dg, "f")],
-               f"TP.ridged_vg({args}, {perl_vg})", [fac.name], f"TP.ridged_value({args}, {perl})")
+               f"TP.ridged_vg({args}, {perl_vg})")
 
     def back(ad):
         (a,) = ad

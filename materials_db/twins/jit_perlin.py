@@ -253,19 +253,3 @@ def ridged_vg(p, n: int, r, lac, off, gain, vg):
         dpwr = dpwr * r + pwr
         pwr = pwr * r
     return value, dv_p, dv_r, dv_l, dv_o, dv_g
-
-
-def ridged_value(p, n: int, r, lac, off, gain, noise):
-    """Blender's ridged multifractal value only."""
-    pwr = r
-    a = off - dr.abs(noise(p))
-    sig = a * a
-    value = sig
-    for _ in range(1, n + 1):
-        p = p * lac
-        w = dr.clip(sig * gain, 0.0, 1.0)
-        a = off - dr.abs(noise(p))
-        sig = a * a * w
-        value = value + sig * pwr
-        pwr = pwr * r
-    return value

@@ -491,21 +491,3 @@ def ridged_vg(p, n: ti.template(), r, lac, off, gain, vg: ti.template()):
         dpwr = dpwr * r + pwr
         pwr = pwr * r
     return value, dv_p, dv_r, dv_l, dv_o, dv_g
-
-
-@ti.func
-def ridged_value(p, n: ti.template(), r, lac, off, gain, noise: ti.template()):
-    """Blender's ridged multifractal value only."""
-    pwr = r
-    a = off - ti.abs(noise(p))
-    sig = a * a
-    value = sig
-    pk = p
-    for _ in ti.static(range(1, n + 1)):
-        pk = pk * lac
-        w = ti.min(ti.max(sig * gain, 0.0), 1.0)
-        a2 = off - ti.abs(noise(pk))
-        sig = a2 * a2 * w
-        value = value + sig * pwr
-        pwr = pwr * r
-    return value

@@ -54,7 +54,13 @@ def _ti_noise(p: ti.types.ndarray(dtype=ti.f32, ndim=2), out: ti.types.ndarray(d
             out[n, 1] = g[0]
             out[n, 2] = g[1]
             out[n, 4] = ti_perlin.fbm_value(q, 3, 0.5, 0.6, 2.0, True, ti_perlin.perlin2)
-            out[n, 5] = ti_perlin.ridged_value(q, 4, 0.6, 2.0, 1.0, 1.3, ti_perlin.perlin2)
+            rv, rdp, rdr, rdl, rdo, rdg = ti_perlin.ridged_vg(q, 4, 0.6, 2.0, 1.0, 1.3, ti_perlin._perlin2_vg)
+            out[n, 5] = rv
+            out[n, 6] = rdp[0]
+            out[n, 7] = rdr
+            out[n, 8] = rdl
+            out[n, 9] = rdo
+            out[n, 10] = rdg
         else:
             q = ti.math.vec3(p[n, 0], p[n, 1], p[n, 2])
             v, g = ti_perlin._perlin3_vg(q)
@@ -63,13 +69,19 @@ def _ti_noise(p: ti.types.ndarray(dtype=ti.f32, ndim=2), out: ti.types.ndarray(d
             out[n, 2] = g[1]
             out[n, 3] = g[2]
             out[n, 4] = ti_perlin.fbm_value(q, 3, 0.5, 0.6, 2.0, True, ti_perlin.perlin3)
-            out[n, 5] = ti_perlin.ridged_value(q, 4, 0.6, 2.0, 1.0, 1.3, ti_perlin.perlin3)
+            rv, rdp, rdr, rdl, rdo, rdg = ti_perlin.ridged_vg(q, 4, 0.6, 2.0, 1.0, 1.3, ti_perlin._perlin3_vg)
+            out[n, 5] = rv
+            out[n, 6] = rdp[0]
+            out[n, 7] = rdr
+            out[n, 8] = rdl
+            out[n, 9] = rdo
+            out[n, 10] = rdg
 
 
 @pytest.mark.parametrize("dim", [2, 3])
 def test_perlin_fbm_ridged_match_taichi(dim):
     p = _points(dim)
-    ref = torch.zeros(N, 6)
+    ref = torch.zeros(N, 11)
     _ti_noise(torch.from_numpy(p), ref, dim)
     q = _lanes(p)
     v, g = (jit_perlin._perlin2_vg if dim == 2 else jit_perlin._perlin3_vg)(q)
@@ -79,8 +91,10 @@ def test_perlin_fbm_ridged_match_taichi(dim):
         np.testing.assert_allclose(x.numpy(), ref[:, k].numpy(), rtol=0, atol=2e-6)
     np.testing.assert_allclose(jit_perlin.fbm_value(q, 3, 0.5, 0.6, 2.0, True, noise).numpy(), ref[:, 4].numpy(),
                                rtol=0, atol=2e-6)
-    np.testing.assert_allclose(jit_perlin.ridged_value(q, 4, 0.6, 2.0, 1.0, 1.3, noise).numpy(),
-                               ref[:, 5].numpy(), rtol=0, atol=1e-5)
+    vg = jit_perlin._perlin2_vg if dim == 2 else jit_perlin._perlin3_vg
+    rv, rdp, rdr, rdl, rdo, rdg = jit_perlin.ridged_vg(q, 4, 0.6, 2.0, 1.0, 1.3, vg)
+    for k, x in zip(range(5, 11), (rv, rdp[0], rdr, rdl, rdo, rdg)):  # the value and its derivatives
+        np.testing.assert_allclose(x.numpy(), ref[:, k].numpy(), rtol=1e-5, atol=1e-5, err_msg=f"ridged column {k}")
 
 
 @ti.kernel
