@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import time
 
@@ -59,21 +58,15 @@ def _time_interleaved(fns: dict, repeat: int) -> dict:
     return {k: statistics.median(v) for k, v in ts.items()}
 
 
-_TARGET_ENV = "PHOTO2SCENE_FUSED_TARGET"
-_TARGET0 = os.environ.get(_TARGET_ENV)  # the user's choice, restored for plain 'fused'
-
-
 def _use(backend: str) -> None:
-    """Select a back-end for evaluate(): 'fused-<target>' is the fused compiler with that code target."""
+    """Select a back-end for evaluate(): 'fused-<target>' is the fused compiler with that code target, plain
+    'fused' its default target."""
     from .twins.backend import set_backend
+    from .twins.fused import set_target
 
     base, _, target = backend.partition("-")
     set_backend(base)
-    target = target or _TARGET0
-    if target:
-        os.environ[_TARGET_ENV] = target
-    else:
-        os.environ.pop(_TARGET_ENV, None)
+    set_target(target or None)
 
 
 def bench_material(name: str, resolutions: list[int], repeat: int, device: str = "cpu",

@@ -487,12 +487,23 @@ def drjit_llvm_ready() -> bool:
         return False
 
 
+_TARGET_OVERRIDE: list[str | None] = [None]
+
+
+def set_target(name: str | None) -> None:
+    """Force the CPU code target ('drjit' | 'taichi'), or None to choose as `fused_target` describes (the bench
+    switches targets with this)."""
+    if name is not None and name not in TARGETS:
+        raise ValueError(f"fused target must be one of {TARGETS}, not {name!r}")
+    _TARGET_OVERRIDE[0] = name
+
+
 def fused_target(device_type: str) -> str:
-    """Which code the fused compiler generates. CPU: $PHOTO2SCENE_FUSED_TARGET (drjit|taichi), by default Dr.Jit
-    when its LLVM backend runs here (it vectorises across texels: 2-5x faster forward+backward than the taichi
-    kernels, see docs/materials.md), else taichi. CUDA: taichi (measured on an H100; the Dr.Jit target has not been
-    run on a GPU yet)."""
-    want = os.environ.get("PHOTO2SCENE_FUSED_TARGET", "auto")
+    """Which code the fused compiler generates. CPU: `set_target`'s choice, else $PHOTO2SCENE_FUSED_TARGET
+    (drjit|taichi), by default Dr.Jit when its LLVM backend runs here (it vectorises across texels: 2-5x faster
+    forward+backward than the taichi kernels, see docs/materials.md), else taichi. CUDA: taichi (measured on an
+    H100; the Dr.Jit target has not been run on a GPU yet)."""
+    want = _TARGET_OVERRIDE[0] or os.environ.get("PHOTO2SCENE_FUSED_TARGET", "auto")
     if want not in TARGETS + ("auto",):
         raise ValueError(f"$PHOTO2SCENE_FUSED_TARGET must be one of {TARGETS}, not {want!r}")
     if device_type != "cpu":
@@ -610,4 +621,5 @@ def clear_cache() -> None:
         _CACHE.clear()
 
 
-__all__ = ["Unsupported", "compile_graph", "evaluate_fused", "fused_supported", "cache_dir", "clear_cache"]
+__all__ = ["Unsupported", "compile_graph", "evaluate_fused", "fused_supported", "fused_target", "set_target",
+           "cache_dir", "clear_cache"]

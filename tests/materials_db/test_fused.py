@@ -215,3 +215,13 @@ def test_fused_target_choice(monkeypatch):
     monkeypatch.setenv("PHOTO2SCENE_FUSED_TARGET", "drjitt")
     with pytest.raises(ValueError, match="PHOTO2SCENE_FUSED_TARGET"):
         fused_target("cpu")
+    monkeypatch.delenv("PHOTO2SCENE_FUSED_TARGET")
+    from materials_db.twins.fused import set_target
+
+    set_target("taichi")  # the bench's switch wins over the default
+    try:
+        assert fused_target("cpu") == "taichi"
+    finally:
+        set_target(None)
+    with pytest.raises(ValueError, match="fused target"):
+        set_target("cuda")
