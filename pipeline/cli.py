@@ -56,6 +56,16 @@ def _terminate(signum, frame) -> None:
     raise KeyboardInterrupt  # so a cancelled run unwinds: BundleWriter removes its partial folder
 
 
+def _user_errors() -> tuple[type, ...]:
+    """The errors that mean a wrong input or set-up. A package's own is checked only once the package is loaded,
+    so that `photo2scene --help` does not import torch for it."""
+    errors: list[type] = [InputError, SetupError, BundleError]
+    backend = sys.modules.get("materials_db.twins.backend")
+    if backend is not None:
+        errors.append(backend.BackendChoiceError)  # $PHOTO2SCENE_TWIN_BACKEND / $PHOTO2SCENE_FUSED_TARGET
+    return tuple(errors)
+
+
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     parser = build_parser()
@@ -65,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args._run(args) or 0)
-    except (InputError, SetupError, BundleError) as exc:
+    except Exception as exc:  # noqa: BLE001 - user errors become one line and exit 2, the rest propagates
+        if not isinstance(exc, _user_errors()):
+            raise
         print(f"photo2scene: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -17,6 +17,10 @@ from __future__ import annotations
 import os
 
 BACKENDS = ("fused", "taichi", "torch")
+
+
+class BackendChoiceError(ValueError):
+    """A back-end or code target named by the user (environment variable or call) that does not exist."""
 _STATE = {"backend": None, "explicit": False}
 
 
@@ -30,7 +34,8 @@ def get_backend() -> str:
 
             want = "taichi" if importlib.util.find_spec("taichi") is not None else "torch"
         if want not in BACKENDS:
-            raise ValueError(f"$PHOTO2SCENE_TWIN_BACKEND must be one of {BACKENDS}, not {want!r}")
+            raise BackendChoiceError(f"$PHOTO2SCENE_TWIN_BACKEND is {want!r}: set it to one of {', '.join(BACKENDS)} "
+                                     "or unset it (auto)")
         _STATE["backend"] = want
     return _STATE["backend"]
 
@@ -42,7 +47,7 @@ def core_backend() -> str:
 
 def set_backend(name: str) -> None:
     if name not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}")
+        raise BackendChoiceError(f"backend must be one of {BACKENDS}, not {name!r}")
     _STATE["backend"] = name
     _STATE["explicit"] = True
 

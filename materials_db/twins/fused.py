@@ -50,6 +50,7 @@ import torch
 
 from ..graph import Graph
 from ..vocabulary import NODES
+from .backend import BackendChoiceError
 from .fused_emit import _TSIZE, Gen, Unsupported, Var, bump_input, emit_bump_normal, emit_node
 
 OUT_CHANNELS = 9  # base colour (3), roughness, metallic, bump height, the Bump's normal (3)
@@ -494,7 +495,7 @@ def set_target(name: str | None) -> None:
     """Force the CPU code target ('drjit' | 'taichi'), or None to choose as `fused_target` describes (the bench
     switches targets with this)."""
     if name is not None and name not in TARGETS:
-        raise ValueError(f"fused target must be one of {TARGETS}, not {name!r}")
+        raise BackendChoiceError(f"fused target must be one of {TARGETS}, not {name!r}")
     _TARGET_OVERRIDE[0] = name
 
 
@@ -505,7 +506,8 @@ def fused_target(device_type: str) -> str:
     H100; the Dr.Jit target has not been run on a GPU yet)."""
     want = _TARGET_OVERRIDE[0] or os.environ.get("PHOTO2SCENE_FUSED_TARGET", "auto")
     if want not in TARGETS + ("auto",):
-        raise ValueError(f"$PHOTO2SCENE_FUSED_TARGET must be one of {TARGETS}, not {want!r}")
+        raise BackendChoiceError(f"$PHOTO2SCENE_FUSED_TARGET is {want!r}: set it to one of {', '.join(TARGETS)} "
+                                 "or unset it (auto)")
     if device_type != "cpu":
         return "taichi"
     if want == "auto":

@@ -225,3 +225,21 @@ def test_fused_target_choice(monkeypatch):
         set_target(None)
     with pytest.raises(ValueError, match="fused target"):
         set_target("cuda")
+
+
+def test_wrong_target_is_a_one_line_cli_error(monkeypatch, tmp_path, capsys):
+    """A mistyped $PHOTO2SCENE_FUSED_TARGET stops the command with one line naming the fix, exit status 2."""
+    from materials_db.twins import backend
+    from pipeline.cli import main
+
+    get_backend()
+    before = dict(backend._STATE)
+    set_backend("fused")
+    monkeypatch.setenv("PHOTO2SCENE_FUSED_TARGET", "drjitt")
+    try:
+        assert main(["materials", "thumbs", "white_square_tiles", "--out", str(tmp_path)]) == 2
+    finally:
+        backend._STATE.update(before)
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("photo2scene: error: $PHOTO2SCENE_FUSED_TARGET is 'drjitt'") and "\n" not in err
+    assert not list(tmp_path.iterdir())
