@@ -43,39 +43,32 @@ def _lanes(p: np.ndarray):
     return jit_ti.math.vec2(*comps) if p.shape[1] == 2 else jit_ti.math.vec3(*comps)
 
 
+@ti.func
+def _noise_columns(out: ti.template(), n, q, vg: ti.template(), noise: ti.template()):
+    """Perlin value (0) and gradient (1-3), fBm (4), ridged multifractal and its derivatives (5-10) at q."""
+    v, g = vg(q)
+    out[n, 0] = v
+    for k in ti.static(range(q.n)):
+        out[n, 1 + k] = g[k]
+    out[n, 4] = ti_perlin.fbm_value(q, 3, 0.5, 0.6, 2.0, True, noise)
+    rv, rdp, rdr, rdl, rdo, rdg = ti_perlin.ridged_vg(q, 4, 0.6, 2.0, 1.0, 1.3, vg)
+    out[n, 5] = rv
+    out[n, 6] = rdp[0]
+    out[n, 7] = rdr
+    out[n, 8] = rdl
+    out[n, 9] = rdo
+    out[n, 10] = rdg
+
+
 @ti.kernel
 def _ti_noise(p: ti.types.ndarray(dtype=ti.f32, ndim=2), out: ti.types.ndarray(dtype=ti.f32, ndim=2),
               dim: ti.template()):
     for n in range(p.shape[0]):
         if ti.static(dim == 2):
-            q = ti.math.vec2(p[n, 0], p[n, 1])
-            v, g = ti_perlin._perlin2_vg(q)
-            out[n, 0] = v
-            out[n, 1] = g[0]
-            out[n, 2] = g[1]
-            out[n, 4] = ti_perlin.fbm_value(q, 3, 0.5, 0.6, 2.0, True, ti_perlin.perlin2)
-            rv, rdp, rdr, rdl, rdo, rdg = ti_perlin.ridged_vg(q, 4, 0.6, 2.0, 1.0, 1.3, ti_perlin._perlin2_vg)
-            out[n, 5] = rv
-            out[n, 6] = rdp[0]
-            out[n, 7] = rdr
-            out[n, 8] = rdl
-            out[n, 9] = rdo
-            out[n, 10] = rdg
+            _noise_columns(out, n, ti.math.vec2(p[n, 0], p[n, 1]), ti_perlin._perlin2_vg, ti_perlin.perlin2)
         else:
-            q = ti.math.vec3(p[n, 0], p[n, 1], p[n, 2])
-            v, g = ti_perlin._perlin3_vg(q)
-            out[n, 0] = v
-            out[n, 1] = g[0]
-            out[n, 2] = g[1]
-            out[n, 3] = g[2]
-            out[n, 4] = ti_perlin.fbm_value(q, 3, 0.5, 0.6, 2.0, True, ti_perlin.perlin3)
-            rv, rdp, rdr, rdl, rdo, rdg = ti_perlin.ridged_vg(q, 4, 0.6, 2.0, 1.0, 1.3, ti_perlin._perlin3_vg)
-            out[n, 5] = rv
-            out[n, 6] = rdp[0]
-            out[n, 7] = rdr
-            out[n, 8] = rdl
-            out[n, 9] = rdo
-            out[n, 10] = rdg
+            _noise_columns(out, n, ti.math.vec3(p[n, 0], p[n, 1], p[n, 2]), ti_perlin._perlin3_vg,
+                           ti_perlin.perlin3)
 
 
 @pytest.mark.parametrize("dim", [2, 3])
