@@ -19,7 +19,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("thumbs", help="render flat and lit thumbnails")
     p.add_argument("names", nargs="*", help="materials (default: all)")
     p.add_argument("--out", default=None, help="output folder (default: materials_db/thumbnails)")
-    p.add_argument("--size", type=int, default=96, help="thumbnail size in pixels")
+    p.add_argument("--size", type=int, default=128, help="thumbnail size in pixels")
     p = sub.add_parser("index", help="build the CLIP index of the library's lit thumbnails")
     p.add_argument("--model", default=None, help="open_clip model name (default: ViT-B-32)")
     p.add_argument("--pretrained", default=None, help="open_clip pretrained tag or weights file")
@@ -60,10 +60,13 @@ def run(args: argparse.Namespace) -> int:
 
         names = args.names or list_materials()
         out = Path(args.out) if args.out else default_dir()
-        for n in names:
-            if n not in list_materials():
-                raise InputError(f"no material {n!r} in the library")
+        unknown = [n for n in names if n not in list_materials()]
+        if unknown:
+            raise InputError(f"no material {', '.join(map(repr, unknown))} in the library "
+                             "(`photo2scene materials list` lists them)")
+        for i, n in enumerate(names, 1):
             render_thumbnails(n, out, args.size)
+            print(f"[{i}/{len(names)}] {n}", flush=True)
         print(f"wrote {2 * len(names)} thumbnails to {out}")
         return 0
     if cmd == "index":

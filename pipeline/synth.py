@@ -26,7 +26,6 @@ OUT_DIR/case_000 ... case_{N-1}, case i from seed `--seed` + i. The shipped exam
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import os
@@ -34,12 +33,12 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .blender_log import quiet_blender
 from .errors import InputError
 
 HELP = "Generate synthetic room cases: a Cycles photo, exact depth + segmentation estimates and ground truth."
@@ -811,24 +810,6 @@ def _segments(layout: Layout, seg: np.ndarray) -> list[dict]:
 # Blender
 
 
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Silence Blender's per-tile render log (written by C code straight to fds 1 and 2)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in (*saved, devnull):
-            os.close(fd)
-
-
 def _bpy_material(m: Material):
     import bpy
 
@@ -1043,7 +1024,7 @@ def _build_blender_scene(layout: Layout, samples: int) -> dict:
     cy.caustics_reflective = cy.caustics_refractive = False
     cy.use_denoising = bool(getattr(_cycles, "with_openimagedenoise", False))
     if cy.use_denoising:
-        with _quiet():  # choosing a denoiser enumerates devices: a CUDA warning on machines without one
+        with quiet_blender():  # choosing a denoiser enumerates devices: a CUDA warning on machines without one
             cy.denoiser = "OPENIMAGEDENOISE"
     view = scene.view_settings
     scene.display_settings.display_device = "sRGB"
@@ -1067,7 +1048,7 @@ def _render_linear(handles: dict, path: Path, width: int, height: int, samples: 
     fmt = render.image_settings
     fmt.file_format, fmt.color_mode, fmt.color_depth = "OPEN_EXR", "RGB", "32"
     render.filepath = str(path)
-    with _quiet():
+    with quiet_blender():
         bpy.ops.render.render(write_still=True)
     img = bpy.data.images.load(str(path))
     px = np.empty(width * height * 4, np.float32)
@@ -1130,7 +1111,7 @@ def _render_photo(handles: dict, cam: Camera, path: Path) -> None:
     fmt = scene.render.image_settings
     fmt.file_format, fmt.color_mode, fmt.color_depth, fmt.compression = "PNG", "RGB", "8", 90
     scene.render.filepath = str(path)
-    with _quiet():
+    with quiet_blender():
         bpy.ops.render.render(write_still=True)
     # Cycles stamps its render times into the PNG; re-save the pixels alone so a seed gives the same bytes.
     with Image.open(path) as im:

@@ -30,6 +30,18 @@ def test_thumbs_and_tiny_index(tmp_path):
     names = list_materials()[:3]
     assert _run(["thumbs", *names, "--out", str(tmp_path), "--size", "32"]) == 0
     assert all((tmp_path / f"{n}_lit.jpg").exists() and (tmp_path / f"{n}_flat.jpg").exists() for n in names)
+    from PIL import Image
+
+    def rows(name, kind):  # mean brightness of the top and bottom thirds
+        img = np.asarray(Image.open(tmp_path / f"{name}_{kind}.jpg").convert("L"), np.float32) / 255.0
+        return img[:10].mean(), img[-10:].mean()
+
+    # Cycles' preview, not the swatch: the metal mirrors the studio sky, dark above the horizon and bright below
+    # it in the image, while its flat swatch (base colour) is one grey.
+    assert "brushed_aluminium" in names
+    top, bottom = rows("brushed_aluminium", "lit")
+    assert bottom - top > 0.2, (top, bottom)
+    assert abs(np.subtract(*rows("brushed_aluminium", "flat"))) < 0.05
 
     from materials_db.index import build_index, load_index, query
     from pipeline.clip_model import embed_images, tiny_clip_for_tests
@@ -39,8 +51,6 @@ def test_thumbs_and_tiny_index(tmp_path):
     got_names, emb, tag = load_index(out)
     assert got_names == names and emb.shape[0] == 3 and tag == "tiny"
     np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-2)
-    from PIL import Image
-
     q = embed_images(model, pre, [Image.open(tmp_path / f"{names[1]}_lit.jpg")])[0]
     assert query(q, got_names, emb, k=1)[0][0] == names[1]
 
