@@ -11,11 +11,11 @@ Public API (used by the material+light stage):
 
 from __future__ import annotations
 
-from .evaluate import evaluate, evaluate_sockets, uv_grid
+from .evaluate import evaluate, evaluate_sockets, texel_size, uv_grid
 from .graph import Graph, GraphError, Param, clamp_params
 from .library import library_dir, list_materials, load_graph
 
 __all__ = [
-    "Graph", "GraphError", "Param", "clamp_params", "evaluate", "evaluate_sockets", "uv_grid",
+    "Graph", "GraphError", "Param", "clamp_params", "evaluate", "evaluate_sockets", "texel_size", "uv_grid",
     "library_dir", "list_materials", "load_graph",
 ]

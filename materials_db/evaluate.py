@@ -12,13 +12,27 @@ from .vocabulary import NODES
 LUMA = torch.tensor([0.2126, 0.7152, 0.0722])  # Blender's colour -> float conversion for linear Rec.709
 
 
-def uv_grid(resolution: int | tuple[int, int], device: str = "cpu") -> torch.Tensor:
-    """Texel-centre UVs (H, W, 3) with z = 0, image oriented: row 0 is the top (v near 1)."""
+UNIT_TILE = (0.0, 0.0, 1.0, 1.0)
+
+
+def uv_grid(resolution: int | tuple[int, int], device: str = "cpu",
+            uv_rect: tuple[float, float, float, float] = UNIT_TILE) -> torch.Tensor:
+    """Texel-centre UVs (H, W, 3) with z = 0, image oriented: row 0 is the top (v near the rectangle's top).
+
+    `uv_rect` (u0, v0, width, height): the UV rectangle the map covers, one tile [0, 1]^2 by default."""
     h, w = (resolution, resolution) if isinstance(resolution, int) else resolution
-    u = (torch.arange(w, device=device, dtype=torch.float32) + 0.5) / w
-    v = 1.0 - (torch.arange(h, device=device, dtype=torch.float32) + 0.5) / h
+    u0, v0, su, sv = (float(x) for x in uv_rect)
+    # the same float ops as the fused kernels (u0 + t * su), which for the unit tile is t itself
+    u = u0 + (torch.arange(w, device=device, dtype=torch.float32) + 0.5) / w * su
+    v = v0 + (1.0 - (torch.arange(h, device=device, dtype=torch.float32) + 0.5) / h) * sv
     vv, uu = torch.meshgrid(v, u, indexing="ij")
     return torch.stack([uu, vv, torch.zeros_like(uu)], -1)
+
+
+def texel_size(resolution: int | tuple[int, int], uv_rect: tuple[float, float, float, float] = UNIT_TILE) -> float:
+    """Mean UV size of one texel of a map: the default `bump_texel` (the map is Cycles' NORMAL bake at its size)."""
+    h, w = (resolution, resolution) if isinstance(resolution, int) else resolution
+    return 0.5 * (float(uv_rect[2]) / w + float(uv_rect[3]) / h)
 
 
 class _Context:
@@ -163,7 +177,8 @@ def evaluate_sockets(graph: Graph, uv: torch.Tensor, params: dict | None = None,
 
 def evaluate(graph: Graph, params: dict | None = None, resolution: int | tuple[int, int] = 256,
              uv_size: float = 1.0, device: str = "cpu", bump_texel: float | None = None,
-             with_normal: bool = True) -> dict[str, torch.Tensor]:
+             with_normal: bool = True, uv_rect: tuple[float, float, float, float] = UNIT_TILE
+             ) -> dict[str, torch.Tensor]:
     """Texture maps of a material: base_color (H,W,3), roughness, metallic, height (H,W), normal (H,W,3).
 
     params: normalised [0, 1] tensors by parameter name (missing ones take defaults); discrete parameters by
@@ -174,20 +189,22 @@ def evaluate(graph: Graph, params: dict | None = None, resolution: int | tuple[i
     Cycles' one-sample NORMAL bake at `resolution` (twins/bump.py).
     `with_normal=False`: base_color, roughness and metallic only (what the renderer reads); skips the Bump's
     three height evaluations, which cost about as much as the rest of a bumpy material.
+    `uv_rect` (u0, v0, width, height): the UV rectangle the maps cover. Blender evaluates a node tree wherever a
+    surface's UVs go, and most patterns are not periodic (Perlin noise, per-brick and per-cell randomness), so a
+    renderer that repeats maps should evaluate the rectangle its surfaces span, not one tile.
     """
     if bump_texel is None:
-        h, w = (resolution, resolution) if isinstance(resolution, int) else resolution
-        bump_texel = 0.5 * (1.0 / w + 1.0 / h)
+        bump_texel = texel_size(resolution, uv_rect)
     from .twins.backend import use_fused
 
-    if use_fused(device):  # one generated taichi kernel for the whole graph (twins/fused.py)
+    if use_fused(device):  # one generated kernel for the whole graph (twins/fused.py)
         from .twins.fused import Unsupported, evaluate_fused
 
         try:
-            return evaluate_fused(graph, params, resolution, uv_size, device, bump_texel, with_normal)
+            return evaluate_fused(graph, params, resolution, uv_size, device, bump_texel, with_normal, uv_rect)
         except Unsupported:
             pass  # outside the compiler's reach: node by node below
-    uv = uv_grid(resolution, device)
+    uv = uv_grid(resolution, device, uv_rect)
     bsdf_id = graph.output
     bsdf = graph.nodes[bsdf_id]
     wanted = [(bsdf_id, k) for k in ("Base Color", "Roughness", "Metallic", "Normal")[:4 if with_normal else 3]]

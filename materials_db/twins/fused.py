@@ -583,17 +583,20 @@ def fused_supported(graph: Graph, params: dict | None = None) -> bool:
 
 
 def evaluate_fused(graph: Graph, params: dict | None, resolution, uv_size: float = 1.0, device: str = "cpu",
-                   bump_texel: float | None = None, with_normal: bool = True) -> dict[str, torch.Tensor]:
+                   bump_texel: float | None = None, with_normal: bool = True,
+                   uv_rect: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)) -> dict[str, torch.Tensor]:
     """Same maps as `materials_db.evaluate` (raises Unsupported when the graph is outside the compiler's reach).
 
     `with_normal=False`: base colour, roughness and metallic only, from kernels without the Bump's heights."""
+    from ..evaluate import texel_size
+
     h, w = (resolution, resolution) if isinstance(resolution, int) else resolution
     if bump_texel is None:
-        bump_texel = 0.5 * (1.0 / w + 1.0 / h)
+        bump_texel = texel_size(resolution, uv_rect)
     values = graph.values(params)
     dev = torch.device(device)
     comp = compile_graph(graph, values, dev.type, heights=with_normal)
-    values = dict(values, __bump_texel=bump_texel, __uv_size=uv_size)
+    values = dict(values, __bump_texel=bump_texel, __uv_size=uv_size, __uv_rect=uv_rect)
     U = comp.uniforms(values, dev)
     if comp.target == "drjit":
         cols = [c.reshape(h, w) for c in _JitFn.apply(U, comp, h, w)]

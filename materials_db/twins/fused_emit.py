@@ -76,7 +76,10 @@ class Gen:
         self.params: dict[str, Var] = {}
         self.n = 0
         self.uv = Var("uvp", "v")
-        self.lines.append("uvp = ti.math.vec3(uvu, uvv, 0.0)")
+        # the map's UV rectangle (u0, v0, width, height) is a uniform: a new rectangle reuses the kernel
+        u0, v0, su, sv = (self.uniform(lambda vals, i=i: torch.tensor(float(vals["__uv_rect"][i])), "f", False)
+                          for i in range(4))
+        self.lines.append(f"uvp = ti.math.vec3({u0.name} + uvu * {su.name}, {v0.name} + uvv * {sv.name}, 0.0)")
         self.results: dict[str, Var] = {}
         self._tail: list[str] | None = None
 

@@ -66,16 +66,17 @@ def _loss_weights(maps: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: torch.randn(v.shape, generator=gen) for k, v in maps.items()}
 
 
-def _check_against_node_by_node(name: str | Graph, with_normal: bool = True) -> None:
+def _check_against_node_by_node(name: str | Graph, with_normal: bool = True,
+                                uv_rect: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)) -> None:
     g = load_graph(name) if isinstance(name, str) else name
     name = g.name
     p_f = g.default_params(requires_grad=True)
     try:
-        fused = evaluate_fused(g, p_f, RES, with_normal=with_normal)
+        fused = evaluate_fused(g, p_f, RES, with_normal=with_normal, uv_rect=uv_rect)
     except Unsupported as exc:
         pytest.skip(f"outside the fused compiler's reach ({exc}); evaluate() falls back node by node")
     p_r = g.default_params(requires_grad=True)
-    ref = evaluate(g, p_r, RES, with_normal=with_normal)
+    ref = evaluate(g, p_r, RES, with_normal=with_normal, uv_rect=uv_rect)
     assert set(fused) == set(ref)
     for k in ref:
         assert fused[k].shape == ref[k].shape, k
@@ -105,6 +106,21 @@ def test_fused_matches_node_by_node(name, node_by_node, target):
 def test_fused_render_maps(name, node_by_node, target):
     """with_normal=False: kernels without the heights (the nodes feeding only the Bump are not emitted)."""
     _check_against_node_by_node(name, with_normal=False)
+
+
+@pytest.mark.parametrize("name", ["brick_wall_red", "marble_carrara"])
+def test_fused_uv_rectangle(name, node_by_node, target):
+    """Maps over a UV rectangle of several tiles (what a renderer needs for a wall several tiles wide: Blender
+    evaluates the tree wherever the UVs go, and per-brick tints and noise do not repeat): the same as node by
+    node, and the unit tile inside a bigger rectangle is exactly the unit-tile map."""
+    _check_against_node_by_node(name, uv_rect=(-1.0, 2.0, 3.0, 2.0))
+    g = load_graph(name)
+    with torch.no_grad():
+        unit = evaluate(g, None, RES)
+        big = evaluate(g, None, 2 * RES, uv_rect=(0.0, -1.0, 2.0, 2.0))  # the unit tile: top-left quarter
+        for k in unit:
+            assert torch.equal(big[k][:RES, :RES], unit[k]), k
+        assert float((big["base_color"][:RES, RES:] - unit["base_color"]).abs().mean()) > 1e-3  # not periodic
 
 
 @pytest.mark.parametrize("name", ["terrazzo_white", "linen_natural"])
