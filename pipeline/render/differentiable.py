@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..scene import Light, Scene
-from .scene_render import (MaterialMaps, RenderSettings, Surface, _shape_key, diffuse_weight, light_id, scene_dict,
-                           scene_surfaces, sensor)
+from .scene_render import (UNIT_RECT, MaterialMaps, RenderSettings, Surface, _shape_key, diffuse_weight, light_id,
+                           scene_dict, scene_surfaces, sensor, transformed_uvs)
 
 
 @dataclass
@@ -124,16 +124,16 @@ class SceneRenderer:
         device = "cuda" if mi.variant().startswith("cuda") else "cpu"
         return _render(*[torch.as_tensor(t).to(device) for t in tensors]).cpu()
 
-    def set_uvs(self, material: str, scale: float, rotation_deg: float) -> None:
-        """Apply a texture transform to every surface of `material` (the discrete scale/rotation search)."""
+    def set_uvs(self, material: str, scale: float, rotation_deg: float,
+                rect: tuple[float, float, float, float] = UNIT_RECT) -> None:
+        """Apply a texture transform and the maps' UV rectangle to every surface of `material` (the discrete
+        scale/rotation search; maps rendered after it must cover `rect`)."""
         import drjit as dr
         import mitsuba as mi
 
-        from .scene_render import transformed_uvs
-
         for s in self.surfaces:
             if s.material == material:
-                uv = transformed_uvs(s.uvs, scale, rotation_deg).astype(np.float32)
+                uv = transformed_uvs(s.uvs, scale, rotation_deg, rect).astype(np.float32)
                 self.params[_shape_key(s.name) + ".vertex_texcoords"] = dr.ravel(mi.Point2f(uv[:, 0], uv[:, 1]))
         self.params.update()
 

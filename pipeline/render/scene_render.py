@@ -45,6 +45,9 @@ class Surface:
     two_sided: bool = True
 
 
+UNIT_RECT = (0.0, 0.0, 1.0, 1.0)
+
+
 @dataclass
 class MaterialMaps:
     """What the renderer needs of one material: constants or image-oriented maps over one UV tile."""
@@ -55,6 +58,9 @@ class MaterialMaps:
     uv_scale: float = 1.0
     uv_rotation_deg: float = 0.0
     emission: np.ndarray | None = None  # linear RGB radiance: the surface is an area emitter (lamps)
+    # The rectangle (u0, v0, width, height) of transformed UV space the maps cover (`uv_rect`); they repeat with its
+    # period, so a rectangle spanning every surface of the material shows what Blender evaluates there.
+    uv_rect: tuple[float, float, float, float] = UNIT_RECT
 
     @property
     def textured(self) -> bool:
@@ -172,13 +178,32 @@ def scene_surfaces(scene: Scene) -> list[Surface]:
     return (room_surfaces(scene.room) if scene.room is not None else []) + object_surfaces(scene)
 
 
-def transformed_uvs(uvs: np.ndarray, scale: float, rotation_deg: float) -> np.ndarray:
-    """uv' = R(t) (s uv), then v flipped for Mitsuba's texture lookup (see the module docstring)."""
+def material_uvs(uvs: np.ndarray, scale: float, rotation_deg: float) -> np.ndarray:
+    """uv' = R(t) (s uv): the UVs a material's node tree sees (in Blender, through the stage's Mapping node)."""
     t = math.radians(rotation_deg)
     c, s = math.cos(t), math.sin(t)
-    u = scale * (c * uvs[:, 0] - s * uvs[:, 1])
-    v = scale * (s * uvs[:, 0] + c * uvs[:, 1])
-    return np.stack([u, 1.0 - v], axis=1)
+    return np.stack([scale * (c * uvs[:, 0] - s * uvs[:, 1]), scale * (s * uvs[:, 0] + c * uvs[:, 1])], axis=1)
+
+
+def transformed_uvs(uvs: np.ndarray, scale: float, rotation_deg: float,
+                    rect: tuple[float, float, float, float] = UNIT_RECT) -> np.ndarray:
+    """Mitsuba texture coordinates: uv' placed in the maps' rectangle, then v flipped for Mitsuba's texture lookup
+    (see the module docstring)."""
+    uv = material_uvs(uvs, scale, rotation_deg)
+    a, b = (uv[:, 0] - rect[0]) / rect[2], (uv[:, 1] - rect[1]) / rect[3]
+    return np.stack([a, 1.0 - b], axis=1)
+
+
+def uv_rect(surfaces: list[Surface], scale: float, rotation_deg: float) -> tuple[float, float, float, float]:
+    """The rectangle of whole UV tiles that the surfaces' uv' span (u0, v0, width, height): where Blender evaluates
+    their material. Most node trees are not periodic (Perlin noise, per-brick and per-cell randomness differ from
+    one tile to the next), so maps of this rectangle, not one repeated tile, render what Blender renders."""
+    if not surfaces:
+        return UNIT_RECT
+    uv = np.concatenate([material_uvs(np.asarray(s.uvs, float), scale, rotation_deg) for s in surfaces])
+    lo = np.floor(uv.min(0) + 1e-6)  # UVs a rounding error past a tile's edge do not add a tile
+    hi = np.maximum(np.ceil(uv.max(0) - 1e-6), lo + 1.0)
+    return (float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -316,8 +341,8 @@ def integrator_dict(settings: RenderSettings) -> dict:
 # The one construction
 
 
-def _mesh(surface: Surface, uv_scale: float, uv_rot: float, bsdf, emitter=None):
-    """An in-memory Mitsuba mesh (flat shaded) with the material's UV transform applied."""
+def _mesh(surface: Surface, mat: MaterialMaps, bsdf, emitter=None):
+    """An in-memory Mitsuba mesh (flat shaded) with the material's UV transform and map rectangle applied."""
     import drjit as dr
     import mitsuba as mi
 
@@ -333,7 +358,7 @@ def _mesh(surface: Surface, uv_scale: float, uv_rot: float, bsdf, emitter=None):
     params = mi.traverse(mesh)
     params["vertex_positions"] = dr.ravel(mi.Point3f(v[:, 0], v[:, 1], v[:, 2]))
     params["faces"] = dr.ravel(mi.Vector3u(f[:, 0], f[:, 1], f[:, 2]))
-    uv = transformed_uvs(surface.uvs, uv_scale, uv_rot).astype(np.float32)
+    uv = transformed_uvs(surface.uvs, mat.uv_scale, mat.uv_rotation_deg, mat.uv_rect).astype(np.float32)
     params["vertex_texcoords"] = dr.ravel(mi.Point2f(uv[:, 0], uv[:, 1]))
     params.update()
     return mesh
@@ -380,10 +405,9 @@ def scene_dict(scene: Scene, materials: dict[str, MaterialMaps], settings: Rende
         if mat.emission is not None:
             emitter = {"type": "area", "radiance": {"type": "rgb", "value": [float(x) for x in mat.emission]}}
         if files is None:
-            d[_shape_key(s.name)] = _mesh(s, mat.uv_scale, mat.uv_rotation_deg, loaded[s.material],
-                                          mi.load_dict(emitter) if emitter else None)
+            d[_shape_key(s.name)] = _mesh(s, mat, loaded[s.material], mi.load_dict(emitter) if emitter else None)
         else:
-            mesh = _mesh(s, mat.uv_scale, mat.uv_rotation_deg, None)
+            mesh = _mesh(s, mat, None)
             rel = f"meshes/{_shape_key(s.name)}.ply"
             (files / "meshes").mkdir(parents=True, exist_ok=True)
             mesh.write_ply(str(files / rel))

@@ -3,9 +3,10 @@
 Two kinds, one interface (`maps`, `tensors`, `clamp`, `entry`):
 - `Homogeneous`: a Principled BSDF with one base colour and roughness (optimised), metallic fixed.
 - `Procedural`: a materials_db graph whose continuous parameters (normalised to [0, 1]) are optimised through its
-  torch twin; maps are evaluated over one UV tile at `resolution`, and the chosen texture transform (scale,
-  rotation) is applied to the meshes' UVs by the renderer and, in Blender, by a Mapping node the stage puts in
-  front of the graph (`p2s_uv`), so both see uv' = R(t) (s uv).
+  torch twin; the chosen texture transform (scale, rotation) is applied to the meshes' UVs by the renderer and, in
+  Blender, by a Mapping node the stage puts in front of the graph (`p2s_uv`), so both see uv' = R(t) (s uv). Maps
+  are evaluated over the whole UV tiles the material's surfaces span (`cover`), `resolution` texels per tile up to
+  `MAX_MAP` texels a side: Blender evaluates the tree across the surface and most trees do not repeat per tile.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..render.scene_render import MaterialMaps
+from ..render.scene_render import UNIT_RECT, MaterialMaps, uv_rect
 
 UV_NODE = "p2s_uv"  # the Mapping node carrying the stage's texture transform in a bundle's graph JSON
+MAX_MAP = 1024  # texels on a procedural map's longer side: a 4 m wall at 2 tiles a metre still gets 128 a tile
 BASE_RANGE = (0.005, 0.98)
 ROUGH_RANGE = (0.05, 1.0)
 
@@ -81,6 +83,7 @@ class Procedural:
     resolution: int = 128
     emission: np.ndarray | None = None
     library: str = ""
+    uv_rect: tuple[float, float, float, float] = UNIT_RECT  # what the maps cover (`cover`), in uv'
     _cached: tuple | None = field(default=None, repr=False)
 
     @classmethod
@@ -98,11 +101,24 @@ class Procedural:
         return cls(name, graph, params, float(uv_scale), float(uv_rotation_deg), int(resolution),
                    library=graph.name)
 
-    def maps(self):
-        """(base colour (R,R,3), roughness (R,R)) from the twin, differentiable in the parameters."""
+    def cover(self, surfaces: list) -> None:
+        """Make the maps cover every surface of this material at its current texture transform."""
+        mine = [s for s in surfaces if s.material == self.name]
+        self.uv_rect = uv_rect(mine, self.uv_scale, self.uv_rotation_deg) if mine else UNIT_RECT
+
+    def map_size(self, rect: tuple[float, float, float, float]) -> tuple[int, int]:
+        """(H, W) of maps over `rect`: `resolution` texels per UV unit, at most MAX_MAP on the longer side."""
+        f = min(1.0, MAX_MAP / (self.resolution * max(rect[2], rect[3])))
+        return max(2, round(self.resolution * rect[3] * f)), max(2, round(self.resolution * rect[2] * f))
+
+    def maps(self, rect: tuple[float, float, float, float] | None = None):
+        """(base colour (H,W,3), roughness (H,W)) from the twin over `rect` (default: `uv_rect`), differentiable in
+        the parameters."""
         from materials_db import evaluate
 
-        m = evaluate(self.graph, self.params, self.resolution, with_normal=False)  # the renderer has no bump
+        rect = self.uv_rect if rect is None else rect
+        m = evaluate(self.graph, self.params, self.map_size(rect), with_normal=False,  # the renderer has no bump
+                     uv_rect=rect)
         return m["base_color"].clamp(0.0, 1.0), m["roughness"].clamp(0.0, 1.0)
 
     def metallic(self) -> float:
@@ -126,7 +142,7 @@ class Procedural:
         with torch.no_grad():
             base, rough = self.maps()
         return MaterialMaps(base.numpy().copy(), rough.numpy().copy(), self.metallic(), self.uv_scale,
-                            self.uv_rotation_deg, self.emission)
+                            self.uv_rotation_deg, self.emission, self.uv_rect)
 
     def mean_colour(self) -> np.ndarray:
         import torch

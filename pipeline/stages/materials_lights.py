@@ -60,6 +60,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, cli
     used = sorted({s.material for s in surfaces if s.material})
     states = {name: from_scene(name, scene.materials.get(name, {"type": "principled"}), scene.file_bytes,
                                cfg.texture_res) for name in used}
+    _cover(states, surfaces)
 
     # 1. Lights.
     t0 = time.perf_counter()
@@ -132,6 +133,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, cli
     if fresh:
         retrieval, chosen = _retrieve(case, states, crops, cfg, clip, notes)
         if any(isinstance(s, Procedural) for s in states.values()):
+            _cover(states, surfaces)
             opt.renderer = renderer = build(states)  # texture maps and metallic lobes change the BSDFs
         timings["retrieval"] = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -291,6 +293,13 @@ def _open_vgg(cfg, notes: list):
     return vgg
 
 
+def _cover(states: dict, surfaces: list) -> None:
+    """Procedural maps span their surfaces' UV tiles (`Procedural.cover`)."""
+    for state in states.values():
+        if isinstance(state, Procedural):
+            state.cover(surfaces)
+
+
 def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list) -> tuple[dict, dict]:
     """CLIP retrieval per material with crops; chosen ones become Procedural. Returns (retrieval info, chosen)."""
     from .material_retrieval import choose, open_clip_materials
@@ -350,7 +359,8 @@ def _texture_search(opt: JointOptimiser, chosen: dict, crops: dict, cfg, notes: 
             notes.append(f"{name}: homogeneous scores better than {state.library} at any scale/rotation; kept flat")
             continue
         state.uv_scale, state.uv_rotation_deg = s_best, r_best
-        opt.renderer.set_uvs(name, s_best, r_best)
+        state.cover(opt.renderer.surfaces)
+        opt.renderer.set_uvs(name, s_best, r_best, state.uv_rect)
 
 
 def _split_walls(scene: Scene, case: Case) -> dict[str, list[str]]:

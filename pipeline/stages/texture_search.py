@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from ..render.scene_render import UNIT_RECT
 from .crops import CropPair, cut
 
 
@@ -56,7 +57,7 @@ def search(opt, name: str, pairs: list[CropPair], scales: list[float], rotations
     h, w = opt.targets.photo.shape[:2]
     opt.renderer.set_uvs(name, 1.0, 0.0)
     with torch.no_grad():
-        texture = state.maps()[0]
+        texture = state.maps(UNIT_RECT)[0]  # one tile: the search compares statistics, `lookup` repeats it
         flat_colour = flat.maps()[0].numpy().astype(float)
     opt.states[name] = flat
     data = []

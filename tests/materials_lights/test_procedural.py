@@ -51,6 +51,24 @@ def test_uv_node_round_trip():
     assert plain == graph and scale == 2.0 and abs(rotation - 45.0) < 1e-9
 
 
+def test_uv_rect_spans_the_surfaces_whole_tiles():
+    """The maps' rectangle covers every surface of the material in uv' (after scale and rotation), in whole tiles,
+    and texture coordinates place uv' in it (v flipped for Mitsuba), so a map texel sits where Blender evaluates
+    the same uv'."""
+    from pipeline.render.scene_render import Surface, material_uvs, transformed_uvs, uv_rect
+
+    quad = np.array([[0, 0, 0], [4, 0, 0], [4, 2.5, 0], [0, 2.5, 0]], float)
+    wall = Surface("w", "m", quad, np.array([[0, 1, 2], [0, 2, 3]]), quad[:, :2], "floor")
+    assert uv_rect([wall], 1.0, 0.0) == (0.0, 0.0, 4.0, 3.0)
+    rect = uv_rect([wall], 2.0, 90.0)  # uv' = (-2v, 2u): u' in [-5, 0], v' in [0, 8]
+    assert rect == (-5.0, 0.0, 5.0, 8.0)
+    tex = transformed_uvs(wall.uvs, 2.0, 90.0, rect)
+    uv = material_uvs(wall.uvs, 2.0, 90.0)
+    np.testing.assert_allclose(tex[:, 0] * rect[2] + rect[0], uv[:, 0], atol=1e-9)
+    np.testing.assert_allclose((1.0 - tex[:, 1]) * rect[3] + rect[1], uv[:, 1], atol=1e-9)
+    assert tex.min() >= -1e-9 and tex.max() <= 1.0 + 1e-9
+
+
 @pytest.fixture(scope="module")
 def procedural_run():
     from materials_db import load_graph
