@@ -43,7 +43,8 @@ class Homogeneous:
         rough = torch.tensor(float(np.clip(roughness, *ROUGH_RANGE)), requires_grad=True)
         return cls(name, base, rough, float(metallic), None, source)
 
-    def maps(self):
+    def maps(self, rect: tuple[float, float, float, float] | None = None):
+        """(base colour (3,), roughness ()): the same everywhere, so `rect` changes nothing."""
         return self.base, self.rough
 
     def tensors(self) -> dict[str, list]:

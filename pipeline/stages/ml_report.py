@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from ..io.images import linear_to_srgb
+from ..render.scene_render import UNIT_RECT
 from .crops import CropPair, cut
 
 
@@ -109,11 +110,11 @@ def materials_sheet(rows: list[dict], thumb_dir: Path | None, size: int = 48) ->
 
 
 def swatch(state) -> np.ndarray:
-    """A small linear image of a material state: its base colour map, or a flat patch."""
+    """A small linear image of a material state: one UV tile of its base colour map, or a flat patch."""
     import torch
 
     with torch.no_grad():
-        base, _ = state.maps()
+        base, _ = state.maps(UNIT_RECT)
     arr = base.detach().numpy()
     if arr.ndim == 1:
         return np.broadcast_to(arr, (8, 8, 3)).copy()
