@@ -12,11 +12,11 @@ from .vocabulary import NODES
 LUMA = torch.tensor([0.2126, 0.7152, 0.0722])  # Blender's colour -> float conversion for linear Rec.709
 
 
-UNIT_TILE = (0.0, 0.0, 1.0, 1.0)
+UNIT_RECT = (0.0, 0.0, 1.0, 1.0)  # (u0, v0, width, height): the tile [0, 1]^2
 
 
 def uv_grid(resolution: int | tuple[int, int], device: str = "cpu",
-            uv_rect: tuple[float, float, float, float] = UNIT_TILE) -> torch.Tensor:
+            uv_rect: tuple[float, float, float, float] = UNIT_RECT) -> torch.Tensor:
     """Texel-centre UVs (H, W, 3) with z = 0, image oriented: row 0 is the top (v near the rectangle's top).
 
     `uv_rect` (u0, v0, width, height): the UV rectangle the map covers, one tile [0, 1]^2 by default."""
@@ -29,7 +29,7 @@ def uv_grid(resolution: int | tuple[int, int], device: str = "cpu",
     return torch.stack([uu, vv, torch.zeros_like(uu)], -1)
 
 
-def texel_size(resolution: int | tuple[int, int], uv_rect: tuple[float, float, float, float] = UNIT_TILE) -> float:
+def texel_size(resolution: int | tuple[int, int], uv_rect: tuple[float, float, float, float] = UNIT_RECT) -> float:
     """Mean UV size of one texel of a map: the default `bump_texel` (the map is Cycles' NORMAL bake at its size)."""
     h, w = (resolution, resolution) if isinstance(resolution, int) else resolution
     return 0.5 * (float(uv_rect[2]) / w + float(uv_rect[3]) / h)
@@ -177,7 +177,7 @@ def evaluate_sockets(graph: Graph, uv: torch.Tensor, params: dict | None = None,
 
 def evaluate(graph: Graph, params: dict | None = None, resolution: int | tuple[int, int] = 256,
              uv_size: float = 1.0, device: str = "cpu", bump_texel: float | None = None,
-             with_normal: bool = True, uv_rect: tuple[float, float, float, float] = UNIT_TILE
+             with_normal: bool = True, uv_rect: tuple[float, float, float, float] = UNIT_RECT
              ) -> dict[str, torch.Tensor]:
     """Texture maps of a material: base_color (H,W,3), roughness, metallic, height (H,W), normal (H,W,3).
 
