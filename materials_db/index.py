@@ -1,11 +1,13 @@
 """CLIP index of the library: one L2-normalised embedding per material (of its lit thumbnail), for retrieval.
 
-The index file (npz: names, embeddings, model) is built by `photo2scene materials index`; it needs the real
-open_clip weights (see pipeline.clip_model.load_clip), or `--tiny` for a test-only random model.
+The index file (npz: names, embeddings, model, digests) is built by `photo2scene materials index`; it needs the
+real open_clip weights (see pipeline.clip_model.load_clip), or `--tiny` for a test-only random model. `digests`
+(SHA-1 of each embedded thumbnail) let `stale_materials` name the library materials added or re-rendered since.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,12 @@ import numpy as np
 
 def default_path() -> Path:
     return Path(__file__).parent / "clip_index.npz"
+
+
+def thumbnail_digest(name: str, thumb_dir: Path) -> str:
+    """SHA-1 of a material's lit thumbnail (what the index embeds); "" when there is none."""
+    p = Path(thumb_dir) / f"{name}_lit.jpg"
+    return hashlib.sha1(p.read_bytes()).hexdigest() if p.exists() else ""
 
 
 def build_index(model, preprocess, names: list[str], thumb_dir: Path, model_tag: str, out: Path) -> Path:
@@ -30,7 +38,8 @@ def build_index(model, preprocess, names: list[str], thumb_dir: Path, model_tag:
         images.append(Image.open(p).convert("RGB"))
     emb = embed_images(model, preprocess, images)
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(out, names=np.array(names), embeddings=emb.astype(np.float16), model=np.array(model_tag))
+    np.savez(out, names=np.array(names), embeddings=emb.astype(np.float16), model=np.array(model_tag),
+             digests=np.array([thumbnail_digest(n, thumb_dir) for n in names]))
     return out
 
 
@@ -42,6 +51,21 @@ def load_index(path: Path | None = None) -> tuple[list[str], np.ndarray, str]:
         raise SetupError(f"no material CLIP index at {path}: run `photo2scene materials index` first")
     d = np.load(path)
     return [str(n) for n in d["names"]], d["embeddings"].astype(np.float32), str(d["model"])
+
+
+def stale_materials(path: Path | None = None, library: list[str] | None = None,
+                    thumb_dir: Path | None = None) -> list[str]:
+    """Library materials the index would retrieve wrongly or never: missing from it, or whose lit thumbnail changed
+    since it was built (an index from before digests were stored is checked by name only)."""
+    from .library import list_materials
+    from .thumbs import default_dir
+
+    d = np.load(Path(path or default_path()))
+    indexed = dict(zip((str(n) for n in d["names"]), (str(x) for x in d["digests"]) if "digests" in d else ()))
+    known = {str(n) for n in d["names"]}
+    thumb_dir = Path(thumb_dir or default_dir())
+    return [n for n in (library if library is not None else list_materials())
+            if n not in known or (n in indexed and indexed[n] != thumbnail_digest(n, thumb_dir))]
 
 
 def query(embedding: np.ndarray, names: list[str], embeddings: np.ndarray, k: int = 5) -> list[tuple[str, float]]:

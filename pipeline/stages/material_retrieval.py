@@ -23,9 +23,11 @@ class Ranked:
 class ClipMaterials:
     """CLIP model + the library's index; `rank(crops)` votes over crops."""
 
-    def __init__(self, model, preprocess, names: list[str], embeddings: np.ndarray, tag: str = ""):
+    def __init__(self, model, preprocess, names: list[str], embeddings: np.ndarray, tag: str = "",
+                 stale: list[str] | None = None):
         self.model, self.preprocess = model, preprocess
         self.names, self.embeddings, self.tag = names, embeddings, tag
+        self.stale = stale or []  # library materials missing from the index or re-rendered since it was built
 
     def embed(self, crops_srgb: list[np.ndarray]) -> np.ndarray:
         from PIL import Image
@@ -70,9 +72,10 @@ def open_clip_materials(model_name: str = "", pretrained: str = "") -> tuple[Cli
     if index is None or not index.exists():
         return None, f"no material CLIP index at {index} (build it with `photo2scene materials index`)"
     try:
-        from materials_db.index import load_index
+        from materials_db.index import load_index, stale_materials
 
         names, embeddings, tag = load_index()
+        stale = stale_materials()
     except (SetupError, ImportError, OSError, KeyError) as exc:
         return None, f"no material CLIP index ({exc})"
     try:
@@ -82,4 +85,11 @@ def open_clip_materials(model_name: str = "", pretrained: str = "") -> tuple[Cli
         return None, f"no CLIP weights on this machine ({str(exc).split('. ')[0]})"
     if embeddings.shape[1] != int(getattr(model, "embed_dim", 0) or model.visual.output_dim):
         return None, f"the material index ({tag}) was built with another CLIP model; rebuild it"
-    return ClipMaterials(model, preprocess, names, embeddings, tag), f"CLIP ({tag})"
+    return ClipMaterials(model, preprocess, names, embeddings, tag, stale), f"CLIP ({tag})"
+
+
+def stale_note(stale: list[str]) -> str:
+    """What the stage reports when the index misses library materials or predates their thumbnails."""
+    shown = ", ".join(stale[:5]) + (", ..." if len(stale) > 5 else "")
+    return (f"the material CLIP index is out of date for {len(stale)} library materials ({shown}): they are "
+            "retrieved from old thumbnails or not at all; rebuild it with `photo2scene materials index`")

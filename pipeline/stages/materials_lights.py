@@ -302,7 +302,7 @@ def _cover(states: dict, surfaces: list) -> None:
 
 def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list) -> tuple[dict, dict]:
     """CLIP retrieval per material with crops; chosen ones become Procedural. Returns (retrieval info, chosen)."""
-    from .material_retrieval import choose, open_clip_materials
+    from .material_retrieval import choose, open_clip_materials, stale_note
 
     if cfg.retrieval == "none":
         return {"mode": "none", "note": "retrieval off (--materials-lights.retrieval none): homogeneous"}, {}
@@ -316,6 +316,8 @@ def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list) -> 
                 raise SetupError(f"CLIP material retrieval asked for, but {note}")
             notes.append(f"material retrieval off: {note}; every material is homogeneous")
             return {"mode": "homogeneous fallback", "note": note}, {}
+    if getattr(clip, "stale", None):
+        notes.append(stale_note(clip.stale))
     chosen: dict[str, dict] = {}
     for name, pairs in sorted(crops.items()):
         if name not in states or states[name].emission is not None:

@@ -54,6 +54,19 @@ def test_thumbs_and_tiny_index(tmp_path):
     q = embed_images(model, pre, [Image.open(tmp_path / f"{names[1]}_lit.jpg")])[0]
     assert query(q, got_names, emb, k=1)[0][0] == names[1]
 
+    # Staleness: a library material the index lacks, and one whose lit thumbnail was re-rendered since.
+    from materials_db.index import stale_materials
+
+    extra = list_materials()[3]
+    assert stale_materials(out, names, tmp_path) == []
+    assert stale_materials(out, names + [extra], tmp_path) == [extra]
+    lit = tmp_path / f"{names[0]}_lit.jpg"
+    Image.open(lit).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(lit)
+    assert stale_materials(out, names, tmp_path) == [names[0]]
+    old_format = tmp_path / "old.npz"  # an index written before digests: checked by name only
+    np.savez(old_format, names=np.array(names), embeddings=emb, model=np.array("tiny"))
+    assert stale_materials(old_format, names + [extra], tmp_path) == [extra]
+
 
 def test_clip_loader_says_what_to_download(monkeypatch, tmp_path):
     from pipeline import clip_model

@@ -39,6 +39,22 @@ def test_voting_picks_most_voted_then_highest_cosine():
     assert choose(ranked, 1.01) is None  # below the threshold: homogeneous
 
 
+def test_stale_material_index_is_reported():
+    """Retrieval with an index that misses library materials (or predates their thumbnails) still runs, and the
+    stage's notes name them and the command that rebuilds the index."""
+    from pipeline.clip_model import tiny_clip_for_tests
+    from pipeline.config import ReconstructConfig
+    from pipeline.stages.material_retrieval import ClipMaterials
+    from pipeline.stages.materials_lights import _retrieve
+
+    model, preprocess = tiny_clip_for_tests()
+    clip = ClipMaterials(model, preprocess, ["a"], np.zeros((1, 32), np.float32), "tiny", stale=["my_tiles"])
+    notes: list[str] = []
+    info, chosen = _retrieve(None, {}, {}, ReconstructConfig().materials_lights, clip, notes)
+    assert info["mode"] == "clip" and chosen == {}
+    assert len(notes) == 1 and "my_tiles" in notes[0] and "photo2scene materials index" in notes[0]
+
+
 def test_uv_node_round_trip():
     from materials_db import load_graph
 
