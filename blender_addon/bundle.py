@@ -83,10 +83,13 @@ def referenced_files(scene: dict) -> list[str]:
             if cand.get("thumbnail"):
                 files.append(cand["thumbnail"])
     for mat in scene.get("materials", {}).values():
-        if mat.get("graph_file"):
-            files.append(mat["graph_file"])
-        files += [t for t in mat.get("textures", {}).values()]
-    return files
+        for entry in [mat] + [c for c in mat.get("candidates", []) if isinstance(c, dict)]:
+            if entry.get("graph_file"):
+                files.append(entry["graph_file"])
+            if entry.get("thumbnail"):
+                files.append(entry["thumbnail"])
+            files += [t for t in entry.get("textures", {}).values()]
+    return sorted(set(files), key=files.index)
 
 
 def _need(cond: bool, where: str, what: str) -> None:

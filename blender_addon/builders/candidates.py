@@ -11,7 +11,7 @@ import bpy
 from ..bundle import Bundle
 from ..edits import material_spec, object_spec, with_material_candidate, with_object_candidate
 from ..sync import find_material, find_object
-from .principled import build_principled
+from .scene import MaterialEntryError, build_material_entry
 
 
 # Where an object entry's asset comes from (pipeline/stages/objects.py); a candidate without them must not inherit
@@ -22,23 +22,6 @@ ASSET_SOURCE_KEYS = ("asset_source", "asset_path", "asset_library", "asset_to_ca
 
 class SwapError(RuntimeError):
     """The swap cannot be made; the message says why."""
-
-
-def build_material_entry(name: str, spec: dict, bundle: Bundle) -> bpy.types.Material:
-    """A material from a scene.json material entry (principled or procedural graph), tagged with its name."""
-    if spec.get("type") == "principled":
-        mat = build_principled(name, spec)
-    elif spec.get("type") == "graph":
-        try:
-            from .material import build_material_from_spec
-        except ImportError as exc:
-            raise SwapError("procedural materials need the material builder (builders/material.py), "
-                            "which this version of the add-on lacks") from exc
-        mat = build_material_from_spec(name, spec, bundle)
-    else:
-        raise SwapError(f"material {name!r} has unknown type {spec.get('type')!r}")
-    mat["photo2scene_material"] = name
-    return mat
 
 
 def swap_material(coll: bpy.types.Collection, bundle: Bundle, name: str, index: int) -> bpy.types.Material:
@@ -52,7 +35,10 @@ def swap_material(coll: bpy.types.Collection, bundle: Bundle, name: str, index: 
     except IndexError as exc:
         raise SwapError(str(exc)) from exc
     old = find_material(coll, scene, name)
-    new = build_material_entry(name, new_spec, bundle)
+    try:
+        new = build_material_entry(name, new_spec, bundle)
+    except MaterialEntryError as exc:
+        raise SwapError(str(exc)) from exc
     new["photo2scene_chosen"] = index
     if old is not None:
         for obj in coll.all_objects:

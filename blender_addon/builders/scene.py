@@ -44,23 +44,35 @@ def remove_collection(name: str) -> None:
     bpy.data.batch_remove([i for i in images if i.users == 0])
 
 
-def build_materials(bundle: Bundle) -> dict[str, bpy.types.Material]:
-    """Every material of scene.json: plain Principled ones, and procedural graphs (materials_db) whose graph JSON
-    travels in the bundle (`graph_file`) with optimised parameter `values` in real units."""
+class MaterialEntryError(ValueError):
+    """A scene.json material entry (or candidate) that cannot be built; the message says why."""
+
+
+def build_material_entry(name: str, spec: dict, bundle: Bundle) -> bpy.types.Material:
+    """A material from a scene.json entry or material candidate: plain Principled, or a procedural graph
+    (materials_db) whose graph JSON travels in the bundle (`graph_file`) with parameter `values` in real units.
+    Tagged with its scene.json name."""
     import json
 
     from .material import build_material
 
-    materials = {}
-    for name, spec in bundle.scene.get("materials", {}).items():
-        if spec["type"] == "principled":
-            mat = build_principled(name, spec)
-        else:
-            graph = json.loads(bundle.path(spec["graph_file"]).read_text(encoding="utf-8"))
-            mat = build_material(graph, name, spec.get("values"))
-            mat["photo2scene_material"] = name
-        materials[name] = mat
-    return materials
+    kind = spec.get("type")
+    if kind == "principled":
+        mat = build_principled(name, spec)
+    elif kind == "graph":
+        path = bundle.path(spec.get("graph_file") or "")
+        if not spec.get("graph_file") or not path.is_file():
+            raise MaterialEntryError(f"material {name!r}: graph file {spec.get('graph_file')!r} is not in the bundle")
+        mat = build_material(json.loads(path.read_text(encoding="utf-8")), name, spec.get("values"))
+    else:
+        raise MaterialEntryError(f"material {name!r} has unknown type {kind!r} (expected 'principled' or 'graph')")
+    mat["photo2scene_material"] = name  # scene.json key (Blender may rename to name.001)
+    return mat
+
+
+def build_materials(bundle: Bundle) -> dict[str, bpy.types.Material]:
+    """Every material of scene.json (`build_material_entry`)."""
+    return {name: build_material_entry(name, spec, bundle) for name, spec in bundle.scene.get("materials", {}).items()}
 
 
 def build_bundle(bundle: Bundle, name: str | None = None) -> bpy.types.Collection:

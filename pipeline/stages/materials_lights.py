@@ -436,14 +436,23 @@ def _write_lights(scene: Scene, lights: list[LightInit], radiance: np.ndarray, p
 
 
 def _write_materials(scene: Scene, states: dict, chosen: dict, retrieval: dict) -> None:
+    """scene.json materials; retrieved ones get their candidates as whole entries (`material_candidates`)."""
+    from .material_candidates import material_candidates, refresh_in_use
+
     for name, state in states.items():
         entry, files = state.entry(scene.materials.get(name))
         info = chosen.get(name)
         if info is not None:
-            entry["candidates"] = info["candidates"]
-            entry["chosen"] = 0 if info.get("best") else None
             if "texture_search" in info:
                 entry["texture_search"] = info["texture_search"]
+            from materials_db.thumbs import default_dir
+
+            entry["candidates"], more = material_candidates(name, state, entry, info["candidates"],
+                                                            info.get("texture_search"), default_dir())
+            entry["chosen"] = 0
+            files = {**files, **more}
+        else:  # a re-run keeps the previous candidates: the one in use takes the new values
+            refresh_in_use(entry)
         entry["retrieval"] = retrieval.get("mode", "none")
         scene.materials[name] = entry
         scene.files.update(files)

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from ml_fixtures import DEVICE, placeholder_scene, small_scene, synthetic_case
+from ml_fixtures import DEVICE, placeholder_scene, small_scene, synthetic_case, write_bundle
 
 
 class FakeClip:
@@ -117,6 +117,14 @@ def test_floor_becomes_procedural_with_optimised_values(procedural_run):
     assert floor["type"] == "graph" and floor["library"] == "oak_planks"
     assert floor["candidates"][0]["library"] == "oak_planks" and floor["chosen"] == 0
     assert floor["uv_scale"] == 2.0 and floor["uv_rotation_deg"] == 0.0  # the truth: scale 2, no rotation
+    # Candidates are whole entries the add-on can swap to: the optimised one in use, the other retrieved library
+    # material (defaults, the same transform), the flat colour fitted before retrieval.
+    cands = floor["candidates"]
+    assert [c["type"] for c in cands] == ["graph", "graph", "principled"]
+    assert cands[0]["values"] == floor["values"] and cands[0]["graph_file"] == floor["graph_file"]
+    assert cands[1]["library"] == "concrete_smooth" and cands[1]["values"] == {} and cands[1]["uv_scale"] == 2.0
+    for c in cands[:2]:
+        assert c["graph_file"] in scene.files and scene.files[c["thumbnail"]][:2] == b"\xff\xd8"  # a JPEG
     assert "texture_search" in floor
     graph = json.loads(scene.files[floor["graph_file"]])
     assert graph["format"] == "photo2scene.material/1"
@@ -128,6 +136,29 @@ def test_floor_becomes_procedural_with_optimised_values(procedural_run):
              and not np.allclose(np.asarray(floor["values"][k], float), np.asarray(p.default, float), atol=1e-4)]
     assert moved, "no procedural parameter changed"
     scene.to_dict()
+
+
+def test_swap_to_a_retrieved_candidate_in_blender(procedural_run, tmp_path):
+    """The add-on's "Use this" on a material the stage retrieved: the bundle the stage wrote builds, and swapping
+    to candidate 1 (another library material) or 2 (the flat colour) rebuilds the material from its entry."""
+    pytest.importorskip("bpy")
+    import bpy
+
+    from blender_addon.builders.candidates import swap_material
+    from blender_addon.builders.scene import build_bundle
+    from blender_addon.bundle import load_bundle
+
+    scene, _ = procedural_run
+    bundle = load_bundle(write_bundle(scene, tmp_path / "run.bundle"))  # every candidate's graph file and thumbnail is in the bundle
+    bpy.ops.wm.read_homefile(use_empty=True)
+    coll = build_bundle(bundle)
+    floor = bpy.data.objects["room_floor"]
+    mat = swap_material(coll, bundle, "room_floor", 1)
+    assert floor.material_slots[0].material == mat and mat["photo2scene_chosen"] == 1
+    assert json.loads(mat["photo2scene_graph"])["name"] == "concrete_smooth"
+    mat = swap_material(coll, bundle, "room_floor", 2)
+    assert floor.material_slots[0].material == mat
+    assert {n.bl_idname for n in mat.node_tree.nodes} == {"ShaderNodeBsdfPrincipled", "ShaderNodeOutputMaterial"}
 
 
 def test_graph_material_builds_in_blender(procedural_run):
