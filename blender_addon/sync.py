@@ -143,8 +143,9 @@ def collect_edits(coll: bpy.types.Collection, scene: dict) -> tuple[dict, list[s
 
     Written back: the camera's pose and field of view; each object's pose and swapped asset; each light's pose,
     power, colour and size (lights deleted in Blender are dropped, lights added to the collection are added);
-    swapped materials and the Base Color / Roughness / Metallic of principled ones. Not written back: room faces
-    moved by hand (the room is a box: re-run the room stage instead) and edits inside procedural node trees."""
+    swapped materials, the Base Color / Roughness / Metallic of principled ones and the parameter values of
+    procedural ones. Not written back: room faces moved by hand (the room is a box: re-run the room stage instead)
+    and procedural node trees whose nodes were added or removed."""
     scene = copy.deepcopy(scene)
     changes: list[str] = []
     bpy.context.view_layer.update()  # matrix_world lags behind edits made from Python until an update
@@ -214,7 +215,37 @@ def collect_edits(coll: bpy.types.Collection, scene: dict) -> tuple[dict, list[s
                 # Defaults as in builders/principled.py.
                 _set(spec, "roughness", float(bsdf.inputs["Roughness"].default_value), changes, what, 0.5)
                 _set(spec, "metallic", float(bsdf.inputs["Metallic"].default_value), changes, what, 0.0)
+        elif spec.get("type") == "graph" and mat.node_tree is not None:
+            _write_graph_values(mat, spec, changes, f"material {name}")
     return scene, changes
+
+
+def _write_graph_values(mat: bpy.types.Material, spec: dict, changes: list[str], what: str) -> None:
+    """Parameter values the user edited in a procedural node tree: the sockets and ramp stops bound to the graph's
+    parameters, read back through the graph the builder stored on the material (`material_to_graph`)."""
+    import json
+
+    from .builders.material import GRAPH_PROP, UnsupportedMaterialError, material_to_graph
+
+    if GRAPH_PROP not in mat.keys():
+        return
+    stored = json.loads(mat[GRAPH_PROP]).get("params", {})
+    try:
+        edited = material_to_graph(mat)["params"]
+    except UnsupportedMaterialError as exc:
+        changes.append(f"{what}: not written back ({exc})")
+        return
+    if stored and not edited:
+        changes.append(f"{what}: nodes were added or removed, so its parameters are not written back")
+        return
+    values = dict(spec.get("values", {}))
+    moved = [k for k, p in edited.items()
+             if k in stored and not _close(values.get(k, stored[k]["default"]), p["default"])]
+    for key in moved:
+        values[key] = edited[key]["default"]
+    if moved:
+        spec["values"] = values
+        changes.append(f"{what}: {', '.join(sorted(moved))}")
 
 
 def _write_light(obj: bpy.types.Object, spec: dict, changes: list[str]) -> None:

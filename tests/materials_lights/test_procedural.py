@@ -161,6 +161,30 @@ def test_swap_to_a_retrieved_candidate_in_blender(procedural_run, tmp_path):
     assert {n.bl_idname for n in mat.node_tree.nodes} == {"ShaderNodeBsdfPrincipled", "ShaderNodeOutputMaterial"}
 
 
+def test_procedural_parameter_edits_reach_scene_json(procedural_run, tmp_path):
+    """An artist's edit of a procedural parameter in Blender (a socket bound to it) is written back on refine."""
+    pytest.importorskip("bpy")
+    import bpy
+
+    from blender_addon.builders.scene import build_bundle
+    from blender_addon.bundle import load_bundle
+    from blender_addon.sync import collect_edits
+
+    scene, _ = procedural_run
+    bundle = load_bundle(write_bundle(scene, tmp_path / "edit.bundle"))
+    bpy.ops.wm.read_homefile(use_empty=True)
+    coll = build_bundle(bundle)
+    _, changes = collect_edits(coll, bundle.scene)
+    assert not [c for c in changes if "room_floor" in c]  # nothing edited yet: nothing written
+    mat = bpy.data.objects["room_floor"].material_slots[0].material
+    mat.node_tree.nodes["grain"].inputs["Scale"].default_value = 123.0
+    edited, changes = collect_edits(coll, bundle.scene)
+    assert "material room_floor: grain_scale" in changes
+    assert edited["materials"]["room_floor"]["values"]["grain_scale"] == pytest.approx(123.0)
+    others = {k: v for k, v in edited["materials"]["room_floor"]["values"].items() if k != "grain_scale"}
+    assert others == {k: v for k, v in bundle.scene["materials"]["room_floor"]["values"].items() if k != "grain_scale"}
+
+
 def test_graph_material_builds_in_blender(procedural_run):
     pytest.importorskip("bpy")
     import bpy
