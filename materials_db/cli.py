@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-HELP = "procedural material library: list | show NAME | thumbs | index"
+HELP = "procedural material library: list | show NAME | thumbs | index | import FILE.blend"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -20,11 +20,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p.add_argument("names", nargs="*", help="materials (default: all)")
     p.add_argument("--out", default=None, help="output folder (default: materials_db/thumbnails)")
     p.add_argument("--size", type=int, default=128, help="thumbnail size in pixels")
+    p = sub.add_parser("import", help="add your own Blender materials (built from the vocabulary) to your library")
+    p.add_argument("blend", help=".blend file holding the material(s)")
+    p.add_argument("--material", action="append", default=None,
+                   help="material to import (repeat for several; default: every one the vocabulary covers)")
+    p.add_argument("--category", default="custom", help="library category (wood, tiles, stone, ...; default custom)")
+    p.add_argument("--tags", nargs="*", default=[], help="tags for retrieval and listing")
     p = sub.add_parser("index", help="build the CLIP index of the library's lit thumbnails")
     p.add_argument("--model", default=None, help="open_clip model name (default: ViT-B-32)")
     p.add_argument("--pretrained", default=None, help="open_clip pretrained tag or weights file")
     p.add_argument("--out", default=None, help="index file (default: materials_db/clip_index.npz)")
-    p.add_argument("--thumbs", default=None, help="thumbnail folder (default: materials_db/thumbnails)")
+    p.add_argument("--thumbs", default=None, help="thumbnail folder (default: each material's own)")
     p.add_argument("--tiny", action="store_true", help="use a tiny random CLIP (tests only; meaningless index)")
 
 
@@ -56,10 +62,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"  param {p.name}: {p.kind} = {p.default}{rng}{'' if p.optimise else ' (fixed)'}")
         return 0
     if cmd == "thumbs":
-        from .thumbs import default_dir, render_thumbnails
+        from .thumbs import render_thumbnails
 
         names = args.names or list_materials()
-        out = Path(args.out) if args.out else default_dir()
+        out = Path(args.out) if args.out else None
         unknown = [n for n in names if n not in list_materials()]
         if unknown:
             raise InputError(f"no material {', '.join(map(repr, unknown))} in the library "
@@ -67,13 +73,31 @@ def run(args: argparse.Namespace) -> int:
         for i, n in enumerate(names, 1):
             render_thumbnails(n, out, args.size)
             print(f"[{i}/{len(names)}] {n}", flush=True)
-        print(f"wrote {2 * len(names)} thumbnails to {out}")
+        where = out if out is not None else "each material's thumbnail folder"
+        print(f"wrote {2 * len(names)} thumbnails to {where}")
+        return 0
+    if cmd == "import":
+        from .importer import MAX_ERROR, import_blend
+        from .library import DEFAULT_USER_DIR, USER_ENV, user_dirs
+
+        dirs = user_dirs()
+        out_dir = dirs[0] if dirs else DEFAULT_USER_DIR
+        imported, skipped = import_blend(Path(args.blend), args.material, args.category, args.tags, out_dir)
+        for why in skipped:
+            print(f"skipped {why}")
+        for m in imported:
+            check = "not checked" if m.max_error is None else f"{m.max_error:.1e}"
+            print(f"imported {m.name!r}: {m.path} ({m.params} parameters; twin vs Blender max error {check})")
+            if m.max_error is not None and m.max_error > MAX_ERROR:
+                print(f"  warning: the twin differs from Blender by {m.max_error:.1e} on {m.name!r}: a node setting "
+                      "outside what the twins cover; its optimisation will be approximate")
+        print(f"Your library: {out_dir} (folders: ${USER_ENV}, else {DEFAULT_USER_DIR}). Rebuild the CLIP index "
+              "(`photo2scene materials index`) so that retrieval can find them.")
         return 0
     if cmd == "index":
         from pipeline import clip_model
 
         from .index import build_index, default_path
-        from .thumbs import default_dir
 
         if args.tiny:
             model, preprocess = clip_model.tiny_clip_for_tests()
@@ -83,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             pre = args.pretrained or clip_model.DEFAULT_PRETRAINED
             model, preprocess = clip_model.load_clip(name, pre)
             tag = f"{name}/{pre}"
-        out = build_index(model, preprocess, list_materials(), Path(args.thumbs) if args.thumbs else default_dir(), tag,
+        out = build_index(model, preprocess, list_materials(), Path(args.thumbs) if args.thumbs else None, tag,
                           Path(args.out) if args.out else default_path())
         print(f"wrote CLIP index ({tag}) of {len(list_materials())} materials to {out}")
         return 0

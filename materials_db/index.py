@@ -17,13 +17,21 @@ def default_path() -> Path:
     return Path(__file__).parent / "clip_index.npz"
 
 
-def thumbnail_digest(name: str, thumb_dir: Path) -> str:
+def _lit(name: str, thumb_dir: Path | None) -> Path:
+    from .thumbs import thumbnail_path
+
+    return Path(thumb_dir) / f"{name}_lit.jpg" if thumb_dir is not None else thumbnail_path(name)
+
+
+def thumbnail_digest(name: str, thumb_dir: Path | None = None) -> str:
     """SHA-1 of a material's lit thumbnail (what the index embeds); "" when there is none."""
-    p = Path(thumb_dir) / f"{name}_lit.jpg"
+    p = _lit(name, thumb_dir)
     return hashlib.sha1(p.read_bytes()).hexdigest() if p.exists() else ""
 
 
-def build_index(model, preprocess, names: list[str], thumb_dir: Path, model_tag: str, out: Path) -> Path:
+def build_index(model, preprocess, names: list[str], thumb_dir: Path | None, model_tag: str, out: Path) -> Path:
+    """Embed the lit thumbnails of `names` (from `thumb_dir`, default: each material's own thumbnail folder;
+    missing ones are rendered first) and write the index to `out`."""
     from PIL import Image
 
     from pipeline.clip_model import embed_images
@@ -32,9 +40,9 @@ def build_index(model, preprocess, names: list[str], thumb_dir: Path, model_tag:
 
     images = []
     for n in names:
-        p = thumb_dir / f"{n}_lit.jpg"
+        p = _lit(n, thumb_dir)
         if not p.exists():
-            render_thumbnails(n, thumb_dir)
+            render_thumbnails(n, p.parent)
         images.append(Image.open(p).convert("RGB"))
     emb = embed_images(model, preprocess, images)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -58,12 +66,10 @@ def stale_materials(path: Path | None = None, library: list[str] | None = None,
     """Library materials the index would retrieve wrongly or never: missing from it, or whose lit thumbnail changed
     since it was built (an index from before digests were stored is checked by name only)."""
     from .library import list_materials
-    from .thumbs import default_dir
 
     d = np.load(Path(path or default_path()))
     indexed = dict(zip((str(n) for n in d["names"]), (str(x) for x in d["digests"]) if "digests" in d else ()))
     known = {str(n) for n in d["names"]}
-    thumb_dir = Path(thumb_dir or default_dir())
     return [n for n in (library if library is not None else list_materials())
             if n not in known or (n in indexed and indexed[n] != thumbnail_digest(n, thumb_dir))]
 

@@ -26,7 +26,21 @@ SKY = ((0.80, (0.08, 0.08, 0.08)), (0.90, (0.9, 0.92, 0.95)))  # (direction z, c
 
 
 def default_dir() -> Path:
+    """Thumbnails of the shipped library."""
     return Path(__file__).parent / "thumbnails"
+
+
+def thumbnail_dir(name: str) -> Path:
+    """Where a material's thumbnails live: beside the shipped library, or in its user folder's `thumbnails/`."""
+    from .library import library_dir, material_root
+
+    root = material_root(name)
+    return default_dir() if root == library_dir() else root / "thumbnails"
+
+
+def thumbnail_path(name: str, kind: str = "lit") -> Path:
+    """<name>_<kind>.jpg (kind: lit | flat) in the material's thumbnail folder."""
+    return thumbnail_dir(name) / f"{name}_{kind}.jpg"
 
 
 def to_srgb(x: torch.Tensor) -> torch.Tensor:
@@ -34,15 +48,15 @@ def to_srgb(x: torch.Tensor) -> torch.Tensor:
     return torch.where(x <= 0.0031308, 12.92 * x, 1.055 * x.clamp(min=1e-8) ** (1 / 2.4) - 0.055)
 
 
-def _import_bpy():
+def require_bpy(what: str = "lit thumbnails are rendered by Blender's Cycles"):
+    """The `bpy` module, or a SetupError saying `what` needs it and how to install it."""
     try:
         import bpy
     except ImportError as exc:
         from pipeline.errors import SetupError
 
-        raise SetupError("lit thumbnails are rendered by Blender's Cycles through the `bpy` module, which is not "
-                         f"importable here ({exc}); install it with `pip install bpy==5.0.1` (Python 3.11), "
-                         "or run `make setup`") from None
+        raise SetupError(f"{what} through the `bpy` module, which is not importable here ({exc}); install it with "
+                         "`pip install bpy==5.0.1` (Python 3.11), or run `make setup`") from None
     return bpy
 
 
@@ -109,7 +123,7 @@ def lit_preview(graph: dict, size: int = 128, samples: int = SAMPLES) -> np.ndar
     from blender_addon.builders.material import build_material
     from pipeline.blender_log import quiet_blender
 
-    bpy = _import_bpy()
+    bpy = require_bpy()
     sc, plane = _studio_scene(bpy, size, samples)
     plane.data.materials.append(build_material(graph))
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,8 +133,9 @@ def lit_preview(graph: dict, size: int = 128, samples: int = SAMPLES) -> np.ndar
         return np.asarray(Image.open(sc.render.filepath).convert("RGB"))
 
 
-def render_thumbnails(name: str, out_dir: Path, size: int = 128) -> tuple[Path, Path]:
-    """Write <name>_flat.jpg and <name>_lit.jpg (size x size) and return their paths."""
+def render_thumbnails(name: str, out_dir: Path | None = None, size: int = 128) -> tuple[Path, Path]:
+    """Write <name>_flat.jpg and <name>_lit.jpg (size x size) into `out_dir` (default: the material's thumbnail
+    folder) and return their paths."""
     from PIL import Image
 
     from . import evaluate, load_graph
@@ -129,6 +144,7 @@ def render_thumbnails(name: str, out_dir: Path, size: int = 128) -> tuple[Path, 
     with torch.no_grad():
         flat = evaluate(graph, None, size)["base_color"]
     images = {"flat": (to_srgb(flat).numpy() * 255.0 + 0.5).astype(np.uint8), "lit": lit_preview(graph.to_dict(), size)}
+    out_dir = Path(out_dir) if out_dir is not None else thumbnail_dir(name)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for kind, arr in images.items():

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# Hermetic material library: the artist's own folders (~/.local/share/photo2scene/materials) stay out of tests;
+# a test that wants one sets $PHOTO2SCENE_MATERIALS itself (materials_db.library.user_dirs).
+os.environ["PHOTO2SCENE_MATERIALS"] = ""
 
 import pytest
 

@@ -10,7 +10,6 @@ procedural material, the flat colour the stage fitted before retrieval. Each car
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from .material_state import Procedural, _slug, with_uv_node
 
@@ -18,18 +17,19 @@ ENTRY_ONLY = ("candidates", "chosen", "retrieval", "texture_search")  # fields o
 DISPLAY = ("label", "score", "thumbnail")
 
 
-def material_candidates(name: str, state, entry: dict, ranked: list[dict], search: dict | None,
-                        thumb_dir: Path | None) -> tuple[list[dict], dict[str, bytes]]:
+def material_candidates(name: str, state, entry: dict, ranked: list[dict],
+                        search: dict | None) -> tuple[list[dict], dict[str, bytes]]:
     """(candidates, bundle files) for material `name` whose scene.json entry in use is `entry`; `ranked` is the
     retrieval's list ({library, votes, cosine}, best first), `search` the texture search's result if it ran."""
     from materials_db import load_graph
+    from materials_db.thumbs import thumbnail_path
 
     files: dict[str, bytes] = {}
     cosine = {r["library"]: r["cosine"] for r in ranked}
 
     def thumbnail(library: str) -> dict:
-        src = thumb_dir / f"{library}_lit.jpg" if thumb_dir else None
-        if src is None or not src.is_file():
+        src = thumbnail_path(library)
+        if not src.is_file():
             return {}
         rel = f"materials/thumbs/{_slug(library)}.jpg"
         files[rel] = src.read_bytes()

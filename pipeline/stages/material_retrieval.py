@@ -72,10 +72,15 @@ def open_clip_materials(model_name: str = "", pretrained: str = "") -> tuple[Cli
     if index is None or not index.exists():
         return None, f"no material CLIP index at {index} (build it with `photo2scene materials index`)"
     try:
+        from materials_db import list_materials
         from materials_db.index import load_index, stale_materials
 
         names, embeddings, tag = load_index()
         stale = stale_materials()
+        library = set(list_materials())
+        keep = [i for i, n in enumerate(names) if n in library]  # materials removed since the index was built
+        stale += [n for n in names if n not in library]
+        names, embeddings = [names[i] for i in keep], embeddings[keep]
     except (SetupError, ImportError, OSError, KeyError) as exc:
         return None, f"no material CLIP index ({exc})"
     try:

@@ -445,10 +445,8 @@ def _write_materials(scene: Scene, states: dict, chosen: dict, retrieval: dict) 
         if info is not None:
             if "texture_search" in info:
                 entry["texture_search"] = info["texture_search"]
-            from materials_db.thumbs import default_dir
-
             entry["candidates"], more = material_candidates(name, state, entry, info["candidates"],
-                                                            info.get("texture_search"), default_dir())
+                                                            info.get("texture_search"))
             entry["chosen"] = 0
             files = {**files, **more}
         else:  # a re-run keeps the previous candidates: the one in use takes the new values
@@ -456,6 +454,16 @@ def _write_materials(scene: Scene, states: dict, chosen: dict, retrieval: dict) 
         entry["retrieval"] = retrieval.get("mode", "none")
         scene.materials[name] = entry
         scene.files.update(files)
+
+
+def _lit_thumbnail(library: str) -> Path | None:
+    """A library material's lit thumbnail (only asked for candidates, i.e. after retrieval loaded materials_db)."""
+    from materials_db.thumbs import thumbnail_path
+
+    try:
+        return thumbnail_path(library)
+    except KeyError:  # gone from the library since the index was built
+        return None
 
 
 def _report(scene: Scene, case: Case, states: dict, chosen: dict, crops: list[CropPair], init: np.ndarray,
@@ -472,11 +480,7 @@ def _report(scene: Scene, case: Case, states: dict, chosen: dict, crops: list[Cr
         kind = f"procedural {state.library}" if isinstance(state, Procedural) else "homogeneous"
         rows.append({"name": name, "kind": kind, "swatch": ml_report.swatch(state),
                      "candidates": chosen.get(name, {}).get("candidates", [])})
-    import importlib.util
-
-    spec = importlib.util.find_spec("materials_db")  # its folder, without importing the twins (taichi, torch)
-    thumbs = Path(spec.origin).parent / "thumbnails" if spec and spec.origin else None
-    files["report/materials_lights_materials.png"] = (ml_report.materials_sheet(rows, thumbs),
+    files["report/materials_lights_materials.png"] = (ml_report.materials_sheet(rows, _lit_thumbnail),
                                                       "materials and their top-k candidates")
     images = []
     for rel, (data, title) in files.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -82,8 +83,9 @@ def loss_sheet(history: list[dict], width: int = 320, height: int = 200) -> byte
     return buf.getvalue()
 
 
-def materials_sheet(rows: list[dict], thumb_dir: Path | None, size: int = 48) -> bytes:
-    """Per material: its final swatch (mean colour or a tile of its map) and its top-k candidates' thumbnails."""
+def materials_sheet(rows: list[dict], thumbnail: Callable[[str], Path | None], size: int = 48) -> bytes:
+    """Per material: its final swatch (mean colour or a tile of its map) and its top-k candidates' thumbnails
+    (`thumbnail(library name)` finds each one's image)."""
     rows = rows[:16]
     k = max([len(r.get("candidates", [])) for r in rows] + [0])
     width = 170 + (k + 1) * (size + 4)
@@ -98,7 +100,7 @@ def materials_sheet(rows: list[dict], thumb_dir: Path | None, size: int = 48) ->
         sheet.paste(tile, (170, y))
         for j, cand in enumerate(row.get("candidates", [])):
             x = 170 + (j + 1) * (size + 4)
-            path = thumb_dir / f"{cand['library']}_lit.jpg" if thumb_dir else None
+            path = thumbnail(cand["library"])
             if path is not None and path.is_file():
                 sheet.paste(Image.open(path).convert("RGB").resize((size, size)), (x, y))
             else:
