@@ -76,6 +76,11 @@ def index_assets_args(paths: Iterable[str]) -> list[str]:
     return ["assets", "index", *[str(p) for p in paths]]
 
 
+def import_material_args(blend: str | os.PathLike, material: str, category: str) -> list[str]:
+    """Arguments of `photo2scene materials import`: one material of a .blend into the user's material library."""
+    return ["materials", "import", str(blend), "--material", material, "--category", category]
+
+
 def unique_bundle_path(folder: str | os.PathLike, stem: str) -> Path:
     """`folder/stem.bundle`, or `stem-2.bundle`, `stem-3.bundle`, ...: a new reconstruction never replaces an
     older one (the user may have edited it)."""

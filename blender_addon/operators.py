@@ -188,6 +188,20 @@ def make_index_job(context: bpy.types.Context) -> jobs.Job:
                     label="Indexing asset libraries")
 
 
+def make_material_import_job(context: bpy.types.Context, material: bpy.types.Material) -> jobs.Job:
+    """Write `material` alone into a .blend and run `photo2scene materials import` on it (docs/materials.md)."""
+    from .preferences import data_dir
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    folder = data_dir("material_imports")
+    blend = folder / f"{bpy.path.clean_name(material.name)}-{stamp}.blend"
+    bpy.data.libraries.write(str(blend), {material}, fake_user=True)
+    category = context.scene.photo2scene.material_category.strip() or "custom"
+    argv = jobs.pipeline_command(_python(context), *jobs.import_material_args(blend, material.name, category))
+    return jobs.Job(argv, kind="material", log_path=folder / f"{blend.stem}.log",
+                    label=f"Adding {material.name} to the material library")
+
+
 def start_job(context: bpy.types.Context, job: jobs.Job) -> jobs.Job:
     """Start `job` as the active one (one at a time) and show it in the panel."""
     if active_job() is not None:
@@ -373,6 +387,22 @@ class PHOTO2SCENE_OT_index_assets(_JobOperator, bpy.types.Operator):
 
     def make_job(self, context, log):
         return make_index_job(context)
+
+
+class PHOTO2SCENE_OT_add_material(_JobOperator, bpy.types.Operator):
+    """Add the active material (vocabulary nodes ending in a Principled BSDF) to your photo2scene material library,
+    with its colours and pattern scales as parameters, so the material stage can retrieve and optimise it"""
+
+    bl_idname = "photo2scene.add_material"
+    bl_label = "Add Material to Library"
+
+    @classmethod
+    def poll(cls, context):
+        obj = context.object
+        return active_job() is None and obj is not None and obj.active_material is not None
+
+    def make_job(self, context, log):
+        return make_material_import_job(context, context.object.active_material)
 
 
 class PHOTO2SCENE_OT_cancel(bpy.types.Operator):
@@ -631,6 +661,7 @@ def cancel_all() -> None:
     _JOBS.clear()
 
 
-classes = (PHOTO2SCENE_OT_reconstruct, PHOTO2SCENE_OT_refine, PHOTO2SCENE_OT_index_assets, PHOTO2SCENE_OT_cancel,
+classes = (PHOTO2SCENE_OT_reconstruct, PHOTO2SCENE_OT_refine, PHOTO2SCENE_OT_index_assets,
+           PHOTO2SCENE_OT_add_material, PHOTO2SCENE_OT_cancel,
            PHOTO2SCENE_OT_import_bundle, PHOTO2SCENE_OT_use_candidate, PHOTO2SCENE_OT_compare,
            PHOTO2SCENE_OT_check_python, PHOTO2SCENE_OT_asset_path_add, PHOTO2SCENE_OT_asset_path_remove)

@@ -166,6 +166,24 @@ class PHOTO2SCENE_PT_candidates(_Sidebar, bpy.types.Panel):
             layout.label(text="No alternatives for the selection")
 
 
+class PHOTO2SCENE_PT_material_library(_Sidebar, bpy.types.Panel):
+    bl_label = "Material Library"
+    bl_parent_id = "PHOTO2SCENE_PT_main"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        col = self.layout.column()
+        obj = context.object
+        mat = obj.active_material if obj is not None else None
+        if mat is None:
+            col.label(text="Select an object with a material", icon="INFO")
+            return
+        col.label(text=mat.name, icon="MATERIAL")
+        col.prop(context.scene.photo2scene, "material_category")
+        col.operator("photo2scene.add_material", icon="ADD")
+        wrapped(col, "Then rebuild the CLIP index (photo2scene materials index) so retrieval finds it.")
+
+
 def draw_candidates(layout, root: Path, title: str, kind: str, name: str, items: list[dict], chosen: int) -> bool:
     """One box per entry: each candidate's thumbnail, label and score, and "Use this". False if none."""
     if not items:
@@ -192,4 +210,5 @@ def draw_candidates(layout, root: Path, title: str, kind: str, name: str, items:
     return True
 
 
-classes = (PHOTO2SCENE_PT_main, PHOTO2SCENE_PT_import, PHOTO2SCENE_PT_reconstruction, PHOTO2SCENE_PT_candidates)
+classes = (PHOTO2SCENE_PT_main, PHOTO2SCENE_PT_import, PHOTO2SCENE_PT_reconstruction, PHOTO2SCENE_PT_candidates,
+           PHOTO2SCENE_PT_material_library)

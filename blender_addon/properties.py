@@ -37,6 +37,9 @@ class PHOTO2SCENE_SceneProps(bpy.types.PropertyGroup):
                                     description="The reconstruction that Compare, Refine and the candidates act on")
     refine_stage: EnumProperty(name="From Stage", items=_refine_stage_items,
                                description="The stage to re-run from, with the current Blender state")
+    material_category: StringProperty(name="Category", default="custom",
+                                      description="Library category for materials you add (wood, tiles, stone, "
+                                                  "fabric, ...)")
 
 
 class PHOTO2SCENE_JobProps(bpy.types.PropertyGroup):

@@ -63,7 +63,7 @@ def test_registered(addon, empty_file):
     from blender_addon.preferences import get_prefs
 
     for op in ("reconstruct", "cancel", "import_bundle", "use_candidate", "refine", "compare", "check_python",
-               "index_assets"):
+               "index_assets", "add_material"):
         assert hasattr(bpy.ops.photo2scene, op), op
     assert hasattr(bpy.types, "PHOTO2SCENE_PT_main")
     assert bpy.types.PHOTO2SCENE_PT_main.bl_category == "Photo2Scene"

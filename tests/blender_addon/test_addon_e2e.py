@@ -60,3 +60,27 @@ def test_refine_with_real_pipeline(addon, empty_file, prefs, tmp_path):
     assert bpy.ops.photo2scene.refine(stage="room") == {"FINISHED"}
     assert bpy.context.window_manager.photo2scene_job.status == "done"
     assert (bundle / "scene.json").is_file() and list((bundle / "edits").glob("scene-*.json"))
+
+
+@pytest.mark.slow
+def test_add_material_to_library_with_real_pipeline(addon, empty_file, prefs, tmp_path, monkeypatch):
+    """The Material Library panel's button: the active material (made by hand from vocabulary nodes) goes through
+    the real `photo2scene materials import` into the user's library folder ($PHOTO2SCENE_MATERIALS)."""
+    lib = tmp_path / "my_materials"
+    monkeypatch.setenv("PHOTO2SCENE_MATERIALS", str(lib))  # the pipeline process inherits it
+    prefs.python = sys.executable
+    bpy.ops.mesh.primitive_plane_add()
+    mat = bpy.data.materials.new("Blue Checker")
+    nt = mat.node_tree
+    checker = nt.nodes.new("ShaderNodeTexChecker")
+    checker.inputs["Color1"].default_value = (0.1, 0.2, 0.6, 1.0)
+    nt.links.new(checker.outputs["Color"], nt.nodes["Principled BSDF"].inputs["Base Color"])
+    bpy.context.object.data.materials.append(mat)
+    bpy.context.scene.photo2scene.material_category = "wallpaper"
+    assert bpy.ops.photo2scene.add_material() == {"FINISHED"}
+    job = bpy.context.window_manager.photo2scene_job
+    assert job.status == "done", job.error
+    graph = json.loads((lib / "wallpaper" / "blue_checker.json").read_text())
+    assert graph["params"]["checker_texture_color1"]["default"] == pytest.approx([0.1, 0.2, 0.6])
+    assert (lib / "thumbnails" / "blue_checker_lit.jpg").is_file()
+    assert "imported 'blue_checker'" in Path(job.log_path).read_text()
