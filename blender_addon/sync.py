@@ -225,7 +225,7 @@ def _write_graph_values(mat: bpy.types.Material, spec: dict, changes: list[str],
     parameters, read back through the graph the builder stored on the material (`material_to_graph`)."""
     import json
 
-    from .builders.material import GRAPH_PROP, UnsupportedMaterialError, material_to_graph
+    from .builders.material import GRAPH_PROP, UV_NODE, UnsupportedMaterialError, material_to_graph
 
     if GRAPH_PROP not in mat.keys():
         return
@@ -246,6 +246,11 @@ def _write_graph_values(mat: bpy.types.Material, spec: dict, changes: list[str],
     if moved:
         spec["values"] = values
         changes.append(f"{what}: {', '.join(sorted(moved))}")
+    uv = mat.node_tree.nodes.get(UV_NODE)  # the stage's texture transform, when it is not the identity
+    if uv is not None and uv.bl_idname == "ShaderNodeMapping":
+        _set(spec, "uv_scale", float(uv.inputs["Scale"].default_value[0]), changes, what, 1.0)
+        _set(spec, "uv_rotation_deg", math.degrees(float(uv.inputs["Rotation"].default_value[2])), changes, what,
+             0.0)
 
 
 def _write_light(obj: bpy.types.Object, spec: dict, changes: list[str]) -> None:

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 GRAPH_PROP = "photo2scene_graph"
+UV_NODE = "p2s_uv"  # the Mapping node carrying the material stage's texture transform (scale, rotation about Z)
 FORMAT = "photo2scene.material/1"
 
 # Properties and inputs the vocabulary uses, per node type (the rest keep Blender's defaults).

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from blender_addon.builders.material import UV_NODE  # the Mapping node of the stage's texture transform (bpy-free)
+
 from ..render.scene_render import UNIT_RECT, MaterialMaps, uv_rect
 
-UV_NODE = "p2s_uv"  # the Mapping node carrying the stage's texture transform in a bundle's graph JSON
 MAX_MAP = 1024  # texels on a procedural map's longer side: a 4 m wall at 2 tiles a metre still gets 128 a tile
 BASE_RANGE = (0.005, 0.98)
 ROUGH_RANGE = (0.05, 1.0)
@@ -97,8 +98,12 @@ class Procedural:
                 continue
             if p.discrete:
                 params[key] = value
-            else:
-                params[key] = p.normalise(value).clamp(0.0, 1.0).detach().clone().requires_grad_(p.optimise)
+                continue
+            arr = np.asarray(value, float)
+            if arr.size and (arr.min() < p.range[0] or arr.max() > p.range[1]):
+                # a value the artist typed in Blender outside the library's range: the range grows to hold it
+                p.range = (min(p.range[0], float(arr.min())), max(p.range[1], float(arr.max())))
+            params[key] = p.normalise(value).clamp(0.0, 1.0).detach().clone().requires_grad_(p.optimise)
         return cls(name, graph, params, float(uv_scale), float(uv_rotation_deg), int(resolution),
                    library=graph.name)
 
@@ -214,6 +219,8 @@ def from_scene(name: str, spec: dict, file_bytes, resolution: int = 128):
 
         data = json.loads(file_bytes(spec["graph_file"]).decode("utf-8"))
         plain, scale, rotation = without_uv_node(data)
+        # scene.json's transform wins: Blender edits of the UV node reach it (sync), the graph file follows on write
+        scale, rotation = float(spec.get("uv_scale", scale)), float(spec.get("uv_rotation_deg", rotation))
         state = Procedural.create(name, Graph.from_dict(plain), scale, rotation, resolution, spec.get("values"))
         state.library = spec.get("library", plain.get("name", ""))
     else:

@@ -183,6 +183,14 @@ def test_procedural_parameter_edits_reach_scene_json(procedural_run, tmp_path):
     assert edited["materials"]["room_floor"]["values"]["grain_scale"] == pytest.approx(123.0)
     others = {k: v for k, v in edited["materials"]["room_floor"]["values"].items() if k != "grain_scale"}
     assert others == {k: v for k, v in bundle.scene["materials"]["room_floor"]["values"].items() if k != "grain_scale"}
+    # the stage's texture transform (its p2s_uv Mapping node) too, and a re-run starts from it
+    mat.node_tree.nodes["p2s_uv"].inputs["Scale"].default_value = (3.0, 3.0, 1.0)
+    edited, changes = collect_edits(coll, bundle.scene)
+    assert "material room_floor: uv_scale" in changes and "material room_floor: uv_rotation_deg" not in changes
+    from pipeline.stages.material_state import from_scene
+
+    state = from_scene("room_floor", edited["materials"]["room_floor"], lambda rel: (bundle.root / rel).read_bytes())
+    assert state.uv_scale == pytest.approx(3.0) and state.values()["grain_scale"] == pytest.approx(123.0)
 
 
 def test_graph_material_builds_in_blender(procedural_run):
