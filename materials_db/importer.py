@@ -107,8 +107,10 @@ def import_blend(blend: Path, materials: list[str] | None, category: str, tags: 
     bpy = require_bpy("importing Blender materials reads the .blend")
 
     blend = Path(blend)
-    if blend.suffix != ".blend" or not blend.is_file():
-        raise InputError(f"{blend} is not a .blend file; pass the file holding the material(s) to import")
+    if not blend.is_file():
+        raise InputError(f"{blend} does not exist; pass the .blend file holding the material(s) to import")
+    if blend.suffix != ".blend":
+        raise InputError(f"{blend} is not a .blend file; save the material(s) in Blender and pass that file")
     bpy.ops.wm.open_mainfile(filepath=str(blend))
     available = {m.name: m for m in bpy.data.materials if m.node_tree is not None}
     wanted = materials or sorted(available)
