@@ -80,17 +80,19 @@ def run(args: argparse.Namespace) -> int:
         from .importer import MAX_ERROR, import_blend
         from .library import DEFAULT_USER_DIR, USER_ENV, user_dirs
 
-        dirs = user_dirs()
-        out_dir = dirs[0] if dirs else DEFAULT_USER_DIR
-        imported, skipped = import_blend(Path(args.blend), args.material, args.category, args.tags, out_dir)
-        for why in skipped:
-            print(f"skipped {why}")
-        for m in imported:
-            check = "not checked" if m.max_error is None else f"{m.max_error:.1e}"
-            print(f"imported {m.name!r}: {m.path} ({m.params} parameters; twin vs Blender max error {check})")
-            if m.max_error is not None and m.max_error > MAX_ERROR:
+        def said(m) -> None:
+            print(f"imported {m.name!r}: {m.path} ({m.params} parameters; twin vs Blender max error "
+                  f"{m.max_error:.1e})", flush=True)
+            if m.max_error > MAX_ERROR:
                 print(f"  warning: the twin differs from Blender by {m.max_error:.1e} on {m.name!r}: a node setting "
                       "outside what the twins cover; its optimisation will be approximate")
+
+        dirs = user_dirs()
+        out_dir = dirs[0] if dirs else DEFAULT_USER_DIR
+        print(f"importing from {args.blend} (a check against Blender and thumbnails per material) ...", flush=True)
+        _, skipped = import_blend(Path(args.blend), args.material, args.category, args.tags, out_dir, said)
+        for why in skipped:
+            print(f"skipped {why}")
         print(f"Your library: {out_dir} (folders: ${USER_ENV}, else {DEFAULT_USER_DIR}). Rebuild the CLIP index "
               "(`photo2scene materials index`) so that retrieval can find them.")
         return 0

@@ -33,8 +33,10 @@ def _scan(roots: tuple[Path, ...]) -> dict[str, tuple[str, Path, Path]]:
     out: dict[str, tuple[str, Path, Path]] = {}
     for root in roots:
         for path in sorted(root.rglob("*.json")) if root.is_dir() else []:
-            with open(path) as f:
-                d = json.load(f)
+            try:
+                d = json.loads(path.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise GraphError(f"{path} is not valid JSON ({exc}): fix or remove it") from None
             if not isinstance(d, dict) or d.get("format") != FORMAT:
                 continue  # not a material graph
             if d["name"] in out:

@@ -63,6 +63,9 @@ def _user_errors() -> tuple[type, ...]:
     backend = sys.modules.get("materials_db.twins.backend")
     if backend is not None:
         errors.append(backend.BackendChoiceError)  # $PHOTO2SCENE_TWIN_BACKEND / $PHOTO2SCENE_FUSED_TARGET
+    graph = sys.modules.get("materials_db.graph")
+    if graph is not None:
+        errors.append(graph.GraphError)  # a malformed material graph: the user's own files, or one named by path
     return tuple(errors)
 
 

@@ -76,3 +76,27 @@ def test_clip_loader_says_what_to_download(monkeypatch, tmp_path):
     with pytest.raises(SetupError, match="Download"):
         clip_model.load_clip(allow_download=False, cache_dir=str(tmp_path))
 
+
+
+def test_broken_user_library_is_a_one_line_cli_error(tmp_path, monkeypatch, capsys):
+    """A user material folder with a file that is not JSON, or a material named like a shipped one: `photo2scene`
+    exits 2 with one line naming the file(s), not a traceback."""
+    import json
+
+    from materials_db import load_graph
+    from pipeline.cli import main
+
+    oak = json.dumps(load_graph("oak_planks").to_dict())
+    lib = tmp_path / "mine"
+    (lib / "wood").mkdir(parents=True)
+    monkeypatch.setenv("PHOTO2SCENE_MATERIALS", str(lib))  # scanned afresh: the cache is keyed by the folders
+    broken = lib / "wood" / "half_saved.json"
+    broken.write_text('{"format": "photo2scene.material/1", "name": ')
+    assert main(["materials", "list"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and str(broken) in err and "not valid JSON" in err
+    broken.unlink()
+    (lib / "wood" / "oak_planks.json").write_text(oak)
+    assert main(["materials", "list"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "defined twice" in err and str(lib / "wood" / "oak_planks.json") in err
