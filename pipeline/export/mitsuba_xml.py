@@ -16,16 +16,11 @@ def scene_materials(scene: Scene, resolution: int = 256) -> dict:
     """Render maps of every material scene.json holds (procedural ones evaluated by their twins over the UV tiles
     their surfaces span, `resolution` texels per tile)."""
     from ..render.scene_render import scene_surfaces
-    from ..stages.material_state import Procedural, from_scene
+    from ..stages.material_state import from_scene
 
     surfaces = scene_surfaces(scene)
-    out = {}
-    for name, spec in scene.materials.items():
-        state = from_scene(name, spec, scene.file_bytes, resolution)
-        if isinstance(state, Procedural):
-            state.cover(surfaces)
-        out[name] = state.render_maps()
-    return out
+    return {name: from_scene(name, spec, scene.file_bytes, resolution, surfaces).render_maps()
+            for name, spec in scene.materials.items()}
 
 
 def write_mitsuba_scene(root: Path, scene: Scene, spp: int = 256, max_depth: int = 6) -> Path:

@@ -179,10 +179,12 @@ def scene_surfaces(scene: Scene) -> list[Surface]:
 
 
 def material_uvs(uvs: np.ndarray, scale: float, rotation_deg: float) -> np.ndarray:
-    """uv' = R(t) (s uv): the UVs a material's node tree sees (in Blender, through the stage's Mapping node)."""
+    """uv' = R(t) (s uv) of UVs (..., 2): what a material's node tree sees (in Blender, through the stage's
+    Mapping node)."""
     t = math.radians(rotation_deg)
     c, s = math.cos(t), math.sin(t)
-    return np.stack([scale * (c * uvs[:, 0] - s * uvs[:, 1]), scale * (s * uvs[:, 0] + c * uvs[:, 1])], axis=1)
+    u, v = uvs[..., 0], uvs[..., 1]
+    return np.stack([scale * (c * u - s * v), scale * (s * u + c * v)], axis=-1)
 
 
 def transformed_uvs(uvs: np.ndarray, scale: float, rotation_deg: float,

@@ -212,8 +212,9 @@ def without_uv_node(graph: dict) -> tuple[dict, float, float]:
     return g, scale, rotation
 
 
-def from_scene(name: str, spec: dict, file_bytes, resolution: int = 128):
-    """The state of a scene.json material (principled or graph): starting point of a re-run, or for the export."""
+def from_scene(name: str, spec: dict, file_bytes, resolution: int = 128, surfaces: list | None = None):
+    """The state of a scene.json material (principled or graph): starting point of a re-run, or for the export.
+    With the scene's `surfaces`, a procedural state's maps cover them (`Procedural.cover`)."""
     if spec.get("type") == "graph":
         from materials_db import Graph
 
@@ -223,6 +224,8 @@ def from_scene(name: str, spec: dict, file_bytes, resolution: int = 128):
         scale, rotation = float(spec.get("uv_scale", scale)), float(spec.get("uv_rotation_deg", rotation))
         state = Procedural.create(name, Graph.from_dict(plain), scale, rotation, resolution, spec.get("values"))
         state.library = spec.get("library", plain.get("name", ""))
+        if surfaces is not None:
+            state.cover(surfaces)
     else:
         state = Homogeneous.create(name, spec.get("base_color", [0.5, 0.5, 0.5]), spec.get("roughness", 0.5),
                                    spec.get("metallic", 0.0), spec.get("source", ""))

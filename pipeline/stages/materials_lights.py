@@ -59,8 +59,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, cli
     surfaces = scene_surfaces(scene)
     used = sorted({s.material for s in surfaces if s.material})
     states = {name: from_scene(name, scene.materials.get(name, {"type": "principled"}), scene.file_bytes,
-                               cfg.texture_res) for name in used}
-    _cover(states, surfaces)
+                               cfg.texture_res, surfaces) for name in used}
 
     # 1. Lights.
     t0 = time.perf_counter()
@@ -133,7 +132,9 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, cli
     if fresh:
         retrieval, chosen = _retrieve(case, states, crops, cfg, clip, notes)
         if any(isinstance(s, Procedural) for s in states.values()):
-            _cover(states, surfaces)
+            for state in states.values():  # retrieved maps span their surfaces' tiles
+                if isinstance(state, Procedural):
+                    state.cover(surfaces)
             opt.renderer = renderer = build(states)  # texture maps and metallic lobes change the BSDFs
         timings["retrieval"] = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -291,13 +292,6 @@ def _open_vgg(cfg, notes: list):
         notes.append("VGG-19: no local ImageNet weights, Gram losses use a seeded random VGG-19 (weaker texture "
                      "statistics); put vgg19-dcbb9e9d.pth in the torch hub cache for the real one")
     return vgg
-
-
-def _cover(states: dict, surfaces: list) -> None:
-    """Procedural maps span their surfaces' UV tiles (`Procedural.cover`)."""
-    for state in states.values():
-        if isinstance(state, Procedural):
-            state.cover(surfaces)
 
 
 def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list) -> tuple[dict, dict]:

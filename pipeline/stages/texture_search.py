@@ -11,11 +11,10 @@ colour is the optimiser's job.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
-from ..render.scene_render import UNIT_RECT
+from ..render.scene_render import UNIT_RECT, material_uvs
 from .crops import CropPair, cut
 
 
@@ -23,10 +22,7 @@ def lookup(texture, uv: np.ndarray, scale: float, rotation_deg: float):
     """Texture (R, R, 3) torch, image oriented, repeating) at UVs (h, w, 2) transformed by R(t)(s uv): (h, w, 3)."""
     import torch
 
-    t = math.radians(rotation_deg)
-    c, s = math.cos(t), math.sin(t)
-    u = scale * (c * uv[..., 0] - s * uv[..., 1])
-    v = scale * (s * uv[..., 0] + c * uv[..., 1])
+    u, v = np.moveaxis(material_uvs(uv, scale, rotation_deg), -1, 0)
     res_h, res_w = texture.shape[:2]
     x = (np.mod(u, 1.0) * res_w - 0.5)
     y = (np.mod(1.0 - v, 1.0) * res_h - 0.5)  # row 0 is the top of the tile (v near 1)
