@@ -2,8 +2,8 @@
 
 The lit preview is the material as Blender builds it (`blender_addon.builders.material.build_material`, the node
 tree the artist gets) on a floor-like plane, rendered by Cycles on the CPU: a camera 30 degrees off the normal, one
-area key light from the left, and a studio sky (dark below, bright above the horizon) so that metals show a
-reflection and gloss shows a highlight. These are the images the CLIP index embeds and the report shows beside a
+area key light from the left, and a studio sky (bright within about 25 degrees of the zenith, dark below) so that
+metals show a mirrored horizon and gloss shows a highlight. These are the images the CLIP index embeds and the report shows beside a
 material's candidates, so they look like surfaces in a room rather than texture maps.
 """
 
@@ -20,7 +20,7 @@ SAMPLES = 32  # with Cycles' denoiser, enough for a clean 128 px preview (about 
 TILT_DEG = 30.0  # camera angle from the plane's normal: relief and gloss read, a tile still fills most of the frame
 FOV_DEG = 30.0
 CAMERA_DISTANCE = 1.9  # metres to the plane's centre: about one 1 m UV tile across the frame
-PLANE_TILES = 4  # the plane is 4 x 4 m with UVs 0..4 (library materials tile) so it fills the frame at any tilt
+PLANE_TILES = 4  # the plane is 4 x 4 m with UVs 0..4 (1 m per UV unit) so it fills the frame at any tilt
 KEY = {"location": (-1.4, -0.5, 1.4), "size": 1.0, "watts": 50.0}  # left of the camera: no mirror image in view
 SKY = ((0.80, (0.08, 0.08, 0.08)), (0.90, (0.9, 0.92, 0.95)))  # (direction z, colour) stops of the world ramp
 
