@@ -3,8 +3,8 @@
 The lit preview is the material as Blender builds it (`blender_addon.builders.material.build_material`, the node
 tree the artist gets) on a floor-like plane, rendered by Cycles on the CPU: a camera 30 degrees off the normal, one
 area key light from the left, and a studio sky (bright within about 25 degrees of the zenith, dark below) so that
-metals show a mirrored horizon and gloss shows a highlight. These are the images the CLIP index embeds and the report shows beside a
-material's candidates, so they look like surfaces in a room rather than texture maps.
+metals show a mirrored horizon and gloss shows a highlight. These are the images the CLIP index embeds and the
+report shows beside a material's candidates, so they look like surfaces in a room rather than texture maps.
 """
 
 from __future__ import annotations
