@@ -109,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
             pre = args.pretrained or clip_model.DEFAULT_PRETRAINED
             model, preprocess = clip_model.load_clip(name, pre)
             tag = f"{name}/{pre}"
+        print(f"embedding the lit thumbnails of {len(list_materials())} materials with CLIP ({tag}) ...", flush=True)
         out = build_index(model, preprocess, list_materials(), Path(args.thumbs) if args.thumbs else None, tag,
                           Path(args.out) if args.out else default_path())
         print(f"wrote CLIP index ({tag}) of {len(list_materials())} materials to {out}")
