@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-HELP = "Benchmarks: room (generated cases + SUN RGB-D samples), materials."
+HELP = "Benchmarks: realistic (held-out rooms + real photos, scored on the .blend), room, objects, full, ..."
 
 SUITES = {
     "room": ("pipeline.bench.room", "configure", "run"),
@@ -14,6 +14,7 @@ SUITES = {
     "full": ("pipeline.bench.full", "configure", "run"),
     "camera": ("pipeline.bench.estimators", "configure_camera", "run_camera"),
     "clicks": ("pipeline.bench.estimators", "configure_clicks", "run_clicks"),
+    "realistic": ("pipeline.bench.realistic", "configure", "run"),
 }
 
 

@@ -10,6 +10,7 @@ Scored: floor-normal error against Rtilt's gravity and camera-height error.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -41,12 +42,30 @@ def _read_boxes(path: Path) -> list[dict]:
     return boxes
 
 
-def sun_cases(root: Path, working_size: int) -> Iterator[tuple[str, Case, dict]]:
-    """(name, Case, truth) for each sample with a depth PNG."""
+@dataclass
+class SunSample:
+    """One SUN RGB-D sample at full resolution, with a segmentation derived from its ground truth."""
+
+    name: str
+    photo_path: Path
+    depth: np.ndarray  # metres, 0 = no depth
+    k: np.ndarray  # intrinsics
+    ids: np.ndarray  # derived instance ids (1 wall, 2 floor, 10 + i the i-th box)
+    segments: list[Segment]
+    boxes: list[dict]
+    floor_z: float
+    truth: dict  # camera (rotation world-from-camera, position; floor at z = 0)
+
+    @property
+    def fov_y_deg(self) -> float:
+        return math.degrees(2 * math.atan(self.depth.shape[0] / 2 / self.k[1, 1]))
+
+
+def sun_samples(root: Path) -> Iterator[SunSample]:
+    """Every sample with a depth PNG, its segmentation derived as the module docstring says."""
     data = root / "sunrgbd_trainval"
     for depth_png in sorted((root / "depth_gt_png").glob("*_depth_mm.png")):
         idx = depth_png.name.split("_")[0]
-        photo, _ = read_photo(data / "image" / f"{idx}.jpg")
         rtilt, k = _read_calib(data / "calib" / f"{idx}.txt")
         boxes = _read_boxes(data / "label" / f"{idx}.txt")
         depth = np.asarray(Image.open(depth_png), np.float32) / 1000.0
@@ -71,12 +90,6 @@ def sun_cases(root: Path, working_size: int) -> Iterator[tuple[str, Case, dict]]
                 ids[inside] = 10 + i
                 segments.append(Segment(10 + i, box["label"], "thing"))
         segments = [s for s in segments if (ids == s.id).any()]
-        fov_y = math.degrees(2 * math.atan(h / 2 / k[1, 1]))
-        size = working_shape(w, h, working_size)
-        srgb = resize_area(photo, size)
-        case = Case(srgb, srgb_to_linear(srgb), fov_y, resize_valid_mean(depth, size), True,
-                    resize_nearest(ids, size), segments,
-                    {"photo": f"SUN RGB-D {idx}", "segmentation": "derived from GT depth, tilt and boxes"})
         # Truth in our conventions: camera rotation whose world-up row matches gravity (yaw arbitrary).
         up_q = rtilt.T @ np.array([0, 0, 1.0])
         up_b = np.array([up_q[0], up_q[2], -up_q[1]])  # q -> Blender camera axes (x right, y up, z back)
@@ -84,4 +97,18 @@ def sun_cases(root: Path, working_size: int) -> Iterator[tuple[str, Case, dict]]
         x_b /= np.linalg.norm(x_b)
         rot = np.stack([x_b, np.cross(up_b, x_b), up_b])  # rows: world axes in camera coordinates
         truth = {"camera": {"rotation": rot.tolist(), "position": [0.0, 0.0, -floor_z]}}
-        yield f"sun_{idx}", case, truth
+        yield SunSample(f"sun_{idx}", data / "image" / f"{idx}.jpg", depth, k, ids, segments, boxes, floor_z,
+                        truth)
+
+
+def sun_cases(root: Path, working_size: int) -> Iterator[tuple[str, Case, dict]]:
+    """(name, Case, truth) for each sample with a depth PNG."""
+    for sample in sun_samples(root):
+        photo, _ = read_photo(sample.photo_path)
+        h, w = sample.depth.shape
+        size = working_shape(w, h, working_size)
+        srgb = resize_area(photo, size)
+        case = Case(srgb, srgb_to_linear(srgb), sample.fov_y_deg, resize_valid_mean(sample.depth, size), True,
+                    resize_nearest(sample.ids, size), sample.segments,
+                    {"photo": f"SUN RGB-D {sample.name[4:]}", "segmentation": "derived from GT depth, tilt and boxes"})
+        yield sample.name, case, sample.truth
