@@ -920,6 +920,64 @@ def _set_camera(obj, cam: Camera) -> None:
     obj.matrix_world = Matrix(m.tolist())
 
 
+def _add_camera(scene, cam: Camera):
+    """A pinhole camera object for `cam` (vertical sensor fit), linked to `scene` and made its camera."""
+    import bpy
+
+    cam_data = bpy.data.cameras.new("camera")
+    cam_data.sensor_fit = "VERTICAL"
+    cam_data.sensor_height = 24.0
+    cam_data.sensor_width = 24.0 * cam.width / cam.height
+    cam_data.lens = 12.0 / math.tan(math.radians(cam.fov_y_deg) / 2)
+    cam_data.clip_start, cam_data.clip_end = 0.02, 100.0
+    cam_obj = bpy.data.objects.new("camera", cam_data)
+    scene.collection.objects.link(cam_obj)
+    scene.camera = cam_obj
+    _set_camera(cam_obj, cam)
+    return cam_obj
+
+
+def configure_photo_render(scene, width: int, height: int, samples: int, seed: int) -> bool:
+    """Cycles on the CPU, adaptive sampling, OpenImageDenoise when built in, view transform Standard (plain sRGB).
+
+    Returns whether the render is denoised.
+    """
+    import _cycles  # Cycles' own module says whether this build has OpenImageDenoise
+
+    render = scene.render
+    render.engine = "CYCLES"
+    render.resolution_x, render.resolution_y = width, height
+    render.resolution_percentage = 100
+    render.pixel_aspect_x = render.pixel_aspect_y = 1.0
+    render.film_transparent = False
+    render.dither_intensity = 0.0  # the 8-bit photo is the plain quantised sRGB value
+    render.use_persistent_data = True  # novel views reuse the BVH
+    cy = scene.cycles
+    cy.device = "CPU"
+    cy.samples = samples
+    cy.seed = seed % (2**31 - 1)
+    cy.use_animated_seed = False
+    cy.use_adaptive_sampling = True
+    cy.adaptive_threshold = 0.02  # measured: a third less time than 0.01, no visible change after denoising
+    cy.max_bounces, cy.diffuse_bounces, cy.glossy_bounces = 8, 4, 3
+    cy.volume_bounces = 0
+    cy.transmission_bounces = 2  # a window's glass pane (bench realistic); synth's rooms have no glass
+    cy.transparent_max_bounces = 8  # glass pane + alpha-cut leaves
+    cy.sample_clamp_indirect = 10.0
+    cy.caustics_reflective = cy.caustics_refractive = False
+    cy.use_denoising = bool(getattr(_cycles, "with_openimagedenoise", False))
+    if cy.use_denoising:
+        with quiet_blender():  # choosing a denoiser enumerates devices: a CUDA warning on machines without one
+            cy.denoiser = "OPENIMAGEDENOISE"
+    view = scene.view_settings
+    scene.display_settings.display_device = "sRGB"
+    view.view_transform = "Standard"  # not AgX: the photo must be plain sRGB of the linear render
+    view.look = "None"
+    view.exposure, view.gamma = 0.0, 1.0
+    view.use_curve_mapping = False
+    return bool(cy.use_denoising)
+
+
 def _build_blender_scene(layout: Layout, samples: int) -> dict:
     """Build the layout as Blender data in a fresh, empty file; returns handles the renderer needs."""
     import bpy
@@ -989,52 +1047,10 @@ def _build_blender_scene(layout: Layout, samples: int) -> dict:
         scene.collection.objects.link(obj)
         lights.append(data)
 
-    cam_data = bpy.data.cameras.new("camera")
-    cam_data.sensor_fit = "VERTICAL"
-    cam_data.sensor_height = 24.0
-    cam_data.sensor_width = 24.0 * layout.camera.width / layout.camera.height
-    cam_data.lens = 12.0 / math.tan(math.radians(layout.camera.fov_y_deg) / 2)
-    cam_data.clip_start, cam_data.clip_end = 0.02, 100.0
-    cam_obj = bpy.data.objects.new("camera", cam_data)
-    scene.collection.objects.link(cam_obj)
-    scene.camera = cam_obj
-    _set_camera(cam_obj, layout.camera)
-
-    import _cycles  # Cycles' own module says whether this build has OpenImageDenoise
-
-    render = scene.render
-    render.engine = "CYCLES"
-    render.resolution_x, render.resolution_y = layout.camera.width, layout.camera.height
-    render.resolution_percentage = 100
-    render.pixel_aspect_x = render.pixel_aspect_y = 1.0
-    render.film_transparent = False
-    render.dither_intensity = 0.0  # the 8-bit photo is the plain quantised sRGB value
-    render.use_persistent_data = True  # novel views reuse the BVH
-    cy = scene.cycles
-    cy.device = "CPU"
-    cy.samples = samples
-    cy.seed = layout.seed % (2**31 - 1)
-    cy.use_animated_seed = False
-    cy.use_adaptive_sampling = True
-    cy.adaptive_threshold = 0.02  # measured: a third less time than 0.01, no visible change after denoising
-    cy.max_bounces, cy.diffuse_bounces, cy.glossy_bounces = 8, 4, 3
-    cy.transmission_bounces = cy.volume_bounces = 0
-    cy.transparent_max_bounces = 2
-    cy.sample_clamp_indirect = 10.0
-    cy.caustics_reflective = cy.caustics_refractive = False
-    cy.use_denoising = bool(getattr(_cycles, "with_openimagedenoise", False))
-    if cy.use_denoising:
-        with quiet_blender():  # choosing a denoiser enumerates devices: a CUDA warning on machines without one
-            cy.denoiser = "OPENIMAGEDENOISE"
-    view = scene.view_settings
-    scene.display_settings.display_device = "sRGB"
-    view.view_transform = "Standard"  # not AgX: the photo must be plain sRGB of the linear render
-    view.look = "None"
-    view.exposure, view.gamma = 0.0, 1.0
-    view.use_curve_mapping = False
+    cam_obj = _add_camera(scene, layout.camera)
+    denoise = configure_photo_render(scene, layout.camera.width, layout.camera.height, samples, layout.seed)
     bpy.context.view_layer.update()
-    return {"scene": scene, "camera": cam_obj, "lights": lights, "window_mat": window_mat,
-            "denoise": cy.use_denoising}
+    return {"scene": scene, "camera": cam_obj, "lights": lights, "window_mat": window_mat, "denoise": denoise}
 
 
 def _render_linear(handles: dict, path: Path, width: int, height: int, samples: int) -> np.ndarray:

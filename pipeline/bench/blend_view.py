@@ -10,7 +10,8 @@ truth's own `truth.blend` with the same code, so both sides are measured alike. 
 An instance's oriented box is the tight bound of its world-space vertices in the frame turned about +Z by the
 root's yaw. The id map is an object-index pass made by ray casting the evaluated, render-visible geometry at the
 pixel centres (exact, not anti-aliased, as the truth's segmentation was made). Renders are Cycles on the CPU with
-fixed settings: the photo's (`PHOTO_SETTINGS`), so a scene and its truth are rendered alike.
+fixed settings: those the benchmark photos were rendered with (`synth.configure_photo_render`), so a scene and its
+truth are rendered alike.
 
 Needs the `bpy` module; opening a file replaces the current Blender session's data.
 """
@@ -28,11 +29,6 @@ import numpy as np
 from ..blender_log import quiet_blender
 from ..errors import InputError
 
-# Cycles settings the benchmark renders every .blend with (the realistic rooms' photos use the same).
-PHOTO_SETTINGS = {"max_bounces": 8, "diffuse_bounces": 4, "glossy_bounces": 3, "transmission_bounces": 2,
-                  "transparent_max_bounces": 8, "volume_bounces": 0, "sample_clamp_indirect": 10.0}
-
-
 @dataclass
 class ViewCamera:
     """A pinhole camera; `rotation` is world-from-camera (columns: right, up, back), as in ground_truth.json."""
@@ -49,8 +45,8 @@ class ViewCamera:
                    int(d["width"]), int(d["height"]))
 
     def tilt_deg(self) -> tuple[float, float]:
-        """(pitch, roll) in degrees against world +Z: pitch > 0 looks above the horizon, roll > 0 turns the image
-        clockwise... measured as the angle of the camera's right axis above the horizontal plane."""
+        """(pitch, roll) in degrees against world +Z: pitch is the viewing direction's angle above the horizon,
+        roll the camera's right axis's angle above the horizontal plane."""
         forward, right = -self.rotation[:, 2], self.rotation[:, 0]
         pitch = math.degrees(math.asin(float(np.clip(forward[2], -1, 1))))
         roll = math.degrees(math.asin(float(np.clip(right[2], -1, 1))))
@@ -202,7 +198,7 @@ def open_blend(path: Path) -> BlendView:
         if inst.kind == "object":
             m = np.array(roots[_owner_name(owners, ident)].matrix_world)
             yaw = math.atan2(m[1, 0], m[0, 0])
-        inst.center, inst.size = _oriented_bounds(verts, yaw)
+        inst.center, inst.size = oriented_bounds(verts, yaw)
         inst.yaw_deg = math.degrees(yaw)
 
     room, floor_z = _room_box(instances, per_owner_verts, roots, owners)
@@ -217,7 +213,7 @@ def _owner_name(owners: dict[str, int], ident: int) -> str:
     return next(k for k, v in owners.items() if v == ident)
 
 
-def _oriented_bounds(verts: np.ndarray, yaw: float) -> tuple[np.ndarray, np.ndarray]:
+def oriented_bounds(verts: np.ndarray, yaw: float) -> tuple[np.ndarray, np.ndarray]:
     """Centre (world) and size of the tight box of `verts` in the frame turned by `yaw` about +Z."""
     c, s = math.cos(yaw), math.sin(yaw)
     rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
@@ -248,7 +244,7 @@ def _room_box(instances, per_owner_verts, roots, owners) -> tuple[tuple | None, 
             yaw = math.atan2(e[1], e[0]) % (math.pi / 2)
             if yaw > math.pi / 4:
                 yaw -= math.pi / 2
-    center, size = _oriented_bounds(verts, yaw)
+    center, size = oriented_bounds(verts, yaw)
     return (center, size, math.degrees(yaw)), floor_z
 
 
@@ -285,47 +281,17 @@ def _set_camera(scene, camera: ViewCamera) -> None:
     cam.data.sensor_fit = "VERTICAL"
     cam.data.angle_y = math.radians(camera.fov_y_deg)
     cam.data.shift_x = cam.data.shift_y = 0.0
-    scene.render.resolution_x, scene.render.resolution_y = camera.width, camera.height
-    scene.render.resolution_percentage = 100
-    scene.render.pixel_aspect_x = scene.render.pixel_aspect_y = 1.0
-
-
-def apply_photo_settings(scene, samples: int, seed: int) -> bool:
-    """The benchmark's fixed Cycles settings (CPU, `samples` spp, OpenImageDenoise when built in, Standard view
-    transform). Returns whether the denoiser is on."""
-    import _cycles
-
-    scene.render.engine = "CYCLES"
-    scene.render.film_transparent = False
-    scene.render.dither_intensity = 0.0
-    cy = scene.cycles
-    cy.device = "CPU"
-    cy.samples = int(samples)
-    cy.seed = int(seed)
-    cy.use_animated_seed = False
-    cy.use_adaptive_sampling = True
-    cy.adaptive_threshold = 0.02
-    for key, value in PHOTO_SETTINGS.items():
-        setattr(cy, key, value)
-    cy.caustics_reflective = cy.caustics_refractive = False
-    cy.use_denoising = bool(getattr(_cycles, "with_openimagedenoise", False))
-    if cy.use_denoising:
-        with quiet_blender():
-            cy.denoiser = "OPENIMAGEDENOISE"
-    scene.display_settings.display_device = "sRGB"
-    view = scene.view_settings
-    view.view_transform, view.look, view.exposure, view.gamma = "Standard", "None", 0.0, 1.0
-    view.use_curve_mapping = False
-    return cy.use_denoising
 
 
 def render(camera: ViewCamera, samples: int = 64, seed: int = 0) -> np.ndarray:
     """HxWx3 linear Cycles render of the open file from `camera` with the benchmark's fixed settings."""
     import bpy
 
+    from ..synth import configure_photo_render
+
     scene = bpy.context.scene
     _set_camera(scene, camera)
-    apply_photo_settings(scene, samples, seed)
+    configure_photo_render(scene, camera.width, camera.height, samples, seed)
     fmt = scene.render.image_settings
     fmt.file_format, fmt.color_mode, fmt.color_depth = "OPEN_EXR", "RGB", "32"
     with tempfile.TemporaryDirectory() as tmp:

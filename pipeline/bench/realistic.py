@@ -83,12 +83,16 @@ def rooms(cache: Path, models: Path, seeds: list[int]) -> list[Path]:
 
 def present_index(cache: Path, models: Path) -> Path:
     """A user asset index of the third-party models, built once with `photo2scene assets index`."""
+    from ..retrieval import local_embedder
+
     index = cache / "present_index"
     if not (index / ".complete").exists():
         shutil.rmtree(index, ignore_errors=True)
-        print(f"indexing {models} into {index} (photo2scene assets index) ...", flush=True)
-        subprocess.run([sys.executable, "-m", "pipeline", "assets", "index", str(models), "--index", str(index)],
-                       check=True)
+        # Without CLIP weights on this machine an artist indexes with --no-clip (categories, sizes and shapes).
+        no_clip = ["--no-clip"] if local_embedder() is None else []
+        print(f"indexing {models} into {index} (photo2scene assets index {' '.join(no_clip)}) ...", flush=True)
+        subprocess.run([sys.executable, "-m", "pipeline", "assets", "index", str(models), "--index", str(index),
+                        *no_clip], check=True)
         (index / ".complete").write_text("ok\n")
     return index
 
@@ -297,6 +301,11 @@ def print_table(title: str, rows: list[dict]) -> None:
         means = {k: float(np.mean([r[k] for r in ok if r.get(k) is not None]))
                  for k, _, _ in cols if any(r.get(k) is not None for r in ok)}
         print(f"{'mean':<10} " + " ".join(f"{(f.format(means[k]) if k in means else '-'):>11}" for k, _, f in cols))
+        stages = sorted({k for r in ok for k in r.get("stage_seconds", {}) if k != "total_seconds"})
+        if stages:
+            print("mean seconds per stage: " + ", ".join(
+                f"{k} {np.mean([r['stage_seconds'][k] for r in ok if k in r.get('stage_seconds', {})]):.0f}"
+                for k in stages))
     print(f"failed: {len(rows) - len(ok)} of {len(rows)}")
 
 

@@ -102,6 +102,7 @@ class Truth:
     objects: list[dict]  # segment_id, label, center, size, yaw_deg (and name)
     room: dict | None = None  # center, size, yaw_deg, surfaces
     novel_dir: Path | None = None
+    seed: int = 0  # Cycles seed of the scoring renders: the photo's own, so the truth scene renders as the photo
 
     @classmethod
     def from_case(cls, case_dir: Path) -> "Truth":
@@ -115,7 +116,8 @@ class Truth:
         labels = {s["id"]: s["label"] for s in json.loads((case_dir / "estimates" / "segments.json").read_text())}
         novel = case_dir / "novel_views"
         return cls(ViewCamera.from_json(gt["camera"]), read_photo(case_dir / "photo.png")[0], seg, labels,
-                   gt["objects"], gt.get("room"), novel if novel.is_dir() else None)
+                   gt["objects"], gt.get("room"), novel if novel.is_dir() else None,
+                   int(gt.get("generator", {}).get("seed", 0)))
 
 
 def score_view(view: BlendView, truth: Truth, samples: int = 64, novel: bool = True) -> dict:
@@ -130,7 +132,7 @@ def score_view(view: BlendView, truth: Truth, samples: int = 64, novel: bool = T
 
     # The result's own camera, at the truth's size (an export at another resolution is rendered at this one).
     cam = ViewCamera(view.camera.position, view.camera.rotation, view.camera.fov_y_deg, w, h)
-    img = linear_to_srgb(render(cam, samples))
+    img = linear_to_srgb(render(cam, samples, truth.seed))
     row["photo_psnr"], row["photo_ssim"] = round(psnr(img, truth.photo), 2), round(ssim(img, truth.photo), 4)
     row["_render"] = img
 
@@ -141,7 +143,7 @@ def score_view(view: BlendView, truth: Truth, samples: int = 64, novel: bool = T
         for path in sorted(truth.novel_dir.glob("view_*.json")):
             ncam = sim.camera_from_truth(ViewCamera.from_json(json.loads(path.read_text())))
             nphoto, _ = read_photo(path.with_suffix(".png"))
-            row["novel_psnr"].append(round(psnr(linear_to_srgb(render(ncam, samples)), nphoto), 2))
+            row["novel_psnr"].append(round(psnr(linear_to_srgb(render(ncam, samples, truth.seed)), nphoto), 2))
 
     pitch_t, roll_t = true_cam.tilt_deg()
     pitch_r, roll_r = cam.tilt_deg()

@@ -1,0 +1,63 @@
+"""The realistic benchmark's scorer: the similarity alignment, one-to-one mask matching, and a .blend's figures."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.bench.blend_view import ViewCamera
+from pipeline.bench.realistic_score import Similarity, match_instances
+
+
+def _look(heading: float, pitch: float, position) -> ViewCamera:
+    """A camera at `position` looking along `heading` (radians) tilted down by `pitch`, no roll."""
+    fwd = np.array([math.cos(heading) * math.cos(pitch), math.sin(heading) * math.cos(pitch), -math.sin(pitch)])
+    right = np.cross(fwd, [0, 0, 1.0])
+    right /= np.linalg.norm(right)
+    up = np.cross(right, fwd)
+    return ViewCamera(np.asarray(position, float), np.stack([right, up, -fwd], axis=1), 55.0, 64, 48)
+
+
+def test_similarity_maps_a_scaled_turned_world_back():
+    truth = _look(0.7, math.radians(8), [0.4, -1.2, 1.5])
+    # The same view reconstructed in a world turned by 40 degrees, at 0.6 scale, floor at z = 0.3.
+    s, yaw, floor = 0.6, math.radians(40), np.array([0.0, 0.0, 0.3])
+    rot = np.array([[math.cos(yaw), -math.sin(yaw), 0], [math.sin(yaw), math.cos(yaw), 0], [0, 0, 1.0]])
+    result = ViewCamera(rot @ truth.position * s + floor + [2.0, 1.0, 0.0], rot @ truth.rotation, 55.0, 64, 48)
+    sim = Similarity.align(result, 0.3, truth)
+    assert sim.scale == pytest.approx(1 / s)
+    np.testing.assert_allclose(sim.point_to_truth(result.position), truth.position, atol=1e-9)
+    # A point on the result's floor lands on the true floor; a true camera placed in the result and back is itself.
+    assert sim.point_to_truth(np.array([5.0, -3.0, 0.3]))[2] == pytest.approx(0.0)
+    novel = _look(1.0, math.radians(5), [1.0, 0.0, 1.4])
+    placed = sim.camera_from_truth(novel)
+    np.testing.assert_allclose(sim.point_to_truth(placed.position), novel.position, atol=1e-9)
+    np.testing.assert_allclose(sim.rot @ placed.rotation, novel.rotation, atol=1e-9)
+    assert placed.tilt_deg() == pytest.approx(novel.tilt_deg())
+
+
+def test_tilt_of_a_level_camera_and_a_rolled_one():
+    cam = _look(0.3, 0.0, [0, 0, 1.5])
+    assert cam.tilt_deg() == pytest.approx((0.0, 0.0), abs=1e-9)
+    down = _look(0.3, math.radians(10), [0, 0, 1.5])
+    assert down.tilt_deg()[0] == pytest.approx(-10.0)
+    roll = math.radians(4)  # turn the camera about its viewing axis
+    c, s = math.cos(roll), math.sin(roll)
+    rolled = ViewCamera(cam.position, cam.rotation @ np.array([[c, -s, 0], [s, c, 0], [0, 0, 1.0]]), 55, 64, 48)
+    assert abs(rolled.tilt_deg()[1]) == pytest.approx(4.0)
+
+
+def test_matching_is_one_to_one_and_drops_empty_pairs():
+    a = np.zeros((10, 10), bool)
+    a[:5, :5] = True
+    b = np.zeros((10, 10), bool)
+    b[5:, 5:] = True
+    big = a | b  # overlaps both truths; each result may be used once
+    matches = match_instances([a, b], [big, b])
+    assert sorted((t, r) for t, r, _ in matches) == [(0, 0), (1, 1)]
+    assert dict(((t, r), iou) for t, r, iou in matches)[(1, 1)] == pytest.approx(1.0)
+    assert match_instances([a], [b]) == []  # IoU 0 is no match
+    assert match_instances([a], []) == []
