@@ -109,7 +109,10 @@ def load_case(photo_path: Path, estimates_dir: Path | None, fov_deg: float | Non
                          "(see docs/case_format.md)")
     ids_full = _read_ids(seg_file)
     _check_aspect(ids_full.shape, (full_h, full_w), seg_file)
-    segments = _read_segments(est / "segments.json", ids_full)
+    warnings: list[str] = []
+    segments = _read_segments(est / "segments.json", ids_full, warnings)
+    if warnings:
+        inputs["warnings"] = warnings
     ids = resize_nearest(ids_full, size)
     inputs["segmentation"] = seg_file.name
 
@@ -178,7 +181,8 @@ def _read_ids(path: Path) -> np.ndarray:
         raise InputError(f"cannot read segmentation {path}: {exc}") from exc
 
 
-def _read_segments(path: Path, ids: np.ndarray) -> list[Segment]:
+def _read_segments(path: Path, ids: np.ndarray, warnings: list[str]) -> list[Segment]:
+    """The segments of segments.json; one listed without pixels is dropped with a note in `warnings`."""
     if not path.exists():
         raise InputError(f"{path} is missing: it names each id of segmentation.png (see docs/case_format.md)")
     data = _read_json(path)
@@ -193,10 +197,11 @@ def _read_segments(path: Path, ids: np.ndarray) -> list[Segment]:
             raise InputError(f"{path}: each entry needs an integer id and a label ({item!r})") from exc
         if seg.id <= 0 or seg.id in seen:
             raise InputError(f"{path}: id {seg.id} is 0 (reserved for unlabeled) or repeated")
-        if seg.id not in present:
-            raise InputError(f"{path}: segment {seg.id} ({seg.label}) has an empty mask in the segmentation; "
-                             "remove it from segments.json or fix segmentation.png")
         seen.add(seg.id)
+        if seg.id not in present:  # harmless: nothing to reconstruct from; said once, then left out
+            warnings.append(f"{path.name}: segment {seg.id} ({seg.label}) has no pixels in the segmentation; "
+                            "it is left out")
+            continue
         segments.append(seg)
     unknown = present - seen - {0}
     if unknown:

@@ -74,6 +74,7 @@ def reconstruct(photo: Path, estimates: Path | None, output: Path, config: Recon
     from .io.images import write_png
     from .stages import STAGE_ORDER
 
+    from .estimators.complete import missing
     from .retrieval import check_asset_index
 
     start = time.perf_counter()
@@ -85,12 +86,17 @@ def reconstruct(photo: Path, estimates: Path | None, output: Path, config: Recon
         read_photo(Path(photo))  # a bad photo is reported before any estimation starts
         auto_estimates = Path(tempfile.mkdtemp(prefix=".estimates-"))
         estimates = _estimate(photo, auto_estimates, config, events)
+    elif Path(estimates).is_dir() and missing(estimates, fov_deg):  # partial estimates: estimate the rest
+        auto_estimates = Path(tempfile.mkdtemp(prefix=".estimates-"))
+        estimates = _complete(photo, Path(estimates), auto_estimates, config, events, fov_deg)
     try:
         case = load_case(photo, estimates, fov_deg, config.working_size)  # validate before writing anything
     except InputError:
         if auto_estimates is not None:
             shutil.rmtree(auto_estimates, ignore_errors=True)
         raise
+    for warning in case.inputs.get("warnings", []):
+        events.log(f"warning: {warning}")
     events.log(f"case: {case.width}x{case.height} working resolution, fov_y {case.fov_y_deg:.1f} deg, "
                f"{len(case.segments)} segments, depth {'metric' if case.depth_metric else 'relative'}")
     with BundleWriter(output, overwrite) as root:
@@ -112,6 +118,25 @@ def _estimate(photo: Path, folder: Path, config: ReconstructConfig, events) -> P
     est = EstimateConfig(download=config.estimate_download, seed=config.seed)
     try:
         estimate_case(photo, folder, est, log=events.log)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    events.step(1, 1, "estimated")
+    return folder
+
+
+def _complete(photo: Path, given: Path, folder: Path, config: ReconstructConfig, events,
+              fov_deg: float | None) -> Path:
+    """Partial estimates in `given`: estimate what is missing and merge (estimators/complete.py) into `folder`."""
+    from .estimators.complete import complete_estimates, missing
+    from .estimators.config import EstimateConfig
+    from .estimators.estimate import estimate_case
+
+    events.stage("estimate", 1, f"estimates without {', '.join(missing(given, fov_deg))}: estimating them")
+    est = EstimateConfig(download=config.estimate_download, seed=config.seed)
+    try:
+        complete_estimates(photo, given, folder, lambda p, out: estimate_case(p, out, est, log=events.log),
+                           events.log, fov_deg)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -111,12 +111,15 @@ def test_no_floor(box_case):
     assert "no floor" in _error(folder)
 
 
-def test_empty_mask(box_case):
+def test_empty_mask_is_dropped_with_a_warning(box_case):
     folder, _ = box_case
     segs = json.loads((folder / "estimates/segments.json").read_text())
     segs.append({"id": 99, "label": "sofa", "kind": "thing"})
     (folder / "estimates/segments.json").write_text(json.dumps(segs))
-    assert "empty mask" in _error(folder)
+    case = load_case(folder / "photo.png", folder / "estimates")
+    assert 99 not in {s.id for s in case.segments} and len(case.segments) == len(segs) - 1
+    assert case.inputs["warnings"] == ["segments.json: segment 99 (sofa) has no pixels in the segmentation; "
+                                       "it is left out"]
 
 
 def test_unlisted_ids(box_case):

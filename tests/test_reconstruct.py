@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from blender_addon.bundle import load_bundle
 from box_case import EXAMPLE, REPO
@@ -81,6 +84,35 @@ def test_bare_photo_is_estimated_then_reconstructed(tmp_path):
     assert (out / "estimates" / "camera.json").exists() and (out / "estimates" / "segmentation.png").exists()
     assert bundle.scene["room"] and bundle.scene["scale"]["source"].startswith("prior:")
     assert not list(tmp_path.glob(".estimates-*"))
+
+
+@pytest.mark.slow
+def test_partial_estimates_are_completed(tmp_path):
+    """Only furniture masks + metric depth given (no FOV, no wall or floor labels): the rest is estimated, the given
+    masks and depth are what the bundle keeps, and every stage runs."""
+    if not (EXAMPLE / "photo.png").exists():
+        pytest.skip("examples/living_room not generated")
+    given = tmp_path / "given"
+    given.mkdir()
+    shutil.copy(EXAMPLE / "estimates" / "depth.npy", given / "depth.npy")
+    ids = np.asarray(Image.open(EXAMPLE / "estimates" / "segmentation.png")).astype(np.int32)
+    segments = json.loads((EXAMPLE / "estimates" / "segments.json").read_text())
+    things = [s for s in segments if s["kind"] == "thing"]
+    ids = np.where(np.isin(ids, [s["id"] for s in things]), ids, 0)
+    Image.fromarray(ids.astype(np.uint16)).save(given / "segmentation.png")
+    (given / "segments.json").write_text(json.dumps(things))
+    (given / "camera.json").write_text(json.dumps({"depth_units": "metres"}))
+    out = tmp_path / "partial.bundle"
+    proc = _run("reconstruct", str(EXAMPLE / "photo.png"), "--estimates", str(given), "-o", str(out), *FAST,
+                "--materials-lights.iters", "2")
+    assert proc.returncode == 0, proc.stderr
+    merged = np.asarray(Image.open(out / "estimates" / "segmentation.png")).astype(np.int32)
+    for s in things:
+        assert np.array_equal(merged == s["id"], ids == s["id"])
+    labels = {s["label"] for s in json.loads((out / "estimates" / "segments.json").read_text())}
+    assert "floor" in labels
+    assert json.loads((out / "estimates" / "camera.json").read_text())["depth_units"] == "metres"
+    assert load_bundle(out).scene["scale"]["source"] == "metric_depth"
 
 
 def test_every_command_has_help():

@@ -1,0 +1,121 @@
+"""Partial estimates: what the user gave is kept, what is missing is estimated and merged.
+
+A user may give any subset of camera (FOV, tilt), depth and segmentation. `missing(folder)` says which of them a
+reconstruction still needs; `complete_estimates` runs the estimators on the photo and writes a new folder in
+the case format where every given file and field wins:
+
+- camera.json: the given fields (FOV, tilt, depth units) over the estimated ones;
+- depth: the given depth (its units as given, else relative), else the estimated one, if any;
+- segmentation: the given segments as they are; when they hold no room surfaces (only furniture masks, say) the
+  estimated floor / wall / ceiling / window / door regions fill the pixels the given ones leave unlabeled,
+  with ids above the given ones. Estimated furniture is not added: the user's masks are the furniture.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+ROOM_LABELS = ("floor", "wall", "ceiling", "window", "door")
+DEPTH_FILES = ("depth.npy", "depth.exr", "depth.png")
+
+
+def _read_json(path: Path):
+    from ..errors import InputError
+
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from exc
+
+
+def missing(folder: Path, fov_deg: float | None = None) -> list[str]:
+    """What a reconstruction needs that `folder` does not give: 'field of view', 'segmentation', 'room surfaces'
+    (a segmentation without a floor). Depth is optional (the stages run without it), so it is not listed."""
+    folder = Path(folder)
+    camera = _read_json(folder / "camera.json") if (folder / "camera.json").is_file() else {}
+    out = []
+    if fov_deg is None and not (isinstance(camera, dict) and ("fov_y_deg" in camera or "fov_x_deg" in camera)):
+        out.append("field of view")
+    if not (folder / "segmentation.png").is_file():
+        out.append("segmentation")
+    elif (folder / "segments.json").is_file():
+        segments = _read_json(folder / "segments.json")
+        labels = {str(s.get("label", "")).strip().lower() for s in segments if isinstance(s, dict)} \
+            if isinstance(segments, list) else set()
+        if "floor" not in labels:
+            out.append("room surfaces")
+    return out
+
+
+def complete_estimates(photo: Path, given: Path, out: Path, estimate: Callable[[Path, Path], None],
+                       log: Callable[[str], None], fov_deg: float | None = None) -> list[str]:
+    """Write `given` completed by the estimators into `out` (see the module docstring); `estimate(photo, folder)`
+    writes a full estimate of the photo. Returns what was estimated."""
+    todo = missing(given, fov_deg)
+    given, out = Path(given), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".estimated-") as tmp:
+        est = Path(tmp)
+        estimate(photo, est)
+        camera = _read_json(est / "camera.json")
+        given_camera = _read_json(given / "camera.json") if (given / "camera.json").is_file() else {}
+        given_depth = next((given / n for n in DEPTH_FILES if (given / n).is_file()), None)
+        if given_depth is not None:
+            shutil.copy(given_depth, out / given_depth.name)
+            camera["depth_units"] = given_camera.get("depth_units", "relative")
+        elif (est / "depth.npy").is_file():
+            shutil.copy(est / "depth.npy", out / "depth.npy")
+            todo.append("depth")
+        else:
+            camera.pop("depth_units", None)
+        camera.update({k: v for k, v in given_camera.items() if k not in ("width", "height")})
+        if "fov_y_deg" in given_camera or "fov_x_deg" in given_camera:  # the given FOV, in whichever form
+            for key in ("fov_y_deg", "fov_x_deg"):
+                if key not in given_camera:
+                    camera.pop(key, None)
+        (out / "camera.json").write_text(json.dumps(camera, indent=1))
+        if "segmentation" in todo:
+            for name in ("segmentation.png", "segments.json", "proposals.png"):
+                if (est / name).is_file():
+                    shutil.copy(est / name, out / name)
+        else:
+            _merge_segmentation(given, est, out, "room surfaces" in todo, log)
+        if (est / "estimate.json").is_file():
+            shutil.copy(est / "estimate.json", out / "estimate.json")
+    log(f"estimates: estimated {', '.join(todo)}; the given ones kept")
+    return todo
+
+
+def _merge_segmentation(given: Path, est: Path, out: Path, add_room: bool, log: Callable[[str], None]) -> None:
+    """The given segmentation; with `add_room`, the estimated room surfaces where it is unlabeled."""
+    from ..io.images import resize_nearest
+
+    with Image.open(given / "segmentation.png") as im:
+        ids = np.asarray(im).astype(np.int32)
+    segments = _read_json(given / "segments.json")
+    if add_room:
+        with Image.open(est / "segmentation.png") as im:
+            est_ids = resize_nearest(np.asarray(im).astype(np.int32), (ids.shape[1], ids.shape[0]))
+        offset = max([int(ids.max())] + [int(s["id"]) for s in segments if isinstance(s, dict) and "id" in s])
+        added = []
+        for seg in _read_json(est / "segments.json"):
+            if seg["label"] not in ROOM_LABELS:
+                continue
+            fill = (ids == 0) & (est_ids == int(seg["id"]))
+            if fill.any():
+                new_id = offset + int(seg["id"])
+                ids[fill] = new_id
+                segments.append({"id": new_id, "label": seg["label"], "kind": "stuff", "source": "estimated"})
+                added.append(seg["label"])
+        log(f"estimates: room surfaces estimated around the given masks ({', '.join(sorted(set(added))) or 'none'})")
+    if ids.max() > 65535:
+        raise ValueError("segment ids above 65535 cannot be stored in a 16-bit segmentation")
+    Image.fromarray(ids.astype(np.uint16)).save(out / "segmentation.png")
+    (out / "segments.json").write_text(json.dumps(segments, indent=1))
