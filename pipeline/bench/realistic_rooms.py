@@ -276,8 +276,6 @@ def _wall_quads(length: float, height: float, holes: list[tuple[float, float, fl
 
 
 def _build_room(layout: RoomLayout, images: dict) -> dict[int, object]:
-    import bpy
-
     sx, sy, h = layout.room_size
     mats: dict[int, object] = {}
     cache: dict[int, object] = {}
