@@ -209,6 +209,8 @@ def _material_hits(view: BlendView, room: dict, seg: np.ndarray, ids: np.ndarray
         if cat is None or surf["label"] not in ("floor", "wall"):
             continue
         hit = ids[seg == surf["segment_id"]]
+        if hit.size == 0:  # a surface the photo does not show has no category to recover
+            continue
         faces = [k for k in hit.tolist() if k and view.instances[k - 1].kind == "face"]
         got = None
         if faces:
