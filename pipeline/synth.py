@@ -26,6 +26,7 @@ OUT_DIR/case_000 ... case_{N-1}, case i from seed `--seed` + i. The shipped exam
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -33,6 +34,7 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -291,6 +293,13 @@ def _project(cam: Camera, p: np.ndarray) -> tuple[float, float, float]:
     return cam.width / 2 + f * q[0] / depth, cam.height / 2 - f * q[1] / depth, depth
 
 
+def room_planes(room_size) -> dict[str, tuple[int, float]]:
+    """side -> (axis, coordinate) of the six planes of a room box centred on the origin in x, y, floor at z = 0."""
+    sx, sy, h = room_size
+    return {"-z": (2, 0.0), "+z": (2, h), "-y": (1, -sy / 2), "+x": (0, sx / 2), "+y": (1, sy / 2),
+            "-x": (0, -sx / 2)}
+
+
 def trace_layout(layout: Layout, camera: Camera, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """Analytic ray casting of the layout at the pixel centres: (z-depth float32 HxW, segment ids uint16 HxW).
 
@@ -299,9 +308,7 @@ def trace_layout(layout: Layout, camera: Camera, width: int, height: int) -> tup
     """
     d = _pixel_rays(camera.fov_y_deg, width, height).reshape(-1, 3) @ camera.rotation.T
     o = camera.position
-    sx, sy, h = layout.room_size
-    bounds = {"-z": (2, 0.0), "+z": (2, h), "-y": (1, -sy / 2), "+x": (0, sx / 2), "+y": (1, sy / 2),
-              "-x": (0, -sx / 2)}
+    bounds = room_planes(layout.room_size)
     t_best = np.full(len(d), np.inf)
     seg = np.zeros(len(d), np.uint16)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -1192,6 +1199,36 @@ def _write_json(path: Path, data) -> None:
     path.write_text(text + "\n")
 
 
+@contextlib.contextmanager
+def case_folder(out_dir: Path, overwrite: bool = False) -> Iterator[Path]:
+    """A hidden temporary folder (with estimates/) next to `out_dir`, renamed into place when the block ends
+    without error and removed when it fails, so a failure leaves nothing half-written. An existing non-empty
+    `out_dir` is an InputError unless `overwrite`."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not overwrite and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise InputError(f"{out_dir} already exists; pick a new folder or pass --overwrite")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the case should look like any other folder
+        (tmp / "estimates").mkdir()
+        yield tmp
+        old = None
+        if out_dir.exists():
+            old = out_dir.parent / f"{tmp.name}.old"
+            out_dir.rename(old)
+        tmp.rename(out_dir)
+        if old is not None and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+        elif old is not None:
+            old.unlink()
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def generate_case(out_dir: Path, seed: int, width: int = 320, height: int = 240, samples: int = 64,
                   novel_views: int = 0, *, theme: str | None = None, overwrite: bool = False) -> Path:
     """Render one synthetic case into `out_dir` (docs/case_format.md) and return its path.
@@ -1205,16 +1242,8 @@ def generate_case(out_dir: Path, seed: int, width: int = 320, height: int = 240,
     out_dir = Path(out_dir)
     if width < 8 or height < 8 or samples < 1 or novel_views < 0:
         raise InputError("synth: need width and height >= 8, samples >= 1 and novel views >= 0")
-    if out_dir.exists() and not overwrite and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise InputError(f"{out_dir} already exists; pick a new folder or pass --overwrite")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
     layout = sample_layout(seed, width, height, novel_views, theme)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the case should look like any other folder
-        (tmp / "estimates").mkdir()
+    with case_folder(out_dir, overwrite) as tmp:
         handles = _build_blender_scene(layout, samples)
         _balance_lights(layout, handles, tmp)
         _render_photo(handles, layout.camera, tmp / "photo.png")
@@ -1233,19 +1262,6 @@ def generate_case(out_dir: Path, seed: int, width: int = 320, height: int = 240,
                     {"fov_y_deg": _r(cam.fov_y_deg), "fov_x_deg": _r(cam.fov_x_deg), "width": cam.width,
                      "height": cam.height, "depth_units": "metres"})
         _write_json(tmp / "ground_truth.json", ground_truth(layout, seg, samples, handles["denoise"]))
-
-        old = None
-        if out_dir.exists():
-            old = out_dir.parent / f"{tmp.name}.old"
-            out_dir.rename(old)
-        tmp.rename(out_dir)
-        if old is not None and old.is_dir():
-            shutil.rmtree(old, ignore_errors=True)
-        elif old is not None:
-            old.unlink()
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir
 
 

@@ -61,3 +61,20 @@ def write_box_case(folder: Path, width: int = 96, height: int = 72, metric: bool
     return {"camera": cam, "room": room}
 
 
+def backproject_world(depth: np.ndarray, cam: dict) -> np.ndarray:
+    """World points (H, W, 3) of a z-depth map under a ground-truth camera (pixel centres, Blender camera)."""
+    h, w = depth.shape
+    f = (h / 2) / math.tan(math.radians(cam["fov_y_deg"]) / 2)
+    u = (np.arange(w) + 0.5 - w / 2) / f
+    v = -(np.arange(h) + 0.5 - h / 2) / f
+    uu, vv = np.meshgrid(u, v)
+    local = np.stack([uu * depth, vv * depth, -depth], axis=-1)
+    return local @ np.asarray(cam["rotation"]).T + np.asarray(cam["position"])
+
+
+def inside_box(points: np.ndarray, obj: dict, tol: float) -> np.ndarray:
+    """Which points lie in a ground-truth oriented box (center, size, yaw_deg about +Z), grown by `tol`."""
+    yaw = math.radians(obj["yaw_deg"])
+    rot = np.array([[math.cos(yaw), -math.sin(yaw), 0], [math.sin(yaw), math.cos(yaw), 0], [0, 0, 1]])
+    local = (points - np.asarray(obj["center"])) @ rot  # rows: rot.T @ (p - c)
+    return np.all(np.abs(local) <= np.asarray(obj["size"]) / 2 + tol, axis=-1)

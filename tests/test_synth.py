@@ -8,30 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from box_case import backproject_world, inside_box
 
 from pipeline import synth
 from pipeline.errors import InputError
 
 W, H = 64, 48
 SEED = 3
-
-
-def _backproject(depth: np.ndarray, cam: dict) -> np.ndarray:
-    """World points (H, W, 3) of a z-depth map under the ground-truth camera (pixel centres, Blender camera)."""
-    h, w = depth.shape
-    f = (h / 2) / math.tan(math.radians(cam["fov_y_deg"]) / 2)
-    u = (np.arange(w) + 0.5 - w / 2) / f
-    v = -(np.arange(h) + 0.5 - h / 2) / f
-    uu, vv = np.meshgrid(u, v)
-    local = np.stack([uu * depth, vv * depth, -depth], axis=-1)
-    return local @ np.asarray(cam["rotation"]).T + np.asarray(cam["position"])
-
-
-def _inside_box(points: np.ndarray, obj: dict, tol: float) -> np.ndarray:
-    yaw = math.radians(obj["yaw_deg"])
-    rot = np.array([[math.cos(yaw), -math.sin(yaw), 0], [math.sin(yaw), math.cos(yaw), 0], [0, 0, 1]])
-    local = (points - np.asarray(obj["center"])) @ rot  # rows: rot.T @ (p - c)
-    return np.all(np.abs(local) <= np.asarray(obj["size"]) / 2 + tol, axis=-1)
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +104,7 @@ def test_ground_truth_agrees_with_estimates(case: Path) -> None:
     assert (cam["width"], cam["height"]) == (W, H)
     rot = np.asarray(cam["rotation"])
     assert np.allclose(rot.T @ rot, np.eye(3), atol=1e-5)
-    pts = _backproject(depth, cam)
+    pts = backproject_world(depth, cam)
 
     sx, sy, h = gt["room"]["size"]
     assert gt["room"]["center"] == pytest.approx([0, 0, h / 2]) and gt["room"]["yaw_deg"] == 0
@@ -141,7 +124,7 @@ def test_ground_truth_agrees_with_estimates(case: Path) -> None:
     for obj in gt["objects"]:
         mask = seg == obj["segment_id"]
         assert mask.sum() == obj["pixels"]
-        assert _inside_box(pts[mask], obj, tol=3e-3).all(), obj["label"]
+        assert inside_box(pts[mask], obj, tol=3e-3).all(), obj["label"]
         assert abs(obj["center"][0]) < sx / 2 and abs(obj["center"][1]) < sy / 2
     for light in gt["lights"]:
         assert light["type"] == "area" and light["power_w"] > 0 and len(light["size"]) == 2

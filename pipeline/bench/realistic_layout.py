@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..synth import Camera, _distance_to_box, _footprint, _look_rotation, _overlap, _pixel_rays, _r, _rot2, _walls
+from ..synth import (Camera, _distance_to_box, _footprint, _look_rotation, _overlap, _pixel_rays, _r, _rot2, _walls,
+                     room_planes)
 
 THEMES = ("living", "bedroom", "dining", "office")
 
@@ -814,9 +815,7 @@ def trace_boxes(layout: RoomLayout, camera: Camera, width: int, height: int) -> 
     """
     d = _pixel_rays(camera.fov_y_deg, width, height).reshape(-1, 3) @ camera.rotation.T
     o = camera.position
-    sx, sy, h = layout.room_size
-    planes = {"-z": (2, 0.0), "+z": (2, h), "-y": (1, -sy / 2), "+x": (0, sx / 2), "+y": (1, sy / 2),
-              "-x": (0, -sx / 2)}
+    planes = room_planes(layout.room_size)
     t_best = np.full(len(d), np.inf)
     seg = np.zeros(len(d), np.uint16)
     walls = _walls(layout.room_size)

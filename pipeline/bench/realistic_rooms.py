@@ -32,17 +32,14 @@ the tight bounds of its meshes' world vertices in the frame turned by the root's
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ..blender_log import quiet_blender
 from ..errors import InputError
-from ..synth import (Camera, _add_camera, configure_photo_render, _pixel_rays, _r, _render_linear, _render_photo,
-                     _set_camera, _walls, _write_json)
+from ..synth import (Camera, _add_camera, _pixel_rays, _r, _render_linear, _render_photo, _set_camera, _walls,
+                     _write_json, case_folder, configure_photo_render)
 from .realistic_layout import (SIDES, WALL_SIDES, Item, Opening, RoomLayout, camera_json, model_file, model_path,
                                sample_room)
 
@@ -981,16 +978,8 @@ def generate_room(out_dir: Path, seed: int, models_dir: Path, width: int = 320, 
     models_dir = _check_models_dir(models_dir)
     if width < 8 or height < 8 or samples < 1 or novel_views < 0:
         raise InputError("realistic rooms: need width and height >= 8, samples >= 1 and novel views >= 0")
-    if out_dir.exists() and not overwrite and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise InputError(f"{out_dir} already exists; pick a new folder or pass overwrite")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
     layout = sample_room(seed, models_dir, width, height, novel_views)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)
-        (tmp / "estimates").mkdir()
+    with case_folder(out_dir, overwrite) as tmp:
         handles = _build_scene(layout, models_dir, samples)
         caster = _Caster()
         _balance_lights(layout, handles, caster, tmp)
@@ -1016,17 +1005,4 @@ def generate_room(out_dir: Path, seed: int, models_dir: Path, width: int = 320, 
         with quiet_blender():
             bpy.ops.file.pack_all()
             bpy.ops.wm.save_as_mainfile(filepath=str(tmp / "truth.blend"), compress=True)
-
-        old = None
-        if out_dir.exists():
-            old = out_dir.parent / f"{tmp.name}.old"
-            out_dir.rename(old)
-        tmp.rename(out_dir)
-        if old is not None and old.is_dir():
-            shutil.rmtree(old, ignore_errors=True)
-        elif old is not None:
-            old.unlink()
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from box_case import backproject_world, inside_box
 
 from pipeline.bench import realistic_layout
 from pipeline.errors import InputError
@@ -17,23 +18,6 @@ W, H = 80, 60
 SEED = 5
 
 needs_models = pytest.mark.skipif(not MODELS.is_dir(), reason=f"no third-party models at {MODELS}")
-
-
-def _backproject(depth: np.ndarray, cam: dict) -> np.ndarray:
-    h, w = depth.shape
-    f = (h / 2) / math.tan(math.radians(cam["fov_y_deg"]) / 2)
-    u = (np.arange(w) + 0.5 - w / 2) / f
-    v = -(np.arange(h) + 0.5 - h / 2) / f
-    uu, vv = np.meshgrid(u, v)
-    local = np.stack([uu * depth, vv * depth, -depth], axis=-1)
-    return local @ np.asarray(cam["rotation"]).T + np.asarray(cam["position"])
-
-
-def _inside_box(points: np.ndarray, obj: dict, tol: float) -> np.ndarray:
-    yaw = math.radians(obj["yaw_deg"])
-    rot = np.array([[math.cos(yaw), -math.sin(yaw), 0], [math.sin(yaw), math.cos(yaw), 0], [0, 0, 1]])
-    local = (points - np.asarray(obj["center"])) @ rot
-    return np.all(np.abs(local) <= np.asarray(obj["size"]) / 2 + tol, axis=-1)
 
 
 @pytest.fixture(scope="module")
@@ -131,11 +115,11 @@ def test_estimates_agree_with_the_truth(room: Path) -> None:
     assert {o["label"] for o in gt["openings"]} == {"window", "door"}
     assert labels[1] == "floor"
     # Every object's pixels back-project into its measured box.
-    points = _backproject(depth, gt["camera"])
+    points = backproject_world(depth, gt["camera"])
     for o in gt["objects"] + gt["openings"]:
         mask = seg == o["segment_id"]
         if mask.any():
-            assert _inside_box(points[mask], o, 0.02).mean() > 0.98, o["name"]
+            assert inside_box(points[mask], o, 0.02).mean() > 0.98, o["name"]
     kinds = {s["label"]: s["kind"] for s in segments}
     assert kinds["floor"] == "stuff" and all(k == "thing" for lab, k in kinds.items()
                                              if lab not in ("floor", "ceiling", "wall", "window", "door"))
