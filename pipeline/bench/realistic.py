@@ -131,6 +131,7 @@ def run_room(folder: Path, mode: str, config: ReconstructConfig, out_dir: Path, 
     from .realistic_score import score_blend
 
     row: dict = {"case": folder.name, "mode": mode}
+    print(f"{folder.name} {mode}: reconstructing and exporting the .blend ...", flush=True)
     try:
         blend, scene, seconds = reconstruct_to_blend(folder / "photo.png", folder / "estimates",
                                                      out_dir / folder.name, config)
@@ -138,6 +139,7 @@ def run_room(folder: Path, mode: str, config: ReconstructConfig, out_dir: Path, 
         row["failed"] = f"{type(exc).__name__}: {exc}"
         return row
     row.update(pipeline_figures(scene), seconds=round(seconds, 1))
+    print(f"{folder.name} {mode}: scoring the .blend (Cycles renders, index pass) ...", flush=True)
     start = time.perf_counter()
     row.update(score_blend(blend, folder, samples))
     row["score_seconds"] = round(time.perf_counter() - start, 1)
@@ -162,8 +164,12 @@ def run(args: argparse.Namespace) -> int:
     results = args.cache / "results"
     all_rows: list[dict] = []
     if args.truth:
-        rows = [score_truth(f, args.samples) for f in folders]
-        _sheet(rows, folders, results / "truth")
+        rows = []
+        for folder in folders:
+            rows.append(score_truth(folder, args.samples))
+            _case_picture(rows[-1], folder, results / "truth")
+            print_row(rows[-1])
+        _sheet(folders, results / "truth")
         print_table("truth.blend (scorer sanity check)", rows)
         all_rows += rows
     for mode in modes:
@@ -175,17 +181,19 @@ def run(args: argparse.Namespace) -> int:
             rows.append(run_room(folder, mode, cfg, out_dir, args.samples))
             _case_picture(rows[-1], folder, out_dir)
             print_row(rows[-1])
-        _sheet(rows, folders, out_dir)
+        _sheet(folders, out_dir)
         print_table(f"mode {mode}: library {'built-in only' if mode == 'held-out' else 'built-in + the models'}",
                     rows)
         all_rows += rows
-    if args.sun and Path(args.sun).is_dir():
+    if str(args.sun) in ("", "."):  # --sun '': skipped on purpose
+        pass
+    elif Path(args.sun).is_dir():
         from .realistic_sun import run_sun
 
         rows = run_sun(Path(args.sun), config, sun_settings, results / "sun", args.samples)
         print_sun_table(rows)
         all_rows += rows
-    elif args.sun:
+    else:
         print(f"(SUN RGB-D samples not found at {args.sun}: skipped)")
     print(f"total {time.perf_counter() - t0:.0f} s; pictures in {results}")
     if args.json:
@@ -236,18 +244,11 @@ def _case_picture_from(row: dict, photo: np.ndarray, out_dir: Path, name: str) -
     write_png(out_dir / f"{name}.png", np.concatenate(tiles, axis=1))
 
 
-def _sheet(rows: list[dict], folders: list[Path], out_dir: Path) -> None:
-    """out_dir/sheet.png: every case's photo | render, one per line."""
+def _sheet(folders: list[Path], out_dir: Path) -> None:
+    """out_dir/sheet.png: the cases' pictures (`_case_picture`), one per line."""
     from ..io.images import read_photo, write_png
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    lines = []
-    for folder in folders:
-        if row := next((r for r in rows if r["case"] == folder.name and "_render" in r), None):
-            _case_picture(row, folder, out_dir)
-        path = out_dir / f"{folder.name}.png"
-        if path.exists():
-            lines.append(read_photo(path)[0])
+    lines = [read_photo(out_dir / f"{f.name}.png")[0] for f in folders if (out_dir / f"{f.name}.png").exists()]
     if lines:
         width = max(x.shape[1] for x in lines)
         pad = [np.pad(x, ((0, 4), (0, width - x.shape[1]), (0, 0)), constant_values=1.0) for x in lines]

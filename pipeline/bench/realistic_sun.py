@@ -75,7 +75,7 @@ def sun_truth(sample, width: int, height: int):
 def run_sun(root: Path, config: ReconstructConfig, settings: list[str], out_dir: Path, samples: int) -> list[dict]:
     """One row per sample and setting; printed as it goes."""
     from .blend_view import open_blend
-    from .realistic import _case_picture_from, pipeline_figures, reconstruct_to_blend
+    from .realistic import _case_picture_from, pipeline_figures, print_sun_table, reconstruct_to_blend
     from .realistic_score import score_view
     from .sunrgbd import sun_samples
 
@@ -85,6 +85,7 @@ def run_sun(root: Path, config: ReconstructConfig, settings: list[str], out_dir:
             row: dict = {"case": sample.name, "setting": setting, "mode": f"sun {setting}"}
             folder = out_dir / setting / sample.name
             est = _write_case(sample, setting, folder)
+            print(f"{sample.name} {setting}: reconstructing, exporting and scoring the .blend ...", flush=True)
             try:
                 blend, scene, seconds = reconstruct_to_blend(folder / "photo.jpg", est, folder / "result", config)
             except InputError as exc:
@@ -101,7 +102,5 @@ def run_sun(root: Path, config: ReconstructConfig, settings: list[str], out_dir:
                 row["score_seconds"] = round(time.perf_counter() - start, 1)
                 _case_picture_from(row, truth.photo, out_dir / setting, sample.name)
             rows.append(row)
-            from .realistic import print_sun_table
-
             print_sun_table([row], summary=False)
     return rows
