@@ -192,25 +192,22 @@ def open_blend(path: Path) -> BlendView:
         n_verts += nv
 
     roots = {o.name: o for o in bpy.data.objects}
+    names = list(owners)  # dicts keep insertion order: names[k - 1] is the root of instances[k - 1]
     for ident, inst in enumerate(instances, start=1):
         verts = np.concatenate(per_owner_verts[ident])
         yaw = 0.0
         if inst.kind == "object":
-            m = np.array(roots[_owner_name(owners, ident)].matrix_world)
+            m = np.array(roots[names[ident - 1]].matrix_world)
             yaw = math.atan2(m[1, 0], m[0, 0])
         inst.center, inst.size = oriented_bounds(verts, yaw)
         inst.yaw_deg = math.degrees(yaw)
 
-    room, floor_z = _room_box(instances, per_owner_verts, roots, owners)
+    room, floor_z = _room_box(instances, per_owner_verts)
     if all_verts:
         tris = (np.concatenate(all_verts), np.concatenate(all_tris), np.concatenate(all_ids))
     else:
         tris = (np.zeros((0, 3)), np.zeros((0, 3), np.int64), np.zeros(0, np.int32))
     return BlendView(path, camera, instances, room, floor_z, tris)
-
-
-def _owner_name(owners: dict[str, int], ident: int) -> str:
-    return next(k for k, v in owners.items() if v == ident)
 
 
 def oriented_bounds(verts: np.ndarray, yaw: float) -> tuple[np.ndarray, np.ndarray]:
@@ -222,7 +219,8 @@ def oriented_bounds(verts: np.ndarray, yaw: float) -> tuple[np.ndarray, np.ndarr
     return rot @ ((lo + hi) / 2), hi - lo
 
 
-def _room_box(instances, per_owner_verts, roots, owners) -> tuple[tuple | None, float | None]:
+def _room_box(instances: list[Instance],
+              per_owner_verts: dict[int, list[np.ndarray]]) -> tuple[tuple | None, float | None]:
     """The box of the room faces, turned by the floor's edge direction (the room's yaw)."""
     faces = [i for i, inst in enumerate(instances, start=1) if inst.kind == "face"]
     if not faces:

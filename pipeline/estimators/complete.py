@@ -22,17 +22,11 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
+from ..case import _read_json
+from ..errors import InputError
+
 ROOM_LABELS = ("floor", "wall", "ceiling", "window", "door")
 DEPTH_FILES = ("depth.npy", "depth.exr", "depth.png")
-
-
-def _read_json(path: Path):
-    from ..errors import InputError
-
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from exc
 
 
 def missing(folder: Path, fov_deg: float | None = None) -> list[str]:
@@ -116,6 +110,6 @@ def _merge_segmentation(given: Path, est: Path, out: Path, add_room: bool, log: 
                 added.append(seg["label"])
         log(f"estimates: room surfaces estimated around the given masks ({', '.join(sorted(set(added))) or 'none'})")
     if ids.max() > 65535:
-        raise ValueError("segment ids above 65535 cannot be stored in a 16-bit segmentation")
+        raise InputError("segment ids above 65535 cannot be stored in a 16-bit segmentation; renumber segments.json")
     Image.fromarray(ids.astype(np.uint16)).save(out / "segmentation.png")
     (out / "segments.json").write_text(json.dumps(segments, indent=1))
