@@ -21,7 +21,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                                      "too), .blend asset libraries, or 'builtin'; no PATH updates every source")
     p.add_argument("paths", nargs="*", metavar="PATH")
     p.add_argument("--clip-model", default=None,
-                   help="open_clip model (default: the index's, else pipeline.clip_model.DEFAULT_MODEL); "
+                   help="open_clip model (default: the index's, else p2s_common.clip.DEFAULT_MODEL); "
                         "'tiny-test' is a random model for tests")
     p.add_argument("--pretrained", default=None, help="open_clip weights tag or a weights file")
     p.add_argument("--no-clip", action="store_true",
@@ -88,7 +88,7 @@ def _progress():
 
 def _embedder(args: argparse.Namespace, index):
     """The CLIP model to index with: --clip-model, else the index's own, else the project default."""
-    from pipeline.errors import SetupError
+    from p2s_common.errors import SetupError
 
     from .embed import TINY_PREFIX, Embedder
 
@@ -108,7 +108,7 @@ def _embedder(args: argparse.Namespace, index):
 
 
 def _index(args: argparse.Namespace) -> int:
-    from pipeline.errors import InputError
+    from p2s_common.errors import InputError
 
     from .index import open_index
     from .render import RenderConfig
@@ -149,7 +149,7 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> int:
-    from pipeline.errors import InputError
+    from p2s_common.errors import InputError
 
     from .index import open_index
 

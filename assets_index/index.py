@@ -97,7 +97,7 @@ class AssetIndex:
         """Read index.json and the active CLIP model's embeddings (when fresh)."""
         data = json.loads((self.path / "index.json").read_text(encoding="utf-8"))
         if data.get("format") != FORMAT:
-            from pipeline.errors import InputError
+            from p2s_common.errors import InputError
 
             raise InputError(f"asset index {self.path} has format {data.get('format')}, this version reads "
                              f"{FORMAT}: delete the folder and run `photo2scene assets index` again")
@@ -272,7 +272,7 @@ class AssetIndex:
 
         if self.embedder is None:
             if not self.clip:
-                from pipeline.errors import InputError
+                from p2s_common.errors import InputError
 
                 raise InputError(f"asset index {self.path} has no CLIP embeddings: rebuild it with CLIP "
                                  "(`photo2scene assets index`), or query by category only")
@@ -317,13 +317,13 @@ class AssetIndex:
                 out[0] = self.size_scores(size)
         else:
             if not self.has_embeddings:
-                from pipeline.errors import InputError
+                from p2s_common.errors import InputError
 
                 raise InputError(f"asset index {self.path} has no embeddings for CLIP {self.clip or '(none)'}: "
                                  "update it with `photo2scene assets index`, or query by category only")
             q = self._query_matrix(query)
             if q.shape[1] != self._emb.shape[1]:
-                from pipeline.errors import InputError
+                from p2s_common.errors import InputError
 
                 raise InputError(f"query embedding has {q.shape[1]} dimensions, the index's CLIP "
                                  f"{self.clip} has {self._emb.shape[1]}: embed with the same model")
@@ -382,7 +382,7 @@ def open_index(path: str | Path | None = None, embedder: Embedder | None = None,
     if index.exists:
         return index.load()
     if not create:
-        from pipeline.errors import InputError
+        from p2s_common.errors import InputError
 
         raise InputError(f"no asset index in {index.path}: build one with `photo2scene assets index [PATH ...]`")
     if embedder is not None:

@@ -100,7 +100,7 @@ def import_blend(blend: Path, materials: list[str] | None, category: str, tags: 
     done (a check and thumbnails take seconds). Names are checked against the library, files written
     atomically, thumbnails rendered."""
     from blender_addon.builders.material import UnsupportedMaterialError, material_to_graph
-    from pipeline.errors import InputError
+    from p2s_common.errors import InputError
 
     from .graph import Graph, GraphError
     from .library import list_materials, refresh

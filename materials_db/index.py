@@ -1,7 +1,7 @@
 """CLIP index of the library: one L2-normalised embedding per material (of its lit thumbnail), for retrieval.
 
 The index file (npz: names, embeddings, model, digests) is built by `photo2scene materials index`; it needs the
-real open_clip weights (see pipeline.clip_model.load_clip), or `--tiny` for a test-only random model. `digests`
+real open_clip weights (see p2s_common.clip.load_clip), or `--tiny` for a test-only random model. `digests`
 (SHA-1 of each embedded thumbnail) let `stale_materials` name the library materials added or re-rendered since.
 """
 
@@ -34,7 +34,7 @@ def build_index(model, preprocess, names: list[str], thumb_dir: Path | None, mod
     missing ones are rendered first) and write the index to `out`."""
     from PIL import Image
 
-    from pipeline.clip_model import embed_images
+    from p2s_common.clip import embed_images
 
     from .thumbs import render_thumbnails
 
@@ -52,7 +52,7 @@ def build_index(model, preprocess, names: list[str], thumb_dir: Path | None, mod
 
 
 def load_index(path: Path | None = None) -> tuple[list[str], np.ndarray, str]:
-    from pipeline.errors import SetupError
+    from p2s_common.errors import SetupError
 
     path = Path(path or default_path())
     if not path.exists():

@@ -53,7 +53,7 @@ def require_bpy(what: str = "lit thumbnails are rendered by Blender's Cycles"):
     try:
         import bpy
     except ImportError as exc:
-        from pipeline.errors import SetupError
+        from p2s_common.errors import SetupError
 
         raise SetupError(f"{what} through the `bpy` module, which is not importable here ({exc}); install it with "
                          "`pip install bpy==5.0.1` (Python 3.11), or run `make setup`") from None
@@ -121,7 +121,7 @@ def lit_preview(graph: dict, size: int = 128, samples: int = SAMPLES) -> np.ndar
     from PIL import Image
 
     from blender_addon.builders.material import build_material
-    from pipeline.blender_log import quiet_blender
+    from p2s_common.blender_log import quiet_blender
 
     bpy = require_bpy()
     sc, plane = _studio_scene(bpy, size, samples)

@@ -21,7 +21,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from blender_addon.bundle import BundleError  # noqa: E402
 
-from .errors import InputError, SetupError  # noqa: E402
+from p2s_common.errors import InputError, SetupError  # noqa: E402
 
 COMMANDS: dict[str, str] = {
     "reconstruct": "pipeline.reconstruct",

@@ -35,7 +35,7 @@ def _bpy():
     try:
         import bpy
     except ImportError as exc:
-        from pipeline.errors import SetupError
+        from p2s_common.errors import SetupError
 
         raise SetupError(f"reading .blend asset libraries needs the bpy module ({exc}): "
                          "pip install bpy==5.0.1 (Python 3.11)") from exc

@@ -466,7 +466,7 @@ def png_bytes(linear: np.ndarray) -> bytes:
     """sRGB 8-bit PNG of a linear image (report files)."""
     from PIL import Image
 
-    from ..io.images import linear_to_srgb
+    from p2s_common.images import linear_to_srgb
 
     buf = io.BytesIO()
     Image.fromarray((linear_to_srgb(linear) * 255 + 0.5).astype(np.uint8)).save(buf, format="PNG")

@@ -305,7 +305,7 @@ def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list) -> 
         clip, note = open_clip_materials()
         if clip is None:
             if cfg.retrieval == "clip":
-                from ..errors import SetupError
+                from p2s_common.errors import SetupError
 
                 raise SetupError(f"CLIP material retrieval asked for, but {note}")
             notes.append(f"material retrieval off: {note}; every material is homogeneous")

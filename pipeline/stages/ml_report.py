@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..io.images import linear_to_srgb
+from p2s_common.images import linear_to_srgb
+
 from ..render.scene_render import UNIT_RECT
 from .crops import CropPair, cut
 
