@@ -80,7 +80,7 @@ def _mitsuba():
     only when first imported: set it now (p2s_common.llvm) so a later `llvm_ad_rgb` in this process still works."""
     point_drjit_at_libllvm()
     try:
-        import mitsuba as mi  # lazy: Mitsuba and Dr.Jit take seconds to load, and most index commands never render
+        import mitsuba as mi  # lazy: Mitsuba and Dr.Jit take seconds to load; most index commands never render
     except ImportError as exc:  # pragma: no cover - mitsuba is a hard dependency
         raise SetupError(f"mitsuba is not installed ({exc}); run `make setup`") from exc
     return mi
