@@ -16,8 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from p2s_common.errors import InputError
-
 from ..config import ObjectConfig, ReconstructConfig, add_config_arguments, config_from_args
 from .room import DEFAULT_CACHE, generated_cases, truth_transform
 
@@ -119,7 +117,7 @@ def case_layout(truth: dict, folder: Path):
         if len(got) == len(want) and all(a[:2] == b[:2] and np.allclose(a[2], b[2], atol=2e-4)
                                          for a, b in zip(got, want)):
             return layout
-    raise InputError(f"{folder}: its layout cannot be reproduced from seed {gen['seed']} (generator changed?); "
+    raise RuntimeError(f"{folder}: its layout cannot be reproduced from seed {gen['seed']} (generator changed?); "
                        "delete the case to generate it again")
 
 
