@@ -7,6 +7,13 @@ import json
 import sys
 from pathlib import Path
 
+from tqdm import tqdm
+
+from p2s_common.errors import InputError, SetupError
+
+from .categories import normalize_category
+from .embed import TINY_PREFIX, Embedder
+
 HELP = "Index 3D model libraries (built-in, folders, 3D-FUTURE, .blend asset libraries) and search them by image."
 
 
@@ -21,7 +28,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                                      "too), .blend asset libraries, or 'builtin'; no PATH updates every source")
     p.add_argument("paths", nargs="*", metavar="PATH")
     p.add_argument("--clip-model", default=None,
-                   help="open_clip model (default: the index's, else pipeline.clip_model.DEFAULT_MODEL); "
+                   help="open_clip model (default: the index's, else p2s_common.clip.DEFAULT_MODEL); "
                         "'tiny-test' is a random model for tests")
     p.add_argument("--pretrained", default=None, help="open_clip weights tag or a weights file")
     p.add_argument("--no-clip", action="store_true",
@@ -67,8 +74,6 @@ def _progress():
     state: dict = {"bar": None, "phase": None}
 
     def report(done: int, total: int, message: str) -> None:
-        from tqdm import tqdm
-
         phase = "embed" if message.startswith("embed") else "index"
         if state["phase"] != phase:
             if state["bar"] is not None:
@@ -88,10 +93,6 @@ def _progress():
 
 def _embedder(args: argparse.Namespace, index):
     """The CLIP model to index with: --clip-model, else the index's own, else the project default."""
-    from pipeline.errors import SetupError
-
-    from .embed import TINY_PREFIX, Embedder
-
     if args.no_clip:
         return None
     try:
@@ -108,11 +109,10 @@ def _embedder(args: argparse.Namespace, index):
 
 
 def _index(args: argparse.Namespace) -> int:
-    from pipeline.errors import InputError
-
+    # Lazy: these load trimesh (about a second), and `photo2scene --help` imports this module.
     from .index import open_index
     from .render import RenderConfig
-    from .sources import sources_for_path
+    from .sources import BuiltinSource, sources_for_path
     from .update import update_index
 
     index = open_index(args.index, create=True)
@@ -128,8 +128,6 @@ def _index(args: argparse.Namespace) -> int:
                 raise InputError(f"{path} holds no OBJ/glTF/GLB/PLY/STL/OFF or .blend files")
             sources.extend(found)
     elif not index.sources:
-        from .sources import BuiltinSource
-
         sources = [BuiltinSource()]
     render = None
     if args.no_render:
@@ -149,9 +147,7 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> int:
-    from pipeline.errors import InputError
-
-    from .index import open_index
+    from .index import open_index  # lazy: loads trimesh, see _index
 
     image = Path(args.image).expanduser()
     if not image.is_file():
@@ -181,8 +177,7 @@ def _query(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from .categories import normalize_category
-    from .index import open_index
+    from .index import open_index  # lazy: loads trimesh, see _index
 
     index = open_index(args.index)
     if args.category:

@@ -1,4 +1,4 @@
-"""CLIP image embeddings for the index, through the project's one loader (pipeline.clip_model).
+"""CLIP image embeddings for the index, through the project's one loader (p2s_common.clip).
 
 An `Embedder` pairs a model with the key that names it ("ViT-B-32/laion2b_s34b_b79k"); the index stores
 embeddings per key, so indexes built with different models never get mixed up.
@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
+
+from p2s_common import clip
 
 TINY_PREFIX = "tiny-test"
 
@@ -29,20 +31,16 @@ class Embedder:
     def load(cls, model_name: str | None = None, pretrained: str | None = None, device: str = "cpu",
              allow_download: bool = True) -> "Embedder":
         """The real CLIP (default: the project's default model). Raises SetupError when weights are missing."""
-        from pipeline.clip_model import DEFAULT_MODEL, DEFAULT_PRETRAINED, load_clip
-
-        model_name = model_name or DEFAULT_MODEL
-        pretrained = pretrained or DEFAULT_PRETRAINED
-        model, preprocess = load_clip(model_name=model_name, pretrained=pretrained, device=device,
+        model_name = model_name or clip.DEFAULT_MODEL
+        pretrained = pretrained or clip.DEFAULT_PRETRAINED
+        model, preprocess = clip.load_clip(model_name=model_name, pretrained=pretrained, device=device,
                                       allow_download=allow_download)
         return cls(model, preprocess, f"{model_name}/{pretrained}")
 
     @classmethod
     def tiny(cls, seed: int = 0) -> "Embedder":
         """The small randomly initialised model tests use (no weights, no network)."""
-        from pipeline.clip_model import tiny_clip_for_tests
-
-        model, preprocess = tiny_clip_for_tests(seed=seed)
+        model, preprocess = clip.tiny_clip_for_tests(seed=seed)
         return cls(model, preprocess, f"{TINY_PREFIX}/seed{seed}")
 
     @classmethod
@@ -55,9 +53,7 @@ class Embedder:
 
     def images(self, images: Sequence) -> np.ndarray:
         """(N, D) float32 L2-normalised embeddings of PIL images."""
-        from pipeline.clip_model import embed_images
-
-        return embed_images(self.model, self.preprocess, list(images))
+        return clip.embed_images(self.model, self.preprocess, list(images))
 
     def slug(self) -> str:
         return key_slug(self.key)

@@ -23,12 +23,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
+
+from p2s_common.errors import InputError
 
 from .categories import normalize_category
 from .embed import Embedder, key_slug
 from .meshutil import Parts
+from .paths import default_index_dir
 from .record import AssetRecord
 from .render import RenderConfig
+from .sources import BuiltinSource, source_from_spec, sources_for_path
 
 FORMAT = 1
 
@@ -97,8 +102,6 @@ class AssetIndex:
         """Read index.json and the active CLIP model's embeddings (when fresh)."""
         data = json.loads((self.path / "index.json").read_text(encoding="utf-8"))
         if data.get("format") != FORMAT:
-            from pipeline.errors import InputError
-
             raise InputError(f"asset index {self.path} has format {data.get('format')}, this version reads "
                              f"{FORMAT}: delete the folder and run `photo2scene assets index` again")
         self.sources = list(data.get("sources", []))
@@ -241,8 +244,6 @@ class AssetIndex:
 
     def source_for(self, record: AssetRecord):
         """The source plug-in that loads `record` (rebuilt from the index's source list)."""
-        from .sources import BuiltinSource, source_from_spec, sources_for_path
-
         for spec in self.sources:
             src = source_from_spec(spec)
             if src.key == record.library:
@@ -268,12 +269,8 @@ class AssetIndex:
 
     def embed(self, images: Sequence) -> np.ndarray:
         """CLIP embeddings of PIL images (or paths) with the index's model: (N, D)."""
-        from PIL import Image
-
         if self.embedder is None:
             if not self.clip:
-                from pipeline.errors import InputError
-
                 raise InputError(f"asset index {self.path} has no CLIP embeddings: rebuild it with CLIP "
                                  "(`photo2scene assets index`), or query by category only")
             self.embedder = Embedder.from_key(self.clip)
@@ -317,14 +314,10 @@ class AssetIndex:
                 out[0] = self.size_scores(size)
         else:
             if not self.has_embeddings:
-                from pipeline.errors import InputError
-
                 raise InputError(f"asset index {self.path} has no embeddings for CLIP {self.clip or '(none)'}: "
                                  "update it with `photo2scene assets index`, or query by category only")
             q = self._query_matrix(query)
             if q.shape[1] != self._emb.shape[1]:
-                from pipeline.errors import InputError
-
                 raise InputError(f"query embedding has {q.shape[1]} dimensions, the index's CLIP "
                                  f"{self.clip} has {self._emb.shape[1]}: embed with the same model")
             out = np.full((len(q), n), -np.inf, dtype=np.float32)
@@ -376,14 +369,10 @@ def open_index(path: str | Path | None = None, embedder: Embedder | None = None,
     """Open the index in `path` (default: `default_index_dir()`). With `embedder`, image queries use that CLIP
     model (its embeddings must be in the index: `update_index(..., embedder=...)` adds them). `create=True`
     returns an empty index when none exists yet; otherwise a missing index is an InputError."""
-    from .paths import default_index_dir
-
     index = AssetIndex(path or default_index_dir(), embedder=embedder)
     if index.exists:
         return index.load()
     if not create:
-        from pipeline.errors import InputError
-
         raise InputError(f"no asset index in {index.path}: build one with `photo2scene assets index [PATH ...]`")
     if embedder is not None:
         index.clip = embedder.key

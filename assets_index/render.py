@@ -8,14 +8,17 @@ is switched to and back with `mi.variant_context`, so a process that runs differ
 from __future__ import annotations
 
 import math
-import os
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import trimesh
+
+from p2s_common.errors import SetupError
+from p2s_common.images import linear_to_srgb, write_png
+from p2s_common.llvm import point_drjit_at_libllvm
+
 
 @dataclass(frozen=True)
 class RenderConfig:
@@ -74,21 +77,11 @@ def fit_distance(corners: np.ndarray, to_eye: np.ndarray, fov: float, fill: floa
 
 def _mitsuba():
     """Import Mitsuba. The views use `scalar_rgb`, which needs no LLVM, but Dr.Jit reads DRJIT_LIBLLVM_PATH
-    only when first imported: set it now (with the render backend's finder) so a later `llvm_ad_rgb` in this
-    process still works."""
-    if "drjit" not in sys.modules and not os.environ.get("DRJIT_LIBLLVM_PATH"):
-        try:
-            from pipeline.render.backend import find_libllvm
-        except ImportError:  # pragma: no cover - the backend ships with the pipeline
-            find_libllvm = None
-        path = find_libllvm() if find_libllvm else None
-        if path:
-            os.environ["DRJIT_LIBLLVM_PATH"] = path
+    only when first imported: set it now (p2s_common.llvm) so a later `llvm_ad_rgb` in this process still works."""
+    point_drjit_at_libllvm()
     try:
-        import mitsuba as mi
+        import mitsuba as mi  # lazy: Mitsuba and Dr.Jit take seconds to load; most index commands never render
     except ImportError as exc:  # pragma: no cover - mitsuba is a hard dependency
-        from pipeline.errors import SetupError
-
         raise SetupError(f"mitsuba is not installed ({exc}); run `make setup`") from exc
     return mi
 
@@ -107,8 +100,6 @@ def _mesh(mi, name: str, mesh: trimesh.Trimesh, rgb: Sequence[float]):
 def render_views(parts: Mapping[str, trimesh.Trimesh], colors: Mapping[str, Sequence[float]],
                  out_paths: Sequence[Path], config: RenderConfig = RenderConfig()) -> list[Path]:
     """Render len(out_paths) views of a model (canonical frame) to PNG files (sRGB, on white)."""
-    from PIL import Image
-
     mi = _mitsuba()
     lo = np.min([p.bounds[0] for p in parts.values()], axis=0)
     hi = np.max([p.bounds[1] for p in parts.values()], axis=0)
@@ -146,10 +137,9 @@ def render_views(parts: Mapping[str, trimesh.Trimesh], colors: Mapping[str, Sequ
             img = np.asarray(mi.render(scene), dtype=np.float32)
             rgb, alpha = img[..., :3], img[..., 3:4]
             # Premultiplied radiance over a white background, then linear -> sRGB.
-            out = np.clip(rgb + (1.0 - alpha), 0.0, 1.0)
-            out = np.where(out <= 0.0031308, out * 12.92, 1.055 * out ** (1 / 2.4) - 0.055)
+            out = linear_to_srgb(rgb + (1.0 - alpha))
             path = Path(path)
             path.parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray((out * 255 + 0.5).astype(np.uint8)).save(path)
+            write_png(path, out)
             written.append(path)
     return written

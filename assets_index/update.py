@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -18,11 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from .embed import Embedder
 from .index import AssetIndex
 from .record import AssetRecord
 from .render import RenderConfig, render_views
+from .sources import source_from_spec
 from .sources.base import AssetSource, ScanUnit, sha1_file
 
 Progress = Callable[[int, int, str], None]
@@ -75,8 +78,6 @@ def _fingerprint(unit: ScanUnit) -> tuple[dict[str, list], str]:
 
 def view_dir(index: AssetIndex, asset_id: str) -> Path:
     """views/<readable part of the id>-<hash of the id>: unique, file-name safe, recognisable."""
-    import re
-
     tail = re.sub(r"[^A-Za-z0-9._-]+", "_", asset_id.split("/")[-1])[-48:]
     return index.path / "views" / f"{tail}-{hashlib.sha1(asset_id.encode()).hexdigest()[:10]}"
 
@@ -118,8 +119,6 @@ def update_index(index: AssetIndex, sources: Sequence[AssetSource] | None = None
     render: a RenderConfig to change how views look (every model is re-rendered once), False to skip rendering
     (category-only or database-image-only index), None to keep the index's setting. embedder: the CLIP model to
     embed with; it becomes the index's default. force: re-index every unit."""
-    from .sources import source_from_spec
-
     t0 = time.perf_counter()
     report = UpdateReport()
     do_render = render is not False
@@ -200,8 +199,6 @@ def sync_embeddings(index: AssetIndex, embedder: Embedder, progress: Progress | 
                     batch: int = 64) -> int:
     """Embed every image row the records call for that `embedder`'s stored embeddings lack; returns how many
     images were embedded."""
-    from PIL import Image
-
     keys, paths, _ = index.expected_keys()
     old = index._read_embeddings(embedder.key, require_fresh=False)
     old_rows = {k: i for i, k in enumerate(old[1])} if old else {}

@@ -12,9 +12,19 @@ committed goldens), max and mean abs error over base colour / roughness / metall
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import statistics
 import time
+
+import numpy as np
+import torch
+
+from .evaluate import evaluate
+from .goldens import make_goldens
+from .library import list_materials, load_graph
+from .twins.backend import set_backend
+from .twins.fused import Unsupported, compile_graph, fused_target, set_target
 
 HELP = "time material twins (forward, forward+backward) and their error against Blender"
 
@@ -61,9 +71,6 @@ def _time_interleaved(fns: dict, repeat: int) -> dict:
 def _use(backend: str) -> None:
     """Select a back-end for evaluate(): 'fused-<target>' is the fused compiler with that code target, plain
     'fused' its default target."""
-    from .twins.backend import set_backend
-    from .twins.fused import set_target
-
     base, _, target = backend.partition("-")
     set_backend(base)
     set_target(target or None)
@@ -73,15 +80,9 @@ def bench_material(name: str, resolutions: list[int], repeat: int, device: str =
                    backends: list[str] | tuple[str, ...] = ("torch",), with_normal: bool = True) -> list[dict]:
     """One row per back-end: first-use compile time (fused), forward and forward+backward medians per resolution.
     The back-ends are timed interleaved (see `_time_interleaved`)."""
-    import torch
-
-    from . import evaluate, load_graph
-
     g = load_graph(name)
     rows = {b: {"material": name, "backend": b} for b in backends}
     for b in [b for b in backends if b.startswith("fused")]:
-        from .twins.fused import Unsupported, compile_graph
-
         _use(b)
         out = rows[b]
         t0 = time.perf_counter()
@@ -123,13 +124,6 @@ def bench_material(name: str, resolutions: list[int], repeat: int, device: str =
 
 
 def exactness(names: list[str]) -> dict[str, tuple[float, float]]:
-    import importlib.util
-
-    import numpy as np
-
-    from . import evaluate, load_graph
-    from .goldens import make_goldens
-
     if importlib.util.find_spec("bpy") is not None:
         gold = make_goldens.make_material_goldens(names)
     else:
@@ -156,15 +150,11 @@ def _ratio(slow: float | None, fast: float | None) -> str:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    import torch
-
-    from . import list_materials
-
     torch.set_num_threads(args.threads)
     backends = args.backends
     if not backends:
         try:
-            import taichi  # noqa: F401
+            import taichi  # noqa: F401 - is the optional taichi there? (lazy: its import starts its runtime)
 
             backends = ["fused", "fused-taichi", "taichi", "torch"] if args.device == "cpu" else ["fused", "taichi",
                                                                                                  "torch"]
@@ -174,8 +164,6 @@ def run_bench(args: argparse.Namespace) -> int:
     errs = exactness(names)
     rows = []
     head = ["material", "backend"] + [f"{k}{r}" for r in args.resolutions for k in ("fwd", "f+b")] + ["max err", "mean err"]
-    from .twins.fused import fused_target
-
     print(f"# {args.device}, {args.threads} threads, median of {args.repeat}; maps: {args.maps}; "
           f"fused = {fused_target(torch.device(args.device).type)} target; error vs Blender at 24x24 texels")
     print(" | ".join(head))

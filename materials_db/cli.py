@@ -6,6 +6,15 @@ import argparse
 import json
 from pathlib import Path
 
+from p2s_common import clip
+from p2s_common.errors import InputError
+
+from . import list_materials, load_graph
+from .importer import MAX_ERROR, import_blend
+from .index import build_index, default_path
+from .library import DEFAULT_USER_DIR, USER_ENV, user_dirs
+from .thumbs import render_thumbnails
+
 HELP = "procedural material library: list | show NAME | thumbs | index | import FILE.blend"
 
 
@@ -35,10 +44,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.errors import InputError
-
-    from . import list_materials, load_graph
-
     cmd = getattr(args, "materials_cmd", None)
     if cmd in (None, "list"):
         cat = getattr(args, "category", None)
@@ -62,8 +67,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"  param {p.name}: {p.kind} = {p.default}{rng}{'' if p.optimise else ' (fixed)'}")
         return 0
     if cmd == "thumbs":
-        from .thumbs import render_thumbnails
-
         names = args.names or list_materials()
         out = Path(args.out) if args.out else None
         unknown = [n for n in names if n not in list_materials()]
@@ -77,9 +80,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {2 * len(names)} thumbnails to {where}")
         return 0
     if cmd == "import":
-        from .importer import MAX_ERROR, import_blend
-        from .library import DEFAULT_USER_DIR, USER_ENV, user_dirs
-
         def said(m) -> None:
             print(f"imported {m.name!r}: {m.path} ({m.params} parameters; twin vs Blender max error "
                   f"{m.max_error:.1e})", flush=True)
@@ -97,17 +97,13 @@ def run(args: argparse.Namespace) -> int:
               "(`photo2scene materials index`) so that retrieval can find them.")
         return 0
     if cmd == "index":
-        from pipeline import clip_model
-
-        from .index import build_index, default_path
-
         if args.tiny:
-            model, preprocess = clip_model.tiny_clip_for_tests()
+            model, preprocess = clip.tiny_clip_for_tests()
             tag = "tiny-random (tests only)"
         else:
-            name = args.model or clip_model.DEFAULT_MODEL
-            pre = args.pretrained or clip_model.DEFAULT_PRETRAINED
-            model, preprocess = clip_model.load_clip(name, pre)
+            name = args.model or clip.DEFAULT_MODEL
+            pre = args.pretrained or clip.DEFAULT_PRETRAINED
+            model, preprocess = clip.load_clip(name, pre)
             tag = f"{name}/{pre}"
         print(f"embedding the lit thumbnails of {len(list_materials())} materials with CLIP ({tag}) ...", flush=True)
         out = build_index(model, preprocess, list_materials(), Path(args.thumbs) if args.thumbs else None, tag,

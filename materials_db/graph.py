@@ -35,13 +35,15 @@ from typing import Any
 
 import torch
 
+from p2s_common.errors import UserError
+
 from .vocabulary import NODES, OUTPUT_NODE
 
 FORMAT = "photo2scene.material/1"
 CONTINUOUS = ("float", "color", "vector")
 
 
-class GraphError(ValueError):
+class GraphError(UserError, ValueError):
     """A material graph is malformed; the message names the node, socket or parameter."""
 
 

@@ -16,6 +16,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from blender_addon.builders.material import UnsupportedMaterialError, material_to_graph
+from p2s_common.errors import InputError
+
+from .evaluate import evaluate, uv_grid
+from .goldens.bpy_fields import eval_graph_on_points
+from .graph import Graph, GraphError
+from .library import list_materials, refresh
+from .thumbs import render_thumbnails, require_bpy
+from .vocabulary import NODES
+
 # Float inputs that become parameters when left as literals (node type -> (socket, range factor or (lo, hi))).
 # Pattern scales get x1/8..x8 around the artist's value; roughness-like inputs their whole natural range.
 FLOAT_PARAMS: dict[str, dict[str, object]] = {
@@ -46,8 +58,6 @@ def parameterise(graph: dict) -> dict:
     """The graph with its literal colours (node inputs and ramp stops) and the `FLOAT_PARAMS` floats turned into
     optimisable parameters named <node>_<socket>, defaults = the artist's values. Inputs already bound to a
     parameter are left alone."""
-    from .vocabulary import NODES
-
     g = json.loads(json.dumps(graph))
     params = g.setdefault("params", {})
 
@@ -81,12 +91,6 @@ def parameterise(graph: dict) -> dict:
 
 def twin_error(graph: dict, res: int = 24) -> float:
     """Max abs difference between the twin's maps and Blender's field evaluation of the same graph (bpy)."""
-    import numpy as np
-
-    from .evaluate import evaluate, uv_grid
-    from .goldens.bpy_fields import eval_graph_on_points
-    from .graph import Graph
-
     ref = eval_graph_on_points(graph, uv_grid(res).reshape(-1, 3).numpy())
     maps = evaluate(Graph.from_dict(graph), None, res)
     errs = [np.abs(maps[k].detach().numpy().reshape(np.shape(v)) - v).max() for k, v in ref.items() if k in maps]
@@ -99,13 +103,6 @@ def import_blend(blend: Path, materials: list[str] | None, category: str, tags: 
     `materials` is None. Returns (imported, why others were skipped); `on_imported` hears of each one as it is
     done (a check and thumbnails take seconds). Names are checked against the library, files written
     atomically, thumbnails rendered."""
-    from blender_addon.builders.material import UnsupportedMaterialError, material_to_graph
-    from pipeline.errors import InputError
-
-    from .graph import Graph, GraphError
-    from .library import list_materials, refresh
-    from .thumbs import render_thumbnails, require_bpy
-
     bpy = require_bpy("importing Blender materials reads the .blend")
 
     blend = Path(blend)

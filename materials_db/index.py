@@ -1,7 +1,7 @@
 """CLIP index of the library: one L2-normalised embedding per material (of its lit thumbnail), for retrieval.
 
 The index file (npz: names, embeddings, model, digests) is built by `photo2scene materials index`; it needs the
-real open_clip weights (see pipeline.clip_model.load_clip), or `--tiny` for a test-only random model. `digests`
+real open_clip weights (see p2s_common.clip.load_clip), or `--tiny` for a test-only random model. `digests`
 (SHA-1 of each embedded thumbnail) let `stale_materials` name the library materials added or re-rendered since.
 """
 
@@ -11,6 +11,13 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
+
+from p2s_common.clip import embed_images
+from p2s_common.errors import SetupError
+
+from .library import list_materials
+from .thumbs import render_thumbnails, thumbnail_path
 
 
 def default_path() -> Path:
@@ -18,8 +25,6 @@ def default_path() -> Path:
 
 
 def _lit(name: str, thumb_dir: Path | None) -> Path:
-    from .thumbs import thumbnail_path
-
     return Path(thumb_dir) / f"{name}_lit.jpg" if thumb_dir is not None else thumbnail_path(name)
 
 
@@ -32,12 +37,6 @@ def thumbnail_digest(name: str, thumb_dir: Path | None = None) -> str:
 def build_index(model, preprocess, names: list[str], thumb_dir: Path | None, model_tag: str, out: Path) -> Path:
     """Embed the lit thumbnails of `names` (from `thumb_dir`, default: each material's own thumbnail folder;
     missing ones are rendered first) and write the index to `out`."""
-    from PIL import Image
-
-    from pipeline.clip_model import embed_images
-
-    from .thumbs import render_thumbnails
-
     images = []
     for n in names:
         p = _lit(n, thumb_dir)
@@ -52,8 +51,6 @@ def build_index(model, preprocess, names: list[str], thumb_dir: Path | None, mod
 
 
 def load_index(path: Path | None = None) -> tuple[list[str], np.ndarray, str]:
-    from pipeline.errors import SetupError
-
     path = Path(path or default_path())
     if not path.exists():
         raise SetupError(f"no material CLIP index at {path}: run `photo2scene materials index` first")
@@ -65,8 +62,6 @@ def stale_materials(path: Path | None = None, library: list[str] | None = None,
                     thumb_dir: Path | None = None) -> list[str]:
     """Library materials the index would retrieve wrongly or never: missing from it, or whose lit thumbnail changed
     since it was built (an index from before digests were stored is checked by name only)."""
-    from .library import list_materials
-
     d = np.load(Path(path or default_path()))
     indexed = dict(zip((str(n) for n in d["names"]), (str(x) for x in d["digests"]) if "digests" in d else ()))
     known = {str(n) for n in d["names"]}

@@ -15,6 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
+
+from blender_addon.builders.material import build_material
+from p2s_common.blender_log import quiet_blender
+from p2s_common.errors import SetupError
+
+from .evaluate import evaluate
+from .library import library_dir, load_graph, material_root
 
 SAMPLES = 32  # with Cycles' denoiser, enough for a clean 128 px preview (about 1.5 s on 2 cores)
 TILT_DEG = 30.0  # camera angle from the plane's normal: relief and gloss read, a tile still fills most of the frame
@@ -32,8 +40,6 @@ def default_dir() -> Path:
 
 def thumbnail_dir(name: str) -> Path:
     """Where a material's thumbnails live: beside the shipped library, or in its user folder's `thumbnails/`."""
-    from .library import library_dir, material_root
-
     root = material_root(name)
     return default_dir() if root == library_dir() else root / "thumbnails"
 
@@ -51,17 +57,15 @@ def to_srgb(x: torch.Tensor) -> torch.Tensor:
 def require_bpy(what: str = "lit thumbnails are rendered by Blender's Cycles"):
     """The `bpy` module, or a SetupError saying `what` needs it and how to install it."""
     try:
-        import bpy
+        import bpy  # lazy: Blender takes seconds to load, and swatches, paths and the index never need it
     except ImportError as exc:
-        from pipeline.errors import SetupError
-
         raise SetupError(f"{what} through the `bpy` module, which is not importable here ({exc}); install it with "
                          "`pip install bpy==5.0.1` (Python 3.11), or run `make setup`") from None
     return bpy
 
 
 def _look_at(ob, target: tuple[float, float, float]) -> None:
-    import mathutils
+    import mathutils  # comes with bpy (lazy, as there)
 
     ob.rotation_euler = (mathutils.Vector(target) - ob.location).to_track_quat("-Z", "Y").to_euler()
 
@@ -118,11 +122,6 @@ def _studio_scene(bpy, size: int, samples: int):
 
 def lit_preview(graph: dict, size: int = 128, samples: int = SAMPLES) -> np.ndarray:
     """Render a material graph (dict form) on the preview plane with Cycles; returns sRGB uint8 (size, size, 3)."""
-    from PIL import Image
-
-    from blender_addon.builders.material import build_material
-    from pipeline.blender_log import quiet_blender
-
     bpy = require_bpy()
     sc, plane = _studio_scene(bpy, size, samples)
     plane.data.materials.append(build_material(graph))
@@ -136,10 +135,6 @@ def lit_preview(graph: dict, size: int = 128, samples: int = SAMPLES) -> np.ndar
 def render_thumbnails(name: str, out_dir: Path | None = None, size: int = 128) -> tuple[Path, Path]:
     """Write <name>_flat.jpg and <name>_lit.jpg (size x size) into `out_dir` (default: the material's thumbnail
     folder) and return their paths."""
-    from PIL import Image
-
-    from . import evaluate, load_graph
-
     graph = load_graph(name)
     with torch.no_grad():
         flat = evaluate(graph, None, size)["base_color"]

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from blender_addon.bundle import load_bundle, resolve_inside
-from .errors import InputError
+from p2s_common.errors import InputError
+
 from .scene import Scene
 
 

@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .errors import InputError
-from .io.images import (read_exr, read_photo, resize_nearest, resize_valid_mean, resize_area, srgb_to_linear,
-                        linear_to_srgb, working_shape)
+from p2s_common.errors import InputError
+from p2s_common.images import linear_to_srgb, read_exr, read_photo, srgb_to_linear
+
+from .io.images import resize_area, resize_nearest, resize_valid_mean, working_shape
 
 ROOM_SURFACES = ("wall", "floor", "ceiling")
 

@@ -21,7 +21,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from blender_addon.bundle import BundleError  # noqa: E402
 
-from .errors import InputError, SetupError  # noqa: E402
+from p2s_common.errors import UserError  # noqa: E402
 
 COMMANDS: dict[str, str] = {
     "reconstruct": "pipeline.reconstruct",
@@ -56,17 +56,9 @@ def _terminate(signum, frame) -> None:
     raise KeyboardInterrupt  # so a cancelled run unwinds: BundleWriter removes its partial folder
 
 
-def _user_errors() -> tuple[type, ...]:
-    """The errors that mean a wrong input or set-up. A package's own is checked only once the package is loaded,
-    so that `photo2scene --help` does not import torch for it."""
-    errors: list[type] = [InputError, SetupError, BundleError]
-    backend = sys.modules.get("materials_db.twins.backend")
-    if backend is not None:
-        errors.append(backend.BackendChoiceError)  # $PHOTO2SCENE_TWIN_BACKEND / $PHOTO2SCENE_FUSED_TARGET
-    graph = sys.modules.get("materials_db.graph")
-    if graph is not None:
-        errors.append(graph.GraphError)  # a malformed material graph: the user's own files, or one named by path
-    return tuple(errors)
+# The errors that mean a wrong input or set-up: every package's own subclass UserError; the Blender add-on ships
+# alone (no p2s_common inside Blender), so its bundle reader's error is named here.
+USER_ERRORS: tuple[type[Exception], ...] = (UserError, BundleError)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,9 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args._run(args) or 0)
-    except Exception as exc:  # noqa: BLE001 - user errors become one line and exit 2, the rest propagates
-        if not isinstance(exc, _user_errors()):
-            raise
+    except USER_ERRORS as exc:  # one line and exit 2; anything else propagates with its traceback
         print(f"photo2scene: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .io.images import linear_to_srgb
+from p2s_common.images import linear_to_srgb
 
 
 def psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from p2s_common.errors import InputError
+
 from .config import ReconstructConfig, add_config_arguments, config_from_args, to_dict
-from .errors import InputError
 
 HELP = "Reconstruct a Blender scene from one photo of a room (and optional estimates)."
 
@@ -71,7 +72,7 @@ def reconstruct(photo: Path, estimates: Path | None, output: Path, config: Recon
     """Run every stage and write the bundle atomically. Returns (bundle path, Scene)."""
     from .bundle import BundleWriter, write_json
     from .case import load_case
-    from .io.images import write_png
+    from p2s_common.images import write_png
     from .stages import STAGE_ORDER
 
     from .estimators.complete import missing
@@ -81,7 +82,7 @@ def reconstruct(photo: Path, estimates: Path | None, output: Path, config: Recon
     check_asset_index(config.objects.asset_index)  # a wrong --objects.asset-index fails before any work
     auto_estimates = None
     if estimates is None:  # a bare photo: estimate camera, depth and segmentation first (docs/estimators.md)
-        from .io.images import read_photo
+        from p2s_common.images import read_photo
 
         read_photo(Path(photo))  # a bad photo is reported before any estimation starts
         auto_estimates = Path(tempfile.mkdtemp(prefix=".estimates-"))

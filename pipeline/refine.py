@@ -7,8 +7,9 @@ import json
 import sys
 from pathlib import Path
 
+from p2s_common.errors import InputError
+
 from .config import ReconstructConfig, add_config_arguments, config_from_args, from_dict
-from .errors import InputError
 
 HELP = "Re-run a bundle from a stage on, starting from its (edited) scene.json; the bundle is updated in place."
 

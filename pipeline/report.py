@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from p2s_common.images import write_png
+
 from .case import Case
-from .io.images import write_png
 from .render.room_box import depth_and_faces, surface_labels
 from .scene import Camera, Room, Scene
 

@@ -3,7 +3,7 @@
 The libraries searched are the artist's own (an index built with `photo2scene assets index PATH...`: folders of
 OBJ/glTF/..., 3D-FUTURE, .blend asset libraries) and the built-in starter library (docs/objects.md says which,
 `objects.asset_index` chooses). One query runs over all of them with one scoring, and their candidates are merged
-by score. With CLIP weights present (pipeline.clip_model), crops are embedded and matched against the models'
+by score. With CLIP weights present (p2s_common.clip), crops are embedded and matched against the models'
 rendered views within the segment's category family; without them (or when a library has no views to embed) the
 query is category-only, ranked by how well a model's size fits the object's point cloud. Which one ran is
 recorded in scene.json.
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from .errors import InputError, SetupError
+from p2s_common.errors import InputError, SetupError
 
 
 class Retriever:

@@ -40,8 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .blender_log import quiet_blender
-from .errors import InputError
+from p2s_common.blender_log import quiet_blender
+from p2s_common.errors import InputError
 
 HELP = "Generate synthetic room cases: a Cycles photo, exact depth + segmentation estimates and ground truth."
 

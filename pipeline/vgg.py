@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import SetupError
+from p2s_common.errors import SetupError
 
 WEIGHTS_FILE = "vgg19-dcbb9e9d.pth"  # torchvision's ImageNet VGG-19
 WEIGHTS_ENV = "PHOTO2SCENE_VGG_WEIGHTS"

@@ -11,7 +11,7 @@ bpy = pytest.importorskip("bpy")
 
 from pipeline.bundle import save_scene  # noqa: E402
 from pipeline.export.blend import write_blend  # noqa: E402
-from pipeline.io.images import write_png  # noqa: E402
+from p2s_common.images import write_png  # noqa: E402
 from pipeline.scene import Camera, Light, Room, Scene  # noqa: E402
 from box_case import look_rotation  # noqa: E402
 

@@ -8,7 +8,7 @@ import pytest
 
 from blender_addon.bundle import BundleError, load_bundle, resolve_inside, validate_scene
 from pipeline.bundle import BundleWriter, load_scene, save_scene
-from pipeline.errors import InputError
+from p2s_common.errors import InputError
 from pipeline.scene import Camera, Room, Scene
 
 

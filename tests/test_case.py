@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from pipeline.case import load_case
-from pipeline.errors import InputError
+from p2s_common.errors import InputError
 
 
 def test_loads_and_resamples(box_case):
@@ -150,7 +150,7 @@ def test_depth_png_16bit(box_case):
 
 def test_tiff_and_exr_photos(box_case):
     """TIFF (16-bit) through PIL; EXR (linear) through Mitsuba's Bitmap; both land at the same sRGB colours."""
-    from pipeline.io.images import srgb_to_linear
+    from p2s_common.images import srgb_to_linear
     from pipeline.render.backend import init_mitsuba
 
     folder, _ = box_case

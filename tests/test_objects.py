@@ -217,7 +217,7 @@ def test_asset_index_errors_and_default(tmp_path, monkeypatch):
     is searched only when it holds models; 'builtin' means the built-in library alone."""
     from assets_index import open_index, update_index
     from assets_index.sources import FolderSource
-    from pipeline.errors import InputError
+    from p2s_common.errors import InputError
     from pipeline.retrieval import user_index
 
     monkeypatch.setenv("PHOTO2SCENE_ASSETS_INDEX", str(tmp_path / "default"))

@@ -11,7 +11,7 @@ import pytest
 from box_case import backproject_world, inside_box
 
 from pipeline import synth
-from pipeline.errors import InputError
+from p2s_common.errors import InputError
 
 W, H = 64, 48
 SEED = 3

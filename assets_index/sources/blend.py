@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import trimesh
 
+from p2s_common.errors import SetupError
+
 from ..categories import category_from_texts
 from ..materials import guess_material
 from ..meshutil import apply, box_uv, canonical_transform
@@ -33,10 +35,8 @@ _ID_KINDS = ("objects", "meshes", "materials", "images", "textures", "node_group
 
 def _bpy():
     try:
-        import bpy
+        import bpy  # lazy: Blender takes seconds to load and only .blend libraries need it
     except ImportError as exc:
-        from pipeline.errors import SetupError
-
         raise SetupError(f"reading .blend asset libraries needs the bpy module ({exc}): "
                          "pip install bpy==5.0.1 (Python 3.11)") from exc
     return bpy

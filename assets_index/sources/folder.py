@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -155,8 +156,6 @@ class FolderSource(AssetSource):
 
 def _walk(root: Path) -> Iterator[tuple[Path, list[str], list[str]]]:
     """os.walk in a stable order, skipping hidden folders."""
-    import os
-
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         yield Path(folder), dirs, files

@@ -18,14 +18,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from blender_addon.builders.material import build_material
+
+from ..evaluate import evaluate, evaluate_sockets, uv_grid
+
 SAMPLE0_OFFSET = (0.001, 0.002)  # texels, in u and v (v up), of a bake's first sample from the texel centre
 
 
 def bake_normal_map(graph: dict, res: int = 32, samples: int = 64) -> np.ndarray:
     """(res, res, 3) unit normals in [-1, 1], image oriented (row 0 = top, v near 1)."""
-    import bpy
-
-    from blender_addon.builders.material import build_material
+    import bpy  # lazy: Blender takes seconds to load; the twin-side helpers here do not need it
 
     bpy.ops.wm.read_homefile(use_empty=True)
     sc = bpy.context.scene
@@ -60,15 +62,11 @@ def normal_angle_errors(twin_normals: np.ndarray, ref: np.ndarray) -> np.ndarray
 
 def bake_sample_uv(res: int) -> torch.Tensor:
     """(res, res, 3) UVs of sample 0 of each texel of a res x res bake, image oriented (row 0 = top)."""
-    from ..evaluate import uv_grid
-
     return uv_grid(res) + torch.tensor([SAMPLE0_OFFSET[0] / res, SAMPLE0_OFFSET[1] / res, 0.0])
 
 
 def twin_normals_at_bake_samples(graph, res: int) -> np.ndarray:
     """The twin's normals where a one-sample bake at res x res evaluates them: (res, res, 3)."""
-    from ..evaluate import evaluate_sockets
-
     key = (graph.output, "Normal")
     with torch.no_grad():
         got = evaluate_sockets(graph, bake_sample_uv(res), None, 1.0, [key], bump_texel=1.0 / res)[key]
@@ -81,8 +79,6 @@ def twin_normals_box(graph, res: int, ss: int = 8) -> np.ndarray:
     `evaluate` at 2 * ss * res with the bake's differentials (bump_texel = 1 / res); the ss x ss sub-texels in the
     central half of each bake texel are averaged (ss >= 8: weaves at 0.125 texel period alias below that).
     """
-    from ..evaluate import evaluate
-
     k = 2 * ss
     with torch.no_grad():
         n = evaluate(graph, None, res * k, bump_texel=1.0 / res)["normal"]

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from ..vocabulary import NODES
+
 
 def _socket(sockets, key: str):
     for s in sockets:
@@ -26,7 +28,7 @@ def _socket(sockets, key: str):
 
 
 def _reset() -> None:
-    import bpy
+    import bpy  # lazy here and below: Blender takes seconds to load; committed goldens are read without it
 
     bpy.ops.wm.read_homefile(use_empty=True)
 
@@ -142,8 +144,6 @@ def eval_graph_on_points(graph: dict, points: np.ndarray, reset: bool = True) ->
     instead. Returns base_color (N,3), roughness, metallic, height (N,).
     """
     import bpy
-
-    from materials_db.vocabulary import NODES  # goldens are a materials_db tool; bpy twin of the evaluator
 
     if reset:
         _reset()

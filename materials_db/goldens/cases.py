@@ -15,6 +15,7 @@ import torch
 from ..evaluate import _Context  # noqa: F401  (ramp/conversion helpers used by twins)
 from ..graph import Graph
 from ..vocabulary import NODES
+from .bpy_fields import eval_node_on_points
 
 F, C, V = "FLOAT", "FLOAT_COLOR", "FLOAT_VECTOR"
 TEX = {"Fac": F, "Color": C}
@@ -96,8 +97,6 @@ def bl_identifier(case: dict, socket: str, output: bool = False) -> str:
 
 def blender_case(case: dict, points: np.ndarray) -> dict[str, np.ndarray]:
     """Evaluate a case in Blender (bpy)."""
-    from .bpy_fields import eval_node_on_points
-
     props = dict(case["props"])
     ramp = None
     if case["ramp"] is not None:
@@ -140,7 +139,5 @@ def twin_case(case: dict, points: np.ndarray, overrides: dict[str, torch.Tensor]
             v = overrides[s.name]
         inputs[s.name] = v
     g = Graph("case", {"n": {"type": case["type"]}, "bsdf": {"type": "ShaderNodeBsdfPrincipled"}}, "bsdf")
-    from ..evaluate import _Context
-
     ctx = _Context(g, {}, p, 1.0)
     return spec.twin(inputs, props, ctx)

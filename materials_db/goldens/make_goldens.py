@@ -17,6 +17,8 @@ import numpy as np
 
 from ..evaluate import uv_grid
 from ..library import list_materials, load_graph
+from .bpy_bake import bake_normal_map
+from .bpy_fields import eval_graph_on_points
 from .cases import CASES, blender_case, sample_points
 
 HERE = Path(__file__).parent
@@ -41,8 +43,6 @@ def make_node_goldens() -> dict[str, np.ndarray]:
 
 
 def make_material_goldens(names: list[str] | None = None) -> dict[str, np.ndarray]:
-    from .bpy_fields import eval_graph_on_points
-
     uv = uv_grid(MAT_RES).reshape(-1, 3).numpy()
     out = {}
     for name in names or list_materials():
@@ -57,8 +57,6 @@ def bump_materials() -> list[str]:
 
 
 def make_normal_goldens(names: list[str] | None = None) -> dict[str, np.ndarray]:
-    from .bpy_bake import bake_normal_map
-
     out = {}
     for name in names or bump_materials():
         g = load_graph(name).to_dict()

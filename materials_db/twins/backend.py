@@ -14,12 +14,15 @@ All give the same values (tested); the benchmark reports them side by side.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+
+from p2s_common.errors import UserError
 
 BACKENDS = ("fused", "taichi", "torch")
 
 
-class BackendChoiceError(ValueError):
+class BackendChoiceError(UserError, ValueError):
     """A back-end or code target named by the user (environment variable or call) that does not exist."""
 _STATE = {"backend": None, "explicit": False}
 
@@ -30,8 +33,6 @@ def get_backend() -> str:
         want = os.environ.get("PHOTO2SCENE_TWIN_BACKEND", "auto")
         _STATE["explicit"] = want != "auto"
         if want == "auto":
-            import importlib.util
-
             want = "taichi" if importlib.util.find_spec("taichi") is not None else "torch"
         if want not in BACKENDS:
             raise BackendChoiceError(f"$PHOTO2SCENE_TWIN_BACKEND is {want!r}: set it to one of {', '.join(BACKENDS)} "

@@ -48,6 +48,8 @@ from typing import Any, Callable
 
 import torch
 
+from p2s_common.llvm import point_drjit_at_libllvm
+
 from ..graph import Graph
 from ..vocabulary import NODES
 from .backend import BackendChoiceError
@@ -467,19 +469,9 @@ TARGETS = ("drjit", "taichi")
 
 def drjit_llvm_ready() -> bool:
     """Whether Dr.Jit's LLVM (CPU) backend can run here. It needs libLLVM >= 16 (older ones abort on its kernels)
-    and reads DRJIT_LIBLLVM_PATH only at its first import, so the path is set first, found with the render
-    backend's finder (it ships with the pipeline; materials_db does not otherwise import it)."""
-    if "drjit" not in sys.modules:
-        path = os.environ.get("DRJIT_LIBLLVM_PATH")
-        if not path or not os.path.exists(path):
-            try:
-                from pipeline.render.backend import find_libllvm
-            except ImportError:  # pragma: no cover - materials_db used without the pipeline
-                return False
-            path = find_libllvm()
-            if path is None:
-                return False  # Dr.Jit would load the system's default (older) LLVM
-            os.environ["DRJIT_LIBLLVM_PATH"] = path
+    and reads DRJIT_LIBLLVM_PATH only at its first import, so the path is set first (p2s_common.llvm)."""
+    if "drjit" not in sys.modules and point_drjit_at_libllvm() is None:
+        return False  # Dr.Jit would load the system's default (older) LLVM
     try:
         import drjit as dr
 

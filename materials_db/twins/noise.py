@@ -73,7 +73,7 @@ def _floor_fraction(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 def perlin_signed(p: torch.Tensor) -> torch.Tensor:
     """Blender's perlin_signed for 2D (p[...,2]) or 3D (p[...,3]) positions, about [-1, 1]."""
     if core_backend() == "taichi" and bool((p.detach().abs() < 100000.0).all()):
-        from .ti_perlin import PerlinSigned
+        from .ti_perlin import PerlinSigned  # lazy: importing taichi starts its runtime; only its backend needs it
 
         return PerlinSigned.apply(p)
     return perlin_signed_torch(p)

@@ -9,6 +9,7 @@ import itertools
 
 import torch
 
+from .backend import core_backend
 from .hashing import hash_int2_to_float2, hash_int2_to_float3, hash_int3_to_float3, lattice_table
 
 FEATURES = ("F1", "F2", "SMOOTH_F1", "DISTANCE_TO_EDGE")
@@ -142,12 +143,10 @@ def _distance_to_edge(cells: _Cells, params: dict) -> torch.Tensor:
 
 def _fused(coord, params, feature, metric, zero_input, dim, normalize, max_distance):
     """The taichi kernels for the common single-octave euclidean cases; None when they do not apply."""
-    from .backend import core_backend
-
     if core_backend() != "taichi" or not zero_input or metric != "EUCLIDEAN":
         return None
     if feature == "DISTANCE_TO_EDGE" and dim == 2:
-        from .ti_voronoi import VoronoiEdge
+        from .ti_voronoi import VoronoiEdge  # lazy: importing taichi starts its runtime; only its backend needs it
 
         d = VoronoiEdge.apply(coord, params["randomness"])
         if normalize:

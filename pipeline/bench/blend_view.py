@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..blender_log import quiet_blender
-from ..errors import InputError
+from p2s_common.blender_log import quiet_blender
+from p2s_common.errors import InputError
 
 @dataclass
 class ViewCamera:

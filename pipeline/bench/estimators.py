@@ -89,7 +89,7 @@ def camera_row(name: str, image: np.ndarray, fov: float, up: np.ndarray, estimat
 def run_camera(args: argparse.Namespace) -> int:
     from ..estimators.camera_classical import ClassicalCamera
     from ..estimators.synthetic import room_photo
-    from ..io.images import read_photo
+    from p2s_common.images import read_photo
 
     rows: dict[str, list[dict]] = {}
     prior_variants = {"default prior": ClassicalCamera(seed=args.seed),

@@ -203,7 +203,7 @@ def retrieval_hits(scene, truth: dict) -> dict:
 def novel_view_psnr(scene, truth: dict, folder: Path, spp: int = 64) -> list[float]:
     """Render our scene from each novel camera (mapped from the true world into ours) against its Cycles render."""
     from ..image_metrics import psnr
-    from ..io.images import linear_to_srgb, read_photo
+    from p2s_common.images import linear_to_srgb, read_photo
     from ..render.scene_render import RenderSettings, load_scene, render_numpy, scene_dict
     from ..export.mitsuba_xml import scene_materials
     from ..scene import Camera

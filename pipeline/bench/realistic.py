@@ -28,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from p2s_common.errors import InputError
+
 from ..config import ReconstructConfig, add_config_arguments, config_from_args
-from ..errors import InputError
 
 HELP = "Held-out realistic rooms + SUN RGB-D photos, scored on the exported .blend rendered with Cycles."
 DEFAULT_CACHE = Path.home() / ".cache" / "photo2scene" / "bench" / "realistic"
@@ -224,14 +225,14 @@ def _labels_image(ids: np.ndarray) -> np.ndarray:
 
 def _case_picture(row: dict, folder: Path, out_dir: Path) -> None:
     """out_dir/<case>.png: photo | Cycles render of the .blend | its object-index pass."""
-    from ..io.images import read_photo
+    from p2s_common.images import read_photo
 
     if "_render" in row:
         _case_picture_from(row, read_photo(folder / "photo.png")[0], out_dir, folder.name)
 
 
 def _case_picture_from(row: dict, photo: np.ndarray, out_dir: Path, name: str) -> None:
-    from ..io.images import write_png
+    from p2s_common.images import write_png
 
     render, ids = row.pop("_render", None), row.pop("_ids", None)
     if render is None:
@@ -246,7 +247,7 @@ def _case_picture_from(row: dict, photo: np.ndarray, out_dir: Path, name: str) -
 
 def _sheet(folders: list[Path], out_dir: Path) -> None:
     """out_dir/sheet.png: the cases' pictures (`_case_picture`), one per line."""
-    from ..io.images import read_photo, write_png
+    from p2s_common.images import read_photo, write_png
 
     lines = [read_photo(out_dir / f"{f.name}.png")[0] for f in folders if (out_dir / f"{f.name}.png").exists()]
     if lines:

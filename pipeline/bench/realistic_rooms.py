@@ -36,8 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..blender_log import quiet_blender
-from ..errors import InputError
+from p2s_common.blender_log import quiet_blender
+from p2s_common.errors import InputError
+
 from ..synth import (Camera, _add_camera, _pixel_rays, _r, _render_linear, _render_photo, _set_camera, _walls,
                      _write_json, case_folder, configure_photo_render)
 from .realistic_layout import (SIDES, WALL_SIDES, Item, Opening, RoomLayout, camera_json, model_file, model_path,

@@ -109,7 +109,7 @@ class Truth:
         """A benchmark room folder (ground_truth.json, photo.png, estimates/, novel_views/)."""
         from PIL import Image
 
-        from ..io.images import read_photo
+        from p2s_common.images import read_photo
 
         gt = json.loads((case_dir / "ground_truth.json").read_text())
         seg = np.asarray(Image.open(case_dir / "estimates" / "segmentation.png")).astype(np.int64)
@@ -124,7 +124,7 @@ def score_view(view: BlendView, truth: Truth, samples: int = 64, novel: bool = T
     """Every figure of one opened .blend against `truth` (see the module docstring)."""
     from ..geometry import box_iou_3d
     from ..image_metrics import psnr, ssim
-    from ..io.images import linear_to_srgb, read_photo
+    from p2s_common.images import linear_to_srgb, read_photo
 
     true_cam, seg = truth.camera, truth.seg
     w, h = true_cam.width, true_cam.height

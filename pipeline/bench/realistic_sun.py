@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from p2s_common.errors import InputError
+
 from ..config import ReconstructConfig
-from ..errors import InputError
 
 
 def _write_case(sample, setting: str, folder: Path) -> Path | None:
@@ -54,7 +55,8 @@ def _write_case(sample, setting: str, folder: Path) -> Path | None:
 
 def sun_truth(sample, width: int, height: int):
     """The sample's truth (realistic_score.Truth) at the .blend's render size."""
-    from ..io.images import read_photo, resize_area, resize_nearest
+    from p2s_common.images import read_photo
+    from ..io.images import resize_area, resize_nearest
     from .blend_view import ViewCamera
     from .realistic_score import Truth
 

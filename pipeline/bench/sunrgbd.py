@@ -17,9 +17,11 @@ from typing import Iterator
 import numpy as np
 from PIL import Image
 
+from p2s_common.images import read_photo, srgb_to_linear
+
 from ..case import Case, Segment
 from ..geometry import rotation_z
-from ..io.images import read_photo, resize_nearest, resize_valid_mean, srgb_to_linear, working_shape, resize_area
+from ..io.images import resize_area, resize_nearest, resize_valid_mean, working_shape
 
 
 def _read_calib(path: Path) -> tuple[np.ndarray, np.ndarray]:

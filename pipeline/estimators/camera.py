@@ -13,7 +13,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import InputError, SetupError
+from p2s_common.errors import InputError, SetupError
+
 from .base import CameraEstimate, tilt_from_up
 from .camera_classical import ClassicalCamera
 from .config import EstimateConfig

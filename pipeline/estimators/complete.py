@@ -22,8 +22,9 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
+from p2s_common.errors import InputError
+
 from ..case import _read_json
-from ..errors import InputError
 
 ROOM_LABELS = ("floor", "wall", "ceiling", "window", "door")
 DEPTH_FILES = ("depth.npy", "depth.exr", "depth.png")

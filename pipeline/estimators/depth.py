@@ -11,7 +11,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import InputError, SetupError
+from p2s_common.errors import InputError, SetupError
+
 from .base import DepthEstimate
 from .config import EstimateConfig
 from .models import MODELS, require

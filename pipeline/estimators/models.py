@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError, SetupError
+from p2s_common.errors import InputError, SetupError
 
 HELP = "Learned models for the estimators: list what is on this machine, fetch weights ahead of time."
 
@@ -54,7 +54,7 @@ MODELS: dict[str, ModelSpec] = {
     "clip": ModelSpec(
         "clip", "clip", "open_clip ViT-B-32 laion2b_s34b_b79k", "hf:laion/CLIP-ViT-B-32-laion2B-s34B-b79K", "MIT",
         605, "open_clip", "pip install 'open_clip_torch>=3.3,<3.4'", "PHOTO2SCENE_CLIP_WEIGHTS",
-        "image/text embeddings for retrieval (loaded by pipeline.clip_model)"),
+        "image/text embeddings for retrieval (loaded by p2s_common.clip)"),
 }
 
 
@@ -75,7 +75,7 @@ def local_weights(spec: ModelSpec, cache_dir: str | None = None) -> str | None:
     if env and Path(env).exists():
         return env
     if spec.key == "clip":
-        from ..clip_model import DEFAULT_MODEL, DEFAULT_PRETRAINED, _local_weights
+        from p2s_common.clip import DEFAULT_MODEL, DEFAULT_PRETRAINED, _local_weights
 
         try:
             return _local_weights(DEFAULT_MODEL, DEFAULT_PRETRAINED, cache_dir)
@@ -101,7 +101,7 @@ def fetch(spec: ModelSpec, cache_dir: str | None = None) -> str:
         return found
     try:
         if spec.key == "clip":
-            from ..clip_model import load_clip
+            from p2s_common.clip import load_clip
 
             load_clip(cache_dir=cache_dir)
             return local_weights(spec, cache_dir) or "open_clip cache"

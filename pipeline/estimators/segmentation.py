@@ -14,7 +14,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import InputError, SetupError
+from p2s_common.errors import InputError, SetupError
+
 from .base import CameraEstimate, SegmentationEstimate, SegmentInfo
 from .config import EstimateConfig, RegionsConfig
 from .labels import ade_to_project, layout_labels

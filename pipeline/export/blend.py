@@ -8,7 +8,7 @@ from pathlib import Path
 
 from blender_addon.bundle import load_bundle
 
-from ..errors import SetupError
+from p2s_common.errors import SetupError
 
 
 def write_blend(bundle_dir: Path, blend_path: Path) -> Path:

@@ -15,7 +15,9 @@ import numpy as np
 from scipy import ndimage
 from scipy.sparse import csr_matrix
 
-from ..io.images import resize_area, resize_valid_mean, srgb_to_linear, working_shape
+from p2s_common.images import srgb_to_linear
+
+from ..io.images import resize_area, resize_valid_mean, working_shape
 from .graphcut import GridCut
 
 

@@ -14,7 +14,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import SetupError
+from p2s_common.errors import SetupError
+
 from .types import Click
 
 SAM_URL = "https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth"

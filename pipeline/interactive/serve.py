@@ -60,7 +60,7 @@ class Server:
         self.images: dict[str, object] = {}
 
     def handle(self, req: dict) -> dict:
-        from ..errors import InputError, SetupError
+        from p2s_common.errors import InputError, SetupError
 
         reply: dict = {"id": req.get("id")}
         try:
@@ -78,7 +78,7 @@ class Server:
         return reply
 
     def _session(self, req: dict):
-        from ..errors import InputError
+        from p2s_common.errors import InputError
 
         image_id = str(req["image_id"])
         if image_id not in self.images:
@@ -91,14 +91,14 @@ class Server:
     def cmd_open(self, req: dict) -> dict:
         from PIL import Image
 
-        from ..errors import InputError
-        from ..io.images import read_photo
+        from p2s_common.errors import InputError
+        from p2s_common.images import read_photo
         from .multi import MultiSurfaceSession
 
         start = time.perf_counter()
         photo, is_linear = read_photo(Path(req["image"]))
         if is_linear:
-            from ..io.images import linear_to_srgb
+            from p2s_common.images import linear_to_srgb
 
             photo = linear_to_srgb(photo)
         h, w = photo.shape[:2]
@@ -188,7 +188,7 @@ def serve_stream(server: Server, stdin: IO[str], stdout: IO[str]) -> int:
 
 
 def _fit_to(arr: np.ndarray, h: int, w: int, nearest: bool) -> np.ndarray:
-    from ..errors import InputError
+    from p2s_common.errors import InputError
     from ..io.images import resize_nearest, resize_valid_mean
 
     if arr.shape[:2] == (h, w):

@@ -1,47 +1,19 @@
 """Choose and initialise Mitsuba's variant: `cuda_ad_rgb` on a usable GPU, else `llvm_ad_rgb` on the CPU.
 
-Dr.Jit's LLVM backend needs libLLVM >= 16 (Debian 12's default 14/15 abort with "Cannot select ... fminimum"),
-and it reads DRJIT_LIBLLVM_PATH only when drjit is first imported: `init_mitsuba` finds a suitable library and
-sets the variable before that import, or raises a SetupError that says how to install one.
+Dr.Jit's LLVM backend needs libLLVM >= 16 and reads DRJIT_LIBLLVM_PATH only when drjit is first imported:
+`init_mitsuba` points it at a suitable library (p2s_common.llvm) before that import, or raises a SetupError that
+says how to install one.
 """
 
 from __future__ import annotations
 
-import glob
-import os
-import re
 import subprocess
 import sys
 
-from ..errors import SetupError
+from p2s_common.errors import SetupError
+from p2s_common.llvm import point_drjit_at_libllvm
 
-MIN_LLVM = 16
-_LLVM_GLOBS = [
-    "/usr/lib/x86_64-linux-gnu/libLLVM-*.so*",
-    "/usr/lib/aarch64-linux-gnu/libLLVM-*.so*",
-    "/usr/lib/llvm-*/lib/libLLVM*.so*",
-    "/usr/lib64/libLLVM*.so*",
-    "/usr/local/lib/libLLVM*.so*",
-    "/opt/homebrew/opt/llvm/lib/libLLVM.dylib",
-    "/usr/local/opt/llvm/lib/libLLVM.dylib",
-]
 _variant: str | None = None
-
-
-def _llvm_major(path: str) -> int | None:
-    m = re.search(r"(?:LLVM-|llvm-)(\d+)", path)
-    return int(m.group(1)) if m else None
-
-
-def find_libllvm() -> str | None:
-    """Path of the newest libLLVM >= 16 on this machine, or None."""
-    found = []
-    for pattern in _LLVM_GLOBS:
-        for path in glob.glob(pattern):
-            major = _llvm_major(path)
-            if major is not None and major >= MIN_LLVM:
-                found.append((major, len(path), path))
-    return max(found)[2] if found else None
 
 
 def cuda_usable() -> bool:
@@ -66,16 +38,11 @@ def init_mitsuba(device: str = "auto") -> str:
     use_gpu = device == "gpu" or (device == "auto" and cuda_usable())
     if device == "gpu" and not cuda_usable():
         raise SetupError("--device gpu asked for, but no CUDA GPU answers (nvidia-smi); use --device cpu or auto")
-    if not use_gpu and "drjit" not in sys.modules:
-        current = os.environ.get("DRJIT_LIBLLVM_PATH")
-        if not current or not os.path.exists(current):
-            path = find_libllvm()
-            if path is None:
-                raise SetupError(
-                    "Dr.Jit's CPU backend needs libLLVM >= 16 and none was found; install it with "
-                    "`sudo apt-get install libllvm19` (Debian/Ubuntu) or set DRJIT_LIBLLVM_PATH to a libLLVM >= 16"
-                )
-            os.environ["DRJIT_LIBLLVM_PATH"] = path
+    if not use_gpu and "drjit" not in sys.modules and point_drjit_at_libllvm() is None:
+        raise SetupError(
+            "Dr.Jit's CPU backend needs libLLVM >= 16 and none was found; install it with "
+            "`sudo apt-get install libllvm19` (Debian/Ubuntu) or set DRJIT_LIBLLVM_PATH to a libLLVM >= 16"
+        )
     import mitsuba as mi
 
     variant = "cuda_ad_rgb" if use_gpu else "llvm_ad_rgb"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SetupError
+from p2s_common.errors import SetupError
 
 
 def render_bundle(bundle_dir: Path, width: int | None = None, height: int | None = None, samples: int = 256,
@@ -25,7 +25,7 @@ def render_bundle(bundle_dir: Path, width: int | None = None, height: int | None
     from blender_addon.builders.scene import build_bundle
     from blender_addon.bundle import load_bundle
 
-    from ..io.images import read_exr
+    from p2s_common.images import read_exr
 
     bundle = load_bundle(bundle_dir)
     bpy.ops.wm.read_homefile(use_empty=True)

@@ -17,7 +17,6 @@ Conventions that make the Mitsuba render match Blender's:
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -460,14 +459,3 @@ def render_numpy(mscene, spp: int | None = None, seed: int = 0) -> np.ndarray:
 
     img = mi.render(mscene, spp=spp, seed=seed) if spp else mi.render(mscene, seed=seed)
     return np.array(img, dtype=np.float32)[..., :3]
-
-
-def png_bytes(linear: np.ndarray) -> bytes:
-    """sRGB 8-bit PNG of a linear image (report files)."""
-    from PIL import Image
-
-    from ..io.images import linear_to_srgb
-
-    buf = io.BytesIO()
-    Image.fromarray((linear_to_srgb(linear) * 255 + 0.5).astype(np.uint8)).save(buf, format="PNG")
-    return buf.getvalue()

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from p2s_common.errors import InputError
+
 from ..case import Case
-from ..errors import InputError
 from ..render.scene_render import Surface
 from ..scene import Scene, face_kind
 

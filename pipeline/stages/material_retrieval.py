@@ -32,7 +32,7 @@ class ClipMaterials:
     def embed(self, crops_srgb: list[np.ndarray]) -> np.ndarray:
         from PIL import Image
 
-        from ..clip_model import embed_images
+        from p2s_common.clip import embed_images
 
         images = [Image.fromarray((np.clip(c, 0, 1) * 255 + 0.5).astype(np.uint8)) for c in crops_srgb]
         return embed_images(self.model, self.preprocess, images)
@@ -61,8 +61,8 @@ def choose(ranked: list[Ranked], min_cosine: float) -> Ranked | None:
 
 def open_clip_materials(model_name: str = "", pretrained: str = "") -> tuple[ClipMaterials | None, str]:
     """(retriever, note). None with the reason when CLIP weights or the material index are missing."""
-    from ..clip_model import DEFAULT_MODEL, DEFAULT_PRETRAINED, load_clip
-    from ..errors import SetupError
+    from p2s_common.clip import DEFAULT_MODEL, DEFAULT_PRETRAINED, load_clip
+    from p2s_common.errors import SetupError
 
     import importlib.util
     from pathlib import Path

@@ -21,6 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from p2s_common.errors import InputError, SetupError
+from p2s_common.images import linear_to_srgb, png_bytes
+
 from ..case import Case
 from ..config import ReconstructConfig
 from ..events import Events
@@ -49,7 +52,8 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, cli
     timings: dict[str, float] = {}
     notes: list[str] = []
     if scene is None or scene.room is None:
-        raise RuntimeError("the material+light stage needs the room stage's camera and room")
+        raise InputError("the material+light stage needs the room stage's camera and room; re-run from the room "
+                         "stage (`photo2scene refine BUNDLE --from-stage room`)")
     init_mitsuba(config.device)
     torch.manual_seed(config.seed)
     events.stage(STAGE, cfg.iters + 5, "materials and lights")
@@ -305,8 +309,6 @@ def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list) -> 
         clip, note = open_clip_materials()
         if clip is None:
             if cfg.retrieval == "clip":
-                from ..errors import SetupError
-
                 raise SetupError(f"CLIP material retrieval asked for, but {note}")
             notes.append(f"material retrieval off: {note}; every material is homogeneous")
             return {"mode": "homogeneous fallback", "note": note}, {}
@@ -480,7 +482,5 @@ def _report(scene: Scene, case: Case, states: dict, chosen: dict, crops: list[Cr
     for rel, (data, title) in files.items():
         scene.files[rel] = data
         images.append([rel, title])
-    from ..render.scene_render import png_bytes
-
-    scene.files["report/materials_lights_render.png"] = png_bytes(final)
+    scene.files["report/materials_lights_render.png"] = png_bytes(linear_to_srgb(final))
     return images

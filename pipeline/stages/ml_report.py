@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..io.images import linear_to_srgb
+from p2s_common.images import linear_to_srgb, png_bytes, to_uint8
+
 from ..render.scene_render import UNIT_RECT
 from .crops import CropPair, cut
-
-
-def _png(rgb: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray((np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8)).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def _label(img: Image.Image, text: str, xy=(2, 1)) -> None:
@@ -29,13 +23,11 @@ def _label(img: Image.Image, text: str, xy=(2, 1)) -> None:
 
 def side_by_side(photo: np.ndarray, render: np.ndarray, metrics: dict) -> bytes:
     """Photo | final render (both linear, shown in sRGB), with PSNR/SSIM."""
-    im = Image.fromarray((linear_to_srgb(np.concatenate([photo, render], axis=1)) * 255 + 0.5).astype(np.uint8))
+    im = Image.fromarray(to_uint8(linear_to_srgb(np.concatenate([photo, render], axis=1))))
     _label(im, "photo")
     _label(im, f"render  PSNR {metrics.get('psnr_db', 0):.2f} dB  SSIM {metrics.get('ssim', 0):.3f}",
            (photo.shape[1] + 2, 1))
-    buf = io.BytesIO()
-    im.save(buf, format="PNG")
-    return buf.getvalue()
+    return png_bytes(im)
 
 
 def crop_sheet(photo: np.ndarray, init: np.ndarray, final: np.ndarray, pairs: list[CropPair], size: int = 64,
@@ -53,11 +45,9 @@ def crop_sheet(photo: np.ndarray, init: np.ndarray, final: np.ndarray, pairs: li
                   fill=(0, 0, 0))
         for k, (img, win) in enumerate(((photo, pair.photo), (init, pair.render), (final, pair.render))):
             crop = linear_to_srgb(cut(img, win))
-            tile = Image.fromarray((crop * 255 + 0.5).astype(np.uint8)).resize((size, size), Image.NEAREST)
+            tile = Image.fromarray(to_uint8(crop)).resize((size, size), Image.NEAREST)
             sheet.paste(tile, (label_w + k * (size + 4), y))
-    buf = io.BytesIO()
-    sheet.save(buf, format="PNG")
-    return buf.getvalue()
+    return png_bytes(sheet)
 
 
 def loss_sheet(history: list[dict], width: int = 320, height: int = 200) -> bytes:
@@ -78,9 +68,7 @@ def loss_sheet(history: list[dict], width: int = 320, height: int = 200) -> byte
             if len(pts) >= 2:
                 draw.line(pts, fill=colours[k], width=2)
             draw.text((6 + 60 * j, height - 12), k, fill=colours[k])
-    buf = io.BytesIO()
-    im.save(buf, format="PNG")
-    return buf.getvalue()
+    return png_bytes(im)
 
 
 def materials_sheet(rows: list[dict], thumbnail: Callable[[str], Path | None], size: int = 48) -> bytes:
@@ -96,7 +84,7 @@ def materials_sheet(rows: list[dict], thumbnail: Callable[[str], Path | None], s
         draw.text((2, y + 2), row["name"][:26], fill=(0, 0, 0))
         draw.text((2, y + 16), row.get("kind", "")[:26], fill=(90, 90, 90))
         swatch = row["swatch"]
-        tile = Image.fromarray((linear_to_srgb(swatch) * 255 + 0.5).astype(np.uint8)).resize((size, size))
+        tile = Image.fromarray(to_uint8(linear_to_srgb(swatch))).resize((size, size))
         sheet.paste(tile, (170, y))
         for j, cand in enumerate(row.get("candidates", [])):
             x = 170 + (j + 1) * (size + 4)
@@ -106,9 +94,7 @@ def materials_sheet(rows: list[dict], thumbnail: Callable[[str], Path | None], s
             else:
                 draw.rectangle([x, y, x + size, y + size], outline=(150, 150, 150))
             draw.text((x, y + size + 1), f"{cand['library'][:8]}", fill=(0, 0, 0) if j else (200, 40, 40))
-    buf = io.BytesIO()
-    sheet.save(buf, format="PNG")
-    return buf.getvalue()
+    return png_bytes(sheet)
 
 
 def swatch(state) -> np.ndarray:
@@ -122,6 +108,3 @@ def swatch(state) -> np.ndarray:
         return np.broadcast_to(arr, (8, 8, 3)).copy()
     return arr
 
-
-def png(rgb_srgb: np.ndarray) -> bytes:
-    return _png(rgb_srgb)

@@ -16,6 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from p2s_common.errors import InputError
+from p2s_common.images import png_bytes
+
 from ..case import Case
 from ..config import ReconstructConfig
 from ..events import Events
@@ -137,7 +140,8 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
     cfg = config.objects
     start = time.perf_counter()
     if scene is None or scene.room is None:
-        raise RuntimeError("the object stage needs the room stage's camera and room")
+        raise InputError("the object stage needs the room stage's camera and room; re-run from the room stage "
+                         "(`photo2scene refine BUNDLE --from-stage room`)")
     if retriever is None:
         check_asset_index(cfg.asset_index)  # a wrong --objects.asset-index is an error even with no objects
     targets = object_targets(case, scene.camera, cfg.erosion_px, cfg.min_pixels)
@@ -314,10 +318,6 @@ def mask_ious(scene: Scene, targets: list[ObjectTarget], case: Case, cfg) -> tup
 
 def _overlay_png(case: Case, labels: np.ndarray) -> bytes:
     """The photo with each object's pixels tinted in its own colour (report image)."""
-    import io
-
-    from PIL import Image
-
     from ..io.images import resize_area
 
     h, w = labels.shape
@@ -327,9 +327,7 @@ def _overlay_png(case: Case, labels: np.ndarray) -> bytes:
     out = photo.copy()
     hit = labels >= 0
     out[hit] = 0.45 * photo[hit] + 0.55 * palette[labels[hit] % len(palette)]
-    buf = io.BytesIO()
-    Image.fromarray((np.clip(out, 0, 1) * 255).astype(np.uint8)).save(buf, format="PNG")
-    return buf.getvalue()
+    return png_bytes(out)
 
 
 def _object_entry(scene: Scene, case: Case, tg: ObjectTarget, parts: dict, iou_before: float, iou_after: float,

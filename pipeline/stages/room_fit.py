@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.ndimage import binary_erosion
 
+from p2s_common.errors import InputError
+
 from ..case import Case
 from ..config import RoomConfig
-from ..errors import InputError
 from ..geometry import Plane, backproject, ransac_plane
 from ..scene import Camera, Room
 

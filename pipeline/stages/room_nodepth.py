@@ -94,7 +94,7 @@ def search_tilt(case: Case, config: RoomConfig, seed: int = 0) -> tuple[float, f
     pitch over -35..15 degrees in 2.5 degree steps, then roll over -6..6 around the best pitch."""
     from .room_fit import fit_room
     from .room_refine import exact_loss, target_maps
-    from ..errors import InputError
+    from p2s_common.errors import InputError
 
     width = min(config.refine_width, case.width)
     tgt = target_maps(case, width, max(1, round(width * case.height / case.width)), 1.0)

@@ -65,13 +65,13 @@ def test_user_errors_are_one_line(index_dir, capsys, argv, message):
 
 
 def test_missing_clip_weights_suggest_no_clip(index_dir, capsys, monkeypatch):
-    import pipeline.clip_model
-    from pipeline.errors import SetupError
+    import p2s_common.clip
+    from p2s_common.errors import SetupError
 
     def no_weights(*args, **kwargs):
         raise SetupError("CLIP weights for ViT-B-32/laion2b_s34b_b79k are not on this machine.")
 
-    monkeypatch.setattr(pipeline.clip_model, "load_clip", no_weights)
+    monkeypatch.setattr(p2s_common.clip, "load_clip", no_weights)
     assert main(["assets", "index", "builtin"]) == 2
     err = capsys.readouterr().err
     assert "CLIP weights" in err and "--no-clip" in err

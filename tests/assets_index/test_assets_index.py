@@ -14,7 +14,7 @@ from PIL import Image
 
 from assets_index import AssetIndex, builtin_index, open_index, update_index
 from assets_index.sources import BuiltinSource, FolderSource
-from pipeline.errors import InputError
+from p2s_common.errors import InputError
 
 
 @pytest.fixture

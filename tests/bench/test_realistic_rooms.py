@@ -11,7 +11,7 @@ import pytest
 from box_case import backproject_world, inside_box
 
 from pipeline.bench import realistic_layout
-from pipeline.errors import InputError
+from p2s_common.errors import InputError
 
 MODELS = Path(__file__).resolve().parents[3] / "shared" / "data" / "third_party_furniture"
 W, H = 80, 60

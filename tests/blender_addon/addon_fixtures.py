@@ -68,7 +68,7 @@ def write_bundle(folder: Path, candidates: bool = True, width: int = 48, height:
     sys.path.insert(0, str(REPO / "tests"))
     from box_case import look_rotation
     from pipeline.bundle import save_scene, write_json
-    from pipeline.io.images import write_png
+    from p2s_common.images import write_png
     from pipeline.scene import Camera, Light, Room, Scene
 
     faces = ("floor", "ceiling", "wall_x_min", "wall_x_max", "wall_y_min", "wall_y_max")

@@ -97,7 +97,7 @@ def test_estimate_cli(tmp_path, capsys):
 
 @pytest.mark.parametrize("backend", ["camera", "depth", "segmentation"])
 def test_provided_backends_need_a_folder(backend, tmp_path):
-    from pipeline.errors import InputError
+    from p2s_common.errors import InputError
 
     image, _ = room_photo(80, 60, seed=0)
     Image.fromarray((image * 255).astype(np.uint8)).save(tmp_path / "photo.png")

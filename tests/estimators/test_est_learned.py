@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from pipeline.errors import SetupError
+from p2s_common.errors import SetupError
 from pipeline.estimators import models
 from pipeline.estimators.config import EstimateConfig
 from pipeline.estimators.depth import LearnedDepth, make_depth_estimator

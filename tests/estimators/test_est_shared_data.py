@@ -14,7 +14,7 @@ GRABCUT = SHARED_DATA / "grabcut"
 def test_sun_truth_and_one_estimate():
     from pipeline.bench.estimators import camera_row, sun_camera_truth
     from pipeline.estimators.camera_classical import ClassicalCamera
-    from pipeline.io.images import read_photo
+    from p2s_common.images import read_photo
 
     items = sun_camera_truth(SUN)
     assert len(items) >= 4

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from materials_db import cli, list_materials
-from pipeline.errors import InputError
+from p2s_common.errors import InputError
 
 
 def _run(argv):
@@ -44,7 +44,7 @@ def test_thumbs_and_tiny_index(tmp_path):
     assert abs(np.subtract(*rows("brushed_aluminium", "flat"))) < 0.05
 
     from materials_db.index import build_index, load_index, query
-    from pipeline.clip_model import embed_images, tiny_clip_for_tests
+    from p2s_common.clip import embed_images, tiny_clip_for_tests
 
     model, pre = tiny_clip_for_tests()
     out = build_index(model, pre, names, tmp_path, "tiny", tmp_path / "idx.npz")
@@ -69,12 +69,12 @@ def test_thumbs_and_tiny_index(tmp_path):
 
 
 def test_clip_loader_says_what_to_download(monkeypatch, tmp_path):
-    from pipeline import clip_model
-    from pipeline.errors import SetupError
+    from p2s_common import clip
+    from p2s_common.errors import SetupError
 
     monkeypatch.setenv("HF_HOME", str(tmp_path))
     with pytest.raises(SetupError, match="Download"):
-        clip_model.load_clip(allow_download=False, cache_dir=str(tmp_path))
+        clip.load_clip(allow_download=False, cache_dir=str(tmp_path))
 
 
 

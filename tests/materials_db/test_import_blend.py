@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("bpy")
 
 from materials_db import cli, evaluate, list_materials, load_graph  # noqa: E402
-from pipeline.errors import InputError  # noqa: E402
+from p2s_common.errors import InputError  # noqa: E402
 
 
 def _run(argv):

@@ -83,7 +83,7 @@ def synthetic_case(scene: Scene, spp: int = 1024, seed: int = 0, denoise: bool =
     comes from the same render's shape ids: room faces as floor/ceiling/wall segments, objects as their segment."""
     from pipeline.case import Case, Segment
     from pipeline.export.mitsuba_xml import scene_materials
-    from pipeline.io.images import linear_to_srgb
+    from p2s_common.images import linear_to_srgb
     from pipeline.render.backend import init_mitsuba
     from pipeline.render.denoise import bilateral, guide_aovs
     from pipeline.render.scene_render import (RenderSettings, load_scene, render_numpy, scene_dict, scene_surfaces,

@@ -35,7 +35,7 @@ def _render_both(scene, folder, spp: int) -> tuple[np.ndarray, np.ndarray]:
 def test_cycles_render_matches_mitsuba(tmp_path):
     pytest.importorskip("bpy")
     from pipeline.image_metrics import psnr
-    from pipeline.io.images import linear_to_srgb
+    from p2s_common.images import linear_to_srgb
 
     cycles, mitsuba = _render_both(small_scene(80, 60), tmp_path / "small.bundle", 512)
     assert cycles.shape == mitsuba.shape == (60, 80, 3)
@@ -55,7 +55,7 @@ def test_cycles_matches_mitsuba_with_procedural_materials(tmp_path):
     pytest.importorskip("bpy")
     from materials_db import load_graph
     from pipeline.image_metrics import psnr
-    from pipeline.io.images import linear_to_srgb
+    from p2s_common.images import linear_to_srgb
     from pipeline.stages.material_state import Procedural
 
     scene = small_scene(80, 60)

@@ -40,7 +40,7 @@ def test_crop_windows_are_inside_disjoint_and_tiled():
 
 
 def test_user_crops_json(tmp_path):
-    from pipeline.errors import InputError
+    from p2s_common.errors import InputError
     from pipeline.stages.crops import load_user_crops
 
     scene = small_scene(160, 120)

@@ -25,7 +25,7 @@ class FakeClip:
 
 
 def test_voting_picks_most_voted_then_highest_cosine():
-    from pipeline.clip_model import tiny_clip_for_tests
+    from p2s_common.clip import tiny_clip_for_tests
     from pipeline.stages.material_retrieval import ClipMaterials, choose
 
     model, preprocess = tiny_clip_for_tests()
@@ -42,7 +42,7 @@ def test_voting_picks_most_voted_then_highest_cosine():
 def test_stale_material_index_is_reported():
     """Retrieval with an index that misses library materials (or predates their thumbnails) still runs, and the
     stage's notes name them and the command that rebuilds the index."""
-    from pipeline.clip_model import tiny_clip_for_tests
+    from p2s_common.clip import tiny_clip_for_tests
     from pipeline.config import ReconstructConfig
     from pipeline.stages.material_retrieval import ClipMaterials
     from pipeline.stages.materials_lights import _retrieve

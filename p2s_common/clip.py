@@ -3,7 +3,8 @@
 `load_clip` looks for the weights on this machine first (an explicit file, `$PHOTO2SCENE_CLIP_WEIGHTS`, the
 Hugging Face cache, open_clip's cache dir) and only then asks the hub; when neither works it raises a SetupError
 that says what to download and where. `tiny_clip_for_tests` builds a small randomly initialised model so tests
-never need weights or a network.
+never need weights or a network. open_clip and torch are imported inside the functions: they take seconds to
+load, and the CLIs import this module for their defaults.
 """
 
 from __future__ import annotations

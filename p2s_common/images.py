@@ -1,0 +1,111 @@
+"""Image IO: photos in any common format -> float arrays, 8-bit PNG out, EXR in; the sRGB curve.
+
+Photos come as JPEG/PNG/TIFF (sRGB, any bit depth or mode, EXIF-rotated) or EXR (linear). Everything the
+renderer compares is linear Rec.709; the sRGB curve is the exact piecewise one. EXR is read with the OpenEXR
+bindings, so reading one never starts Mitsuba or Blender.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import OpenEXR
+from PIL import Image, ImageOps
+
+from .errors import InputError
+
+Image.MAX_IMAGE_PIXELS = 400_000_000  # large photos are fine: we downscale them
+
+
+def srgb_to_linear(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def linear_to_srgb(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return np.where(x <= 0.0031308, x * 12.92, 1.055 * np.power(x, 1 / 2.4) - 0.055).astype(np.float32)
+
+
+def read_exr(path: Path) -> np.ndarray:
+    """HxWxC float32 from a single-part OpenEXR file: R, G, B, A first (those present), else Y, then any other
+    channels by name (a depth file's one channel is then [..., 0] whatever it is called)."""
+    with OpenEXR.File(str(path), separate_channels=True) as exr:
+        channels = {name: ch.pixels for name, ch in exr.channels().items()}
+    if not channels:
+        raise InputError(f"EXR file {path} has no channels")
+    first = [c for c in ("R", "G", "B", "A") if c in channels] or [c for c in ("Y",) if c in channels]
+    order = first + sorted(c for c in channels if c not in first)
+    return np.stack([np.asarray(channels[c], dtype=np.float32) for c in order], axis=-1)
+
+
+def read_photo(path: Path) -> tuple[np.ndarray, bool]:
+    """Read a photo as HxWx3 float32. Returns (pixels, is_linear): EXR is linear, everything else sRGB in [0,1]."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"photo not found: {path}")
+    if path.suffix.lower() == ".exr":
+        try:
+            arr = read_exr(path)
+        except InputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - OpenEXR raises plain exceptions for broken files
+            raise InputError(f"cannot read EXR photo {path} ({exc}); save it again or use a PNG") from exc
+        if arr.shape[2] == 1:
+            arr = np.repeat(arr, 3, axis=2)
+        elif arr.shape[2] == 2:  # Y and A: the grey level, alpha dropped
+            arr = np.repeat(arr[..., :1], 3, axis=2)
+        arr = arr[..., :3]
+        if not np.isfinite(arr).all():
+            raise InputError(f"photo {path} has NaN or infinite pixels; fix the file or save it as PNG")
+        return np.maximum(arr, 0.0).astype(np.float32), True
+    try:
+        with Image.open(path) as im:
+            im = ImageOps.exif_transpose(im)
+            arr = _pil_to_float_rgb(im)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - PIL raises many types for broken files
+        raise InputError(f"cannot read photo {path} ({exc}); use a JPEG, PNG, TIFF or EXR file") from exc
+    return arr, False
+
+
+def _pil_to_float_rgb(im: Image.Image) -> np.ndarray:
+    """Any PIL mode -> HxWx3 float32 in [0,1] (alpha dropped, CMYK and palettes converted, 16-bit kept)."""
+    mode = im.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        arr = np.asarray(im, dtype=np.float32) / 65535.0
+    elif mode == "I":
+        raw = np.asarray(im, dtype=np.float64)
+        arr = (raw / (65535.0 if raw.max() > 255 else 255.0)).astype(np.float32)
+    elif mode == "F":
+        arr = np.asarray(im, dtype=np.float32)
+        arr = arr / max(float(arr.max()), 1.0)
+    elif mode in ("1", "L", "LA", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "RGBA", "RGBa", "RGBX", "RGB"):
+        arr = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
+    else:
+        raise InputError(f"unsupported image mode {mode}; save the photo as 8-bit RGB PNG or JPEG")
+    if arr.ndim == 2:
+        arr = np.repeat(arr[..., None], 3, axis=2)
+    return np.ascontiguousarray(arr[..., :3], dtype=np.float32)
+
+
+def to_uint8(srgb: np.ndarray) -> np.ndarray:
+    """An sRGB float image in [0,1] (clipped) as uint8, rounded to the nearest level."""
+    return (np.clip(srgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def png_bytes(image: np.ndarray | Image.Image) -> bytes:
+    """An 8-bit PNG file's bytes: of an sRGB float array (HxW or HxWx3 in [0,1]) or of a PIL image (a sheet
+    with drawn labels)."""
+    im = image if isinstance(image, Image.Image) else Image.fromarray(to_uint8(image))
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def write_png(path: Path, srgb: np.ndarray) -> None:
+    """Write an sRGB float image (HxW or HxWx3 in [0,1]) as an 8-bit PNG."""
+    Path(path).write_bytes(png_bytes(srgb))
