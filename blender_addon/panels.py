@@ -120,7 +120,7 @@ class PHOTO2SCENE_PT_reconstruction(_Sidebar, bpy.types.Panel):
         if scene is None:
             wrapped(col, f"bundle not found: {root}", icon="ERROR")
             return
-        room = (scene.get("stages") or {}).get("room") or {}
+        room = scene.stages.get("room") or {}
         iou = room.get("iou_after")
         if isinstance(iou, dict) and iou:
             col.label(text="room IoU " + ", ".join(f"{k} {v:.2f}" for k, v in iou.items()
@@ -184,7 +184,7 @@ class PHOTO2SCENE_PT_material_library(_Sidebar, bpy.types.Panel):
         wrapped(col, "Then rebuild the CLIP index (photo2scene materials index) so retrieval finds it.")
 
 
-def draw_candidates(layout, root: Path, title: str, kind: str, name: str, items: list[dict], chosen: int) -> bool:
+def draw_candidates(layout, root: Path, title: str, kind: str, name: str, items: list, chosen: int) -> bool:
     """One box per entry: each candidate's thumbnail, label and score, and "Use this". False if none."""
     if not items:
         return False
@@ -192,7 +192,7 @@ def draw_candidates(layout, root: Path, title: str, kind: str, name: str, items:
     box.label(text=title)
     for index, candidate in enumerate(items):
         row = box.row(align=True)
-        thumb = candidate.get("thumbnail")
+        thumb = candidate.thumbnail
         icon = 0
         if isinstance(thumb, str) and thumb:
             # Bundle-relative thumbnails stay inside the bundle; the object stage also names absolute ones in the
