@@ -83,7 +83,7 @@ class RenderSettings:
 def room_face_corners(room: Room, face: str) -> np.ndarray:
     """World corners (4x3) of a room face, normal into the room, in the order the add-on's room builder uses
     (so UVs, and textures with them, match between Mitsuba and Blender)."""
-    return room.face_quads()[face]
+    return np.asarray(room.face_corners(face), dtype=np.float64)
 
 
 def room_surfaces(room: Room) -> list[Surface]:
