@@ -509,8 +509,8 @@ class SceneData:
         return data
 
     @classmethod
-    def fields_from_dict(cls, data: Any) -> dict:
-        """Validated constructor arguments of `cls` from scene.json (for subclasses with more fields)."""
+    def _fields_from_dict(cls, data: Any) -> dict:
+        """Validated constructor arguments from scene.json (subclasses may add fields with defaults)."""
         validate_scene(data)
         return dict(
             camera=cls.camera_type.from_dict(data["camera"]),
@@ -527,7 +527,7 @@ class SceneData:
     @classmethod
     def from_dict(cls, data: Any) -> "SceneData":
         """Validate scene.json and read it into records (BundleError naming the field if it breaks the contract)."""
-        return cls(**cls.fields_from_dict(data))
+        return cls(**cls._fields_from_dict(data))
 
     def object(self, name: str) -> Object | None:
         return next((o for o in self.objects if o.name == name), None)
@@ -719,6 +719,8 @@ def _validate_material(mat: Any, where: str) -> None:
         _path(mat["graph_file"], f"{where}.graph_file")
         if mat.get("values") is not None:
             _dict(mat["values"], f"{where}.values")
+            for key, value in mat["values"].items():
+                _param_value(value, f"{where}.values.{key}")
     _optional(mat, "roughness", _number, where, lo=0.0, hi=1.0)
     _optional(mat, "metallic", _number, where, lo=0.0, hi=1.0)
     _optional(mat, "emission", _vector, where, 3, lo=0.0, hi=1e6)
@@ -733,6 +735,18 @@ def _validate_material(mat: Any, where: str) -> None:
         _dict(textures, f"{where}.textures")
         for key, rel in textures.items():
             _path(rel, f"{where}.textures.{key}")
+
+
+def _param_value(value: Any, where: str) -> None:
+    """A graph parameter: a finite number, a list of them (colours, vectors, ramps), or a discrete choice."""
+    if isinstance(value, list):
+        _need(len(value) <= 4096, where, "too many values")
+        for i, v in enumerate(value):
+            _param_value(v, f"{where}[{i}]")
+    elif _is_number(value):
+        _number(value, where)
+    else:
+        _need(value is None or isinstance(value, (str, bool)), where, "expected a number, a list or a string")
 
 
 def _validate_parts(parts: Any, where: str) -> None:
@@ -760,6 +774,10 @@ def _validate_object(obj: Any, where: str) -> None:
     _optional(obj, "asset_to_canonical", _matrix, where, 4)
     for key in ("label", "asset_id", "contact", "retrieval") + ASSET_FIELDS[:3] + ASSET_FIELDS[4:]:
         _optional(obj, key, _string, where, empty=True)
+    contact = obj.get("contact")
+    if contact:
+        _need(contact in CONTACTS or contact.startswith("support:"), f"{where}.contact",
+              "expected floor, wall, none or support:NAME")
     if obj.get("segment_id") is not None:
         _need(isinstance(obj["segment_id"], int) and not isinstance(obj["segment_id"], bool),
               f"{where}.segment_id", "expected an integer")
