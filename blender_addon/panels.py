@@ -12,6 +12,7 @@ from .bundle import resolve_inside
 from .edits import candidate_label, candidates, cached_scene, chosen_index, material_spec, object_spec
 from .operators import active_reconstruction
 from .preferences import get_prefs, resolve_python
+from .scene_format import PROP_CHOSEN
 from .sync import bundle_root, material_name, object_name, object_root
 
 _previews = None  # bpy.utils.previews collection for candidate thumbnails
@@ -153,14 +154,14 @@ class PHOTO2SCENE_PT_candidates(_Sidebar, bpy.types.Panel):
         if owner is not None:
             name = object_name(owner)
             spec = object_spec(scene, name)
-            chosen = owner.get("photo2scene_chosen", chosen_index(spec))
+            chosen = owner.get(PROP_CHOSEN, chosen_index(spec))
             shown |= draw_candidates(layout, root, f"Object {name}", "OBJECT", name, candidates(spec), chosen)
         for slot in getattr(obj, "material_slots", []):
             name = material_name(slot.material, obj, scene)
             if not name:
                 continue
             spec = material_spec(scene, name)
-            chosen = slot.material.get("photo2scene_chosen", chosen_index(spec))
+            chosen = slot.material.get(PROP_CHOSEN, chosen_index(spec))
             shown |= draw_candidates(layout, root, f"Material {name}", "MATERIAL", name, candidates(spec), chosen)
         if not shown:
             layout.label(text="No alternatives for the selection")

@@ -17,8 +17,8 @@ from pathlib import Path
 import bpy
 
 from .edits import base_name, chosen_index, with_material_candidate, with_object_candidate
-from .scene_format import (DEFAULT_METALLIC, DEFAULT_ROUGHNESS, PROP_ASSET, PROP_BUNDLE, PROP_FACE, PROP_LIGHT,
-                           PROP_MATERIAL, PROP_OBJECT, Light, MaterialEntry, SceneData)
+from .scene_format import (DEFAULT_METALLIC, DEFAULT_ROUGHNESS, PROP_ASSET, PROP_BUNDLE, PROP_CHOSEN, PROP_FACE,
+                           PROP_LIGHT, PROP_MATERIAL, PROP_OBJECT, Light, MaterialEntry, SceneData)
 
 BUNDLE_KEY = PROP_BUNDLE
 EPS = 1e-6
@@ -166,7 +166,7 @@ def collect_edits(coll: bpy.types.Collection, scene: dict) -> tuple[dict, list[s
         root = find_object(coll, spec.name)
         if root is None:
             continue
-        chosen = root.get("photo2scene_chosen")
+        chosen = root.get(PROP_CHOSEN)
         if isinstance(chosen, int) and chosen != chosen_index(spec):
             spec = data.objects[i] = with_object_candidate(spec, chosen)
             changes.append(f"object {spec.name}: candidate {chosen}")
@@ -200,7 +200,7 @@ def collect_edits(coll: bpy.types.Collection, scene: dict) -> tuple[dict, list[s
         mat = find_material(coll, data, name)
         if mat is None:
             continue
-        chosen = mat.get("photo2scene_chosen")
+        chosen = mat.get(PROP_CHOSEN)
         if isinstance(chosen, int) and chosen != chosen_index(spec):
             spec = data.materials[name] = with_material_candidate(spec, chosen)
             changes.append(f"material {name}: candidate {chosen}")

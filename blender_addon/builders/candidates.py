@@ -9,7 +9,7 @@ from __future__ import annotations
 import bpy
 
 from ..bundle import Bundle
-from ..scene_format import ASSET_FIELDS
+from ..scene_format import ASSET_FIELDS, PROP_CHOSEN, PROP_OBJECT
 from ..edits import material_spec, object_spec, with_material_candidate, with_object_candidate
 from ..sync import find_material, find_object
 from .scene import MaterialEntryError, build_material_entry
@@ -34,7 +34,7 @@ def swap_material(coll: bpy.types.Collection, bundle: Bundle, name: str, index: 
         new = build_material_entry(name, new_spec, bundle)
     except MaterialEntryError as exc:
         raise SwapError(str(exc)) from exc
-    new["photo2scene_chosen"] = index
+    new[PROP_CHOSEN] = index
     if old is not None:
         for obj in coll.all_objects:
             for slot in getattr(obj, "material_slots", []):
@@ -79,7 +79,7 @@ def swap_object(coll: bpy.types.Collection, bundle: Bundle, name: str, index: in
     if not candidate.parts and not from_library:
         if old is None:
             raise SwapError(f"object {name!r} is not in the scene; import the bundle again")
-        old["photo2scene_chosen"] = index
+        old[PROP_CHOSEN] = index
         return old, False
 
     materials = {}
@@ -89,8 +89,8 @@ def swap_object(coll: bpy.types.Collection, bundle: Bundle, name: str, index: in
             materials[mat_name] = mat
     new = build_object(new_spec, bundle, materials, coll)
     if object_name(new) is None:
-        new["photo2scene_object"] = name
-    new["photo2scene_chosen"] = index
+        new[PROP_OBJECT] = name
+    new[PROP_CHOSEN] = index
     if old is not None:
         new.matrix_world = old.matrix_world.copy()
         remove_object_tree(old)
