@@ -1,7 +1,8 @@
 """photo2scene's Blender extension: reconstruct a room from one photo, watch progress, import, edit, refine.
 
 The package has two faces:
-- bpy-free modules (`bundle`, `edits`, `jobs`) that the pipeline and plain Python import;
+- bpy-free modules (`scene_format`, `bundle`, `edits`, `jobs`) that the pipeline and plain Python import;
+  `scene_format` is scene.json itself (typed records, validation, room geometry, OBJ reader, shared names);
 - the add-on proper (preferences, properties, operators, panels, builders), which needs bpy and is imported only
   in `register()`, so `import blender_addon.bundle` works in processes without Blender.
 

@@ -5,7 +5,8 @@ best first, and `chosen`, the index of the one in use (0 when absent). Each cand
 (`label`, `score`, `thumbnail`: a bundle-relative image) and the fields that replace the entry's own when it is
 chosen:
 
-- an object candidate: the asset's identity (`asset_id`, `category`, ...) and, when the bundle holds its meshes,
+- an object candidate: the asset's identity (`asset_id`, where it comes from: `asset_source`, ...) and, when the
+  bundle holds its meshes,
   its `parts` (bundle-relative OBJ files, as in the object entry): then the swap happens in Blender at once;
   without `parts` the choice is recorded and the object stage loads the asset when the user refines from it.
   The object's `name` and pose (`location`, `rotation`, `yaw_deg`, `scale`) are never taken from a candidate, so
@@ -16,15 +17,16 @@ chosen:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 import re
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from .bundle import BundleError, validate_scene
+from .scene_format import ASSET_FIELDS, Candidate, MaterialEntry, Object, SceneData
 
 DISPLAY_KEYS = frozenset({"label", "score", "thumbnail", "fit_loss"})
 POSE_KEYS = frozenset({"name", "location", "rotation", "yaw_deg", "scale", "candidates", "chosen"})
@@ -36,63 +38,68 @@ def base_name(name: str) -> str:
     return _SUFFIX.sub("", name)
 
 
-def candidates(spec: dict | None) -> list[dict]:
-    """The entry's candidates (valid dicts only), best first."""
-    items = spec.get("candidates") if isinstance(spec, dict) else None
-    return [c for c in items if isinstance(c, dict)] if isinstance(items, list) else []
+def candidates(spec: Object | MaterialEntry | None) -> list[Candidate] | list[MaterialEntry]:
+    """The entry's candidates, best first."""
+    return list(spec.candidates or []) if spec is not None else []
 
 
-def chosen_index(spec: dict | None) -> int:
-    value = spec.get("chosen", 0) if isinstance(spec, dict) else 0
+def chosen_index(spec: Object | MaterialEntry | None) -> int:
+    value = spec.chosen if spec is not None else None
     return value if isinstance(value, int) and value >= 0 else 0
 
 
-def candidate_label(candidate: dict, index: int) -> str:
+def candidate_label(candidate: Candidate | MaterialEntry, index: int) -> str:
     """What the candidate list shows for one entry."""
-    label = (candidate.get("label") or candidate.get("asset_id") or candidate.get("name") or candidate.get("category")
+    label = (candidate.label or candidate.get("asset_id") or candidate.get("library") or candidate.get("category")
              or f"candidate {index + 1}")
-    score = candidate.get("score")
+    score = candidate.score
     return f"{label} ({score:.2f})" if isinstance(score, (int, float)) else str(label)
 
 
-def object_spec(scene: dict, name: str) -> dict | None:
-    return next((o for o in scene.get("objects", []) if o.get("name") == name), None)
+def object_spec(scene: SceneData, name: str) -> Object | None:
+    return scene.object(name)
 
 
-def material_spec(scene: dict, name: str) -> dict | None:
-    spec = scene.get("materials", {}).get(name)
-    return spec if isinstance(spec, dict) else None
+def material_spec(scene: SceneData, name: str) -> MaterialEntry | None:
+    return scene.materials.get(name)
 
 
-def with_object_candidate(spec: dict, index: int) -> dict:
-    """The object entry after choosing candidate `index`: the candidate's asset fields, the entry's own pose."""
+def with_object_candidate(spec: Object, index: int) -> Object:
+    """The object entry after choosing candidate `index`: the candidate's asset (id, source fields, and its part
+    meshes when it has them), the entry's own name and pose."""
     items = candidates(spec)
     if not 0 <= index < len(items):
-        raise IndexError(f"object {spec.get('name')!r} has no candidate {index}")
+        raise IndexError(f"object {spec.name!r} has no candidate {index}")
+    cand = items[index]
     new = copy.deepcopy(spec)
-    for key, value in items[index].items():
-        if key not in DISPLAY_KEYS and key not in POSE_KEYS:
-            new[key] = copy.deepcopy(value)
-    new["chosen"] = index
+    new.asset_id = cand.asset_id
+    for key in ASSET_FIELDS:  # a candidate without them keeps the entry's (builders/candidates.py decides)
+        if getattr(cand, key) is not None:
+            setattr(new, key, copy.deepcopy(getattr(cand, key)))
+    if cand.parts is not None:
+        new.parts = copy.deepcopy(cand.parts)
+    new.extra.update({k: copy.deepcopy(v) for k, v in cand.extra.items()
+                      if k not in DISPLAY_KEYS and k not in POSE_KEYS})
+    new.chosen = index
     return new
 
 
-def with_material_candidate(spec: dict, index: int) -> dict:
+def with_material_candidate(spec: MaterialEntry, index: int) -> MaterialEntry:
     """The material entry after choosing candidate `index`: the candidate's material, the list kept."""
     items = candidates(spec)
     if not 0 <= index < len(items):
         raise IndexError(f"material has no candidate {index}")
-    new = {k: copy.deepcopy(v) for k, v in items[index].items() if k not in DISPLAY_KEYS and k != "candidates"}
-    new["candidates"] = copy.deepcopy(spec["candidates"])
-    new["chosen"] = index
-    return new
+    cand = copy.deepcopy(items[index])
+    return dataclasses.replace(cand, label=None, score=None, thumbnail=None,
+                               extra={k: v for k, v in cand.extra.items() if k not in DISPLAY_KEYS},
+                               candidates=copy.deepcopy(spec.candidates), chosen=index)
 
 
-def refine_stages(root: str | os.PathLike, scene: dict | None = None) -> list[str]:
+def refine_stages(root: str | os.PathLike, scene: SceneData | None = None) -> list[str]:
     """Stages a bundle can be re-run from: those with a checkpoint, in the order the run went through them."""
     folder = Path(root) / "checkpoints"
     found = {p.stem for p in folder.glob("*.json")} if folder.is_dir() else set()
-    order = [s for s in (scene or {}).get("stages", {}) if s in found]
+    order = [s for s in (scene.stages if scene is not None else {}) if s in found]
     return order + sorted(found - set(order))
 
 
@@ -126,17 +133,17 @@ def write_scene(root: str | os.PathLike, scene: dict, keep_previous: bool = True
     return target
 
 
-def read_scene(root: str | os.PathLike) -> dict:
-    """scene.json of a bundle as a dict (validated)."""
+def read_scene(root: str | os.PathLike) -> SceneData:
+    """scene.json of a bundle as records (validated)."""
     from .bundle import load_bundle
 
-    return load_bundle(root).scene
+    return load_bundle(root).data
 
 
-_cache: dict[str, tuple[float, dict | None]] = {}
+_cache: dict[str, tuple[float, SceneData | None]] = {}
 
 
-def cached_scene(root: str | os.PathLike) -> dict | None:
+def cached_scene(root: str | os.PathLike) -> SceneData | None:
     """scene.json, re-read only when the file changed (panels draw many times a second); None if unreadable."""
     path = Path(root) / "scene.json"
     try:
@@ -148,7 +155,7 @@ def cached_scene(root: str | os.PathLike) -> dict | None:
     if hit is not None and hit[0] == mtime:
         return hit[1]
     try:
-        scene: Any = read_scene(root)
+        scene: SceneData | None = read_scene(root)
     except (BundleError, OSError):
         scene = None
     _cache[key] = (mtime, scene)

@@ -15,6 +15,7 @@ from bpy.props import EnumProperty, IntProperty, StringProperty
 
 from . import jobs
 from .bundle import BundleError, load_bundle
+from .scene_format import SceneData
 from .edits import refine_stages, write_scene
 from .preferences import bundles_dir, get_prefs, pipeline_options, resolve_python
 from .sync import bundle_root, collect_edits, object_name, reconstruction_camera, reconstructions
@@ -53,20 +54,18 @@ class JobError(RuntimeError):
 
 # ---------------------------------------------------------------------------------------------- import
 
-def describe_bundle(scene: dict, log: Log) -> None:
+def describe_bundle(scene: SceneData, log: Log) -> None:
     """What is in a bundle, for the import's report."""
-    cam = scene["camera"]
-    log.info(f"camera: vertical field of view {cam['fov_y_deg']:.1f} deg, {cam['width']}x{cam['height']} px")
-    scale = scene.get("scale") or {}
+    cam = scene.camera
+    log.info(f"camera: vertical field of view {cam.fov_y_deg:.1f} deg, {cam.width}x{cam.height} px")
+    scale = scene.scale
     if scale.get("note") or scale.get("source"):
         log.info(f"scale: {scale.get('note') or scale.get('source')}")
-    room = scene.get("room")
-    if room:
-        sx, sy, sz = room["size"]
+    if scene.room is not None:
+        sx, sy, sz = scene.room.size
         log.info(f"room: {sx:.2f} x {sy:.2f} x {sz:.2f} m")
-    log.info(f"{len(scene.get('objects', []))} objects, {len(scene.get('lights', []))} lights, "
-             f"{len(scene.get('materials', {}))} materials")
-    for name, info in (scene.get("stages") or {}).items():
+    log.info(f"{len(scene.objects)} objects, {len(scene.lights)} lights, {len(scene.materials)} materials")
+    for name, info in scene.stages.items():
         status = info.get("status") if isinstance(info, dict) else None
         if status and status not in ("done", "ok", "skipped"):
             note = info.get("note") or info.get("message") or ""
@@ -90,12 +89,12 @@ def import_bundle(context: bpy.types.Context, path: str | Path, log: Log) -> bpy
         remove_collection(name)  # no half-built reconstruction left behind
         log.error(f"building {bundle.root.name} failed: {type(exc).__name__}: {exc}")
         return None
-    describe_bundle(bundle.scene, log)
+    describe_bundle(bundle.data, log)
     for obj in coll.all_objects:  # an asset library's .blend or asset missing: built from the bundle's meshes
         if obj.get("photo2scene_source_note"):
             log.warning(str(obj["photo2scene_source_note"]))
     built = sum(1 for o in coll.all_objects if object_name(o))
-    wanted = len(bundle.scene.get("objects", []))
+    wanted = len(bundle.data.objects)
     if built < wanted:
         log.warning(f"scene.json has {wanted} objects but {built} were built: this version of the add-on's "
                     "builders does not build objects yet")
@@ -156,7 +155,7 @@ def make_refine_job(context: bpy.types.Context, coll: bpy.types.Collection, stag
     if root is None or not (root / "scene.json").is_file():
         raise JobError(f"the bundle of {coll.name!r} is gone ({root}); import it again")
     bundle = load_bundle(root)
-    stages = refine_stages(root, bundle.scene)
+    stages = refine_stages(root, bundle.data)
     if stage not in stages:
         raise JobError(f"{root.name} has no checkpoint for stage {stage!r} (it has: {', '.join(stages) or 'none'})")
     python = _python(context)

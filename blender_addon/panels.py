@@ -12,6 +12,7 @@ from .bundle import resolve_inside
 from .edits import candidate_label, candidates, cached_scene, chosen_index, material_spec, object_spec
 from .operators import active_reconstruction
 from .preferences import get_prefs, resolve_python
+from .scene_format import PROP_CHOSEN
 from .sync import bundle_root, material_name, object_name, object_root
 
 _previews = None  # bpy.utils.previews collection for candidate thumbnails
@@ -120,7 +121,7 @@ class PHOTO2SCENE_PT_reconstruction(_Sidebar, bpy.types.Panel):
         if scene is None:
             wrapped(col, f"bundle not found: {root}", icon="ERROR")
             return
-        room = (scene.get("stages") or {}).get("room") or {}
+        room = scene.stages.get("room") or {}
         iou = room.get("iou_after")
         if isinstance(iou, dict) and iou:
             col.label(text="room IoU " + ", ".join(f"{k} {v:.2f}" for k, v in iou.items()
@@ -153,14 +154,14 @@ class PHOTO2SCENE_PT_candidates(_Sidebar, bpy.types.Panel):
         if owner is not None:
             name = object_name(owner)
             spec = object_spec(scene, name)
-            chosen = owner.get("photo2scene_chosen", chosen_index(spec))
+            chosen = owner.get(PROP_CHOSEN, chosen_index(spec))
             shown |= draw_candidates(layout, root, f"Object {name}", "OBJECT", name, candidates(spec), chosen)
         for slot in getattr(obj, "material_slots", []):
             name = material_name(slot.material, obj, scene)
             if not name:
                 continue
             spec = material_spec(scene, name)
-            chosen = slot.material.get("photo2scene_chosen", chosen_index(spec))
+            chosen = slot.material.get(PROP_CHOSEN, chosen_index(spec))
             shown |= draw_candidates(layout, root, f"Material {name}", "MATERIAL", name, candidates(spec), chosen)
         if not shown:
             layout.label(text="No alternatives for the selection")
@@ -184,7 +185,7 @@ class PHOTO2SCENE_PT_material_library(_Sidebar, bpy.types.Panel):
         wrapped(col, "Then rebuild the CLIP index (photo2scene materials index) so retrieval finds it.")
 
 
-def draw_candidates(layout, root: Path, title: str, kind: str, name: str, items: list[dict], chosen: int) -> bool:
+def draw_candidates(layout, root: Path, title: str, kind: str, name: str, items: list, chosen: int) -> bool:
     """One box per entry: each candidate's thumbnail, label and score, and "Use this". False if none."""
     if not items:
         return False
@@ -192,7 +193,7 @@ def draw_candidates(layout, root: Path, title: str, kind: str, name: str, items:
     box.label(text=title)
     for index, candidate in enumerate(items):
         row = box.row(align=True)
-        thumb = candidate.get("thumbnail")
+        thumb = candidate.thumbnail
         icon = 0
         if isinstance(thumb, str) and thumb:
             # Bundle-relative thumbnails stay inside the bundle; the object stage also names absolute ones in the

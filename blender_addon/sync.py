@@ -11,15 +11,16 @@ How Blender data is matched to scene.json entries (docs/addon.md):
 
 from __future__ import annotations
 
-import copy
 import math
 from pathlib import Path
 
 import bpy
 
 from .edits import base_name, chosen_index, with_material_candidate, with_object_candidate
+from .scene_format import (DEFAULT_METALLIC, DEFAULT_ROUGHNESS, PROP_ASSET, PROP_BUNDLE, PROP_CHOSEN, PROP_FACE,
+                           PROP_LIGHT, PROP_MATERIAL, PROP_OBJECT, Light, MaterialEntry, SceneData)
 
-BUNDLE_KEY = "photo2scene_bundle"
+BUNDLE_KEY = PROP_BUNDLE
 EPS = 1e-6
 
 
@@ -48,10 +49,10 @@ def reconstruction_of(obj: bpy.types.Object | None) -> bpy.types.Collection | No
 def object_name(obj: bpy.types.Object) -> str | None:
     """The scene.json name an object stands for, if it is an object's root (builders/object.py marks roots with
     `photo2scene_asset`; `photo2scene_object`, where set, names the entry exactly)."""
-    tagged = obj.get("photo2scene_object")
+    tagged = obj.get(PROP_OBJECT)
     if tagged:
         return str(tagged)
-    if "photo2scene_asset" in obj:
+    if PROP_ASSET in obj:
         return base_name(obj.name)
     return None
 
@@ -71,26 +72,26 @@ def find_object(coll: bpy.types.Collection, name: str) -> bpy.types.Object | Non
 
 def find_light(coll: bpy.types.Collection, name: str) -> bpy.types.Object | None:
     lights = [o for o in coll.all_objects if o.type == "LIGHT"]
-    return (next((o for o in lights if o.get("photo2scene_light") == name), None)
-            or next((o for o in lights if not o.get("photo2scene_light") and base_name(o.name) == name), None))
+    return (next((o for o in lights if o.get(PROP_LIGHT) == name), None)
+            or next((o for o in lights if not o.get(PROP_LIGHT) and base_name(o.name) == name), None))
 
 
-def material_name(mat: bpy.types.Material | None, obj: bpy.types.Object | None, scene: dict) -> str | None:
+def material_name(mat: bpy.types.Material | None, obj: bpy.types.Object | None, scene: SceneData) -> str | None:
     """The scene.json name of a Blender material as used on `obj`."""
     if mat is None:
         return None
-    tagged = mat.get("photo2scene_material")
+    tagged = mat.get(PROP_MATERIAL)
     if tagged:
         return str(tagged)
-    face = obj.get("photo2scene_face") if obj is not None else None
-    room_materials = (scene.get("room") or {}).get("materials", {})
+    face = obj.get(PROP_FACE) if obj is not None else None
+    room_materials = scene.room.materials if scene.room is not None else {}
     if face and face in room_materials:
         return room_materials[face]
     name = base_name(mat.name)
-    return name if name in scene.get("materials", {}) else None
+    return name if name in scene.materials else None
 
 
-def find_material(coll: bpy.types.Collection, scene: dict, name: str) -> bpy.types.Material | None:
+def find_material(coll: bpy.types.Collection, scene: SceneData, name: str) -> bpy.types.Material | None:
     """The Blender material standing for scene.json material `name` in this reconstruction."""
     for obj in coll.all_objects:
         for slot in getattr(obj, "material_slots", []):
@@ -129,12 +130,14 @@ def _flatten(value):
 _MISSING = object()
 
 
-def _set(entry: dict, key: str, value, changes: list[str], what: str, default=_MISSING) -> None:
-    """Store `value` under `key` when it differs from what the entry says (or, for a field the entry leaves out,
-    from the builder's `default` for it), and note the change."""
-    current = entry.get(key, default)
+def _set(entry, key: str, value, changes: list[str], what: str, default=_MISSING) -> None:
+    """Set field `key` of a record to `value` when it differs from what the entry says (or, for a field the entry
+    leaves out, from the builder's `default` for it), and note the change."""
+    current = getattr(entry, key)
+    if current is None:
+        current = default
     if current is _MISSING or not _close(current, value):
-        entry[key] = value
+        setattr(entry, key, value)
         changes.append(f"{what}: {key}")
 
 
@@ -146,81 +149,78 @@ def collect_edits(coll: bpy.types.Collection, scene: dict) -> tuple[dict, list[s
     swapped materials, the Base Color / Roughness / Metallic of principled ones and the parameter values of
     procedural ones. Not written back: room faces moved by hand (the room is a box: re-run the room stage instead)
     and procedural node trees whose nodes were added or removed."""
-    scene = copy.deepcopy(scene)
+    data = SceneData.from_dict(scene)  # validated, and a copy: the caller's dict is left as it was
     changes: list[str] = []
     bpy.context.view_layer.update()  # matrix_world lags behind edits made from Python until an update
 
     cam_obj = reconstruction_camera(coll)
-    if cam_obj is not None and scene.get("camera"):
-        cam = scene["camera"]
+    if cam_obj is not None:
+        cam = data.camera
         m = cam_obj.matrix_world.normalized()
         _set(cam, "position", [float(v) for v in m.translation], changes, "camera")
         _set(cam, "rotation", _rows(m.to_3x3()), changes, "camera")
         if cam_obj.data.sensor_fit == "VERTICAL":
             _set(cam, "fov_y_deg", math.degrees(cam_obj.data.angle_y), changes, "camera")
 
-    for spec in scene.get("objects", []):
-        root = find_object(coll, spec["name"])
+    for i, spec in enumerate(data.objects):
+        root = find_object(coll, spec.name)
         if root is None:
             continue
-        chosen = root.get("photo2scene_chosen")
+        chosen = root.get(PROP_CHOSEN)
         if isinstance(chosen, int) and chosen != chosen_index(spec):
-            updated = with_object_candidate(spec, chosen)
-            spec.clear()
-            spec.update(updated)
-            changes.append(f"object {spec['name']}: candidate {chosen}")
+            spec = data.objects[i] = with_object_candidate(spec, chosen)
+            changes.append(f"object {spec.name}: candidate {chosen}")
         loc, rot, scale = root.matrix_world.decompose()
-        what = f"object {spec['name']}"
+        what = f"object {spec.name}"
         _set(spec, "location", [float(v) for v in loc], changes, what)
         _set(spec, "scale", [float(v) for v in scale], changes, what)
-        if "yaw_deg" in spec:
-            _set(spec, "yaw_deg", math.degrees(rot.to_euler("XYZ").z), changes, what)
-        if "rotation" in spec or "yaw_deg" not in spec:
+        _set(spec, "yaw_deg", math.degrees(rot.to_euler("XYZ").z), changes, what)
+        if spec.rotation is not None:  # an entry that records its full rotation keeps it up to date
             _set(spec, "rotation", _rows(rot.to_matrix()), changes, what)
 
     kept_lights = []
     matched = set()
-    for spec in scene.get("lights", []):
-        obj = find_light(coll, spec.get("name", ""))
+    for spec in data.lights:
+        obj = find_light(coll, spec.name)
         if obj is None:
-            changes.append(f"light {spec.get('name')}: removed")
+            changes.append(f"light {spec.name}: removed")
             continue
         matched.add(obj.name)
         _write_light(obj, spec, changes)
         kept_lights.append(spec)
     for obj in coll.all_objects:
         if obj.type == "LIGHT" and obj.name not in matched and obj.data.type in ("AREA", "POINT", "SPOT", "SUN"):
-            spec = {"name": obj.name, "type": obj.data.type.lower()}
+            spec = Light(obj.name, obj.data.type.lower(), [0.0, 0.0, 0.0])
             _write_light(obj, spec, [])
             kept_lights.append(spec)
             changes.append(f"light {obj.name}: added")
-    if "lights" in scene or kept_lights:
-        scene["lights"] = kept_lights
+    data.lights = kept_lights
 
-    for name, spec in list(scene.get("materials", {}).items()):
-        mat = find_material(coll, scene, name)
+    for name, spec in list(data.materials.items()):
+        mat = find_material(coll, data, name)
         if mat is None:
             continue
-        chosen = mat.get("photo2scene_chosen")
+        chosen = mat.get(PROP_CHOSEN)
         if isinstance(chosen, int) and chosen != chosen_index(spec):
-            spec = with_material_candidate(spec, chosen)
-            scene["materials"][name] = spec
+            spec = data.materials[name] = with_material_candidate(spec, chosen)
             changes.append(f"material {name}: candidate {chosen}")
-        if spec.get("type") == "principled" and mat.node_tree is not None:
+        if spec.type == "principled" and mat.node_tree is not None:
             bsdf = next((n for n in mat.node_tree.nodes if n.bl_idname == "ShaderNodeBsdfPrincipled"), None)
             if bsdf is not None:
                 what = f"material {name}"
                 _set(spec, "base_color", [float(v) for v in bsdf.inputs["Base Color"].default_value[:3]],
                      changes, what)
                 # Defaults as in builders/principled.py.
-                _set(spec, "roughness", float(bsdf.inputs["Roughness"].default_value), changes, what, 0.5)
-                _set(spec, "metallic", float(bsdf.inputs["Metallic"].default_value), changes, what, 0.0)
-        elif spec.get("type") == "graph" and mat.node_tree is not None:
+                _set(spec, "roughness", float(bsdf.inputs["Roughness"].default_value), changes, what,
+                     DEFAULT_ROUGHNESS)
+                _set(spec, "metallic", float(bsdf.inputs["Metallic"].default_value), changes, what,
+                     DEFAULT_METALLIC)
+        elif spec.type == "graph" and mat.node_tree is not None:
             _write_graph_values(mat, spec, changes, f"material {name}")
-    return scene, changes
+    return data.to_dict(), changes
 
 
-def _write_graph_values(mat: bpy.types.Material, spec: dict, changes: list[str], what: str) -> None:
+def _write_graph_values(mat: bpy.types.Material, spec: MaterialEntry, changes: list[str], what: str) -> None:
     """Parameter values the user edited in a procedural node tree: the sockets and ramp stops bound to the graph's
     parameters, read back through the graph the builder stored on the material (`material_to_graph`)."""
     import json
@@ -238,13 +238,13 @@ def _write_graph_values(mat: bpy.types.Material, spec: dict, changes: list[str],
     if stored and not edited:
         changes.append(f"{what}: nodes were added or removed, so its parameters are not written back")
         return
-    values = dict(spec.get("values", {}))
+    values = dict(spec.values or {})
     moved = [k for k, p in edited.items()
              if k in stored and not _close(values.get(k, stored[k]["default"]), p["default"])]
     for key in moved:
         values[key] = edited[key]["default"]
     if moved:
-        spec["values"] = values
+        spec.values = values
         changes.append(f"{what}: {', '.join(sorted(moved))}")
     uv = mat.node_tree.nodes.get(UV_NODE)  # the stage's texture transform, when it is not the identity
     if uv is not None and uv.bl_idname == "ShaderNodeMapping":
@@ -253,8 +253,8 @@ def _write_graph_values(mat: bpy.types.Material, spec: dict, changes: list[str],
              0.0)
 
 
-def _write_light(obj: bpy.types.Object, spec: dict, changes: list[str]) -> None:
-    what = f"light {spec.get('name')}"
+def _write_light(obj: bpy.types.Object, spec: Light, changes: list[str]) -> None:
+    what = f"light {spec.name}"
     m = obj.matrix_world.normalized()
     _set(spec, "position", [float(v) for v in m.translation], changes, what)
     _set(spec, "rotation", _rows(m.to_3x3()), changes, what)

@@ -203,8 +203,8 @@ def _forget_stage(scene, name: str) -> None:
     """Drop what a stage produced, so it runs from scratch."""
     if name == "objects":
         for obj in scene.objects:
-            for part in obj.get("parts", []):
-                scene.materials.pop(part.get("material"), None)
+            for part in obj.parts:
+                scene.materials.pop(part.material, None)
         scene.objects = []
     scene.stages.pop(name, None)
 

@@ -18,7 +18,7 @@ from p2s_common.images import write_png
 
 from .case import Case
 from .render.room_box import depth_and_faces, surface_labels
-from .scene import Camera, Room, Scene
+from .scene import Camera, Candidate, Room, Scene
 
 PALETTE = np.array([[0.85, 0.35, 0.30], [0.35, 0.75, 0.35], [0.35, 0.50, 0.90], [0.25, 0.25, 0.25]], np.float32)
 
@@ -86,16 +86,16 @@ def _file_name(title: str) -> str:
 
 def objects_table(scene: Scene) -> str:
     """HTML rows per object: label, chosen model, contact, IoU before/after, the top-k candidates."""
-    def candidate(c: dict) -> str:
-        fit = "" if c.get("fit_loss") is None else f", fit {c['fit_loss']:.3f}"
-        return f"{c['asset_id'].split(':')[-1]} ({c['score']:.2f}{fit})"
+    def candidate(c: Candidate) -> str:
+        fit = "" if c.fit_loss is None else f", fit {c.fit_loss:.3f}"
+        return f"{c.asset_id.split(':')[-1]} ({c.score or 0.0:.2f}{fit})"
 
     rows = []
     for o in scene.objects:
-        cands = ", ".join(candidate(c) for c in o.get("candidates", []))
-        rows.append(f"<tr><td>{html.escape(o['name'])}</td><td>{html.escape(o['asset_id'])}</td>"
-                    f"<td>{html.escape(o['contact'])}</td><td>{o['mask_iou_before']:.3f} -> {o['mask_iou_after']:.3f}"
-                    f"</td><td>{html.escape(cands)}</td></tr>")
+        cands = ", ".join(candidate(c) for c in o.candidates)
+        rows.append(f"<tr><td>{html.escape(o.name)}</td><td>{html.escape(o.asset_id or '')}</td>"
+                    f"<td>{html.escape(o.contact or '')}</td><td>{o.mask_iou_before or 0.0:.3f} -> "
+                    f"{o.mask_iou_after or 0.0:.3f}</td><td>{html.escape(cands)}</td></tr>")
     if not rows:
         return ""
     return ("<h2>Objects</h2><table><tr><th>object</th><th>model</th><th>contact</th><th>mask IoU</th>"
@@ -111,8 +111,9 @@ def write_report(root: Path, scene: Scene, case: Case) -> Path:
     room_metrics = scene.stages.get("room", {})
     if scene.room is not None:
         if room_metrics.get("initial_room"):
-            camera = Camera(**room_metrics["initial_camera"]) if "initial_camera" in room_metrics else scene.camera
-            before = box_labels(camera, Room(**room_metrics["initial_room"]), case)
+            camera = (Camera.from_dict(room_metrics["initial_camera"]) if "initial_camera" in room_metrics
+                      else scene.camera)
+            before = box_labels(camera, Room.from_dict(room_metrics["initial_room"]), case)
             tiles.append(("box before refinement", overlay(photo, before)))
         tiles.append(("box after refinement", overlay(photo, box_labels(scene.camera, scene.room, case))))
     tiles.append(("room loss", loss_plot(room_metrics.get("losses", []), case.width, case.height)))

@@ -12,7 +12,7 @@ bpy = pytest.importorskip("bpy")
 from pipeline.bundle import save_scene  # noqa: E402
 from pipeline.export.blend import write_blend  # noqa: E402
 from p2s_common.images import write_png  # noqa: E402
-from pipeline.scene import Camera, Light, Room, Scene  # noqa: E402
+from pipeline.scene import Camera, Light, MaterialEntry, Room, Scene  # noqa: E402
 from box_case import look_rotation  # noqa: E402
 
 
@@ -21,7 +21,7 @@ def _bundle(tmp_path):
     room = Room([0, 0, 1.35], [5.0, 4.0, 2.7], 0.0,
                 {f: f"room_{'wall' if f.startswith('wall') else f}" for f in
                  ("floor", "ceiling", "wall_x_min", "wall_x_max", "wall_y_min", "wall_y_max")})
-    materials = {f"room_{k}": {"type": "principled", "base_color": c, "roughness": 0.7}
+    materials = {f"room_{k}": MaterialEntry("principled", base_color=c, roughness=0.7)
                  for k, c in (("wall", [0.6, 0.55, 0.5]), ("floor", [0.3, 0.2, 0.1]), ("ceiling", [0.8, 0.8, 0.8]))}
     lights = [Light("ceiling_light", "area", [0, 0, 2.6], size=[1.0, 0.5], power_w=150.0)]
     scene = Scene(cam, room, lights=lights, materials=materials)

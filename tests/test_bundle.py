@@ -9,13 +9,13 @@ import pytest
 from blender_addon.bundle import BundleError, load_bundle, resolve_inside, validate_scene
 from pipeline.bundle import BundleWriter, load_scene, save_scene
 from p2s_common.errors import InputError
-from pipeline.scene import Camera, Room, Scene
+from pipeline.scene import Camera, MaterialEntry, Room, Scene
 
 
 def _scene() -> Scene:
     cam = Camera([0.0, -1.0, 1.5], [[1, 0, 0], [0, 0, -1], [0, 1, 0]], 50.0, 64, 48)
     room = Room([0, 0, 1.3], [4, 3, 2.6], 0.0, {"floor": "room_floor"})
-    return Scene(cam, room, materials={"room_floor": {"type": "principled", "base_color": [0.3, 0.2, 0.1]}})
+    return Scene(cam, room, materials={"room_floor": MaterialEntry("principled", base_color=[0.3, 0.2, 0.1])})
 
 
 def test_roundtrip(tmp_path):

@@ -7,17 +7,19 @@ import math
 import bpy
 from mathutils import Matrix
 
+from ..scene_format import Camera
 
-def build_camera(spec: dict, collection: bpy.types.Collection, photo_path: str | None = None,
+
+def build_camera(spec: Camera, collection: bpy.types.Collection, photo_path: str | None = None,
                  name: str = "Camera") -> bpy.types.Object:
     """Create the reconstruction camera from scene.json's `camera` and make it the scene's camera."""
     data = bpy.data.cameras.new(name)
     data.sensor_fit = "VERTICAL"
-    data.angle_y = math.radians(spec["fov_y_deg"])
+    data.angle_y = math.radians(spec.fov_y_deg)
     data.clip_start, data.clip_end = 0.05, 200.0
     obj = bpy.data.objects.new(name, data)
-    rot = spec["rotation"]
-    pos = spec["position"]
+    rot = spec.rotation
+    pos = spec.position
     obj.matrix_world = Matrix([[rot[0][0], rot[0][1], rot[0][2], pos[0]],
                                [rot[1][0], rot[1][1], rot[1][2], pos[1]],
                                [rot[2][0], rot[2][1], rot[2][2], pos[2]],
@@ -25,8 +27,8 @@ def build_camera(spec: dict, collection: bpy.types.Collection, photo_path: str |
     collection.objects.link(obj)
     scene = bpy.context.scene
     scene.camera = obj
-    scene.render.resolution_x = int(spec["width"])
-    scene.render.resolution_y = int(spec["height"])
+    scene.render.resolution_x = int(spec.width)
+    scene.render.resolution_y = int(spec.height)
     scene.render.resolution_percentage = 100
     scene.render.pixel_aspect_x = scene.render.pixel_aspect_y = 1.0
     if photo_path:

@@ -9,15 +9,10 @@ from __future__ import annotations
 import bpy
 
 from ..bundle import Bundle
+from ..scene_format import ASSET_FIELDS, PROP_CHOSEN, PROP_OBJECT
 from ..edits import material_spec, object_spec, with_material_candidate, with_object_candidate
 from ..sync import find_material, find_object
 from .scene import MaterialEntryError, build_material_entry
-
-
-# Where an object entry's asset comes from (pipeline/stages/objects.py); a candidate without them must not inherit
-# the entry's own.
-ASSET_SOURCE_KEYS = ("asset_source", "asset_path", "asset_library", "asset_to_canonical", "asset_datablock",
-                     "asset_name")
 
 
 class SwapError(RuntimeError):
@@ -26,7 +21,7 @@ class SwapError(RuntimeError):
 
 def swap_material(coll: bpy.types.Collection, bundle: Bundle, name: str, index: int) -> bpy.types.Material:
     """Replace material `name` everywhere in the reconstruction by its candidate `index`."""
-    scene = bundle.scene
+    scene = bundle.data
     spec = material_spec(scene, name)
     if spec is None:
         raise SwapError(f"scene.json has no material {name!r}")
@@ -39,7 +34,7 @@ def swap_material(coll: bpy.types.Collection, bundle: Bundle, name: str, index: 
         new = build_material_entry(name, new_spec, bundle)
     except MaterialEntryError as exc:
         raise SwapError(str(exc)) from exc
-    new["photo2scene_chosen"] = index
+    new[PROP_CHOSEN] = index
     if old is not None:
         for obj in coll.all_objects:
             for slot in getattr(obj, "material_slots", []):
@@ -61,7 +56,7 @@ def swap_object(coll: bpy.types.Collection, bundle: Bundle, name: str, index: in
     on "Refine"."""
     from ..sync import object_name
 
-    scene = bundle.scene
+    scene = bundle.data
     spec = object_spec(scene, name)
     if spec is None:
         raise SwapError(f"scene.json has no object {name!r}")
@@ -71,31 +66,31 @@ def swap_object(coll: bpy.types.Collection, bundle: Bundle, name: str, index: in
         raise SwapError(str(exc)) from exc
     from .object import build_object, default_asset_mode, library_asset
 
-    candidate = spec["candidates"][index]
-    if "asset_source" not in candidate:  # the entry's own source fields would name the old asset
-        for key in ASSET_SOURCE_KEYS:
-            new_spec.pop(key, None)
+    candidate = spec.candidates[index]
+    if candidate.asset_source is None:  # the entry's own source fields would name the old asset
+        for key in ASSET_FIELDS:  # where the entry's asset comes from: not the candidate's
+            setattr(new_spec, key, None)
     source = library_asset(new_spec)
     from_library = source is not None and source[0].is_file() and default_asset_mode() != "bundle"
-    if from_library and not candidate.get("parts") and candidate.get("asset_id") != spec.get("asset_id"):
-        new_spec["parts"] = []  # the entry's parts are another asset's meshes
+    if from_library and not candidate.parts and candidate.asset_id != spec.asset_id:
+        new_spec.parts = []  # the entry's parts are another asset's meshes
     bpy.context.view_layer.update()  # matrix_world lags behind edits made from Python until an update
     old = find_object(coll, name)
-    if not candidate.get("parts") and not from_library:
+    if not candidate.parts and not from_library:
         if old is None:
             raise SwapError(f"object {name!r} is not in the scene; import the bundle again")
-        old["photo2scene_chosen"] = index
+        old[PROP_CHOSEN] = index
         return old, False
 
     materials = {}
-    for mat_name in scene.get("materials", {}):
+    for mat_name in scene.materials:
         mat = find_material(coll, scene, mat_name)
         if mat is not None:
             materials[mat_name] = mat
     new = build_object(new_spec, bundle, materials, coll)
     if object_name(new) is None:
-        new["photo2scene_object"] = name
-    new["photo2scene_chosen"] = index
+        new[PROP_OBJECT] = name
+    new[PROP_CHOSEN] = index
     if old is not None:
         new.matrix_world = old.matrix_world.copy()
         remove_object_tree(old)

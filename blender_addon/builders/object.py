@@ -28,57 +28,39 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from pathlib import Path
 
 import bpy
 from mathutils import Matrix, Vector
+
+from ..scene_format import PROP_ASSET, PROP_OBJECT, PROP_PART, Object, read_obj
 
 log = logging.getLogger("photo2scene.addon")
 
 ASSET_MODES = ("append", "link", "bundle")
 
 
-def read_obj(path: Path) -> tuple[list, list, list, list]:
-    """(vertices, faces, uvs, face_uv_indices) of a triangle/polygon OBJ (positions and UVs only)."""
-    verts, uvs, faces, face_uvs = [], [], [], []
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("v "):
-                verts.append(tuple(float(x) for x in line.split()[1:4]))
-            elif line.startswith("vt "):
-                uvs.append(tuple(float(x) for x in line.split()[1:3]))
-            elif line.startswith("f "):
-                corners = [c.split("/") for c in line.split()[1:]]
-                faces.append([int(c[0]) - 1 for c in corners])
-                face_uvs.append([int(c[1]) - 1 for c in corners] if all(len(c) > 1 and c[1] for c in corners)
-                                else None)
-    return verts, faces, uvs, face_uvs
-
-
 def mesh_from_obj(name: str, path: Path) -> bpy.types.Mesh:
-    verts, faces, uvs, face_uvs = read_obj(path)
+    """A Blender mesh from a bundle OBJ (the shared reader: scene_format.read_obj), with its UVs if every face
+    has them."""
+    obj = read_obj(path.read_text(encoding="utf-8"), path.name)
     mesh = bpy.data.meshes.new(name)
-    mesh.from_pydata(verts, [], faces)
-    if uvs and all(f is not None for f in face_uvs):
+    mesh.from_pydata(obj.vertices, [], obj.faces)
+    if obj.has_uvs:
         layer = mesh.uv_layers.new(name="UVMap")
         loop = 0
-        for fuv in face_uvs:
+        for fuv in obj.face_uvs:
             for index in fuv:
-                layer.data[loop].uv = uvs[index]
+                layer.data[loop].uv = obj.uvs[index]
                 loop += 1
     mesh.validate()
     mesh.update()
     return mesh
 
 
-def object_matrix(spec: dict) -> Matrix:
+def object_matrix(spec: Object) -> Matrix:
     """Location, yaw about +Z and (per-axis) scale of a scene.json object as a Blender matrix."""
-    yaw = math.radians(spec.get("yaw_deg", 0.0))
-    sx, sy, sz = spec.get("scale", [1.0, 1.0, 1.0])
-    c, s = math.cos(yaw), math.sin(yaw)
-    x, y, z = spec["location"]
-    return Matrix([[c * sx, -s * sy, 0.0, x], [s * sx, c * sy, 0.0, y], [0.0, 0.0, sz, z], [0.0, 0.0, 0.0, 1.0]])
+    return Matrix(spec.matrix())
 
 
 def default_asset_mode() -> str:
@@ -93,34 +75,34 @@ def default_asset_mode() -> str:
     return mode if mode in ASSET_MODES else "append"
 
 
-def library_asset(spec: dict) -> tuple[Path, str, str] | None:
+def library_asset(spec: Object) -> tuple[Path, str, str] | None:
     """(the .blend file, "Object"/"Collection", datablock name) of an object whose asset comes from a Blender asset
     library, else None. The file may be missing: `build_object` checks."""
-    if spec.get("asset_source") != "blend" or not spec.get("asset_path"):
+    if spec.asset_source != "blend" or not spec.asset_path:
         return None
-    datablock, name = spec.get("asset_datablock"), spec.get("asset_name")
+    datablock, name = spec.asset_datablock, spec.asset_name
     if not (datablock and name):  # older entries: the id is blend:/abs/lib.blend#Object/Name
-        tail = str(spec.get("asset_id", "")).rpartition("#")[2]
+        tail = str(spec.asset_id or "").rpartition("#")[2]
         datablock, _, name = tail.partition("/")
     if datablock not in ("Object", "Collection") or not name:
         return None
-    return Path(bpy.path.abspath(str(spec["asset_path"]))), datablock, name
+    return Path(bpy.path.abspath(str(spec.asset_path))), datablock, name
 
 
-def build_object(spec: dict, bundle, materials: dict, collection: bpy.types.Collection,
+def build_object(spec: Object, bundle, materials: dict, collection: bpy.types.Collection,
                  asset_mode: str | None = None) -> bpy.types.Object:
     """An empty named after the object, posed, with the asset's geometry as children and the parts' materials.
 
     `asset_mode`: "append" or "link" (bring a Blender asset library's asset in from its .blend file when there is
     one) or "bundle" (always the bundle's OBJ copies); None: the add-on's preference (append headless)."""
-    root = bpy.data.objects.new(spec["name"], None)
+    root = bpy.data.objects.new(spec.name, None)
     root.empty_display_type = "CUBE"
     root.empty_display_size = 0.05
     root.matrix_world = object_matrix(spec)
-    root["photo2scene_object"] = spec["name"]  # scene.json key, for Refine and swaps
-    root["photo2scene_asset"] = spec.get("asset_id", "")
-    root["photo2scene_label"] = spec.get("label", "")
-    root["photo2scene_candidates"] = json.dumps(spec.get("candidates", []))
+    root[PROP_OBJECT] = spec.name  # scene.json key, for Refine and swaps
+    root[PROP_ASSET] = spec.asset_id or ""
+    root["photo2scene_label"] = spec.label or ""
+    root["photo2scene_candidates"] = json.dumps([c.to_dict() for c in spec.candidates])
     collection.objects.link(root)
     mode = (asset_mode or default_asset_mode()).lower()
     source = library_asset(spec)
@@ -128,7 +110,7 @@ def build_object(spec: dict, bundle, materials: dict, collection: bpy.types.Coll
         try:
             _from_library(spec, source, mode == "link", root, materials, collection)
         except (LibraryAssetMissing, OSError) as exc:  # OSError: Blender cannot read the file
-            note = f"object {spec['name']}: {exc}; using the bundle's meshes"
+            note = f"object {spec.name}: {exc}; using the bundle's meshes"
             log.warning(note)
             root["photo2scene_source_note"] = note
         else:
@@ -140,16 +122,16 @@ def build_object(spec: dict, bundle, materials: dict, collection: bpy.types.Coll
     return root
 
 
-def _from_bundle(spec: dict, bundle, root: bpy.types.Object, materials: dict,
+def _from_bundle(spec: Object, bundle, root: bpy.types.Object, materials: dict,
                  collection: bpy.types.Collection) -> None:
     """One mesh child per material part, from the bundle's OBJ copies (canonical frame)."""
-    for part in spec.get("parts", []):
-        mesh = mesh_from_obj(f"{spec['name']}.{part['name']}", bundle.path(part["mesh"]))
-        if part.get("material") in materials:
-            mesh.materials.append(materials[part["material"]])
+    for part in spec.parts:
+        mesh = mesh_from_obj(f"{spec.name}.{part.name}", bundle.path(part.mesh))
+        if part.material in materials:
+            mesh.materials.append(materials[part.material])
         child = bpy.data.objects.new(mesh.name, mesh)
         child.parent = root
-        child["photo2scene_part"] = part["name"]
+        child[PROP_PART] = part.name
         collection.objects.link(child)
 
 
@@ -166,7 +148,7 @@ def _original_name(id_data) -> str:
     return id_data.name
 
 
-def _from_library(spec: dict, source: tuple[Path, str, str], link: bool, root: bpy.types.Object,
+def _from_library(spec: Object, source: tuple[Path, str, str], link: bool, root: bpy.types.Object,
                   materials: dict, collection: bpy.types.Collection) -> list[bpy.types.Object]:
     """Append or link the asset, parent its objects to `root` in the canonical frame, assign part materials."""
     path, datablock, name = source
@@ -184,7 +166,7 @@ def _from_library(spec: dict, source: tuple[Path, str, str], link: bool, root: b
     fresh = item.as_pointer() not in before  # linked data already in this file is shared, not removed after
     sources = [item] if datablock == "Object" else list(item.all_objects)
     world, origin = _evaluated_placement(item, datablock, sources)
-    to_canonical = Matrix(spec.get("asset_to_canonical") or Matrix.Identity(4))
+    to_canonical = Matrix(spec.asset_to_canonical or Matrix.Identity(4))
     placement = to_canonical @ Matrix.Translation(-origin)
     children = []  # (the asset's object as loaded, ours)
     for obj in sources:
@@ -195,7 +177,7 @@ def _from_library(spec: dict, source: tuple[Path, str, str], link: bool, root: b
         child.parent = root
         child.matrix_parent_inverse = Matrix.Identity(4)
         child.matrix_basis = placement @ world[obj.as_pointer()]
-        child.name = f"{spec['name']}.{_original_name(obj)}"
+        child.name = f"{spec.name}.{_original_name(obj)}"
         collection.objects.link(child)
         children.append((obj, child))
     _assign_part_materials(spec, children, materials, link)
@@ -231,10 +213,10 @@ def _evaluated_placement(item, datablock: str, objects: list) -> tuple[dict, Vec
     return world, origin
 
 
-def _assign_part_materials(spec: dict, children: list, materials: dict, link: bool) -> None:
+def _assign_part_materials(spec: Object, children: list, materials: dict, link: bool) -> None:
     """Our material on every slot of the asset whose part scene.json lists. A part is named as the asset index
     names it: the slot material's name in the library, else the object's (assets_index/sources/blend.py)."""
-    by_part = {p["name"]: materials[p["material"]] for p in spec.get("parts", []) if p.get("material") in materials}
+    by_part = {p.name: materials[p.material] for p in spec.parts if p.material in materials}
     replaced = set()
     for source, child in children:
         source_name = _original_name(source)  # before the append's rename (`.001`) or our own

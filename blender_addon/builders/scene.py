@@ -9,6 +9,7 @@ from __future__ import annotations
 import bpy
 
 from ..bundle import Bundle
+from ..scene_format import PROP_BUNDLE, PROP_MATERIAL, MaterialEntry
 from .camera import build_camera
 from .light import build_light
 from .object import build_object
@@ -48,7 +49,7 @@ class MaterialEntryError(ValueError):
     """A scene.json material entry (or candidate) that cannot be built; the message says why."""
 
 
-def build_material_entry(name: str, spec: dict, bundle: Bundle) -> bpy.types.Material:
+def build_material_entry(name: str, spec: MaterialEntry, bundle: Bundle) -> bpy.types.Material:
     """A material from a scene.json entry or material candidate: plain Principled, or a procedural graph
     (materials_db) whose graph JSON travels in the bundle (`graph_file`) with parameter `values` in real units.
     Tagged with its scene.json name."""
@@ -56,23 +57,23 @@ def build_material_entry(name: str, spec: dict, bundle: Bundle) -> bpy.types.Mat
 
     from .material import build_material
 
-    kind = spec.get("type")
+    kind = spec.type
     if kind == "principled":
         mat = build_principled(name, spec)
     elif kind == "graph":
-        path = bundle.path(spec.get("graph_file") or "")
-        if not spec.get("graph_file") or not path.is_file():
-            raise MaterialEntryError(f"material {name!r}: graph file {spec.get('graph_file')!r} is not in the bundle")
-        mat = build_material(json.loads(path.read_text(encoding="utf-8")), name, spec.get("values"))
+        if not spec.graph_file or not bundle.path(spec.graph_file).is_file():
+            raise MaterialEntryError(f"material {name!r}: graph file {spec.graph_file!r} is not in the bundle")
+        path = bundle.path(spec.graph_file)
+        mat = build_material(json.loads(path.read_text(encoding="utf-8")), name, spec.values)
     else:
         raise MaterialEntryError(f"material {name!r} has unknown type {kind!r} (expected 'principled' or 'graph')")
-    mat["photo2scene_material"] = name  # scene.json key (Blender may rename to name.001)
+    mat[PROP_MATERIAL] = name  # scene.json key (Blender may rename to name.001)
     return mat
 
 
 def build_materials(bundle: Bundle) -> dict[str, bpy.types.Material]:
     """Every material of scene.json (`build_material_entry`)."""
-    return {name: build_material_entry(name, spec, bundle) for name, spec in bundle.scene.get("materials", {}).items()}
+    return {name: build_material_entry(name, spec, bundle) for name, spec in bundle.data.materials.items()}
 
 
 def build_bundle(bundle: Bundle, name: str | None = None) -> bpy.types.Collection:
@@ -82,16 +83,16 @@ def build_bundle(bundle: Bundle, name: str | None = None) -> bpy.types.Collectio
     scene = bpy.context.scene
     coll = bpy.data.collections.new(name)
     scene.collection.children.link(coll)
-    coll["photo2scene_bundle"] = str(bundle.root)
-    spec = bundle.scene
-    photo = str(bundle.path(spec["photo"])) if spec.get("photo") else None
-    build_camera(spec["camera"], coll, photo)
+    coll[PROP_BUNDLE] = str(bundle.root)
+    data = bundle.data
+    photo = str(bundle.path(data.photo)) if data.photo else None
+    build_camera(data.camera, coll, photo)
     materials = build_materials(bundle)
-    if spec.get("room"):
-        build_room(spec["room"], materials, coll)
-    for obj in spec.get("objects", []):
+    if data.room is not None:
+        build_room(data.room, materials, coll)
+    for obj in data.objects:
         build_object(obj, bundle, materials, coll)
-    for light in spec.get("lights", []):
+    for light in data.lights:
         build_light(light, coll)
     set_colour_management(scene)
     return coll

@@ -344,10 +344,15 @@ def scene_materials(bundle: str | os.PathLike) -> list[str]:
     path = Path(bundle) / "scene.json"
     if not path.is_file():
         return []
-    scene = json.loads(path.read_text(encoding="utf-8"))
-    names = set(scene.get("materials") or {})
-    for obj in scene.get("objects") or []:
-        names |= {p.get("material") for p in obj.get("parts") or [] if p.get("material")}
+    from ..scene_format import BundleError, SceneData
+
+    try:
+        scene = SceneData.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, BundleError):  # not JSON, or not a valid scene: nothing to offer
+        return []
+    names = set(scene.materials)
+    for obj in scene.objects:
+        names |= {p.material for p in obj.parts if p.material}
     return sorted(names)
 
 

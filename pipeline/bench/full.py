@@ -157,20 +157,20 @@ def albedo_errors(scene, truth: dict, folder: Path | None = None) -> dict:
             continue
         name = ours_at.get(surf["segment_id"], f"room_{surf['label']}")
         spec = scene.materials.get(name)
-        if spec and spec.get("type") == "principled":
-            err = float(np.abs(np.asarray(spec["base_color"]) - np.asarray(surf["material"]["base_color"])).mean())
+        if spec and spec.type == "principled":
+            err = float(np.abs(np.asarray(spec.base_color) - np.asarray(surf["material"]["base_color"])).mean())
             out.setdefault(surf["label"], []).append(err)
     pixels = scene.stages.get("materials_lights", {}).get("region_pixels", {})
     for obj in truth.get("objects", []):
-        ours = next((o for o in scene.objects if o.get("segment_id") == obj["segment_id"]), None)
+        ours = next((o for o in scene.objects if o.segment_id == obj["segment_id"]), None)
         if ours is None:
             continue
-        parts = [p["material"] for p in ours.get("parts", []) if p["material"] in pixels]
+        parts = [p.material for p in ours.parts if p.material in pixels]
         if not parts:
             continue
         spec = scene.materials[max(parts, key=lambda m: pixels[m])]
-        if spec.get("type") == "principled":
-            err = float(np.abs(np.asarray(spec["base_color"]) - np.asarray(obj["material"]["base_color"])).mean())
+        if spec.type == "principled":
+            err = float(np.abs(np.asarray(spec.base_color) - np.asarray(obj["material"]["base_color"])).mean())
             out.setdefault("objects", []).append(err)
     return {k: round(float(np.mean(v)), 4) for k, v in out.items()}
 
@@ -184,19 +184,19 @@ def retrieval_hits(scene, truth: dict) -> dict:
     def check(material: str, truth_material: dict) -> None:
         key = truth_material.get("pattern") or truth_material.get("name", "")
         category = TRUTH_CATEGORY.get(key)
-        spec = scene.materials.get(material, {})
+        spec = scene.materials.get(material)
         if category is None:
             return
-        got = load_graph(spec["library"]).category if spec.get("type") == "graph" else "homogeneous"
+        got = load_graph(spec.library).category if spec is not None and spec.type == "graph" else "homogeneous"
         hits.setdefault(category, []).append(int(got == category))
 
     for surf in truth["room"].get("surfaces", []):
         if surf.get("pixels", 0) > 0:
             check(f"room_{surf['label']}", surf["material"])
     for obj in truth.get("objects", []):
-        ours = next((o for o in scene.objects if o.get("segment_id") == obj["segment_id"]), None)
-        if ours and ours.get("parts"):
-            check(ours["parts"][0]["material"], obj["material"])
+        ours = next((o for o in scene.objects if o.segment_id == obj["segment_id"]), None)
+        if ours and ours.parts:
+            check(ours.parts[0].material, obj["material"])
     return {k: round(float(np.mean(v)), 3) for k, v in hits.items()}
 
 

@@ -67,20 +67,20 @@ def score_objects(scene, truth: dict) -> list[dict]:
     seed = truth["generator"]["seed"]
     room = truth["room"]["size"]
     diag = math.hypot(room[0], room[1])
-    ours = {o["segment_id"]: o for o in scene.objects}
+    ours = {o.segment_id: o for o in scene.objects}
     rows = []
     for gt in truth["objects"]:
         o = ours.get(gt["segment_id"])
         if o is None:
             continue
-        size = np.asarray(o["size"], float)
-        centre = rot @ (np.asarray(o["location"]) + [0, 0, size[2] / 2]) + trans
-        yaw = o["yaw_deg"] + yaw_offset
+        size = np.asarray(o.size, float)
+        centre = rot @ (np.asarray(o.location) + [0, 0, size[2] / 2]) + trans
+        yaw = o.yaw_deg + yaw_offset
         family = set(related_categories(normalize_category(gt["label"])))
-        cats = [c["category"] for c in o["candidates"]]
+        cats = [c.category for c in o.candidates]
         rows.append({
             "label": gt["label"],
-            "mask_iou": o["mask_iou_after"],
+            "mask_iou": o.mask_iou_after,
             "iou_3d": box_iou_3d(centre, size, yaw, gt["center"], gt["size"], gt["yaw_deg"]),
             "yaw_err_box": _angle_diff(yaw, gt["yaw_deg"], 180.0),
             # Our models face -Y, the generator's +Y: the same front is 180 degrees apart in yaw.
@@ -88,10 +88,10 @@ def score_objects(scene, truth: dict) -> list[dict]:
             "trans_err_rel": float(np.linalg.norm(centre[:2] - np.asarray(gt["center"][:2])) / diag),
             "top1": bool(cats[:1] and cats[0] in family),
             "top5": any(c in family for c in cats[:5]),
-            "contact": o["contact"],
-            "asset": o["asset_id"].split(":")[-1],
+            "contact": o.contact,
+            "asset": o.asset_id.split(":")[-1],
             # Exactly this piece's model (a substring test would also take segment 1 for 10, or another case's).
-            "own_model": o["asset_id"].endswith("/" + own_model_name(gt["label"], seed, gt["segment_id"])),
+            "own_model": o.asset_id.endswith("/" + own_model_name(gt["label"], seed, gt["segment_id"])),
         })
     return rows
 

@@ -107,6 +107,8 @@ def mode_config(config: ReconstructConfig, mode: str, cache: Path, models: Path)
 def reconstruct_to_blend(photo: Path, estimates: Path | None, out: Path, config: ReconstructConfig) -> tuple:
     """Run the pipeline and export the .blend, as `photo2scene reconstruct --blend` does. Returns (blend path,
     scene.json dict, seconds)."""
+    from blender_addon.bundle import load_bundle
+
     from ..events import Silent
     from ..export.blend import write_blend
     from ..reconstruct import reconstruct
@@ -116,7 +118,7 @@ def reconstruct_to_blend(photo: Path, estimates: Path | None, out: Path, config:
     reconstruct(photo, estimates, bundle, config, Silent(), overwrite=True)
     write_blend(bundle, blend)
     seconds = time.perf_counter() - start
-    return blend, json.loads((bundle / "scene.json").read_text()), seconds
+    return blend, load_bundle(bundle).scene, seconds  # the shared reader: validated like every scene.json read
 
 
 def pipeline_figures(scene: dict) -> dict:

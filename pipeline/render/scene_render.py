@@ -23,11 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..scene import Camera, Light, Room, Scene
+from blender_addon.scene_format import ROOM_FACES, face_uvs, read_obj, room_face_name
 
-# Room faces: (axis closed, side) as in the add-on's room builder (its corner order fixes the UV layout).
-ROOM_FACES = {"floor": (2, 0), "ceiling": (2, 1), "wall_x_min": (0, 0), "wall_x_max": (0, 1),
-              "wall_y_min": (1, 0), "wall_y_max": (1, 1)}
+from ..scene import Camera, Light, Object, Room, Scene
 
 
 @dataclass
@@ -84,64 +82,45 @@ class RenderSettings:
 def room_face_corners(room: Room, face: str) -> np.ndarray:
     """World corners (4x3) of a room face, normal into the room, in the order the add-on's room builder uses
     (so UVs, and textures with them, match between Mitsuba and Blender)."""
-    return room.face_quads()[face]
+    return np.asarray(room.face_corners(face), dtype=np.float64)
 
 
 def room_surfaces(room: Room) -> list[Surface]:
     out = []
     for face in ROOM_FACES:
         corners = room_face_corners(room, face)
-        l1 = float(np.linalg.norm(corners[1] - corners[0]))
-        l2 = float(np.linalg.norm(corners[3] - corners[0]))
-        uvs = np.array([[0.0, 0.0], [l1, 0.0], [l1, l2], [0.0, l2]])
+        uvs = np.array(face_uvs(corners.tolist()))  # the add-on's metric UVs (scene_format.face_uvs)
         faces = np.array([[0, 1, 2], [0, 2, 3]])
-        out.append(Surface(f"room_{face}", room.materials.get(face, ""), corners, faces, uvs, face,
+        out.append(Surface(room_face_name(face), room.materials.get(face, ""), corners, faces, uvs, face,
                            two_sided=False))
     return out
 
 
-def parse_obj(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """(vertices, triangles, per-vertex uvs or None) of an OBJ; corners with distinct UVs get their own vertex."""
-    v, vt, corners = [], [], []
-    for line in text.splitlines():
-        if line.startswith("v "):
-            v.append([float(x) for x in line.split()[1:4]])
-        elif line.startswith("vt "):
-            vt.append([float(x) for x in line.split()[1:3]])
-        elif line.startswith("f "):
-            poly = []
-            for c in line.split()[1:]:
-                bits = c.split("/")
-                poly.append((int(bits[0]) - 1, int(bits[1]) - 1 if len(bits) > 1 and bits[1] else -1))
-            for k in range(1, len(poly) - 1):  # fan triangulation
-                corners.append((poly[0], poly[k], poly[k + 1]))
-    has_uv = bool(vt) and all(c[1] >= 0 for tri in corners for c in tri)
+def parse_obj(text: str, where: str = "OBJ") -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(vertices, triangles, per-vertex uvs or None) of an OBJ read by the shared reader (scene_format.read_obj);
+    polygons are fan-triangulated and corners with distinct UVs get their own vertex."""
+    obj = read_obj(text, where)
+    has_uv = obj.has_uvs and bool(obj.faces)
     key_index: dict[tuple[int, int], int] = {}
     verts, uvs, tris = [], [], []
-    va, vta = np.asarray(v, float), np.asarray(vt, float) if vt else np.zeros((0, 2))
-    for tri in corners:
-        out = []
-        for vi, ti in tri:
-            key = (vi, ti if has_uv else -1)
-            if key not in key_index:
-                key_index[key] = len(verts)
-                verts.append(va[vi])
-                uvs.append(vta[ti] if has_uv else (0.0, 0.0))
-            out.append(key_index[key])
-        tris.append(out)
+    for poly, poly_uv in zip(obj.faces, obj.face_uvs):
+        corners = list(zip(poly, poly_uv if has_uv else [-1] * len(poly)))
+        for k in range(1, len(corners) - 1):  # fan triangulation
+            out = []
+            for vi, ti in (corners[0], corners[k], corners[k + 1]):
+                if (vi, ti) not in key_index:
+                    key_index[(vi, ti)] = len(verts)
+                    verts.append(obj.vertices[vi])
+                    uvs.append(obj.uvs[ti] if has_uv else (0.0, 0.0))
+                out.append(key_index[(vi, ti)])
+            tris.append(out)
     return (np.asarray(verts, float).reshape(-1, 3), np.asarray(tris, np.int64).reshape(-1, 3),
             np.asarray(uvs, float).reshape(-1, 2) if has_uv else None)
 
 
-def object_matrix(obj: dict) -> np.ndarray:
+def object_matrix(obj: Object) -> np.ndarray:
     """4x4 world-from-model of a scene.json object (location, yaw about +Z, per-axis scale): as the add-on."""
-    yaw = math.radians(obj.get("yaw_deg", 0.0))
-    sx, sy, sz = obj.get("scale", [1.0, 1.0, 1.0])
-    c, s = math.cos(yaw), math.sin(yaw)
-    m = np.eye(4)
-    m[:3, :3] = np.array([[c * sx, -s * sy, 0.0], [s * sx, c * sy, 0.0], [0.0, 0.0, sz]])
-    m[:3, 3] = obj["location"]
-    return m
+    return np.asarray(obj.matrix(), dtype=np.float64)
 
 
 def planar_uvs(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -160,15 +139,15 @@ def object_surfaces(scene: Scene) -> list[Surface]:
     out = []
     for obj in scene.objects:
         m = object_matrix(obj)
-        for part in obj.get("parts", []):
-            verts, faces, uvs = parse_obj(scene.file_bytes(part["mesh"]).decode("utf-8"))
+        for part in obj.parts:
+            verts, faces, uvs = parse_obj(scene.file_bytes(part.mesh).decode("utf-8"), part.mesh)
             if len(faces) == 0:
                 continue
             if uvs is None:
                 uvs = planar_uvs(verts, faces)
             world = verts @ m[:3, :3].T + m[:3, 3]
-            out.append(Surface(f"{obj['name']}.{part['name']}", part.get("material", ""), world, faces, uvs,
-                               obj["name"], part["name"], two_sided=True))
+            out.append(Surface(f"{obj.name}.{part.name}", part.material or "", world, faces, uvs,
+                               obj.name, part.name, two_sided=True))
     return out
 
 

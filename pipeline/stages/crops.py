@@ -47,7 +47,7 @@ def material_regions(ids: np.ndarray, surfaces: list[Surface], shape_names: list
     from ..render.scene_render import _shape_key
 
     by_key = {_shape_key(s.name): s for s in surfaces}
-    seg_of = {o["name"]: o.get("segment_id") for o in scene.objects}
+    seg_of = {o.name: o.segment_id for o in scene.objects}
     label_of = {s.id: s.label for s in case.segments}
     labels = np.vectorize(lambda i: label_of.get(int(i), ""), otypes=[object])(case.segmentation)
     regions: dict[str, np.ndarray] = {}
@@ -151,7 +151,7 @@ def load_user_crops(path: Path, scene: Scene, width: int, height: int, photo_srg
         raise InputError(f"{path}: expected {{\"crops\": [...]}}")
     known = set(scene.materials)
     for obj in scene.objects:
-        known |= {p.get("material", "") for p in obj.get("parts", [])}
+        known |= {p.material or "" for p in obj.parts}
     out: dict[str, list[CropPair]] = {}
     for i, item in enumerate(items):
         mat = item.get("material") or (f"{item['object']}.{item['part']}" if "object" in item and "part" in item

@@ -9,16 +9,22 @@ procedural material, the flat colour the stage fitted before retrieval. Each car
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
-from .material_state import Procedural, _slug, with_uv_node
+from blender_addon.scene_format import MaterialEntry, material_graph_path, material_thumbnail_path
 
-ENTRY_ONLY = ("candidates", "chosen", "retrieval", "texture_search")  # fields of the entry, not of a material
-DISPLAY = ("label", "score", "thumbnail")
+from .material_state import Procedural, with_uv_node
 
 
-def material_candidates(name: str, state, entry: dict, ranked: list[dict],
-                        search: dict | None) -> tuple[list[dict], dict[str, bytes]]:
+def material_only(entry: MaterialEntry) -> MaterialEntry:
+    """A copy of `entry` without the fields of the entry in use (candidates, chosen, retrieval, texture search)."""
+    return dataclasses.replace(entry, candidates=None, chosen=None, retrieval=None, texture_search=None,
+                               extra=dict(entry.extra))
+
+
+def material_candidates(name: str, state, entry: MaterialEntry, ranked: list[dict],
+                        search: dict | None) -> tuple[list[MaterialEntry], dict[str, bytes]]:
     """(candidates, bundle files) for material `name` whose scene.json entry in use is `entry`; `ranked` is the
     retrieval's list ({library, votes, cosine}, best first), `search` the texture search's result if it ran."""
     from materials_db import load_graph
@@ -27,19 +33,18 @@ def material_candidates(name: str, state, entry: dict, ranked: list[dict],
     files: dict[str, bytes] = {}
     cosine = {r["library"]: r["cosine"] for r in ranked}
 
-    def thumbnail(library: str) -> dict:
+    def thumbnail(library: str) -> str | None:
         src = thumbnail_path(library)
         if not src.is_file():
-            return {}
-        rel = f"materials/thumbs/{_slug(library)}.jpg"
+            return None
+        rel = material_thumbnail_path(library)
         files[rel] = src.read_bytes()
-        return {"thumbnail": rel}
+        return rel
 
-    in_use = {k: v for k, v in entry.items() if k not in ENTRY_ONLY}
-    library = in_use.get("library") if in_use.get("type") == "graph" else None
-    first = {**in_use, "label": f"{library or 'flat colour'} (optimised)"}
+    library = entry.library if entry.type == "graph" else None
+    first = dataclasses.replace(material_only(entry), label=f"{library or 'flat colour'} (optimised)")
     if library:
-        first.update(thumbnail(library), score=cosine.get(library))
+        first.thumbnail, first.score = thumbnail(library), cosine.get(library)
     out = [first]
     if isinstance(state, Procedural):
         scale, rotation = state.uv_scale, state.uv_rotation_deg
@@ -48,23 +53,24 @@ def material_candidates(name: str, state, entry: dict, ranked: list[dict],
     for r in ranked:
         if r["library"] == library:
             continue
-        rel = f"materials/{_slug(name)}.{_slug(r['library'])}.json"
+        rel = material_graph_path(name, r["library"])
         graph = with_uv_node(load_graph(r["library"]).to_dict(), scale, rotation)
         files[rel] = (json.dumps(graph, indent=1) + "\n").encode()
-        out.append({"type": "graph", "graph_file": rel, "values": {}, "library": r["library"], "uv_scale": scale,
-                    "uv_rotation_deg": rotation, "label": f"{r['library']} ({r['votes']} votes)",
-                    "score": r["cosine"], **thumbnail(r["library"])})
+        out.append(MaterialEntry("graph", graph_file=rel, values={}, library=r["library"], uv_scale=scale,
+                                 uv_rotation_deg=rotation, label=f"{r['library']} ({r['votes']} votes)",
+                                 score=r["cosine"], thumbnail=thumbnail(r["library"])))
     flat = getattr(state, "homogeneous", None)
     if isinstance(state, Procedural) and flat is not None:
-        out.append({**flat.entry()[0], "label": "flat colour (before retrieval)"})
+        out.append(dataclasses.replace(flat.entry()[0], label="flat colour (before retrieval)"))
     return out, files
 
 
-def refresh_in_use(entry: dict) -> None:
+def refresh_in_use(entry: MaterialEntry) -> None:
     """After a re-run: the chosen candidate takes the entry's new (re-optimised) material fields."""
-    items = entry.get("candidates")
-    chosen = entry.get("chosen", 0)
+    items = entry.candidates
+    chosen = entry.chosen if entry.chosen is not None else 0
     if not isinstance(items, list) or not isinstance(chosen, int) or not 0 <= chosen < len(items):
         return
-    display = {k: v for k, v in items[chosen].items() if k in DISPLAY}
-    items[chosen] = {**{k: v for k, v in entry.items() if k not in ENTRY_ONLY}, **display}
+    old = items[chosen]
+    items[chosen] = dataclasses.replace(material_only(entry), label=old.label, score=old.score,
+                                        thumbnail=old.thumbnail)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from blender_addon.builders.material import UV_NODE  # the Mapping node of the stage's texture transform (bpy-free)
+from blender_addon.scene_format import MaterialEntry, material_graph_path
 
 from ..render.scene_render import UNIT_RECT, MaterialMaps, uv_rect
 
@@ -65,14 +66,13 @@ class Homogeneous:
     def mean_colour(self) -> np.ndarray:
         return self.base.detach().numpy().copy()
 
-    def entry(self, old: dict | None = None) -> tuple[dict, dict[str, bytes]]:
-        out = {k: v for k, v in (old or {}).items() if k in ("candidates", "chosen", "retrieval")}
-        out.update({"type": "principled", "base_color": [round(float(c), 5) for c in self.base.detach()],
-                    "roughness": round(float(self.rough.detach()), 4), "metallic": self.metallic,
-                    "source": self.source or "materials_lights: homogeneous, optimised"})
+    def entry(self, old: MaterialEntry | None = None) -> tuple[MaterialEntry, dict[str, bytes]]:
+        out = MaterialEntry.principled([round(float(c), 5) for c in self.base.detach()],
+                                       round(float(self.rough.detach()), 4), self.metallic,
+                                       self.source or "materials_lights: homogeneous, optimised")
         if self.emission is not None:
-            out["emission"] = [round(float(c), 5) for c in self.emission]
-        return out, {}
+            out.emission = [round(float(c), 5) for c in self.emission]
+        return _keep_entry_fields(out, old), {}
 
 
 @dataclass
@@ -167,16 +167,23 @@ class Procedural:
                 out[key] = value
         return out
 
-    def entry(self, old: dict | None = None) -> tuple[dict, dict[str, bytes]]:
+    def entry(self, old: MaterialEntry | None = None) -> tuple[MaterialEntry, dict[str, bytes]]:
         """scene.json entry and the graph file (library graph + the stage's UV Mapping node)."""
-        rel = f"materials/{_slug(self.name)}.json"
+        rel = material_graph_path(self.name)
         data = with_uv_node(self.graph.to_dict(), self.uv_scale, self.uv_rotation_deg)
-        out = {k: v for k, v in (old or {}).items() if k in ("candidates", "chosen", "retrieval")}
-        out.update({"type": "graph", "graph_file": rel, "values": self.values(), "library": self.library,
-                    "uv_scale": self.uv_scale, "uv_rotation_deg": self.uv_rotation_deg})
+        out = MaterialEntry("graph", graph_file=rel, values=self.values(), library=self.library,
+                            uv_scale=self.uv_scale, uv_rotation_deg=self.uv_rotation_deg)
         if self.emission is not None:
-            out["emission"] = [round(float(c), 5) for c in self.emission]
-        return out, {rel: (json.dumps(data, indent=1) + "\n").encode()}
+            out.emission = [round(float(c), 5) for c in self.emission]
+        return _keep_entry_fields(out, old), {rel: (json.dumps(data, indent=1) + "\n").encode()}
+
+
+def _keep_entry_fields(new: MaterialEntry, old: MaterialEntry | None) -> MaterialEntry:
+    """`new` with the fields of the entry (not of the material) that the previous entry had: its candidates, the
+    one chosen, how it was retrieved."""
+    if old is not None:
+        new.candidates, new.chosen, new.retrieval = copy.deepcopy(old.candidates), old.chosen, old.retrieval
+    return new
 
 
 def with_uv_node(graph: dict, scale: float, rotation_deg: float) -> dict:
@@ -212,27 +219,24 @@ def without_uv_node(graph: dict) -> tuple[dict, float, float]:
     return g, scale, rotation
 
 
-def from_scene(name: str, spec: dict, file_bytes, resolution: int = 128, surfaces: list | None = None):
+def from_scene(name: str, spec: MaterialEntry, file_bytes, resolution: int = 128, surfaces: list | None = None):
     """The state of a scene.json material (principled or graph): starting point of a re-run, or for the export.
     With the scene's `surfaces`, a procedural state's maps cover them (`Procedural.cover`)."""
-    if spec.get("type") == "graph":
+    if spec.type == "graph":
         from materials_db import Graph
 
-        data = json.loads(file_bytes(spec["graph_file"]).decode("utf-8"))
+        data = json.loads(file_bytes(spec.graph_file).decode("utf-8"))
         plain, scale, rotation = without_uv_node(data)
         # scene.json's transform wins: Blender edits of the UV node reach it (sync), the graph file follows on write
-        scale, rotation = float(spec.get("uv_scale", scale)), float(spec.get("uv_rotation_deg", rotation))
-        state = Procedural.create(name, Graph.from_dict(plain), scale, rotation, resolution, spec.get("values"))
-        state.library = spec.get("library", plain.get("name", ""))
+        scale = float(spec.uv_scale if spec.uv_scale is not None else scale)
+        rotation = float(spec.uv_rotation_deg if spec.uv_rotation_deg is not None else rotation)
+        state = Procedural.create(name, Graph.from_dict(plain), scale, rotation, resolution, spec.values)
+        state.library = spec.library if spec.library is not None else plain.get("name", "")
         if surfaces is not None:
             state.cover(surfaces)
     else:
-        state = Homogeneous.create(name, spec.get("base_color", [0.5, 0.5, 0.5]), spec.get("roughness", 0.5),
-                                   spec.get("metallic", 0.0), spec.get("source", ""))
-    if spec.get("emission") is not None:
-        state.emission = np.asarray(spec["emission"], float)
+        state = Homogeneous.create(name, spec.base_color or [0.5, 0.5, 0.5], spec.roughness_or_default(),
+                                   spec.metallic_or_default(), spec.source or "")
+    if spec.emission is not None:
+        state.emission = np.asarray(spec.emission, float)
     return state
-
-
-def _slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in text)

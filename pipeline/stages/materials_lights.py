@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from pathlib import Path
 
@@ -24,6 +25,8 @@ import numpy as np
 from p2s_common.errors import InputError, SetupError
 from p2s_common.images import linear_to_srgb, png_bytes
 
+from blender_addon.scene_format import room_face_name
+
 from ..case import Case
 from ..config import ReconstructConfig
 from ..events import Events
@@ -31,7 +34,7 @@ from ..image_metrics import compare_linear
 from ..render.backend import init_mitsuba
 from ..render.differentiable import SceneRenderer
 from ..render.scene_render import RenderSettings, light_power, light_radiance, scene_surfaces
-from ..scene import Light, Scene
+from ..scene import Light, MaterialEntry, Scene
 from . import ml_report
 from .crops import CropPair, auto_crops, cut, load_user_crops, material_regions
 from .lights_init import LightInit, initial_lights, luminance
@@ -62,7 +65,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, cli
     split = _split_walls(scene, case) if fresh else {}
     surfaces = scene_surfaces(scene)
     used = sorted({s.material for s in surfaces if s.material})
-    states = {name: from_scene(name, scene.materials.get(name, {"type": "principled"}), scene.file_bytes,
+    states = {name: from_scene(name, scene.materials.get(name) or MaterialEntry("principled"), scene.file_bytes,
                                cfg.texture_res, surfaces) for name in used}
 
     # 1. Lights.
@@ -268,20 +271,19 @@ def _lamps(scene: Scene, case: Case, regions: dict, states: dict, min_brightness
         room |= case.mask(label)
     room_top = float(np.percentile(luminance(case.photo_linear[room]), 99)) if room.any() else 0.0
     for obj in scene.objects:
-        if "lamp" not in obj.get("label", ""):
+        if "lamp" not in (obj.label or ""):
             continue
-        parts = [(regions[p["material"]].sum(), p["material"]) for p in obj.get("parts", [])
-                 if p.get("material") in regions]
+        parts = [(regions[p.material].sum(), p.material) for p in obj.parts if p.material in regions]
         if not parts:
             continue
         count, mat = max(parts)
         colour = np.median(case.photo_linear[regions[mat]], axis=0)
         if luminance(colour) < over_room * room_top:
-            notes.append(f"lamp {obj['name']}: not an emitter (luminance {luminance(colour):.3f}, no brighter than "
+            notes.append(f"lamp {obj.name}: not an emitter (luminance {luminance(colour):.3f}, no brighter than "
                          f"{over_room} x the room's brightest surfaces, {room_top:.3f})")
         elif luminance(colour) >= min_brightness * med and count >= 4:
             states[mat].emission = colour.astype(float)
-            notes.append(f"lamp {obj['name']}: part {mat} emits (luminance {luminance(colour):.3f}, "
+            notes.append(f"lamp {obj.name}: part {mat} emits (luminance {luminance(colour):.3f}, "
                          f"{luminance(colour) / med:.1f}x the photo's median)")
 
 
@@ -377,8 +379,8 @@ def _split_walls(scene: Scene, case: Case) -> dict[str, list[str]]:
             continue
         out[mat] = []
         for face in faces:
-            name = f"room_{face}"
-            scene.materials[name] = dict(scene.materials[mat])
+            name = room_face_name(face)
+            scene.materials[name] = copy.deepcopy(scene.materials[mat])
             scene.room.materials[face] = name
             out[mat].append(name)
     return out
@@ -391,16 +393,16 @@ def _merge_walls(scene: Scene, split: dict[str, list[str]], pixels: dict[str, in
     renamed: dict[str, str] = {}
     for shared, names in split.items():
         specs = [scene.materials[n] for n in names]
-        if any(sp.get("type") != "principled" for sp in specs):
+        if any(sp.type != "principled" for sp in specs):
             continue
-        colours = np.array([sp["base_color"] for sp in specs])
+        colours = np.array([sp.base_color for sp in specs])
         if np.abs(colours - colours.mean(0)).max() > tol:
             notes.append(f"walls {', '.join(names)} kept apart (colours differ by more than {tol})")
             continue
         weights = np.array([max(pixels.get(n, 0), 1) for n in names], float)
-        merged = dict(specs[0])
-        merged["base_color"] = [round(float(c), 5) for c in (colours * weights[:, None]).sum(0) / weights.sum()]
-        merged["roughness"] = round(float(np.average([sp["roughness"] for sp in specs], weights=weights)), 4)
+        merged = copy.deepcopy(specs[0])
+        merged.base_color = [round(float(c), 5) for c in (colours * weights[:, None]).sum(0) / weights.sum()]
+        merged.roughness = round(float(np.average([sp.roughness_or_default() for sp in specs], weights=weights)), 4)
         scene.materials[shared] = merged
         for face, mat in list(scene.room.materials.items()):
             if mat in names:
@@ -440,14 +442,14 @@ def _write_materials(scene: Scene, states: dict, chosen: dict, retrieval: dict) 
         info = chosen.get(name)
         if info is not None:
             if "texture_search" in info:
-                entry["texture_search"] = info["texture_search"]
-            entry["candidates"], more = material_candidates(name, state, entry, info["candidates"],
-                                                            info.get("texture_search"))
-            entry["chosen"] = 0
+                entry.texture_search = info["texture_search"]
+            entry.candidates, more = material_candidates(name, state, entry, info["candidates"],
+                                                         info.get("texture_search"))
+            entry.chosen = 0
             files = {**files, **more}
         else:  # a re-run keeps the previous candidates: the one in use takes the new values
             refresh_in_use(entry)
-        entry["retrieval"] = retrieval.get("mode", "none")
+        entry.retrieval = retrieval.get("mode", "none")
         scene.materials[name] = entry
         scene.files.update(files)
 

@@ -10,7 +10,6 @@ The Scene gets one entry per object with its parts' meshes (in the bundle), mate
 from __future__ import annotations
 
 import math
-import re
 import time
 from pathlib import Path
 
@@ -26,7 +25,10 @@ from ..io.meshes import obj_bytes
 from ..render.backend import init_mitsuba
 from ..render.silhouettes import Pose, RigidSearchRenderer, SilhouetteRenderer, surface_samples
 from ..retrieval import check_asset_index, crop_around, open_retriever, retrieve
-from ..scene import Scene
+from blender_addon.scene_format import (asset_thumbnail_path, candidate_mesh_folder, object_mesh_folder,
+                                        part_material_name, part_mesh_path)
+
+from ..scene import Candidate, MaterialEntry, Object, Part, Scene
 from .object_pose import (ObjectTarget, assign_contacts, choose_yaw, initial_pose, object_targets, search_targets,
                           silhouette_loss, size_hint, yaw_search)
 from .object_refine import assign_channels, refine_objects
@@ -49,26 +51,25 @@ def _use_candidate(target: ObjectTarget, retriever, match) -> dict:
     return parts
 
 
-def _from_entry(target: ObjectTarget, entry: dict, retriever, events) -> dict | None:
+def _from_entry(target: ObjectTarget, entry: Object, retriever, events) -> dict | None:
     """Set up an object from its scene.json entry (chosen model first among its candidates, pose, contact)."""
     from assets_index import Match
 
-    chosen = entry["asset_id"]
+    chosen = entry.asset_id
     if chosen not in retriever:
-        events.log(f"objects: {entry['name']} uses {chosen}, which is in none of the asset indices searched; it "
+        events.log(f"objects: {entry.name} uses {chosen}, which is in none of the asset indices searched; it "
                    "is retrieved again (index its library with `photo2scene assets index` to keep it)")
         return None
-    ids = [chosen] + [c["asset_id"] for c in entry.get("candidates", []) if c["asset_id"] != chosen]
-    scores = {c["asset_id"]: c.get("score", 0.0) for c in entry.get("candidates", [])}
+    ids = [chosen] + [c.asset_id for c in entry.candidates if c.asset_id != chosen]
+    scores = {c.asset_id: c.score or 0.0 for c in entry.candidates}
     target.candidates = [Match(a, float(scores.get(a, 0.0)), retriever.get(a)) for a in ids if a in retriever]
-    target.name = entry["name"]
+    target.name = entry.name
     target.edited = True
     parts = _use_candidate(target, retriever, target.candidates[0])
-    scales = np.asarray(entry.get("scale", [1.0, 1.0, 1.0]), float)
+    scales = np.asarray(entry.scale, float)
     uniform = float(np.exp(np.log(scales).mean()))
-    target.pose = Pose(np.asarray(entry["location"], float), math.radians(entry.get("yaw_deg", 0.0)), uniform,
-                       scales / uniform)
-    target.contact = entry.get("contact", "none")
+    target.pose = Pose(np.asarray(entry.location, float), math.radians(entry.yaw_deg), uniform, scales / uniform)
+    target.contact = entry.contact or "none"
     if target.contact == "wall":  # inward wall normal: the model's back (+Y) faces the wall
         target.wall_normal = np.array([math.sin(target.pose.yaw), -math.cos(target.pose.yaw), 0.0])
     return parts
@@ -158,8 +159,8 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
 
     # Re-run (photo2scene refine): objects already in the scene keep their chosen model and (edited) pose, and
     # are only refined; segments without an entry go through retrieval and search.
-    edited = {o["segment_id"]: o for o in scene.objects if "segment_id" in o}
-    old_materials = {p.get("material") for o in scene.objects for p in o.get("parts", [])}
+    edited = {o.segment_id: o for o in scene.objects if o.segment_id is not None}
+    old_materials = {p.material for o in scene.objects for p in o.parts}
     scene.objects = []
 
     parts_by_target = []
@@ -270,7 +271,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
     for i, (tg, parts) in enumerate(zip(targets, parts_by_target)):
         scene.objects.append(_object_entry(scene, case, tg, parts, iou_before[i], iou_after[i], retriever.mode,
                                            retriever))
-    in_use = {p["material"] for o in scene.objects for p in o["parts"]}
+    in_use = {p.material for o in scene.objects for p in o.parts}
     for name in old_materials - in_use:  # parts of models swapped away
         scene.materials.pop(name, None)
     scene.stages["objects"] = {
@@ -331,7 +332,7 @@ def _overlay_png(case: Case, labels: np.ndarray) -> bytes:
 
 
 def _object_entry(scene: Scene, case: Case, tg: ObjectTarget, parts: dict, iou_before: float, iou_after: float,
-                  retrieval: str, retriever=None) -> dict:
+                  retrieval: str, retriever=None) -> Object:
     """scene.json entry of an object; its part meshes (and its candidates', for instant swaps in Blender) go into
     the bundle through scene.files."""
     median = [float(c) for c in np.median(case.photo_linear[tg.mask], axis=0)]
@@ -341,48 +342,47 @@ def _object_entry(scene: Scene, case: Case, tg: ObjectTarget, parts: dict, iou_b
     for name, mesh in parts.items():
         info = next((p for p in best.record.parts if p.name == name), None)
         colour = median if name == largest else [float(c) for c in (info.color if info else (0.5, 0.5, 0.5))]
-        mat_name = f"{tg.name}.{name}"
-        scene.materials.setdefault(mat_name, {  # a re-run keeps materials the user edited
-            "type": "principled", "base_color": colour, "roughness": 0.6, "metallic": 0.0,
-            "source": "median photo colour" if name == largest else "asset colour"})
-        part_entries.append({"name": name, "mesh": _mesh_file(scene, f"meshes/{tg.name}", name, mesh),
-                             "material": mat_name, "material_hint": info.material if info else ""})
+        mat_name = part_material_name(tg.name, name)
+        scene.materials.setdefault(mat_name, MaterialEntry.principled(  # a re-run keeps materials the user edited
+            colour, 0.6, 0.0, "median photo colour" if name == largest else "asset colour"))
+        part_entries.append(Part(name, _mesh_file(scene, object_mesh_folder(tg.name), name, mesh), mat_name,
+                                 info.material if info else ""))
     fit = getattr(tg, "rerank_scores", {})
     shape = getattr(tg, "fit_scores", {})
     candidates = []
     for m in tg.candidates:
-        entry = {"asset_id": m.asset_id, "label": m.record.name or m.asset_id, "score": round(float(m.score), 4),
-                 "category": m.record.category, "fit_loss": _rounded(fit.get(m.asset_id)),
-                 "shape_fit": _rounded(shape.get(m.asset_id)), **_asset_fields(m.record)}
+        entry = Candidate(m.asset_id, label=m.record.name or m.asset_id, score=round(float(m.score), 4),
+                          category=m.record.category, fit_loss=_rounded(fit.get(m.asset_id)),
+                          shape_fit=_rounded(shape.get(m.asset_id)), **_asset_fields(m.record))
         if m.record.thumbnail and Path(m.record.thumbnail).is_file():
-            rel = f"thumbnails/{_slug(m.asset_id)}.png"
+            rel = asset_thumbnail_path(m.asset_id)
             scene.files.setdefault(rel, Path(m.record.thumbnail).read_bytes())
-            entry["thumbnail"] = rel
+            entry.thumbnail = rel
         if m is not best and retriever is not None:
-            folder = f"meshes/{tg.name}/candidates/{_slug(m.asset_id)}"
-            entry["parts"] = [{"name": n, "mesh": _mesh_file(scene, folder, n, mesh),
-                               "material": f"{tg.name}.{n}" if f"{tg.name}.{n}" in scene.materials
-                               else f"{tg.name}.{largest}"}
-                              for n, mesh in retriever.load_mesh(m.asset_id).items()]
+            folder = candidate_mesh_folder(tg.name, m.asset_id)
+            entry.parts = [Part(n, _mesh_file(scene, folder, n, mesh),
+                                part_material_name(tg.name, n) if part_material_name(tg.name, n) in scene.materials
+                                else part_material_name(tg.name, largest))
+                           for n, mesh in retriever.load_mesh(m.asset_id).items()]
         candidates.append(entry)
-    return {
-        "name": tg.name,
-        "label": tg.label,
-        "segment_id": tg.segment.id,
-        "asset_id": best.asset_id,
+    return Object(
+        name=tg.name,
+        label=tg.label,
+        segment_id=tg.segment.id,
+        asset_id=best.asset_id,
         **_asset_fields(best.record),
-        "location": [float(v) for v in tg.pose.location],
-        "yaw_deg": math.degrees(tg.pose.yaw),
-        "scale": [float(v) for v in tg.pose.scales],
-        "size": [float(v) * float(k) for v, k in zip(tg.size, tg.pose.scales)],
-        "contact": tg.contact,
-        "parts": part_entries,
-        "candidates": candidates,
-        "chosen": 0,
-        "retrieval": retrieval,
-        "mask_iou_before": round(iou_before, 4),
-        "mask_iou_after": round(iou_after, 4),
-    }
+        location=[float(v) for v in tg.pose.location],
+        yaw_deg=math.degrees(tg.pose.yaw),
+        scale=[float(v) for v in tg.pose.scales],
+        size=[float(v) * float(k) for v, k in zip(tg.size, tg.pose.scales)],
+        contact=tg.contact,
+        parts=part_entries,
+        candidates=candidates,
+        chosen=0,
+        retrieval=retrieval,
+        mask_iou_before=round(iou_before, 4),
+        mask_iou_after=round(iou_after, 4),
+    )
 
 
 def _asset_fields(record) -> dict:
@@ -397,13 +397,9 @@ def _asset_fields(record) -> dict:
 
 
 def _mesh_file(scene: Scene, folder: str, name: str, mesh) -> str:
-    rel = f"{folder}/{_slug(name)}.obj"
+    rel = part_mesh_path(folder, name)
     scene.files[rel] = obj_bytes(mesh.vertices, mesh.faces, getattr(mesh.visual, "uv", None))
     return rel
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text)
 
 
 def _rounded(value: float | None) -> float | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict
 
 import numpy as np
 
@@ -14,7 +13,9 @@ from ..events import Events
 from ..geometry import rotation_z
 from ..render.backend import init_mitsuba
 from ..render.room_box import depth_and_faces, surface_labels
-from ..scene import Camera, Room, Scene, ROOM_FACES, face_kind
+from blender_addon.scene_format import default_room_material
+
+from ..scene import Camera, MaterialEntry, Room, Scene, ROOM_FACES
 from .room_fit import RoomFit, fit_room
 from .room_nodepth import case_with_pseudo_depth, search_tilt
 from .room_refine import SURFACES, refine_room
@@ -52,15 +53,14 @@ def normalise_world(camera: Camera, room: Room, *others: Room) -> tuple[Camera, 
     return cam, move(room), [move(r) for r in others]
 
 
-def plain_materials(camera: Camera, room: Room, case: Case) -> dict[str, dict]:
+def plain_materials(camera: Camera, room: Room, case: Case) -> dict[str, MaterialEntry]:
     """One Principled material per surface kind, coloured by the photo's median linear colour in its mask."""
     materials = {}
     for surf in SURFACES:
         mask = case.mask(surf)
         colour = np.median(case.photo_linear[mask], axis=0) if mask.any() else np.array([0.6, 0.6, 0.6])
-        materials[f"room_{surf}"] = {"type": "principled", "base_color": [float(c) for c in colour],
-                                     "roughness": 0.8 if surf != "ceiling" else 0.9, "metallic": 0.0,
-                                     "source": "median photo colour (room stage placeholder)"}
+        materials[default_room_material(surf)] = MaterialEntry.principled(
+            colour, 0.8 if surf != "ceiling" else 0.9, 0.0, "median photo colour (room stage placeholder)")
     return materials
 
 
@@ -107,7 +107,7 @@ def run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Even
     camera, room_n, _ = normalise_world(camera, room)
     initial_cam, initial_n, _ = normalise_world(fit.camera, fit.room)  # the report draws it with its own camera
     out = scene if scene is not None else Scene(camera=camera)
-    room_n.materials = dict(fit.room.materials) or {face: f"room_{face_kind(face)}" for face in ROOM_FACES}
+    room_n.materials = dict(fit.room.materials) or {face: default_room_material(face) for face in ROOM_FACES}
     out.camera, out.room, out.scale = camera, room_n, fit.scale
     for name, material in plain_materials(camera, room_n, case).items():
         out.materials.setdefault(name, material)  # keep materials a user (or a later stage) already set
@@ -116,8 +116,8 @@ def run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Even
         "iou_before": iou_before,
         "iou_after": iou_after,
         "losses": [round(v, 6) for v in losses],
-        "initial_room": asdict(initial_n),
-        "initial_camera": asdict(initial_cam),
+        "initial_room": initial_n.to_dict(),
+        "initial_camera": initial_cam.to_dict(),
         "seconds": round(time.perf_counter() - start, 3),
         "seconds_fit": round(fit_seconds, 3),
         "seconds_per_iteration": round(per_iter, 4),

@@ -69,7 +69,7 @@ def write_bundle(folder: Path, candidates: bool = True, width: int = 48, height:
     from box_case import look_rotation
     from pipeline.bundle import save_scene, write_json
     from p2s_common.images import write_png
-    from pipeline.scene import Camera, Light, Room, Scene
+    from pipeline.scene import Camera, Light, MaterialEntry, Room, Scene
 
     faces = ("floor", "ceiling", "wall_x_min", "wall_x_max", "wall_y_min", "wall_y_max")
     cam = Camera([0.4, -1.0, 1.45], look_rotation(15, -10).tolist(), 52.0, width, height)
@@ -87,7 +87,7 @@ def write_bundle(folder: Path, candidates: bool = True, width: int = 48, height:
                          "label": f"paint {i}", "score": 0.9 - 0.1 * i, "thumbnail": f"thumbs/wall_{i}.png"})
         materials["room_wall"] = {**materials["room_wall"], "candidates": alts, "chosen": 0}
     lights = [Light("ceiling_light", "area", [0, 0, 2.6], size=[1.0, 0.5], power_w=150.0)]
-    scene = Scene(cam, room, lights=lights, materials=materials,
+    scene = Scene(cam, room, lights=lights, materials={k: MaterialEntry.from_dict(v) for k, v in materials.items()},
                   stages={"room": {"status": "done", "iou_after": {"floor": 0.97, "wall": 0.95}}})
     folder.mkdir(parents=True, exist_ok=True)
     write_png(folder / "photo.png", np.tile(np.linspace(0.2, 0.8, width, dtype=np.float32)[None, :, None],

@@ -148,7 +148,7 @@ def bundle_build_bboxes(bundle: Path) -> dict[str, np.ndarray]:
     b = load_bundle(bundle)
     coll = bpy.data.collections.new("scratch")
     bpy.context.scene.collection.children.link(coll)
-    roots = {o["name"]: build_object(o, b, {}, coll, asset_mode="bundle") for o in b.scene["objects"]}
+    roots = {o.name: build_object(o, b, {}, coll, asset_mode="bundle") for o in b.data.objects}
     bpy.context.view_layer.update()
     out = {name: bbox(root) for name, root in roots.items()}
     assert all(root["photo2scene_source"] == "bundle" for root in roots.values())

@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ (box_case
 from box_case import DEVICE, look_rotation  # noqa: E402
 
 from pipeline.io.meshes import obj_bytes  # noqa: E402
-from pipeline.scene import Camera, Light, Room, Scene  # noqa: E402
+from pipeline.scene import Camera, Light, MaterialEntry, Object, Room, Scene  # noqa: E402
 
 _CUBE_FACES = [(0, 4, 6, 2), (1, 3, 7, 5), (0, 1, 5, 4), (2, 6, 7, 3), (0, 2, 3, 1), (4, 5, 7, 6)]
 
@@ -43,16 +43,16 @@ def small_scene(width: int = 80, height: int = 60) -> Scene:
     cam = Camera([0.6, -1.3, 1.4], look_rotation(15.0, -12.0).tolist(), 60.0, width, height)
     scene = Scene(camera=cam, room=room)
     scene.materials = {
-        "room_floor": {"type": "principled", "base_color": [0.35, 0.22, 0.14], "roughness": 0.6, "metallic": 0.0},
-        "room_ceiling": {"type": "principled", "base_color": [0.8, 0.8, 0.78], "roughness": 0.9, "metallic": 0.0},
-        "room_wall": {"type": "principled", "base_color": [0.55, 0.6, 0.62], "roughness": 0.7, "metallic": 0.0},
-        "box_1.body": {"type": "principled", "base_color": [0.6, 0.15, 0.1], "roughness": 0.4, "metallic": 0.0},
+        "room_floor": MaterialEntry.principled([0.35, 0.22, 0.14], 0.6, 0.0),
+        "room_ceiling": MaterialEntry.principled([0.8, 0.8, 0.78], 0.9, 0.0),
+        "room_wall": MaterialEntry.principled([0.55, 0.6, 0.62], 0.7, 0.0),
+        "box_1.body": MaterialEntry.principled([0.6, 0.15, 0.1], 0.4, 0.0),
     }
     scene.files["meshes/box_1/body.obj"] = box_mesh()
-    scene.objects = [{"name": "box_1", "label": "cabinet", "segment_id": 10, "asset_id": "test:box",
+    scene.objects = [Object.from_dict({"name": "box_1", "label": "cabinet", "segment_id": 10, "asset_id": "test:box",
                       "location": [-0.3, 0.6, 0.0], "yaw_deg": 25.0, "scale": [1.0, 1.0, 1.0],
                       "parts": [{"name": "body", "mesh": "meshes/box_1/body.obj", "material": "box_1.body",
-                                 "material_hint": ""}]}]
+                                 "material_hint": ""}]})]
     down = np.eye(3).tolist()
     facing_plus_x = [[0.0, 0.0, -1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]  # local -Z -> world +X
     scene.lights = [
@@ -108,8 +108,8 @@ def synthetic_case(scene: Scene, spp: int = 1024, seed: int = 0, denoise: bool =
         if s is None:
             continue
         if s.part:
-            obj = next(o for o in scene.objects if o["name"] == s.owner)
-            sid, label, kind = obj["segment_id"], obj["label"], "thing"
+            obj = next(o for o in scene.objects if o.name == s.owner)
+            sid, label, kind = obj.segment_id, obj.label, "thing"
         else:
             sid, label, kind = face_ids[s.owner], "wall" if s.owner.startswith("wall") else s.owner, "stuff"
         hit = ids == k + 1
@@ -127,5 +127,5 @@ def placeholder_scene(truth: Scene) -> Scene:
     scene = copy.deepcopy(truth)
     scene.lights = []
     for spec in scene.materials.values():
-        spec.update(base_color=[0.3, 0.3, 0.3], roughness=0.8)
+        spec.base_color, spec.roughness = [0.3, 0.3, 0.3], 0.8
     return scene

@@ -3,7 +3,7 @@
 import numpy as np
 
 from pipeline.case import Case, Segment
-from pipeline.scene import Camera, Scene
+from pipeline.scene import Camera, Object, Part, Scene
 from pipeline.stages.material_state import Homogeneous
 from pipeline.stages.materials_lights import _lamps
 
@@ -25,7 +25,8 @@ def _case(lamp_value: float, wall_value: float) -> tuple[Case, dict]:
 def _run(lamp_value: float, wall_value: float):
     case, regions = _case(lamp_value, wall_value)
     scene = Scene(Camera([0, 0, 1.5], np.eye(3).tolist(), 60.0, 20, 20),
-                  objects=[{"name": "lamp_1", "label": "lamp", "parts": [{"material": "lamp_1.shade"}]}])
+                  objects=[Object("lamp_1", [0.0, 0.0, 0.0], label="lamp",
+                                   parts=[Part("shade", "meshes/lamp_1/shade.obj", "lamp_1.shade")])])
     states = {"lamp_1.shade": Homogeneous.create("lamp_1.shade", [0.9, 0.9, 0.9], 0.5)}
     notes: list[str] = []
     _lamps(scene, case, regions, states, min_brightness=4.0, notes=notes, over_room=1.5)

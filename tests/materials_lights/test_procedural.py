@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ml_fixtures import DEVICE, placeholder_scene, small_scene, synthetic_case, write_bundle
+from pipeline.scene import MaterialEntry
 
 
 class FakeClip:
@@ -97,11 +98,11 @@ def procedural_run():
     truth = small_scene(160, 120)
     graph = with_uv_node(load_graph("oak_planks").to_dict(), 2.0, 0.0)
     truth.files["materials/room_floor.json"] = json.dumps(graph).encode()
-    truth.materials["room_floor"] = {"type": "graph", "graph_file": "materials/room_floor.json", "values": {},
-                                     "library": "oak_planks"}
+    truth.materials["room_floor"] = MaterialEntry("graph", graph_file="materials/room_floor.json", values={},
+                                                  library="oak_planks")
     case = synthetic_case(truth, denoise=False)  # a denoised photo would have lost the planks' texture
     scene = placeholder_scene(truth)
-    scene.materials["room_floor"] = {"type": "principled", "base_color": [0.3, 0.3, 0.3], "roughness": 0.8}
+    scene.materials["room_floor"] = MaterialEntry("principled", base_color=[0.3, 0.3, 0.3], roughness=0.8)
     config = ReconstructConfig(device=DEVICE)
     cfg = config.materials_lights
     cfg.iters, cfg.spp, cfg.final_spp, cfg.init_rounds, cfg.grid_m = 6, 8, 16, 1, 1.5
@@ -189,7 +190,8 @@ def test_procedural_parameter_edits_reach_scene_json(procedural_run, tmp_path):
     assert "material room_floor: uv_scale" in changes and "material room_floor: uv_rotation_deg" not in changes
     from pipeline.stages.material_state import from_scene
 
-    state = from_scene("room_floor", edited["materials"]["room_floor"], lambda rel: (bundle.root / rel).read_bytes())
+    state = from_scene("room_floor", MaterialEntry.from_dict(edited["materials"]["room_floor"]),
+                       lambda rel: (bundle.root / rel).read_bytes())
     assert state.uv_scale == pytest.approx(3.0) and state.values()["grain_scale"] == pytest.approx(123.0)
 
 

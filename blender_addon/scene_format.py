@@ -1,0 +1,816 @@
+"""scene.json as typed records: the one contract the add-on and the pipeline share (docs/scene_format.md).
+
+Standard library only (no bpy, no numpy), so the add-on stays self-contained and the pipeline imports it as is.
+It holds:
+
+- the format's name and version (`FORMAT`, `VERSION`) and `validate_scene`, which checks types, finiteness and
+  ranges and raises `BundleError` with a one-line message naming the failing field;
+- the records `Camera`, `Room`, `Part`, `Candidate`, `Object`, `Light`, `MaterialEntry` and `SceneData`, each with
+  `from_dict` / `to_dict`. Keys a record does not know are kept in `extra` and written back, so a newer writer's
+  fields survive a round trip. Records can be read like the dicts they replace (`obj["label"]`, `obj.get(...)`),
+  never written that way: stages set attributes, so every key scene.json gets is declared here;
+- the room box's face table and geometry (`ROOM_FACES`, `room_face_corners`, `face_uvs`), the object transform
+  (`object_matrix`), the OBJ reader (`read_obj`), and the names and relative paths both sides derive (`slug`,
+  `part_material_name`, ...).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, Iterable
+
+FORMAT = "photo2scene.scene"
+VERSION = 1
+
+
+class BundleError(ValueError):
+    """The bundle is missing, malformed or unsafe; the message says which field and why."""
+
+
+# ------------------------------------------------------------------------------------------------ names
+
+ROOM_FACES: dict[str, tuple[int, int]] = {
+    # face -> (box-local axis it closes, side: 0 = min, 1 = max). The order is the build and render order.
+    "floor": (2, 0), "ceiling": (2, 1),
+    "wall_x_min": (0, 0), "wall_x_max": (0, 1), "wall_y_min": (1, 0), "wall_y_max": (1, 1),
+}
+LIGHT_TYPES = ("area", "point", "spot", "sun")
+MATERIAL_TYPES = ("principled", "graph")
+CONTACTS = ("floor", "wall", "none")  # or "support:NAME"
+
+# Defaults the builders use for fields an entry leaves out.
+DEFAULT_ROUGHNESS = 0.5
+DEFAULT_METALLIC = 0.0
+
+# Custom properties the add-on puts on Blender data to find scene.json entries again (docs/addon.md).
+PROP_BUNDLE = "photo2scene_bundle"
+PROP_OBJECT = "photo2scene_object"
+PROP_ASSET = "photo2scene_asset"
+PROP_LIGHT = "photo2scene_light"
+PROP_MATERIAL = "photo2scene_material"
+PROP_FACE = "photo2scene_face"
+PROP_PART = "photo2scene_part"
+PROP_CHOSEN = "photo2scene_chosen"
+
+_SLUG = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def slug(text: str) -> str:
+    """`text` as a file-name piece: runs of anything but ASCII letters, digits, `.`, `_`, `-` become one `_`."""
+    return _SLUG.sub("_", text)
+
+
+def face_kind(face: str) -> str:
+    """'wall', 'floor' or 'ceiling'."""
+    return "wall" if face.startswith("wall") else face
+
+
+def room_face_name(face: str) -> str:
+    """Name of a room face's Blender object and render surface (and of a wall's own material once split)."""
+    return f"room_{face}"
+
+
+def default_room_material(face: str) -> str:
+    """The material a room face starts with: one per kind (all walls share one)."""
+    return f"room_{face_kind(face)}"
+
+
+def part_material_name(obj: str, part: str) -> str:
+    """The material of an object's part."""
+    return f"{obj}.{part}"
+
+
+def part_mesh_path(folder: str, part: str) -> str:
+    """Bundle-relative OBJ of a part in `folder` (see `object_mesh_folder`, `candidate_mesh_folder`)."""
+    return f"{folder}/{slug(part)}.obj"
+
+
+def object_mesh_folder(obj: str) -> str:
+    return f"meshes/{obj}"
+
+
+def candidate_mesh_folder(obj: str, asset_id: str) -> str:
+    return f"meshes/{obj}/candidates/{slug(asset_id)}"
+
+
+def asset_thumbnail_path(asset_id: str) -> str:
+    return f"thumbnails/{slug(asset_id)}.png"
+
+
+def material_graph_path(material: str, library: str | None = None) -> str:
+    """The graph JSON of a material in use, or (with `library`) of its candidate from that library."""
+    return f"materials/{slug(material)}.{slug(library)}.json" if library else f"materials/{slug(material)}.json"
+
+
+def material_thumbnail_path(library: str) -> str:
+    return f"materials/thumbs/{slug(library)}.jpg"
+
+
+# ------------------------------------------------------------------------------------------------ geometry
+
+Vec3 = tuple[float, float, float]
+
+
+def room_face_corners(center: Iterable[float], size: Iterable[float], yaw_deg: float, face: str,
+                      gap: float = 0.0) -> list[Vec3]:
+    """World corners of a room face, counter-clockwise seen from inside (the normal points into the room).
+
+    The corner order fixes the face's UV layout (`face_uvs`), so the add-on's mesh and the pipeline's render
+    texture a face the same way. `gap` (metres) pulls the edges in, so touching faces do not share edges."""
+    axis, side = ROOM_FACES[face]
+    half = [float(s) / 2 for s in size]
+    u, v = [a for a in range(3) if a != axis]
+    corners = []
+    for cu, cv in ((0, 0), (1, 0), (1, 1), (0, 1)):
+        p = [0.0, 0.0, 0.0]
+        p[axis] = half[axis] if side else -half[axis]
+        p[u] = (half[u] - gap) if cu else (gap - half[u])
+        p[v] = (half[v] - gap) if cv else (gap - half[v])
+        corners.append(p)
+    # This order's normal is e_u x e_v: +axis for x and z faces, -axis for y faces. Inward is +axis on the min
+    # side and -axis on the max side; reverse the winding where they disagree.
+    if (-1 if axis == 1 else 1) != (-1 if side else 1):
+        corners.reverse()
+    c, s = math.cos(math.radians(yaw_deg)), math.sin(math.radians(yaw_deg))
+    cx, cy, cz = (float(x) for x in center)
+    return [(cx + c * x - s * y, cy + s * x + c * y, cz + z) for x, y, z in corners]
+
+
+def face_uvs(corners: list) -> list[tuple[float, float]]:
+    """Metric UVs of a room face's four corners: distance along its two edges, so texture scales are metres."""
+    l1 = math.dist(corners[0], corners[1])
+    l2 = math.dist(corners[0], corners[3])
+    return [(0.0, 0.0), (l1, 0.0), (l1, l2), (0.0, l2)]
+
+
+def object_matrix(location: Iterable[float], yaw_deg: float, scale: Iterable[float]) -> list[list[float]]:
+    """4x4 world-from-model rows: per-axis scale, then yaw about +Z, then the location (bottom centre)."""
+    yaw = math.radians(yaw_deg)
+    sx, sy, sz = (float(v) for v in scale)
+    x, y, z = (float(v) for v in location)
+    c, s = math.cos(yaw), math.sin(yaw)
+    return [[c * sx, -s * sy, 0.0, x], [s * sx, c * sy, 0.0, y], [0.0, 0.0, sz, z], [0.0, 0.0, 0.0, 1.0]]
+
+
+@dataclass
+class ObjMesh:
+    """An OBJ's positions and UVs: polygons index `vertices`; `face_uvs[i]` indexes `uvs` or is None."""
+
+    vertices: list[Vec3]
+    uvs: list[tuple[float, float]]
+    faces: list[list[int]]
+    face_uvs: list[list[int] | None]
+
+    @property
+    def has_uvs(self) -> bool:
+        """Every polygon has UVs (a partial UV layer is treated as none)."""
+        return bool(self.uvs) and all(f is not None for f in self.face_uvs)
+
+
+def read_obj(text: str, where: str = "OBJ") -> ObjMesh:
+    """Positions, UVs and polygons of an OBJ (everything else ignored). Indices are checked, so a broken file
+    raises BundleError naming `where` and the line instead of failing later inside Blender or the renderer."""
+    verts: list[Vec3] = []
+    uvs: list[tuple[float, float]] = []
+    faces: list[list[int]] = []
+    face_uvs: list[list[int] | None] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        try:
+            if line.startswith("v "):
+                x, y, z = (float(t) for t in line.split()[1:4])
+                verts.append((x, y, z))
+            elif line.startswith("vt "):
+                a, b = (float(t) for t in line.split()[1:3])
+                uvs.append((a, b))
+            elif line.startswith("f "):
+                corners = [c.split("/") for c in line.split()[1:]]
+                faces.append([_obj_index(c[0], len(verts)) for c in corners])
+                face_uvs.append([_obj_index(c[1], len(uvs)) for c in corners]
+                                if all(len(c) > 1 and c[1] for c in corners) else None)
+        except ValueError as exc:
+            raise BundleError(f"{where} line {number}: {exc}") from None
+        if faces and len(faces[-1]) < 3:
+            raise BundleError(f"{where} line {number}: a face needs at least 3 corners")
+        if not all(math.isfinite(t) for t in (verts[-1] if verts else ())):
+            raise BundleError(f"{where} line {number}: coordinates must be finite")
+    return ObjMesh(verts, uvs, faces, face_uvs)
+
+
+def _obj_index(token: str, count: int) -> int:
+    """0-based index of a 1-based (or negative, relative) OBJ index."""
+    i = int(token)
+    i = i - 1 if i > 0 else count + i
+    if not 0 <= i < count:
+        raise ValueError(f"index {token} out of range (1..{count})")
+    return i
+
+
+# ------------------------------------------------------------------------------------------------ records
+
+class _Record:
+    """Shared record behaviour: scene.json keys <-> attributes, unknown keys kept in `extra`.
+
+    A field whose value is None is left out of `to_dict` (the key is absent from scene.json). Reading with
+    `record[key]` / `record.get(key)` gives a field or an extra key, which keeps dict-style readers working."""
+
+    extra: dict
+
+    @classmethod
+    def _keys(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls) if f.name != "extra")  # type: ignore[arg-type]
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._keys():
+            value = getattr(self, key)
+            if value is not None:
+                return value
+        elif key in self.extra:
+            return self.extra[key]
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key) is not None or key in self.extra
+
+    def to_dict(self) -> dict:
+        """The scene.json entry (plain JSON types, a fresh copy)."""
+        out = {}
+        for key in self._keys():
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = _plain(value)
+        for key, value in self.extra.items():
+            out.setdefault(key, _plain(value))
+        return out
+
+    @classmethod
+    def _split(cls, data: dict) -> tuple[dict, dict]:
+        """(known fields, extra keys) of a scene.json entry, deep-copied so the record owns its data."""
+        keys = cls._keys()
+        known = {k: copy.deepcopy(v) for k, v in data.items() if k in keys}
+        extra = {k: copy.deepcopy(v) for k, v in data.items() if k not in keys}
+        return known, extra
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _Record):
+        return value.to_dict()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return copy.deepcopy(value)
+
+
+def _identity() -> list[list[float]]:
+    return [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+
+
+@dataclass
+class Camera(_Record):
+    """Pose (world-from-camera rotation, Blender's camera convention), vertical field of view, size in pixels."""
+
+    position: list[float]
+    rotation: list[list[float]]
+    fov_y_deg: float
+    width: int
+    height: int
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Camera":
+        known, extra = cls._split(data)
+        return cls(**known, extra=extra)
+
+
+@dataclass
+class Room(_Record):
+    """An oriented box: centre, extents before rotation, rotation about +Z (degrees), face -> material name."""
+
+    center: list[float]
+    size: list[float]
+    yaw_deg: float = 0.0
+    materials: dict[str, str] = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Room":
+        known, extra = cls._split(data)
+        return cls(**known, extra=extra)
+
+    def face_corners(self, face: str, gap: float = 0.0) -> list[Vec3]:
+        """World corners of one face (`room_face_corners`)."""
+        return room_face_corners(self.center, self.size, self.yaw_deg, face, gap)
+
+
+@dataclass
+class Part(_Record):
+    """One material part of an object: its OBJ (model frame) and material."""
+
+    name: str
+    mesh: str
+    material: str | None = None
+    material_hint: str | None = None  # what the asset calls the part's material (a retrieval hint)
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Part":
+        known, extra = cls._split(data)
+        return cls(**known, extra=extra)
+
+
+# Where an object's asset comes from (pipeline/stages/objects.py), on the object and on its candidates.
+ASSET_FIELDS = ("asset_source", "asset_path", "asset_library", "asset_to_canonical", "asset_datablock",
+                "asset_name")
+
+
+@dataclass
+class Candidate(_Record):
+    """An alternative asset for an object (top-k, best first); with `parts` it can be swapped in at once."""
+
+    asset_id: str
+    label: str | None = None
+    score: float | None = None
+    category: str | None = None
+    fit_loss: float | None = None
+    shape_fit: float | None = None
+    asset_source: str | None = None
+    asset_path: str | None = None
+    asset_library: str | None = None
+    asset_to_canonical: list[list[float]] | None = None
+    asset_datablock: str | None = None
+    asset_name: str | None = None
+    thumbnail: str | None = None
+    parts: list[Part] | None = None
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Candidate":
+        known, extra = cls._split(data)
+        if known.get("parts") is not None:
+            known["parts"] = [Part.from_dict(p) for p in known["parts"]]
+        return cls(**known, extra=extra)
+
+
+@dataclass
+class Object(_Record):
+    """A piece of furniture: the asset, its pose (bottom centre, yaw about +Z, per-axis scale), parts, candidates."""
+
+    name: str
+    location: list[float]
+    yaw_deg: float = 0.0
+    scale: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0])
+    label: str | None = None
+    segment_id: int | None = None
+    asset_id: str | None = None
+    asset_source: str | None = None
+    asset_path: str | None = None
+    asset_library: str | None = None
+    asset_to_canonical: list[list[float]] | None = None
+    asset_datablock: str | None = None
+    asset_name: str | None = None
+    size: list[float] | None = None  # scaled extents
+    contact: str | None = None  # floor | support:NAME | wall | none
+    parts: list[Part] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
+    chosen: int | None = None
+    retrieval: str | None = None
+    mask_iou_before: float | None = None
+    mask_iou_after: float | None = None
+    rotation: list[list[float]] | None = None  # written back by the add-on for objects without yaw
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Object":
+        known, extra = cls._split(data)
+        known["parts"] = [Part.from_dict(p) for p in known.get("parts") or []]
+        known["candidates"] = [Candidate.from_dict(c) for c in known.get("candidates") or []]
+        return cls(**known, extra=extra)
+
+    def matrix(self) -> list[list[float]]:
+        """4x4 world-from-model rows (`object_matrix`)."""
+        return object_matrix(self.location, self.yaw_deg, self.scale)
+
+
+@dataclass
+class Light(_Record):
+    """A light in Blender's units (power in watts); `size` is an area light's extents in metres."""
+
+    name: str
+    type: str  # area | point | spot | sun
+    position: list[float]
+    rotation: list[list[float]] = field(default_factory=_identity)
+    size: list[float] = field(default_factory=lambda: [1.0, 1.0])
+    color: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0])
+    power_w: float = 100.0
+    visible_camera: bool = False  # seen by the camera (a window's glow); light objects are hidden by default
+    source: str = ""  # what placed it: ceiling grid, behind camera, unseen wall, window, lamp, user
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Light":
+        known, extra = cls._split(data)
+        return cls(**known, extra=extra)
+
+
+@dataclass
+class MaterialEntry(_Record):
+    """A material: `principled` (base colour, roughness, metallic) or `graph` (a materials_db node graph in the
+    bundle with parameter values in real units). As a candidate of another entry it carries display fields
+    (`label`, `score`, `thumbnail`); an entry in use may carry `candidates` and `chosen`."""
+
+    type: str
+    base_color: list[float] | None = None  # linear RGB
+    roughness: float | None = None
+    metallic: float | None = None
+    emission: list[float] | None = None  # linear RGB radiance (a lamp's glowing part)
+    source: str | None = None
+    graph_file: str | None = None
+    values: dict | None = None
+    library: str | None = None
+    uv_scale: float | None = None
+    uv_rotation_deg: float | None = None
+    textures: dict[str, str] | None = None
+    label: str | None = None
+    score: float | None = None
+    thumbnail: str | None = None
+    candidates: list["MaterialEntry"] | None = None
+    chosen: int | None = None
+    retrieval: str | None = None
+    texture_search: dict | None = None  # what the texture search tried and chose (the stage's record)
+    extra: dict = field(default_factory=dict)
+
+    DISPLAY: ClassVar[tuple[str, ...]] = ("label", "score", "thumbnail")
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "MaterialEntry":
+        known, extra = cls._split(data)
+        if known.get("candidates") is not None:
+            known["candidates"] = [cls.from_dict(c) for c in known["candidates"]]
+        return cls(**known, extra=extra)
+
+    @classmethod
+    def principled(cls, base_color: Iterable[float], roughness: float = DEFAULT_ROUGHNESS,
+                   metallic: float = DEFAULT_METALLIC, source: str | None = None) -> "MaterialEntry":
+        return cls("principled", base_color=[float(c) for c in base_color], roughness=float(roughness),
+                   metallic=float(metallic), source=source)
+
+    def roughness_or_default(self) -> float:
+        return DEFAULT_ROUGHNESS if self.roughness is None else float(self.roughness)
+
+    def metallic_or_default(self) -> float:
+        return DEFAULT_METALLIC if self.metallic is None else float(self.metallic)
+
+
+@dataclass
+class SceneData:
+    """The whole of scene.json. `camera_type`/`room_type` let the pipeline read into its numpy-aware subclasses."""
+
+    camera: Camera
+    room: Room | None = None
+    objects: list[Object] = field(default_factory=list)
+    lights: list[Light] = field(default_factory=list)
+    materials: dict[str, MaterialEntry] = field(default_factory=dict)
+    scale: dict = field(default_factory=dict)  # how the metric scale was chosen
+    photo: str | None = "photo.png"  # None: the bundle has no photo (scene.json says null or nothing)
+    stages: dict[str, dict] = field(default_factory=dict)  # per-stage status and metrics
+    extra: dict = field(default_factory=dict)  # top-level keys of a newer writer, written back as they were
+
+    camera_type: ClassVar[type] = Camera
+    room_type: ClassVar[type] = Room
+
+    def to_dict(self) -> dict:
+        """scene.json (validated: a writer never produces a file the reader refuses)."""
+        data = {
+            "format": FORMAT,
+            "version": VERSION,
+            "units": "metres",
+            "up": "Z",
+            "photo": self.photo,
+            "scale": _plain(self.scale),
+            "camera": self.camera.to_dict(),
+            "room": self.room.to_dict() if self.room is not None else None,
+            "objects": [o.to_dict() for o in self.objects],
+            "lights": [li.to_dict() for li in self.lights],
+            "materials": {name: m.to_dict() for name, m in self.materials.items()},
+            "stages": _plain(self.stages),
+        }
+        for key, value in self.extra.items():
+            data.setdefault(key, _plain(value))
+        validate_scene(data)
+        return data
+
+    @classmethod
+    def _fields_from_dict(cls, data: Any) -> dict:
+        """Validated constructor arguments from scene.json (subclasses may add fields with defaults)."""
+        validate_scene(data)
+        return dict(
+            camera=cls.camera_type.from_dict(data["camera"]),
+            room=cls.room_type.from_dict(data["room"]) if data.get("room") else None,
+            objects=[Object.from_dict(o) for o in data.get("objects") or []],
+            lights=[Light.from_dict(li) for li in data.get("lights") or []],
+            materials={k: MaterialEntry.from_dict(m) for k, m in (data.get("materials") or {}).items()},
+            scale=copy.deepcopy(data.get("scale") or {}),
+            photo=data.get("photo") or None,
+            stages=copy.deepcopy(data.get("stages") or {}),
+            extra={k: copy.deepcopy(v) for k, v in data.items() if k not in _TOP_LEVEL},
+        )
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "SceneData":
+        """Validate scene.json and read it into records (BundleError naming the field if it breaks the contract)."""
+        return cls(**cls._fields_from_dict(data))
+
+    def object(self, name: str) -> Object | None:
+        return next((o for o in self.objects if o.name == name), None)
+
+
+_TOP_LEVEL = frozenset({"format", "version", "units", "up", "photo", "scale", "camera", "room", "objects", "lights",
+                        "materials", "stages"})
+
+
+def referenced_files(scene: dict) -> list[str]:
+    """Every relative file path a (validated) scene.json names, in order of first mention."""
+    files = []
+    if scene.get("photo"):
+        files.append(scene["photo"])
+    for obj in scene.get("objects") or []:
+        files += [part["mesh"] for part in obj.get("parts") or [] if part.get("mesh")]
+        for cand in obj.get("candidates") or []:
+            files += [part["mesh"] for part in cand.get("parts") or [] if part.get("mesh")]
+            if cand.get("thumbnail"):
+                files.append(cand["thumbnail"])
+    for mat in (scene.get("materials") or {}).values():
+        for entry in [mat] + [c for c in mat.get("candidates") or [] if isinstance(c, dict)]:
+            if entry.get("graph_file"):
+                files.append(entry["graph_file"])
+            if entry.get("thumbnail"):
+                files.append(entry["thumbnail"])
+            files += list((entry.get("textures") or {}).values())
+    return sorted(set(files), key=files.index)
+
+
+# ------------------------------------------------------------------------------------------------ validation
+
+# Sanity bounds: far beyond any room, small enough that a corrupt or hostile file cannot ask the builders for
+# absurd geometry (a 1e30 m wall, a 1e9-pixel render).
+MAX_COORD_M = 1e4
+MAX_SIZE_M = 1e3
+MAX_SCALE = 1e3
+MAX_PIXELS = 1 << 15
+MAX_POWER_W = 1e7
+MAX_COLOUR = 1e3  # linear RGB; above 1 only by optimiser overshoot, never by 1e3
+MAX_NAME = 256
+
+
+def _fail(where: str, what: str) -> None:
+    raise BundleError(f"scene.json: {where}: {what}")
+
+
+def _need(cond: bool, where: str, what: str) -> None:
+    if not cond:
+        _fail(where, what)
+
+
+def _is_number(value: Any) -> bool:
+    # bool is an int in Python, but `true` is no number in scene.json.
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _number(value: Any, where: str, lo: float = -math.inf, hi: float = math.inf, positive: bool = False) -> None:
+    if positive:
+        ok = _is_number(value) and math.isfinite(value) and 0 < value <= hi
+        _need(ok, where, "must be a positive finite number" + (f" (at most {hi:g})" if hi < math.inf else ""))
+        return
+    ok = _is_number(value) and math.isfinite(value) and lo <= value <= hi
+    if lo == -math.inf and hi == math.inf:
+        _need(ok, where, "must be a finite number")
+    else:
+        _need(ok, where, f"must be a finite number in [{lo:g}, {hi:g}]")
+
+
+def _vector(value: Any, where: str, n: int, **bounds: Any) -> None:
+    _need(isinstance(value, list) and len(value) == n, where, f"expected a list of {n} numbers")
+    for i, v in enumerate(value):
+        _number(v, f"{where}[{i}]", **bounds)
+
+
+def _matrix(value: Any, where: str, n: int) -> None:
+    _need(isinstance(value, list) and len(value) == n, where, f"expected a {n}x{n} matrix")
+    for i, row in enumerate(value):
+        _vector(row, f"{where}[{i}]", n)
+
+
+def _string(value: Any, where: str, empty: bool = False) -> None:
+    _need(isinstance(value, str) and (empty or value) and len(value) <= 4096, where,
+          "expected a string" if empty else "expected a non-empty string")
+
+
+def _optional(obj: dict, key: str, check, where: str, *args: Any, **kwargs: Any) -> None:
+    """Check `obj[key]` when present and not null."""
+    if obj.get(key) is not None:
+        check(obj[key], f"{where}.{key}", *args, **kwargs)
+
+
+def _path(value: Any, where: str) -> None:
+    # Only the shape here; load_bundle resolves every path inside the bundle (resolve_inside).
+    _need(isinstance(value, str) and value and len(value) <= 4096 and "\0" not in value, where,
+          "expected a relative path")
+
+
+def _index(value: Any, where: str) -> None:
+    _need(isinstance(value, int) and not isinstance(value, bool) and value >= 0, where,
+          "expected an integer >= 0")
+
+
+def _dict(value: Any, where: str, what: str = "expected an object") -> None:
+    _need(isinstance(value, dict), where, what)
+
+
+def validate_scene(scene: Any) -> None:
+    """Raise BundleError naming the first field that breaks the contract (types, finiteness, ranges)."""
+    _dict(scene, "top level", "expected an object")
+    _need(scene.get("format") == FORMAT, "format", f"expected {FORMAT!r}")
+    version = scene.get("version")
+    _need(isinstance(version, int) and not isinstance(version, bool), "version", "expected an integer")
+    _need(version <= VERSION, "version", f"{version} is newer than this reader ({VERSION}); update photo2scene")
+    _need(version >= 1, "version", "expected an integer >= 1")
+    _need(scene.get("units", "metres") == "metres", "units", "expected 'metres'")
+    _need(scene.get("up", "Z") == "Z", "up", "expected 'Z'")
+    if scene.get("photo") is not None:
+        _path(scene["photo"], "photo")
+    for key in ("scale", "stages"):
+        if scene.get(key) is not None:
+            _dict(scene[key], key)
+
+    _validate_camera(scene.get("camera"))
+    materials = scene.get("materials")
+    if materials is None:
+        materials = {}
+    _dict(materials, "materials", "expected an object keyed by material name")
+    for name, mat in materials.items():
+        _need(isinstance(name, str) and name and len(name) <= MAX_NAME, "materials", f"bad material name {name!r}")
+        _validate_material(mat, f"materials.{name}")
+        candidates = mat.get("candidates")
+        if candidates is not None:
+            _need(isinstance(candidates, list), f"materials.{name}.candidates", "expected a list")
+            for j, cand in enumerate(candidates):
+                _validate_material(cand, f"materials.{name}.candidates[{j}]")
+        _optional(mat, "chosen", _index, f"materials.{name}")
+    if scene.get("room") is not None:
+        _validate_room(scene["room"], materials)
+    objects = scene.get("objects")
+    if objects is not None:
+        _need(isinstance(objects, list), "objects", "expected a list")
+        names: set[str] = set()
+        for i, obj in enumerate(objects):
+            _validate_object(obj, f"objects[{i}]")
+            _need(obj["name"] not in names, f"objects[{i}].name", f"{obj['name']!r} is used twice")
+            names.add(obj["name"])
+    lights = scene.get("lights")
+    if lights is not None:
+        _need(isinstance(lights, list), "lights", "expected a list")
+        for i, light in enumerate(lights):
+            _validate_light(light, f"lights[{i}]")
+
+
+def _validate_camera(cam: Any) -> None:
+    _dict(cam, "camera", "missing")
+    _vector(cam.get("position"), "camera.position", 3, lo=-MAX_COORD_M, hi=MAX_COORD_M)
+    _matrix(cam.get("rotation"), "camera.rotation", 3)
+    fov = cam.get("fov_y_deg")
+    _need(_is_number(fov) and math.isfinite(fov) and 0 < fov < 180, "camera.fov_y_deg",
+          "expected degrees in (0, 180)")
+    for key in ("width", "height"):
+        value = cam.get(key)
+        _need(isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_PIXELS, f"camera.{key}",
+              f"expected a positive integer (at most {MAX_PIXELS})")
+
+
+def _validate_room(room: Any, materials: dict) -> None:
+    _dict(room, "room")
+    _vector(room.get("center"), "room.center", 3, lo=-MAX_COORD_M, hi=MAX_COORD_M)
+    _vector(room.get("size"), "room.size", 3, positive=True, hi=MAX_SIZE_M)
+    _optional(room, "yaw_deg", _number, "room")
+    faces = room.get("materials") or {}
+    _dict(faces, "room.materials", "expected an object keyed by face")
+    for face, mat in faces.items():
+        _need(face in ROOM_FACES, f"room.materials.{face}", f"unknown face (expected one of {', '.join(ROOM_FACES)})")
+        _need(isinstance(mat, str), f"room.materials.{face}", "expected a material name")
+        _need(mat in materials, f"room.materials.{face}", f"material {mat!r} is not defined in materials")
+
+
+def _validate_material(mat: Any, where: str) -> None:
+    _need(isinstance(mat, dict) and mat.get("type") in MATERIAL_TYPES, f"{where}.type",
+          "expected 'principled' or 'graph'")
+    if mat["type"] == "principled":
+        _vector(mat.get("base_color"), f"{where}.base_color", 3, lo=0.0, hi=MAX_COLOUR)
+    else:
+        _need(isinstance(mat.get("graph_file"), str), f"{where}.graph_file",
+              "a graph material needs the relative path of its graph JSON")
+        _path(mat["graph_file"], f"{where}.graph_file")
+        if mat.get("values") is not None:
+            _dict(mat["values"], f"{where}.values")
+            for key, value in mat["values"].items():
+                _param_value(value, f"{where}.values.{key}")
+    _optional(mat, "roughness", _number, where, lo=0.0, hi=1.0)
+    _optional(mat, "metallic", _number, where, lo=0.0, hi=1.0)
+    _optional(mat, "emission", _vector, where, 3, lo=0.0, hi=1e6)
+    _optional(mat, "uv_scale", _number, where, positive=True, hi=1e4)
+    _optional(mat, "uv_rotation_deg", _number, where)
+    _optional(mat, "score", _number, where)
+    _optional(mat, "thumbnail", _path, where)
+    for key in ("source", "library", "label"):
+        _optional(mat, key, _string, where, empty=True)
+    textures = mat.get("textures")
+    if textures is not None:
+        _dict(textures, f"{where}.textures")
+        for key, rel in textures.items():
+            _path(rel, f"{where}.textures.{key}")
+
+
+def _param_value(value: Any, where: str) -> None:
+    """A graph parameter: a finite number, a list of them (colours, vectors, ramps), or a discrete choice."""
+    if isinstance(value, list):
+        _need(len(value) <= 4096, where, "too many values")
+        for i, v in enumerate(value):
+            _param_value(v, f"{where}[{i}]")
+    elif _is_number(value):
+        _number(value, where)
+    else:
+        _need(value is None or isinstance(value, (str, bool)), where, "expected a number, a list or a string")
+
+
+def _validate_parts(parts: Any, where: str) -> None:
+    _need(isinstance(parts, list), where, "expected a list")
+    for j, part in enumerate(parts):
+        at = f"{where}[{j}]"
+        _dict(part, at)
+        _string(part.get("name"), f"{at}.name")
+        _need(isinstance(part.get("mesh"), str), f"{at}.mesh", "expected a relative path")
+        _path(part["mesh"], f"{at}.mesh")
+        for key in ("material", "material_hint"):
+            _optional(part, key, _string, at, empty=True)
+
+
+def _validate_object(obj: Any, where: str) -> None:
+    _dict(obj, where)
+    _need(isinstance(obj.get("name"), str) and obj["name"] and len(obj["name"]) <= MAX_NAME, f"{where}.name",
+          "expected a string")
+    _vector(obj.get("location"), f"{where}.location", 3, lo=-MAX_COORD_M, hi=MAX_COORD_M)
+    _optional(obj, "yaw_deg", _number, where)
+    _optional(obj, "scale", _vector, where, 3, positive=True, hi=MAX_SCALE)
+    # Extents may be zero: a flat asset (a rug, a picture) has no thickness. Negative or absurd ones are errors.
+    _optional(obj, "size", _vector, where, 3, lo=0.0, hi=MAX_SIZE_M)
+    _optional(obj, "rotation", _matrix, where, 3)
+    _optional(obj, "asset_to_canonical", _matrix, where, 4)
+    for key in ("label", "asset_id", "contact", "retrieval") + ASSET_FIELDS[:3] + ASSET_FIELDS[4:]:
+        _optional(obj, key, _string, where, empty=True)
+    contact = obj.get("contact")
+    if contact:
+        _need(contact in CONTACTS or contact.startswith("support:"), f"{where}.contact",
+              "expected floor, wall, none or support:NAME")
+    if obj.get("segment_id") is not None:
+        _need(isinstance(obj["segment_id"], int) and not isinstance(obj["segment_id"], bool),
+              f"{where}.segment_id", "expected an integer")
+    for key in ("mask_iou_before", "mask_iou_after"):
+        _optional(obj, key, _number, where, lo=0.0, hi=1.0)
+    if obj.get("parts") is not None:
+        _validate_parts(obj["parts"], f"{where}.parts")
+    candidates = obj.get("candidates")
+    if candidates is not None:
+        _need(isinstance(candidates, list), f"{where}.candidates", "expected a list")
+        for j, cand in enumerate(candidates):
+            at = f"{where}.candidates[{j}]"
+            _dict(cand, at)
+            _string(cand.get("asset_id"), f"{at}.asset_id")
+            for key in ("score", "fit_loss", "shape_fit"):
+                _optional(cand, key, _number, at)
+            _optional(cand, "thumbnail", _path, at)
+            _optional(cand, "asset_to_canonical", _matrix, at, 4)
+            if cand.get("parts") is not None:
+                _validate_parts(cand["parts"], f"{at}.parts")
+    _optional(obj, "chosen", _index, where)
+
+
+def _validate_light(light: Any, where: str) -> None:
+    _dict(light, where)
+    _need(light.get("type") in LIGHT_TYPES, f"{where}.type", "expected area|point|spot|sun")
+    _string(light.get("name"), f"{where}.name")
+    _vector(light.get("position"), f"{where}.position", 3, lo=-MAX_COORD_M, hi=MAX_COORD_M)
+    _optional(light, "rotation", _matrix, where, 3)
+    _optional(light, "size", _vector, where, 2, positive=True, hi=MAX_SIZE_M)
+    _optional(light, "color", _vector, where, 3, lo=0.0, hi=MAX_COLOUR)
+    power = light.get("power_w")
+    _need(_is_number(power) and math.isfinite(power) and 0 <= power <= MAX_POWER_W, f"{where}.power_w",
+          f"expected watts in [0, {MAX_POWER_W:g}]")
+    if light.get("visible_camera") is not None:
+        _need(isinstance(light["visible_camera"], bool), f"{where}.visible_camera", "expected true or false")
