@@ -123,3 +123,29 @@ def test_schedules_are_configurable_per_stage():
     assert isinstance(RoomConfig().schedule, Schedule) and isinstance(ObjectConfig().schedule, Schedule)
     assert MaterialLightConfig().schedule.final == 0.2 and not math.isnan(lr_factor(Schedule(), 0, 0))
     assert np.isfinite(lr_factor(Schedule("cosine"), 0, 1))
+
+
+def test_object_params_follow_contacts():
+    """Each object gets typed parameters for the degrees of freedom its contact leaves free."""
+    from pipeline.stages.object_pose import ObjectTarget
+    from pipeline.stages.object_refine import ObjectParams
+
+    def target(name: str, contact: str) -> ObjectTarget:
+        t = ObjectTarget(None, np.zeros((2, 2), bool), np.zeros((0, 3)), name)
+        t.contact = contact
+        return t
+
+    kinds = {}
+    for i, contact in enumerate(("floor", "wall", "none", "support:sofa_1")):
+        free = ObjectParams.create(i, target(f"thing_{i}", contact), 0.02, 0.3)
+        kinds[contact] = {p.name.split(".", 1)[1] for p in free.all()}
+        assert all(p.lr == 0.02 and p.value == 0.0 for p in free.all())
+        assert all((p.lo, p.hi) == (-0.3, 0.3) for p in free.aspect)
+        assert free.scale.lo is None and free.scale.hi is None
+    common = {"scale", "aspect_x", "aspect_y", "aspect_z"}
+    assert kinds["floor"] == kinds["support:sofa_1"] == common | {"x", "y", "yaw"}
+    assert kinds["none"] == common | {"x", "y", "yaw", "z"}
+    assert kinds["wall"] == common | {"along_wall", "z"}
+    same_name = [ObjectParams.create(i, target("lamp_1", "floor"), 0.02, 0.3) for i in range(2)]
+    names = [p.name for f in same_name for p in f.all()]
+    assert len(set(names)) == len(names)
