@@ -17,6 +17,19 @@ from typing import Any, get_type_hints
 
 
 @dataclass
+class Schedule:
+    """Learning-rate schedule of an optimisation loop (pipeline/optimise.py): every parameter's rate is its stage's
+    rate times a factor that decays from 1 to `final` over the run."""
+
+    kind: str = "linear"
+    """linear, cosine, step (three equal plateaus: 1, sqrt(final), final) or constant."""
+    final: float = 0.1
+    """The factor at the last iteration: large early steps, then settle despite Monte-Carlo noise."""
+    warmup: int = 0
+    """Iterations of linear warm-up before the decay (Adam's first steps are full-size whatever the gradient)."""
+
+
+@dataclass
 class RoomConfig:
     """Room stage (PSDR-Room section 4.2): RANSAC floor, box fit, differentiable refinement."""
 
@@ -40,6 +53,8 @@ class RoomConfig:
     """Samples per pixel of each mask render."""
     lr: float = 0.02
     """Adam learning rate, in metres per step for wall offsets (yaw is scaled to match)."""
+    schedule: Schedule = field(default_factory=Schedule)
+    """Learning-rate schedule of the refinement."""
     depth_weight: float = 1.0
     """Weight of the L1 of normalised depth against the sum of (1 - soft IoU) over wall, floor, ceiling."""
     tilt_prior: float = 10.0
@@ -82,9 +97,11 @@ def field_docs(cls: type) -> dict[str, str]:
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, cls: type = ReconstructConfig, prefix: str = "",
-                         presets: dict | None = None) -> None:
+                         presets: dict | None = None, defaults: Any = None) -> None:
     """Add `--[prefix.]field` options for every leaf field of the dataclass `cls` (defaults left unset), and
-    `--preset` at the top level when the config has presets (ReconstructConfig's: PRESETS)."""
+    `--preset` at the top level when the config has presets (ReconstructConfig's: PRESETS). The help shows the
+    values of `defaults` (default: `cls()`): a nested section may default differently from its class."""
+    defaults = defaults if defaults is not None else cls()
     presets = presets if presets is not None else (PRESETS if cls is ReconstructConfig else None)
     if not prefix and presets:
         parser.add_argument("--preset", choices=sorted(presets), help="draft: fewer iterations and samples, "
@@ -94,9 +111,9 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type = Reconstruc
     for f in dataclasses.fields(cls):
         kind = hints[f.name]
         if dataclasses.is_dataclass(kind):
-            add_config_arguments(parser, kind, f"{prefix}{f.name}.")
+            add_config_arguments(parser, kind, f"{prefix}{f.name}.", defaults=getattr(defaults, f.name))
             continue
-        default = f.default
+        default = getattr(defaults, f.name)
         flag = "--" + (prefix + f.name).replace("_", "-")
         # argparse %-formats help strings; docstrings say "4 %" freely.
         help_text = f"{field_docs(cls).get(f.name, '')} (default: {default})".replace("%", "%%")
@@ -200,6 +217,8 @@ class ObjectConfig:
     """Samples per pixel of each silhouette render."""
     lr: float = 0.02
     """Adam learning rate (metres for translation; scale and yaw are scaled to match)."""
+    schedule: Schedule = field(default_factory=Schedule)
+    """Learning-rate schedule of the joint refinement."""
     aspect_limit: float = 0.3
     """How far (log scale, per axis) refinement may stretch a model beyond its uniform scale (0 = uniform only)."""
     points_weight: float = 1.0
@@ -239,6 +258,9 @@ class MaterialLightConfig:
     """Adam learning rate of procedural parameters (normalised to [0, 1])."""
     lr_light: float = 0.04
     """Adam learning rate of light radiances (log units: 0.04 = 4 % per step)."""
+    schedule: Schedule = field(default_factory=lambda: Schedule(final=0.2))
+    """Learning-rate schedule of the joint optimisation (to a fifth, not a tenth: this loop's schedule from before
+    the shared harness, kept as its default)."""
     colour_weight: float = 1.0
     """Weight of the per-material mean-colour term against the L1 at 1/8 size."""
     gram_weight: float = 0.05

@@ -31,6 +31,7 @@ from ..case import Case
 from ..config import ReconstructConfig
 from ..events import Events
 from ..image_metrics import compare_linear
+from ..optimise import OptimiseRecord
 from ..render.backend import init_mitsuba
 from ..render.differentiable import SceneRenderer
 from ..render.scene_render import RenderSettings, light_power, light_radiance, scene_surfaces
@@ -158,9 +159,9 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, cli
 
     # 5. Joint optimisation.
     t0 = time.perf_counter()
-    result = {"losses": [], "history": [], "seconds_per_iteration": 0.0}
+    record = OptimiseRecord()
     if cfg.iters > 0:
-        result = opt.run(cfg.iters, _Offset(events, 3, cfg.iters + 5))
+        record = opt.run(cfg.iters, _Offset(events, 3, cfg.iters + 5))
     timings["optimise"] = time.perf_counter() - t0
 
     # 6. Final render, scene update, report.
@@ -178,7 +179,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, cli
     for old, new in renamed.items():  # the record speaks of the materials the scene keeps
         if old in regions:
             regions[new] = regions.get(new, np.zeros_like(regions[old])) | regions.pop(old)
-    images = _report(scene, case, states, chosen, all_crops, first, final, result["history"], metrics)
+    images = _report(scene, case, states, chosen, all_crops, first, final, opt.history, metrics)
     timings = {k: round(v, 3) for k, v in timings.items()}
     scene.stages[STAGE] = {
         "status": "done",
@@ -190,9 +191,10 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, cli
         "init": init_info,
         "metrics_init": metrics_init,
         "metrics": metrics,
-        "losses": result["losses"],
-        "loss_terms": result["history"][-1] if result["history"] else {},
-        "seconds_per_iteration": result["seconds_per_iteration"],
+        "losses": [h["total"] for h in opt.history],
+        "loss_terms": opt.history[-1] if opt.history else {},
+        "seconds_per_iteration": round(record.seconds_per_iteration, 4),
+        "optimiser": record.summary(),
         "timings": timings,
         "region_pixels": {n: int(m.sum()) for n, m in sorted(regions.items())},
         "final_region_colours": {n: [[round(float(x), 4) for x in final[m].mean(0)],

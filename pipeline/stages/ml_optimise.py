@@ -5,17 +5,19 @@ loss = L1(photo, render) at 1/8 size
      + gram_weight * Gram loss over the crop pairs of procedural materials (every `gram_every` iterations).
 Parameters (torch, Adam): homogeneous base colours and roughness, procedural twins' continuous parameters, and the
 lights' RGB radiances (in log space: a step is a relative change, and radiance stays positive). Renders are
-Mitsuba `prb` through `dr.wrap`, a new seed per iteration; everything is clamped to its range after each step.
+Mitsuba `prb` through `dr.wrap`; the loop (schedule, a new seed per iteration, clamping every parameter to its
+range after each step, timings) is pipeline/optimise.py's.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..events import Silent
 from ..io.images import resize_area
+from ..optimise import OptimiseRecord, Param, TorchParams, optimise
 from ..render.differentiable import SceneRenderer
 from .crops import CropPair, cut
 
@@ -125,41 +127,35 @@ class JointOptimiser:
         start = (it * n) % len(pairs)
         return [pairs[(start + k) % len(pairs)] for k in range(n)]
 
-    def run(self, iters: int, events=None) -> dict:
-        import torch
+    def params(self) -> list[Param]:
+        """The optimised tensors as harness parameters, with their learning rates and ranges."""
+        from .material_state import BASE_RANGE, ROUGH_RANGE
 
         cfg = self.cfg
-        groups: dict[str, list] = {"colour": [], "roughness": [], "texture": []}
-        for st in self.states.values():
-            for key, tensors in st.tensors().items():
-                groups[key] += tensors
-        lrs = {"colour": cfg.lr_colour, "roughness": cfg.lr_roughness, "texture": cfg.lr_texture}
-        param_groups = [{"params": v, "lr": lrs[k]} for k, v in groups.items() if v]
-        param_groups.append({"params": [self.log_rad], "lr": cfg.lr_light})
-        opt = torch.optim.Adam(param_groups)
-        base_lrs = [g["lr"] for g in opt.param_groups]
-        start = time.perf_counter()
-        for it in range(iters):
-            for g, lr in zip(opt.param_groups, base_lrs):
-                g["lr"] = lr * (1.0 - 0.8 * it / max(1, iters - 1))
-            opt.zero_grad()
-            img = self.render_low(self.seed + it)
-            parts = self.losses(img, it, cfg.gram_every > 0 and it % cfg.gram_every == 0)
-            total = sum(parts.values())
-            total.backward()
-            opt.step()
-            for st in self.states.values():
-                st.clamp()
-            with torch.no_grad():
-                self.log_rad.clamp_(max=np.log(1e4))
-            rec = {k: round(float(v.detach()), 6) for k, v in parts.items()}
-            rec["total"] = round(float(total.detach()), 6)
-            self.history.append(rec)
-            if events is not None:
-                events.step(it + 1, iters, "optimising materials and lights", loss=rec["total"])
-        per_iter = (time.perf_counter() - start) / max(1, iters)
-        return {"losses": [h["total"] for h in self.history], "history": self.history,
-                "seconds_per_iteration": round(per_iter, 4)}
+        kinds = {"colour": (cfg.lr_colour, *BASE_RANGE), "roughness": (cfg.lr_roughness, *ROUGH_RANGE),
+                 "texture": (cfg.lr_texture, 0.0, 1.0)}  # procedural parameters are normalised to [0, 1]
+        out = []
+        for name, st in self.states.items():
+            for kind, tensors in st.tensors().items():
+                lr, lo, hi = kinds[kind]
+                out += [Param(f"{name}.{kind}{k}", t, lr, lo, hi) for k, t in enumerate(tensors)]
+        # Radiance in log space: a step is a relative change; capped so no light runs away to infinity.
+        out.append(Param("lights.log_radiance", self.log_rad, cfg.lr_light, None, float(np.log(1e4))))
+        return out
+
+    def run(self, iters: int, events=None) -> OptimiseRecord:
+        """Optimise for `iters` iterations; `history` gets each iteration's loss terms."""
+        cfg = self.cfg
+
+        def loss_at(it: int, seed: int) -> dict:
+            img = self.render_low(seed)
+            return self.losses(img, it, cfg.gram_every > 0 and it % cfg.gram_every == 0)
+
+        record = optimise(TorchParams(self.params()), loss_at, iters, cfg.schedule, self.seed,
+                          events if events is not None else Silent(), "optimising materials and lights")
+        for terms, total in zip(record.terms, record.losses):
+            self.history.append({**{k: round(v, 6) for k, v in terms.items()}, "total": round(total, 6)})
+        return record
 
     def gram_score(self, pairs: list[CropPair], seed: int = 0, normalise: bool = True) -> float:
         """Gram loss of the current render against the photo over `pairs` (no gradients). With `normalise`, each

@@ -9,11 +9,14 @@ support's top (which moves with the support's scale), wall-mounted objects slide
 from __future__ import annotations
 
 import math
-import time
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
+from ..config import Schedule
 from ..losses import Pyramid, channel
+from ..optimise import DrJitParams, OptimiseRecord, Param, optimise
 from ..render.silhouettes import SilhouetteRenderer, posed, surface_samples
 from .object_pose import ObjectTarget, SearchTargets
 
@@ -31,10 +34,46 @@ def assign_channels(targets: list[ObjectTarget]) -> list[int]:
     return channels
 
 
+@dataclass
+class ObjectParams:
+    """One object's free parameters in the joint refinement, all deltas from its searched pose (zero at the start).
+    Units per Adam step (lr): metres for translation, log-units for scale (lr 0.02 = 2 %), 2 lr radians for yaw.
+    Contacts decide which exist: wall-mounted objects slide along their wall and up/down, floor and supported ones
+    move and turn in the plane, free ones also move up/down."""
+
+    scale: Param  # log of the uniform scale
+    aspect: tuple[Param, Param, Param]  # log stretch per axis, clamped to +-aspect_limit
+    x: Param | None = None
+    y: Param | None = None
+    yaw: Param | None = None
+    z: Param | None = None
+    along_wall: Param | None = None
+
+    @classmethod
+    def create(cls, i: int, target: ObjectTarget, lr: float, aspect_limit: float) -> "ObjectParams":
+        def param(kind: str, lo: float | None = None, hi: float | None = None) -> Param:
+            return Param(f"{i}:{target.name}.{kind}", 0.0, lr, lo, hi)  # the index keeps names unique
+
+        out = cls(param("scale"), tuple(param(f"aspect_{a}", -aspect_limit, aspect_limit) for a in "xyz"))
+        if target.contact == "wall":
+            out.along_wall, out.z = param("along_wall"), param("z")
+        else:
+            out.x, out.y, out.yaw = param("x"), param("y"), param("yaw")
+            if target.contact == "none":
+                out.z = param("z")
+        return out
+
+    def all(self) -> list[Param]:
+        """The parameters that exist, in a fixed order."""
+        return [p for p in (self.scale, *self.aspect, self.x, self.y, self.yaw, self.z, self.along_wall)
+                if p is not None]
+
+
 def refine_objects(renderer: SilhouetteRenderer, targets: list[ObjectTarget], channels: list[int],
                    t: SearchTargets, iters: int, lr: float, levels: int, events, seed: int = 0,
-                   aspect_limit: float = 0.3, points_weight: float = 1.0) -> dict:
-    """Refine all poses in place; returns losses and timings."""
+                   aspect_limit: float = 0.3, points_weight: float = 1.0,
+                   schedule: Schedule | None = None) -> OptimiseRecord:
+    """Refine all poses in place; returns what the harness measured (losses, timings)."""
     import drjit as dr
     import mitsuba as mi
     from scipy.spatial import cKDTree
@@ -64,53 +103,40 @@ def refine_objects(renderer: SilhouetteRenderer, targets: list[ObjectTarget], ch
     T_pyr = [[mi.Float(level) for level in pyramid.numpy(m.reshape(t.height, t.width))] for m in target_c]
     W = mi.Float(weight)
     used_channels = sorted(set(channels))
+    schedule = schedule if schedule is not None else Schedule()
 
-    opt = mi.ad.Adam(lr=lr)
-    # Units per Adam step (lr): metres for translation, log-units for scale (lr 0.02 = 2 %), 2 lr radians for yaw.
     # Besides a uniform scale, each axis may stretch by up to +-`aspect_limit` (log): library models rarely
     # have the photo's exact proportions.
-    for i, tg in enumerate(targets):
-        opt[f"s{i}"] = mi.Float(0.0)
-        for axis in "xyz":
-            opt[f"a{axis}{i}"] = mi.Float(0.0)
-        if tg.contact == "wall":
-            opt[f"u{i}"] = mi.Float(0.0)
-            opt[f"z{i}"] = mi.Float(0.0)
-        else:
-            opt[f"x{i}"] = mi.Float(0.0)
-            opt[f"y{i}"] = mi.Float(0.0)
-            opt[f"yaw{i}"] = mi.Float(0.0)
-            if tg.contact == "none":
-                opt[f"z{i}"] = mi.Float(0.0)
+    free = [ObjectParams.create(i, tg, lr, aspect_limit) for i, tg in enumerate(targets)]
+    opt = DrJitParams([p for f in free for p in f.all()])
     by_name = {tg.name: i for i, tg in enumerate(targets)}
 
-    def pose_of(i: int, o):
-        tg = targets[i]
+    def pose_of(i: int, value: Callable[[Param], object]):
+        """(location, yaw, per-axis scale) of object `i` with parameter values `value(param)`."""
+        tg, f = targets[i], free[i]
         base = tg.pose.location
-        uniform = tg.pose.scale * dr.exp(o[f"s{i}"])
-        scale = tuple(uniform * float(tg.pose.aspect[a]) * dr.exp(o[f"a{'xyz'[a]}{i}"]) for a in range(3))
+        uniform = tg.pose.scale * dr.exp(value(f.scale))
+        scale = tuple(uniform * float(tg.pose.aspect[a]) * dr.exp(value(f.aspect[a])) for a in range(3))
         if tg.contact == "wall":
             n = tg.wall_normal
             tangent = np.array([-n[1], n[0], 0.0])
-            loc = [base[0] + tangent[0] * o[f"u{i}"], base[1] + tangent[1] * o[f"u{i}"], base[2] + o[f"z{i}"]]
+            u = value(f.along_wall)
+            loc = [base[0] + tangent[0] * u, base[1] + tangent[1] * u, base[2] + value(f.z)]
             return loc, float(tg.pose.yaw), scale
         z = 0.0 if tg.contact == "floor" else base[2]
         if tg.contact == "none":
-            z = base[2] + o[f"z{i}"]
+            z = base[2] + value(f.z)
         elif tg.contact.startswith("support:"):
             j = by_name[tg.contact.split(":", 1)[1]]
-            loc_j, _, s_j = pose_of(j, o)  # rides on the support's top as the support moves and scales
+            loc_j, _, s_j = pose_of(j, value)  # rides on the support's top as the support moves and scales
             z = loc_j[2] + s_j[2] * float(targets[j].size[2])
-        loc = [float(base[0]) + o[f"x{i}"], float(base[1]) + o[f"y{i}"], z]
-        return loc, float(tg.pose.yaw) + 2.0 * o[f"yaw{i}"], scale
+        loc = [float(base[0]) + value(f.x), float(base[1]) + value(f.y), z]
+        return loc, float(tg.pose.yaw) + 2.0 * value(f.yaw), scale
 
-    losses = []
-    start = time.perf_counter()
-    for it in range(iters):
-        opt.set_learning_rate(lr * (1.0 - 0.9 * it / max(1, iters - 1)))
+    def loss_at(it: int, it_seed: int):
         for i in range(len(targets)):
-            renderer.set_pose(i, *pose_of(i, opt))
-        img = renderer.render(seed=seed + it)
+            renderer.set_pose(i, *pose_of(i, opt.__getitem__))
+        img = renderer.render(seed=it_seed)
         loss = mi.Float(0.0)
         for c in used_channels:
             r = channel(img, c)
@@ -121,7 +147,7 @@ def refine_objects(renderer: SilhouetteRenderer, targets: list[ObjectTarget], ch
             for i in range(len(targets)):
                 if len(points[i]) < 10:
                     continue
-                px, py, pz = posed(samples[i], *pose_of(i, opt))
+                px, py, pz = posed(samples[i], *pose_of(i, opt.__getitem__))
                 tree = cKDTree(np.stack([np.array(px), np.array(py), np.array(pz)], axis=1))
                 _, nearest = tree.query(points[i])
                 idx = mi.UInt32(nearest.astype(np.uint32))
@@ -129,21 +155,16 @@ def refine_objects(renderer: SilhouetteRenderer, targets: list[ObjectTarget], ch
                 dist = dr.sqrt(sum((q[a] - mi.Float(points[i][:, a].astype(np.float32))) ** 2 for a in range(3))
                                + 1e-8)
                 loss += points_weight * dr.mean(dr.minimum(dist, 0.3))  # clipped: stray points do not dominate
-        dr.backward(loss)
-        opt.step()
-        for key in opt.keys():
-            if key[0] == "a" and key[1] in "xyz":
-                opt[key] = dr.clip(opt[key], -aspect_limit, aspect_limit)
-        losses.append(float(loss.array[0]) if hasattr(loss, "array") else float(loss[0]))
-        events.step(it + 1, iters, "refining object poses", loss=losses[-1])
-    per_iter = (time.perf_counter() - start) / max(iters, 1)
+        return loss
 
-    final = {k: mi.Float(float(opt[k][0])) for k in opt.keys()}
+    record = optimise(opt, loss_at, iters, schedule, seed, events, "refining object poses")
+
+    final = {p: mi.Float(opt.value(p)) for p in opt.params}  # detached: the poses are plain numbers from here
     for i, tg in enumerate(targets):
-        loc, yaw, scale = pose_of(i, final)
+        loc, yaw, scale = pose_of(i, final.__getitem__)
         tg.pose.location = np.array([float(v if isinstance(v, float) else v[0]) for v in loc])
         tg.pose.yaw = float(yaw if isinstance(yaw, float) else yaw[0]) % (2 * math.pi)
         scales = np.array([float(v[0]) for v in scale])
         tg.pose.scale = float(np.exp(np.log(scales).mean()))
         tg.pose.aspect = scales / tg.pose.scale
-    return {"losses": [round(v, 6) for v in losses], "seconds_per_iteration": round(per_iter, 4)}
+    return record

@@ -22,6 +22,7 @@ from ..case import Case
 from ..config import ReconstructConfig
 from ..events import Events
 from ..io.meshes import obj_bytes
+from ..optimise import OptimiseRecord
 from ..render.backend import init_mitsuba
 from ..render.silhouettes import Pose, RigidSearchRenderer, SilhouetteRenderer, surface_samples
 from ..retrieval import check_asset_index, crop_around, open_retriever, retrieve
@@ -221,7 +222,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
             n = tg.wall_normal
             tg.pose.yaw = math.atan2(n[0], -n[1])
 
-    refine = {"losses": [], "seconds_per_iteration": 0.0}
+    refine = OptimiseRecord()
     iou_before, labels_before = mask_ious(scene, targets, case, cfg)
     if cfg.refine_iters > 0 and targets:
         channels = assign_channels(targets)
@@ -229,7 +230,8 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
                                       [tg.pose for tg in targets], t.width, t.height, cfg.spp)
         refine = refine_objects(renderer, targets, channels, t, cfg.refine_iters, cfg.lr, cfg.pyramid_levels,
                                 events, config.seed, cfg.aspect_limit,
-                                cfg.points_weight if case.depth is not None else 0.0)  # pseudo points: guesses
+                                cfg.points_weight if case.depth is not None else 0.0,  # pseudo points: guesses
+                                cfg.schedule)
 
     # Re-rank the top candidates by their fit at the refined location, scored like shape retrieval: the mask
     # term as a fraction of the object's area (as a fraction of the photo it is tiny for a small object, the
@@ -282,8 +284,9 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
         "mask_iou_before": [round(v, 4) for v in iou_before],
         "mask_iou_after": [round(v, 4) for v in iou_after],
         "reranked": reranked,
-        "losses": refine["losses"],
-        "seconds_per_iteration": refine["seconds_per_iteration"],
+        "losses": [round(v, 6) for v in refine.losses],
+        "seconds_per_iteration": round(refine.seconds_per_iteration, 4),
+        "optimiser": refine.summary(),
         "seconds": round(time.perf_counter() - start, 3),
     }
     events.log(f"objects: mean mask IoU {np.mean(iou_before):.3f} -> {np.mean(iou_after):.3f}"

@@ -95,12 +95,13 @@ def run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Even
     iou_before = surface_iou(fit.camera, fit.room, case)
     events.log("room: geometric fit IoU " + ", ".join(f"{k} {v:.3f}" for k, v in iou_before.items()))
 
-    room, camera, losses, per_iter, forward = fit.room, fit.camera, [], 0.0, 0.0
+    room, camera, losses, per_iter, forward, optimiser = fit.room, fit.camera, [], 0.0, 0.0, {}
     if cfg.refine_iters > 0:
         init_mitsuba(config.device)
         result = refine_room(fit.camera, fit.room, case, fit.scale["factor"], cfg, events, config.seed)
         room, camera = result.room, result.camera
         losses, per_iter, forward = result.losses, result.seconds_per_iter, result.forward_seconds
+        optimiser = result.record.summary()
     iou_after = surface_iou(camera, room, case)
     events.log("room: refined IoU " + ", ".join(f"{k} {v:.3f}" for k, v in iou_after.items()))
 
@@ -122,6 +123,7 @@ def run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Even
         "seconds_fit": round(fit_seconds, 3),
         "seconds_per_iteration": round(per_iter, 4),
         "seconds_forward_render": round(forward, 4),
+        "optimiser": optimiser,
         "notes": fit.notes,
     }
     events.done("room stage done", iou=iou_after)

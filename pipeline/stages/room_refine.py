@@ -5,7 +5,7 @@ geometric fit. Loss = sum over wall/floor/ceiling of (1 - soft IoU) between Mits
 and the target masks, + `depth_weight` x L1 of depth normalised by the target's mean. Only pixels the target
 labels as room surfaces count: furniture hides the box there. The depth term is the exact ray/box exit distance
 in Dr.Jit (the box is convex and the camera inside), so it shares the parameters and the backward pass.
-Follows the Mitsuba tutorials' loop: traverse -> Adam -> update, a new seed per iteration.
+The loop (Adam, schedule, a new seed per iteration, best iterate by the exact loss) is pipeline/optimise.py's.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from ..case import Case
 from ..config import RoomConfig
 from ..events import Events
 from ..io.images import resize_area, resize_valid_mean
+from ..optimise import DrJitParams, OptimiseRecord, Param, optimise
 from ..render.room_box import camera_rays_world, exit_distance, to_local
 from ..render.room_masks import RoomMaskRenderer
 from ..scene import Camera, Room
@@ -55,6 +56,7 @@ class RefineResult:
     losses: list[float] = field(default_factory=list)
     seconds_per_iter: float = 0.0
     forward_seconds: float = 0.0
+    record: OptimiseRecord = field(default_factory=OptimiseRecord)
 
 
 def target_maps(case: Case, width: int, height: int, depth_scale: float) -> dict[str, np.ndarray]:
@@ -125,11 +127,12 @@ def refine_room(camera: Camera, room: Room, case: Case, depth_scale: float, conf
     idx = dr.arange(mi.UInt32, npx) * 3
 
     renderer = RoomMaskRenderer(camera, room.face_quads(config.face_gap_m), width, height, config.spp)
-    opt = mi.ad.Adam(lr=config.lr)
-    for name in PARAMS:
-        opt[name] = mi.Float(0.0)
+    # All deltas from the geometric fit, in metres (yaw and tilt as metres of arc at the walls).
+    params = {name: Param(name, 0.0, config.lr) for name in PARAMS}
+    opt = DrJitParams(list(params.values()))
 
     def geometry(o):
+        """Box bounds, yaw and tilt of parameter values `o` (name -> Dr.Jit Float or float)."""
         lo = [-half[0] + o["x_min"], -half[1] + o["y_min"], -half[2] + o["floor"]]
         hi = [half[0] + o["x_max"], half[1] + o["y_max"], half[2] + o["ceiling"]]
         yaw = yaw0 + o["yaw"] / yaw_scale
@@ -205,32 +208,28 @@ def refine_room(camera: Camera, room: Room, case: Case, depth_scale: float, conf
     # is a guess and only the masks decide.
     tilt_weight = config.tilt_prior if dvalid_sum > 0 else 0.0
     initial_exact = exact_loss(camera, room, tgt, config.depth_weight)
-    best = (initial_exact, room, camera)
-    losses: list[float] = []
-    timed_from = None
-    for it in range(config.refine_iters):
-        if it == min(1, config.refine_iters - 1):
-            timed_from = (it, time.perf_counter())  # skip the first iteration's compilation
-        # Linear decay to a tenth: large early steps, then settle despite Monte-Carlo noise in the masks.
-        opt.set_learning_rate(config.lr * (1.0 - 0.9 * it / max(1, config.refine_iters - 1)))
-        lo, hi, c, s, tilt = geometry(opt)
-        img = renderer.render(face_corners(lo, hi, c, s, tilt), seed=seed + it)
-        loss = loss_fn(img, lo, hi, c, s, tilt)
-        dr.backward(loss)
-        opt.step()
-        value = float(loss.array[0]) if hasattr(loss, "array") else float(loss[0])
-        losses.append(value)
-        values = {k: float(opt[k][0]) for k in PARAMS}
-        candidate, cand_camera = room_of(values), camera_of(values)
-        tilt_rad = (values["tilt_x"] / yaw_scale, values["tilt_y"] / yaw_scale)
-        exact = exact_loss(cand_camera, candidate, tgt, config.depth_weight) \
-            + tilt_weight * (tilt_rad[0] ** 2 + tilt_rad[1] ** 2)
-        if exact < best[0]:
-            best = (exact, candidate, cand_camera)
-        events.step(it + 1, config.refine_iters, "refining the room box", loss=value)
-    per_iter = 0.0
-    if timed_from is not None:
-        per_iter = (time.perf_counter() - timed_from[1]) / max(1, config.refine_iters - timed_from[0])
 
-    events.log(f"room: exact loss {initial_exact:.4f} -> {best[0]:.4f} (best of {config.refine_iters} iterates)")
-    return RefineResult(best[1], best[2], losses, per_iter, forward_seconds)
+    def current() -> dict:
+        return {name: opt[p] for name, p in params.items()}
+
+    def loss_at(it: int, it_seed: int):
+        lo, hi, c, s, tilt = geometry(current())
+        img = renderer.render(face_corners(lo, hi, c, s, tilt), seed=it_seed)
+        return loss_fn(img, lo, hi, c, s, tilt)
+
+    def exact_score() -> float:
+        values = {name: opt.value(p) for name, p in params.items()}
+        tilt_rad = (values["tilt_x"] / yaw_scale, values["tilt_y"] / yaw_scale)
+        return exact_loss(camera_of(values), room_of(values), tgt, config.depth_weight) \
+            + tilt_weight * (tilt_rad[0] ** 2 + tilt_rad[1] ** 2)
+
+    record = optimise(opt, loss_at, config.refine_iters, config.schedule, seed, events, "refining the room box",
+                      score=exact_score, initial_score=initial_exact)
+    best_room, best_camera = room, camera  # no iterate beat the geometric fit: keep it exactly
+    if record.best_iteration is not None:
+        values = {name: opt.value(p) for name, p in params.items()}
+        best_room, best_camera = room_of(values), camera_of(values)
+    events.log(f"room: exact loss {initial_exact:.4f} -> {record.best_score:.4f} "
+               f"(best of {config.refine_iters} iterates)")
+    return RefineResult(best_room, best_camera, record.losses, record.seconds_per_iteration, forward_seconds,
+                        record)
