@@ -210,3 +210,10 @@ _add(NodeSpec(
 ))
 
 OUTPUT_NODE = "ShaderNodeBsdfPrincipled"
+
+
+def out_kind(node: dict, out: str) -> str:
+    """Kind of a graph node's output `out`; Mix's Result follows its data_type (the one output whose kind varies)."""
+    if node["type"] == "ShaderNodeMix" and node.get("props", {}).get("data_type", "RGBA") == "FLOAT":
+        return "float"
+    return NODES[node["type"]].outputs[out]

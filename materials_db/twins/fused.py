@@ -49,7 +49,8 @@ from typing import Any, Callable
 import torch
 
 from ..graph import Graph
-from ..vocabulary import NODES
+from ..layout import UNIT_RECT, UVRect, texel_size
+from ..vocabulary import NODES, out_kind
 from .backend import BackendChoiceError
 from .fused_emit import _TSIZE, Gen, Unsupported, Var, bump_input, emit_bump_normal, emit_node
 
@@ -283,8 +284,6 @@ def _generate(graph: Graph, values: dict, mode: str, builders: list, heights: bo
     Nodes are emitted per "instance": 0 at the texel's uv, 1 and 2 at the Bump's two offset uvs (only the Height
     sub-graph is evaluated there, as the torch twin does through `ctx.input_at`).
     """
-    from ..evaluate import out_kind
-
     g = Gen(mode, builders)
     used = _used_outputs(graph)
     outs: dict[tuple[str, int], dict[str, Var]] = {}
@@ -584,12 +583,10 @@ def fused_supported(graph: Graph, params: dict | None = None) -> bool:
 
 def evaluate_fused(graph: Graph, params: dict | None, resolution, uv_size: float = 1.0, device: str = "cpu",
                    bump_texel: float | None = None, with_normal: bool = True,
-                   uv_rect: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)) -> dict[str, torch.Tensor]:
+                   uv_rect: UVRect = UNIT_RECT) -> dict[str, torch.Tensor]:
     """Same maps as `materials_db.evaluate` (raises Unsupported when the graph is outside the compiler's reach).
 
     `with_normal=False`: base colour, roughness and metallic only, from kernels without the Bump's heights."""
-    from ..evaluate import texel_size
-
     h, w = (resolution, resolution) if isinstance(resolution, int) else resolution
     if bump_texel is None:
         bump_texel = texel_size(resolution, uv_rect)
