@@ -3,17 +3,19 @@
 A `NodeSpec` names the Blender node (bl_idname, label, the node-editor frame the builder puts it in), its input
 sockets (graph key, Blender identifier where the name is ambiguous, kind, default, the range the node clamps to,
 whether it must be a constant), its outputs, its Blender-side properties (defaults, the choices the twin covers,
-which live on the node's colour ramp) and its torch twin. The graph validator, the node-by-node evaluator, the fused
-compiler's graph walk, the goldens and the Blender add-on's builder read it; the add-on cannot import materials_db
-(it ships alone as an extension), so its tables are generated from here into blender_addon/builders/node_table.py
-(`python -m materials_db.vocabulary --write-addon-table`; tests/materials_db/test_vocabulary.py checks they agree).
+which live on the node's colour ramp), its torch twin and its fused-compiler emitter. The graph validator, the
+node-by-node evaluator, the fused compiler's graph walk, the goldens and the Blender add-on's builder read it; the
+add-on cannot import materials_db (it ships alone as an extension), so its tables are generated from here into
+blender_addon/builders/node_table.py (`python -m materials_db.vocabulary --write-addon-table`;
+tests/materials_db/test_vocabulary.py checks they agree).
 
 Adding a node type takes:
 1. its entry here, then regenerating the add-on table (the builder and the reader then handle it);
 2. its torch twin (twins/*.py, `twin=`): the reference every other implementation is tested against, the one
    autograd differentiates node by node, and the fallback for anything the fused compiler does not cover;
-3. optionally, a fused-compiler emitter (`fused_emit._EMITTERS`): without one, a graph using the node raises
-   `Unsupported` and `evaluate()` runs node by node (correct, several times slower);
+3. optionally, a fused-compiler emitter (twins/fused_emit.py, `emit=`): per-texel code plus hand-derived adjoints;
+   without one, a graph using the node raises `Unsupported` and `evaluate()` runs it node by node (correct,
+   several times slower);
 4. only for per-texel work too heavy for torch (Perlin/fBm, Voronoi): a taichi core (ti_*.py, used node by node
    and called from the fused taichi kernels) and its Dr.Jit mirror (jit_*.py): the fused compiler's generated
    lines run on both code targets, so a core called from an emitter needs both;
@@ -31,6 +33,7 @@ from typing import Any, Callable
 
 from .twins import bump as _bump
 from .twins import color as _color
+from .twins import fused_emit as _fe
 from .twins import mathops as _math
 from .twins import noise as _noise
 from .twins import patterns as _pat
@@ -63,13 +66,16 @@ class NodeSpec:
     outputs: dict[str, str]  # name -> kind
     props: dict[str, Any] = field(default_factory=dict)  # name -> default (choices in `choices`)
     choices: dict[str, tuple] = field(default_factory=dict)
-    twin: Callable[..., dict] | None = None
+    twin: Callable[..., dict] | None = None  # the torch twin: (inputs, props, evaluator context) -> {output: tensor}
     out_bl: dict[str, str] = field(default_factory=dict)  # output name -> Blender identifier when ambiguous
     frame: str = ""  # node-editor frame the builder groups the node under
     ramp_props: tuple[str, ...] = ()  # props kept on the node's color_ramp, not the node (the builder sets them)
     # Blender inputs the twin does not cover: the add-on's reader still reads them, so a link there fails
     # validation by name instead of silently disappearing from the imported graph
     uncovered_inputs: tuple[str, ...] = ()
+    # the fused compiler's emitter (twins/fused_emit.py): (Gen, props, input Vars, used outputs) -> {output: Var};
+    # None: a graph using the node runs node by node (TexCoord, Bump and the Principled BSDF are the compiler's own)
+    emit: Callable[..., dict] | None = None
 
     def input(self, name: str) -> SocketSpec:
         for s in self.inputs:
@@ -134,7 +140,7 @@ _add(NodeSpec(
      SocketSpec("Rotation", V, (0.0, 0.0, 0.0)), SocketSpec("Scale", V, (1.0, 1.0, 1.0))),
     {"Vector": V}, {"vector_type": "POINT"}, {"vector_type": ("POINT", "TEXTURE", "VECTOR", "NORMAL")},
     lambda i, p, ctx: _math.mapping(i["Vector"], i["Location"], i["Rotation"], i["Scale"], p["vector_type"]),
-    frame=COORDS,
+    frame=COORDS, emit=_fe.emit_mapping,
 ))
 _add(NodeSpec(
     "ShaderNodeTexNoise", "Noise Texture",
@@ -145,7 +151,7 @@ _add(NodeSpec(
     {"Fac": F, "Color": C},
     {"noise_dimensions": "3D", "noise_type": "FBM", "normalize": True},
     {"noise_dimensions": ("2D", "3D"), "noise_type": _noise.NOISE_TYPES},
-    _noise_twin, frame=PATTERNS,
+    _noise_twin, frame=PATTERNS, emit=_fe.emit_noise,
 ))
 _add(NodeSpec(
     "ShaderNodeTexVoronoi", "Voronoi Texture",
@@ -156,7 +162,7 @@ _add(NodeSpec(
     {"Distance": F, "Color": C, "Position": V},
     {"voronoi_dimensions": "3D", "feature": "F1", "distance": "EUCLIDEAN", "normalize": False},
     {"voronoi_dimensions": ("2D", "3D"), "feature": _vor.FEATURES, "distance": _vor.METRICS},
-    _voronoi_twin, frame=PATTERNS,
+    _voronoi_twin, frame=PATTERNS, emit=_fe.emit_voronoi,
 ))
 _add(NodeSpec(
     "ShaderNodeTexWave", "Wave Texture",
@@ -167,7 +173,7 @@ _add(NodeSpec(
     {"wave_type": "BANDS", "bands_direction": "X", "rings_direction": "X", "wave_profile": "SIN"},
     {"wave_type": ("BANDS", "RINGS"), "bands_direction": ("X", "Y", "Z", "DIAGONAL"),
      "rings_direction": ("X", "Y", "Z", "SPHERICAL"), "wave_profile": ("SIN", "SAW", "TRI")},
-    _wave_twin, frame=PATTERNS,
+    _wave_twin, frame=PATTERNS, emit=_fe.emit_wave,
 ))
 _add(NodeSpec(
     "ShaderNodeTexBrick", "Brick Texture",
@@ -177,14 +183,15 @@ _add(NodeSpec(
      SocketSpec("Row Height", F, 0.25)),
     {"Color": C, "Fac": F},
     {"offset": 0.5, "offset_frequency": 2, "squash": 1.0, "squash_frequency": 2}, {},
-    _brick_twin, frame=PATTERNS,
+    _brick_twin, frame=PATTERNS, emit=_fe.emit_brick,
 ))
 _add(NodeSpec(
     "ShaderNodeTexChecker", "Checker Texture",
     (SocketSpec("Vector", V, None), SocketSpec("Color1", C, GREY8), SocketSpec("Color2", C, GREY2),
      SocketSpec("Scale", F, 5.0)),
     {"Color": C, "Fac": F}, {}, {},
-    lambda i, p, ctx: _pat.checker_texture(i["Vector"], i["Color1"], i["Color2"], i["Scale"]), frame=PATTERNS,
+    lambda i, p, ctx: _pat.checker_texture(i["Vector"], i["Color1"], i["Color2"], i["Scale"]),
+    frame=PATTERNS, emit=_fe.emit_checker,
 ))
 _add(NodeSpec(
     "ShaderNodeTexGradient", "Gradient Texture", (SocketSpec("Vector", V, None),), {"Color": C, "Fac": F},
@@ -197,7 +204,7 @@ _add(NodeSpec(
                                              {"position": 1.0, "color": [1, 1, 1, 1]}]},
     {"interpolation": ("LINEAR", "EASE", "CONSTANT")},
     lambda i, p, ctx: _color.color_ramp(i["Fac"], *ctx.ramp(p["elements"]), p["interpolation"]),
-    frame=MATHS, ramp_props=("interpolation", "elements"),
+    frame=MATHS, ramp_props=("interpolation", "elements"), emit=_fe.emit_ramp,
 ))
 _add(NodeSpec(
     "ShaderNodeMix", "Mix",
@@ -206,14 +213,15 @@ _add(NodeSpec(
     {"Result": C},
     {"data_type": "RGBA", "blend_type": "MIX", "clamp_factor": True, "clamp_result": False},
     {"data_type": ("RGBA", "FLOAT"), "blend_type": _color.BLEND_TYPES},
-    _mix_twin, out_bl={"Result": "Result_Color"}, frame=MATHS,
+    _mix_twin, out_bl={"Result": "Result_Color"}, frame=MATHS, emit=_fe.emit_mix,
 ))
 _add(NodeSpec(
     "ShaderNodeMath", "Math",
     (SocketSpec("A", F, 0.5, bl="Value"), SocketSpec("B", F, 0.5, bl="Value_001"),
      SocketSpec("C", F, 0.5, bl="Value_002")),
     {"Value": F}, {"operation": "ADD", "use_clamp": False}, {"operation": _math.MATH_OPS},
-    lambda i, p, ctx: _math.math_node(i["A"], i["B"], i["C"], p["operation"], p["use_clamp"]), frame=MATHS,
+    lambda i, p, ctx: _math.math_node(i["A"], i["B"], i["C"], p["operation"], p["use_clamp"]),
+    frame=MATHS, emit=_fe.emit_math,
 ))
 _add(NodeSpec(
     "ShaderNodeMapRange", "Map Range",
@@ -223,13 +231,14 @@ _add(NodeSpec(
     {"interpolation_type": ("LINEAR", "STEPPED", "SMOOTHSTEP", "SMOOTHERSTEP")},
     lambda i, p, ctx: _math.map_range(i["Value"], i["From Min"], i["From Max"], i["To Min"], i["To Max"],
                                       i["Steps"], p["interpolation_type"], p["clamp"]),
-    frame=MATHS,
+    frame=MATHS, emit=_fe.emit_map_range,
 ))
 _add(NodeSpec(
     "ShaderNodeClamp", "Clamp",
     (SocketSpec("Value", F, 1.0), SocketSpec("Min", F, 0.0), SocketSpec("Max", F, 1.0)),
     {"Result": F}, {"clamp_type": "MINMAX"}, {"clamp_type": ("MINMAX", "RANGE")},
     lambda i, p, ctx: _math.clamp_node(i["Value"], i["Min"], i["Max"], p["clamp_type"]), frame=MATHS,
+    emit=_fe.emit_clamp,
 ))
 _add(NodeSpec(
     "ShaderNodeBump", "Bump",

@@ -52,7 +52,7 @@ from ..graph import Graph
 from ..layout import UNIT_RECT, UVRect, texel_size
 from ..vocabulary import NODES, out_kind
 from .backend import BackendChoiceError
-from .fused_emit import _TSIZE, Gen, Unsupported, Var, bump_input, emit_bump_normal, emit_node
+from .fused_emit import _TSIZE, Gen, Unsupported, Var, bump_input, emit_bump_normal
 
 OUT_CHANNELS = 9  # base colour (3), roughness, metallic, bump height, the Bump's normal (3)
 RENDER_CHANNELS = 5  # base colour, roughness, metallic: kernels compiled without the Bump's heights
@@ -321,7 +321,9 @@ def _generate(graph: Graph, values: dict, mode: str, builders: list, heights: bo
                 ins[sock.name] = uvs[inst] if (sock.kind == "vector" and sock.name == "Vector") else None
             else:
                 ins[sock.name] = g.const(raw, sock.kind)
-        outs[(nid, inst)] = emit_node(g, nid, node["type"], props, ins, used[nid], graph.params)
+        if spec.emit is None:  # the vocabulary names no emitter: evaluate() runs this graph node by node
+            raise Unsupported(f"node {nid!r} ({node['type']})")
+        outs[(nid, inst)] = spec.emit(g, props, ins, used[nid])
         visiting.discard((nid, inst))
         return outs[(nid, inst)]
 
