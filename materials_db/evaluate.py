@@ -7,12 +7,10 @@ from typing import Any
 import torch
 
 from .graph import Graph, GraphError
-from .vocabulary import NODES
+from .layout import UNIT_RECT, texel_size
+from .vocabulary import NODES, out_kind
 
 LUMA = torch.tensor([0.2126, 0.7152, 0.0722])  # Blender's colour -> float conversion for linear Rec.709
-
-
-UNIT_RECT = (0.0, 0.0, 1.0, 1.0)  # (u0, v0, width, height): the tile [0, 1]^2
 
 
 def uv_grid(resolution: int | tuple[int, int], device: str = "cpu",
@@ -27,12 +25,6 @@ def uv_grid(resolution: int | tuple[int, int], device: str = "cpu",
     v = v0 + (1.0 - (torch.arange(h, device=device, dtype=torch.float32) + 0.5) / h) * sv
     vv, uu = torch.meshgrid(v, u, indexing="ij")
     return torch.stack([uu, vv, torch.zeros_like(uu)], -1)
-
-
-def texel_size(resolution: int | tuple[int, int], uv_rect: tuple[float, float, float, float] = UNIT_RECT) -> float:
-    """Mean UV size of one texel of a map: the default `bump_texel` (the map is Cycles' NORMAL bake at its size)."""
-    h, w = (resolution, resolution) if isinstance(resolution, int) else resolution
-    return 0.5 * (float(uv_rect[2]) / w + float(uv_rect[3]) / h)
 
 
 class _Context:
@@ -93,13 +85,6 @@ class _Context:
         if isinstance(v, dict) and "param" in v:
             return self.values[v["param"]]
         return v
-
-
-def out_kind(node: dict, out: str) -> str:
-    """Kind of a node output; Mix's Result follows its data_type."""
-    if node["type"] == "ShaderNodeMix" and node.get("props", {}).get("data_type", "RGBA") == "FLOAT":
-        return "float"
-    return NODES[node["type"]].outputs[out]
 
 
 def _convert(value: torch.Tensor, from_kind: str, to_kind: str) -> torch.Tensor:

@@ -11,56 +11,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+# per node type: the properties and inputs the builder sets and the reader reads, the editor frame
+from .node_table import FRAMES, INPUTS, PROPS  # generated from materials_db/vocabulary.py
+
 GRAPH_PROP = "photo2scene_graph"
 UV_NODE = "p2s_uv"  # the Mapping node carrying the material stage's texture transform (scale, rotation about Z)
 FORMAT = "photo2scene.material/1"
 
-# Properties and inputs the vocabulary uses, per node type (the rest keep Blender's defaults).
-PROPS: dict[str, tuple[str, ...]] = {
-    "ShaderNodeTexCoord": (),
-    "ShaderNodeMapping": ("vector_type",),
-    "ShaderNodeTexNoise": ("noise_dimensions", "noise_type", "normalize"),
-    "ShaderNodeTexVoronoi": ("voronoi_dimensions", "feature", "distance", "normalize"),
-    "ShaderNodeTexWave": ("wave_type", "bands_direction", "rings_direction", "wave_profile"),
-    "ShaderNodeTexBrick": ("offset", "offset_frequency", "squash", "squash_frequency"),
-    "ShaderNodeTexChecker": (),
-    "ShaderNodeTexGradient": ("gradient_type",),
-    "ShaderNodeValToRGB": (),
-    "ShaderNodeMix": ("data_type", "blend_type", "clamp_factor", "clamp_result"),
-    "ShaderNodeMath": ("operation", "use_clamp"),
-    "ShaderNodeMapRange": ("interpolation_type", "clamp"),
-    "ShaderNodeClamp": ("clamp_type",),
-    "ShaderNodeBump": ("invert",),
-    "ShaderNodeBsdfPrincipled": (),
-}
-INPUTS: dict[str, tuple[str, ...]] = {
-    "ShaderNodeTexCoord": (),
-    "ShaderNodeMapping": ("Vector", "Location", "Rotation", "Scale"),
-    "ShaderNodeTexNoise": ("Vector", "Scale", "Detail", "Roughness", "Lacunarity", "Offset", "Gain", "Distortion"),
-    "ShaderNodeTexVoronoi": ("Vector", "Scale", "Detail", "Roughness", "Lacunarity", "Smoothness", "Exponent",
-                             "Randomness"),
-    "ShaderNodeTexWave": ("Vector", "Scale", "Distortion", "Detail", "Detail Scale", "Detail Roughness",
-                          "Phase Offset"),
-    "ShaderNodeTexBrick": ("Vector", "Color1", "Color2", "Mortar", "Scale", "Mortar Size", "Mortar Smooth", "Bias",
-                           "Brick Width", "Row Height"),
-    "ShaderNodeTexChecker": ("Vector", "Color1", "Color2", "Scale"),
-    "ShaderNodeTexGradient": ("Vector",),
-    "ShaderNodeValToRGB": ("Fac",),
-    "ShaderNodeMix": ("Factor", "A", "B"),
-    "ShaderNodeMath": ("A", "B", "C"),
-    "ShaderNodeMapRange": ("Value", "From Min", "From Max", "To Min", "To Max", "Steps"),
-    "ShaderNodeClamp": ("Value", "Min", "Max"),
-    "ShaderNodeBump": ("Strength", "Distance", "Filter Width", "Height", "Normal"),
-    "ShaderNodeBsdfPrincipled": ("Base Color", "Roughness", "Metallic", "Normal"),
-}
-FRAMES = {  # readable grouping in the node editor
-    "ShaderNodeTexCoord": "Coordinates", "ShaderNodeMapping": "Coordinates",
-    "ShaderNodeTexNoise": "Patterns", "ShaderNodeTexVoronoi": "Patterns", "ShaderNodeTexWave": "Patterns",
-    "ShaderNodeTexBrick": "Patterns", "ShaderNodeTexChecker": "Patterns", "ShaderNodeTexGradient": "Patterns",
-    "ShaderNodeValToRGB": "Colour & maths", "ShaderNodeMix": "Colour & maths", "ShaderNodeMath": "Colour & maths",
-    "ShaderNodeMapRange": "Colour & maths", "ShaderNodeClamp": "Colour & maths",
-    "ShaderNodeBump": "Surface", "ShaderNodeBsdfPrincipled": "Surface",
-}
 _MATH_IDS = {"A": 0, "B": 1, "C": 2}
 
 

@@ -51,9 +51,10 @@ import torch
 from p2s_common.llvm import point_drjit_at_libllvm
 
 from ..graph import Graph
-from ..vocabulary import NODES
+from ..layout import UNIT_RECT, UVRect, texel_size
+from ..vocabulary import NODES, out_kind
 from .backend import BackendChoiceError
-from .fused_emit import _TSIZE, Gen, Unsupported, Var, bump_input, emit_bump_normal, emit_node
+from .fused_emit import _TSIZE, Gen, Unsupported, Var, bump_input, emit_bump_normal
 
 OUT_CHANNELS = 9  # base colour (3), roughness, metallic, bump height, the Bump's normal (3)
 RENDER_CHANNELS = 5  # base colour, roughness, metallic: kernels compiled without the Bump's heights
@@ -285,8 +286,6 @@ def _generate(graph: Graph, values: dict, mode: str, builders: list, heights: bo
     Nodes are emitted per "instance": 0 at the texel's uv, 1 and 2 at the Bump's two offset uvs (only the Height
     sub-graph is evaluated there, as the torch twin does through `ctx.input_at`).
     """
-    from ..evaluate import out_kind
-
     g = Gen(mode, builders)
     used = _used_outputs(graph)
     outs: dict[tuple[str, int], dict[str, Var]] = {}
@@ -324,7 +323,9 @@ def _generate(graph: Graph, values: dict, mode: str, builders: list, heights: bo
                 ins[sock.name] = uvs[inst] if (sock.kind == "vector" and sock.name == "Vector") else None
             else:
                 ins[sock.name] = g.const(raw, sock.kind)
-        outs[(nid, inst)] = emit_node(g, nid, node["type"], props, ins, used[nid], graph.params)
+        if spec.emit is None:  # the vocabulary names no emitter: evaluate() runs this graph node by node
+            raise Unsupported(f"node {nid!r} ({node['type']})")
+        outs[(nid, inst)] = spec.emit(g, props, ins, used[nid])
         visiting.discard((nid, inst))
         return outs[(nid, inst)]
 
@@ -576,12 +577,10 @@ def fused_supported(graph: Graph, params: dict | None = None) -> bool:
 
 def evaluate_fused(graph: Graph, params: dict | None, resolution, uv_size: float = 1.0, device: str = "cpu",
                    bump_texel: float | None = None, with_normal: bool = True,
-                   uv_rect: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)) -> dict[str, torch.Tensor]:
+                   uv_rect: UVRect = UNIT_RECT) -> dict[str, torch.Tensor]:
     """Same maps as `materials_db.evaluate` (raises Unsupported when the graph is outside the compiler's reach).
 
     `with_normal=False`: base colour, roughness and metallic only, from kernels without the Bump's heights."""
-    from ..evaluate import texel_size
-
     h, w = (resolution, resolution) if isinstance(resolution, int) else resolution
     if bump_texel is None:
         bump_texel = texel_size(resolution, uv_rect)

@@ -737,7 +737,7 @@ def emit_checker(g: Gen, props, ins, used):
     return {"Fac": fac, "Color": col}
 
 
-def emit_ramp(g: Gen, props, ins, used, graph_params: dict):
+def emit_ramp(g: Gen, props, ins, used):
     interp = props["interpolation"]
     if interp not in ("LINEAR", "EASE", "CONSTANT"):
         raise Unsupported(f"Color Ramp {interp}")
@@ -1123,27 +1123,3 @@ def emit_clamp(g: Gen, props, ins, used):
             g.acc(hi, ghi)
     g.back([out], back)
     return {"Result": out}
-
-
-_EMITTERS: dict[str, Callable] = {
-    "ShaderNodeMapping": emit_mapping,
-    "ShaderNodeTexNoise": emit_noise,
-    "ShaderNodeTexVoronoi": emit_voronoi,
-    "ShaderNodeTexWave": emit_wave,
-    "ShaderNodeTexBrick": emit_brick,
-    "ShaderNodeTexChecker": emit_checker,
-    "ShaderNodeMix": emit_mix,
-    "ShaderNodeMath": emit_math,
-    "ShaderNodeMapRange": emit_map_range,
-    "ShaderNodeClamp": emit_clamp,
-}
-
-
-def emit_node(g: Gen, nid: str, ntype: str, props: dict, ins: dict, used: set[str], graph_params: dict) -> dict[str, Var]:
-    """Emit one node's code; returns its output Vars."""
-    if ntype == "ShaderNodeValToRGB":
-        return emit_ramp(g, props, ins, used, graph_params)
-    fn = _EMITTERS.get(ntype)
-    if fn is None:
-        raise Unsupported(f"node {nid!r} ({ntype})")
-    return fn(g, props, ins, used)
