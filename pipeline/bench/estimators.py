@@ -261,7 +261,7 @@ def sun_click_rows(args) -> list[dict]:
 
     The samples carry no segmentation; `bench.sunrgbd` derives one (valid-depth pixels inside a 3-D box). Pixels
     without depth are ignored by IoU and area. Objects with < 0.2 % of the image are left out (the derived mask is
-    then mostly depth noise)."""
+    then mostly depth noise). `--limit` caps the number of objects."""
     from ..interactive.offline import OfflineSegmenter
     from ..interactive.session import ClickSession
     from ..io.images import read_photo
@@ -281,7 +281,7 @@ def sun_click_rows(args) -> list[dict]:
             if seg.kind != "thing":
                 continue
             gt = sample.ids == seg.id
-            if gt.mean() < 0.002:
+            if gt.mean() < 0.002 or (args.limit and len(runs) >= args.limit):
                 continue
             session = ClickSession(image, backend, params=_session_params(args), features=shared.features,
                                    crops=shared.crops)
