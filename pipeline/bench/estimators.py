@@ -289,7 +289,8 @@ def sun_click_rows(args) -> list[dict]:
             run["name"] = f"{sample.name}/{seg.label}#{seg.id}"
             runs.append(run)
             per_click += seconds[1:]
-            print(f"  {run['name']:<28} IoU@1 {run['ious'][0]:.3f} IoU@3 {run['ious'][min(3, len(run['ious'])) - 1]:.3f}"
+            ious = run["ious"]
+            print(f"  {run['name']:<28} IoU@1 {ious[0]:.3f} IoU@3 {ious[min(3, len(ious)) - 1]:.3f}"
                   f" area x{run['first_area_ratio']:.2f}", flush=True)
     row = {"dataset": "sun (derived masks)", "images": len(runs), **click_summary(runs, min(args.max_clicks, 5)),
            "seconds_per_click": float(np.mean(per_click)) if per_click else 0.0, "seconds_prepare": 0.0,

@@ -33,9 +33,9 @@ class FeatureParams:
     """Weight of the contrast-sensitive pairwise term (energy units per unit of boundary)."""
     depth_weight: float = 0.5
     """How strongly a depth discontinuity (relative depth step) cuts the pairwise weight; 0 ignores depth."""
-    geodesic_base: float = 0.1
+    geodesic_base: float = 0.02
     """Geodesic cost of one pixel step inside a smooth region (distance itself, not only edges, separates)."""
-    local_contrast: float = 0.5
+    local_contrast: float = 0.0
     """How much geodesic edge costs are normalised by the local (rather than the image's) typical contrast:
     0 = global only; 1 = local only. Dark furniture against dark furniture has small Lab steps everywhere, so
     a global scale lets a click's reach run over all of it."""

@@ -124,3 +124,13 @@ def test_sun_click_rows_one_object():
     args = argparse.Namespace(data=SHARED_DATA, max_clicks=3, limit=1, no_zoom=False)
     rows = sun_click_rows(args)
     assert rows and rows[0]["targets"] == 1 and 0.0 <= rows[0]["iou1"] <= 1.0
+
+
+def test_growth_prior_shrinks_a_first_click_on_a_uniform_image():
+    rng = np.random.default_rng(2)
+    image = np.clip(0.5 + rng.normal(0, 0.02, (90, 120, 3)), 0, 1).astype(np.float32)
+    areas = []
+    for gw in (0.0, 5.0):
+        seg = OfflineSegmenter(params=OfflineParams(growth_weight=gw, growth_free=1.0, growth_span=2.0))
+        areas.append(ClickSession(image, seg, params=NO_ZOOM).add_click(60.5, 45.5, True).sum())
+    assert 0 < areas[1] < areas[0]
