@@ -4,8 +4,10 @@ camera: the classical camera estimator on the SUN RGB-D samples (ground-truth in
 synthetic box rooms with exact truth: FOV error, pitch, roll and horizon (up-vector) error in degrees, medians,
 and the same again with a deliberately wrong FOV prior (to show the FOV is measured, not the prior echoed).
 
-clicks: the offline click backend with the standard click simulation: NoC@85 / NoC@90 (20 clicks at most) on
-GrabCut and COCO-MVal (indoor subset), seconds per click after the first; on generated room cases (when cached by
+clicks: the offline click backend with the standard click simulation: NoC@85 / NoC@90 (20 clicks at most), mean
+IoU after 1/3/5 clicks and the first-click flood rate (mask > 3x the object) on GrabCut and COCO-MVal (indoor
+subset; also per half: even = tuning, odd = held out), on SUN RGB-D objects (masks derived from GT depth and 3-D
+boxes, 5 clicks), seconds per click after the first; on generated room cases (when cached by
 `bench room`) NoC per surface with and without depth, and the multi-surface protocol (clicks per surface and
 failure rate until the mean IoU of all surfaces reaches the threshold, clicking the worst surface).
 """
