@@ -16,15 +16,16 @@ from pipeline.interactive.session import ClickSession, SessionParams
 NO_ZOOM = SessionParams(zoom_below=0.0)
 
 
-def dark_furniture(h: int = 120, w: int = 160, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def dark_furniture(h: int = 240, w: int = 320, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """A small dark box touching a large dark block of almost the same colour, on a light wall (the SUN case:
-    a night stand against a bed's foot board)."""
+    a night stand against a bed's foot board). At the benchmark's working resolution: growth distances count
+    working pixels."""
     rng = np.random.default_rng(seed)
     image = np.full((h, w, 3), 0.8, np.float32)
-    image[40:110, 20:150] = 0.10  # the big dark block
+    image[80:220, 40:300] = 0.10  # the big dark block
     small = np.zeros((h, w), bool)
-    small[55:80, 60:85] = True
-    image[small] = 0.13  # a faint step only
+    small[110:160, 120:170] = True
+    image[small] = 0.11  # a faint step only
     image = np.clip(image + rng.normal(0, 0.01, image.shape), 0, 1).astype(np.float32)
     return image, small
 
@@ -32,16 +33,17 @@ def dark_furniture(h: int = 120, w: int = 160, seed: int = 0) -> tuple[np.ndarra
 def test_first_click_on_a_small_box_does_not_flood_the_block():
     image, small = dark_furniture()
     session = ClickSession(image, OfflineSegmenter(), params=NO_ZOOM)
-    mask = session.add_click(72.5, 67.5, True)
-    assert mask[67, 72]
-    assert mask.sum() <= 3 * small.sum()  # the old backend took the whole block (~12x the box)
+    mask = session.add_click(145.5, 135.5, True)
+    assert mask[135, 145]
+    # The budget is 4x the clicked structure; the backend before the flood guard took the whole block (14.6x).
+    assert mask.sum() <= 4 * small.sum()
 
 
 def test_first_click_on_a_uniform_image_stays_local():
     rng = np.random.default_rng(1)
-    image = np.clip(0.5 + rng.normal(0, 0.02, (90, 120, 3)), 0, 1).astype(np.float32)
-    mask = ClickSession(image, OfflineSegmenter(), params=NO_ZOOM).add_click(60.5, 45.5, True)
-    assert mask[45, 60] and mask.mean() < 0.5
+    image = np.clip(0.5 + rng.normal(0, 0.02, (240, 320, 3)), 0, 1).astype(np.float32)
+    mask = ClickSession(image, OfflineSegmenter(), params=NO_ZOOM).add_click(160.5, 120.5, True)
+    assert mask[120, 160] and mask.mean() < 0.5
 
 
 def test_first_click_limit_keeps_a_budget_of_the_clicked_structure():
@@ -76,11 +78,11 @@ def test_later_click_growth_stays_near_a_positive_click():
     image, small = dark_furniture()
     params = OfflineParams(guard_reach=3.0, growth_weight=0.0)
     session = ClickSession(image, OfflineSegmenter(params=params), params=NO_ZOOM)
-    session.add_click(72.5, 67.5, True)
+    session.add_click(145.5, 135.5, True)
     seg = session.backend
     feat = session.features
-    d = seg._distance(feat, 67.5 * feat.scale - 0.5, 72.5 * feat.scale - 0.5)
-    mask = session.add_click(73.5, 68.5, True)
+    d = seg._distance(feat, 135.5 * feat.scale - 0.5, 145.5 * feat.scale - 0.5)
+    mask = session.add_click(146.5, 136.5, True)
     far = d > params.guard_reach + 1.0
     assert not (mask & far & ~small).any()
 
