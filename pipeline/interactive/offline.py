@@ -8,12 +8,12 @@ Energy per click set, at working resolution:
 - previous mask: a per-pixel cost for disagreeing with it, switched off where the newest click reaches, so a
   click edits its region and leaves the rest of the mask alone;
 - pairwise: contrast-sensitive (and depth-sensitive) Potts on the 4-connected grid;
-- growth prior: labelling a pixel foreground costs more the farther it lies (geodesically) from every positive
-  click, so colour alone cannot carry the mask across the image;
+- growth prior (optional, off by default): labelling a pixel foreground costs more the farther it lies from every
+  positive click (growth distance: geodesic + straight-line extent);
 - strict negative clicks: what a negative click reaches geodesically before any positive click does is hard
   background, not just its disk;
 - hard constraints: a small disk at each click; the result keeps only regions connected to a positive click;
-- flood guard: pixels a click adds (outside the previous mask) must lie within a geodesic reach of a positive
+- flood guard: pixels a click adds (outside the previous mask) must lie within a growth distance of a positive
   click, and a first click may not take more than a few times the area of the structure it landed on.
 The working-resolution mask is then brought to full resolution with a guided filter on the full photo, so its
 edge follows the photo's own edges.
