@@ -4,8 +4,10 @@ camera: the classical camera estimator on the SUN RGB-D samples (ground-truth in
 synthetic box rooms with exact truth: FOV error, pitch, roll and horizon (up-vector) error in degrees, medians,
 and the same again with a deliberately wrong FOV prior (to show the FOV is measured, not the prior echoed).
 
-clicks: the offline click backend with the standard click simulation: NoC@85 / NoC@90 (20 clicks at most) on
-GrabCut and COCO-MVal (indoor subset), seconds per click after the first; on generated room cases (when cached by
+clicks: the offline click backend with the standard click simulation: NoC@85 / NoC@90 (20 clicks at most), mean
+IoU after 1/3/5 clicks and the first-click flood rate (mask > 3x the object) on GrabCut and COCO-MVal (indoor
+subset; also per half: even = tuning, odd = held out), on SUN RGB-D objects (masks derived from GT depth and 3-D
+boxes, 5 clicks), seconds per click after the first; on generated room cases (when cached by
 `bench room`) NoC per surface with and without depth, and the multi-surface protocol (clicks per surface and
 failure rate until the mean IoU of all surfaces reaches the threshold, clicking the worst surface).
 """
@@ -25,7 +27,8 @@ SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 ROOM_CACHE = Path.home() / ".cache" / "photo2scene" / "bench" / "room"
 HELP = "Estimator benchmarks: camera (vanishing points), clicks (NoC)."
 HELP_CAMERA = "Classical camera (vanishing points): FOV and horizon errors on SUN RGB-D samples + synthetic rooms."
-HELP_CLICKS = "Click segmentation (offline): NoC@85/90 on GrabCut, COCO-MVal indoor, generated rooms; s/click."
+HELP_CLICKS = ("Click segmentation (offline): NoC@85/90, IoU@1/3/5, flood rate on GrabCut, COCO-MVal indoor, "
+               "SUN RGB-D (derived masks), generated rooms; s/click.")
 
 # --- camera ---------------------------------------------------------------------------------------------------
 
@@ -133,8 +136,8 @@ def run_camera(args: argparse.Namespace) -> int:
 
 def configure_clicks(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, default=SHARED, help="folder holding grabcut/ and coco_mval_indoor/")
-    parser.add_argument("--datasets", default="grabcut,coco_mval_indoor,generated",
-                        help="comma-separated: grabcut, coco_mval_indoor, generated")
+    parser.add_argument("--datasets", default="grabcut,coco_mval_indoor,sun,generated",
+                        help="comma-separated: grabcut, coco_mval_indoor, sun, generated")
     parser.add_argument("--limit", type=int, default=0, help="at most this many images per dataset (0 = all)")
     parser.add_argument("--max-clicks", type=int, default=20)
     parser.add_argument("--room-cache", type=Path, default=ROOM_CACHE,
@@ -167,31 +170,135 @@ def _session_params(args):
     return SessionParams(zoom_below=0.0) if args.no_zoom else SessionParams()
 
 
+def click_summary(runs: list[dict], max_clicks: int) -> dict:
+    """NoC@85/90, mean IoU after 1/3/5 clicks and the first-click flood rate over per-target runs.
+
+    Each run: {"ious": [...], "first_area_ratio": mask area / true area after the first click}. A run stopped
+    early (IoU >= 0.90 reached) keeps its last IoU for the later clicks: the user would stop clicking there."""
+    def at(ious: list[float], k: int) -> float:
+        return ious[min(k, len(ious)) - 1] if ious else 0.0
+
+    def noc(ious: list[float], t: float) -> int:
+        return next((i + 1 for i, v in enumerate(ious) if v >= t), max_clicks)
+
+    n = len(runs)
+    if not n:
+        return {"targets": 0}
+    return {"targets": n,
+            "noc85": float(np.mean([noc(r["ious"], 0.85) for r in runs])),
+            "noc90": float(np.mean([noc(r["ious"], 0.90) for r in runs])),
+            "iou1": float(np.mean([at(r["ious"], 1) for r in runs])),
+            "iou3": float(np.mean([at(r["ious"], 3) for r in runs])),
+            "iou5": float(np.mean([at(r["ious"], 5) for r in runs])),
+            "flood_rate": float(np.mean([r["first_area_ratio"] > FLOOD_RATIO for r in runs])),
+            "fail85": int(sum(max(r["ious"], default=0.0) < 0.85 for r in runs))}
+
+
+FLOOD_RATIO = 3.0  # a first-click mask larger than this many times the true object counts as a flood
+
+
+def _one_run(session, gt: np.ndarray, ignore: np.ndarray | None, max_clicks: int) -> tuple[dict, list[float]]:
+    """Standard click simulation on one target, plus the first click's area ratio (ignored pixels left out)."""
+    from ..interactive.clicks import iou, next_click
+
+    keep = ~ignore if ignore is not None else np.ones_like(gt, bool)
+    ious, seconds, ratio = [], [], 0.0
+    pred = np.zeros_like(gt, bool)
+    for i in range(max_clicks):
+        x, y, positive = next_click(pred, gt, ignore)
+        start = time.perf_counter()
+        pred = session.add_click(x, y, positive)
+        seconds.append(time.perf_counter() - start)
+        ious.append(iou(pred, gt, ignore))
+        if i == 0:
+            ratio = float((pred & keep).sum() / max((gt & keep).sum(), 1))
+        if ious[-1] >= 0.90:
+            break
+    return {"ious": ious, "first_area_ratio": ratio}, seconds
+
+
 def noc_dataset(name: str, items, args) -> dict:
-    from ..interactive.clicks import simulate
+    """Standard click simulation over an instance set; rows for all images and for the two halves of the
+    sorted list (even = tuning half, odd = held-out half)."""
     from ..interactive.offline import OfflineSegmenter
     from ..interactive.session import ClickSession
 
     backend = OfflineSegmenter()
-    noc85, noc90, per_click, prepare, fails = [], [], [], [], 0
+    runs, per_click, prepare = [], [], []
     for stem, image, gt, ignore in items:
         start = time.perf_counter()
         session = ClickSession(image, backend, params=_session_params(args))
         prepare.append(time.perf_counter() - start)
-        run = simulate(session, gt, ignore, args.max_clicks, stop_at=0.90)
-        noc85.append(run.noc(0.85, args.max_clicks))
-        noc90.append(run.noc(0.90, args.max_clicks))
-        fails += run.noc(0.85, args.max_clicks) >= args.max_clicks and max(run.ious) < 0.85
-        per_click += run.seconds[1:]
-        print(f"  {stem:<28} NoC85 {noc85[-1]:2d} NoC90 {noc90[-1]:2d}  IoU@1 {run.ious[0]:.3f}  "
-              f"{image.shape[1]}x{image.shape[0]}", flush=True)
-    row = {"dataset": name, "images": len(noc85), "noc85": float(np.mean(noc85)), "noc90": float(np.mean(noc90)),
-           "fail85": int(fails), "seconds_per_click": float(np.mean(per_click)) if per_click else 0.0,
-           "seconds_prepare": float(np.mean(prepare)) if prepare else 0.0}
-    print(f"{name}: {row['images']} images, NoC@85 {row['noc85']:.2f}, NoC@90 {row['noc90']:.2f}, "
-          f">=20 clicks without 85%: {row['fail85']}; {row['seconds_per_click']:.3f} s per click after the first,"
-          f" {row['seconds_prepare']:.3f} s features per image", flush=True)
+        run, seconds = _one_run(session, gt, ignore, args.max_clicks)
+        run["name"] = stem
+        runs.append(run)
+        per_click += seconds[1:]
+        ious = run["ious"]
+        print(f"  {stem:<28} NoC85 {click_summary([run], args.max_clicks)['noc85']:4.0f} "
+              f"IoU@1 {ious[0]:.3f} area x{run['first_area_ratio']:.2f}  {image.shape[1]}x{image.shape[0]}",
+              flush=True)
+    row = {"dataset": name, "images": len(runs), **click_summary(runs, args.max_clicks),
+           "tune_half": click_summary(runs[0::2], args.max_clicks),
+           "held_out_half": click_summary(runs[1::2], args.max_clicks),
+           "seconds_per_click": float(np.mean(per_click)) if per_click else 0.0,
+           "seconds_prepare": float(np.mean(prepare)) if prepare else 0.0, "runs": runs}
+    _print_click_row(name, row)
     return row
+
+
+def _print_click_row(name: str, row: dict) -> None:
+    for label, r in (("all", row), ("tune half (even)", row.get("tune_half")),
+                     ("held-out half (odd)", row.get("held_out_half"))):
+        if not r or not r.get("targets"):
+            continue
+        print(f"{name} [{label}]: {r['targets']} targets, NoC@85 {r['noc85']:.2f}, NoC@90 {r['noc90']:.2f}, "
+              f"IoU@1/3/5 {r['iou1']:.3f}/{r['iou3']:.3f}/{r['iou5']:.3f}, flood rate {r['flood_rate']:.3f}, "
+              f"never 85%: {r['fail85']}", flush=True)
+    print(f"{name}: {row['seconds_per_click']:.3f} s per click after the first, "
+          f"{row['seconds_prepare']:.3f} s features per image", flush=True)
+
+
+def sun_click_rows(args) -> list[dict]:
+    """SUN RGB-D photos: every furniture object whose mask can be derived from GT depth + 3-D box.
+
+    The samples carry no segmentation; `bench.sunrgbd` derives one (valid-depth pixels inside a 3-D box). Pixels
+    without depth are ignored by IoU and area. Objects with < 0.2 % of the image are left out (the derived mask is
+    then mostly depth noise). `--limit` caps the number of objects."""
+    from ..interactive.offline import OfflineSegmenter
+    from ..interactive.session import ClickSession
+    from ..io.images import read_photo
+    from .sunrgbd import sun_samples
+
+    root = Path(args.data) / "sunrgbd_mmdet3d_samples"
+    if not (root / "depth_gt_png").is_dir():
+        print(f"({root} not found: skipped)")
+        return []
+    backend = OfflineSegmenter()
+    runs, per_click = [], []
+    for sample in sun_samples(root):
+        image, _ = read_photo(sample.photo_path)
+        ignore = sample.ids == 0
+        shared = ClickSession(image, backend, params=_session_params(args))
+        for seg in sample.segments:
+            if seg.kind != "thing":
+                continue
+            gt = sample.ids == seg.id
+            if gt.mean() < 0.002 or (args.limit and len(runs) >= args.limit):
+                continue
+            session = ClickSession(image, backend, params=_session_params(args), features=shared.features,
+                                   crops=shared.crops)
+            run, seconds = _one_run(session, gt, ignore, min(args.max_clicks, 5))
+            run["name"] = f"{sample.name}/{seg.label}#{seg.id}"
+            runs.append(run)
+            per_click += seconds[1:]
+            ious = run["ious"]
+            print(f"  {run['name']:<28} IoU@1 {ious[0]:.3f} IoU@3 {ious[min(3, len(ious)) - 1]:.3f}"
+                  f" area x{run['first_area_ratio']:.2f}", flush=True)
+    row = {"dataset": "sun (derived masks)", "images": len(runs), **click_summary(runs, min(args.max_clicks, 5)),
+           "seconds_per_click": float(np.mean(per_click)) if per_click else 0.0, "seconds_prepare": 0.0,
+           "runs": runs}
+    _print_click_row("sun (derived masks, 5 clicks max)", row)
+    return [row]
 
 
 def generated_rows(args) -> list[dict]:
@@ -254,6 +361,9 @@ def run_clicks(args: argparse.Namespace) -> int:
     for name in wanted:
         if name == "generated":
             rows += generated_rows(args)
+            continue
+        if name == "sun":
+            rows += sun_click_rows(args)
             continue
         root = Path(args.data) / name
         if not (root / "masks").is_dir():

@@ -37,6 +37,12 @@ class FeatureParams:
     """How strongly a depth discontinuity (relative depth step) cuts the pairwise weight; 0 ignores depth."""
     geodesic_base: float = 0.02
     """Geodesic cost of one pixel step inside a smooth region (distance itself, not only edges, separates)."""
+    local_contrast: float = 0.0
+    """How much geodesic edge costs are normalised by the local (rather than the image's) typical contrast:
+    0 = global only; 1 = local only. Dark furniture against dark furniture has small Lab steps everywhere, so
+    a global scale lets a click's reach run over all of it."""
+    contrast_sigma: float = 6.0
+    """Scale (working pixels) of the local typical contrast."""
     seed: int = 0
     """Seed of the k-means initialisations."""
 
@@ -174,8 +180,21 @@ def geodesic_graph(lab: np.ndarray, depth: np.ndarray | None, p: FeatureParams) 
         dd = dd + p.depth_weight * (100.0 * np.abs(logd[1:, :] - logd[:-1, :])
                                     + 20.0 * np.abs(slope[1:, :] - slope[:-1, :]).sum(-1))
     typical = max(float(np.median(np.concatenate([dr.ravel(), dd.ravel()]))), 1e-3)
-    cr = p.geodesic_base + (dr / (3 * typical)) ** 2
-    cd = p.geodesic_base + (dd / (3 * typical)) ** 2
+    if p.local_contrast > 0:
+        # Local typical contrast (mean step in a window), floored so flat areas do not turn noise into edges;
+        # mixed geometrically with the global one.
+        g = np.zeros((h, w), np.float32)
+        g[:, :-1] += dr
+        g[:-1, :] += dd
+        # Steps are clipped before averaging so an edge does not raise its own scale and hide itself.
+        local = np.maximum(ndimage.gaussian_filter(np.minimum(g / 2, 1.5 * typical), p.contrast_sigma),
+                           0.25 * typical)
+        t = typical ** (1 - p.local_contrast) * local ** p.local_contrast
+        tr, td = np.maximum(t[:, 1:], t[:, :-1]), np.maximum(t[1:, :], t[:-1, :])
+    else:
+        tr = td = typical
+    cr = p.geodesic_base + (dr / (3 * tr)) ** 2
+    cd = p.geodesic_base + (dd / (3 * td)) ** 2
     a = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
     b = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])
     c = np.concatenate([cr.ravel(), cd.ravel()])
