@@ -100,8 +100,10 @@ class PHOTO2SCENE_PT_import(_Sidebar, bpy.types.Panel):
         props = context.scene.photo2scene
         col = self.layout.column()
         col.prop(props, "bundle")
+        col.prop(props, "render_settings", text="Render")
         op = col.operator("photo2scene.import_bundle", icon="IMPORT")
         op.directory = props.bundle
+        op.render_settings = props.render_settings
 
 
 class PHOTO2SCENE_PT_reconstruction(_Sidebar, bpy.types.Panel):

@@ -17,8 +17,8 @@ from pathlib import Path
 import bpy
 
 from .edits import base_name, chosen_index, with_material_candidate, with_object_candidate
-from .scene_format import (DEFAULT_METALLIC, DEFAULT_ROUGHNESS, PROP_ASSET, PROP_BUNDLE, PROP_CHOSEN, PROP_FACE,
-                           PROP_LIGHT, PROP_MATERIAL, PROP_OBJECT, Light, MaterialEntry, SceneData)
+from .scene_format import (DEFAULT_METALLIC, DEFAULT_ROUGHNESS, PROP_ASSET, PROP_BUILT, PROP_BUNDLE, PROP_CHOSEN,
+                           PROP_FACE, PROP_LIGHT, PROP_MATERIAL, PROP_OBJECT, Light, MaterialEntry, SceneData)
 
 BUNDLE_KEY = PROP_BUNDLE
 # What counts as a change. Blender stores floats in single precision (~7 digits), so a value read back from an
@@ -106,7 +106,9 @@ def find_material(coll: bpy.types.Collection, scene: SceneData, name: str) -> bp
 
 
 def reconstruction_camera(coll: bpy.types.Collection) -> bpy.types.Object | None:
-    return next((o for o in coll.all_objects if o.type == "CAMERA"), None)
+    """The camera the import built (not one the artist added to the collection), else any camera in it."""
+    cameras = [o for o in coll.all_objects if o.type == "CAMERA"]
+    return next((o for o in cameras if o.get(PROP_BUILT)), cameras[0] if cameras else None)
 
 
 # ------------------------------------------------------------------------------------------- writing back

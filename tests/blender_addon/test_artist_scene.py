@@ -61,3 +61,125 @@ def test_angle_delta_wraps():
     assert angle_delta_deg(-98.7, 261.3) == pytest.approx(0.0, abs=1e-9)
     assert angle_delta_deg(179.0, -179.0) == pytest.approx(-2.0)
     assert angle_delta_deg(10.0, 350.0) == pytest.approx(20.0)
+
+
+# ------------------------------------------------------------------------------------------- import hygiene
+
+def test_import_collections_names_world_shading(addon, empty_file, make_bundle):
+    from blender_addon.scene_format import PROP_GROUP
+
+    bundle = make_bundle("living room.bundle")
+    add_object(bundle)
+    assert _import(bundle) == {"FINISHED"}
+    coll = _reconstruction()
+    groups = {c.name: c for c in coll.children}
+    assert list(groups) == ["Camera", "Room", "Furniture", "Lights"]
+    assert {c[PROP_GROUP] for c in groups.values()} == {"camera", "room", "furniture", "lights"}
+    assert not coll.objects  # everything is in a sub-collection
+    assert [o.name for o in groups["Camera"].objects] == ["Camera living room"]
+    assert bpy.context.scene.camera.name == "Camera living room"
+    assert {o.name for o in groups["Room"].objects} >= {"room_floor", "room_wall_x_min"}
+    assert {o.name for o in groups["Furniture"].objects} == {"sofa_1", "sofa_1.body"}
+    assert [o.name for o in groups["Lights"].objects] == ["ceiling_light"]
+    world = bpy.context.scene.world
+    assert world.name == "photo2scene World"
+    background = next(n for n in world.node_tree.nodes if n.bl_idname == "ShaderNodeBackground")
+    assert tuple(background.inputs["Color"].default_value)[:3] == (0.0, 0.0, 0.0)
+    # Smooth by angle: smooth faces, the box's 90-degree edges sharp.
+    mesh = bpy.data.objects["sofa_1.body"].data
+    assert all(p.use_smooth for p in mesh.polygons)
+    sharp = mesh.attributes["sharp_edge"].data
+    assert all(item.value for item in sharp)
+    # The room's faces carry the bundle's materials, each under its plain name.
+    for face in ("room_floor", "room_ceiling", "room_wall_x_min"):
+        slots = bpy.data.objects[face].material_slots
+        assert len(slots) == 1 and slots[0].material is not None and "." not in slots[0].material.name
+
+
+def test_render_settings_only_when_asked(addon, empty_file, make_bundle):
+    scene = bpy.context.scene
+    scene.render.engine = "BLENDER_EEVEE"
+    scene.cycles.samples = 77
+    scene.view_settings.view_transform = "AgX"
+    scene.render.resolution_x, scene.render.resolution_y = 1920, 1080
+    bundle = make_bundle()
+    _import(bundle, render_settings="KEEP")
+    assert (scene.render.resolution_x, scene.render.resolution_y) == (1920, 1080)
+    assert scene.view_settings.view_transform == "AgX" and scene.world is None
+    _import(bundle)  # the default: the photo's size and colour management, engine and samples kept
+    assert (scene.render.resolution_x, scene.render.resolution_y) == (48, 36)
+    assert scene.view_settings.view_transform == "Standard"
+    assert scene.render.engine == "BLENDER_EEVEE" and scene.cycles.samples == 77
+    _import(bundle, render_settings="CYCLES")
+    assert scene.render.engine == "CYCLES" and scene.cycles.samples == 128 and scene.cycles.use_denoising
+
+
+def test_panel_choice_reaches_the_import(addon, empty_file, make_bundle):
+    from blender_addon.operators import Log, import_bundle
+
+    scene = bpy.context.scene
+    scene.photo2scene.render_settings = "KEEP"
+    scene.view_settings.view_transform = "AgX"
+    assert import_bundle(bpy.context, make_bundle(), Log()) is not None
+    assert scene.view_settings.view_transform == "AgX"
+
+
+def test_reimport_keeps_what_the_artist_added(addon, empty_file, make_bundle):
+    from blender_addon.sync import find_object
+
+    bundle = make_bundle()
+    add_object(bundle)
+    _import(bundle)
+    coll = _reconstruction()
+    furniture = next(c for c in coll.children if c.name == "Furniture")
+    vase = bpy.data.objects.new("vase", bpy.data.meshes.new("vase"))
+    furniture.objects.link(vase)
+    rug = bpy.data.objects.new("rug", bpy.data.meshes.new("rug"))
+    coll.objects.link(rug)
+    pillow = bpy.data.objects.new("pillow", None)  # parented to the sofa the pipeline owns
+    furniture.objects.link(pillow)
+    pillow.parent = find_object(coll, "sofa_1")
+    pillow.location = (0.0, 0.0, 0.5)
+    bpy.context.view_layer.update()
+    pillow_world = pillow.matrix_world.copy()
+    props = ("Room", "Furniture")
+    n_objects = len(bpy.data.objects)
+    n_materials = len(bpy.data.materials)
+
+    _import(bundle)
+    coll = _reconstruction()
+    assert len([c for c in bpy.data.collections if c.get("photo2scene_bundle")]) == 1
+    assert [c.name for c in coll.children] == ["Camera", "Room", "Furniture", "Lights"]
+    assert bpy.data.objects.get("vase") in set(coll.all_objects)
+    assert bpy.data.objects.get("rug") in set(coll.objects)
+    pillow = bpy.data.objects["pillow"]
+    assert pillow.parent is None
+    assert all(abs(a - b) < 1e-6 for ra, rb in zip(pillow.matrix_world, pillow_world) for a, b in zip(ra, rb))
+    # What the pipeline owns was rebuilt, once: same counts, no `.001` anywhere.
+    assert len(bpy.data.objects) == n_objects and len(bpy.data.materials) == n_materials
+    assert not [o.name for o in bpy.data.objects if "." in o.name and o.name != "sofa_1.body"]
+    assert not [m.name for m in bpy.data.materials if m.name[-4:-3] == "." and m.name[-3:].isdigit()]
+    assert all(c.name in coll.children for c in (bpy.data.collections[n] for n in props))
+
+
+# ------------------------------------------------------------------------------------------- candidates
+
+def test_swaps_leave_no_numbered_names(addon, empty_file, make_bundle):
+    from blender_addon.sync import find_object
+
+    bundle = make_bundle()
+    add_object(bundle)
+    _import(bundle)
+    coll = _reconstruction()
+    for index in (1, 0, 1):
+        assert bpy.ops.photo2scene.use_candidate(kind="OBJECT", name="sofa_1", index=index) == {"FINISHED"}
+        root = find_object(coll, "sofa_1")
+        assert root.name == "sofa_1" and [c.name for c in root.children] == ["sofa_1.body"]
+        assert root.children[0].data.name == "sofa_1.body"
+        assert root.users_collection[0].name == "Furniture"
+    for index in (1, 2, 0):
+        assert bpy.ops.photo2scene.use_candidate(kind="MATERIAL", name="room_wall", index=index) == {"FINISHED"}
+        assert bpy.data.objects["room_wall_x_min"].material_slots[0].material.name == "room_wall"
+    numbered = [i.name for i in (*bpy.data.objects, *bpy.data.meshes, *bpy.data.materials)
+                if i.name[-4:-3] == "." and i.name[-3:].isdigit()]
+    assert numbered == []
