@@ -15,7 +15,7 @@ from bpy.props import EnumProperty, IntProperty, StringProperty
 
 from . import jobs
 from .bundle import BundleError, load_bundle
-from .scene_format import SceneData
+from .scene_format import PROP_NOTE, SceneData
 from .edits import refine_stages, write_scene
 from .properties import RENDER_SETTINGS_ITEMS
 from .preferences import bundles_dir, get_prefs, pipeline_options, resolve_python
@@ -93,9 +93,10 @@ def import_bundle(context: bpy.types.Context, path: str | Path, log: Log,
         log.error(f"building {bundle.root.name} failed: {type(exc).__name__}: {exc}")
         return None
     describe_bundle(bundle.data, log)
-    for obj in coll.all_objects:  # an asset library's .blend or asset missing: built from the bundle's meshes
-        if obj.get("photo2scene_source_note"):
-            log.warning(str(obj["photo2scene_source_note"]))
+    for obj in coll.all_objects:  # an asset library's .blend or asset missing; a room face's placeholder material
+        for key in ("photo2scene_source_note", PROP_NOTE):
+            if obj.get(key):
+                log.warning(str(obj[key]))
     built = sum(1 for o in coll.all_objects if object_name(o))
     wanted = len(bundle.data.objects)
     if built < wanted:

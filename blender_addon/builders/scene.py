@@ -17,7 +17,7 @@ from .camera import build_camera
 from .light import build_light
 from .object import build_object
 from .principled import build_principled
-from .room import build_room
+from .room import build_room, fitted_room_materials
 
 # Sub-collections of a reconstruction, in the order the Outliner shows them: kind -> name.
 GROUPS = {"camera": "Camera", "room": "Room", "furniture": "Furniture", "lights": "Lights"}
@@ -188,11 +188,15 @@ def build_bundle(bundle: Bundle, name: str | None = None, render_settings: str =
         build_camera(data.camera, group(coll, "camera"), photo, name=f"Camera {photo_name(bundle)}")
         materials = build_materials(bundle)
         if data.room is not None:
-            build_room(data.room, materials, group(coll, "room"))
+            faces, notes = fitted_room_materials(data.room, data.materials, data.stages)
+            build_room(data.room, materials, group(coll, "room"), faces, notes)
         for obj in data.objects:
             build_object(obj, bundle, materials, group(coll, "furniture"))
         for light in data.lights:
             build_light(light, group(coll, "lights"))
+        if data.room is not None:  # a placeholder no face uses any more is not left behind in the file
+            unused = {data.room.materials[f] for f in notes} - set(faces.values())
+            bpy.data.batch_remove([materials[n] for n in unused if n in materials and materials[n].users == 0])
     except Exception:
         if created:
             remove_collection(coll.name)  # no half-built reconstruction left behind

@@ -183,3 +183,29 @@ def test_swaps_leave_no_numbered_names(addon, empty_file, make_bundle):
     numbered = [i.name for i in (*bpy.data.objects, *bpy.data.meshes, *bpy.data.materials)
                 if i.name[-4:-3] == "." and i.name[-3:].isdigit()]
     assert numbered == []
+
+
+def test_no_placeholder_left_on_the_room(addon, empty_file, make_bundle):
+    """After the material stage, a wall it did not fit takes a fitted wall's material in Blender (scene.json keeps
+    its placeholder); the placeholder is not left in the file, and the import says so."""
+    from blender_addon.operators import Log, import_bundle
+
+    bundle = make_bundle(candidates=False)
+    scene = json.loads((bundle / "scene.json").read_text())
+    scene["materials"]["room_wall_seen"] = {"type": "principled", "base_color": [0.5, 0.5, 0.4],
+                                            "source": "materials_lights: optimised"}
+    scene["materials"]["room_wall"]["source"] = "median photo colour (room stage placeholder)"
+    for face in ("wall_x_max", "wall_y_min", "wall_y_max"):
+        scene["room"]["materials"][face] = "room_wall_seen"
+    scene["stages"]["materials_lights"] = {"status": "done"}
+    (bundle / "scene.json").write_text(json.dumps(scene))
+    log = Log()
+    assert import_bundle(bpy.context, bundle, log) is not None
+    assert bpy.data.objects["room_wall_x_min"].material_slots[0].material.name == "room_wall_seen"
+    assert "room_wall" not in bpy.data.materials
+    assert any(level == "WARNING" and "wall_x_min" in text and "placeholder" in text for level, text in log.messages)
+    # Before the material stage every room material is a placeholder, and each face keeps its own.
+    del scene["stages"]["materials_lights"]
+    (bundle / "scene.json").write_text(json.dumps(scene))
+    assert import_bundle(bpy.context, bundle, Log()) is not None
+    assert bpy.data.objects["room_wall_x_min"].material_slots[0].material.name == "room_wall"
