@@ -209,3 +209,67 @@ def test_no_placeholder_left_on_the_room(addon, empty_file, make_bundle):
     (bundle / "scene.json").write_text(json.dumps(scene))
     assert import_bundle(bpy.context, bundle, Log()) is not None
     assert bpy.data.objects["room_wall_x_min"].material_slots[0].material.name == "room_wall"
+
+
+def test_candidate_rows_percent_matches_order():
+    from blender_addon.edits import candidate_rows
+    from blender_addon.scene_format import Candidate, MaterialEntry
+
+    # As the object stage writes them (room_003's chair): fit_loss for the candidates it ranked by fit.
+    chairs = [Candidate("chair_A", label="chair A", score=-0.352, fit_loss=0.2247),
+              Candidate("chair_A_wood", score=-0.352, fit_loss=0.262),
+              Candidate("chair_B", score=-0.352, fit_loss=0.2475),
+              Candidate("chair_C", score=-0.371)]
+    rows = candidate_rows(chairs)
+    assert [r.index for r in rows] == [0, 2, 1, 3]
+    assert [r.percent for r in rows[:3]] == sorted([r.percent for r in rows[:3]], reverse=True)
+    assert rows[0].percent == pytest.approx(100 * math.exp(-0.2247)) and rows[0].text == "chair A  fit 80%"
+    assert rows[3].percent is None and rows[3].text == "chair_C"
+    # Material candidates: mean CLIP cosine, shown as a match; the flat colour (no score) last.
+    mats = [MaterialEntry.from_dict({"type": "principled", "base_color": [0.5] * 3, **extra})
+            for extra in ({"score": 0.27, "library": "oak"}, {"label": "flat colour"}, {"score": 0.31})]
+    rows = candidate_rows(mats)
+    assert [r.index for r in rows] == [2, 0, 1] and [r.measure for r in rows] == ["match", "match", ""]
+    assert rows[1].text == "oak  match 27%"
+    # Scores of another scale (not similarities): no number, the stage's order.
+    rows = candidate_rows([Candidate("a", score=-0.1), Candidate("b", score=-0.3)])
+    assert [(r.index, r.percent) for r in rows] == [(0, None), (1, None)]
+
+
+def test_candidate_thumbnails_wherever_the_bundle_has_them(tmp_path):
+    from blender_addon.edits import candidate_thumbnail
+    from blender_addon.scene_format import (Candidate, MaterialEntry, asset_thumbnail_path,
+                                            material_thumbnail_path)
+
+    for rel in (asset_thumbnail_path("builtin:lamp_arc"), material_thumbnail_path("oak"), "thumbs/x.png"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"png")
+    assert candidate_thumbnail(tmp_path, Candidate("a", thumbnail="thumbs/x.png")) == tmp_path / "thumbs/x.png"
+    # No `thumbnail` field, but the bundle holds the asset's: shown.
+    assert candidate_thumbnail(tmp_path, Candidate("builtin:lamp_arc")) == tmp_path / asset_thumbnail_path(
+        "builtin:lamp_arc")
+    graph = MaterialEntry.from_dict({"type": "graph", "graph_file": "m.json", "library": "oak"})
+    assert candidate_thumbnail(tmp_path, graph) == tmp_path / material_thumbnail_path("oak")
+    assert candidate_thumbnail(tmp_path, Candidate("b", thumbnail="../outside.png")) is None
+    assert candidate_thumbnail(tmp_path, Candidate("builtin:nothing")) is None
+
+
+def test_candidates_panel_lists_by_fit(addon, empty_file, make_bundle):
+    from addon_fixtures import draw_panel
+    from blender_addon import panels
+    from blender_addon.sync import find_object
+
+    bundle = make_bundle()
+    add_object(bundle)
+    scene = json.loads((bundle / "scene.json").read_text())
+    for cand, loss in zip(scene["objects"][0]["candidates"], (0.3, 0.1, None)):
+        if loss is not None:
+            cand["fit_loss"] = loss
+    (bundle / "scene.json").write_text(json.dumps(scene))
+    _import(bundle)
+    bpy.context.view_layer.objects.active = find_object(_reconstruction(), "sofa_1")
+    drawn = draw_panel(panels.PHOTO2SCENE_PT_candidates, bpy.context)
+    labels = [d[2]["text"] for d in drawn if d[0] == "label" and d[2].get("text", "").startswith(("box", "else"))]
+    assert labels == ["box_tall  fit 90%", "box_low  fit 74%", "elsewhere"]
+    uses = [d[2]["text"] for d in drawn if d[0] == "operator" and d[1] == "photo2scene.use_candidate"]
+    assert uses == ["Use this", "In use", "Use this"]
