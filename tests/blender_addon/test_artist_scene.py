@@ -273,3 +273,25 @@ def test_candidates_panel_lists_by_fit(addon, empty_file, make_bundle):
     assert labels == ["box_tall  fit 90%", "box_low  fit 74%", "elsewhere"]
     uses = [d[2]["text"] for d in drawn if d[0] == "operator" and d[1] == "photo2scene.use_candidate"]
     assert uses == ["Use this", "In use", "Use this"]
+
+
+def test_added_light_after_refine_is_not_doubled(addon, empty_file, make_bundle):
+    """A light the artist adds is kept by a plain re-import; once Refine has written it into scene.json, the
+    re-import builds it from there and does not keep a second copy."""
+    from blender_addon.bundle import load_bundle
+    from blender_addon.edits import write_scene
+    from blender_addon.sync import collect_edits
+
+    bundle = make_bundle()
+    _import(bundle)
+    coll = _reconstruction()
+    lamp = bpy.data.objects.new("lamp", bpy.data.lights.new("lamp", "POINT"))
+    next(c for c in coll.children if c.name == "Lights").objects.link(lamp)
+    _import(bundle)
+    assert [o.name for o in bpy.data.objects if o.type == "LIGHT"] == ["ceiling_light", "lamp"]
+    scene, changes = collect_edits(_reconstruction(), load_bundle(bundle).scene)
+    assert changes == ["light lamp: added"]
+    write_scene(bundle, scene)
+    _import(bundle)
+    assert sorted(o.name for o in bpy.data.objects if o.type == "LIGHT") == ["ceiling_light", "lamp"]
+    assert bpy.data.objects["lamp"].get("photo2scene_built")
