@@ -105,10 +105,16 @@ def find_material(coll: bpy.types.Collection, scene: SceneData, name: str) -> bp
     return None
 
 
+def is_built(obj: bpy.types.Object) -> bool:
+    """Whether an import (or a swap) built `obj`. The tag holds the name it was built under: a copy the artist
+    makes with Duplicate carries the tag too but under another name (`chair_1.001`), and counts as theirs."""
+    return obj.get(PROP_BUILT) == obj.name
+
+
 def reconstruction_camera(coll: bpy.types.Collection) -> bpy.types.Object | None:
     """The camera the import built (not one the artist added to the collection), else any camera in it."""
     cameras = [o for o in coll.all_objects if o.type == "CAMERA"]
-    return next((o for o in cameras if o.get(PROP_BUILT)), cameras[0] if cameras else None)
+    return next((o for o in cameras if is_built(o)), cameras[0] if cameras else None)
 
 
 # ------------------------------------------------------------------------------------------- writing back

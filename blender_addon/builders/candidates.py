@@ -9,10 +9,10 @@ from __future__ import annotations
 import bpy
 
 from ..bundle import Bundle
-from ..scene_format import ASSET_FIELDS, PROP_BUILT, PROP_CHOSEN, PROP_OBJECT
+from ..scene_format import ASSET_FIELDS, PROP_CHOSEN, PROP_OBJECT
 from ..edits import material_spec, object_spec, with_material_candidate, with_object_candidate
 from ..sync import find_material, find_object
-from .scene import MaterialEntryError, build_material_entry, group
+from .scene import MaterialEntryError, build_material_entry, group, mark_built
 
 
 class SwapError(RuntimeError):
@@ -100,11 +100,11 @@ def swap_object(coll: bpy.types.Collection, bundle: Bundle, name: str, index: in
     if object_name(new) is None:
         new[PROP_OBJECT] = name
     new[PROP_CHOSEN] = index
-    for obj in (new, *new.children_recursive):
-        obj[PROP_BUILT] = True  # the pipeline's, as if imported: a re-import replaces it
     if old is not None:
         new.matrix_world = old.matrix_world.copy()
         remove_object_tree(old)
+    for obj in (new, *new.children_recursive):
+        mark_built(obj)  # the pipeline's, as if imported: a re-import replaces it
     return new, True
 
 

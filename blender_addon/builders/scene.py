@@ -88,20 +88,38 @@ def apply_render_settings(scene: bpy.types.Scene, camera: Camera, mode: str = "P
         scene.cycles.use_denoising = True
 
 
-def _owned(obj: bpy.types.Object, light_names: set[str]) -> bool:
-    """Whether a re-import replaces `obj`: it was built by an import (tagged; older imports tagged only roots,
-    parts, faces and lights), or it is a light the artist added that Refine has since written into scene.json."""
-    if any(key in obj for key in (PROP_BUILT, PROP_OBJECT, PROP_ASSET, PROP_PART, PROP_FACE, PROP_LIGHT)):
-        return True
-    from ..edits import base_name
+def mark_built(obj: bpy.types.Object) -> None:
+    """Tag `obj` as the pipeline's (sync.is_built): a re-import replaces it. Call once it has its final name."""
+    obj[PROP_BUILT] = obj.name
 
+
+def _owned(obj: bpy.types.Object, light_names: set[str], tagged: dict[str, list]) -> bool:
+    """Whether a re-import replaces `obj`.
+
+    - An import built it (tag `photo2scene_built` = the name it was built under, `tagged`: tag -> objects). A copy
+      made with Duplicate carries the same tag under another name and is the artist's; an object renamed by the
+      artist is still the pipeline's when it is the only one with its tag.
+    - Imports made before that tag marked only roots, parts, faces and lights.
+    - A light the artist added that Refine has since written into scene.json: the import builds it from there."""
+    from ..edits import base_name
+    from ..sync import is_built
+
+    if PROP_BUILT in obj:
+        same = tagged.get(obj[PROP_BUILT], [])
+        return is_built(obj) or (len(same) == 1 and not any(is_built(o) for o in same))
+    if any(key in obj for key in (PROP_OBJECT, PROP_ASSET, PROP_PART, PROP_FACE, PROP_LIGHT)):
+        return True
     return obj.type == "LIGHT" and base_name(obj.name) in light_names
 
 
 def clear_built(coll: bpy.types.Collection, light_names: set[str] = frozenset()) -> None:
     """Delete what an import built in a reconstruction (and data only it used); keep what the artist added. An
     added object parented to a deleted one keeps its place in the world."""
-    objects = [o for o in coll.all_objects if _owned(o, light_names)]
+    tagged: dict[str, list] = {}
+    for obj in coll.all_objects:
+        if PROP_BUILT in obj:
+            tagged.setdefault(str(obj[PROP_BUILT]), []).append(obj)
+    objects = [o for o in coll.all_objects if _owned(o, light_names, tagged)]
     doomed = set(objects)
     for obj in coll.all_objects:
         if obj not in doomed and obj.parent in doomed:
@@ -205,6 +223,6 @@ def build_bundle(bundle: Bundle, name: str | None = None, render_settings: str =
         raise
     for obj in coll.all_objects:
         if obj not in kept:
-            obj[PROP_BUILT] = True
+            mark_built(obj)
     apply_render_settings(scene, data.camera, render_settings)
     return coll

@@ -295,3 +295,24 @@ def test_added_light_after_refine_is_not_doubled(addon, empty_file, make_bundle)
     _import(bundle)
     assert sorted(o.name for o in bpy.data.objects if o.type == "LIGHT") == ["ceiling_light", "lamp"]
     assert bpy.data.objects["lamp"].get("photo2scene_built")
+
+
+def test_reimport_keeps_a_duplicate_and_replaces_a_renamed_object(addon, empty_file, make_bundle):
+    """Duplicate copies the import's tag: the copy is the artist's. A renamed object is still the pipeline's."""
+    from blender_addon.sync import find_object
+
+    bundle = make_bundle()
+    add_object(bundle)
+    _import(bundle)
+    coll = _reconstruction()
+    furniture = next(c for c in coll.children if c.name == "Furniture")
+    body = bpy.data.objects["sofa_1.body"]
+    copy = body.copy()  # what Duplicate makes: same custom properties, name sofa_1.body.001
+    copy.parent = None
+    furniture.objects.link(copy)
+    bpy.data.objects["room_floor"].name = "Floor"
+    n_objects = len(bpy.data.objects)
+    _import(bundle)
+    assert copy.name in bpy.data.objects and bpy.data.objects[copy.name] in set(_reconstruction().all_objects)
+    assert "Floor" not in bpy.data.objects and "room_floor" in bpy.data.objects
+    assert len(bpy.data.objects) == n_objects and find_object(_reconstruction(), "sofa_1") is not None
