@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import math
 import os
 import re
 import tempfile
@@ -26,7 +27,8 @@ import time
 from pathlib import Path
 
 from .bundle import BundleError, validate_scene
-from .scene_format import ASSET_FIELDS, Candidate, MaterialEntry, Object, SceneData
+from .scene_format import (ASSET_FIELDS, Candidate, MaterialEntry, Object, SceneData, asset_thumbnail_path,
+                           material_thumbnail_path)
 
 DISPLAY_KEYS = frozenset({"label", "score", "thumbnail", "fit_loss"})
 POSE_KEYS = frozenset({"name", "location", "rotation", "yaw_deg", "scale", "candidates", "chosen"})
@@ -49,11 +51,75 @@ def chosen_index(spec: Object | MaterialEntry | None) -> int:
 
 
 def candidate_label(candidate: Candidate | MaterialEntry, index: int) -> str:
-    """What the candidate list shows for one entry."""
-    label = (candidate.label or candidate.get("asset_id") or candidate.get("library") or candidate.get("category")
-             or f"candidate {index + 1}")
-    score = candidate.score
-    return f"{label} ({score:.2f})" if isinstance(score, (int, float)) else str(label)
+    """The name the candidate list shows for one entry."""
+    return str(candidate.label or candidate.get("asset_id") or candidate.get("library") or candidate.get("category")
+               or f"candidate {index + 1}")
+
+
+@dataclasses.dataclass
+class CandidateRow:
+    """One line of the candidate list: the candidate's index in scene.json (what "Use this" swaps in), its name,
+    and its fit or match in percent (None: not measured)."""
+
+    index: int
+    label: str
+    percent: float | None
+    measure: str  # "fit", "match" or ""
+
+    @property
+    def text(self) -> str:
+        return f"{self.label}  {self.measure} {self.percent:.0f}%" if self.percent is not None else self.label
+
+
+def candidate_rows(items: list[Candidate] | list[MaterialEntry]) -> list[CandidateRow]:
+    """The candidates as the panel lists them: best first by the number it shows, so the order and the
+    percentages always agree (higher is better).
+
+    - Where the stage measured how well candidates fit the photo (`fit_loss`, the object stage's silhouette +
+      depth + scale loss, lower is better), each shows `fit` = 100 x exp(-fit_loss): a perfect fit is 100 %.
+    - Otherwise, where scores are similarities in [0, 1] (the material stage's mean CLIP cosine), each shows
+      `match` = 100 x score.
+    - Anything else (a retrieval score of another scale) shows no number.
+    Candidates without the number follow in scene.json's order (best first by the stage's own ranking)."""
+    def number(value) -> float | None:
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and math.isfinite(value) else None
+
+    losses = [number(getattr(c, "fit_loss", None)) for c in items]
+    scores = [number(c.score) for c in items]
+    if any(v is not None for v in losses):
+        measure, values = "fit", [100.0 * math.exp(-max(v, 0.0)) if v is not None else None for v in losses]
+    elif any(v is not None for v in scores) and all(0.0 <= v <= 1.0 for v in scores if v is not None):
+        measure, values = "match", [100.0 * v if v is not None else None for v in scores]
+    else:
+        measure, values = "", [None] * len(items)
+    rows = [CandidateRow(i, candidate_label(c, i), values[i], measure if values[i] is not None else "")
+            for i, c in enumerate(items)]
+    # sorted() is stable: equal numbers, and the unmeasured, keep the stage's order.
+    return sorted(rows, key=lambda r: (r.percent is None, -(r.percent or 0.0)))
+
+
+def candidate_thumbnail(root: str | os.PathLike, candidate: Candidate | MaterialEntry) -> Path | None:
+    """The image to show for a candidate: its `thumbnail` (bundle-relative; an absolute one, such as the asset
+    index's cache, only to look at), else the one the bundle keeps for its asset or library material under the
+    stages' own file names (scene_format.asset_thumbnail_path / material_thumbnail_path); None if there is none."""
+    from .bundle import resolve_inside
+
+    root = Path(root)
+    names = [candidate.thumbnail] if isinstance(candidate.thumbnail, str) and candidate.thumbnail else []
+    if isinstance(candidate, Candidate) and candidate.asset_id:
+        names.append(asset_thumbnail_path(candidate.asset_id))
+    library = candidate.get("library")
+    if isinstance(library, str) and library:
+        names.append(material_thumbnail_path(library))
+    for name in names:
+        try:
+            path = Path(name) if Path(name).is_absolute() else resolve_inside(root, name)
+        except (ValueError, BundleError):
+            continue
+        if path.is_file():
+            return path
+    return None
 
 
 def object_spec(scene: SceneData, name: str) -> Object | None:

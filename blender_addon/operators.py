@@ -15,8 +15,9 @@ from bpy.props import EnumProperty, IntProperty, StringProperty
 
 from . import jobs
 from .bundle import BundleError, load_bundle
-from .scene_format import SceneData
+from .scene_format import PROP_NOTE, SceneData
 from .edits import refine_stages, write_scene
+from .properties import RENDER_SETTINGS_ITEMS
 from .preferences import bundles_dir, get_prefs, pipeline_options, resolve_python
 from .sync import bundle_root, collect_edits, object_name, reconstruction_camera, reconstructions
 
@@ -72,9 +73,12 @@ def describe_bundle(scene: SceneData, log: Log) -> None:
             log.warning(f"stage {name}: {status}{': ' + note if note else ''}")
 
 
-def import_bundle(context: bpy.types.Context, path: str | Path, log: Log) -> bpy.types.Collection | None:
-    """Load and build a bundle into the scene (replacing an earlier import of the same bundle); None on error."""
-    from .builders.scene import build_bundle, remove_collection
+def import_bundle(context: bpy.types.Context, path: str | Path, log: Log,
+                  render_settings: str | None = None) -> bpy.types.Collection | None:
+    """Load and build a bundle into the scene (replacing what an earlier import of the same bundle built, keeping
+    what the artist added); None on error. `render_settings`: builders/scene.RENDER_SETTINGS, default the
+    scene's choice in the panel."""
+    from .builders.scene import build_bundle
 
     try:
         bundle = load_bundle(Path(bpy.path.abspath(str(path))))
@@ -84,15 +88,15 @@ def import_bundle(context: bpy.types.Context, path: str | Path, log: Log) -> bpy
     started = time.perf_counter()
     name = f"photo2scene {bundle.root.name}"
     try:
-        coll = build_bundle(bundle, name)
+        coll = build_bundle(bundle, name, render_settings or context.scene.photo2scene.render_settings)
     except Exception as exc:  # a builder failing on odd data must reach the user, not only the console
-        remove_collection(name)  # no half-built reconstruction left behind
         log.error(f"building {bundle.root.name} failed: {type(exc).__name__}: {exc}")
         return None
     describe_bundle(bundle.data, log)
-    for obj in coll.all_objects:  # an asset library's .blend or asset missing: built from the bundle's meshes
-        if obj.get("photo2scene_source_note"):
-            log.warning(str(obj["photo2scene_source_note"]))
+    for obj in coll.all_objects:  # an asset library's .blend or asset missing; a room face's placeholder material
+        for key in ("photo2scene_source_note", PROP_NOTE):
+            if obj.get(key):
+                log.warning(str(obj[key]))
     built = sum(1 for o in coll.all_objects if object_name(o))
     wanted = len(bundle.data.objects)
     if built < wanted:
@@ -424,7 +428,8 @@ class PHOTO2SCENE_OT_cancel(bpy.types.Operator):
 
 class PHOTO2SCENE_OT_import_bundle(bpy.types.Operator):
     """Import a photo2scene bundle folder: camera with the photo as background, room, objects, lights and
-    materials, in one collection per reconstruction (importing it again replaces that collection)"""
+    materials, in one collection per reconstruction (importing it again replaces what the import built and keeps
+    what you added)"""
 
     bl_idname = "photo2scene.import_bundle"
     bl_label = "Import Photo2Scene Bundle"
@@ -432,8 +437,13 @@ class PHOTO2SCENE_OT_import_bundle(bpy.types.Operator):
 
     directory: StringProperty(name="Bundle", subtype="DIR_PATH", description="The bundle folder (has scene.json)")
     filter_folder: bpy.props.BoolProperty(default=True, options={"HIDDEN"})
+    render_settings: EnumProperty(name="Render Settings", items=RENDER_SETTINGS_ITEMS, default="PHOTO",
+                                  description="What the import changes in the scene's render settings",
+                                  options={"SKIP_SAVE"})  # not remembered: each import starts from the default
 
     def invoke(self, context, event):
+        if not self.properties.is_property_set("render_settings"):  # the panel's choice
+            self.render_settings = context.scene.photo2scene.render_settings
         if not self.directory:
             self.directory = context.scene.photo2scene.bundle
         if self.directory:
@@ -446,7 +456,7 @@ class PHOTO2SCENE_OT_import_bundle(bpy.types.Operator):
         if not self.directory:
             self.report({"ERROR"}, "choose a bundle folder (it contains scene.json)")
             return {"CANCELLED"}
-        coll = import_bundle(context, self.directory, log)
+        coll = import_bundle(context, self.directory, log, self.render_settings)
         log.replay(self.report)
         return {"FINISHED"} if coll is not None else {"CANCELLED"}
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import bpy
 
-from .bundle import resolve_inside
-from .edits import candidate_label, candidates, cached_scene, chosen_index, material_spec, object_spec
+from .edits import (cached_scene, candidate_rows, candidate_thumbnail, candidates, chosen_index, material_spec,
+                    object_spec)
 from .operators import active_reconstruction
 from .preferences import get_prefs, resolve_python
 from .scene_format import PROP_CHOSEN
@@ -100,8 +100,10 @@ class PHOTO2SCENE_PT_import(_Sidebar, bpy.types.Panel):
         props = context.scene.photo2scene
         col = self.layout.column()
         col.prop(props, "bundle")
+        col.prop(props, "render_settings", text="Render")
         op = col.operator("photo2scene.import_bundle", icon="IMPORT")
         op.directory = props.bundle
+        op.render_settings = props.render_settings
 
 
 class PHOTO2SCENE_PT_reconstruction(_Sidebar, bpy.types.Panel):
@@ -186,28 +188,22 @@ class PHOTO2SCENE_PT_material_library(_Sidebar, bpy.types.Panel):
 
 
 def draw_candidates(layout, root: Path, title: str, kind: str, name: str, items: list, chosen: int) -> bool:
-    """One box per entry: each candidate's thumbnail, label and score, and "Use this". False if none."""
+    """One box per entry: its candidates best first by their fit (edits.candidate_rows), each with its thumbnail
+    where the bundle has one, its name and fit, and "Use this". False if there are none."""
     if not items:
         return False
     box = layout.box()
     box.label(text=title)
-    for index, candidate in enumerate(items):
+    for entry in candidate_rows(items):
         row = box.row(align=True)
-        thumb = candidate.thumbnail
-        icon = 0
-        if isinstance(thumb, str) and thumb:
-            # Bundle-relative thumbnails stay inside the bundle; the object stage also names absolute ones in the
-            # asset index's cache, which are only looked at, never written.
-            try:
-                icon = thumbnail_icon(Path(thumb) if Path(thumb).is_absolute() else resolve_inside(root, thumb))
-            except ValueError:
-                icon = 0
+        thumb = candidate_thumbnail(root, items[entry.index])
+        icon = thumbnail_icon(thumb) if thumb is not None else 0
         if icon:
             row.template_icon(icon_value=icon, scale=2.0)
-        row.label(text=candidate_label(candidate, index))
-        op = row.operator("photo2scene.use_candidate", text="In use" if index == chosen else "Use this",
-                          depress=index == chosen)
-        op.kind, op.name, op.index = kind, name, index
+        row.label(text=entry.text)
+        op = row.operator("photo2scene.use_candidate", text="In use" if entry.index == chosen else "Use this",
+                          depress=entry.index == chosen)
+        op.kind, op.name, op.index = kind, name, entry.index
     return True
 
 

@@ -20,6 +20,15 @@ def _refine_stage_items(self, context):
     return _stage_items
 
 
+# builders/scene.RENDER_SETTINGS, for the import operator and the panel.
+RENDER_SETTINGS_ITEMS = [
+    ("PHOTO", "Match the Photo", "The photo's resolution, the Standard view transform and a black World; the render "
+                                 "engine and its samples stay as they are"),
+    ("CYCLES", "Match the Photo, Cycles", "As Match the Photo, and Cycles with 128 samples and the denoiser"),
+    ("KEEP", "Keep Mine", "Change no render settings"),
+]
+
+
 def _is_reconstruction(self, coll: bpy.types.Collection) -> bool:
     return bool(coll.get(BUNDLE_KEY))
 
@@ -37,6 +46,8 @@ class PHOTO2SCENE_SceneProps(bpy.types.PropertyGroup):
                                     description="The reconstruction that Compare, Refine and the candidates act on")
     refine_stage: EnumProperty(name="From Stage", items=_refine_stage_items,
                                description="The stage to re-run from, with the current Blender state")
+    render_settings: EnumProperty(name="Render Settings", items=RENDER_SETTINGS_ITEMS, default="PHOTO",
+                                  description="What importing a reconstruction changes in the render settings")
     material_category: StringProperty(name="Category", default="custom",
                                       description="Library category for materials you add (wood, tiles, stone, "
                                                   "fabric, ...)")

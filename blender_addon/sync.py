@@ -17,11 +17,16 @@ from pathlib import Path
 import bpy
 
 from .edits import base_name, chosen_index, with_material_candidate, with_object_candidate
-from .scene_format import (DEFAULT_METALLIC, DEFAULT_ROUGHNESS, PROP_ASSET, PROP_BUNDLE, PROP_CHOSEN, PROP_FACE,
-                           PROP_LIGHT, PROP_MATERIAL, PROP_OBJECT, Light, MaterialEntry, SceneData)
+from .scene_format import (DEFAULT_METALLIC, DEFAULT_ROUGHNESS, PROP_ASSET, PROP_BUILT, PROP_BUNDLE, PROP_CHOSEN,
+                           PROP_FACE, PROP_LIGHT, PROP_MATERIAL, PROP_OBJECT, Light, MaterialEntry, SceneData)
 
 BUNDLE_KEY = PROP_BUNDLE
-EPS = 1e-6
+# What counts as a change. Blender stores floats in single precision (~7 digits), so a value read back from an
+# untouched object differs from scene.json's double in the last digits; these tolerances sit well above that and
+# well below any edit a person makes (0.01 mm, a thousandth of a degree, a relative 1e-5 for everything else).
+ABS_TOL = 1e-5
+REL_TOL = 1e-5
+ANGLE_TOL_DEG = 1e-3
 
 
 # ------------------------------------------------------------------------------------------- finding things
@@ -100,8 +105,16 @@ def find_material(coll: bpy.types.Collection, scene: SceneData, name: str) -> bp
     return None
 
 
+def is_built(obj: bpy.types.Object) -> bool:
+    """Whether an import (or a swap) built `obj`. The tag holds the name it was built under: a copy the artist
+    makes with Duplicate carries the tag too but under another name (`chair_1.001`), and counts as theirs."""
+    return obj.get(PROP_BUILT) == obj.name
+
+
 def reconstruction_camera(coll: bpy.types.Collection) -> bpy.types.Object | None:
-    return next((o for o in coll.all_objects if o.type == "CAMERA"), None)
+    """The camera the import built (not one the artist added to the collection), else any camera in it."""
+    cameras = [o for o in coll.all_objects if o.type == "CAMERA"]
+    return next((o for o in cameras if is_built(o)), cameras[0] if cameras else None)
 
 
 # ------------------------------------------------------------------------------------------- writing back
@@ -111,12 +124,20 @@ def _rows(matrix) -> list[list[float]]:
 
 
 def _close(a, b) -> bool:
+    """Equal within the tolerances above, element by element (numbers or nested lists of numbers)."""
     try:
         flat_a = [float(x) for x in _flatten(a)]
         flat_b = [float(x) for x in _flatten(b)]
     except (TypeError, ValueError):
         return False
-    return len(flat_a) == len(flat_b) and all(abs(x - y) <= EPS * max(1.0, abs(y)) for x, y in zip(flat_a, flat_b))
+    return len(flat_a) == len(flat_b) and all(abs(x - y) <= max(ABS_TOL, REL_TOL * abs(y))
+                                              for x, y in zip(flat_a, flat_b))
+
+
+def angle_delta_deg(new: float, old: float) -> float:
+    """`new - old` in degrees, wrapped into [-180, 180): the same orientation gives 0 whatever turn it is written
+    in (Blender reads a yaw of 261.3 back as -98.7)."""
+    return (float(new) - float(old) + 180.0) % 360.0 - 180.0
 
 
 def _flatten(value):
@@ -138,6 +159,17 @@ def _set(entry, key: str, value, changes: list[str], what: str, default=_MISSING
         current = default
     if current is _MISSING or not _close(current, value):
         setattr(entry, key, value)
+        changes.append(f"{what}: {key}")
+
+
+def _set_angle(entry, key: str, value_deg: float, changes: list[str], what: str, default: float = 0.0) -> None:
+    """Like `_set` for an angle in degrees: compared modulo 360, and a changed angle is written next to the old
+    one (261.3 turned by 10 degrees is written as 271.3, not -88.7), so scene.json keeps its own convention."""
+    current = getattr(entry, key)
+    current = default if current is None else float(current)
+    delta = angle_delta_deg(value_deg, current)
+    if abs(delta) > ANGLE_TOL_DEG:
+        setattr(entry, key, current + delta)
         changes.append(f"{what}: {key}")
 
 
@@ -174,7 +206,7 @@ def collect_edits(coll: bpy.types.Collection, scene: dict) -> tuple[dict, list[s
         what = f"object {spec.name}"
         _set(spec, "location", [float(v) for v in loc], changes, what)
         _set(spec, "scale", [float(v) for v in scale], changes, what)
-        _set(spec, "yaw_deg", math.degrees(rot.to_euler("XYZ").z), changes, what)
+        _set_angle(spec, "yaw_deg", math.degrees(rot.to_euler("XYZ").z), changes, what)
         if spec.rotation is not None:  # an entry that records its full rotation keeps it up to date
             _set(spec, "rotation", _rows(rot.to_matrix()), changes, what)
 
@@ -249,8 +281,8 @@ def _write_graph_values(mat: bpy.types.Material, spec: MaterialEntry, changes: l
     uv = mat.node_tree.nodes.get(UV_NODE)  # the stage's texture transform, when it is not the identity
     if uv is not None and uv.bl_idname == "ShaderNodeMapping":
         _set(spec, "uv_scale", float(uv.inputs["Scale"].default_value[0]), changes, what, 1.0)
-        _set(spec, "uv_rotation_deg", math.degrees(float(uv.inputs["Rotation"].default_value[2])), changes, what,
-             0.0)
+        _set_angle(spec, "uv_rotation_deg", math.degrees(float(uv.inputs["Rotation"].default_value[2])), changes,
+                   what)
 
 
 def _write_light(obj: bpy.types.Object, spec: Light, changes: list[str]) -> None:

@@ -1,4 +1,5 @@
-"""Camera: pose, vertical field of view with a vertical sensor fit, render size, the photo as background."""
+"""Camera: pose, vertical field of view with a vertical sensor fit, the photo as background. (The render size is
+a render setting: builders/scene.apply_render_settings.)"""
 
 from __future__ import annotations
 
@@ -25,12 +26,7 @@ def build_camera(spec: Camera, collection: bpy.types.Collection, photo_path: str
                                [rot[2][0], rot[2][1], rot[2][2], pos[2]],
                                [0.0, 0.0, 0.0, 1.0]])
     collection.objects.link(obj)
-    scene = bpy.context.scene
-    scene.camera = obj
-    scene.render.resolution_x = int(spec.width)
-    scene.render.resolution_y = int(spec.height)
-    scene.render.resolution_percentage = 100
-    scene.render.pixel_aspect_x = scene.render.pixel_aspect_y = 1.0
+    bpy.context.scene.camera = obj
     if photo_path:
         image = bpy.data.images.load(photo_path, check_existing=True)
         image.pack()  # the .blend stays complete when moved away from the bundle

@@ -12,7 +12,7 @@ from ..bundle import Bundle
 from ..scene_format import ASSET_FIELDS, PROP_CHOSEN, PROP_OBJECT
 from ..edits import material_spec, object_spec, with_material_candidate, with_object_candidate
 from ..sync import find_material, find_object
-from .scene import MaterialEntryError, build_material_entry
+from .scene import MaterialEntryError, build_material_entry, group, mark_built
 
 
 class SwapError(RuntimeError):
@@ -42,7 +42,9 @@ def swap_material(coll: bpy.types.Collection, bundle: Bundle, name: str, index: 
                     slot.material = new
         if old.users == 0:
             bpy.data.materials.remove(old)
-    new.name = name  # take the plain name back once the old one is gone
+        else:  # still on something outside the reconstruction: it keeps the old material under another name
+            old.name = f"{name} (before swap)"
+    new.name = name  # take the plain name back (no `.001`) once the old one is out of the way
     return new
 
 
@@ -87,15 +89,39 @@ def swap_object(coll: bpy.types.Collection, bundle: Bundle, name: str, index: in
         mat = find_material(coll, scene, mat_name)
         if mat is not None:
             materials[mat_name] = mat
-    new = build_object(new_spec, bundle, materials, coll)
+    # The new object goes where the old one is (the artist may have moved it to a collection of their own).
+    target = old.users_collection[0] if old is not None and old.users_collection else group(coll, "furniture")
+    parked = _park([old, *old.children_recursive]) if old is not None else {}  # its names are the new one's
+    try:
+        new = build_object(new_spec, bundle, materials, target)
+    except Exception:
+        _unpark(parked)
+        raise
     if object_name(new) is None:
         new[PROP_OBJECT] = name
     new[PROP_CHOSEN] = index
     if old is not None:
         new.matrix_world = old.matrix_world.copy()
         remove_object_tree(old)
-    new.name = name
+    for obj in (new, *new.children_recursive):
+        mark_built(obj)  # the pipeline's, as if imported: a re-import replaces it
     return new, True
+
+
+def _park(objects: list[bpy.types.Object]) -> dict:
+    """Rename objects and their (local) data out of the way, so what replaces them gets their names without
+    `.001`; returns what `_unpark` needs to give the names back."""
+    names = {}
+    for item in [*objects, *{o.data for o in objects if o.data is not None and o.data.library is None}]:
+        if item not in names:
+            names[item] = item.name
+            item.name = f"{item.name} (replaced)"
+    return names
+
+
+def _unpark(names: dict) -> None:
+    for item, name in names.items():
+        item.name = name
 
 
 def remove_object_tree(root: bpy.types.Object) -> None:

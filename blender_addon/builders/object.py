@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from pathlib import Path
 
 import bpy
@@ -40,9 +41,12 @@ log = logging.getLogger("photo2scene.addon")
 ASSET_MODES = ("append", "link", "bundle")
 
 
+SMOOTH_ANGLE_DEG = 30.0  # Blender's own default for "Shade Auto Smooth"
+
+
 def mesh_from_obj(name: str, path: Path) -> bpy.types.Mesh:
     """A Blender mesh from a bundle OBJ (the shared reader: scene_format.read_obj), with its UVs if every face
-    has them."""
+    has them, smooth shaded by angle."""
     obj = read_obj(path.read_text(encoding="utf-8"), path.name)
     mesh = bpy.data.meshes.new(name)
     mesh.from_pydata(obj.vertices, [], obj.faces)
@@ -54,6 +58,11 @@ def mesh_from_obj(name: str, path: Path) -> bpy.types.Mesh:
                 layer.data[loop].uv = obj.uvs[index]
                 loop += 1
     mesh.validate()
+    # Smooth by angle, stored in the mesh (smooth faces, sharp_edge where faces meet at more than 30 degrees):
+    # curved furniture looks smooth, a box keeps its edges, and it needs no operator or modifier asset, so it
+    # works the same headless. "Shade Auto Smooth" in Blender swaps it for the adjustable modifier.
+    mesh.shade_smooth()
+    mesh.set_sharp_from_angle(angle=math.radians(SMOOTH_ANGLE_DEG))
     mesh.update()
     return mesh
 

@@ -21,7 +21,7 @@ def write_blend(bundle_dir: Path, blend_path: Path) -> Path:
 
     bundle = load_bundle(bundle_dir)
     bpy.ops.wm.read_homefile(use_empty=True)
-    build_bundle(bundle)
+    build_bundle(bundle, render_settings="CYCLES")  # an opened .blend renders like the photo at once
     blend_path = Path(blend_path).absolute()
     blend_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{blend_path.stem}.", suffix=".blend", dir=blend_path.parent)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import stat
 import sys
@@ -95,6 +96,27 @@ def write_bundle(folder: Path, candidates: bool = True, width: int = 48, height:
     save_scene(folder, scene, checkpoint="room")
     write_json(folder / "config.json", {"seed": 0})
     return folder
+
+
+CUBE = """v -0.5 -0.5 0\nv 0.5 -0.5 0\nv 0.5 0.5 0\nv -0.5 0.5 0\nv -0.5 -0.5 {h}\nv 0.5 -0.5 {h}\nv 0.5 0.5 {h}
+v -0.5 0.5 {h}\nf 1 4 3 2\nf 5 6 7 8\nf 1 2 6 5\nf 2 3 7 6\nf 3 4 8 7\nf 4 1 5 8\n"""
+
+
+def add_object(bundle: Path, yaw_deg: float = 30.0) -> None:
+    """An object with three candidates: the one in use, one whose meshes the bundle holds, one it does not."""
+    scene = json.loads((bundle / "scene.json").read_text())
+    for asset, height in (("box_low", 0.4), ("box_tall", 1.2)):
+        mesh = bundle / "meshes" / "sofa_1" / asset / "body.obj"
+        mesh.parent.mkdir(parents=True, exist_ok=True)
+        mesh.write_text(CUBE.format(h=height))
+    parts = lambda asset: [{"name": "body", "mesh": f"meshes/sofa_1/{asset}/body.obj", "material": "room_floor"}]
+    scene["objects"] = [{
+        "name": "sofa_1", "label": "sofa", "asset_id": "box_low", "location": [1.0, 0.5, 0.0], "yaw_deg": yaw_deg,
+        "scale": [1.0, 1.0, 1.0], "parts": parts("box_low"),
+        "candidates": [{"asset_id": "box_low", "score": 0.8, "parts": parts("box_low")},
+                       {"asset_id": "box_tall", "score": 0.7, "parts": parts("box_tall")},
+                       {"asset_id": "elsewhere", "score": 0.6, "category": "sofa"}]}]
+    (bundle / "scene.json").write_text(json.dumps(scene))
 
 
 @pytest.fixture
