@@ -25,7 +25,7 @@ import numpy as np
 
 from blender_addon.scene_format import ROOM_FACES, face_uvs, read_obj, room_face_name
 
-from ..scene import Camera, Light, Object, Room, Scene
+from pipeline.core.scene import Camera, Light, Object, Room, Scene
 
 
 @dataclass

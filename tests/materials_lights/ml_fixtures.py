@@ -11,8 +11,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ (box_case
 
 from box_case import DEVICE, look_rotation  # noqa: E402
 
-from pipeline.io.meshes import obj_bytes  # noqa: E402
-from pipeline.scene import Camera, Light, MaterialEntry, Object, Room, Scene  # noqa: E402
+from pipeline.core.meshes import obj_bytes  # noqa: E402
+from pipeline.core.scene import Camera, Light, MaterialEntry, Object, Room, Scene  # noqa: E402
 
 _CUBE_FACES = [(0, 4, 6, 2), (1, 3, 7, 5), (0, 1, 5, 4), (2, 6, 7, 3), (0, 2, 3, 1), (4, 5, 7, 6)]
 
@@ -67,7 +67,7 @@ def write_bundle(scene: Scene, root: Path) -> Path:
     """The scene as a bundle folder (scene.json, meshes, a placeholder photo)."""
     from PIL import Image
 
-    from pipeline.bundle import save_scene
+    from pipeline.core.bundle import save_scene
 
     root.mkdir(parents=True, exist_ok=True)
     Image.new("RGB", (scene.camera.width, scene.camera.height), (128, 128, 128)).save(root / "photo.png")
@@ -81,8 +81,8 @@ def write_bundle(scene: Scene, root: Path) -> Path:
 def synthetic_case(scene: Scene, spp: int = 1024, seed: int = 0, denoise: bool = True):
     """A Case whose photo is the Mitsuba render of `scene` (its true materials and lights) and whose segmentation
     comes from the same render's shape ids: room faces as floor/ceiling/wall segments, objects as their segment."""
-    from pipeline.case import Case, Segment
-    from pipeline.export.mitsuba_xml import scene_materials
+    from pipeline.app.export.mitsuba_xml import scene_materials
+    from pipeline.core.case import Case, Segment
     from p2s_common.images import linear_to_srgb
     from pipeline.render.backend import init_mitsuba
     from pipeline.render.denoise import bilateral, guide_aovs

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.blender
 
 def _render_both(scene, folder, spp: int) -> tuple[np.ndarray, np.ndarray]:
     """(Cycles, Mitsuba) linear renders of `scene`: the bundle through the add-on's builders, and `scene_dict`."""
-    from pipeline.export.mitsuba_xml import scene_materials
+    from pipeline.app.export.mitsuba_xml import scene_materials
     from pipeline.render.backend import init_mitsuba
     from pipeline.render.cycles import render_bundle
     from pipeline.render.scene_render import RenderSettings, load_scene, render_numpy, scene_dict
@@ -34,7 +34,7 @@ def _render_both(scene, folder, spp: int) -> tuple[np.ndarray, np.ndarray]:
 
 def test_cycles_render_matches_mitsuba(tmp_path):
     pytest.importorskip("bpy")
-    from pipeline.image_metrics import psnr
+    from pipeline.core.image_metrics import psnr
     from p2s_common.images import linear_to_srgb
 
     cycles, mitsuba = _render_both(small_scene(80, 60), tmp_path / "small.bundle", 512)
@@ -54,9 +54,9 @@ def test_cycles_matches_mitsuba_with_procedural_materials(tmp_path):
     Measured at 80x60 / 256 spp: 32.5 dB (one repeated tile, as before: 28.1 dB)."""
     pytest.importorskip("bpy")
     from materials_db import load_graph
-    from pipeline.image_metrics import psnr
+    from pipeline.core.image_metrics import psnr
     from p2s_common.images import linear_to_srgb
-    from pipeline.stages.material_state import Procedural
+    from pipeline.stages.materials_lights.state import Procedural
 
     scene = small_scene(80, 60)
     for slot, library, scale, rotation in (("room_wall", "brick_wall_red", 1.0, 0.0),

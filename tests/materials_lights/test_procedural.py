@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ml_fixtures import DEVICE, placeholder_scene, small_scene, synthetic_case, write_bundle
-from pipeline.scene import MaterialEntry
+from pipeline.core.scene import MaterialEntry
 
 
 class FakeClip:
@@ -17,7 +17,7 @@ class FakeClip:
     vote oak_planks first with a high cosine, every other crop scores below the threshold."""
 
     def rank(self, crops, k=10):
-        from pipeline.stages.material_retrieval import Ranked
+        from pipeline.stages.materials_lights.retrieval import Ranked
 
         mean = np.mean([c.reshape(-1, 3).mean(0) for c in crops], axis=0)
         brown = mean[0] > 1.3 * mean[2]
@@ -27,7 +27,7 @@ class FakeClip:
 
 def test_voting_picks_most_voted_then_highest_cosine():
     from p2s_common.clip import tiny_clip_for_tests
-    from pipeline.stages.material_retrieval import ClipMaterials, choose
+    from pipeline.stages.materials_lights.retrieval import ClipMaterials, choose
 
     model, preprocess = tiny_clip_for_tests()
     rng = np.random.default_rng(0)
@@ -44,9 +44,9 @@ def test_stale_material_index_is_reported():
     """Retrieval with an index that misses library materials (or predates their thumbnails) still runs, and the
     stage's notes name them and the command that rebuilds the index."""
     from p2s_common.clip import tiny_clip_for_tests
-    from pipeline.config import ReconstructConfig
-    from pipeline.stages.material_retrieval import ClipMaterials
-    from pipeline.stages.materials_lights import _retrieve
+    from pipeline.stages.config import ReconstructConfig
+    from pipeline.stages.materials_lights.retrieval import ClipMaterials
+    from pipeline.stages.materials_lights.stage import _retrieve
 
     model, preprocess = tiny_clip_for_tests()
     clip = ClipMaterials(model, preprocess, ["a"], np.zeros((1, 32), np.float32), "tiny", stale=["my_tiles"])
@@ -59,7 +59,7 @@ def test_stale_material_index_is_reported():
 def test_uv_node_round_trip():
     from materials_db import load_graph
 
-    from pipeline.stages.material_state import with_uv_node, without_uv_node
+    from pipeline.stages.materials_lights.state import with_uv_node, without_uv_node
 
     graph = load_graph("oak_planks").to_dict()
     wrapped = with_uv_node(graph, 2.0, 45.0)
@@ -90,10 +90,10 @@ def test_uv_rect_spans_the_surfaces_whole_tiles():
 def procedural_run():
     from materials_db import load_graph
 
-    from pipeline.config import ReconstructConfig
-    from pipeline.events import Silent
-    from pipeline.stages import materials_lights
-    from pipeline.stages.material_state import with_uv_node
+    from pipeline.core.events import Silent
+    from pipeline.stages.config import ReconstructConfig
+    from pipeline.stages.materials_lights import stage as materials_lights
+    from pipeline.stages.materials_lights.state import with_uv_node
 
     truth = small_scene(160, 120)
     graph = with_uv_node(load_graph("oak_planks").to_dict(), 2.0, 0.0)
@@ -188,7 +188,7 @@ def test_procedural_parameter_edits_reach_scene_json(procedural_run, tmp_path):
     mat.node_tree.nodes["p2s_uv"].inputs["Scale"].default_value = (3.0, 3.0, 1.0)
     edited, changes = collect_edits(coll, bundle.scene)
     assert "material room_floor: uv_scale" in changes and "material room_floor: uv_rotation_deg" not in changes
-    from pipeline.stages.material_state import from_scene
+    from pipeline.stages.materials_lights.state import from_scene
 
     state = from_scene("room_floor", MaterialEntry.from_dict(edited["materials"]["room_floor"]),
                        lambda rel: (bundle.root / rel).read_bytes())

@@ -16,9 +16,9 @@ from ml_fixtures import DEVICE, placeholder_scene, small_scene, synthetic_case
 
 @pytest.fixture(scope="module")
 def result():
-    from pipeline.config import ReconstructConfig
-    from pipeline.events import Silent
-    from pipeline.stages import materials_lights
+    from pipeline.core.events import Silent
+    from pipeline.stages.config import ReconstructConfig
+    from pipeline.stages.materials_lights import stage as materials_lights
 
     truth = small_scene(160, 120)
     case = synthetic_case(truth)
