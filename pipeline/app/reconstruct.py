@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -18,6 +19,9 @@ from p2s_common.errors import InputError
 
 from pipeline.core.config import add_config_arguments, config_from_args, to_dict
 from pipeline.stages.config import ReconstructConfig
+
+if TYPE_CHECKING:
+    from pipeline.stages import Stage
 
 HELP = "Reconstruct a Blender scene from one photo of a room (and optional estimates)."
 
@@ -74,7 +78,7 @@ def reconstruct(photo: Path, estimates: Path | None, output: Path, config: Recon
     from pipeline.core.bundle import BundleWriter, write_json
     from pipeline.core.case import load_case
     from p2s_common.images import write_png
-    from pipeline.stages import STAGE_ORDER
+    from pipeline.stages import STAGES
 
     from pipeline.estimators.complete import missing
     from pipeline.stages.objects.retrieval import check_asset_index
@@ -107,7 +111,7 @@ def reconstruct(photo: Path, estimates: Path | None, output: Path, config: Recon
         write_json(root / "config.json", to_dict(config))
         if auto_estimates is not None:  # keep what was estimated, at its own resolution, for inspection/editing
             shutil.move(str(auto_estimates), root / "estimates")
-        scene = run_stages(root, None, case, config, events, STAGE_ORDER, start)
+        scene = run_stages(root, None, case, config, events, STAGES, start)
     return Path(output), scene
 
 
@@ -146,16 +150,16 @@ def _complete(photo: Path, given: Path, folder: Path, config: ReconstructConfig,
     return folder
 
 
-def run_stages(root: Path, scene, case, config: ReconstructConfig, events, stages, start: float):
+def run_stages(root: Path, scene, case, config: ReconstructConfig, events, stages: Sequence[Stage],
+               start: float):
     """Run `stages` in order on `scene`, checkpointing after each; then the Mitsuba scene, report and log."""
     from pipeline.core.bundle import save_scene
     from .export.mitsuba_xml import write_mitsuba_scene
     from .report import write_report
 
-    for name in stages:
-        stage = importlib.import_module(f"pipeline.stages.{name}.stage")
+    for stage in stages:
         scene = stage.run(scene, case, config, events)
-        save_scene(root, scene, checkpoint=name)
+        save_scene(root, scene, checkpoint=stage.name)
     assert scene is not None
     scene.stages["total_seconds"] = {"seconds": round(time.perf_counter() - start, 3)}
     save_scene(root, scene)
@@ -179,19 +183,20 @@ def refine(bundle_dir: Path, from_stage: str, config: ReconstructConfig, events)
     from pipeline.core.bundle import BundleWriter, write_json
     from pipeline.core.case import load_case
     from pipeline.core.scene import Scene
-    from pipeline.stages import STAGE_ORDER
+    from pipeline.stages import stage_names, stages_from
 
     start = time.perf_counter()
     bundle = load_bundle(bundle_dir)
-    if from_stage not in STAGE_ORDER:
-        raise InputError(f"unknown stage {from_stage!r}; stages are {', '.join(STAGE_ORDER)}")
+    try:
+        stages = stages_from(from_stage)
+    except KeyError:
+        raise InputError(f"unknown stage {from_stage!r}; stages are {', '.join(stage_names())}") from None
     scene = Scene.from_dict(bundle.scene)
     scene.bundle_root = bundle.root
     case = load_case(bundle.root / "photo.png", bundle.root / "case", working_size=config.working_size)
-    stages = STAGE_ORDER[STAGE_ORDER.index(from_stage):]
     for later in stages[1:]:  # their inputs change: they run from scratch
-        _forget_stage(scene, later)
-    events.log(f"refine: re-running {', '.join(stages)} on {bundle.root}")
+        _forget_stage(scene, later.name)
+    events.log(f"refine: re-running {', '.join(s.name for s in stages)} on {bundle.root}")
     with BundleWriter(bundle.root, overwrite=True) as root:
         shutil.copytree(bundle.root, root, dirs_exist_ok=True)
         write_json(root / "checkpoints" / "edited.json", bundle.scene)

@@ -230,17 +230,15 @@ def novel_view_psnr(scene, truth: dict, folder: Path, spp: int = 64) -> list[flo
 def bench_sun(folder: Path, config: ReconstructConfig) -> list[dict]:
     """SUN RGB-D samples: real photos without material/light truth: final-render PSNR/SSIM and timings only."""
     from pipeline.core.events import Silent
-    from pipeline.stages import STAGE_ORDER
+    from pipeline.stages import STAGES
     from .sunrgbd import sun_cases
 
     rows = []
     for name, case, _ in sun_cases(folder, config.working_size):
-        import importlib
-
         start, scene = time.perf_counter(), None
         try:
-            for stage in STAGE_ORDER:
-                scene = importlib.import_module(f"pipeline.stages.{stage}.stage").run(scene, case, config, Silent())
+            for stage in STAGES:
+                scene = stage.run(scene, case, config, Silent())
         except Exception as exc:  # noqa: BLE001 - a real photo may break an earlier stage; report and go on
             print(f"{name}: failed ({type(exc).__name__}: {exc})")
             continue

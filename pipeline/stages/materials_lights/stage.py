@@ -41,6 +41,7 @@ from .crops import CropPair, auto_crops, cut, load_user_crops, material_regions
 from .initialise import InitRenderer, initial_albedo_and_scale, refine_lights_and_albedo
 from .lights_init import LightInit, initial_lights, luminance
 from .optimise import JointOptimiser, make_targets
+from .record import MaterialsLightsRecord
 from .state import Procedural, from_scene
 
 STAGE = "materials_lights"
@@ -181,31 +182,30 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, cli
             regions[new] = regions.get(new, np.zeros_like(regions[old])) | regions.pop(old)
     images = _report(scene, case, states, chosen, all_crops, first, final, opt.history, metrics)
     timings = {k: round(v, 3) for k, v in timings.items()}
-    scene.stages[STAGE] = {
-        "status": "done",
-        "lights": light_entries,
-        "retrieval": retrieval,
-        "vgg": getattr(vgg, "source", "none"),
-        "render": {"integrator": "prb", "max_depth": cfg.max_depth, "width": wr, "height": hr, "spp": cfg.spp,
-                   "loss_size": [wr // pool, hr // pool]},
-        "init": init_info,
-        "metrics_init": metrics_init,
-        "metrics": metrics,
-        "losses": [h["total"] for h in opt.history],
-        "loss_terms": opt.history[-1] if opt.history else {},
-        "seconds_per_iteration": round(record.seconds_per_iteration, 4),
-        "optimiser": record.summary(),
-        "timings": timings,
-        "region_pixels": {n: int(m.sum()) for n, m in sorted(regions.items())},
-        "final_region_colours": {n: [[round(float(x), 4) for x in final[m].mean(0)],
-                                     [round(float(x), 4) for x in np.median(case.photo_linear[m], axis=0)]]
-                                 for n, m in sorted(regions.items()) if m.sum() >= 4},
-        "crops": [{"material": c.material, "photo": list(c.photo), "render": list(c.render), "source": c.source}
-                  for c in all_crops],
-        "notes": notes,
-        "report_images": images,
-        "seconds": round(time.perf_counter() - start, 3),
-    }
+    scene.stages[STAGE] = MaterialsLightsRecord(
+        lights=light_entries,
+        retrieval=retrieval,
+        vgg=getattr(vgg, "source", "none"),
+        render={"integrator": "prb", "max_depth": cfg.max_depth, "width": wr, "height": hr, "spp": cfg.spp,
+                "loss_size": [wr // pool, hr // pool]},
+        init=init_info,
+        metrics_init=metrics_init,
+        metrics=metrics,
+        losses=[h["total"] for h in opt.history],
+        loss_terms=opt.history[-1] if opt.history else {},
+        seconds_per_iteration=round(record.seconds_per_iteration, 4),
+        optimiser=record.summary(),
+        timings=timings,
+        region_pixels={n: int(m.sum()) for n, m in sorted(regions.items())},
+        final_region_colours={n: [[round(float(x), 4) for x in final[m].mean(0)],
+                                  [round(float(x), 4) for x in np.median(case.photo_linear[m], axis=0)]]
+                              for n, m in sorted(regions.items()) if m.sum() >= 4},
+        crops=[{"material": c.material, "photo": list(c.photo), "render": list(c.render), "source": c.source}
+               for c in all_crops],
+        notes=notes,
+        report_images=images,
+        seconds=round(time.perf_counter() - start, 3),
+    ).to_dict()
     events.log(f"materials+lights: {len(lights)} lights, {len(states)} materials "
                f"({sum(isinstance(s, Procedural) for s in states.values())} procedural); final render PSNR "
                f"{metrics['psnr_db']:.2f} dB, SSIM {metrics['ssim']:.3f} (init {metrics_init['psnr_db']:.2f} dB)")

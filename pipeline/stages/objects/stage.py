@@ -32,6 +32,7 @@ from blender_addon.scene_format import (asset_thumbnail_path, candidate_mesh_fol
 from pipeline.core.scene import Candidate, MaterialEntry, Object, Part, Scene
 from .pose import (ObjectTarget, assign_contacts, choose_yaw, initial_pose, object_targets, search_targets,
                    silhouette_loss, size_hint, yaw_search)
+from .record import ObjectsRecord
 from .refine import assign_channels, refine_objects
 
 
@@ -149,7 +150,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
     targets = object_targets(case, scene.camera, cfg.erosion_px, cfg.min_pixels)
     events.stage("objects", len(targets) + cfg.refine_iters, f"{len(targets)} objects to retrieve and pose")
     if not targets:
-        scene.stages["objects"] = {"status": "done", "objects": 0, "seconds": 0.0}
+        scene.stages["objects"] = ObjectsRecord(objects=0, seconds=0.0).to_dict()
         events.done("no objects")
         return scene
     init_mitsuba(config.device)
@@ -276,19 +277,18 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
     in_use = {p.material for o in scene.objects for p in o.parts}
     for name in old_materials - in_use:  # parts of models swapped away
         scene.materials.pop(name, None)
-    scene.stages["objects"] = {
-        "status": "done",
-        "objects": len(targets),
-        "retrieval": retriever.mode,
-        "libraries": retriever.libraries(),
-        "mask_iou_before": [round(v, 4) for v in iou_before],
-        "mask_iou_after": [round(v, 4) for v in iou_after],
-        "reranked": reranked,
-        "losses": [round(v, 6) for v in refine.losses],
-        "seconds_per_iteration": round(refine.seconds_per_iteration, 4),
-        "optimiser": refine.summary(),
-        "seconds": round(time.perf_counter() - start, 3),
-    }
+    scene.stages["objects"] = ObjectsRecord(
+        objects=len(targets),
+        retrieval=retriever.mode,
+        libraries=retriever.libraries(),
+        mask_iou_before=[round(v, 4) for v in iou_before],
+        mask_iou_after=[round(v, 4) for v in iou_after],
+        reranked=reranked,
+        losses=[round(v, 6) for v in refine.losses],
+        seconds_per_iteration=round(refine.seconds_per_iteration, 4),
+        optimiser=refine.summary(),
+        seconds=round(time.perf_counter() - start, 3),
+    ).to_dict()
     events.log(f"objects: mean mask IoU {np.mean(iou_before):.3f} -> {np.mean(iou_after):.3f}"
                f" ({reranked} re-ranked)")
     events.done("object stage done")

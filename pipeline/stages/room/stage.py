@@ -18,6 +18,7 @@ from blender_addon.scene_format import default_room_material
 from pipeline.core.scene import Camera, MaterialEntry, Room, Scene, ROOM_FACES
 from .fit import RoomFit, fit_room
 from .nodepth import case_with_pseudo_depth, search_tilt
+from .record import RoomRecord
 from .refine import SURFACES, refine_room
 
 
@@ -112,19 +113,18 @@ def run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Even
     out.camera, out.room, out.scale = camera, room_n, fit.scale
     for name, material in plain_materials(camera, room_n, case).items():
         out.materials.setdefault(name, material)  # keep materials a user (or a later stage) already set
-    out.stages["room"] = {
-        "status": "done",
-        "iou_before": iou_before,
-        "iou_after": iou_after,
-        "losses": [round(v, 6) for v in losses],
-        "initial_room": initial_n.to_dict(),
-        "initial_camera": initial_cam.to_dict(),
-        "seconds": round(time.perf_counter() - start, 3),
-        "seconds_fit": round(fit_seconds, 3),
-        "seconds_per_iteration": round(per_iter, 4),
-        "seconds_forward_render": round(forward, 4),
-        "optimiser": optimiser,
-        "notes": fit.notes,
-    }
+    out.stages["room"] = RoomRecord(
+        iou_before=iou_before,
+        iou_after=iou_after,
+        losses=[round(v, 6) for v in losses],
+        initial_room=initial_n.to_dict(),
+        initial_camera=initial_cam.to_dict(),
+        seconds=round(time.perf_counter() - start, 3),
+        seconds_fit=round(fit_seconds, 3),
+        seconds_per_iteration=round(per_iter, 4),
+        seconds_forward_render=round(forward, 4),
+        optimiser=optimiser,
+        notes=fit.notes,
+    ).to_dict()
     events.done("room stage done", iou=iou_after)
     return out
