@@ -15,6 +15,7 @@ from PIL import Image
 
 from box_case import DEVICE, write_box_case
 from pipeline.app.bench.room import truth_transform
+from pipeline.core.bundle import BundleFiles
 from pipeline.core.case import load_case
 from pipeline.core.events import Silent
 from pipeline.core.geometry import pixel_rays
@@ -78,7 +79,8 @@ def test_object_stage_recovers_pose(tmp_path, retriever):
     case = load_case(tmp_path / "photo.png", tmp_path / "estimates")
     config = _fast_config(rerank_k=2)
     scene = room_stage.run(None, case, config, Silent())
-    scene = object_stage.run(scene, case, config, Silent(), retriever=retriever)
+    files = BundleFiles()
+    scene = object_stage.run(scene, case, config, Silent(), files, retriever=retriever)
 
     assert len(scene.objects) == 1
     obj = scene.objects[0]
@@ -99,7 +101,7 @@ def test_object_stage_recovers_pose(tmp_path, retriever):
     yaw_err = (obj["yaw_deg"] + yaw_offset) % 180.0
     assert min(yaw_err, 180 - yaw_err) < 15
     # Part meshes and materials are ready for the bundle.
-    assert all(p["mesh"] in scene.files for p in obj["parts"])
+    assert all(p["mesh"] in files for p in obj["parts"])
     assert all(p["material"] in scene.materials for p in obj["parts"])
 
 

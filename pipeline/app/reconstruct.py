@@ -152,18 +152,22 @@ def _complete(photo: Path, given: Path, folder: Path, config: ReconstructConfig,
 
 def run_stages(root: Path, scene, case, config: ReconstructConfig, events, stages: Sequence[Stage],
                start: float):
-    """Run `stages` in order on `scene`, checkpointing after each; then the Mitsuba scene, report and log."""
-    from pipeline.core.bundle import save_scene
+    """Run `stages` in order on `scene`, checkpointing after each; then the Mitsuba scene, report and log.
+
+    The stages write the bundle's files through one BundleFiles, which reads the others from `root` (on a re-run,
+    a copy of the old bundle)."""
+    from pipeline.core.bundle import BundleFiles, save_scene
     from .export.mitsuba_xml import write_mitsuba_scene
     from .report import write_report
 
+    files = BundleFiles(source=root)
     for stage in stages:
-        scene = stage.run(scene, case, config, events)
-        save_scene(root, scene, checkpoint=stage.name)
+        scene = stage.run(scene, case, config, events, files)
+        save_scene(root, scene, checkpoint=stage.name, files=files)
     assert scene is not None
     scene.stages["total_seconds"] = {"seconds": round(time.perf_counter() - start, 3)}
-    save_scene(root, scene)
-    write_mitsuba_scene(root, scene)
+    save_scene(root, scene, files=files)
+    write_mitsuba_scene(root, scene, files)
     write_report(root, scene, case)
     with open(root / "log.txt", "a", encoding="utf-8") as log:
         log.write("\n".join(events.lines) + "\n")
@@ -192,7 +196,6 @@ def refine(bundle_dir: Path, from_stage: str, config: ReconstructConfig, events)
     except KeyError:
         raise InputError(f"unknown stage {from_stage!r}; stages are {', '.join(stage_names())}") from None
     scene = Scene.from_dict(bundle.scene)
-    scene.bundle_root = bundle.root
     case = load_case(bundle.root / "photo.png", bundle.root / "case", working_size=config.working_size)
     for later in stages[1:]:  # their inputs change: they run from scratch
         _forget_stage(scene, later.name)

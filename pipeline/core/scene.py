@@ -1,7 +1,8 @@
 """The Scene: what the stages build and hand each other, and what scene.json holds (docs/scene_format.md).
 
 The stored data are the shared typed records of blender_addon/scene_format.py (the one contract with the add-on);
-this module adds what only the pipeline needs: numpy views of the camera and the room, and the files a run makes.
+this module adds what only the pipeline needs: numpy views of the camera and the room. The files scene.json
+refers to travel apart from it (core/bundle.py's BundleFiles).
 
 World convention: Blender's (right-handed, Z up, metres), floor at z = 0. The camera's rotation is
 world-from-camera in Blender's camera convention (camera +X right, +Y up, looking along -Z).
@@ -10,8 +11,7 @@ world-from-camera in Blender's camera convention (camera +X right, +Y up, lookin
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -67,21 +67,7 @@ class Room(fmt.Room):
 @dataclass
 class Scene(fmt.SceneData):
     camera: Camera
-    # Files the stages made that scene.json refers to (relative path -> bytes), written with the bundle (and kept,
-    # so later stages of the same run can read them).
-    files: dict[str, bytes] = field(default_factory=dict, repr=False)
-    # The bundle this scene was loaded from (a re-run): where files not made in this run are read.
-    bundle_root: Path | None = field(default=None, repr=False)
 
     camera_type = Camera
     room_type = Room
 
-    def file_bytes(self, relative: str) -> bytes:
-        """Content of a file scene.json names: made in this run, or in the bundle it was loaded from."""
-        if relative in self.files:
-            return self.files[relative]
-        if self.bundle_root is not None:
-            from blender_addon.bundle import resolve_inside
-
-            return resolve_inside(self.bundle_root, relative).read_bytes()
-        raise FileNotFoundError(relative)

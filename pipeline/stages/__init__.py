@@ -1,4 +1,5 @@
-"""Stages: each is `run(scene, case, config, events) -> scene` and talks to the others only through the Scene.
+"""Stages: each is `run(scene, case, config, events, files) -> scene` and talks to the others only through the
+Scene; the files scene.json refers to go through `files` (pipeline.core.bundle.BundleFiles).
 
 STAGES is the one list of them, in running order: a new stage is a package beside these and a line here. The app
 runs them from this list (no module names looked up by string), and `refine --from-stage` takes their names.
@@ -24,7 +25,7 @@ class Stage:
     name: str
     """Its key in scene.json's `stages` and its name for `refine --from-stage`."""
     run: Callable
-    """`run(scene, case, config, events) -> scene`."""
+    """`run(scene, case, config, events, files) -> scene`."""
     record: type
     """The dataclass of what it measured, stored (as a dict) in scene.stages[name]."""
 

@@ -43,7 +43,7 @@ def test_user_crops_json(tmp_path):
     from p2s_common.errors import InputError
     from pipeline.stages.materials_lights.crops import load_user_crops
 
-    scene = small_scene(160, 120)
+    scene, _ = small_scene(160, 120)
     path = tmp_path / "crops.json"
     path.write_text(json.dumps({"crops": [
         {"object": "box_1", "part": "body", "photo": [10, 10, 40, 30], "size": [320, 240]},
@@ -59,7 +59,7 @@ def test_user_crops_json(tmp_path):
 def test_click_crops_land_in_the_selected_material(tmp_path):
     from pipeline.stages.materials_lights.crops import load_user_crops
 
-    scene = small_scene(160, 120)
+    scene, _ = small_scene(160, 120)
     photo = np.full((120, 160, 3), 0.8, np.float32)
     photo[40:110, 20:100] = [0.6, 0.2, 0.1]  # a red patch
     path = tmp_path / "crops.json"
@@ -153,12 +153,13 @@ def test_mitsuba_xml_renders_like_the_stage(tmp_path):
     from pipeline.render.scene_render import RenderSettings, load_scene, render_numpy, scene_dict
 
     init_mitsuba(DEVICE)
-    scene = small_scene(40, 30)
-    path = write_mitsuba_scene(tmp_path, scene, spp=64)
+    scene, files = small_scene(40, 30)
+    path = write_mitsuba_scene(tmp_path, scene, files, spp=64)
     text = path.read_text()
     assert "hide_emitters" in text and "rectangle" in text and ".ply" in text
     from_xml = np.array(mi.render(mi.load_file(str(path)), spp=64, seed=1))[..., :3]
-    direct = render_numpy(load_scene(scene_dict(scene, scene_materials(scene),
-                                                RenderSettings(40, 30, 64, 6, "path", extra={"hide_emitters": True}))),
+    direct = render_numpy(load_scene(scene_dict(scene, scene_materials(scene, files.read),
+                                                RenderSettings(40, 30, 64, 6, "path", extra={"hide_emitters": True}),
+                                                read=files.read)),
                           seed=1)
     assert abs(from_xml.mean() / direct.mean() - 1) < 0.03

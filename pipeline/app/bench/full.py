@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.core.bundle import BundleFiles
 from pipeline.core.config import add_config_arguments, config_from_args
 from pipeline.stages.config import ReconstructConfig
 
@@ -97,17 +98,19 @@ def bench_case(folder: Path, config: ReconstructConfig) -> dict:
     truth = json.loads((folder / "ground_truth.json").read_text())
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        _, scene = reconstruct(folder / "photo.png", folder / "estimates", Path(tmp) / "b.bundle", config, Silent())
+        bundle, scene = reconstruct(folder / "photo.png", folder / "estimates", Path(tmp) / "b.bundle", config,
+                                    Silent())
         total = time.perf_counter() - start
-        row = score(scene, truth, folder)
+        row = score(scene, truth, folder, BundleFiles(source=bundle))
     row.update(case=folder.name, total_seconds=round(total, 1),
                stage_seconds={k: v.get("seconds") for k, v in scene.stages.items() if isinstance(v, dict)
                               and "seconds" in v and k != "total_seconds"})
     return row
 
 
-def score(scene, truth: dict, folder: Path | None = None) -> dict:
-    """Figures of one reconstructed scene against a generated case's ground truth."""
+def score(scene, truth: dict, folder: Path | None = None, files: BundleFiles | None = None) -> dict:
+    """Figures of one reconstructed scene against a generated case's ground truth (`files`: its bundle's, for
+    the novel views)."""
     st = scene.stages.get("materials_lights", {})
     row: dict = {"psnr": st.get("metrics", {}).get("psnr_db"), "ssim": st.get("metrics", {}).get("ssim"),
                  "psnr_raw": st.get("metrics", {}).get("raw", {}).get("psnr_db")}
@@ -123,8 +126,8 @@ def score(scene, truth: dict, folder: Path | None = None) -> dict:
     row["albedo_err"] = albedo_errors(scene, truth, folder)
     row["retrieval"] = st.get("retrieval", {}).get("mode")
     row["retrieval_hits"] = retrieval_hits(scene, truth) if row["retrieval"] == "clip" else None
-    if folder is not None and (folder / "novel_views").is_dir():
-        row["novel_psnr"] = novel_view_psnr(scene, truth, folder / "novel_views")
+    if folder is not None and files is not None and (folder / "novel_views").is_dir():
+        row["novel_psnr"] = novel_view_psnr(scene, truth, folder / "novel_views", files)
     return row
 
 
@@ -201,7 +204,7 @@ def retrieval_hits(scene, truth: dict) -> dict:
     return {k: round(float(np.mean(v)), 3) for k, v in hits.items()}
 
 
-def novel_view_psnr(scene, truth: dict, folder: Path, spp: int = 64) -> list[float]:
+def novel_view_psnr(scene, truth: dict, folder: Path, files: BundleFiles, spp: int = 64) -> list[float]:
     """Render our scene from each novel camera (mapped from the true world into ours) against its Cycles render."""
     from pipeline.core.image_metrics import psnr
     from p2s_common.images import linear_to_srgb, read_photo
@@ -211,7 +214,7 @@ def novel_view_psnr(scene, truth: dict, folder: Path, spp: int = 64) -> list[flo
     from .room import truth_transform
 
     rot, trans, _ = truth_transform(scene, truth)
-    materials = scene_materials(scene)
+    materials = scene_materials(scene, files.read)
     out = []
     for path in sorted(folder.glob("view_*.json")):
         cam = json.loads(path.read_text())
@@ -222,7 +225,7 @@ def novel_view_psnr(scene, truth: dict, folder: Path, spp: int = 64) -> list[flo
         view = copy.copy(scene)
         view.camera = Camera(t.tolist(), R.tolist(), cam["fov_y_deg"], w, h)
         settings = RenderSettings(w, h, spp, 6, "path", extra={"hide_emitters": True})
-        img = render_numpy(load_scene(scene_dict(view, materials, settings)), seed=5)
+        img = render_numpy(load_scene(scene_dict(view, materials, settings, read=files.read)), seed=5)
         out.append(round(psnr(linear_to_srgb(img), photo), 2))
     return out
 
@@ -235,10 +238,10 @@ def bench_sun(folder: Path, config: ReconstructConfig) -> list[dict]:
 
     rows = []
     for name, case, _ in sun_cases(folder, config.working_size):
-        start, scene = time.perf_counter(), None
+        start, scene, files = time.perf_counter(), None, BundleFiles()  # no bundle: the files stay in memory
         try:
             for stage in STAGES:
-                scene = stage.run(scene, case, config, Silent())
+                scene = stage.run(scene, case, config, Silent(), files)
         except Exception as exc:  # noqa: BLE001 - a real photo may break an earlier stage; report and go on
             print(f"{name}: failed ({type(exc).__name__}: {exc})")
             continue

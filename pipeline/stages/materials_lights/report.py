@@ -1,4 +1,4 @@
-"""Report images of the material+light stage (PNG bytes for scene.files["report/..."])."""
+"""Report images of the material+light stage (PNG bytes for the bundle's report/ folder)."""
 
 from __future__ import annotations
 

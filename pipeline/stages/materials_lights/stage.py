@@ -27,6 +27,7 @@ from p2s_common.images import linear_to_srgb, png_bytes
 
 from blender_addon.scene_format import room_face_name
 
+from pipeline.core.bundle import BundleFiles
 from pipeline.core.case import Case
 from pipeline.core.events import Events
 from pipeline.core.image_metrics import compare_linear
@@ -48,10 +49,13 @@ STAGE = "materials_lights"
 LOSS_DOWNSCALE = 8  # the photo/render L1 is compared at 1/8 of the working resolution (PSDR-Room)
 
 
-def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, clip=None, vgg=None) -> Scene:
-    """Add lights and optimised materials to the Scene. `clip`/`vgg` may be injected (tests)."""
+def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, files: BundleFiles | None = None,
+        clip=None, vgg=None) -> Scene:
+    """Add lights and optimised materials to the Scene. The bundle's files (object meshes, material graphs) are
+    read from and written to `files` (a throw-away one when not given). `clip`/`vgg` may be injected (tests)."""
     import torch
 
+    files = files if files is not None else BundleFiles()
     cfg = config.materials_lights
     start = time.perf_counter()
     timings: dict[str, float] = {}
@@ -65,9 +69,9 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, cli
     fresh = STAGE not in scene.stages or not scene.lights
     w, h = case.width, case.height
     split = _split_walls(scene, case) if fresh else {}
-    surfaces = scene_surfaces(scene)
+    surfaces = scene_surfaces(scene, files.read)
     used = sorted({s.material for s in surfaces if s.material})
-    states = {name: from_scene(name, scene.materials.get(name) or MaterialEntry("principled"), scene.file_bytes,
+    states = {name: from_scene(name, scene.materials.get(name) or MaterialEntry("principled"), files.read,
                                cfg.texture_res, surfaces) for name in used}
 
     # 1. Lights.
@@ -175,12 +179,12 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, cli
     metrics["raw"] = compare_linear(raw, case.photo_linear)
     metrics_init = compare_linear(first, case.photo_linear)
     light_entries = _write_lights(scene, lights, radiance, cfg.prune_fraction)
-    _write_materials(scene, states, chosen, retrieval)
+    _write_materials(scene, files, states, chosen, retrieval)
     renamed = _merge_walls(scene, split, {n: int(m.sum()) for n, m in regions.items()}, cfg.wall_merge, notes)
     for old, new in renamed.items():  # the record speaks of the materials the scene keeps
         if old in regions:
             regions[new] = regions.get(new, np.zeros_like(regions[old])) | regions.pop(old)
-    images = _report(scene, case, states, chosen, all_crops, first, final, opt.history, metrics)
+    images = _report(files, case, states, chosen, all_crops, first, final, opt.history, metrics)
     timings = {k: round(v, 3) for k, v in timings.items()}
     scene.stages[STAGE] = MaterialsLightsRecord(
         lights=light_entries,
@@ -435,12 +439,13 @@ def _write_lights(scene: Scene, lights: list[LightInit], radiance: np.ndarray, p
     return entries
 
 
-def _write_materials(scene: Scene, states: dict, chosen: dict, retrieval: dict) -> None:
-    """scene.json materials; retrieved ones get their candidates as whole entries (`material_candidates`)."""
+def _write_materials(scene: Scene, files: BundleFiles, states: dict, chosen: dict, retrieval: dict) -> None:
+    """scene.json materials (their graph files and thumbnails into `files`); retrieved ones get their candidates
+    as whole entries (`material_candidates`)."""
     from .candidates import material_candidates, refresh_in_use
 
     for name, state in states.items():
-        entry, files = state.entry(scene.materials.get(name))
+        entry, made = state.entry(scene.materials.get(name))
         info = chosen.get(name)
         if info is not None:
             if "texture_search" in info:
@@ -448,12 +453,12 @@ def _write_materials(scene: Scene, states: dict, chosen: dict, retrieval: dict) 
             entry.candidates, more = material_candidates(name, state, entry, info["candidates"],
                                                          info.get("texture_search"))
             entry.chosen = 0
-            files = {**files, **more}
+            made = {**made, **more}
         else:  # a re-run keeps the previous candidates: the one in use takes the new values
             refresh_in_use(entry)
         entry.retrieval = retrieval.get("mode", "none")
         scene.materials[name] = entry
-        scene.files.update(files)
+        files.write_all(made)
 
 
 def _lit_thumbnail(library: str) -> Path | None:
@@ -466,9 +471,10 @@ def _lit_thumbnail(library: str) -> Path | None:
         return None
 
 
-def _report(scene: Scene, case: Case, states: dict, chosen: dict, crops: list[CropPair], init: np.ndarray,
+def _report(files: BundleFiles, case: Case, states: dict, chosen: dict, crops: list[CropPair], init: np.ndarray,
             final: np.ndarray, history: list[dict], metrics: dict) -> list[list[str]]:
-    files = {
+    """The stage's report images into `files`; returns (file, caption) of each."""
+    sheets = {
         "report/materials_lights_final.png": (ml_report.side_by_side(case.photo_linear, final, metrics),
                                               "final render beside the photo"),
         "report/materials_lights_crops.png": (ml_report.crop_sheet(case.photo_linear, init, final, crops),
@@ -480,11 +486,11 @@ def _report(scene: Scene, case: Case, states: dict, chosen: dict, crops: list[Cr
         kind = f"procedural {state.library}" if isinstance(state, Procedural) else "homogeneous"
         rows.append({"name": name, "kind": kind, "swatch": ml_report.swatch(state),
                      "candidates": chosen.get(name, {}).get("candidates", [])})
-    files["report/materials_lights_materials.png"] = (ml_report.materials_sheet(rows, _lit_thumbnail),
-                                                      "materials and their top-k candidates")
+    sheets["report/materials_lights_materials.png"] = (ml_report.materials_sheet(rows, _lit_thumbnail),
+                                                       "materials and their top-k candidates")
     images = []
-    for rel, (data, title) in files.items():
-        scene.files[rel] = data
+    for rel, (data, title) in sheets.items():
+        files.write(rel, data)
         images.append([rel, title])
-    scene.files["report/materials_lights_render.png"] = png_bytes(linear_to_srgb(final))
+    files.write("report/materials_lights_render.png", png_bytes(linear_to_srgb(final)))
     return images

@@ -18,6 +18,7 @@ import numpy as np
 from p2s_common.errors import InputError
 from p2s_common.images import png_bytes
 
+from pipeline.core.bundle import BundleFiles
 from pipeline.core.case import Case
 from pipeline.core.events import Events
 from pipeline.core.meshes import obj_bytes
@@ -138,8 +139,11 @@ def _fit_loss(target: ObjectTarget, scene: Scene, t, cfg, index: int) -> float:
     return silhouette_loss(mask, depth, t, index, cfg.yaw_depth_weight, normalise=True) + scale_cost(target, cfg)
 
 
-def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, retriever=None) -> Scene:
-    """Add posed, retrieved objects to the Scene."""
+def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, files: BundleFiles | None = None,
+        retriever=None) -> Scene:
+    """Add posed, retrieved objects to the Scene; their meshes, thumbnails and report images go into `files` (the
+    bundle's; a throw-away one when not given)."""
+    files = files if files is not None else BundleFiles()
     cfg = config.objects
     start = time.perf_counter()
     if scene is None or scene.room is None:
@@ -267,13 +271,13 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, ret
     target_labels = np.full((case.height, case.width), -1, np.int32)
     for i, tg in enumerate(targets):
         target_labels[tg.mask] = i
-    scene.files["report/objects_target.png"] = _overlay_png(case, target_labels)
-    scene.files["report/objects_before.png"] = _overlay_png(case, labels_before)
-    scene.files["report/objects_after.png"] = _overlay_png(case, labels_after)
+    files.write("report/objects_target.png", _overlay_png(case, target_labels))
+    files.write("report/objects_before.png", _overlay_png(case, labels_before))
+    files.write("report/objects_after.png", _overlay_png(case, labels_after))
 
     for i, (tg, parts) in enumerate(zip(targets, parts_by_target)):
-        scene.objects.append(_object_entry(scene, case, tg, parts, iou_before[i], iou_after[i], retriever.mode,
-                                           retriever))
+        scene.objects.append(_object_entry(scene, files, case, tg, parts, iou_before[i], iou_after[i],
+                                           retriever.mode, retriever))
     in_use = {p.material for o in scene.objects for p in o.parts}
     for name in old_materials - in_use:  # parts of models swapped away
         scene.materials.pop(name, None)
@@ -334,10 +338,10 @@ def _overlay_png(case: Case, labels: np.ndarray) -> bytes:
     return png_bytes(out)
 
 
-def _object_entry(scene: Scene, case: Case, tg: ObjectTarget, parts: dict, iou_before: float, iou_after: float,
-                  retrieval: str, retriever=None) -> Object:
+def _object_entry(scene: Scene, files: BundleFiles, case: Case, tg: ObjectTarget, parts: dict, iou_before: float,
+                  iou_after: float, retrieval: str, retriever=None) -> Object:
     """scene.json entry of an object; its part meshes (and its candidates', for instant swaps in Blender) go into
-    the bundle through scene.files."""
+    the bundle through `files`."""
     median = [float(c) for c in np.median(case.photo_linear[tg.mask], axis=0)]
     largest = max(parts, key=lambda k: len(parts[k].faces))
     best = tg.candidates[0]
@@ -348,7 +352,7 @@ def _object_entry(scene: Scene, case: Case, tg: ObjectTarget, parts: dict, iou_b
         mat_name = part_material_name(tg.name, name)
         scene.materials.setdefault(mat_name, MaterialEntry.principled(  # a re-run keeps materials the user edited
             colour, 0.6, 0.0, "median photo colour" if name == largest else "asset colour"))
-        part_entries.append(Part(name, _mesh_file(scene, object_mesh_folder(tg.name), name, mesh), mat_name,
+        part_entries.append(Part(name, _mesh_file(files, object_mesh_folder(tg.name), name, mesh), mat_name,
                                  info.material if info else ""))
     fit = getattr(tg, "rerank_scores", {})
     shape = getattr(tg, "fit_scores", {})
@@ -359,11 +363,12 @@ def _object_entry(scene: Scene, case: Case, tg: ObjectTarget, parts: dict, iou_b
                           shape_fit=_rounded(shape.get(m.asset_id)), **_asset_fields(m.record))
         if m.record.thumbnail and Path(m.record.thumbnail).is_file():
             rel = asset_thumbnail_path(m.asset_id)
-            scene.files.setdefault(rel, Path(m.record.thumbnail).read_bytes())
+            if rel not in files:  # shared by every object it is a candidate of
+                files.write(rel, Path(m.record.thumbnail).read_bytes())
             entry.thumbnail = rel
         if m is not best and retriever is not None:
             folder = candidate_mesh_folder(tg.name, m.asset_id)
-            entry.parts = [Part(n, _mesh_file(scene, folder, n, mesh),
+            entry.parts = [Part(n, _mesh_file(files, folder, n, mesh),
                                 part_material_name(tg.name, n) if part_material_name(tg.name, n) in scene.materials
                                 else part_material_name(tg.name, largest))
                            for n, mesh in retriever.load_mesh(m.asset_id).items()]
@@ -399,9 +404,9 @@ def _asset_fields(record) -> dict:
                if record.source == "blend" else {})}
 
 
-def _mesh_file(scene: Scene, folder: str, name: str, mesh) -> str:
+def _mesh_file(files: BundleFiles, folder: str, name: str, mesh) -> str:
     rel = part_mesh_path(folder, name)
-    scene.files[rel] = obj_bytes(mesh.vertices, mesh.faces, getattr(mesh.visual, "uv", None))
+    files.write(rel, obj_bytes(mesh.vertices, mesh.faces, getattr(mesh.visual, "uv", None)))
     return rel
 
 

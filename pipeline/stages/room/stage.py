@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 
+from pipeline.core.bundle import BundleFiles
 from pipeline.core.case import Case
 from pipeline.core.events import Events
 from pipeline.core.geometry import rotation_z
@@ -65,8 +66,11 @@ def plain_materials(camera: Camera, room: Room, case: Case) -> dict[str, Materia
     return materials
 
 
-def run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Events) -> Scene:
-    """Fit and refine the room; returns a Scene with camera, room, plain room materials and stage metrics."""
+def run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Events,
+        files: BundleFiles | None = None) -> Scene:
+    """Fit and refine the room; returns a Scene with camera, room, plain room materials and stage metrics.
+
+    `files` (the bundle's) is taken as every stage takes it; the room stage makes no file."""
     cfg = config.room
     start = time.perf_counter()
     if scene is not None and scene.room is not None:
