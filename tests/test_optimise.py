@@ -116,12 +116,12 @@ def test_schedules_are_configurable_per_stage():
     assert config.room.schedule == Schedule("linear", 0.1) == config.objects.schedule
     assert config.materials_lights.schedule == Schedule("linear", 0.2)
     parser = argparse.ArgumentParser()
-    add_config_arguments(parser)
+    add_config_arguments(parser, ReconstructConfig)
     args = parser.parse_args(["--objects.schedule.kind", "cosine", "--materials-lights.schedule.warmup", "3"])
-    config = config_from_args(args)
+    config = config_from_args(args, ReconstructConfig)
     assert config.objects.schedule.kind == "cosine" and config.room.schedule.kind == "linear"
     assert config.materials_lights.schedule == Schedule("linear", 0.2, 3)
-    again = from_dict(to_dict(config))
+    again = from_dict(to_dict(config), ReconstructConfig)
     assert again == config and isinstance(again.objects.schedule, Schedule)
     assert isinstance(RoomConfig().schedule, Schedule) and isinstance(ObjectConfig().schedule, Schedule)
     assert MaterialLightConfig().schedule.final == 0.2 and not math.isnan(lr_factor(Schedule(), 0, 0))
