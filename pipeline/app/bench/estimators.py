@@ -264,7 +264,7 @@ def sun_click_rows(args) -> list[dict]:
     The samples carry no segmentation; `bench.sunrgbd` derives one (valid-depth pixels inside a 3-D box). Pixels
     without depth are ignored by IoU and area. Objects with < 0.2 % of the image are left out (the derived mask is
     then mostly depth noise). `--limit` caps the number of objects."""
-    from pipeline.core.resample import read_photo
+    from p2s_common.images import read_photo
     from pipeline.interactive.offline import OfflineSegmenter
     from pipeline.interactive.session import ClickSession
     from .sunrgbd import sun_samples
