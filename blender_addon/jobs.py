@@ -127,7 +127,7 @@ def check_interpreter(python: str, timeout: float = 60.0) -> tuple[bool, str]:
         return False, "no Python interpreter chosen: set the one that has photo2scene installed (its .venv/bin/python)"
     if not Path(python).is_file():
         return False, f"{python} does not exist"
-    probe = ("import sys, pipeline, pipeline.reconstruct; from blender_addon.bundle import VERSION; "
+    probe = ("import sys, pipeline, pipeline.app.reconstruct; from blender_addon.bundle import VERSION; "
              "print(VERSION, pipeline.__file__, sys.version.split()[0])")
     try:
         proc = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=timeout,

@@ -330,7 +330,7 @@ class Part(_Record):
         return cls(**known, extra=extra)
 
 
-# Where an object's asset comes from (pipeline/stages/objects.py), on the object and on its candidates.
+# Where an object's asset comes from (pipeline/stages/objects/stage.py), on the object and on its candidates.
 ASSET_FIELDS = ("asset_source", "asset_path", "asset_library", "asset_to_canonical", "asset_datablock",
                 "asset_name")
 

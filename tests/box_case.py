@@ -20,7 +20,7 @@ DEVICE = os.environ.get("PHOTO2SCENE_TEST_DEVICE", "cpu")
 
 def look_rotation(yaw_deg: float, pitch_deg: float) -> np.ndarray:
     """World-from-camera rotation (Blender camera convention) looking along +Y, then pitched, then yawed."""
-    from pipeline.geometry import rotation_z
+    from pipeline.core.geometry import rotation_z
 
     base = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])  # camera -Z -> world +Y, camera +Y -> world +Z
     p = math.radians(pitch_deg)
@@ -32,8 +32,8 @@ def write_box_case(folder: Path, width: int = 96, height: int = 72, metric: bool
                    pitch: float = -12.0, room_size=(5.0, 4.0, 2.7), camera_xy=(0.5, -1.0), camera_z: float = 1.4,
                    fov_y: float = 55.0) -> dict:
     """Write photo.png + estimates/ for a camera inside an empty box room; returns the ground truth."""
+    from pipeline.core.scene import Camera, Room
     from pipeline.render.room_box import FACE_NAMES, depth_and_faces
-    from pipeline.scene import Camera, Room
 
     cam = Camera([camera_xy[0], camera_xy[1], camera_z], look_rotation(yaw, pitch).tolist(), fov_y, width, height)
     room = Room([0.0, 0.0, room_size[2] / 2], list(room_size), 0.0)

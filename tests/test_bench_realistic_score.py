@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from pipeline.bench.blend_view import ViewCamera
-from pipeline.bench.realistic_score import Similarity, match_instances
+from pipeline.app.bench.blend_view import ViewCamera
+from pipeline.app.bench.realistic_score import Similarity, match_instances
 
 
 def _look(heading: float, pitch: float, position) -> ViewCamera:

@@ -9,10 +9,10 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 
-from pipeline.bundle import save_scene  # noqa: E402
-from pipeline.export.blend import write_blend  # noqa: E402
+from pipeline.app.export.blend import write_blend  # noqa: E402
+from pipeline.core.bundle import save_scene  # noqa: E402
 from p2s_common.images import write_png  # noqa: E402
-from pipeline.scene import Camera, Light, MaterialEntry, Room, Scene  # noqa: E402
+from pipeline.core.scene import Camera, Light, MaterialEntry, Room, Scene  # noqa: E402
 from box_case import look_rotation  # noqa: E402
 
 

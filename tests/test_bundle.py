@@ -7,9 +7,9 @@ import json
 import pytest
 
 from blender_addon.bundle import BundleError, load_bundle, resolve_inside, validate_scene
-from pipeline.bundle import BundleWriter, load_scene, save_scene
+from pipeline.core.bundle import BundleWriter, load_scene, save_scene
 from p2s_common.errors import InputError
-from pipeline.scene import Camera, MaterialEntry, Room, Scene
+from pipeline.core.scene import Camera, MaterialEntry, Room, Scene
 
 
 def _scene() -> Scene:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.case import load_case
+from pipeline.core.case import load_case
 from p2s_common.errors import InputError
 
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from box_case import write_box_case
-from pipeline.case import load_case
-from pipeline.config import ReconstructConfig
-from pipeline.events import Silent
-from pipeline.stages import room as room_stage
+from pipeline.core.case import load_case
+from pipeline.core.events import Silent
+from pipeline.stages.config import ReconstructConfig
+from pipeline.stages.room import stage as room_stage
 
 
 def _no_depth_case(folder, tilt: bool):

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from box_case import DEVICE, look_rotation
+from pipeline.core.scene import Camera, Room
 from pipeline.render.silhouettes import Pose, surface_samples
-from pipeline.scene import Camera, Room
-from pipeline.stages.object_pose import ObjectTarget, align_to_points, assign_contacts, bottom_occluded
+from pipeline.stages.objects.pose import ObjectTarget, align_to_points, assign_contacts, bottom_occluded
 
 
 def _cabinet():
@@ -82,7 +82,7 @@ def test_bottom_occluded_by_nearer_object_only():
 
 
 def _target(name: str, label: str, mask: np.ndarray, pose: Pose, size, points=None) -> ObjectTarget:
-    from pipeline.case import Segment
+    from pipeline.core.case import Segment
 
     pts = points if points is not None else np.tile(pose.location, (20, 1))
     t = ObjectTarget(Segment(1, label, "thing"), mask, pts, name)
@@ -117,8 +117,8 @@ def test_hidden_bottom_rests_on_the_support_under_it():
 def test_bench_reproduces_case_layout(tmp_path):
     """The benchmark's own models come from the case's layout (the generator draws the theme from the seed when
     none is given; passing the recorded theme back drew another room), and a mismatch is an error."""
-    from pipeline.bench.objects import case_layout
-    from pipeline.synth import ground_truth, sample_layout
+    from pipeline.app.bench.objects import case_layout
+    from pipeline.synth.layout import ground_truth, sample_layout
 
     layout = sample_layout(3, 64, 48)
     truth = ground_truth(layout)
@@ -138,7 +138,7 @@ def test_visible_samples_skip_faces_hidden_behind_a_door_panel():
 
     from pipeline.render.backend import init_mitsuba
     from pipeline.render.silhouettes import RigidSearchRenderer
-    from pipeline.stages.object_pose import visible_samples
+    from pipeline.stages.objects.pose import visible_samples
 
     init_mitsuba(DEVICE)
     body = trimesh.creation.box(extents=[0.8, 0.5, 1.2])
@@ -165,7 +165,7 @@ def test_visible_samples_skip_faces_hidden_behind_a_door_panel():
 def test_choose_yaw_front_back_ties():
     """Front/back ties: near a wall the piece faces into the room; elsewhere it faces the camera, but only when
     the turned yaw costs little (a clear fit stands)."""
-    from pipeline.stages.object_pose import choose_yaw, front_of
+    from pipeline.stages.objects.pose import choose_yaw, front_of
 
     room = Room([0, 0, 1.35], [5.0, 4.0, 2.7], 0.0)
     camera = np.array([0.0, -1.8])
@@ -201,11 +201,11 @@ def test_rerank_fit_does_not_prefer_a_model_that_misses_a_small_object():
     shrunk and standing beside it, over a table lamp whose depth was 5 % off)."""
     from types import SimpleNamespace
 
-    from pipeline.config import ObjectConfig
     from pipeline.render.backend import init_mitsuba
     from pipeline.render.silhouettes import RigidSearchRenderer
-    from pipeline.stages.object_pose import SearchTargets, silhouette_loss
-    from pipeline.stages.objects import _fit_loss
+    from pipeline.stages.objects.config import ObjectConfig
+    from pipeline.stages.objects.pose import SearchTargets, silhouette_loss
+    from pipeline.stages.objects.stage import _fit_loss
 
     init_mitsuba(DEVICE)
     cfg = ObjectConfig()

@@ -14,15 +14,17 @@ import pytest
 from PIL import Image
 
 from box_case import DEVICE, write_box_case
-from pipeline.bench.room import truth_transform
-from pipeline.case import load_case
-from pipeline.config import ReconstructConfig
-from pipeline.events import Silent
-from pipeline.geometry import pixel_rays
+from pipeline.app.bench.room import truth_transform
+from pipeline.core.bundle import BundleFiles
+from pipeline.core.case import load_case
+from pipeline.core.events import Silent
+from pipeline.core.geometry import pixel_rays
 from pipeline.render.backend import init_mitsuba
 from pipeline.render.silhouettes import Pose, SilhouetteRenderer
-from pipeline.stages import objects as object_stage, room as room_stage
-from pipeline.stages.objects import merged_mesh
+from pipeline.stages.config import ReconstructConfig
+from pipeline.stages.objects import stage as object_stage
+from pipeline.stages.objects.stage import merged_mesh
+from pipeline.stages.room import stage as room_stage
 
 ASSET = "builtin:cabinet_two_doors"
 
@@ -30,7 +32,7 @@ ASSET = "builtin:cabinet_two_doors"
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory):
     from assets_index import builtin_index
-    from pipeline.retrieval import Retriever
+    from pipeline.stages.objects.retrieval import Retriever
 
     index = builtin_index(None, directory=tmp_path_factory.mktemp("assets"), render=False)
     return Retriever(index, None, "category+size")
@@ -77,7 +79,8 @@ def test_object_stage_recovers_pose(tmp_path, retriever):
     case = load_case(tmp_path / "photo.png", tmp_path / "estimates")
     config = _fast_config(rerank_k=2)
     scene = room_stage.run(None, case, config, Silent())
-    scene = object_stage.run(scene, case, config, Silent(), retriever=retriever)
+    files = BundleFiles()
+    scene = object_stage.run(scene, case, config, Silent(), files, retriever=retriever)
 
     assert len(scene.objects) == 1
     obj = scene.objects[0]
@@ -98,14 +101,14 @@ def test_object_stage_recovers_pose(tmp_path, retriever):
     yaw_err = (obj["yaw_deg"] + yaw_offset) % 180.0
     assert min(yaw_err, 180 - yaw_err) < 15
     # Part meshes and materials are ready for the bundle.
-    assert all(p["mesh"] in scene.files for p in obj["parts"])
+    assert all(p["mesh"] in files for p in obj["parts"])
     assert all(p["material"] in scene.materials for p in obj["parts"])
 
 
 def test_floor_standing_prior_and_wall_facing(tmp_path, retriever):
     """A cabinet turned towards the wall by the silhouette alone is turned to face the room."""
-    from pipeline.scene import Room
-    from pipeline.stages.object_pose import choose_yaw
+    from pipeline.core.scene import Room
+    from pipeline.stages.objects.pose import choose_yaw
 
     room = Room([0, 0, 1.35], [5.0, 4.0, 2.7], 0.0)
     tried = [(2 * math.pi * k / 12, 0.1 + 0.001 * k) for k in range(12)]  # best at yaw 0: front (-Y) faces -y
@@ -120,8 +123,8 @@ def test_refine_from_objects_keeps_choice_and_fixes_pose(tmp_path, retriever, mo
     """Reconstruct, move an object and pick another candidate in scene.json (as the add-on does), then
     `refine --from-stage objects`: the pick stands and the pose is refined back towards the photo."""
     from blender_addon.bundle import load_bundle
-    from pipeline import retrieval
-    from pipeline.reconstruct import reconstruct, refine
+    from pipeline.app.reconstruct import reconstruct, refine
+    from pipeline.stages.objects import retrieval
 
     monkeypatch.setattr(retrieval, "open_retriever", lambda events, config=None, embedder=None: retriever)
     monkeypatch.setattr(object_stage, "open_retriever", lambda events, config=None, embedder=None: retriever)
@@ -175,8 +178,8 @@ def test_object_stage_retrieves_from_the_users_library(tmp_path, monkeypatch):
     built-in library when `objects.asset_index` names DIR: the photo shows the artist's cabinet, and it is the one
     chosen, with built-in cabinets among the other candidates; the log says what was searched."""
     from assets_index import open_index
-    from pipeline.cli import main
-    from pipeline.events import Events
+    from pipeline.app.cli import main
+    from pipeline.core.events import Events
 
     monkeypatch.setenv("PHOTO2SCENE_ASSETS_INDEX", str(tmp_path / "default"))  # the built-in index goes here
     model = _user_library(tmp_path / "my_models")
@@ -218,7 +221,7 @@ def test_asset_index_errors_and_default(tmp_path, monkeypatch):
     from assets_index import open_index, update_index
     from assets_index.sources import FolderSource
     from p2s_common.errors import InputError
-    from pipeline.retrieval import user_index
+    from pipeline.stages.objects.retrieval import user_index
 
     monkeypatch.setenv("PHOTO2SCENE_ASSETS_INDEX", str(tmp_path / "default"))
     with pytest.raises(InputError, match=r"does not exist.*photo2scene assets index PATH --index"):
@@ -240,7 +243,7 @@ def test_retriever_merges_indices_by_one_score():
     """Two indices queried as one: with embeddings of the same CLIP model the cosines rank across both; without
     an embedding the size fit does; a model in both answers once."""
     from assets_index import AssetIndex, AssetRecord
-    from pipeline.retrieval import Retriever
+    from pipeline.stages.objects.retrieval import Retriever
 
     def record(asset_id: str, category: str, size) -> AssetRecord:
         return AssetRecord(id=asset_id, source="folder", path=asset_id, category=category, size=size,

@@ -1,4 +1,4 @@
-"""The shared optimisation harness (pipeline/optimise.py): schedules, seeds, clamping, best iterate, record."""
+"""The shared optimisation harness (pipeline/core/optimise.py): schedules, seeds, clamping, best iterate, record."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ import math
 import numpy as np
 import pytest
 
-from pipeline.config import (MaterialLightConfig, ObjectConfig, ReconstructConfig, RoomConfig, Schedule,
-                             add_config_arguments, config_from_args, from_dict, to_dict)
-from pipeline.events import Events
-from pipeline.optimise import DrJitParams, Param, TorchParams, iteration_seed, lr_factor, optimise
+from pipeline.core.config import Schedule, add_config_arguments, config_from_args, from_dict, to_dict
+from pipeline.core.events import Events
+from pipeline.core.optimise import DrJitParams, Param, TorchParams, iteration_seed, lr_factor, optimise
+from pipeline.stages.config import ReconstructConfig
+from pipeline.stages.materials_lights.config import MaterialLightConfig
+from pipeline.stages.objects.config import ObjectConfig
+from pipeline.stages.room.config import RoomConfig
 
 
 class Recorder(Events):
@@ -113,12 +116,12 @@ def test_schedules_are_configurable_per_stage():
     assert config.room.schedule == Schedule("linear", 0.1) == config.objects.schedule
     assert config.materials_lights.schedule == Schedule("linear", 0.2)
     parser = argparse.ArgumentParser()
-    add_config_arguments(parser)
+    add_config_arguments(parser, ReconstructConfig)
     args = parser.parse_args(["--objects.schedule.kind", "cosine", "--materials-lights.schedule.warmup", "3"])
-    config = config_from_args(args)
+    config = config_from_args(args, ReconstructConfig)
     assert config.objects.schedule.kind == "cosine" and config.room.schedule.kind == "linear"
     assert config.materials_lights.schedule == Schedule("linear", 0.2, 3)
-    again = from_dict(to_dict(config))
+    again = from_dict(to_dict(config), ReconstructConfig)
     assert again == config and isinstance(again.objects.schedule, Schedule)
     assert isinstance(RoomConfig().schedule, Schedule) and isinstance(ObjectConfig().schedule, Schedule)
     assert MaterialLightConfig().schedule.final == 0.2 and not math.isnan(lr_factor(Schedule(), 0, 0))
@@ -127,8 +130,8 @@ def test_schedules_are_configurable_per_stage():
 
 def test_object_params_follow_contacts():
     """Each object gets typed parameters for the degrees of freedom its contact leaves free."""
-    from pipeline.stages.object_pose import ObjectTarget
-    from pipeline.stages.object_refine import ObjectParams
+    from pipeline.stages.objects.pose import ObjectTarget
+    from pipeline.stages.objects.refine import ObjectParams
 
     def target(name: str, contact: str) -> ObjectTarget:
         t = ObjectTarget(None, np.zeros((2, 2), bool), np.zeros((0, 3)), name)

@@ -117,8 +117,8 @@ def test_partial_estimates_are_completed(tmp_path):
 
 def test_every_command_has_help():
     """`--help` of every command and bench suite renders (help text comes from config docstrings)."""
-    from pipeline.bench import SUITES
-    from pipeline.cli import COMMANDS, main
+    from pipeline.app.bench import SUITES
+    from pipeline.app.cli import COMMANDS, main
 
     for argv in [[name, "--help"] for name in COMMANDS] + [["bench", s, "--help"] for s in SUITES]:
         with pytest.raises(SystemExit) as info:

@@ -8,14 +8,15 @@ import math
 import numpy as np
 import pytest
 
-from pipeline.case import load_case
-from pipeline.config import ReconstructConfig, RoomConfig
-from pipeline.events import Silent
+from pipeline.core.case import load_case
+from pipeline.core.events import Silent
+from pipeline.core.scene import Room
 from pipeline.render.backend import init_mitsuba
-from pipeline.scene import Room
-from pipeline.stages import room as room_stage
-from pipeline.stages.room_fit import fit_room
-from pipeline.stages.room_refine import refine_room
+from pipeline.stages.config import ReconstructConfig
+from pipeline.stages.room import stage as room_stage
+from pipeline.stages.room.config import RoomConfig
+from pipeline.stages.room.fit import fit_room
+from pipeline.stages.room.refine import refine_room
 from box_case import DEVICE, write_box_case
 
 

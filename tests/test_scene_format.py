@@ -11,7 +11,7 @@ import pytest
 
 from blender_addon import scene_format as fmt
 from blender_addon.scene_format import BundleError, MaterialEntry, Object, SceneData, validate_scene
-from pipeline.scene import Camera, Room, Scene
+from pipeline.core.scene import Camera, Room, Scene
 
 
 def _data() -> dict:

@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 from box_case import backproject_world, inside_box
 
-from pipeline import synth
+from pipeline.synth.blender_scene import _build_blender_scene
+from pipeline.synth.case_writer import generate_case
+from pipeline.synth.cli import HELP, configure
+from pipeline.synth.layout import _project, ground_truth, sample_layout, trace_layout
 from p2s_common.errors import InputError
 
 W, H = 64, 48
@@ -21,20 +24,20 @@ SEED = 3
 def case(tmp_path_factory) -> Path:
     pytest.importorskip("bpy")
     out = tmp_path_factory.mktemp("synth") / "case"
-    return synth.generate_case(out, seed=SEED, width=W, height=H, samples=4, novel_views=1)
+    return generate_case(out, seed=SEED, width=W, height=H, samples=4, novel_views=1)
 
 
 def test_layout_is_deterministic_and_seed_dependent() -> None:
-    a = synth.ground_truth(synth.sample_layout(7, W, H, novel_views=2))
-    b = synth.ground_truth(synth.sample_layout(7, W, H, novel_views=2))
-    c = synth.ground_truth(synth.sample_layout(8, W, H, novel_views=2))
+    a = ground_truth(sample_layout(7, W, H, novel_views=2))
+    b = ground_truth(sample_layout(7, W, H, novel_views=2))
+    c = ground_truth(sample_layout(8, W, H, novel_views=2))
     assert a == b
     assert a != c
 
 
 @pytest.mark.parametrize("seed", range(8))
 def test_layouts_are_plausible(seed: int) -> None:
-    layout = synth.sample_layout(seed, 160, 120)
+    layout = sample_layout(seed, 160, 120)
     sx, sy, h = layout.room_size
     assert 3.5 <= sx <= 6 and 3 <= sy <= 5 and 2.4 <= h <= 3
     assert 3 <= len(layout.pieces) <= 5
@@ -52,7 +55,7 @@ def test_layouts_are_plausible(seed: int) -> None:
         else:
             support = next(q for q in layout.pieces if q.segment_id == p.support_id)
             assert math.isclose(bottom, support.center[2] + support.size[2] / 2)
-    _, seg = synth.trace_layout(layout, cam, 160, 120)
+    _, seg = trace_layout(layout, cam, 160, 120)
     labels = {sid: label for sid, label, _ in layout.surfaces}
     assert (seg == 1).mean() > 0.1
     assert sum((seg == sid).mean() > 0.02 for sid, label in labels.items() if label == "wall") >= 2
@@ -136,8 +139,8 @@ def test_ground_truth_agrees_with_estimates(case: Path) -> None:
 def test_estimates_agree_with_the_analytic_tracer(case: Path) -> None:
     from PIL import Image
 
-    layout = synth.sample_layout(SEED, W, H, novel_views=1)
-    depth, seg = synth.trace_layout(layout, layout.camera, W, H)
+    layout = sample_layout(SEED, W, H, novel_views=1)
+    depth, seg = trace_layout(layout, layout.camera, W, H)
     seg_file = np.asarray(Image.open(case / "estimates/segmentation.png"))
     assert (seg == seg_file).mean() > 0.995
     same = seg == seg_file
@@ -149,13 +152,13 @@ def test_blender_camera_matches_the_pinhole_model(case: Path) -> None:
     from bpy_extras.object_utils import world_to_camera_view
     from mathutils import Vector
 
-    layout = synth.sample_layout(SEED, W, H)
-    handles = synth._build_blender_scene(layout, samples=1)
+    layout = sample_layout(SEED, W, H)
+    handles = _build_blender_scene(layout, samples=1)
     scene, cam_obj = handles["scene"], handles["camera"]
     rng = np.random.default_rng(0)
     sx, sy, h = layout.room_size
     for p in rng.uniform([-sx / 2, -sy / 2, 0], [sx / 2, sy / 2, h], (50, 3)):
-        x, y, depth = synth._project(layout.camera, p)
+        x, y, depth = _project(layout.camera, p)
         if not depth > 0.1:
             continue
         ndc = world_to_camera_view(scene, cam_obj, Vector(p))  # (0, 0) at the bottom-left corner
@@ -167,7 +170,7 @@ def test_existing_folder_is_refused(tmp_path: Path) -> None:
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "keep.txt").write_text("x")
     with pytest.raises(InputError):
-        synth.generate_case(tmp_path / "taken", seed=0, width=W, height=H, samples=1)
+        generate_case(tmp_path / "taken", seed=0, width=W, height=H, samples=1)
     assert (tmp_path / "taken" / "keep.txt").read_text() == "x"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
 
@@ -176,8 +179,8 @@ def test_cli_options() -> None:
     import argparse
 
     parser = argparse.ArgumentParser()
-    synth.configure(parser)
+    configure(parser)
     args = parser.parse_args(["out", "--count", "3", "--seed", "5", "--novel-views", "2", "--theme", "bedroom"])
     assert (args.count, args.seed, args.novel_views, args.theme, args.width, args.height, args.samples) == (
         3, 5, 2, "bedroom", 320, 240, 64)
-    assert isinstance(synth.HELP, str) and "\n" not in synth.HELP
+    assert isinstance(HELP, str) and "\n" not in HELP

@@ -9,7 +9,7 @@ from ..scene_format import PROP_FACE, PROP_NOTE, ROOM_FACES, MaterialEntry, Room
 
 def is_placeholder(spec: MaterialEntry | None) -> bool:
     """A room stage placeholder: the face's median photo colour, written before the material stage fits it
-    (pipeline/stages/room.py marks its `source` so)."""
+    (pipeline/stages/room/stage.py marks its `source` so)."""
     return spec is not None and "placeholder" in (spec.source or "")
 
 

@@ -8,7 +8,7 @@
   without numpy (the add-on must install into a plain Blender).
 - `save_segmentation` writes the corrected `case/segmentation.png` + `case/segments.json`, keeping the previous
   ones under `<bundle>/edits/`; `write_crop_pairs` writes `<bundle>/crops.json` in the format that
-  pipeline/stages/crops.py reads.
+  pipeline/stages/materials_lights/crops.py reads.
 """
 
 from __future__ import annotations
@@ -276,7 +276,7 @@ def read_segments(bundle: str | os.PathLike) -> list[dict]:
 
 
 def validate_segments(segments: Sequence[dict], present_ids: Sequence[int]) -> tuple[list[dict], list[int]]:
-    """Clean segments for the ids present in the label map, as pipeline/case.py will accept them.
+    """Clean segments for the ids present in the label map, as pipeline/core/case.py will accept them.
 
     Returns (segments, dropped ids). Raises ValueError for a repeated/zero id, an empty label, or an id in the map
     that no segment names (the case loader refuses those)."""

@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from ..io.images import resize_area, working_shape
+from pipeline.core.resample import resize_area, working_shape
 from .base import CameraEstimate, tilt_from_up
 from .lines import LineParams, detect_segments
 from .vanishing import VPParams, estimate_manhattan

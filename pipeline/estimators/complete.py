@@ -24,7 +24,7 @@ from PIL import Image
 
 from p2s_common.errors import InputError
 
-from ..case import _read_json
+from pipeline.core.case import _read_json
 
 ROOM_LABELS = ("floor", "wall", "ceiling", "window", "door")
 DEPTH_FILES = ("depth.npy", "depth.exr", "depth.png")
@@ -90,7 +90,7 @@ def complete_estimates(photo: Path, given: Path, out: Path, estimate: Callable[[
 
 def _merge_segmentation(given: Path, est: Path, out: Path, add_room: bool, log: Callable[[str], None]) -> None:
     """The given segmentation; with `add_room`, the estimated room surfaces where it is unlabeled."""
-    from ..io.images import resize_nearest
+    from pipeline.core.resample import resize_nearest
 
     with Image.open(given / "segmentation.png") as im:
         ids = np.asarray(im).astype(np.int32)

@@ -32,7 +32,7 @@ class ProvidedDepth:
         self.metric = metric
 
     def estimate(self, image: np.ndarray) -> DepthEstimate:
-        from ..io.images import resize_valid_mean
+        from pipeline.core.resample import resize_valid_mean
 
         depth = np.load(self.path, allow_pickle=False).astype(np.float32)
         h, w = image.shape[:2]

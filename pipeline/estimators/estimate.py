@@ -21,7 +21,7 @@ from PIL import Image
 
 from p2s_common.errors import InputError
 
-from ..config import add_config_arguments, config_from_args
+from pipeline.core.config import add_config_arguments, config_from_args
 from .config import EstimateConfig
 
 HELP = "Estimate camera, depth and segmentation of a bare photo (writes a folder of estimates)."
@@ -31,7 +31,7 @@ def estimate_case(photo_path: Path, out_estimates_dir: Path, config: EstimateCon
                   log: Callable[[str], None] | None = None) -> dict:
     """Run the configured estimators on a photo and write the estimates folder. Returns the provenance dict."""
     from p2s_common.images import linear_to_srgb, read_photo
-    from ..io.images import resize_area, working_shape
+    from pipeline.core.resample import resize_area, working_shape
     from .camera import exif_focal_px, make_camera_estimator
     from .depth import make_depth_estimator
     from .segmentation import make_segmentation_estimator

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..io.images import resize_area, resize_nearest, working_shape
+from pipeline.core.resample import resize_area, resize_nearest, working_shape
 from .config import RegionsConfig
 
 

@@ -38,7 +38,7 @@ class ProvidedSegmentation:
     def estimate(self, image: np.ndarray, camera: CameraEstimate | None = None) -> SegmentationEstimate:
         from PIL import Image
 
-        from ..io.images import resize_nearest
+        from pipeline.core.resample import resize_nearest
 
         with Image.open(self.folder / "segmentation.png") as im:
             ids = np.asarray(im).astype(np.int32)

@@ -17,7 +17,7 @@ from scipy.sparse import csr_matrix
 
 from p2s_common.images import srgb_to_linear
 
-from ..io.images import resize_area, resize_valid_mean, working_shape
+from pipeline.core.resample import resize_area, resize_valid_mean, working_shape
 from .graphcut import GridCut
 
 

@@ -189,7 +189,7 @@ def serve_stream(server: Server, stdin: IO[str], stdout: IO[str]) -> int:
 
 def _fit_to(arr: np.ndarray, h: int, w: int, nearest: bool) -> np.ndarray:
     from p2s_common.errors import InputError
-    from ..io.images import resize_nearest, resize_valid_mean
+    from pipeline.core.resample import resize_nearest, resize_valid_mean
 
     if arr.shape[:2] == (h, w):
         return arr

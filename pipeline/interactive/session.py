@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
-from ..io.images import resize_area
+from pipeline.core.resample import resize_area
 from .features import ImageFeatures
 from .offline import OfflineSegmenter, upsample_mask
 from .types import Click, ClickBackend

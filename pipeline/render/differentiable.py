@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..scene import Light, Scene
+from pipeline.core.scene import Light, Scene
 from .scene_render import (UNIT_RECT, MaterialMaps, RenderSettings, Surface, _shape_key, diffuse_weight, light_id,
                            scene_dict, scene_surfaces, sensor, transformed_uvs)
 

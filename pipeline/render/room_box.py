@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from ..geometry import pixel_rays
-from ..scene import Camera, Room, ROOM_FACES
+from pipeline.core.geometry import pixel_rays
+from pipeline.core.scene import Camera, Room, ROOM_FACES
 
 FACE_NAMES = list(ROOM_FACES)
 

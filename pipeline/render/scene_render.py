@@ -20,12 +20,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from blender_addon.scene_format import ROOM_FACES, face_uvs, read_obj, room_face_name
 
-from ..scene import Camera, Light, Object, Room, Scene
+from pipeline.core.scene import Camera, Light, Object, Room, Scene
 
 
 @dataclass
@@ -135,12 +136,15 @@ def planar_uvs(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return uv
 
 
-def object_surfaces(scene: Scene) -> list[Surface]:
+def object_surfaces(scene: Scene, read: Callable[[str], bytes] | None = None) -> list[Surface]:
+    """Object parts, their meshes read with `read` (a bundle file's bytes by its relative path)."""
     out = []
     for obj in scene.objects:
         m = object_matrix(obj)
         for part in obj.parts:
-            verts, faces, uvs = parse_obj(scene.file_bytes(part.mesh).decode("utf-8"), part.mesh)
+            if read is None:
+                raise FileNotFoundError(f"{part.mesh}: no bundle files to read the scene's meshes from")
+            verts, faces, uvs = parse_obj(read(part.mesh).decode("utf-8"), part.mesh)
             if len(faces) == 0:
                 continue
             if uvs is None:
@@ -151,9 +155,9 @@ def object_surfaces(scene: Scene) -> list[Surface]:
     return out
 
 
-def scene_surfaces(scene: Scene) -> list[Surface]:
-    """Room faces then object parts."""
-    return (room_surfaces(scene.room) if scene.room is not None else []) + object_surfaces(scene)
+def scene_surfaces(scene: Scene, read: Callable[[str], bytes] | None = None) -> list[Surface]:
+    """Room faces then object parts (their meshes read with `read`, e.g. `BundleFiles.read`)."""
+    return (room_surfaces(scene.room) if scene.room is not None else []) + object_surfaces(scene, read)
 
 
 def material_uvs(uvs: np.ndarray, scale: float, rotation_deg: float) -> np.ndarray:
@@ -355,16 +359,17 @@ def light_id(index: int) -> str:
 
 def scene_dict(scene: Scene, materials: dict[str, MaterialMaps], settings: RenderSettings,
                surfaces: list[Surface] | None = None, lights: list[Light] | None = None,
-               radiances: list[np.ndarray] | None = None, files: Path | None = None) -> dict:
+               radiances: list[np.ndarray] | None = None, files: Path | None = None,
+               read: Callable[[str], bytes] | None = None) -> dict:
     """The Mitsuba scene dict of `scene`.
 
     In memory (`files=None`): meshes are mi.Mesh objects sharing one loaded BSDF per material, textures are arrays
     (parameters `mat_X.base_color.data`, `mat_X.base_color.value`, `light_NN.emitter.radiance.value`, ...).
     With `files`: meshes are written there as PLY and textures as EXR, and the dict only names them, so
-    `mi.parser` can write it as XML."""
+    `mi.parser` can write it as XML. Without `surfaces`, the objects' meshes are read with `read`."""
     import mitsuba as mi
 
-    surfaces = scene_surfaces(scene) if surfaces is None else surfaces
+    surfaces = scene_surfaces(scene, read) if surfaces is None else surfaces
     lights = list(scene.lights) if lights is None else lights
     cam = scene.camera
     d: dict = {"type": "scene", "integrator": integrator_dict(settings),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..scene import Camera
+from pipeline.core.scene import Camera
 from .room_masks import sensor_dict
 
 CHANNELS = ([1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0])

@@ -7,7 +7,7 @@ import json
 import pytest
 from assets_fixtures import write_glb_cabinet
 
-from pipeline.cli import main
+from pipeline.app.cli import main
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from box_case import backproject_world, inside_box
 
-from pipeline.bench import realistic_layout
+from pipeline.app.bench import realistic_layout
 from p2s_common.errors import InputError
 
 MODELS = Path(__file__).resolve().parents[3] / "shared" / "data" / "third_party_furniture"
@@ -25,14 +25,14 @@ def room(tmp_path_factory) -> Path:
     if not MODELS.is_dir():
         pytest.skip(f"no third-party models at {MODELS}")
     pytest.importorskip("bpy")
-    from pipeline.bench.realistic_rooms import generate_room
+    from pipeline.app.bench.realistic_rooms import generate_room
 
     out = tmp_path_factory.mktemp("realistic") / "room"
     return generate_room(out, SEED, MODELS, width=W, height=H, samples=8, novel_views=1)
 
 
 def test_missing_models_folder_is_an_input_error(tmp_path: Path) -> None:
-    from pipeline.bench.realistic_rooms import generate_room
+    from pipeline.app.bench.realistic_rooms import generate_room
 
     with pytest.raises(InputError, match=r"\.\./shared/data/third_party_furniture") as err:
         generate_room(tmp_path / "out", 0, tmp_path / "nowhere", width=W, height=H, samples=1, novel_views=0)
@@ -145,7 +145,7 @@ def test_truth_blend_is_tagged(room: Path) -> None:
 
     gt = json.loads((room / "ground_truth.json").read_text())
     bpy.ops.wm.open_mainfile(filepath=str(room / "truth.blend"))
-    from pipeline.bench.realistic_rooms import _measure_box
+    from pipeline.app.bench.realistic_rooms import _measure_box
 
     scene = bpy.context.scene
     cam = np.array(scene.camera.matrix_world)
@@ -174,7 +174,7 @@ def test_truth_blend_scores_as_the_truth_and_a_moved_piece_is_measured(room: Pat
     exact; moving one piece 0.5 m shows up as a 0.5 m centroid error and a 3-D IoU below 1, and nowhere else."""
     import bpy
 
-    from pipeline.bench.realistic_score import score_blend
+    from pipeline.app.bench.realistic_score import score_blend
 
     row = score_blend(room / "truth.blend", room, samples=8)
     assert row["photo_psnr"] > 35 and all(v > 35 for v in row["novel_psnr"])

@@ -68,9 +68,9 @@ def write_bundle(folder: Path, candidates: bool = True, width: int = 48, height:
     alternatives and thumbnails), a checkpoint after the room stage."""
     sys.path.insert(0, str(REPO / "tests"))
     from box_case import look_rotation
-    from pipeline.bundle import save_scene, write_json
+    from pipeline.core.bundle import save_scene, write_json
     from p2s_common.images import write_png
-    from pipeline.scene import Camera, Light, MaterialEntry, Room, Scene
+    from pipeline.core.scene import Camera, Light, MaterialEntry, Room, Scene
 
     faces = ("floor", "ceiling", "wall_x_min", "wall_x_max", "wall_y_min", "wall_y_max")
     cam = Camera([0.4, -1.0, 1.45], look_rotation(15, -10).tolist(), 52.0, width, height)

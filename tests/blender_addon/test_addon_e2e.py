@@ -49,7 +49,7 @@ def test_reconstruct_with_real_pipeline(addon, empty_file, prefs, tmp_path):
 
 @pytest.mark.slow
 def test_refine_with_real_pipeline(addon, empty_file, prefs, tmp_path):
-    from pipeline.cli import COMMANDS
+    from pipeline.app.cli import COMMANDS
 
     if "refine" not in COMMANDS:
         pytest.skip("the pipeline has no `refine` command yet (docs/addon.md: what the add-on expects)")

@@ -178,7 +178,7 @@ def test_event_protocol_matches_pipeline():
     """The pipeline's Events writer and this reader agree on the fields (no drift between the two ends)."""
     import io
 
-    from pipeline.events import Events
+    from pipeline.core.events import Events
 
     stream = io.StringIO()
     ev = Events(jsonl=stream, bars=False)

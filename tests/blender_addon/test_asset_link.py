@@ -78,8 +78,8 @@ def library_bundle(tmp_path, addon):  # noqa: F811
     candidate; table_1: the table set)."""
     from assets_index import open_index, update_index
     from assets_index.sources import BlendSource
-    from pipeline.io.meshes import obj_bytes
-    from pipeline.stages.objects import _asset_fields
+    from pipeline.core.meshes import obj_bytes
+    from pipeline.stages.objects.stage import _asset_fields
 
     blend = tmp_path / "library" / "furniture.blend"
     make_library(blend)
@@ -172,7 +172,7 @@ def _import(path) -> set:
 def test_export_appends_from_the_library(library_bundle, tmp_path, empty_file):  # noqa: F811
     """The pipeline's .blend export (default: append): the chair and the table set are the library's objects,
     placed exactly where the bundle's OBJ copies go, with the reconstruction's part materials."""
-    from pipeline.export.blend import write_blend
+    from pipeline.app.export.blend import write_blend
 
     bundle, blend = library_bundle
     out = write_blend(bundle, tmp_path / "out" / "scene.blend")

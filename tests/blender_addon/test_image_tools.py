@@ -98,7 +98,7 @@ def test_save_segmentation_validates_and_keeps_backup(tmp_path):
     saved = json.loads((case / "segments.json").read_text())
     assert saved[2] == {"id": 3, "label": "rug", "kind": "thing"} and saved[1]["score"] == 0.7
     assert not list(case.glob(".*tmp*"))
-    from pipeline.case import load_case
+    from pipeline.core.case import load_case
 
     loaded = load_case(bundle / "photo.png", case)  # the pipeline accepts what was saved
     assert {s.label for s in loaded.segments} == {"floor", "wall", "rug"}
@@ -111,8 +111,8 @@ def test_crop_pairs_match_the_material_stage(tmp_path):
     assert json.loads(path.read_text())["crops"][1] == {"material": "room_floor", "photo": [0, 20, 12, 12],
                                                        "size": [48, 36], "render": [30, 20, 12, 12]}
     assert cl.refine_extra_args(bundle) == [cl.CROP_PAIRS_FLAG, str(path)]
-    from pipeline.scene import Scene
-    from pipeline.stages.crops import load_user_crops
+    from pipeline.core.scene import Scene
+    from pipeline.stages.materials_lights.crops import load_user_crops
 
     scene = Scene.from_dict(json.loads((bundle / "scene.json").read_text()))
     user = load_user_crops(path, scene, 96, 72)  # working resolution twice the size the windows were drawn at
@@ -221,7 +221,7 @@ def test_real_serve_end_to_end(tools, tmp_path):
     sys.path.insert(0, str(REPO / "tests"))
     from box_case import write_box_case
 
-    from pipeline.case import load_case
+    from pipeline.core.case import load_case
 
     ui, ctx = tools, bpy.context
     bundle = tmp_path / "room.bundle"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.case import load_case
+from pipeline.core.case import load_case
 from pipeline.estimators.base import CameraEstimate
 from pipeline.estimators.config import EstimateConfig, RegionsConfig
 from pipeline.estimators.estimate import estimate_case
@@ -84,7 +84,7 @@ def test_estimate_case_writes_a_loadable_case(tmp_path):
 
 
 def test_estimate_cli(tmp_path, capsys):
-    from pipeline.cli import main
+    from pipeline.app.cli import main
 
     image, _ = room_photo(120, 90, 55.0, -8.0, 2.0, 30.0, seed=4)
     Image.fromarray((image * 255).astype(np.uint8)).save(tmp_path / "photo.png")

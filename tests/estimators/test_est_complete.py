@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from pipeline.case import load_case
+from pipeline.core.case import load_case
 from pipeline.estimators.complete import complete_estimates, missing
 from pipeline.estimators.config import EstimateConfig, RegionsConfig
 from pipeline.estimators.estimate import estimate_case

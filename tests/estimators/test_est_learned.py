@@ -114,7 +114,7 @@ def test_unreachable_hub_is_a_setup_error(monkeypatch):
 
 
 def test_models_cli(monkeypatch, capsys):
-    from pipeline.cli import main
+    from pipeline.app.cli import main
 
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out

@@ -12,7 +12,7 @@ GRABCUT = SHARED_DATA / "grabcut"
 
 @pytest.mark.skipif(not SUN.is_dir(), reason="SUN RGB-D samples not present")
 def test_sun_truth_and_one_estimate():
-    from pipeline.bench.estimators import camera_row, sun_camera_truth
+    from pipeline.app.bench.estimators import camera_row, sun_camera_truth
     from pipeline.estimators.camera_classical import ClassicalCamera
     from p2s_common.images import read_photo
 
@@ -26,7 +26,7 @@ def test_sun_truth_and_one_estimate():
 
 @pytest.mark.skipif(not (GRABCUT / "masks").is_dir(), reason="GrabCut not present")
 def test_grabcut_first_image_reaches_85():
-    from pipeline.bench.estimators import _read_instance_set
+    from pipeline.app.bench.estimators import _read_instance_set
     from pipeline.interactive.clicks import simulate
     from pipeline.interactive.session import ClickSession
 

@@ -104,7 +104,7 @@ def test_local_contrast_makes_a_faint_dark_edge_cost_more():
 
 
 def test_click_summary_counts_noc_iou_at_k_and_floods():
-    from pipeline.bench.estimators import click_summary
+    from pipeline.app.bench.estimators import click_summary
 
     runs = [{"ious": [0.5, 0.86, 0.91], "first_area_ratio": 0.5},
             {"ious": [0.95], "first_area_ratio": 1.0},
@@ -121,7 +121,7 @@ SUN = SHARED_DATA / "sunrgbd_mmdet3d_samples"
 
 @pytest.mark.skipif(not (SUN / "depth_gt_png").is_dir(), reason="SUN RGB-D samples not present")
 def test_sun_click_rows_one_object():
-    from pipeline.bench.estimators import sun_click_rows
+    from pipeline.app.bench.estimators import sun_click_rows
 
     args = argparse.Namespace(data=SHARED_DATA, max_clicks=3, limit=1, no_zoom=False)
     rows = sun_click_rows(args)

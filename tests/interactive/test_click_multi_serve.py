@@ -164,7 +164,7 @@ def test_server_survives_bad_json():
 
 @pytest.mark.parametrize("cmd", [["serve", "--help"]])
 def test_serve_is_a_command(cmd, capsys):
-    from pipeline.cli import main
+    from pipeline.app.cli import main
 
     with pytest.raises(SystemExit) as exc:
         main(cmd)

@@ -84,7 +84,7 @@ def test_broken_user_library_is_a_one_line_cli_error(tmp_path, monkeypatch, caps
     import json
 
     from materials_db import load_graph
-    from pipeline.cli import main
+    from pipeline.app.cli import main
 
     oak = json.dumps(load_graph("oak_planks").to_dict())
     lib = tmp_path / "mine"

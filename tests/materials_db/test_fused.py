@@ -246,7 +246,7 @@ def test_fused_target_choice(monkeypatch):
 def test_wrong_target_is_a_one_line_cli_error(monkeypatch, tmp_path, capsys):
     """A mistyped $PHOTO2SCENE_FUSED_TARGET stops the command with one line naming the fix, exit status 2."""
     from materials_db.twins import backend
-    from pipeline.cli import main
+    from pipeline.app.cli import main
 
     get_backend()
     before = dict(backend._STATE)

@@ -11,8 +11,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ (box_case
 
 from box_case import DEVICE, look_rotation  # noqa: E402
 
-from pipeline.io.meshes import obj_bytes  # noqa: E402
-from pipeline.scene import Camera, Light, MaterialEntry, Object, Room, Scene  # noqa: E402
+from pipeline.core.bundle import BundleFiles  # noqa: E402
+from pipeline.core.meshes import obj_bytes  # noqa: E402
+from pipeline.core.scene import Camera, Light, MaterialEntry, Object, Room, Scene  # noqa: E402
 
 _CUBE_FACES = [(0, 4, 6, 2), (1, 3, 7, 5), (0, 1, 5, 4), (2, 6, 7, 3), (0, 2, 3, 1), (4, 5, 7, 6)]
 
@@ -35,8 +36,9 @@ def box_mesh(size=(0.8, 0.6, 0.7)) -> bytes:
     return obj_bytes(np.array(verts), np.array(faces), np.array(uvs, float))
 
 
-def small_scene(width: int = 80, height: int = 60) -> Scene:
-    """A 4 x 3.5 x 2.6 m room, a box, three area lights (ceiling, ceiling, a wall), Principled materials."""
+def small_scene(width: int = 80, height: int = 60) -> tuple[Scene, BundleFiles]:
+    """A 4 x 3.5 x 2.6 m room, a box, three area lights (ceiling, ceiling, a wall), Principled materials; with
+    its bundle files (the box's mesh)."""
     room = Room([0.0, 0.0, 1.3], [4.0, 3.5, 2.6], 0.0,
                 {"floor": "room_floor", "ceiling": "room_ceiling", "wall_x_min": "room_wall",
                  "wall_x_max": "room_wall", "wall_y_min": "room_wall", "wall_y_max": "room_wall"})
@@ -48,7 +50,8 @@ def small_scene(width: int = 80, height: int = 60) -> Scene:
         "room_wall": MaterialEntry.principled([0.55, 0.6, 0.62], 0.7, 0.0),
         "box_1.body": MaterialEntry.principled([0.6, 0.15, 0.1], 0.4, 0.0),
     }
-    scene.files["meshes/box_1/body.obj"] = box_mesh()
+    files = BundleFiles()
+    files.write("meshes/box_1/body.obj", box_mesh())
     scene.objects = [Object.from_dict({"name": "box_1", "label": "cabinet", "segment_id": 10, "asset_id": "test:box",
                       "location": [-0.3, 0.6, 0.0], "yaw_deg": 25.0, "scale": [1.0, 1.0, 1.0],
                       "parts": [{"name": "body", "mesh": "meshes/box_1/body.obj", "material": "box_1.body",
@@ -60,29 +63,29 @@ def small_scene(width: int = 80, height: int = 60) -> Scene:
         Light("ceiling_b", "area", [1.0, 1.0, 2.59], down, [0.6, 0.6], [1.0, 1.0, 1.0], 25.0),
         Light("window", "area", [-1.95, -0.5, 1.5], facing_plus_x, [1.0, 1.2], [0.9, 0.95, 1.0], 30.0),
     ]
-    return scene
+    return scene, files
 
 
-def write_bundle(scene: Scene, root: Path) -> Path:
+def write_bundle(scene: Scene, files: BundleFiles, root: Path) -> Path:
     """The scene as a bundle folder (scene.json, meshes, a placeholder photo)."""
     from PIL import Image
 
-    from pipeline.bundle import save_scene
+    from pipeline.core.bundle import save_scene
 
     root.mkdir(parents=True, exist_ok=True)
     Image.new("RGB", (scene.camera.width, scene.camera.height), (128, 128, 128)).save(root / "photo.png")
-    save_scene(root, scene)
+    save_scene(root, scene, files=files)
     return root
 
 
 
 
 
-def synthetic_case(scene: Scene, spp: int = 1024, seed: int = 0, denoise: bool = True):
+def synthetic_case(scene: Scene, files: BundleFiles, spp: int = 1024, seed: int = 0, denoise: bool = True):
     """A Case whose photo is the Mitsuba render of `scene` (its true materials and lights) and whose segmentation
     comes from the same render's shape ids: room faces as floor/ceiling/wall segments, objects as their segment."""
-    from pipeline.case import Case, Segment
-    from pipeline.export.mitsuba_xml import scene_materials
+    from pipeline.app.export.mitsuba_xml import scene_materials
+    from pipeline.core.case import Case, Segment
     from p2s_common.images import linear_to_srgb
     from pipeline.render.backend import init_mitsuba
     from pipeline.render.denoise import bilateral, guide_aovs
@@ -92,14 +95,14 @@ def synthetic_case(scene: Scene, spp: int = 1024, seed: int = 0, denoise: bool =
     init_mitsuba(DEVICE)
     cam = scene.camera
     settings = RenderSettings(cam.width, cam.height, spp, 6, "path", extra={"hide_emitters": True})
-    ms = load_scene(scene_dict(scene, scene_materials(scene), settings))
+    ms = load_scene(scene_dict(scene, scene_materials(scene, files.read), settings, read=files.read))
     raw = render_numpy(ms, seed=seed)  # first: a render with spp=1 (the guides) changes the sensor's sample count
     guides = guide_aovs(ms, ms.sensors()[0])
     photo = np.clip(bilateral(raw, guides["ids"], guides["normal"], guides["depth"], pure=guides["pure"])
                     if denoise else raw, 0, 1)
     ids = guides["ids"]
     names = [s.id() for s in ms.shapes()]
-    surfaces = {_shape_key(s.name): s for s in scene_surfaces(scene)}
+    surfaces = {_shape_key(s.name): s for s in scene_surfaces(scene, files.read)}
     face_ids = {"floor": 1, "ceiling": 2, "wall_y_min": 3, "wall_x_max": 4, "wall_y_max": 5, "wall_x_min": 6}
     seg = np.zeros(ids.shape, np.int32)
     segments: dict[int, Segment] = {}

@@ -16,28 +16,29 @@ from ml_fixtures import DEVICE, small_scene, write_bundle
 pytestmark = pytest.mark.blender
 
 
-def _render_both(scene, folder, spp: int) -> tuple[np.ndarray, np.ndarray]:
+def _render_both(scene, files, folder, spp: int) -> tuple[np.ndarray, np.ndarray]:
     """(Cycles, Mitsuba) linear renders of `scene`: the bundle through the add-on's builders, and `scene_dict`."""
-    from pipeline.export.mitsuba_xml import scene_materials
+    from pipeline.app.export.mitsuba_xml import scene_materials
     from pipeline.render.backend import init_mitsuba
     from pipeline.render.cycles import render_bundle
     from pipeline.render.scene_render import RenderSettings, load_scene, render_numpy, scene_dict
 
-    bundle = write_bundle(scene, folder)
+    bundle = write_bundle(scene, files, folder)
     init_mitsuba(DEVICE)
     cycles = render_bundle(bundle, samples=spp, max_depth=6, seed=1)
     cam = scene.camera
     settings = RenderSettings(cam.width, cam.height, spp, 6, "path", extra={"hide_emitters": True})
-    mitsuba = render_numpy(load_scene(scene_dict(scene, scene_materials(scene), settings)), seed=2)
+    mitsuba = render_numpy(load_scene(scene_dict(scene, scene_materials(scene, files.read), settings,
+                                                 read=files.read)), seed=2)
     return cycles, mitsuba
 
 
 def test_cycles_render_matches_mitsuba(tmp_path):
     pytest.importorskip("bpy")
-    from pipeline.image_metrics import psnr
+    from pipeline.core.image_metrics import psnr
     from p2s_common.images import linear_to_srgb
 
-    cycles, mitsuba = _render_both(small_scene(80, 60), tmp_path / "small.bundle", 512)
+    cycles, mitsuba = _render_both(*small_scene(80, 60), tmp_path / "small.bundle", 512)
     assert cycles.shape == mitsuba.shape == (60, 80, 3)
     assert 0.05 < float(np.median(mitsuba)) < 1.0, "the scene should be neither black nor blown out"
     value = psnr(linear_to_srgb(cycles), linear_to_srgb(mitsuba))
@@ -54,18 +55,18 @@ def test_cycles_matches_mitsuba_with_procedural_materials(tmp_path):
     Measured at 80x60 / 256 spp: 32.5 dB (one repeated tile, as before: 28.1 dB)."""
     pytest.importorskip("bpy")
     from materials_db import load_graph
-    from pipeline.image_metrics import psnr
+    from pipeline.core.image_metrics import psnr
     from p2s_common.images import linear_to_srgb
-    from pipeline.stages.material_state import Procedural
+    from pipeline.stages.materials_lights.state import Procedural
 
-    scene = small_scene(80, 60)
+    scene, files = small_scene(80, 60)
     for slot, library, scale, rotation in (("room_wall", "brick_wall_red", 1.0, 0.0),
                                            ("room_floor", "marble_carrara", 2.0, 30.0),
                                            ("box_1.body", "terrazzo_grey", 1.5, 0.0)):
-        entry, files = Procedural.create(slot, load_graph(library), scale, rotation).entry()
+        entry, made = Procedural.create(slot, load_graph(library), scale, rotation).entry()
         scene.materials[slot] = entry
-        scene.files.update(files)
-    cycles, mitsuba = _render_both(scene, tmp_path / "procedural.bundle", 256)
+        files.write_all(made)
+    cycles, mitsuba = _render_both(scene, files, tmp_path / "procedural.bundle", 256)
     value = psnr(linear_to_srgb(cycles), linear_to_srgb(mitsuba))
     print(f"Cycles vs Mitsuba, procedural materials: PSNR {value:.2f} dB")
     assert value >= 30.0

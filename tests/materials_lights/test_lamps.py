@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from pipeline.case import Case, Segment
-from pipeline.scene import Camera, Object, Part, Scene
-from pipeline.stages.material_state import Homogeneous
-from pipeline.stages.materials_lights import _lamps
+from pipeline.core.case import Case, Segment
+from pipeline.core.scene import Camera, Object, Part, Scene
+from pipeline.stages.materials_lights.stage import _lamps
+from pipeline.stages.materials_lights.state import Homogeneous
 
 
 def _case(lamp_value: float, wall_value: float) -> tuple[Case, dict]:

@@ -12,7 +12,7 @@ from ml_fixtures import DEVICE, small_scene
 
 
 def test_largest_rectangle_matches_brute_force():
-    from pipeline.stages.crops import largest_rectangle
+    from pipeline.stages.materials_lights.crops import largest_rectangle
 
     rng = np.random.default_rng(1)
     for _ in range(40):
@@ -25,7 +25,7 @@ def test_largest_rectangle_matches_brute_force():
 
 
 def test_crop_windows_are_inside_disjoint_and_tiled():
-    from pipeline.stages.crops import crop_windows
+    from pipeline.stages.materials_lights.crops import crop_windows
 
     mask = np.zeros((120, 160), bool)
     mask[10:110, 5:150] = True
@@ -41,9 +41,9 @@ def test_crop_windows_are_inside_disjoint_and_tiled():
 
 def test_user_crops_json(tmp_path):
     from p2s_common.errors import InputError
-    from pipeline.stages.crops import load_user_crops
+    from pipeline.stages.materials_lights.crops import load_user_crops
 
-    scene = small_scene(160, 120)
+    scene, _ = small_scene(160, 120)
     path = tmp_path / "crops.json"
     path.write_text(json.dumps({"crops": [
         {"object": "box_1", "part": "body", "photo": [10, 10, 40, 30], "size": [320, 240]},
@@ -57,9 +57,9 @@ def test_user_crops_json(tmp_path):
 
 
 def test_click_crops_land_in_the_selected_material(tmp_path):
-    from pipeline.stages.crops import load_user_crops
+    from pipeline.stages.materials_lights.crops import load_user_crops
 
-    scene = small_scene(160, 120)
+    scene, _ = small_scene(160, 120)
     photo = np.full((120, 160, 3), 0.8, np.float32)
     photo[40:110, 20:100] = [0.6, 0.2, 0.1]  # a red patch
     path = tmp_path / "crops.json"
@@ -71,8 +71,8 @@ def test_click_crops_land_in_the_selected_material(tmp_path):
 
 
 def test_light_units_round_trip():
+    from pipeline.core.scene import Light
     from pipeline.render.scene_render import light_power, light_radiance
-    from pipeline.scene import Light
 
     light = Light("a", "area", [0, 0, 2], np.eye(3).tolist(), [0.5, 0.8], [1.0, 0.8, 0.6], 40.0)
     rad = light_radiance(light)
@@ -84,8 +84,8 @@ def test_light_units_round_trip():
 def test_initial_lights_layout(tmp_path):
     from box_case import write_box_case
 
-    from pipeline.case import load_case
-    from pipeline.stages.lights_init import initial_lights, l1_scalar
+    from pipeline.core.case import load_case
+    from pipeline.stages.materials_lights.lights_init import initial_lights, l1_scalar
 
     truth = write_box_case(tmp_path, pitch=8.0, fov_y=75.0)  # floor and ceiling both in view
     case = load_case(tmp_path / "photo.png", tmp_path / "estimates")
@@ -112,7 +112,7 @@ def test_initial_lights_layout(tmp_path):
 def test_vgg_gram_is_size_independent_and_differentiable():
     import torch
 
-    from pipeline.vgg import load_vgg
+    from pipeline.stages.materials_lights.vgg import load_vgg
 
     vgg = load_vgg(allow_random=True)
     torch.manual_seed(0)
@@ -148,17 +148,18 @@ def test_matselect_two_levels():
 def test_mitsuba_xml_renders_like_the_stage(tmp_path):
     import mitsuba as mi
 
-    from pipeline.export.mitsuba_xml import scene_materials, write_mitsuba_scene
+    from pipeline.app.export.mitsuba_xml import scene_materials, write_mitsuba_scene
     from pipeline.render.backend import init_mitsuba
     from pipeline.render.scene_render import RenderSettings, load_scene, render_numpy, scene_dict
 
     init_mitsuba(DEVICE)
-    scene = small_scene(40, 30)
-    path = write_mitsuba_scene(tmp_path, scene, spp=64)
+    scene, files = small_scene(40, 30)
+    path = write_mitsuba_scene(tmp_path, scene, files, spp=64)
     text = path.read_text()
     assert "hide_emitters" in text and "rectangle" in text and ".ply" in text
     from_xml = np.array(mi.render(mi.load_file(str(path)), spp=64, seed=1))[..., :3]
-    direct = render_numpy(load_scene(scene_dict(scene, scene_materials(scene),
-                                                RenderSettings(40, 30, 64, 6, "path", extra={"hide_emitters": True}))),
+    direct = render_numpy(load_scene(scene_dict(scene, scene_materials(scene, files.read),
+                                                RenderSettings(40, 30, 64, 6, "path", extra={"hide_emitters": True}),
+                                                read=files.read)),
                           seed=1)
     assert abs(from_xml.mean() / direct.mean() - 1) < 0.03

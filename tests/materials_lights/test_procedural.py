@@ -3,13 +3,14 @@ materials_db twins, graph materials in scene.json and their Blender node trees (
 
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
 import pytest
 
 from ml_fixtures import DEVICE, placeholder_scene, small_scene, synthetic_case, write_bundle
-from pipeline.scene import MaterialEntry
+from pipeline.core.scene import MaterialEntry
 
 
 class FakeClip:
@@ -17,7 +18,7 @@ class FakeClip:
     vote oak_planks first with a high cosine, every other crop scores below the threshold."""
 
     def rank(self, crops, k=10):
-        from pipeline.stages.material_retrieval import Ranked
+        from pipeline.stages.materials_lights.retrieval import Ranked
 
         mean = np.mean([c.reshape(-1, 3).mean(0) for c in crops], axis=0)
         brown = mean[0] > 1.3 * mean[2]
@@ -27,7 +28,7 @@ class FakeClip:
 
 def test_voting_picks_most_voted_then_highest_cosine():
     from p2s_common.clip import tiny_clip_for_tests
-    from pipeline.stages.material_retrieval import ClipMaterials, choose
+    from pipeline.stages.materials_lights.retrieval import ClipMaterials, choose
 
     model, preprocess = tiny_clip_for_tests()
     rng = np.random.default_rng(0)
@@ -44,9 +45,9 @@ def test_stale_material_index_is_reported():
     """Retrieval with an index that misses library materials (or predates their thumbnails) still runs, and the
     stage's notes name them and the command that rebuilds the index."""
     from p2s_common.clip import tiny_clip_for_tests
-    from pipeline.config import ReconstructConfig
-    from pipeline.stages.material_retrieval import ClipMaterials
-    from pipeline.stages.materials_lights import _retrieve
+    from pipeline.stages.config import ReconstructConfig
+    from pipeline.stages.materials_lights.retrieval import ClipMaterials
+    from pipeline.stages.materials_lights.stage import _retrieve
 
     model, preprocess = tiny_clip_for_tests()
     clip = ClipMaterials(model, preprocess, ["a"], np.zeros((1, 32), np.float32), "tiny", stale=["my_tiles"])
@@ -59,7 +60,7 @@ def test_stale_material_index_is_reported():
 def test_uv_node_round_trip():
     from materials_db import load_graph
 
-    from pipeline.stages.material_state import with_uv_node, without_uv_node
+    from pipeline.stages.materials_lights.state import with_uv_node, without_uv_node
 
     graph = load_graph("oak_planks").to_dict()
     wrapped = with_uv_node(graph, 2.0, 45.0)
@@ -90,30 +91,31 @@ def test_uv_rect_spans_the_surfaces_whole_tiles():
 def procedural_run():
     from materials_db import load_graph
 
-    from pipeline.config import ReconstructConfig
-    from pipeline.events import Silent
-    from pipeline.stages import materials_lights
-    from pipeline.stages.material_state import with_uv_node
+    from pipeline.core.events import Silent
+    from pipeline.stages.config import ReconstructConfig
+    from pipeline.stages.materials_lights import stage as materials_lights
+    from pipeline.stages.materials_lights.state import with_uv_node
 
-    truth = small_scene(160, 120)
+    truth, truth_files = small_scene(160, 120)
     graph = with_uv_node(load_graph("oak_planks").to_dict(), 2.0, 0.0)
-    truth.files["materials/room_floor.json"] = json.dumps(graph).encode()
+    truth_files.write("materials/room_floor.json", json.dumps(graph).encode())
     truth.materials["room_floor"] = MaterialEntry("graph", graph_file="materials/room_floor.json", values={},
                                                   library="oak_planks")
-    case = synthetic_case(truth, denoise=False)  # a denoised photo would have lost the planks' texture
+    case = synthetic_case(truth, truth_files, denoise=False)  # a denoised photo would have lost the planks' texture
     scene = placeholder_scene(truth)
+    files = copy.deepcopy(truth_files)  # the stage's bundle starts with the truth's files
     scene.materials["room_floor"] = MaterialEntry("principled", base_color=[0.3, 0.3, 0.3], roughness=0.8)
     config = ReconstructConfig(device=DEVICE)
     cfg = config.materials_lights
     cfg.iters, cfg.spp, cfg.final_spp, cfg.init_rounds, cfg.grid_m = 6, 8, 16, 1, 1.5
     cfg.scales, cfg.rotations, cfg.gram_every, cfg.texture_res = "1,2", "0,90", 2, 64
     before = load_graph("oak_planks").default_params()
-    scene = materials_lights.run(scene, case, config, Silent(), clip=FakeClip())
-    return scene, before
+    scene = materials_lights.run(scene, case, config, Silent(), files, clip=FakeClip())
+    return scene, before, files
 
 
 def test_floor_becomes_procedural_with_optimised_values(procedural_run):
-    scene, before = procedural_run
+    scene, before, files = procedural_run
     floor = scene.materials["room_floor"]
     assert floor["type"] == "graph" and floor["library"] == "oak_planks"
     assert floor["candidates"][0]["library"] == "oak_planks" and floor["chosen"] == 0
@@ -125,9 +127,9 @@ def test_floor_becomes_procedural_with_optimised_values(procedural_run):
     assert cands[0]["values"] == floor["values"] and cands[0]["graph_file"] == floor["graph_file"]
     assert cands[1]["library"] == "concrete_smooth" and cands[1]["values"] == {} and cands[1]["uv_scale"] == 2.0
     for c in cands[:2]:
-        assert c["graph_file"] in scene.files and scene.files[c["thumbnail"]][:2] == b"\xff\xd8"  # a JPEG
+        assert c["graph_file"] in files and files.read(c["thumbnail"])[:2] == b"\xff\xd8"  # a JPEG
     assert "texture_search" in floor
-    graph = json.loads(scene.files[floor["graph_file"]])
+    graph = json.loads(files.read(floor["graph_file"]))
     assert graph["format"] == "photo2scene.material/1"
     # The twin's parameters moved: Mitsuba's texture-space gradients reached them through torch.
     from materials_db import load_graph
@@ -149,8 +151,8 @@ def test_swap_to_a_retrieved_candidate_in_blender(procedural_run, tmp_path):
     from blender_addon.builders.scene import build_bundle
     from blender_addon.bundle import load_bundle
 
-    scene, _ = procedural_run
-    bundle = load_bundle(write_bundle(scene, tmp_path / "run.bundle"))  # every candidate's graph file and thumbnail is in the bundle
+    scene, _, files = procedural_run
+    bundle = load_bundle(write_bundle(scene, files, tmp_path / "run.bundle"))  # every candidate's graph file and thumbnail is in the bundle
     bpy.ops.wm.read_homefile(use_empty=True)
     coll = build_bundle(bundle)
     floor = bpy.data.objects["room_floor"]
@@ -171,8 +173,8 @@ def test_procedural_parameter_edits_reach_scene_json(procedural_run, tmp_path):
     from blender_addon.bundle import load_bundle
     from blender_addon.sync import collect_edits
 
-    scene, _ = procedural_run
-    bundle = load_bundle(write_bundle(scene, tmp_path / "edit.bundle"))
+    scene, _, files = procedural_run
+    bundle = load_bundle(write_bundle(scene, files, tmp_path / "edit.bundle"))
     bpy.ops.wm.read_homefile(use_empty=True)
     coll = build_bundle(bundle)
     _, changes = collect_edits(coll, bundle.scene)
@@ -188,7 +190,7 @@ def test_procedural_parameter_edits_reach_scene_json(procedural_run, tmp_path):
     mat.node_tree.nodes["p2s_uv"].inputs["Scale"].default_value = (3.0, 3.0, 1.0)
     edited, changes = collect_edits(coll, bundle.scene)
     assert "material room_floor: uv_scale" in changes and "material room_floor: uv_rotation_deg" not in changes
-    from pipeline.stages.material_state import from_scene
+    from pipeline.stages.materials_lights.state import from_scene
 
     state = from_scene("room_floor", MaterialEntry.from_dict(edited["materials"]["room_floor"]),
                        lambda rel: (bundle.root / rel).read_bytes())
@@ -201,9 +203,9 @@ def test_graph_material_builds_in_blender(procedural_run):
 
     from blender_addon.builders.material import build_material
 
-    scene, _ = procedural_run
+    scene, _, files = procedural_run
     floor = scene.materials["room_floor"]
     bpy.ops.wm.read_homefile(use_empty=True)
-    mat = build_material(json.loads(scene.files[floor["graph_file"]]), "room_floor", floor["values"])
+    mat = build_material(json.loads(files.read(floor["graph_file"])), "room_floor", floor["values"])
     kinds = {n.bl_idname for n in mat.node_tree.nodes}
     assert "ShaderNodeMapping" in kinds and "ShaderNodeBsdfPrincipled" in kinds

@@ -8,6 +8,8 @@ the camera lights them head-on, the truth's lights do not), and a single view ca
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -16,25 +18,26 @@ from ml_fixtures import DEVICE, placeholder_scene, small_scene, synthetic_case
 
 @pytest.fixture(scope="module")
 def result():
-    from pipeline.config import ReconstructConfig
-    from pipeline.events import Silent
-    from pipeline.stages import materials_lights
+    from pipeline.core.events import Silent
+    from pipeline.stages.config import ReconstructConfig
+    from pipeline.stages.materials_lights import stage as materials_lights
 
-    truth = small_scene(160, 120)
-    case = synthetic_case(truth)
+    truth, truth_files = small_scene(160, 120)
+    case = synthetic_case(truth, truth_files)
     scene = placeholder_scene(truth)
+    files = copy.deepcopy(truth_files)  # the stage's bundle starts with the box's mesh
     config = ReconstructConfig(device=DEVICE)
     cfg = config.materials_lights
     # 16 joint steps, not fewer: Mitsuba's film adds samples with atomics, so runs differ in the last bits and the
     # optimiser carries that on; at 8 steps the wall's colour was still 0.03-0.05 off the photo (CI saw 0.0525),
     # at 16 it is 0.018-0.028 over repeated runs (40 is the default).
     cfg.iters, cfg.spp, cfg.final_spp, cfg.init_rounds = 16, 8, 32, 3
-    scene = materials_lights.run(scene, case, config, Silent())
-    return truth, case, scene
+    scene = materials_lights.run(scene, case, config, Silent(), files)
+    return truth, case, scene, files
 
 
 def test_stage_recovers_albedo_and_matches_photo(result):
-    truth, case, scene = result
+    truth, case, scene, _ = result
     stage = scene.stages["materials_lights"]
     assert stage["status"] == "done"
     assert stage["retrieval"]["mode"] in ("homogeneous fallback", "none")  # no CLIP weights in tests
@@ -56,12 +59,12 @@ def test_stage_recovers_albedo_and_matches_photo(result):
 
 
 def test_stage_writes_lights_and_report(result):
-    _, _, scene = result
+    _, _, scene, files = result
     stage = scene.stages["materials_lights"]
     assert scene.lights and all(li.power_w >= 0 for li in scene.lights)
     assert sum(li.power_w for li in scene.lights) > 1.0
     kinds = {entry["source"] for entry in stage["lights"]}
     assert "ceiling" in kinds and "behind_camera" in kinds
     for rel, _title in stage["report_images"]:
-        assert scene.files[rel][:8] == b"\x89PNG\r\n\x1a\n"
+        assert files.read(rel)[:8] == b"\x89PNG\r\n\x1a\n"
     scene.to_dict()  # still a valid scene.json

@@ -1,0 +1,1 @@
+"""App: the `photo2scene` commands (reconstruct, refine, report, export, bench); the top layer."""

@@ -1,0 +1,224 @@
+"""Scores of an exported .blend against a realistic benchmark room's truth (what the artist gets, not our state).
+
+`score_blend(blend, case_dir)` opens the .blend (`blend_view`), renders it with Cycles from its own camera and from
+the room's novel cameras, makes its object-index pass and compares them with the truth:
+
+- photo PSNR / SSIM (sRGB) of the Cycles render against the photo;
+- novel-view PSNR: each true novel camera mapped into the result's world by the similarity that aligns the
+  result's camera and floor with the truth (`Similarity`), rendered there, against the true novel view;
+- room-surface mask mIoU (floor, ceiling, wall classes), window and door IoU;
+- furniture mask mIoU with one-to-one matching (Hungarian on mask IoU; an unmatched true piece scores 0);
+- for matched pieces: 3-D IoU of the oriented boxes after the similarity, and centroid error in metres;
+- room 3-D IoU, FOV / pitch / roll error, and the material category on the floor and walls where the truth
+  records one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .blend_view import BlendView, ViewCamera, id_map, open_blend, render
+
+OPENINGS = ("window", "door")
+MIN_FURNITURE_FRACTION = 0.002  # true pieces covering less of the photo than this are clutter, not scored
+
+
+@dataclass
+class Similarity:
+    """x_truth = scale * rot @ (x_result - floor) + trans: maps the result's world into the true one."""
+
+    scale: float
+    yaw: float  # radians about +Z
+    floor: np.ndarray
+    trans: np.ndarray
+
+    @property
+    def rot(self) -> np.ndarray:
+        c, s = math.cos(self.yaw), math.sin(self.yaw)
+        return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+    @classmethod
+    def align(cls, result: ViewCamera, result_floor_z: float | None, truth: ViewCamera) -> "Similarity":
+        """Cameras on each other, floors on each other (the result's floor height from its floor face, else 0),
+        headings equal; the scale makes the camera heights above the floors equal."""
+        floor = np.array([0.0, 0.0, result_floor_z or 0.0])
+        h_result = float(result.position[2] - floor[2])
+        scale = float(truth.position[2]) / h_result if h_result > 1e-3 and truth.position[2] > 1e-3 else 1.0
+        sim = cls(scale, truth.heading() - result.heading(), floor, np.zeros(3))
+        sim.trans = truth.position - scale * sim.rot @ (result.position - floor)
+        return sim
+
+    def point_to_truth(self, p: np.ndarray) -> np.ndarray:
+        return self.scale * self.rot @ (np.asarray(p, float) - self.floor) + self.trans
+
+    def camera_from_truth(self, cam: ViewCamera) -> ViewCamera:
+        """A true camera placed in the result's world."""
+        position = self.rot.T @ (cam.position - self.trans) / self.scale + self.floor
+        return ViewCamera(position, self.rot.T @ cam.rotation, cam.fov_y_deg, cam.width, cam.height)
+
+
+def _class_of(label: str, kind: str) -> str:
+    """Room-surface class of an instance label ('wall_x_min' -> 'wall')."""
+    if kind == "face" or label in ("floor", "ceiling", "wall"):
+        return "wall" if label.startswith("wall") else label
+    return label if label in OPENINGS else "furniture"
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.count_nonzero(a | b)
+    return float(np.count_nonzero(a & b) / union) if union else 0.0
+
+
+def match_instances(truth_masks: list[np.ndarray], result_masks: list[np.ndarray]) -> list[tuple[int, int, float]]:
+    """One-to-one matching of masks maximising total IoU: (truth index, result index, IoU) for pairs with IoU > 0."""
+    from scipy.optimize import linear_sum_assignment
+
+    if not truth_masks or not result_masks:
+        return []
+    iou = np.array([[_iou(t, r) for r in result_masks] for t in truth_masks])
+    rows, cols = linear_sum_assignment(-iou)
+    return [(int(i), int(j), float(iou[i, j])) for i, j in zip(rows, cols) if iou[i, j] > 0]
+
+
+def _wrap_deg(a: float, period: float = 360.0) -> float:
+    d = a % period
+    return min(d, period - d)
+
+
+@dataclass
+class Truth:
+    """What a result is scored against: camera, photo (sRGB at the camera's size), instance ids with labels,
+    furniture boxes, and where known the room box, its surfaces and novel views."""
+
+    camera: ViewCamera
+    photo: np.ndarray
+    seg: np.ndarray
+    labels: dict[int, str]
+    objects: list[dict]  # segment_id, label, center, size, yaw_deg (and name)
+    room: dict | None = None  # center, size, yaw_deg, surfaces
+    novel_dir: Path | None = None
+    seed: int = 0  # Cycles seed of the scoring renders: the photo's own, so the truth scene renders as the photo
+
+    @classmethod
+    def from_case(cls, case_dir: Path) -> "Truth":
+        """A benchmark room folder (ground_truth.json, photo.png, estimates/, novel_views/)."""
+        from PIL import Image
+
+        from p2s_common.images import read_photo
+
+        gt = json.loads((case_dir / "ground_truth.json").read_text())
+        seg = np.asarray(Image.open(case_dir / "estimates" / "segmentation.png")).astype(np.int64)
+        labels = {s["id"]: s["label"] for s in json.loads((case_dir / "estimates" / "segments.json").read_text())}
+        novel = case_dir / "novel_views"
+        return cls(ViewCamera.from_json(gt["camera"]), read_photo(case_dir / "photo.png")[0], seg, labels,
+                   gt["objects"], gt.get("room"), novel if novel.is_dir() else None,
+                   int(gt.get("generator", {}).get("seed", 0)))
+
+
+def score_view(view: BlendView, truth: Truth, samples: int = 64, novel: bool = True) -> dict:
+    """Every figure of one opened .blend against `truth` (see the module docstring)."""
+    from pipeline.core.geometry import box_iou_3d
+    from pipeline.core.image_metrics import psnr, ssim
+    from p2s_common.images import linear_to_srgb, read_photo
+
+    true_cam, seg = truth.camera, truth.seg
+    w, h = true_cam.width, true_cam.height
+    row: dict = {}
+
+    # The result's own camera, at the truth's size (an export at another resolution is rendered at this one).
+    cam = ViewCamera(view.camera.position, view.camera.rotation, view.camera.fov_y_deg, w, h)
+    img = linear_to_srgb(render(cam, samples, truth.seed))
+    row["photo_psnr"], row["photo_ssim"] = round(psnr(img, truth.photo), 2), round(ssim(img, truth.photo), 4)
+    row["_render"] = img
+
+    sim = Similarity.align(cam, view.floor_z, true_cam)
+    row["scale"] = round(sim.scale, 3)
+    if novel and truth.novel_dir is not None:
+        row["novel_psnr"] = []
+        for path in sorted(truth.novel_dir.glob("view_*.json")):
+            ncam = sim.camera_from_truth(ViewCamera.from_json(json.loads(path.read_text())))
+            nphoto, _ = read_photo(path.with_suffix(".png"))
+            row["novel_psnr"].append(round(psnr(linear_to_srgb(render(ncam, samples, truth.seed)), nphoto), 2))
+
+    pitch_t, roll_t = true_cam.tilt_deg()
+    pitch_r, roll_r = cam.tilt_deg()
+    row["fov_err_deg"] = round(abs(cam.fov_y_deg - true_cam.fov_y_deg), 2)
+    row["pitch_err_deg"], row["roll_err_deg"] = round(abs(pitch_r - pitch_t), 2), round(abs(roll_r - roll_t), 2)
+
+    # Masks: the truth's segmentation and the result's object-index pass, both at pixel centres.
+    ids = id_map(view, cam)
+    row["_ids"] = ids
+    result_class = np.array(["none"] + [_class_of(i.label, i.kind) for i in view.instances])[ids]
+    names = {k: _class_of(v, "") for k, v in truth.labels.items()}
+    true_class = np.vectorize(lambda k: names.get(k, "none"), otypes=[object])(seg)
+    room = {c: _iou(true_class == c, result_class == c) for c in ("floor", "ceiling", "wall")
+            if np.any(true_class == c)}
+    row["room_miou"] = round(float(np.mean(list(room.values()))), 3) if room else None
+    row["room_iou"] = {c: round(v, 3) for c, v in room.items()}
+    for c in OPENINGS:
+        if np.any(true_class == c):
+            row[f"{c}_iou"] = round(_iou(true_class == c, result_class == c), 3)
+
+    min_px = MIN_FURNITURE_FRACTION * w * h
+    true_objs = [o for o in truth.objects if np.count_nonzero(seg == o["segment_id"]) >= min_px]
+    ours = [(k, inst) for k, inst in enumerate(view.instances, start=1)
+            if inst.kind == "object" and inst.label not in OPENINGS]
+    matches = match_instances([seg == o["segment_id"] for o in true_objs], [ids == k for k, _ in ours])
+    per = [{"label": o["label"], "name": o.get("name", str(o["segment_id"])), "mask_iou": 0.0, "iou_3d": 0.0,
+            "matched": None} for o in true_objs]
+    dyaw = math.degrees(sim.yaw)
+    for ti, ri, iou in matches:
+        inst, gt = ours[ri][1], true_objs[ti]
+        centre = sim.point_to_truth(inst.center)
+        per[ti].update(mask_iou=round(iou, 3), matched=f"{inst.label} ({inst.name})",
+                       iou_3d=round(box_iou_3d(centre, inst.size * sim.scale, inst.yaw_deg + dyaw,
+                                               gt["center"], gt["size"], gt["yaw_deg"]), 3),
+                       centroid_err_m=round(float(np.linalg.norm(centre - np.asarray(gt["center"]))), 3))
+    row["objects"] = per
+    row["furniture_miou"] = round(float(np.mean([p["mask_iou"] for p in per])), 3) if per else None
+    row["object_iou_3d"] = round(float(np.mean([p["iou_3d"] for p in per])), 3) if per else None
+    errs = [p["centroid_err_m"] for p in per if "centroid_err_m" in p]
+    row["centroid_err_m"] = round(float(np.mean(errs)), 3) if errs else None
+    row["objects_found"] = f"{len(matches)}/{len(true_objs)} ({len(ours)} in the .blend)"
+
+    if view.room is not None:
+        c, s, yaw = view.room
+        row["room_height_m"] = round(float(s[2] * sim.scale), 3)
+        if truth.room is not None:
+            tr = truth.room
+            row["room_iou_3d"] = round(box_iou_3d(sim.point_to_truth(c), s * sim.scale, yaw + dyaw, tr["center"],
+                                                  tr["size"], tr.get("yaw_deg", 0.0)), 3)
+    elif truth.room is not None:
+        row["room_iou_3d"] = 0.0
+    if truth.room is not None:
+        row["materials"] = _material_hits(view, truth.room, seg, ids)
+    return row
+
+
+def _material_hits(view: BlendView, room: dict, seg: np.ndarray, ids: np.ndarray) -> dict:
+    """Per true floor / wall surface with a recorded category: (true category, the category of the material on
+    the result face that covers most of the surface's pixels)."""
+    out = {}
+    for surf in room.get("surfaces", []):
+        cat = surf.get("material", {}).get("category")
+        if cat is None or surf["label"] not in ("floor", "wall"):
+            continue
+        hit = ids[seg == surf["segment_id"]]
+        if hit.size == 0:  # a surface the photo does not show has no category to recover
+            continue
+        faces = [k for k in hit.tolist() if k and view.instances[k - 1].kind == "face"]
+        got = None
+        if faces:
+            got = view.instances[np.bincount(faces).argmax() - 1].material_category
+        out[surf.get("face", str(surf["segment_id"]))] = {"truth": cat, "result": got}
+    return out
+
+
+def score_blend(blend: Path, case_dir: Path, samples: int = 64, novel: bool = True) -> dict:
+    """Open `blend` and score it against the benchmark room in `case_dir`."""
+    return score_view(open_blend(blend), Truth.from_case(case_dir), samples, novel)

@@ -1,0 +1,130 @@
+"""Writing bundles atomically: everything goes into a temporary sibling folder, renamed into place at the end.
+
+A failed run leaves nothing behind (the temporary folder is removed), and an existing bundle is replaced only
+with `overwrite` and only once the new one is complete. The files scene.json refers to (meshes, material graphs,
+thumbnails, report images) reach the bundle through a `BundleFiles` handed to the stages, not through the Scene.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from blender_addon.bundle import load_bundle, resolve_inside
+from p2s_common.errors import InputError
+
+from .scene import Scene
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, default=_json_default) + "\n", encoding="utf-8")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot store {type(value).__name__} in JSON")
+
+
+class BundleFiles:
+    """The files scene.json refers to, as the stages write and read them.
+
+    Those written in this run are kept in memory until `save` puts them in the bundle's (temporary) folder, so a
+    stage that fails half-way leaves no half-made file behind; reads of files not made in this run come from
+    `source`, the bundle folder being written (which, on a re-run, starts as a copy of the old bundle)."""
+
+    def __init__(self, source: Path | None = None):
+        self.made: dict[str, bytes] = {}
+        self.source = Path(source) if source is not None else None
+
+    def write(self, relative: str, data: bytes) -> None:
+        """Add (or replace) a file, path relative to the bundle."""
+        self.made[relative] = data
+
+    def write_all(self, files: Mapping[str, bytes]) -> None:
+        for relative, data in files.items():
+            self.write(relative, data)
+
+    def read(self, relative: str) -> bytes:
+        """A file made in this run, else the one in `source`."""
+        if relative in self.made:
+            return self.made[relative]
+        if self.source is not None:
+            return resolve_inside(self.source, relative).read_bytes()
+        raise FileNotFoundError(relative)
+
+    def __contains__(self, relative: object) -> bool:
+        """Whether this run made `relative`."""
+        return relative in self.made
+
+    def save(self, root: Path) -> None:
+        """Write the files made in this run under `root`."""
+        for relative, content in self.made.items():
+            path = resolve_inside(root, relative)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+
+
+class BundleWriter:
+    """Context manager: `with BundleWriter(out, overwrite) as root:` write into `root`; committed on success."""
+
+    def __init__(self, out: Path, overwrite: bool = False):
+        self.out = Path(out)
+        self.overwrite = overwrite
+        self.tmp: Path | None = None
+
+    def __enter__(self) -> Path:
+        if self.out.exists() and not self.overwrite:
+            raise InputError(f"{self.out} already exists; choose another -o or pass --overwrite")
+        if self.out.exists() and not (self.out / "scene.json").exists() and any(self.out.iterdir()):
+            raise InputError(f"{self.out} exists and is not a photo2scene bundle; refusing to replace it")
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".partial", dir=self.out.parent))
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        assert self.tmp is not None
+        if exc_type is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return False
+        old = None
+        if self.out.exists():
+            old = self.out.with_name(f".{self.out.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            self.out.rename(old)
+        self.tmp.rename(self.out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return False
+
+
+def save_scene(root: Path, scene: Scene, checkpoint: str | None = None, files: BundleFiles | None = None) -> None:
+    """Write the stages' files (when given), scene.json (and checkpoints/<stage>.json when given)."""
+    if files is not None:
+        files.save(root)
+    data = scene.to_dict()
+    write_json(root / "scene.json", data)
+    if checkpoint:
+        write_json(root / "checkpoints" / f"{checkpoint}.json", data)
+
+
+def load_scene(bundle_dir: Path, checkpoint: str | None = None) -> Scene:
+    """Scene from a bundle (validated by the shared contract), or from one of its checkpoints; its files are read
+    with `BundleFiles(source=bundle_dir)`."""
+    bundle = load_bundle(bundle_dir)
+    if checkpoint is None:
+        scene = Scene.from_dict(bundle.scene)
+    else:
+        path = Path(bundle_dir) / "checkpoints" / f"{checkpoint}.json"
+        if not path.exists():
+            raise InputError(f"{bundle_dir} has no checkpoint after stage {checkpoint!r}; run that stage first")
+        scene = Scene.from_dict(json.loads(path.read_text()))
+    return scene

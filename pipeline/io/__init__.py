@@ -1,1 +1,0 @@
-"""Reading and writing images and arrays in the formats users bring."""

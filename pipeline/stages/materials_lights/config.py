@@ -1,0 +1,110 @@
+"""The material and light stage's settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.core.config import Schedule
+
+
+@dataclass
+class MaterialLightConfig:
+    """Material and light stage (PSDR-Room section 4.4): lights init, material retrieval, joint optimisation."""
+
+    iters: int = 40
+    """Iterations of joint optimisation of materials and lights (0 = keep the initialisation)."""
+    init_rounds: int = 3
+    """Rounds of per-light least-squares radiance fits alternated with albedo rescaling before the optimisation."""
+    init_spp: int = 32
+    """Samples per pixel of the initialisation renders (one per light per round)."""
+    render_downscale: int = 4
+    """Optimisation renders are the working resolution divided by this; the L1 compares them at 1/8 size."""
+    spp: int = 16
+    """Samples per pixel of each optimisation render."""
+    max_depth: int = 6
+    """Path length of every render (6 = 4 indirect bounces: Cycles' default diffuse/glossy bounces)."""
+    lr_colour: float = 0.02
+    """Adam learning rate of homogeneous base colours (linear RGB units)."""
+    lr_roughness: float = 0.02
+    """Adam learning rate of homogeneous roughness."""
+    lr_texture: float = 0.01
+    """Adam learning rate of procedural parameters (normalised to [0, 1])."""
+    lr_light: float = 0.04
+    """Adam learning rate of light radiances (log units: 0.04 = 4 % per step)."""
+    schedule: Schedule = field(default_factory=lambda: Schedule(final=0.2))
+    """Learning-rate schedule of the joint optimisation (to a fifth, not a tenth: this loop's schedule from before
+    the shared harness, kept as its default)."""
+    colour_weight: float = 1.0
+    """Weight of the per-material mean-colour term against the L1 at 1/8 size."""
+    gram_weight: float = 0.05
+    """Weight of the Gram loss over procedural materials' crop pairs."""
+    gram_every: int = 4
+    """Evaluate the Gram term every N iterations (crop renders and VGG are the costly part)."""
+    gram_crops: int = 2
+    """Crop pairs per Gram evaluation."""
+    crop_spp: int = 8
+    """Samples per pixel of crop renders in the Gram term of the optimisation."""
+    search_crops: int = 2
+    """Crops per material scored in the texture search."""
+    search_spp: int = 32
+    """Samples per pixel of crop renders in the texture search (render noise reads as texture to a Gram matrix)."""
+    grid_m: float = 1.0
+    """Size of the ceiling grid's cells, metres (each light is a cell scaled by light_scale)."""
+    light_scale: float = 0.8
+    """Ceiling lights' size relative to their cell."""
+    prune_fraction: float = 0.005
+    """Lights left with less than this fraction of the total power after optimisation are removed."""
+    lights_in_view: int = 1
+    """(1/0) Keep ceiling lights the camera would see (lights are invisible to the camera in our Mitsuba renders,
+    as Blender's light objects are); 0 drops them as in PSDR-Room (measured: docs/materials_lights.md)."""
+    behind_camera_light: int = 1
+    """(1/0) Add a large area light behind the camera."""
+    unseen_wall_lights: int = 1
+    """(1/0) Add a window-sized light on every wall the camera does not see."""
+    window_lights: int = 1
+    """(1/0) Visible windows (segments labelled window) become area lights at the photo's radiance."""
+    lamp_emitters: int = 1
+    """(1/0) Visible lamps whose largest part is this much brighter than the photo's median (lamp_min_brightness) emit."""
+    lamp_min_brightness: float = 4.0
+    """A lamp part emits when its median luminance is this many times the photo's median luminance."""
+    lamp_over_room: float = 1.5
+    """... and this many times the 99th percentile luminance of walls, floor and ceiling (a lit lamp outshines the
+    surfaces it lights; a white shade under a ceiling light does not)."""
+    wall_merge: float = 0.05
+    """Visible walls get a material each; those whose colours end within this of each other share one again."""
+    ceiling_albedo: float = 0.8
+    """Scale prior: the ceiling's albedo when it is visible (a single photo cannot tell albedo from light power)."""
+    wall_albedo: float = 0.6
+    """Scale prior when no ceiling is visible: the walls' albedo."""
+    prior_weight: float = 0.1
+    """Weight of the scale prior (the anchor's albedo) in the joint optimisation's loss."""
+    retrieval: str = "auto"
+    """Procedural materials: auto (CLIP when its weights and the material index are here), clip, or none."""
+    top_k: int = 10
+    """Materials retrieved per crop (votes are counted over these); all voted ones are kept as candidates."""
+    keep_candidates: int = 5
+    """Candidates stored per material in scene.json."""
+    min_cosine: float = 0.25
+    """Below this mean CLIP cosine a part stays homogeneous."""
+    crops_per_material: int = 3
+    """Crop pairs per material (largest rectangles inside its region)."""
+    crop_min_px: int = 12
+    """Smallest crop side, pixels at working resolution."""
+    crop_max_px: int = 64
+    """Largest crop side; larger rectangles are cut into tiles."""
+    crop_pairs: str = ""
+    """JSON file of user crop pairs (docs/materials_lights.md); they replace the automatic crops of their materials."""
+    texture_search: int = 1
+    """(1/0) Search each procedural material's texture scale and rotation by the Gram loss on its crops."""
+    scales: str = "0.5,1,2,4,8"
+    """Texture scales tried (UV multipliers)."""
+    rotations: str = "-45,0,45,90"
+    """Texture rotations tried, degrees."""
+    texture_res: int = 128
+    """Resolution of a procedural material's maps over one UV tile during optimisation."""
+    final_spp: int = 64
+    """Samples per pixel of the final render (report, metrics)."""
+    denoise: int = 1
+    """(1/0) Edge-aware filtering of the final render (guided by shape ids, normals and depth); metrics give both."""
+    vgg_random_ok: int = 1
+    """(1/0) Without local VGG-19 weights, use a seeded random VGG for Gram losses (else skip the Gram terms)."""

@@ -1,0 +1,169 @@
+"""Initial albedos and light radiances, before the joint optimisation.
+
+1. Grey world: render the scene with every material grey (0.5) once with the photo-measured emitters (windows,
+   lamps) alone and once with the other lights at unit radiance. Per material, the render's mean luminance in its
+   region over 0.5 is its irradiance; albedo = photo colour / irradiance.
+2. Scale: a single photo cannot tell a dark room under bright lights from a bright room under dim ones; the
+   unknown lights' radiance k is fixed by a prior on the ceiling's albedo (or, when the ceiling covers less than
+   1.5 % of the photo, the lightest-looking wall's); the refinement rounds keep that anchor's albedo.
+3. The paper's initial radiance: with these albedos, one render at unit radiance; the scalar minimising the L1 of
+   luminance at low resolution (transport is linear in radiance: a weighted median).
+4. Refinement (`rounds`): light transport is linear in each light's radiance, so one render per light gives a
+   basis and the radiances (RGB) are a non-negative least-squares fit to the photo at 1/8 size; then each
+   material's albedo is rescaled by photo colour / render colour in its region. Alternating a few times gets close
+   to the optimum far faster than gradient steps on noisy renders; the joint optimisation then refines everything
+   (roughness included).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .lights_init import LightInit, l1_scalar, luminance
+from .state import Homogeneous
+
+
+def pool(img: np.ndarray, p: int) -> np.ndarray:
+    """Mean over p x p blocks (the render's pixels -> the loss's)."""
+    h, w = img.shape[0] // p * p, img.shape[1] // p * p
+    x = img[:h, :w]
+    return x.reshape(h // p, p, w // p, p, *x.shape[2:]).mean(axis=(1, 3))
+
+
+class InitRenderer:
+    """Plain renders (no gradients) at the optimisation resolution with given material values and radiances."""
+
+    def __init__(self, renderer, states: dict, targets, spp: int, seed: int):
+        self.renderer, self.states, self.targets, self.spp, self.seed = renderer, states, targets, spp, seed
+        self.count = 0
+
+    def __call__(self, radiance: np.ndarray, grey: bool = False) -> np.ndarray:
+        import torch
+
+        wr, hr = self.targets.render_size
+        with torch.no_grad():
+            if grey:
+                base = {n: torch.full((3,), 0.5) for n in self.states}
+                rough = {n: torch.tensor(0.5) for n in self.states}
+            else:
+                base = {n: s.maps()[0].detach() for n, s in self.states.items()}
+                rough = {n: s.maps()[1].detach() for n, s in self.states.items()}
+            self.count += 1
+            rad = torch.tensor(np.asarray(radiance, np.float32))
+            return self.renderer.render(base, rough, rad, wr, hr, self.spp, self.seed + self.count).numpy()
+
+
+def region_mean(img: np.ndarray, weight) -> np.ndarray:
+    w = weight.numpy() if hasattr(weight, "numpy") else weight
+    return (img * w[..., None]).sum((0, 1)) / max(float(w.sum()), 1e-9)
+
+
+def initial_albedo_and_scale(render: InitRenderer, states: dict, lights: list[LightInit], targets, cfg,
+                             notes: list) -> dict:
+    """Steps 1-3 of the module docstring; sets the homogeneous states' colours and the lights' radiances."""
+    import torch
+
+    known = np.array([li.known for li in lights])
+    radiance = np.array([li.radiance for li in lights], float)
+    ones = np.ones_like(radiance)
+    r_known = render(np.where(known[:, None], radiance, 0.0), grey=True) if known.any() else None
+    r_unit = render(np.where(known[:, None], 0.0, ones), grey=True)
+
+    homogeneous = [n for n, s in states.items() if isinstance(s, Homogeneous) and n in targets.weights]
+
+    def shade(img, name: str) -> float:
+        return 0.0 if img is None else float(luminance(region_mean(img, targets.weights[name]))) / 0.5
+
+    s_known = {n: shade(r_known, n) for n in homogeneous}
+    s_unit = {n: shade(r_unit, n) for n in homogeneous}
+    colour = {n: targets.colours[n].numpy().astype(float) for n in homogeneous}
+    photo_low = targets.photo_low.numpy()
+    zeros = np.zeros_like(photo_low)
+    k, prior, anchor = None, None, None
+    npx = float(targets.photo_low.shape[0] * targets.photo_low.shape[1] * targets.pool ** 2)
+
+    def seen(n: str) -> bool:  # an anchor must be seen well: a sliver at the frame's edge is lit unlike the rest
+        return n in s_unit and s_unit[n] > 1e-6 and float(targets.weights[n].sum()) >= 0.015 * npx
+
+    # Walls: the one that looks lightest for its light (an accent wall is darker than the paint the prior means).
+    walls = sorted((n for n in s_unit if n.startswith("room_wall") and seen(n)),
+                   key=lambda n: -luminance(colour[n]) / max(s_known[n] + s_unit[n], 1e-6))
+    for name, value in [("room_ceiling", cfg.ceiling_albedo)] + [(n, cfg.wall_albedo) for n in walls[:1]]:
+        if seen(name):
+            k = (luminance(colour[name]) / value - s_known[name]) / s_unit[name]
+            prior, anchor = f"{name} albedo {value}", (name, value)
+            break
+    if k is None or k <= 0:  # nothing to anchor on, or the known emitters alone over-light it
+        k = l1_scalar(luminance(photo_low), luminance(pool(r_known, targets.pool)) if r_known is not None
+                      else luminance(zeros), luminance(pool(r_unit, targets.pool)))
+        prior = "grey-world L1 fit (albedo 0.5)"
+    k = max(float(k), 1e-4)
+    for n in homogeneous:
+        shading = max(s_known[n] + k * s_unit[n], 1e-4)
+        with torch.no_grad():
+            states[n].base.copy_(torch.tensor(np.clip(colour[n] / shading, 0.02, 0.95), dtype=torch.float32))
+        states[n].source = "materials_lights: homogeneous (photo colour / irradiance), optimised"
+    r_known2 = render(np.where(known[:, None], radiance, 0.0)) if known.any() else None
+    r_unit2 = render(np.where(known[:, None], 0.0, ones))
+    k2 = l1_scalar(luminance(photo_low), luminance(pool(r_known2, targets.pool)) if r_known2 is not None
+                   else luminance(zeros), luminance(pool(r_unit2, targets.pool)))
+    k2 = k2 if k2 > 0 else k
+    for li in lights:
+        if not li.known:
+            li.radiance = np.full(3, k2)
+    notes.append(f"scale prior: {prior}; unknown lights' radiance {k:.3g} (prior) -> {k2:.3g} (L1 scalar)")
+    targets.anchor = anchor
+    return {"scale_prior": prior, "radiance_prior": round(k, 5), "radiance_l1": round(k2, 5)}
+
+
+def refine_lights_and_albedo(render: InitRenderer, states: dict, lights: list[LightInit], targets, rounds: int,
+                             ridge: float = 0.05) -> dict:
+    """Step 4: alternate per-light NNLS radiances and per-material albedo rescaling. Returns residual figures."""
+    import torch
+    from scipy.optimize import nnls
+
+    photo_low = targets.photo_low.numpy().astype(float)
+    keep = targets.keep_low.numpy().astype(bool)
+    free = [i for i, li in enumerate(lights) if not li.known]
+    fixed = np.array([li.radiance if li.known else np.zeros(3) for li in lights], float)
+    history = []
+    homogeneous = [n for n, s in states.items() if isinstance(s, Homogeneous) and n in targets.weights]
+    for _ in range(max(0, rounds)):
+        # Lights: one basis render per free light (unit radiance), the known ones as a fixed offset.
+        base_known = pool(render(fixed), targets.pool) if fixed.any() else np.zeros_like(photo_low)
+        basis = []
+        for i in free:
+            rad = np.zeros((len(lights), 3))
+            rad[i] = 1.0
+            basis.append(pool(render(rad), targets.pool))
+        if free:
+            current = np.array([lights[i].radiance for i in free], float)
+            for c in range(3):
+                a = np.stack([b[..., c][keep] for b in basis], axis=1)
+                y = (photo_low[..., c] - base_known[..., c])[keep]
+                # Ridge towards the current mean keeps unobservable lights from collapsing to 0 or exploding.
+                lam = ridge * float(np.linalg.norm(a) / np.sqrt(a.shape[1]))
+                prior = np.full(len(free), float(current[:, c].mean()))
+                a_aug = np.vstack([a, lam * np.eye(len(free))])
+                y_aug = np.concatenate([y, lam * prior])
+                x, _ = nnls(a_aug, y_aug)
+                for j, i in enumerate(free):
+                    lights[i].radiance[c] = max(float(x[j]), 1e-4)
+        # Albedo: rescale each material so its region's mean colour matches the photo's median colour, then all
+        # of them together so the anchor keeps its prior albedo (else the scale drifts from round to round; the
+        # next light fit takes up the difference).
+        full = render(np.array([li.radiance for li in lights]))
+        new = {}
+        for n in homogeneous:
+            mean = region_mean(full, targets.weights[n])
+            ratio = targets.colours[n].numpy() / np.maximum(mean, 1e-5)
+            new[n] = states[n].base.detach().numpy() * np.clip(ratio, 0.25, 4.0)
+        anchor = getattr(targets, "anchor", None)
+        factor = 1.0
+        if anchor is not None and anchor[0] in new:
+            factor = anchor[1] / max(float(luminance(new[anchor[0]])), 1e-4)
+        for n, value in new.items():
+            with torch.no_grad():
+                states[n].base.copy_(torch.tensor(np.clip(value * factor, 0.01, 0.95), dtype=torch.float32))
+        history.append(round(float(np.abs(pool(full, targets.pool) - photo_low)[keep].mean()), 6))
+    return {"l1_per_round": history, "renders": render.count}

@@ -1,0 +1,496 @@
+"""Material and light stage (PSDR-Room 4.4): lights, material retrieval, joint optimisation under GI.
+
+1. Lights: a ceiling grid (minus lights in view or behind the camera), a panel behind the camera, one per unseen
+   wall, visible windows at the photo's radiance (`lights_init.py`); bright visible lamps' largest part emits.
+2. Regions and crops: which pixels show each material in both render and photo; crop pairs inside them
+   (`crops.py`), or the user's.
+3. Initial albedo and radiance: a grey-world render gives each material's irradiance; albedo = photo colour /
+   irradiance, with the scale fixed by a prior on the ceiling's (or walls') albedo; then, as in the paper, the
+   scalar on the lights' radiance that minimises the L1 of luminance at low resolution (transport is linear in
+   radiance).
+4. Procedural materials: CLIP retrieval with voting over crops, texture scale/rotation by the VGG Gram loss
+   (`retrieval.py`); homogeneous when retrieval is off or nothing scores well.
+5. Joint optimisation of every material and light parameter (`optimise.py`), Mitsuba `prb`, >= 2 bounces.
+6. Scene: lights with Blender watts (P = L pi A), materials (principled or graph + values), report images.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+
+import numpy as np
+
+from p2s_common.errors import InputError, SetupError
+from p2s_common.images import linear_to_srgb, png_bytes
+
+from blender_addon.scene_format import room_face_name
+
+from pipeline.core.bundle import BundleFiles
+from pipeline.core.case import Case
+from pipeline.core.events import Events
+from pipeline.core.image_metrics import compare_linear
+from pipeline.core.optimise import OptimiseRecord
+from pipeline.core.scene import Light, MaterialEntry, Scene
+from pipeline.render.backend import init_mitsuba
+from pipeline.render.differentiable import SceneRenderer
+from pipeline.render.scene_render import RenderSettings, light_power, light_radiance, scene_surfaces
+from pipeline.stages.config import ReconstructConfig
+from . import report as ml_report
+from .crops import CropPair, auto_crops, cut, load_user_crops, material_regions
+from .initialise import InitRenderer, initial_albedo_and_scale, refine_lights_and_albedo
+from .lights_init import LightInit, initial_lights, luminance
+from .optimise import JointOptimiser, make_targets
+from .record import MaterialsLightsRecord
+from .state import Procedural, from_scene
+
+STAGE = "materials_lights"
+LOSS_DOWNSCALE = 8  # the photo/render L1 is compared at 1/8 of the working resolution (PSDR-Room)
+
+
+def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, files: BundleFiles | None = None,
+        clip=None, vgg=None) -> Scene:
+    """Add lights and optimised materials to the Scene. The bundle's files (object meshes, material graphs) are
+    read from and written to `files` (a throw-away one when not given). `clip`/`vgg` may be injected (tests)."""
+    import torch
+
+    files = files if files is not None else BundleFiles()
+    cfg = config.materials_lights
+    start = time.perf_counter()
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+    if scene is None or scene.room is None:
+        raise InputError("the material+light stage needs the room stage's camera and room; re-run from the room "
+                         "stage (`photo2scene refine BUNDLE --from-stage room`)")
+    init_mitsuba(config.device)
+    torch.manual_seed(config.seed)
+    events.stage(STAGE, cfg.iters + 5, "materials and lights")
+    fresh = STAGE not in scene.stages or not scene.lights
+    w, h = case.width, case.height
+    split = _split_walls(scene, case) if fresh else {}
+    surfaces = scene_surfaces(scene, files.read)
+    used = sorted({s.material for s in surfaces if s.material})
+    states = {name: from_scene(name, scene.materials.get(name) or MaterialEntry("principled"), files.read,
+                               cfg.texture_res, surfaces) for name in used}
+
+    # 1. Lights.
+    t0 = time.perf_counter()
+    if fresh:
+        lights = initial_lights(scene.camera, scene.room, case, cfg.grid_m, cfg.light_scale,
+                                bool(cfg.behind_camera_light), bool(cfg.unseen_wall_lights), bool(cfg.window_lights),
+                                drop_in_view=not cfg.lights_in_view)
+    else:  # a re-run: start from the scene's lights (possibly edited in Blender)
+        old = {d.get("name"): d for d in scene.stages[STAGE].get("lights", [])}
+        lights = [LightInit(li, old.get(li.name, {}).get("source", "kept"), light_radiance(li)) for li in scene.lights]
+    timings["lights_init"] = time.perf_counter() - t0
+
+    ds = max(1, cfg.render_downscale)
+    pool = max(1, LOSS_DOWNSCALE // ds)
+    wr, hr = max(pool, (w // ds) // pool * pool), max(pool, (h // ds) // pool * pool)
+    # Emitters are never seen by the camera (Blender's light objects are not): where the photo shows a window or a
+    # glowing lamp, the loss looks away and the final render shows the emitter's radiance.
+    settings = RenderSettings(wr, hr, cfg.spp, cfg.max_depth, "prb", extra={"hide_emitters": True})
+
+    def build(states_now) -> SceneRenderer:
+        maps = {n: s.render_maps() for n, s in states_now.items()}
+        return SceneRenderer(scene, maps, [li.light for li in lights], [li.radiance for li in lights], settings,
+                             surfaces)
+
+    # 2. Regions (render shows it and the photo agrees) and crop pairs.
+    t0 = time.perf_counter()
+    renderer = build(states)
+    ids = renderer.aov(w, h, "shape_index", seed=config.seed)
+    regions = material_regions(ids, surfaces, renderer.shape_names, scene, case)
+    crops = auto_crops(regions, cfg.crops_per_material, cfg.crop_min_px, cfg.crop_max_px)
+    if cfg.crop_pairs:
+        user = load_user_crops(Path(cfg.crop_pairs), scene, w, h, case.photo_srgb, regions, cfg.crops_per_material,
+                               cfg.crop_min_px, cfg.crop_max_px)
+        crops.update(user)
+        notes.append(f"user crop pairs for {len(user)} materials from {cfg.crop_pairs}")
+    all_crops = [c for name in sorted(crops) for c in crops[name]]
+    if fresh and cfg.lamp_emitters:
+        _lamps(scene, case, regions, states, cfg.lamp_min_brightness, notes, cfg.lamp_over_room)
+        if any(s.emission is not None for s in states.values()):
+            renderer = build(states)
+    emitting = np.zeros((h, w), bool)
+    for li in lights:
+        if li.segment_id is not None:
+            emitting |= case.segmentation == li.segment_id
+    for name, st in states.items():
+        if st.emission is not None and name in regions:
+            emitting |= regions[name]
+    targets = make_targets(case.photo_linear, regions, (wr, hr), pool, all_crops, exclude=emitting)
+    timings["regions_crops"] = time.perf_counter() - t0
+    events.step(1, cfg.iters + 5, "regions and crops")
+
+    # 3. Initial albedo and light scale.
+    t0 = time.perf_counter()
+    init_info: dict = {}
+    init_render = InitRenderer(renderer, states, targets, cfg.init_spp, config.seed + 101)
+    if fresh:
+        init_info = initial_albedo_and_scale(init_render, states, lights, targets, cfg, notes)
+    if cfg.init_rounds > 0:
+        init_info["refine"] = refine_lights_and_albedo(init_render, states, lights, targets, cfg.init_rounds)
+    timings["albedo_light_init"] = time.perf_counter() - t0
+    events.step(2, cfg.iters + 5, "initial albedo and light scale")
+
+    # 4. Procedural materials.
+    t0 = time.perf_counter()
+    vgg = vgg if vgg is not None else _open_vgg(cfg, notes)
+    retrieval = {"mode": "none", "note": "kept from the previous run"}
+    chosen: dict[str, dict] = {}
+    opt = JointOptimiser(renderer, states, np.array([li.radiance for li in lights]), targets, cfg, vgg, config.seed)
+    opt.visible_lights = [li.segment_id is not None for li in lights]  # windows the photo shows
+    if fresh:
+        retrieval, chosen = _retrieve(case, states, crops, cfg, clip, notes)
+        if any(isinstance(s, Procedural) for s in states.values()):
+            for state in states.values():  # retrieved maps span their surfaces' tiles
+                if isinstance(state, Procedural):
+                    state.cover(surfaces)
+            opt.renderer = renderer = build(states)  # texture maps and metallic lobes change the BSDFs
+        timings["retrieval"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if cfg.texture_search and vgg is not None:
+            _texture_search(opt, chosen, crops, cfg, notes)
+        timings["texture_search"] = time.perf_counter() - t0
+    events.step(3, cfg.iters + 5, "materials retrieved")
+
+    # Render at working resolution before optimising (the report's "init" crops).
+    t0 = time.perf_counter()
+    _, first = final_render(opt, states, opt.radiance().detach().numpy().astype(float), w, h, cfg.final_spp,
+                            config.seed + 11, bool(cfg.denoise))
+    timings["init_render"] = time.perf_counter() - t0
+
+    # 5. Joint optimisation.
+    t0 = time.perf_counter()
+    record = OptimiseRecord()
+    if cfg.iters > 0:
+        record = opt.run(cfg.iters, _Offset(events, 3, cfg.iters + 5))
+    timings["optimise"] = time.perf_counter() - t0
+
+    # 6. Final render, scene update, report.
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        radiance = opt.radiance().numpy().astype(float)
+    raw, final = final_render(opt, states, radiance, w, h, cfg.final_spp, config.seed + 13, bool(cfg.denoise))
+    timings["final_render"] = time.perf_counter() - t0
+    metrics = compare_linear(final, case.photo_linear)
+    metrics["raw"] = compare_linear(raw, case.photo_linear)
+    metrics_init = compare_linear(first, case.photo_linear)
+    light_entries = _write_lights(scene, lights, radiance, cfg.prune_fraction)
+    _write_materials(scene, files, states, chosen, retrieval)
+    renamed = _merge_walls(scene, split, {n: int(m.sum()) for n, m in regions.items()}, cfg.wall_merge, notes)
+    for old, new in renamed.items():  # the record speaks of the materials the scene keeps
+        if old in regions:
+            regions[new] = regions.get(new, np.zeros_like(regions[old])) | regions.pop(old)
+    images = _report(files, case, states, chosen, all_crops, first, final, opt.history, metrics)
+    timings = {k: round(v, 3) for k, v in timings.items()}
+    scene.stages[STAGE] = MaterialsLightsRecord(
+        lights=light_entries,
+        retrieval=retrieval,
+        vgg=getattr(vgg, "source", "none"),
+        render={"integrator": "prb", "max_depth": cfg.max_depth, "width": wr, "height": hr, "spp": cfg.spp,
+                "loss_size": [wr // pool, hr // pool]},
+        init=init_info,
+        metrics_init=metrics_init,
+        metrics=metrics,
+        losses=[h["total"] for h in opt.history],
+        loss_terms=opt.history[-1] if opt.history else {},
+        seconds_per_iteration=round(record.seconds_per_iteration, 4),
+        optimiser=record.summary(),
+        timings=timings,
+        region_pixels={n: int(m.sum()) for n, m in sorted(regions.items())},
+        final_region_colours={n: [[round(float(x), 4) for x in final[m].mean(0)],
+                                  [round(float(x), 4) for x in np.median(case.photo_linear[m], axis=0)]]
+                              for n, m in sorted(regions.items()) if m.sum() >= 4},
+        crops=[{"material": c.material, "photo": list(c.photo), "render": list(c.render), "source": c.source}
+               for c in all_crops],
+        notes=notes,
+        report_images=images,
+        seconds=round(time.perf_counter() - start, 3),
+    ).to_dict()
+    events.log(f"materials+lights: {len(lights)} lights, {len(states)} materials "
+               f"({sum(isinstance(s, Procedural) for s in states.values())} procedural); final render PSNR "
+               f"{metrics['psnr_db']:.2f} dB, SSIM {metrics['ssim']:.3f} (init {metrics_init['psnr_db']:.2f} dB)")
+    events.done("material+light stage done")
+    return scene
+
+
+def final_render(opt: JointOptimiser, states: dict, radiance: np.ndarray, w: int, h: int, spp: int, seed: int,
+                 denoise: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(raw, shown) renders at working resolution: shown is denoised (optionally) with emitters composited where
+    the camera sees them (their radiance, for light panels and emitting lamp parts alike)."""
+    import torch
+
+    from pipeline.render.denoise import bilateral, guide_aovs
+    from pipeline.render.scene_render import _shape_key, light_id
+
+    with torch.no_grad():
+        raw = opt.render_crop((0, 0, w, h), seed, spp).numpy()
+    renderer = opt.renderer
+    # Light panels the camera does not see pass light (null BSDF): leave them out of the guides, or their outlines
+    # would count as edges and stay unfiltered.
+    hidden = {light_id(i) for i in range(len(radiance)) if not opt.visible_lights[i]}
+    guide_scene = renderer.scene_without(hidden) if hidden else renderer.mscene
+    g = guide_aovs(guide_scene, renderer.sensor(w, h, 16))
+    shown = bilateral(raw, g["ids"], g["normal"], g["depth"], pure=g["pure"]) if denoise else raw.copy()
+    names = [shape.id() for shape in guide_scene.shapes()]
+    by_shape = {s.name: s for s in renderer.surfaces}
+
+    lights = {light_id(i): i for i in range(len(radiance)) if opt.visible_lights[i]}
+    emission = {_shape_key(n): states[s.material].emission for n, s in by_shape.items()
+                if s.material in states and states[s.material].emission is not None}
+    for k, name in enumerate(names):
+        hit = g["ids"] == k + 1
+        if not hit.any():
+            continue
+        if name in lights:
+            shown[hit] = radiance[lights[name]]
+        elif name in emission:
+            # hide_emitters hides emitting shapes from camera rays altogether (the render shows what is behind
+            # the lamp), so the lamp's pixels take its radiance: the photo's colour there, emitted and reflected.
+            shown[hit] = np.asarray(emission[name], np.float32)
+    return raw, shown
+
+
+class _Offset:
+    """Progress events of a sub-step, shifted into the stage's step count."""
+
+    def __init__(self, events: Events, offset: int, total: int):
+        self.events, self.offset, self.total = events, offset, total
+
+    def step(self, step: int, total: int, message: str = "", loss: float | None = None) -> None:
+        self.events.step(self.offset + step, self.total, message, loss=loss)
+
+
+def _lamps(scene: Scene, case: Case, regions: dict, states: dict, min_brightness: float, notes: list,
+           over_room: float = 1.5) -> None:
+    """Bright visible lamps: their largest visible part emits the photo's colour there.
+
+    Bright is both `min_brightness` x the photo's median and `over_room` x the 99th percentile of the room's
+    surfaces: a white shade right under a ceiling light is as bright as the lit wall beside it and is a
+    reflector, whereas a lit lamp outshines every surface it lights."""
+    med = float(np.median(luminance(case.photo_linear))) + 1e-6
+    room = np.zeros(case.photo_linear.shape[:2], bool)
+    for label in ("wall", "floor", "ceiling"):
+        room |= case.mask(label)
+    room_top = float(np.percentile(luminance(case.photo_linear[room]), 99)) if room.any() else 0.0
+    for obj in scene.objects:
+        if "lamp" not in (obj.label or ""):
+            continue
+        parts = [(regions[p.material].sum(), p.material) for p in obj.parts if p.material in regions]
+        if not parts:
+            continue
+        count, mat = max(parts)
+        colour = np.median(case.photo_linear[regions[mat]], axis=0)
+        if luminance(colour) < over_room * room_top:
+            notes.append(f"lamp {obj.name}: not an emitter (luminance {luminance(colour):.3f}, no brighter than "
+                         f"{over_room} x the room's brightest surfaces, {room_top:.3f})")
+        elif luminance(colour) >= min_brightness * med and count >= 4:
+            states[mat].emission = colour.astype(float)
+            notes.append(f"lamp {obj.name}: part {mat} emits (luminance {luminance(colour):.3f}, "
+                         f"{luminance(colour) / med:.1f}x the photo's median)")
+
+
+def _open_vgg(cfg, notes: list):
+    from .vgg import load_vgg, local_weights
+
+    if local_weights() is None and not cfg.vgg_random_ok:
+        notes.append("no VGG-19 weights: Gram terms and texture search off")
+        return None
+    vgg = load_vgg(allow_random=True)
+    if local_weights() is None:
+        notes.append("VGG-19: no local ImageNet weights, Gram losses use a seeded random VGG-19 (weaker texture "
+                     "statistics); put vgg19-dcbb9e9d.pth in the torch hub cache for the real one")
+    return vgg
+
+
+def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list) -> tuple[dict, dict]:
+    """CLIP retrieval per material with crops; chosen ones become Procedural. Returns (retrieval info, chosen)."""
+    from .retrieval import choose, open_clip_materials, stale_note
+
+    if cfg.retrieval == "none":
+        return {"mode": "none", "note": "retrieval off (--materials-lights.retrieval none): homogeneous"}, {}
+    note = "injected"
+    if clip is None:
+        clip, note = open_clip_materials()
+        if clip is None:
+            if cfg.retrieval == "clip":
+                raise SetupError(f"CLIP material retrieval asked for, but {note}")
+            notes.append(f"material retrieval off: {note}; every material is homogeneous")
+            return {"mode": "homogeneous fallback", "note": note}, {}
+    if getattr(clip, "stale", None):
+        notes.append(stale_note(clip.stale))
+    chosen: dict[str, dict] = {}
+    for name, pairs in sorted(crops.items()):
+        if name not in states or states[name].emission is not None:
+            continue
+        ranked = clip.rank([cut(case.photo_srgb, p.photo) for p in pairs], cfg.top_k)
+        best = choose(ranked, cfg.min_cosine)
+        cands = [{"library": r.name, "votes": r.votes, "cosine": round(r.mean_cosine, 4)}
+                 for r in ranked[:cfg.keep_candidates]]
+        info = {"candidates": cands, "best": best.name if best else None}
+        if best is not None:
+            from materials_db import load_graph
+
+            old = states[name]
+            proc = Procedural.create(name, load_graph(best.name), resolution=cfg.texture_res)
+            proc.homogeneous = old  # type: ignore[attr-defined]  # kept for the texture search's comparison
+            states[name] = proc
+        chosen[name] = info
+    n = sum(1 for v in chosen.values() if v["best"])
+    return {"mode": "clip", "note": note, "procedural": n, "homogeneous": len(states) - n}, chosen
+
+
+def _texture_search(opt: JointOptimiser, chosen: dict, crops: dict, cfg, notes: list) -> None:
+    """Per procedural material: the (scale, rotation) with the lowest Gram loss on its crops
+    (`texture_search.py`); back to homogeneous when the flat material scores better than every option tried."""
+    from .texture_search import search
+
+    scales = [float(s) for s in cfg.scales.split(",") if s.strip()]
+    rotations = [float(r) for r in cfg.rotations.split(",") if r.strip()]
+    for name, info in chosen.items():
+        state = opt.states.get(name)
+        if not isinstance(state, Procedural) or name not in crops:
+            continue
+        scores, flat_score = search(opt, name, crops[name][:cfg.search_crops], scales, rotations, cfg.search_spp)
+        (s_best, r_best), best = min(scores.items(), key=lambda kv: kv[1])
+        info["texture_search"] = {"scale": s_best, "rotation_deg": r_best, "gram": round(best, 5),
+                                  "homogeneous_gram": round(flat_score, 5)}
+        if flat_score <= best:
+            opt.states[name] = state.homogeneous
+            opt.renderer.set_uvs(name, 1.0, 0.0)
+            info["best"] = None
+            notes.append(f"{name}: homogeneous scores better than {state.library} at any scale/rotation; kept flat")
+            continue
+        state.uv_scale, state.uv_rotation_deg = s_best, r_best
+        state.cover(opt.renderer.surfaces)
+        opt.renderer.set_uvs(name, s_best, r_best, state.uv_rect)
+
+
+def _split_walls(scene: Scene, case: Case) -> dict[str, list[str]]:
+    """Visible walls sharing a material get one each (`room_<face>`): rooms often have an accent wall, and one
+    colour for all walls cannot fit it. Returns {shared material: [split names]}; `_merge_walls` undoes the split
+    where the walls end up alike."""
+    from .lights_init import seen_walls
+
+    seen = sorted(f for f in seen_walls(scene.camera, scene.room, case) if f.startswith("wall"))
+    by_material: dict[str, list[str]] = {}
+    for face in seen:
+        by_material.setdefault(scene.room.materials.get(face, ""), []).append(face)
+    out: dict[str, list[str]] = {}
+    for mat, faces in by_material.items():
+        if not mat or len(faces) < 2 or mat not in scene.materials:
+            continue
+        out[mat] = []
+        for face in faces:
+            name = room_face_name(face)
+            scene.materials[name] = copy.deepcopy(scene.materials[mat])
+            scene.room.materials[face] = name
+            out[mat].append(name)
+    return out
+
+
+def _merge_walls(scene: Scene, split: dict[str, list[str]], pixels: dict[str, int], tol: float,
+                 notes: list) -> dict[str, str]:
+    """Walls split by `_split_walls` that ended homogeneous and within `tol` of each other share one material
+    again (their pixel-weighted mean colour). Returns {split name: shared name} for the merged ones."""
+    renamed: dict[str, str] = {}
+    for shared, names in split.items():
+        specs = [scene.materials[n] for n in names]
+        if any(sp.type != "principled" for sp in specs):
+            continue
+        colours = np.array([sp.base_color for sp in specs])
+        if np.abs(colours - colours.mean(0)).max() > tol:
+            notes.append(f"walls {', '.join(names)} kept apart (colours differ by more than {tol})")
+            continue
+        weights = np.array([max(pixels.get(n, 0), 1) for n in names], float)
+        merged = copy.deepcopy(specs[0])
+        merged.base_color = [round(float(c), 5) for c in (colours * weights[:, None]).sum(0) / weights.sum()]
+        merged.roughness = round(float(np.average([sp.roughness_or_default() for sp in specs], weights=weights)), 4)
+        scene.materials[shared] = merged
+        for face, mat in list(scene.room.materials.items()):
+            if mat in names:
+                scene.room.materials[face] = shared
+        for n in names:
+            scene.materials.pop(n, None)
+            renamed[n] = shared
+    return renamed
+
+
+def _write_lights(scene: Scene, lights: list[LightInit], radiance: np.ndarray, prune: float = 0.0) -> list[dict]:
+    """Lights into the Scene in Blender's watts (P = L pi A), without those the fit left (nearly) dark; per-light
+    metadata for the stage's record."""
+    scene.lights = []
+    entries = []
+    powers = [light_power(rad, li.light.size)[0] for li, rad in zip(lights, radiance)]
+    total = sum(powers)
+    for li, rad in zip(lights, radiance):
+        power, colour = light_power(rad, li.light.size)
+        if power < prune * total and not li.known:
+            continue
+        light = Light(li.light.name, li.light.type, [float(x) for x in li.light.position],
+                      [[float(x) for x in row] for row in li.light.rotation], [float(x) for x in li.light.size],
+                      colour, round(power, 4))
+        scene.lights.append(light)
+        entries.append({"name": light.name, "source": li.source, "radiance": [round(float(x), 5) for x in rad],
+                        "power_w": light.power_w, "segment_id": li.segment_id})
+    return entries
+
+
+def _write_materials(scene: Scene, files: BundleFiles, states: dict, chosen: dict, retrieval: dict) -> None:
+    """scene.json materials (their graph files and thumbnails into `files`); retrieved ones get their candidates
+    as whole entries (`material_candidates`)."""
+    from .candidates import material_candidates, refresh_in_use
+
+    for name, state in states.items():
+        entry, made = state.entry(scene.materials.get(name))
+        info = chosen.get(name)
+        if info is not None:
+            if "texture_search" in info:
+                entry.texture_search = info["texture_search"]
+            entry.candidates, more = material_candidates(name, state, entry, info["candidates"],
+                                                         info.get("texture_search"))
+            entry.chosen = 0
+            made = {**made, **more}
+        else:  # a re-run keeps the previous candidates: the one in use takes the new values
+            refresh_in_use(entry)
+        entry.retrieval = retrieval.get("mode", "none")
+        scene.materials[name] = entry
+        files.write_all(made)
+
+
+def _lit_thumbnail(library: str) -> Path | None:
+    """A library material's lit thumbnail (only asked for candidates, i.e. after retrieval loaded materials_db)."""
+    from materials_db.thumbs import thumbnail_path
+
+    try:
+        return thumbnail_path(library)
+    except KeyError:  # gone from the library since the index was built
+        return None
+
+
+def _report(files: BundleFiles, case: Case, states: dict, chosen: dict, crops: list[CropPair], init: np.ndarray,
+            final: np.ndarray, history: list[dict], metrics: dict) -> list[list[str]]:
+    """The stage's report images into `files`; returns (file, caption) of each."""
+    sheets = {
+        "report/materials_lights_final.png": (ml_report.side_by_side(case.photo_linear, final, metrics),
+                                              "final render beside the photo"),
+        "report/materials_lights_crops.png": (ml_report.crop_sheet(case.photo_linear, init, final, crops),
+                                              "crop pairs: photo | render at init | render at the end"),
+        "report/materials_lights_loss.png": (ml_report.loss_sheet(history), "materials+lights loss"),
+    }
+    rows = []
+    for name, state in sorted(states.items()):
+        kind = f"procedural {state.library}" if isinstance(state, Procedural) else "homogeneous"
+        rows.append({"name": name, "kind": kind, "swatch": ml_report.swatch(state),
+                     "candidates": chosen.get(name, {}).get("candidates", [])})
+    sheets["report/materials_lights_materials.png"] = (ml_report.materials_sheet(rows, _lit_thumbnail),
+                                                       "materials and their top-k candidates")
+    images = []
+    for rel, (data, title) in sheets.items():
+        files.write(rel, data)
+        images.append([rel, title])
+    files.write("report/materials_lights_render.png", png_bytes(linear_to_srgb(final)))
+    return images

@@ -1,0 +1,1 @@
+"""Object stage: retrieval, pose, yaw search, joint refinement (docs/objects.md)."""

@@ -1,0 +1,71 @@
+"""The object stage's settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.core.config import Schedule
+
+
+@dataclass
+class ObjectConfig:
+    """Object stage (PSDR-Room section 4.3): retrieval, pose initialisation, yaw search, joint refinement."""
+
+    asset_index: str = ""
+    """Asset index (a folder built with `photo2scene assets index PATH... --index DIR`) to retrieve models from,
+    with the built-in library. Empty: the default index ($PHOTO2SCENE_ASSETS_INDEX or
+    ~/.cache/photo2scene/assets) when it holds models, else the built-in library alone. "builtin": the built-in
+    library alone."""
+    builtin_library: bool = True
+    """Also search the built-in starter library (when the asset index does not already hold it)."""
+    top_k: int = 5
+    """Candidates kept per object (all stored in scene.json for the user to swap)."""
+    rerank_k: int = 3
+    """How many of the top-k are re-ranked by their fitted silhouette after refinement (1 = CLIP top-1 only)."""
+    fit_candidates: int = 24
+    """Shape retrieval: this many of retrieval's candidates (CLIP or category + size order; 24 covers every
+    model of a category family in the built-in library) are each posed (initial pose + yaw search, at
+    `fit_width`) and ranked by their silhouette and depth fit before one is chosen. 1 = retrieval's top-1."""
+    align_points: bool = True
+    """With depth: in the yaw search, each yaw's location is moved so the depth points lie on the model
+    (translation-only ICP); only the front is seen, so the centre depends on the yaw."""
+    fit_width: int = 80
+    """Width of the renders that score candidates for shape retrieval."""
+    fit_spp: int = 4
+    """Samples per pixel of those renders."""
+    scale_prior: float = 0.3
+    """In shape retrieval, the fit loss grows by this x |log scale|: library models have real sizes, so a model
+    that must be scaled to match is less likely the one in the photo."""
+    clip_fit_weight: float = 2.0
+    """With CLIP, shape retrieval ranks by fit loss + this x (CLIP's best cosine - the candidate's cosine)."""
+    erosion_px: int = 1
+    """Pixels eroded from each object mask before taking its depth points."""
+    min_pixels: int = 30
+    """Object segments smaller than this (at working resolution) are skipped."""
+    yaw_steps: int = 12
+    """Yaw angles tried per object in the search (every 360/N degrees)."""
+    yaw_depth_weight: float = 1.0
+    """Weight of the depth term in the yaw search (breaks front/back ties of box-like silhouettes)."""
+    refine_iters: int = 40
+    """Iterations of joint differentiable refinement of all objects (0 = keep the search result)."""
+    refine_width: int = 160
+    """Width of the silhouette renders (height follows the photo's aspect)."""
+    spp: int = 8
+    """Samples per pixel of each silhouette render."""
+    lr: float = 0.02
+    """Adam learning rate (metres for translation; scale and yaw are scaled to match)."""
+    schedule: Schedule = field(default_factory=Schedule)
+    """Learning-rate schedule of the joint refinement."""
+    aspect_limit: float = 0.3
+    """How far (log scale, per axis) refinement may stretch a model beyond its uniform scale (0 = uniform only)."""
+    points_weight: float = 1.0
+    """Weight of the depth term: mean distance (metres, clipped at 0.3) from the object's depth points to the
+    posed model's surface. PSDR-Room's loss is masks only; depth pins yaw and distance where silhouettes cannot."""
+    pyramid_levels: int = 4
+    """Levels of the Gaussian pyramid of blurred masks in the loss."""
+    floor_contact_m: float = 0.12
+    """An object whose lowest points are this close to the floor (and whose mask meets the floor's) stands on it."""
+    support_gap_m: float = 0.15
+    """An object whose bottom is this close to another's top (masks adjacent) rests on it."""
+    wall_contact_m: float = 0.2
+    """An object neither on the floor nor supported, this close to a wall, is wall-mounted."""

@@ -1,0 +1,401 @@
+"""Object pose initialisation (PSDR-Room 4.3): point cloud -> centre and scale, yaw search, contacts.
+
+Everything here works on one object at a time with forward renders only; the joint differentiable refinement
+(refine.py) starts from what this module decides.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.ndimage import binary_dilation, binary_erosion
+
+from pipeline.core.case import Case, Segment
+from pipeline.core.geometry import backproject
+from pipeline.core.resample import resize_area, resize_nearest
+from pipeline.core.scene import Camera, Room
+from pipeline.render.silhouettes import Pose, RigidSearchRenderer
+
+
+@dataclass
+class ObjectTarget:
+    """One object segment of the photo, with what the stage learns about it."""
+
+    segment: Segment
+    mask: np.ndarray  # HxW bool, working resolution
+    points: np.ndarray  # (N, 3) world points of the eroded mask
+    name: str
+    candidates: list = field(default_factory=list)  # assets_index Matches, best first
+    mesh: tuple[np.ndarray, np.ndarray] | None = None  # merged canonical (vertices, faces) of the chosen asset
+    size: np.ndarray | None = None  # canonical size (w, d, h) of the chosen asset
+    pose: Pose | None = None
+    contact: str = "none"  # floor | support:<name> | wall | none
+    wall_normal: np.ndarray | None = None  # inward normal of the wall it hangs on
+    search_loss: float = float("inf")
+    edited: bool = False  # set from the scene (a re-run): keep the chosen model, only refine the pose
+    bottom_occluded: bool = False  # its lowest visible pixels border a nearer object: the true bottom is lower
+
+    @property
+    def label(self) -> str:
+        return self.segment.label
+
+
+def object_targets(case: Case, camera: Camera, erosion: int, min_pixels: int,
+                   skip_labels=("window", "door", "wall", "floor", "ceiling")) -> list[ObjectTarget]:
+    """Thing segments large enough to pose, with their world-space depth points."""
+    pts_cam = backproject(case.depth, case.fov_y_deg) if case.depth is not None else None
+    targets, counts = [], {}
+    for seg in case.segments:
+        if seg.kind != "thing" or seg.label in skip_labels:
+            continue
+        mask = case.segmentation == seg.id
+        if mask.sum() < min_pixels:
+            continue
+        eroded = binary_erosion(mask, iterations=erosion) if erosion else mask
+        if eroded.sum() < 10:
+            eroded = mask
+        if pts_cam is not None:
+            valid = eroded & (case.depth > 0)
+            points = camera.camera_to_world(pts_cam[valid])
+        else:
+            points = pseudo_object_points(case, camera, eroded)
+        counts[seg.label] = counts.get(seg.label, 0) + 1
+        name = f"{seg.label.replace(' ', '_')}_{counts[seg.label]}"
+        target = ObjectTarget(seg, mask, points, name)
+        if case.depth is not None:
+            things = {s.id for s in case.segments if s.kind == "thing" and s.id != seg.id}
+            target.bottom_occluded = bottom_occluded(mask, case.segmentation, case.depth, things)
+        targets.append(target)
+    return targets
+
+
+def bottom_occluded(mask: np.ndarray, segmentation: np.ndarray, depth: np.ndarray, occluder_ids: set,
+                    margin_m: float = 0.05) -> bool:
+    """Whether most of the mask's lowest pixels sit right above a nearer object: then the object goes on behind
+    it, and its visible bottom is not its real bottom (a lamp on a nightstand behind a bed). Only columns
+    reaching within 2 pixels of the mask's lowest row count: a lamp's shade ends above the wall, its foot is
+    what stands on something."""
+    rows_any = np.flatnonzero(mask.any(axis=1))
+    if len(rows_any) == 0:
+        return False
+    lowest = np.where(mask.any(axis=0), mask.shape[0] - 1 - np.argmax(mask[::-1], axis=0), -1)
+    cols = np.flatnonzero(lowest >= rows_any.max() - 2)
+    h = mask.shape[0]
+    hidden = seen = 0
+    for c in cols:
+        r = int(lowest[c])
+        if r + 2 >= h or depth[r, c] <= 0:
+            continue
+        seen += 1
+        below = segmentation[r + 1:r + 3, c]
+        d_below = depth[r + 1:r + 3, c]
+        if any(b in occluder_ids and 0 < d < depth[r, c] - margin_m for b, d in zip(below, d_below)):
+            hidden += 1
+    return seen > 0 and hidden > 0.5 * seen
+
+
+def pseudo_object_points(case: Case, camera: Camera, mask: np.ndarray) -> np.ndarray:
+    """World points for an object when no depth is given: in each image column the mask's lowest pixel is taken
+    to touch the floor (z = 0); the pixels above it lie on the vertical plane through that point that faces the
+    camera. Rough, but enough to place, scale and search the object; the masks refine it."""
+    from pipeline.core.geometry import pixel_rays
+
+    rays = pixel_rays(case.width, case.height, case.fov_y_deg) @ camera.R.T  # world directions
+    origin = camera.t
+    points = []
+    for col in np.flatnonzero(mask.any(axis=0)):
+        rows = np.flatnonzero(mask[:, col])
+        base_ray = rays[rows.max(), col]
+        if base_ray[2] >= -1e-6:
+            continue  # the lowest pixel looks above the horizon: it cannot touch the floor
+        base = origin + base_ray * (-origin[2] / base_ray[2])
+        view = base[:2] - origin[:2]
+        view /= max(np.linalg.norm(view), 1e-9)
+        for row in rows:
+            r = rays[row, col]
+            denom = r[:2] @ view
+            if denom > 1e-6:
+                points.append(origin + r * (((base[:2] - origin[:2]) @ view) / denom))
+    return np.asarray(points).reshape(-1, 3)
+
+
+def size_hint(target: ObjectTarget) -> tuple[float, float, float]:
+    """Rough (w, d, h) from the visible points: horizontal spread (larger first) and height above the floor."""
+    p = target.points
+    if len(p) < 5:
+        return (0.8, 0.6, 0.8)
+    xy = p[:, :2] - np.median(p[:, :2], axis=0)
+    evals, evecs = np.linalg.eigh(np.cov(xy.T))
+    spread = np.percentile(np.abs(xy @ evecs), 95, axis=0) * 2
+    h = float(np.percentile(p[:, 2], 98))
+    return (float(max(spread)), float(max(min(spread), 0.2)), max(h, 0.1))
+
+
+# Categories that stand on the floor even when their bottom is hidden (a nightstand behind a bed): a prior that
+# the geometric test alone cannot give. Small things (lamps, plants, televisions) may rest on others.
+FLOOR_STANDING = {"sofa", "armchair", "chair", "stool", "ottoman", "table", "coffee table", "side table", "desk",
+                  "bed", "nightstand", "cabinet", "chest of drawers", "wardrobe", "bookshelf", "tv stand", "rug"}
+
+
+def stands_on_floor(label: str) -> bool:
+    from assets_index import normalize_category
+
+    return normalize_category(label) in FLOOR_STANDING
+
+
+def touches(a: np.ndarray, b: np.ndarray, px: int = 2) -> bool:
+    return bool((binary_dilation(a, iterations=px) & b).any())
+
+
+def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, floor_contact_m: float,
+                 room: Room, base: float | None = None) -> Pose:
+    """A first pose from the object's depth points.
+
+    Horizontal centre: the points' median across the view, and along the view the nearest visible surface
+    (10th percentile of the points' distance) plus half the model's smaller footprint side, since only the front
+    is seen (a median would follow whatever is visible through an open shelf). The footprint is then kept
+    inside the room. Bottom on the floor when it is close and the masks meet, or when the category always stands
+    on the floor; scale from the visible height. PSDR-Room starts objects at half their point-cloud radius and
+    lets them grow; our models have real sizes and the depth is metric (or prior-scaled), so the visible height
+    is a better first scale."""
+    assert target.size is not None
+    p = target.points
+    w, d, h = target.size
+    if len(p) < 5:
+        return Pose(np.array([0.0, 0.0, 0.0]), 0.0, 1.0)
+    bottom = float(np.percentile(p[:, 2], 2))
+    top = float(np.percentile(p[:, 2], 98))
+    on_floor = (bottom < floor_contact_m and touches(target.mask, floor_mask, 3)) or stands_on_floor(target.label)
+    if base is not None:  # known from a support found under a hidden bottom
+        on_floor = False
+    else:
+        base = 0.0 if on_floor else bottom
+    scale = float(np.clip((top - base) / max(h, 1e-3), 0.5, 2.0))
+
+    rel = p[:, :2] - camera.t[:2]
+    view = np.median(rel, axis=0)
+    view /= max(np.linalg.norm(view), 1e-6)
+    across = np.array([-view[1], view[0]])
+    along_front = float(np.percentile(rel @ view, 10))
+    half = 0.5 * min(w, d) * scale
+    xy = camera.t[:2] + view * (along_front + half) + across * float(np.median(rel @ across))
+    # Keep the footprint (its smaller half-side) inside the room's walls.
+    lo, hi = room.bounds_local()
+    local = room.rotation().T @ np.array([xy[0] - room.center[0], xy[1] - room.center[1], 0.0])
+    local[:2] = np.clip(local[:2], lo[:2] + half, hi[:2] - half)
+    xy = (room.rotation() @ local)[:2] + np.asarray(room.center[:2])
+    if not target.contact.startswith("support:"):
+        target.contact = "floor" if on_floor else "none"
+    return Pose(np.array([xy[0], xy[1], base]), 0.0, scale)
+
+
+@dataclass
+class SearchTargets:
+    """Per-object target maps at the search/refinement resolution."""
+
+    width: int
+    height: int
+    masks: list[np.ndarray]  # soft masks per object
+    depth_ray: np.ndarray  # target ray distance (0 = unknown)
+    occupied: np.ndarray  # any object's pixels
+
+
+def search_targets(case: Case, targets: list[ObjectTarget], width: int) -> SearchTargets:
+    from pipeline.core.geometry import pixel_rays
+
+    height = max(1, round(width * case.height / case.width))
+    size = (width, height)
+    masks = [resize_area(t.mask.astype(np.float32), size) for t in targets]
+    depth = np.zeros((height, width), np.float32)
+    if case.depth is not None:
+        depth = resize_area(case.depth, size) * np.linalg.norm(pixel_rays(width, height, case.fov_y_deg), axis=-1)
+        valid = resize_nearest((case.depth > 0).astype(np.int32), size) > 0
+        depth = np.where(valid, depth, 0.0).astype(np.float32)
+    occupied = (sum(masks) > 0.5) if masks else np.zeros((height, width), bool)
+    return SearchTargets(width, height, masks, depth, occupied)
+
+
+def silhouette_loss(mask: np.ndarray, depth: np.ndarray, t: SearchTargets, i: int, depth_weight: float,
+                    normalise: bool = False) -> float:
+    """Mask L1 over pixels not owned by another object, + depth L1 where both masks agree (normalised).
+
+    Pixels of another object's mask are left out: an occluder hides this object there, so a silhouette that
+    reaches behind it is not wrong. `normalise` divides the mask term by the target's area instead of the
+    image's (a fraction of the object, not of the photo), so it can be weighed against per-object priors when
+    candidates are compared."""
+    own = t.masks[i]
+    others = t.occupied & (own < 0.5)
+    keep = ~others
+    err = np.abs(mask - own)[keep]
+    loss = float(err.sum() / max(float(own.sum()), 1.0)) if normalise else float(err.mean())
+    both = (mask > 0.5) & (own > 0.5) & (t.depth_ray > 0) & (depth > 0)
+    if depth_weight > 0 and both.sum() > 5:
+        loss += depth_weight * float(np.abs(depth[both] - t.depth_ray[both]).mean() / t.depth_ray[both].mean())
+    return loss
+
+
+def align_to_points(samples: np.ndarray, points: np.ndarray, pose: Pose, free_z: bool, iters: int = 4,
+                    clip_m: float = 0.3) -> np.ndarray:
+    """The pose's location moved so the depth points lie on the posed model (a few rounds of translation-only
+    ICP, one-sided: each point to its nearest model sample, median shift of the pairs closer than `clip_m`).
+    Only the front of an object is seen, so where its centre lies along the view depends on the yaw: each yaw
+    of the search gets its own place. z moves only for objects not standing on something."""
+    from scipy.spatial import cKDTree
+
+    loc = np.asarray(pose.location, float).copy()
+    if len(points) < 10:
+        return loc
+    if len(points) > 300:  # a few hundred pin a translation; thousands only cost time (it runs per yaw)
+        points = points[np.random.default_rng(0).choice(len(points), 300, replace=False)]
+    for _ in range(iters):
+        posed_s = Pose(loc, pose.yaw, pose.scale, pose.aspect).apply(samples)
+        dist, nearest = cKDTree(posed_s).query(points)
+        close = dist < clip_m
+        if close.sum() < 10:
+            break
+        shift = np.median(points[close] - posed_s[nearest[close]], axis=0)
+        if not free_z:
+            shift[2] = 0.0
+        loc += shift
+        if np.linalg.norm(shift) < 1e-3:
+            break
+    return loc
+
+
+def visible_samples(renderer: RigidSearchRenderer, samples: np.ndarray, location, yaw: float,
+                    tolerance_m: float = 0.01) -> np.ndarray:
+    """Which model surface samples (canonical frame, already scaled like the renderer's mesh) the camera sees
+    with the object at `location` and `yaw`: a ray from the camera towards each sample must not hit the model
+    first. Only visible surfaces give depth points, so only they may be matched to them: a cabinet's body face
+    behind its door panel is a surface too, and matching the front points to it put the model 2 cm too far
+    forwards whenever its doors faced the camera (the room-facing yaw then lost to the wall-facing one)."""
+    import mitsuba as mi
+
+    c, s = math.cos(yaw), math.sin(yaw)
+    rot_t = np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])  # world -> object rotation
+    eye = rot_t @ (renderer.camera_to_world[:3, 3] - np.asarray(location, float))
+    d = np.asarray(samples, float) - eye
+    dist = np.linalg.norm(d, axis=1)
+    d /= np.maximum(dist, 1e-9)[:, None]
+    n = len(d)
+    ray = mi.Ray3f(mi.Point3f(*[np.full(n, v, np.float32) for v in eye]),
+                   mi.Vector3f(*[np.ascontiguousarray(d[:, k], np.float32) for k in range(3)]))
+    hit = np.array(renderer.scene.ray_intersect(ray).t)
+    return hit >= dist - tolerance_m
+
+
+def yaw_search(renderer: RigidSearchRenderer, target: ObjectTarget, t: SearchTargets, index: int, steps: int,
+               depth_weight: float, normalise: bool = False,
+               samples: np.ndarray | None = None) -> list[tuple[float, float, np.ndarray]]:
+    """Loss of each of `steps` yaws of the object alone: [(yaw, loss, location)]. With model surface `samples`
+    (canonical frame, unscaled), each yaw is first placed on the depth points (`align_to_points`, with the
+    samples the camera sees at that yaw); else every yaw keeps the target's location."""
+    assert target.pose is not None
+    tried = []
+    for k in range(steps):
+        yaw = 2 * math.pi * k / steps
+        loc = target.pose.location
+        if samples is not None:
+            seen = visible_samples(renderer, samples * target.pose.scales, loc, yaw)
+            loc = align_to_points(samples[seen] if seen.sum() >= 20 else samples, target.points,
+                                  Pose(loc, yaw, target.pose.scale, target.pose.aspect),
+                                  free_z=target.contact == "none")
+        mask, depth = renderer.render(loc, yaw, seed=k)
+        tried.append((yaw, silhouette_loss(mask, depth, t, index, depth_weight, normalise), np.asarray(loc)))
+    return tried
+
+
+def front_of(yaw: float) -> np.ndarray:
+    """World direction of a model's front (canonical -Y) at `yaw`: Rz(yaw) @ (0, -1, 0)."""
+    return np.array([math.sin(yaw), -math.cos(yaw), 0.0])
+
+
+def choose_yaw(tried: list[tuple], location: np.ndarray, room: Room, near_wall_m: float,
+               tolerance: float = 0.15, camera_xy: np.ndarray | None = None) -> tuple:
+    """The best (yaw, loss, ...) entry, unless the fit cannot tell front from back (silhouettes of box-like
+    furniture are the same both ways; depth sees a door panel's 2 cm at best):
+
+    - near a wall, a piece faces into the room (its back, canonical +Y, to the wall) when that costs at most
+      `tolerance` (relative) in loss: furniture is rarely turned to face the wall;
+    - elsewhere, with `camera_xy`, the best yaw turned by 180 degrees is taken when it costs at most
+      `tolerance` and its front faces the camera (photos are taken of the fronts of things)."""
+    best = min(tried, key=lambda yl: yl[1])
+    best_loss = best[1]
+    ties = [e for e in tried if e[1] <= best_loss * (1 + tolerance) + 1e-6]
+    lo, hi = room.bounds_local()
+    local = (np.asarray(location) - np.asarray(room.center)) @ room.rotation()
+    gaps = {(0, -1): local[0] - lo[0], (0, 1): hi[0] - local[0], (1, -1): local[1] - lo[1], (1, 1): hi[1] - local[1]}
+    (axis, side), gap = min(gaps.items(), key=lambda kv: kv[1])
+    if gap <= near_wall_m:
+        inward = np.zeros(3)
+        inward[axis] = -side
+        inward = room.rotation() @ inward
+        facing = [e for e in ties if float(front_of(e[0]) @ inward) > 0.5]
+        return min(facing, key=lambda yl: yl[1]) if facing else best
+    if camera_xy is None:
+        return best
+    to_camera = np.append(np.asarray(camera_xy, float)[:2] - np.asarray(location, float)[:2], 0.0)
+    to_camera /= max(float(np.linalg.norm(to_camera)), 1e-9)
+
+    def turn(a: float, b: float) -> float:  # unsigned angle between two yaws
+        return abs((a - b + math.pi) % (2 * math.pi) - math.pi)
+
+    flipped = [e for e in ties if turn(e[0], best[0] + math.pi) < math.radians(20)]
+    if flipped and float(front_of(best[0]) @ to_camera) < -0.25:
+        return min(flipped, key=lambda yl: yl[1])
+    return best
+
+
+def over_footprint(xy: np.ndarray, other: ObjectTarget, margin_m: float) -> bool:
+    """Whether a point lies over another object's posed footprint (grown by `margin_m`)."""
+    c, s = math.cos(other.pose.yaw), math.sin(other.pose.yaw)
+    d = np.asarray(xy[:2], float) - other.pose.location[:2]
+    local = np.array([c * d[0] + s * d[1], -s * d[0] + c * d[1]])
+    half = 0.5 * other.pose.scales[:2] * other.size[:2] + margin_m
+    return bool(np.all(np.abs(local) <= half))
+
+
+def assign_contacts(targets: list[ObjectTarget], room: Room, support_gap_m: float, wall_contact_m: float,
+                    footprint_margin_m: float = 0.15) -> list[ObjectTarget]:
+    """Supports (an object resting on a neighbour's top) and wall mounts, for objects not on the floor.
+
+    A support's top must be within `support_gap_m` of the object's bottom, its mask must touch the object's,
+    and the object must stand over its footprint (a lamp seen above a bed's headboard is not on the bed). When
+    the object's bottom is hidden behind a nearer object, its visible bottom is only an upper bound: any support
+    whose top is lower qualifies (the highest wins). Returns the objects set down on such a lower support (their
+    scale and search must be redone from the new base)."""
+    lowered = []
+    for t in targets:
+        if t.contact == "floor" or t.pose is None or len(t.points) < 5:
+            continue
+        bottom = t.pose.location[2]
+        best = None
+        for other in targets:
+            if other is t or other.pose is None or other.size is None:
+                continue
+            top = other.pose.location[2] + other.pose.scales[2] * other.size[2]
+            near = abs(top - bottom) < support_gap_m or (t.bottom_occluded and top < bottom)
+            if near and touches(t.mask, other.mask, 2) and over_footprint(t.pose.location, other,
+                                                                          footprint_margin_m):
+                if best is None or abs(top - bottom) < best[0]:
+                    best = (abs(top - bottom), other, top)
+        if best is not None:
+            t.contact = f"support:{best[1].name}"
+            if best[2] < bottom - support_gap_m:
+                lowered.append(t)
+            t.pose.location[2] = best[2]
+            continue
+        # Wall-mounted: the points hug one of the room's walls.
+        lo, hi = room.bounds_local()
+        local = (t.points - np.asarray(room.center)) @ room.rotation()
+        gaps = {(0, -1): np.median(local[:, 0] - lo[0]), (0, 1): np.median(hi[0] - local[:, 0]),
+                (1, -1): np.median(local[:, 1] - lo[1]), (1, 1): np.median(hi[1] - local[:, 1])}
+        (axis, side), gap = min(gaps.items(), key=lambda kv: kv[1])
+        if gap < wall_contact_m:
+            t.contact = "wall"
+            normal = np.zeros(3)
+            normal[axis] = -side  # inward
+            t.wall_normal = room.rotation() @ normal
+    return lowered

@@ -1,0 +1,414 @@
+"""Object stage (PSDR-Room 4.3): retrieve furniture for each object segment and pose it.
+
+Per object: CLIP (or category + size) candidates, each posed (a pose from its depth points, a yaw search over
+silhouettes) and ranked by its fit (shape retrieval); contacts (floor, support, wall; a support may be hidden
+under a bottom that a nearer object occludes); then a joint differentiable refinement of all objects, and a
+re-ranking of the top candidates by their fitted silhouettes (the paper keeps CLIP's top-1; we check).
+The Scene gets one entry per object with its parts' meshes (in the bundle), materials and all candidates.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from p2s_common.errors import InputError
+from p2s_common.images import png_bytes
+
+from pipeline.core.bundle import BundleFiles
+from pipeline.core.case import Case
+from pipeline.core.events import Events
+from pipeline.core.meshes import obj_bytes
+from pipeline.core.optimise import OptimiseRecord
+from pipeline.render.backend import init_mitsuba
+from pipeline.render.silhouettes import Pose, RigidSearchRenderer, SilhouetteRenderer, surface_samples
+from pipeline.stages.config import ReconstructConfig
+from .retrieval import check_asset_index, crop_around, open_retriever, retrieve
+from blender_addon.scene_format import (asset_thumbnail_path, candidate_mesh_folder, object_mesh_folder,
+                                        part_material_name, part_mesh_path)
+
+from pipeline.core.scene import Candidate, MaterialEntry, Object, Part, Scene
+from .pose import (ObjectTarget, assign_contacts, choose_yaw, initial_pose, object_targets, search_targets,
+                   silhouette_loss, size_hint, yaw_search)
+from .record import ObjectsRecord
+from .refine import assign_channels, refine_objects
+
+
+def merged_mesh(parts: dict) -> tuple[np.ndarray, np.ndarray]:
+    """All parts of a model as one (vertices, faces) pair, for silhouettes."""
+    verts, faces, offset = [], [], 0
+    for mesh in parts.values():
+        verts.append(np.asarray(mesh.vertices, float))
+        faces.append(np.asarray(mesh.faces, int) + offset)
+        offset += len(mesh.vertices)
+    return np.vstack(verts), np.vstack(faces)
+
+
+def _use_candidate(target: ObjectTarget, retriever, match) -> dict:
+    parts = retriever.load_mesh(match.asset_id)
+    target.mesh = merged_mesh(parts)
+    target.size = np.asarray(match.record.size, float)
+    return parts
+
+
+def _from_entry(target: ObjectTarget, entry: Object, retriever, events) -> dict | None:
+    """Set up an object from its scene.json entry (chosen model first among its candidates, pose, contact)."""
+    from assets_index import Match
+
+    chosen = entry.asset_id
+    if chosen not in retriever:
+        events.log(f"objects: {entry.name} uses {chosen}, which is in none of the asset indices searched; it "
+                   "is retrieved again (index its library with `photo2scene assets index` to keep it)")
+        return None
+    ids = [chosen] + [c.asset_id for c in entry.candidates if c.asset_id != chosen]
+    scores = {c.asset_id: c.score or 0.0 for c in entry.candidates}
+    target.candidates = [Match(a, float(scores.get(a, 0.0)), retriever.get(a)) for a in ids if a in retriever]
+    target.name = entry.name
+    target.edited = True
+    parts = _use_candidate(target, retriever, target.candidates[0])
+    scales = np.asarray(entry.scale, float)
+    uniform = float(np.exp(np.log(scales).mean()))
+    target.pose = Pose(np.asarray(entry.location, float), math.radians(entry.yaw_deg), uniform, scales / uniform)
+    target.contact = entry.contact or "none"
+    if target.contact == "wall":  # inward wall normal: the model's back (+Y) faces the wall
+        target.wall_normal = np.array([math.sin(target.pose.yaw), -math.cos(target.pose.yaw), 0.0])
+    return parts
+
+
+def _search(target: ObjectTarget, case: Case, scene: Scene, t, cfg, index: int, spp: int | None = None,
+            normalise: bool = False) -> None:
+    """Yaw search for one object alone (its own renderer; the others are not in the way of its mask loss)."""
+    r = RigidSearchRenderer(scene.camera, target.mesh, target.pose.scales, t.width, t.height, spp or cfg.spp)
+    samples = None
+    if cfg.align_points and case.depth is not None:  # pseudo points (no depth) are guesses: not aligned to
+        samples = surface_samples(target.mesh[0], target.mesh[1], 600, np.random.default_rng(index))
+    tried = yaw_search(r, target, t, index, cfg.yaw_steps, cfg.yaw_depth_weight, normalise, samples)
+    reach = float(max(target.size[:2]) * target.pose.scale / 2 + cfg.wall_contact_m)
+    target.pose.yaw, target.search_loss, location = choose_yaw(tried, target.pose.location, scene.room, reach,
+                                                               camera_xy=np.asarray(scene.camera.t)[:2])
+    target.pose.location = np.asarray(location, float).copy()
+
+
+def rank_by_fit(target: ObjectTarget, pool: list, retriever, case: Case, scene: Scene, t_fit, cfg, index: int,
+                floor_mask: np.ndarray, clip: bool, base: float | None = None,
+                events: Events | None = None) -> list[tuple[float, float, object, ObjectTarget, dict]]:
+    """Pose every candidate in `pool` (initial pose from the depth points, then the yaw search, at low
+    resolution) and rank them by how well they fit: [(score, fit loss, match, posed trial, parts)], best first.
+
+    The fit is the occlusion-aware silhouette L1 (as a fraction of the object's area) + the depth L1, plus
+    `scale_prior` x |log scale|: the library's models have real sizes and the depth is metric (or prior-scaled),
+    so a model that must be blown up or shrunk to match is less likely the one in the photo. Without CLIP this
+    is the retrieval signal (shape, not only the category); with CLIP, the cosine gap to CLIP's best is added
+    (`clip_fit_weight`), so CLIP's ranking is kept unless the shape clearly disagrees.
+    A candidate whose file no longer loads (moved since it was indexed) is skipped."""
+    ranked = []
+    best_cos = max((float(m.score) for m in pool), default=0.0)
+    for match in pool:
+        trial = ObjectTarget(target.segment, target.mask, target.points, target.name)
+        if base is not None:  # set down on a support found under its hidden bottom
+            trial.contact = target.contact
+        try:
+            parts = _use_candidate(trial, retriever, match)
+        except Exception as exc:  # one stale file in the artist's library must not stop the reconstruction
+            if events is not None:
+                events.log(f"objects: cannot load {match.asset_id} ({type(exc).__name__}: {exc}); skipped "
+                           "(`photo2scene assets index` brings the index up to date)")
+            continue
+        trial.pose = initial_pose(trial, scene.camera, floor_mask, cfg.floor_contact_m, scene.room, base)
+        _search(trial, case, scene, t_fit, cfg, index, spp=cfg.fit_spp, normalise=True)
+        fit = trial.search_loss + scale_cost(trial, cfg)
+        score = fit + (cfg.clip_fit_weight * (best_cos - float(match.score)) if clip else 0.0)
+        ranked.append((score, fit, match, trial, parts))
+    ranked.sort(key=lambda r: r[0])
+    return ranked
+
+
+def scale_cost(target: ObjectTarget, cfg) -> float:
+    """`scale_prior` x |log scale|: library models have real sizes, so one that must be scaled is less likely."""
+    return cfg.scale_prior * abs(math.log(max(target.pose.scale, 1e-6)))
+
+
+def _fit_loss(target: ObjectTarget, scene: Scene, t, cfg, index: int) -> float:
+    """The shape-retrieval fit of an object at its current pose, rendered alone: silhouette L1 as a fraction of
+    the object's area + depth L1 + the scale prior (what `rank_by_fit` ranks by)."""
+    r = RigidSearchRenderer(scene.camera, target.mesh, target.pose.scales, t.width, t.height, cfg.spp)
+    mask, depth = r.render(target.pose.location, target.pose.yaw, seed=1)
+    return silhouette_loss(mask, depth, t, index, cfg.yaw_depth_weight, normalise=True) + scale_cost(target, cfg)
+
+
+def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, files: BundleFiles | None = None,
+        retriever=None) -> Scene:
+    """Add posed, retrieved objects to the Scene; their meshes, thumbnails and report images go into `files` (the
+    bundle's; a throw-away one when not given)."""
+    files = files if files is not None else BundleFiles()
+    cfg = config.objects
+    start = time.perf_counter()
+    if scene is None or scene.room is None:
+        raise InputError("the object stage needs the room stage's camera and room; re-run from the room stage "
+                         "(`photo2scene refine BUNDLE --from-stage room`)")
+    if retriever is None:
+        check_asset_index(cfg.asset_index)  # a wrong --objects.asset-index is an error even with no objects
+    targets = object_targets(case, scene.camera, cfg.erosion_px, cfg.min_pixels)
+    events.stage("objects", len(targets) + cfg.refine_iters, f"{len(targets)} objects to retrieve and pose")
+    if not targets:
+        scene.stages["objects"] = ObjectsRecord(objects=0, seconds=0.0).to_dict()
+        events.done("no objects")
+        return scene
+    init_mitsuba(config.device)
+    retriever = retriever or open_retriever(events, cfg)
+    floor_mask = case.mask("floor")
+    t = search_targets(case, targets, min(cfg.refine_width, case.width))
+    t_fit = search_targets(case, targets, min(cfg.fit_width, case.width))  # candidate ranking: coarse is enough
+
+    # Re-run (photo2scene refine): objects already in the scene keep their chosen model and (edited) pose, and
+    # are only refined; segments without an entry go through retrieval and search.
+    edited = {o.segment_id: o for o in scene.objects if o.segment_id is not None}
+    old_materials = {p.material for o in scene.objects for p in o.parts}
+    scene.objects = []
+
+    parts_by_target = []
+    for i, tg in enumerate(targets):
+        if tg.segment.id in edited:
+            parts = _from_entry(tg, edited[tg.segment.id], retriever, events)
+            if parts is not None:
+                parts_by_target.append(parts)
+                continue
+        crop = crop_around(case.photo_srgb, tg.mask)
+        pool = retrieve(retriever, tg.label, crop, size_hint(tg), max(cfg.top_k, cfg.fit_candidates))
+        if not pool:
+            events.log(f"objects: no model for {tg.name} ({tg.label}); skipped")
+            parts_by_target.append(None)
+            continue
+        if cfg.fit_candidates > 1:
+            # Shape retrieval: every candidate posed and scored by its fit; the best fits are kept.
+            tg.pool = pool[:cfg.fit_candidates]  # type: ignore[attr-defined]
+            ranked = rank_by_fit(tg, tg.pool, retriever, case, scene, t_fit, cfg, i, floor_mask,
+                                 retriever.embedder is not None, events=events)
+            if not ranked:
+                events.log(f"objects: no model for {tg.name} ({tg.label}) loads; skipped")
+                parts_by_target.append(None)
+                continue
+            tg.candidates = [r[2] for r in ranked][:cfg.top_k]
+            tg.fit_scores = {r[2].asset_id: r[1] for r in ranked}  # type: ignore[attr-defined]
+            parts_by_target.append(_use_candidate(tg, retriever, tg.candidates[0]))
+            trial = ranked[0][3]
+            tg.pose, tg.contact = trial.pose, trial.contact
+        else:
+            tg.candidates = pool[:cfg.top_k]
+            parts_by_target.append(_use_candidate(tg, retriever, tg.candidates[0]))
+            tg.pose = initial_pose(tg, scene.camera, floor_mask, cfg.floor_contact_m, scene.room)
+        _search(tg, case, scene, t, cfg, i)
+        events.step(i + 1, len(targets) + cfg.refine_iters, f"retrieved and searched {tg.name}")
+
+    keep = [i for i, tg in enumerate(targets) if tg.pose is not None]
+    targets = [targets[i] for i in keep]
+    parts_by_target = [parts_by_target[i] for i in keep]
+    t.masks = [t.masks[i] for i in keep]
+    lowered = assign_contacts([tg for tg in targets if not tg.edited], scene.room, cfg.support_gap_m,
+                              cfg.wall_contact_m)
+    for tg in lowered:  # its real bottom is on a support hidden lower down: scale, shape and yaw from that base
+        i = targets.index(tg)
+        base = float(tg.pose.location[2])
+        if cfg.fit_candidates > 1:
+            ranked = rank_by_fit(tg, tg.pool, retriever, case, scene, t_fit, cfg, keep[i], floor_mask,
+                                 retriever.embedder is not None, base, events)
+            tg.candidates = [r[2] for r in ranked][:cfg.top_k]
+            tg.fit_scores = {r[2].asset_id: r[1] for r in ranked}  # type: ignore[attr-defined]
+            parts_by_target[i] = _use_candidate(tg, retriever, tg.candidates[0])
+            tg.pose = ranked[0][3].pose
+        else:
+            tg.pose = initial_pose(tg, scene.camera, floor_mask, cfg.floor_contact_m, scene.room, base)
+        _search(tg, case, scene, t, cfg, i)
+    for tg in targets:
+        if tg.contact == "wall" and not tg.edited:  # back against the wall: the model's back (+Y) points out of the room
+            n = tg.wall_normal
+            tg.pose.yaw = math.atan2(n[0], -n[1])
+
+    refine = OptimiseRecord()
+    iou_before, labels_before = mask_ious(scene, targets, case, cfg)
+    if cfg.refine_iters > 0 and targets:
+        channels = assign_channels(targets)
+        renderer = SilhouetteRenderer(scene.camera, [tg.mesh for tg in targets], channels,
+                                      [tg.pose for tg in targets], t.width, t.height, cfg.spp)
+        refine = refine_objects(renderer, targets, channels, t, cfg.refine_iters, cfg.lr, cfg.pyramid_levels,
+                                events, config.seed, cfg.aspect_limit,
+                                cfg.points_weight if case.depth is not None else 0.0,  # pseudo points: guesses
+                                cfg.schedule)
+
+    # Re-rank the top candidates by their fit at the refined location, scored like shape retrieval: the mask
+    # term as a fraction of the object's area (as a fraction of the photo it is tiny for a small object, the
+    # depth term then decides, and a model that misses the object has no overlap to take depth from: a 1.85 m
+    # arc lamp beside a table lamp won that way) and the scale prior.
+    reranked = 0
+    for i, tg in enumerate(targets):
+        if tg.edited:  # the user's choice of model stands
+            continue
+        current = _fit_loss(tg, scene, t, cfg, i)
+        scores = {tg.candidates[0].asset_id: current}
+        best = (current, 0, None)
+        for j, match in enumerate(tg.candidates[1:cfg.rerank_k], start=1):
+            trial = ObjectTarget(tg.segment, tg.mask, tg.points, tg.name)
+            trial.contact, trial.wall_normal = tg.contact, tg.wall_normal  # same contact: z stays where it rests
+            trial_parts = _use_candidate(trial, retriever, match)
+            trial.pose = Pose(tg.pose.location.copy(), tg.pose.yaw, 1.0)
+            trial.pose.scale = float(np.clip(tg.pose.scale * tg.size[2] / max(trial.size[2], 1e-3), 0.5, 2.0))
+            _search(trial, case, scene, t, cfg, i, normalise=True)
+            fit = trial.search_loss + scale_cost(trial, cfg)
+            scores[match.asset_id] = fit
+            if fit < best[0]:
+                best = (fit, j, (trial, trial_parts))
+        if best[2] is not None:
+            trial, trial_parts = best[2]
+            tg.mesh, tg.size, tg.pose = trial.mesh, trial.size, trial.pose
+            parts_by_target[i] = trial_parts
+            tg.candidates.insert(0, tg.candidates.pop(best[1]))
+            reranked += 1
+        tg.rerank_scores = scores  # type: ignore[attr-defined]
+    iou_after, labels_after = mask_ious(scene, targets, case, cfg)
+    target_labels = np.full((case.height, case.width), -1, np.int32)
+    for i, tg in enumerate(targets):
+        target_labels[tg.mask] = i
+    files.write("report/objects_target.png", _overlay_png(case, target_labels))
+    files.write("report/objects_before.png", _overlay_png(case, labels_before))
+    files.write("report/objects_after.png", _overlay_png(case, labels_after))
+
+    for i, (tg, parts) in enumerate(zip(targets, parts_by_target)):
+        scene.objects.append(_object_entry(scene, files, case, tg, parts, iou_before[i], iou_after[i],
+                                           retriever.mode, retriever))
+    in_use = {p.material for o in scene.objects for p in o.parts}
+    for name in old_materials - in_use:  # parts of models swapped away
+        scene.materials.pop(name, None)
+    scene.stages["objects"] = ObjectsRecord(
+        objects=len(targets),
+        retrieval=retriever.mode,
+        libraries=retriever.libraries(),
+        mask_iou_before=[round(v, 4) for v in iou_before],
+        mask_iou_after=[round(v, 4) for v in iou_after],
+        reranked=reranked,
+        losses=[round(v, 6) for v in refine.losses],
+        seconds_per_iteration=round(refine.seconds_per_iteration, 4),
+        optimiser=refine.summary(),
+        seconds=round(time.perf_counter() - start, 3),
+    ).to_dict()
+    events.log(f"objects: mean mask IoU {np.mean(iou_before):.3f} -> {np.mean(iou_after):.3f}"
+               f" ({reranked} re-ranked)")
+    events.done("object stage done")
+    return scene
+
+
+def mask_ious(scene: Scene, targets: list[ObjectTarget], case: Case, cfg) -> tuple[list[float], np.ndarray]:
+    """Per-object IoU of the rendered silhouette with its mask at working resolution, and a map of which object
+    each pixel shows (-1 = none). All objects are rendered together, so occlusions count."""
+    import drjit as dr
+
+    width, height = case.width, case.height
+    labels = np.full((height, width), -1, np.int32)
+    if not targets:
+        return [], labels
+    ious = []
+    for i, tg in enumerate(targets):
+        # Object i in its own channel, every other object in another: occluders hide it where they should.
+        channels = [1 if j != i else 0 for j in range(len(targets))]
+        r = SilhouetteRenderer(scene.camera, [x.mesh for x in targets], channels, [x.pose for x in targets],
+                               width, height, max(4, cfg.spp))
+        img = r.render(seed=3)
+        dr.eval(img)
+        pred = np.array(img)[..., 0] > 0.5
+        labels[pred] = i
+        truth = tg.mask
+        union = (pred | truth).sum()
+        ious.append(float((pred & truth).sum() / union) if union else 0.0)
+    return ious, labels
+
+
+def _overlay_png(case: Case, labels: np.ndarray) -> bytes:
+    """The photo with each object's pixels tinted in its own colour (report image)."""
+    from pipeline.core.resample import resize_area
+
+    h, w = labels.shape
+    photo = resize_area(case.photo_srgb, (w, h))
+    palette = np.array([[0.9, 0.3, 0.2], [0.2, 0.7, 0.3], [0.2, 0.4, 0.9], [0.9, 0.8, 0.1], [0.7, 0.3, 0.8],
+                        [0.1, 0.8, 0.8], [0.9, 0.5, 0.1], [0.5, 0.5, 0.5]])
+    out = photo.copy()
+    hit = labels >= 0
+    out[hit] = 0.45 * photo[hit] + 0.55 * palette[labels[hit] % len(palette)]
+    return png_bytes(out)
+
+
+def _object_entry(scene: Scene, files: BundleFiles, case: Case, tg: ObjectTarget, parts: dict, iou_before: float,
+                  iou_after: float, retrieval: str, retriever=None) -> Object:
+    """scene.json entry of an object; its part meshes (and its candidates', for instant swaps in Blender) go into
+    the bundle through `files`."""
+    median = [float(c) for c in np.median(case.photo_linear[tg.mask], axis=0)]
+    largest = max(parts, key=lambda k: len(parts[k].faces))
+    best = tg.candidates[0]
+    part_entries = []
+    for name, mesh in parts.items():
+        info = next((p for p in best.record.parts if p.name == name), None)
+        colour = median if name == largest else [float(c) for c in (info.color if info else (0.5, 0.5, 0.5))]
+        mat_name = part_material_name(tg.name, name)
+        scene.materials.setdefault(mat_name, MaterialEntry.principled(  # a re-run keeps materials the user edited
+            colour, 0.6, 0.0, "median photo colour" if name == largest else "asset colour"))
+        part_entries.append(Part(name, _mesh_file(files, object_mesh_folder(tg.name), name, mesh), mat_name,
+                                 info.material if info else ""))
+    fit = getattr(tg, "rerank_scores", {})
+    shape = getattr(tg, "fit_scores", {})
+    candidates = []
+    for m in tg.candidates:
+        entry = Candidate(m.asset_id, label=m.record.name or m.asset_id, score=round(float(m.score), 4),
+                          category=m.record.category, fit_loss=_rounded(fit.get(m.asset_id)),
+                          shape_fit=_rounded(shape.get(m.asset_id)), **_asset_fields(m.record))
+        if m.record.thumbnail and Path(m.record.thumbnail).is_file():
+            rel = asset_thumbnail_path(m.asset_id)
+            if rel not in files:  # shared by every object it is a candidate of
+                files.write(rel, Path(m.record.thumbnail).read_bytes())
+            entry.thumbnail = rel
+        if m is not best and retriever is not None:
+            folder = candidate_mesh_folder(tg.name, m.asset_id)
+            entry.parts = [Part(n, _mesh_file(files, folder, n, mesh),
+                                part_material_name(tg.name, n) if part_material_name(tg.name, n) in scene.materials
+                                else part_material_name(tg.name, largest))
+                           for n, mesh in retriever.load_mesh(m.asset_id).items()]
+        candidates.append(entry)
+    return Object(
+        name=tg.name,
+        label=tg.label,
+        segment_id=tg.segment.id,
+        asset_id=best.asset_id,
+        **_asset_fields(best.record),
+        location=[float(v) for v in tg.pose.location],
+        yaw_deg=math.degrees(tg.pose.yaw),
+        scale=[float(v) for v in tg.pose.scales],
+        size=[float(v) * float(k) for v, k in zip(tg.size, tg.pose.scales)],
+        contact=tg.contact,
+        parts=part_entries,
+        candidates=candidates,
+        chosen=0,
+        retrieval=retrieval,
+        mask_iou_before=round(iou_before, 4),
+        mask_iou_after=round(iou_after, 4),
+    )
+
+
+def _asset_fields(record) -> dict:
+    """What an exporter needs to link, append or import the original instead of the bundle's meshes: the source,
+    the file, the source's key, its frame (to_canonical maps the file's own coordinates to the canonical one) and,
+    for .blend asset libraries, the datablock ("Object"/"Collection") and its name. On candidates too, so that a
+    swap in Blender can bring the candidate in from its library."""
+    return {"asset_source": record.source, "asset_path": record.path, "asset_library": record.library,
+            "asset_to_canonical": record.to_canonical,
+            **({"asset_datablock": record.extra.get("datablock"), "asset_name": record.extra.get("name")}
+               if record.source == "blend" else {})}
+
+
+def _mesh_file(files: BundleFiles, folder: str, name: str, mesh) -> str:
+    rel = part_mesh_path(folder, name)
+    files.write(rel, obj_bytes(mesh.vertices, mesh.faces, getattr(mesh.visual, "uv", None)))
+    return rel
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 4)

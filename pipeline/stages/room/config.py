@@ -1,0 +1,42 @@
+"""The room stage's settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.core.config import Schedule
+
+
+@dataclass
+class RoomConfig:
+    """Room stage (PSDR-Room section 4.2): RANSAC floor, box fit, differentiable refinement."""
+
+    erosion_px: int = 2
+    """Pixels eroded from each surface mask before taking its points (depth is unreliable at segment edges)."""
+    ransac_iters: int = 400
+    """RANSAC hypotheses per plane."""
+    ransac_threshold: float = 0.015
+    """RANSAC inlier distance, as a fraction of the median scene depth."""
+    camera_height_prior_m: float = 1.5
+    """Scale prior when depth is relative and no ceiling is visible: the camera's height above the floor."""
+    ceiling_height_prior_m: float = 2.6
+    """Scale prior when depth is relative and the ceiling is visible: floor-to-ceiling height."""
+    unseen_depth_m: float = 1.0
+    """How far an unseen wall (behind the camera) is placed beyond the camera, at least."""
+    refine_iters: int = 40
+    """Iterations of differentiable refinement (0 = keep the geometric fit)."""
+    refine_width: int = 160
+    """Width in pixels of the mask renders used by the refinement (height follows the photo's aspect)."""
+    spp: int = 8
+    """Samples per pixel of each mask render."""
+    lr: float = 0.02
+    """Adam learning rate, in metres per step for wall offsets (yaw is scaled to match)."""
+    schedule: Schedule = field(default_factory=Schedule)
+    """Learning-rate schedule of the refinement."""
+    depth_weight: float = 1.0
+    """Weight of the L1 of normalised depth against the sum of (1 - soft IoU) over wall, floor, ceiling."""
+    tilt_prior: float = 10.0
+    """With depth: weight of the squared change (radians) of the camera's pitch and roll, which the floor plane
+    fitted on depth already fixes (noisy masks should not tilt it). Without depth the tilt is free."""
+    face_gap_m: float = 0.01
+    """Each face's edges are pulled in by this many metres so junctions are sampled as silhouettes (ARCHITECTURE.md)."""
