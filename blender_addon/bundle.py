@@ -52,14 +52,14 @@ class Bundle:
         """A material graph named in scene.json, parsed and checked (`check_graph`: acyclic, known nodes, caps)."""
         from .builders.material import check_graph  # bpy-free at import
 
-        graph = read_bundle_json(self.root, relative, self.limits.graph_bytes, self.limits)
+        graph = read_bundle_json(self.root, relative, self.limits.graph_bytes, self.limits, "graph_bytes")
         check_graph(graph, relative, self.limits.graph_nodes)
         return graph
 
     @property
     def data(self) -> SceneData:
         """scene.json as typed records (read afresh each time, so edits to `scene` are never hidden by a cache)."""
-        return SceneData.from_dict(self.scene)
+        return SceneData.from_dict(self.scene, self.limits)
 
 
 def safe_bundle_file(root: str | os.PathLike, relative: str) -> Path:
@@ -99,8 +99,10 @@ def safe_bundle_file(root: str | os.PathLike, relative: str) -> Path:
 resolve_inside = safe_bundle_file  # the name the pipeline has always used; one implementation
 
 
-def read_bundle_file(root: str | os.PathLike, relative: str, max_bytes: int) -> bytes:
-    """A bundle file's bytes, at most `max_bytes` (BundleError naming the file otherwise)."""
+def read_bundle_file(root: str | os.PathLike, relative: str, max_bytes: int, knob: str = "") -> bytes:
+    """A bundle file's bytes, at most `max_bytes` (BundleError naming the file, and the `Limits` field `knob`
+    that raises the cap, otherwise)."""
+    raise_it = f"raise Limits.{knob} to read it" if knob else "Limits"
     path = safe_bundle_file(root, relative)
     # O_NOFOLLOW: a link swapped in after the check above is still not followed (where the OS has the flag).
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
@@ -116,16 +118,18 @@ def read_bundle_file(root: str | os.PathLike, relative: str, max_bytes: int) -> 
             raise BundleError(f"bundle file {relative!r} is not a regular file")
         if info.st_size > max_bytes:
             raise BundleError(f"bundle file {relative!r}: {info.st_size} bytes is over the cap of {max_bytes} "
-                              "bytes (Limits)")
+                              f"bytes ({raise_it})")
         data = fh.read(max_bytes + 1)  # the file may grow after fstat
     if len(data) > max_bytes:
-        raise BundleError(f"bundle file {relative!r} is over the cap of {max_bytes} bytes (Limits)")
+        raise BundleError(f"bundle file {relative!r} is over the cap of {max_bytes} bytes ({raise_it})")
     return data
 
 
-def read_bundle_json(root: str | os.PathLike, relative: str, max_bytes: int, limits: Limits = LIMITS) -> Any:
-    """A bundle JSON file, size-capped and parsed with `limits` (`parse_json`)."""
-    return parse_json(read_bundle_file(root, relative, max_bytes), relative, limits, max_bytes)
+def read_bundle_json(root: str | os.PathLike, relative: str, max_bytes: int | None = None, limits: Limits = LIMITS,
+                     knob: str = "scene_bytes") -> Any:
+    """A bundle JSON file, size-capped (default Limits.scene_bytes) and parsed with `limits` (`parse_json`)."""
+    cap = limits.scene_bytes if max_bytes is None else max_bytes
+    return parse_json(read_bundle_file(root, relative, cap, knob), relative, limits, cap)
 
 
 def allowed_asset_path(path: str, root: str | os.PathLike, asset_roots: Iterable[str | os.PathLike]) -> bool:
@@ -171,12 +175,16 @@ def load_bundle(root: str | os.PathLike, *, limits: Limits | None = None,
     root = Path(root)
     if not root.is_dir() or not safe_bundle_file(root, "scene.json").is_file():
         raise BundleError(f"{root} is not a photo2scene bundle (no scene.json)")
-    scene = read_bundle_json(root, "scene.json", limits.scene_bytes, limits)
+    scene = read_bundle_json(root, "scene.json", limits.scene_bytes, limits, "scene_bytes")
     validate_scene(scene, limits)
     bundle = Bundle(root, scene, limits)
     for relative in referenced_files(scene):
-        if not bundle.path(relative).is_file():
+        path = bundle.path(relative)
+        if not path.is_file():
             raise BundleError(f"scene.json names {relative!r} but the bundle has no such file")
+        if path.stat().st_size > limits.file_bytes:
+            raise BundleError(f"bundle file {relative!r}: {path.stat().st_size} bytes is over the cap of "
+                              f"{limits.file_bytes} bytes (raise Limits.file_bytes to load it)")
     for relative in _graph_files(scene):
         bundle.read_graph(relative)  # read once here, so a bad graph fails the load, not a builder half-way
     if asset_roots is not None:

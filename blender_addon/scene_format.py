@@ -48,6 +48,7 @@ class Limits:
     scene_bytes: int = 64 << 20
     graph_bytes: int = 4 << 20
     graph_nodes: int = 512
+    file_bytes: int = 1 << 30  # any other file scene.json names (meshes, textures, thumbnails, the photo)
 
 
 LIMITS = Limits()
@@ -535,9 +536,9 @@ class SceneData:
         return data
 
     @classmethod
-    def _fields_from_dict(cls, data: Any) -> dict:
+    def _fields_from_dict(cls, data: Any, limits: "Limits | None" = None) -> dict:
         """Validated constructor arguments from scene.json (subclasses may add fields with defaults)."""
-        validate_scene(data)
+        validate_scene(data, limits)
         return dict(
             camera=cls.camera_type.from_dict(data["camera"]),
             room=cls.room_type.from_dict(data["room"]) if data.get("room") else None,
@@ -551,9 +552,10 @@ class SceneData:
         )
 
     @classmethod
-    def from_dict(cls, data: Any) -> "SceneData":
-        """Validate scene.json and read it into records (BundleError naming the field if it breaks the contract)."""
-        return cls(**cls._fields_from_dict(data))
+    def from_dict(cls, data: Any, limits: "Limits | None" = None) -> "SceneData":
+        """Validate scene.json (caps: `limits`, default LIMITS) and read it into records (BundleError naming the
+        field if it breaks the contract)."""
+        return cls(**cls._fields_from_dict(data, limits))
 
     def object(self, name: str) -> Object | None:
         return next((o for o in self.objects if o.name == name), None)
