@@ -18,7 +18,7 @@ from .bundle import BundleError, load_bundle
 from .scene_format import PROP_NOTE, SceneData
 from .edits import refine_stages, write_scene
 from .properties import RENDER_SETTINGS_ITEMS
-from .preferences import bundles_dir, get_prefs, pipeline_options, resolve_python
+from .preferences import asset_library_roots, bundles_dir, get_prefs, pipeline_options, resolve_python
 from .sync import bundle_root, collect_edits, object_name, reconstruction_camera, reconstructions
 
 # The job in flight (one at a time): the Cancel button and the panel find it here.
@@ -81,10 +81,12 @@ def import_bundle(context: bpy.types.Context, path: str | Path, log: Log,
     from .builders.scene import build_bundle
 
     try:
-        bundle = load_bundle(Path(bpy.path.abspath(str(path))))
+        bundle = load_bundle(Path(bpy.path.abspath(str(path))), asset_roots=asset_library_roots(get_prefs(context)))
     except BundleError as exc:
         log.error(str(exc))
         return None
+    for warning in bundle.warnings:
+        log.warning(warning)
     started = time.perf_counter()
     name = f"photo2scene {bundle.root.name}"
     try:
@@ -179,7 +181,7 @@ def make_refine_job(context: bpy.types.Context, coll: bpy.types.Collection, stag
 
 def make_index_job(context: bpy.types.Context) -> jobs.Job:
     prefs = get_prefs(context)
-    paths = [bpy.path.abspath(p.path) for p in (prefs.asset_paths if prefs else []) if p.path]
+    paths = asset_library_roots(prefs)
     if not paths:
         raise JobError("add an asset library folder first")
     missing = [p for p in paths if not Path(p).exists()]
@@ -480,7 +482,7 @@ class PHOTO2SCENE_OT_use_candidate(bpy.types.Operator):
             self.report({"ERROR"}, "import a reconstruction first")
             return {"CANCELLED"}
         try:
-            bundle = load_bundle(bundle_root(coll))
+            bundle = load_bundle(bundle_root(coll), asset_roots=asset_library_roots(get_prefs(context)))
             rebuilt = True
             if self.kind == "MATERIAL":
                 swap_material(coll, bundle, self.name, self.index)

@@ -91,6 +91,11 @@ def get_prefs(context: bpy.types.Context | None = None) -> PHOTO2SCENE_Preferenc
     return addon.preferences if addon is not None else None
 
 
+def asset_library_roots(prefs: PHOTO2SCENE_Preferences | None) -> list[str]:
+    """The asset library folders the user configured: the only places outside a bundle it may open assets from."""
+    return [bpy.path.abspath(p.path) for p in (prefs.asset_paths if prefs else []) if p.path]
+
+
 def resolve_python(prefs: PHOTO2SCENE_Preferences | None) -> str | None:
     """The interpreter to run: the chosen one, else the checkout's .venv, else the one behind `photo2scene`."""
     if prefs is not None and prefs.python:

@@ -17,6 +17,7 @@ It holds:
 from __future__ import annotations
 
 import copy
+import json
 import math
 import re
 from dataclasses import dataclass, field, fields
@@ -28,6 +29,29 @@ VERSION = 1
 
 class BundleError(ValueError):
     """The bundle is missing, malformed or unsafe; the message says which field and why."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on what one bundle may ask of the reader: far above any real room, low enough that a hostile or
+    corrupt bundle cannot make the loader or the builders run out of memory or time. Raise one deliberately with
+    `dataclasses.replace(LIMITS, objects=5000)` and pass it as `limits=` to `load_bundle` / `validate_scene`."""
+
+    objects: int = 1000
+    lights: int = 256
+    parts: int = 256  # per object or object candidate
+    materials: int = 4096
+    candidates: int = 64  # per object or material
+    depth: int = 64  # JSON nesting (scene.json and graphs)
+    string: int = 4096  # characters in any string or key
+    int_digits: int = 30  # decimal digits of any JSON integer
+    scene_bytes: int = 64 << 20
+    graph_bytes: int = 4 << 20
+    graph_nodes: int = 512
+    file_bytes: int = 1 << 30  # any other file scene.json names (meshes, textures, thumbnails, the photo)
+
+
+LIMITS = Limits()
 
 
 # ------------------------------------------------------------------------------------------------ names
@@ -512,9 +536,9 @@ class SceneData:
         return data
 
     @classmethod
-    def _fields_from_dict(cls, data: Any) -> dict:
+    def _fields_from_dict(cls, data: Any, limits: "Limits | None" = None) -> dict:
         """Validated constructor arguments from scene.json (subclasses may add fields with defaults)."""
-        validate_scene(data)
+        validate_scene(data, limits)
         return dict(
             camera=cls.camera_type.from_dict(data["camera"]),
             room=cls.room_type.from_dict(data["room"]) if data.get("room") else None,
@@ -528,9 +552,10 @@ class SceneData:
         )
 
     @classmethod
-    def from_dict(cls, data: Any) -> "SceneData":
-        """Validate scene.json and read it into records (BundleError naming the field if it breaks the contract)."""
-        return cls(**cls._fields_from_dict(data))
+    def from_dict(cls, data: Any, limits: "Limits | None" = None) -> "SceneData":
+        """Validate scene.json (caps: `limits`, default LIMITS) and read it into records (BundleError naming the
+        field if it breaks the contract)."""
+        return cls(**cls._fields_from_dict(data, limits))
 
     def object(self, name: str) -> Object | None:
         return next((o for o in self.objects if o.name == name), None)
@@ -559,6 +584,74 @@ def referenced_files(scene: dict) -> list[str]:
                 files.append(entry["thumbnail"])
             files += list((entry.get("textures") or {}).values())
     return sorted(set(files), key=files.index)
+
+
+# ------------------------------------------------------------------------------------------------ parsing
+
+class _HugeInt:
+    """Stands in for a JSON integer with too many digits, so `check_tree` can name its field (converting it
+    would cost quadratic time, and Python refuses beyond 4300 digits with an error that names nothing)."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _short(at: str) -> str:
+    # A field path at the nesting cap can be long; one line stays readable.
+    return at if len(at) <= 160 else at[:157] + "..."
+
+
+def check_tree(value: Any, file: str, limits: Limits = LIMITS) -> None:
+    """Raise BundleError naming the first field of parsed JSON that breaks a generic cap: nesting depth, string or
+    key length, integer digits. Iterative, so no input can exhaust the Python stack here."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 1)]
+    while stack:
+        item, at, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limits.depth:
+                raise BundleError(f"{file}: {_short(at) or 'top level'}: nested deeper than {limits.depth} levels "
+                                  "(Limits.depth)")
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    if not isinstance(key, str) or len(key) > limits.string:
+                        raise BundleError(f"{file}: {_short(at) or 'top level'}: a key is not a string of at most "
+                                          f"{limits.string} characters (Limits.string)")
+                    stack.append((child, f"{at}.{key}" if at else key, depth + 1))
+            else:
+                stack.extend((child, f"{at}[{i}]", depth + 1) for i, child in enumerate(item))
+        elif isinstance(item, str):
+            if len(item) > limits.string:
+                raise BundleError(f"{file}: {_short(at) or 'top level'}: string of {len(item)} characters is over "
+                                  f"the cap of {limits.string} (Limits.string)")
+        elif isinstance(item, _HugeInt) or (isinstance(item, int) and item.bit_length() > 3.33 * limits.int_digits):
+            digits = item.digits if isinstance(item, _HugeInt) else len(str(abs(item)))
+            raise BundleError(f"{file}: {_short(at) or 'top level'}: integer of {digits} digits is over the cap of "
+                              f"{limits.int_digits} (Limits.int_digits)")
+
+
+def parse_json(raw: bytes, file: str, limits: Limits = LIMITS, max_bytes: int | None = None) -> Any:
+    """JSON from a bundle file's bytes, with every failure a one-line BundleError naming `file` (and the field):
+    size over `max_bytes` (default Limits.scene_bytes), bytes that are not UTF-8, syntax, and `check_tree`'s caps."""
+    cap = limits.scene_bytes if max_bytes is None else max_bytes
+    if len(raw) > cap:
+        raise BundleError(f"{file}: {len(raw)} bytes is over the cap of {cap} bytes (Limits)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BundleError(f"{file}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
+    text = text.removeprefix("\ufeff")  # a byte-order mark some editors write: harmless, json refuses it
+
+    def parse_int(token: str) -> int | _HugeInt:
+        return int(token) if len(token.lstrip("-")) <= limits.int_digits else _HugeInt(len(token.lstrip("-")))
+
+    try:
+        data = json.loads(text, parse_int=parse_int)
+    except RecursionError:  # the C parser stops at Python's recursion limit, far below any stack overflow
+        raise BundleError(f"{file}: nested deeper than {limits.depth} levels (Limits.depth)") from None
+    except json.JSONDecodeError as exc:
+        raise BundleError(f"{file}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    check_tree(data, file, limits)
+    return data
 
 
 # ------------------------------------------------------------------------------------------------ validation
@@ -613,7 +706,7 @@ def _matrix(value: Any, where: str, n: int) -> None:
 
 
 def _string(value: Any, where: str, empty: bool = False) -> None:
-    _need(isinstance(value, str) and (empty or value) and len(value) <= 4096, where,
+    _need(isinstance(value, str) and (empty or value), where,
           "expected a string" if empty else "expected a non-empty string")
 
 
@@ -625,7 +718,7 @@ def _optional(obj: dict, key: str, check, where: str, *args: Any, **kwargs: Any)
 
 def _path(value: Any, where: str) -> None:
     # Only the shape here; load_bundle resolves every path inside the bundle (resolve_inside).
-    _need(isinstance(value, str) and value and len(value) <= 4096 and "\0" not in value, where,
+    _need(isinstance(value, str) and value and "\0" not in value, where,
           "expected a relative path")
 
 
@@ -638,8 +731,16 @@ def _dict(value: Any, where: str, what: str = "expected an object") -> None:
     _need(isinstance(value, dict), where, what)
 
 
-def validate_scene(scene: Any) -> None:
-    """Raise BundleError naming the first field that breaks the contract (types, finiteness, ranges)."""
+def _count(items: Any, where: str, cap: int, what: str, knob: str) -> None:
+    if items is not None and hasattr(items, "__len__") and len(items) > cap:
+        _fail(where, f"{len(items)} {what} is over the cap of {cap} (raise Limits.{knob} to load more)")
+
+
+def validate_scene(scene: Any, limits: Limits | None = None) -> None:
+    """Raise BundleError naming the first field that breaks the contract (types, finiteness, ranges, `limits`:
+    default LIMITS)."""
+    limits = limits or LIMITS
+    check_tree(scene, "scene.json", limits)
     _dict(scene, "top level", "expected an object")
     _need(scene.get("format") == FORMAT, "format", f"expected {FORMAT!r}")
     version = scene.get("version")
@@ -659,12 +760,14 @@ def validate_scene(scene: Any) -> None:
     if materials is None:
         materials = {}
     _dict(materials, "materials", "expected an object keyed by material name")
+    _count(materials, "materials", limits.materials, "materials", "materials")
     for name, mat in materials.items():
         _need(isinstance(name, str) and name and len(name) <= MAX_NAME, "materials", f"bad material name {name!r}")
         _validate_material(mat, f"materials.{name}")
         candidates = mat.get("candidates")
         if candidates is not None:
             _need(isinstance(candidates, list), f"materials.{name}.candidates", "expected a list")
+            _count(candidates, f"materials.{name}.candidates", limits.candidates, "candidates", "candidates")
             for j, cand in enumerate(candidates):
                 _validate_material(cand, f"materials.{name}.candidates[{j}]")
         _optional(mat, "chosen", _index, f"materials.{name}")
@@ -673,14 +776,16 @@ def validate_scene(scene: Any) -> None:
     objects = scene.get("objects")
     if objects is not None:
         _need(isinstance(objects, list), "objects", "expected a list")
+        _count(objects, "objects", limits.objects, "objects", "objects")
         names: set[str] = set()
         for i, obj in enumerate(objects):
-            _validate_object(obj, f"objects[{i}]")
+            _validate_object(obj, f"objects[{i}]", limits)
             _need(obj["name"] not in names, f"objects[{i}].name", f"{obj['name']!r} is used twice")
             names.add(obj["name"])
     lights = scene.get("lights")
     if lights is not None:
         _need(isinstance(lights, list), "lights", "expected a list")
+        _count(lights, "lights", limits.lights, "lights", "lights")
         for i, light in enumerate(lights):
             _validate_light(light, f"lights[{i}]")
 
@@ -752,8 +857,9 @@ def _param_value(value: Any, where: str) -> None:
         _need(value is None or isinstance(value, (str, bool)), where, "expected a number, a list or a string")
 
 
-def _validate_parts(parts: Any, where: str) -> None:
+def _validate_parts(parts: Any, where: str, limits: Limits) -> None:
     _need(isinstance(parts, list), where, "expected a list")
+    _count(parts, where, limits.parts, "parts", "parts")
     for j, part in enumerate(parts):
         at = f"{where}[{j}]"
         _dict(part, at)
@@ -764,7 +870,7 @@ def _validate_parts(parts: Any, where: str) -> None:
             _optional(part, key, _string, at, empty=True)
 
 
-def _validate_object(obj: Any, where: str) -> None:
+def _validate_object(obj: Any, where: str, limits: Limits) -> None:
     _dict(obj, where)
     _need(isinstance(obj.get("name"), str) and obj["name"] and len(obj["name"]) <= MAX_NAME, f"{where}.name",
           "expected a string")
@@ -787,10 +893,11 @@ def _validate_object(obj: Any, where: str) -> None:
     for key in ("mask_iou_before", "mask_iou_after"):
         _optional(obj, key, _number, where, lo=0.0, hi=1.0)
     if obj.get("parts") is not None:
-        _validate_parts(obj["parts"], f"{where}.parts")
+        _validate_parts(obj["parts"], f"{where}.parts", limits)
     candidates = obj.get("candidates")
     if candidates is not None:
         _need(isinstance(candidates, list), f"{where}.candidates", "expected a list")
+        _count(candidates, f"{where}.candidates", limits.candidates, "candidates", "candidates")
         for j, cand in enumerate(candidates):
             at = f"{where}.candidates[{j}]"
             _dict(cand, at)
@@ -800,7 +907,7 @@ def _validate_object(obj: Any, where: str) -> None:
             _optional(cand, "thumbnail", _path, at)
             _optional(cand, "asset_to_canonical", _matrix, at, 4)
             if cand.get("parts") is not None:
-                _validate_parts(cand["parts"], f"{at}.parts")
+                _validate_parts(cand["parts"], f"{at}.parts", limits)
     _optional(obj, "chosen", _index, where)
 
 

@@ -16,7 +16,12 @@ from PIL import Image, ImageOps
 
 from .errors import InputError
 
-Image.MAX_IMAGE_PIXELS = 400_000_000  # large photos are fine: we downscale them
+# PIL's own decompression-bomb guard stays as a backstop for every other image the project opens; photos are
+# checked against MAX_PHOTO_PIXELS from their header first (`check_photo_size`), with an error that says what to do.
+Image.MAX_IMAGE_PIXELS = 400_000_000
+
+MAX_PHOTO_PIXELS = 50_000_000  # default cap on width * height of a photo; raise it with read_photo(max_pixels=)
+MAX_PHOTO_ASPECT = 20.0  # longer side / shorter side: beyond this it is a strip or a corrupt header, not a room
 
 
 def srgb_to_linear(x: np.ndarray) -> np.ndarray:
@@ -41,13 +46,38 @@ def read_exr(path: Path) -> np.ndarray:
     return np.stack([np.asarray(channels[c], dtype=np.float32) for c in order], axis=-1)
 
 
-def read_photo(path: Path) -> tuple[np.ndarray, bool]:
-    """Read a photo as HxWx3 float32. Returns (pixels, is_linear): EXR is linear, everything else sRGB in [0,1]."""
+def check_photo_size(width: int, height: int, path: Path, max_pixels: int | None = None) -> None:
+    """Raise InputError (one line) for a photo of 0 pixels, an absurd aspect ratio, or more than `max_pixels`
+    (default MAX_PHOTO_PIXELS) pixels. Called with the header's size, before any pixel is decoded."""
+    cap = MAX_PHOTO_PIXELS if max_pixels is None else max_pixels
+    if width <= 0 or height <= 0:
+        raise InputError(f"photo {path} is {width}x{height} pixels: it has no pixels")
+    if max(width, height) > MAX_PHOTO_ASPECT * min(width, height):
+        raise InputError(f"photo {path} is {width}x{height} pixels, an aspect ratio beyond "
+                         f"{MAX_PHOTO_ASPECT:g}:1; crop it to the room")
+    if width * height > cap:
+        raise InputError(f"photo {path} is {width}x{height} = {width * height / 1e6:.1f} MP, over the cap of "
+                         f"{cap / 1e6:g} MP; downscale it, or raise the cap (read_photo(max_pixels=...))")
+
+
+def _exr_size(path: Path) -> tuple[int, int]:
+    """(width, height) of an EXR from its header alone (the data window is inclusive)."""
+    with OpenEXR.File(str(path), header_only=True) as exr:
+        (x0, y0), (x1, y1) = (tuple(int(v) for v in corner) for corner in exr.header()["dataWindow"])
+    return x1 - x0 + 1, y1 - y0 + 1
+
+
+def read_photo(path: Path, max_pixels: int | None = None) -> tuple[np.ndarray, bool]:
+    """Read a photo as HxWx3 float32. Returns (pixels, is_linear): EXR is linear, everything else sRGB in [0,1].
+
+    The size is checked from the header before decoding (`check_photo_size`, cap `max_pixels`, default
+    MAX_PHOTO_PIXELS), so a huge or hostile file is refused without allocating its pixels."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"photo not found: {path}")
     if path.suffix.lower() == ".exr":
         try:
+            check_photo_size(*_exr_size(path), path, max_pixels)
             arr = read_exr(path)
         except InputError:
             raise
@@ -62,11 +92,14 @@ def read_photo(path: Path) -> tuple[np.ndarray, bool]:
             raise InputError(f"photo {path} has NaN or infinite pixels; fix the file or save it as PNG")
         return np.maximum(arr, 0.0).astype(np.float32), True
     try:
-        with Image.open(path) as im:
+        with Image.open(path) as im:  # reads the header only; pixels are decoded on first use
+            check_photo_size(im.width, im.height, path, max_pixels)
             im = ImageOps.exif_transpose(im)
             arr = _pil_to_float_rgb(im)
     except InputError:
         raise
+    except Image.DecompressionBombError as exc:  # over PIL's own backstop, which even a raised cap cannot pass
+        raise InputError(f"cannot read photo {path}: {exc}; downscale it") from None
     except Exception as exc:  # noqa: BLE001 - PIL raises many types for broken files
         raise InputError(f"cannot read photo {path} ({exc}); use a JPEG, PNG, TIFF or EXR file") from exc
     return arr, False

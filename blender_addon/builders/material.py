@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 # per node type: the properties and inputs the builder sets and the reader reads, the editor frame
+from ..scene_format import LIMITS, BundleError
 from .node_table import FRAMES, INPUTS, PROPS  # generated from materials_db/vocabulary.py
 
 GRAPH_PROP = "photo2scene_graph"
@@ -74,20 +75,92 @@ def _set_value(sock, value) -> None:
         sock.default_value = value
 
 
+def _links(node: dict) -> list[str]:
+    """The ids of the nodes feeding `node` (one per linked input)."""
+    return [v["link"].partition(".")[0] for v in (node.get("inputs") or {}).values()
+            if isinstance(v, dict) and "link" in v]
+
+
+def _params_used(node: dict) -> list[str]:
+    """The parameters `node` refers to, in its inputs and its colour-ramp elements."""
+    values = list((node.get("inputs") or {}).values())
+    for element in (node.get("props") or {}).get("elements") or []:
+        if isinstance(element, dict):
+            values += [element.get("position"), element.get("color")]
+    return [v["param"] for v in values if isinstance(v, dict) and "param" in v]
+
+
+def check_graph(graph: Any, where: str = "material graph", max_nodes: int = LIMITS.graph_nodes) -> None:
+    """Raise BundleError (one line naming `where` and the node) unless `graph` is a graph the builder can build
+    and terminate on: the format, at most `max_nodes` nodes of known types, links and parameters that exist, an
+    output node, and no cycle. Run on every graph read from a bundle and again by `build_material`."""
+    def fail(what: str) -> None:
+        raise BundleError(f"{where}: {what}")
+
+    if not isinstance(graph, dict) or graph.get("format") != FORMAT:
+        fail(f"not a photo2scene material graph (format {FORMAT!r} expected)")
+    nodes, params = graph.get("nodes"), graph.get("params", {})
+    if not isinstance(nodes, dict) or not nodes:
+        fail("nodes: expected an object of nodes keyed by id")
+    if len(nodes) > max_nodes:
+        fail(f"nodes: {len(nodes)} nodes is over the cap of {max_nodes} (raise Limits.graph_nodes to load it)")
+    if not isinstance(params, dict) or not all(isinstance(p, dict) and "default" in p for p in params.values()):
+        fail("params: expected an object of {default: ...} entries")
+    for nid, node in nodes.items():
+        if not isinstance(node, dict) or not isinstance(node.get("type"), str):
+            fail(f"node {nid!r}: expected an object with a type")
+        if node["type"] not in PROPS:
+            fail(f"node {nid!r}: unknown node type {node['type']!r} (not in the photo2scene vocabulary)")
+        for key in ("inputs", "props"):
+            if not isinstance(node.get(key, {}), dict):
+                fail(f"node {nid!r}: {key}: expected an object")
+        for v in node.get("inputs", {}).values():
+            if isinstance(v, dict) and "link" in v and not isinstance(v["link"], str):
+                fail(f"node {nid!r}: a link must be 'node.output'")
+        for src in _links(node):
+            if src not in nodes:
+                fail(f"node {nid!r}: links from {src!r}, which is not a node of the graph")
+        for name in _params_used(node):
+            if not isinstance(name, str) or name not in params:
+                fail(f"node {nid!r}: parameter {name!r} is not defined in params")
+    if graph.get("output", "bsdf") not in nodes:
+        fail(f"output: {graph.get('output', 'bsdf')!r} is not a node of the graph")
+    # Cycle check: iterative depth-first search (grey = on the current path); a link back to a grey node closes a
+    # cycle. Iterative so that a long chain cannot exhaust the Python stack.
+    state: dict[str, int] = {}  # 1 = on the path, 2 = done
+    for start in nodes:
+        if start in state:
+            continue
+        state[start] = 1
+        stack = [(start, iter(_links(nodes[start])))]
+        while stack:
+            nid, feeding = stack[-1]
+            src = next(feeding, None)
+            if src is None:
+                state[nid] = 2
+                stack.pop()
+            elif state.get(src) == 1:
+                fail(f"the links form a cycle through node {src!r}")
+            elif src not in state:
+                state[src] = 1
+                stack.append((src, iter(_links(nodes[src]))))
+
+
 def _depths(graph: dict) -> dict[str, int]:
-    """Column of each node: its distance (in links) from the output, so the tree reads left to right."""
+    """Column of each node: its distance (in links) from the output, so the tree reads left to right.
+    `graph` has passed `check_graph` (acyclic), so every depth is below the node count."""
     nodes = graph["nodes"]
     depth = {graph.get("output", "bsdf"): 0}
     frontier = [graph.get("output", "bsdf")]
     while frontier:
         nxt = []
         for nid in frontier:
-            for v in nodes[nid].get("inputs", {}).values():
-                if isinstance(v, dict) and "link" in v:
-                    src = v["link"].split(".")[0]
-                    if depth.get(src, -1) < depth[nid] + 1:
-                        depth[src] = depth[nid] + 1
-                        nxt.append(src)
+            for src in _links(nodes[nid]):
+                if depth.get(src, -1) < depth[nid] + 1:
+                    depth[src] = depth[nid] + 1
+                    if depth[src] > len(nodes):  # only a cycle gets here; never loop on one
+                        raise BundleError(f"material graph: the links form a cycle through node {src!r}")
+                    nxt.append(src)
         frontier = nxt
     for nid in nodes:
         depth.setdefault(nid, 1)
@@ -97,10 +170,9 @@ def _depths(graph: dict) -> dict[str, int]:
 def build_material(graph: dict, name: str | None = None, values: dict[str, Any] | None = None,
                    material=None):
     """Create (or rebuild into `material`) a Blender material from a graph dict. Returns the material."""
+    check_graph(graph, f"material graph {name or (graph.get('name') if isinstance(graph, dict) else None)!r}")
     import bpy
 
-    if graph.get("format") != FORMAT:
-        raise ValueError(f"not a photo2scene material graph (format {graph.get('format')!r})")
     pvals = {k: p["default"] for k, p in graph.get("params", {}).items()}
     pvals.update(values or {})
 

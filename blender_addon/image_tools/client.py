@@ -266,10 +266,12 @@ class SaveResult:
 
 def read_segments(bundle: str | os.PathLike) -> list[dict]:
     """`case/segments.json` of a bundle ([] when there is none)."""
-    path = Path(bundle) / "case" / "segments.json"
+    from ..bundle import read_bundle_json, safe_bundle_file
+
+    path = safe_bundle_file(bundle, "case/segments.json")  # bundle files are untrusted: no links, capped reads
     if not path.is_file():
         return []
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = read_bundle_json(bundle, "case/segments.json")
     if not isinstance(data, list):
         raise ValueError(f"{path} must be a JSON list of {{id, label, kind}}")
     return data
@@ -341,14 +343,14 @@ def save_segmentation(bundle: str | os.PathLike, label_png: str | os.PathLike, p
 def scene_materials(bundle: str | os.PathLike) -> list[str]:
     """Material names a crop pair may name: scene.json's materials and every object part's material (the same set
     crops.py accepts)."""
-    path = Path(bundle) / "scene.json"
-    if not path.is_file():
-        return []
+    from ..bundle import read_bundle_json, safe_bundle_file
     from ..scene_format import BundleError, SceneData
 
     try:
-        scene = SceneData.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, BundleError):  # not JSON, or not a valid scene: nothing to offer
+        if not safe_bundle_file(bundle, "scene.json").is_file():
+            return []
+        scene = SceneData.from_dict(read_bundle_json(bundle, "scene.json"))
+    except (ValueError, BundleError):  # not JSON, not a valid scene, or a link: nothing to offer
         return []
     names = set(scene.materials)
     for obj in scene.objects:
@@ -408,10 +410,11 @@ def write_crop_pairs(bundle: str | os.PathLike, pairs: Sequence[CropPair], size:
 
 
 def read_crop_pairs(bundle: str | os.PathLike) -> tuple[list[CropPair], tuple[int, int] | None]:
-    path = Path(bundle) / CROPS_FILE
-    if not path.is_file():
+    from ..bundle import read_bundle_json, safe_bundle_file
+
+    if not safe_bundle_file(bundle, CROPS_FILE).is_file():
         return [], None
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = read_bundle_json(bundle, CROPS_FILE)
     items = data.get("crops", []) if isinstance(data, dict) else data
     pairs, size = [], None
     for item in items:

@@ -19,6 +19,7 @@ from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, FloatProp
 
 from array import array
 
+from ..bundle import safe_bundle_file
 from . import client as cl
 
 PHOTO_IMAGE = "photo2scene photo"
@@ -250,7 +251,7 @@ def open_photo(context: bpy.types.Context, bundle: str | Path | None = None,
     img = bpy.data.images.get(PHOTO_IMAGE)
     if img is not None:
         bpy.data.images.remove(img)
-    img = bpy.data.images.load(str(root / "photo.png"), check_existing=False)
+    img = bpy.data.images.load(str(safe_bundle_file(root, "photo.png")), check_existing=False)  # no links
     img.name = PHOTO_IMAGE
     show_in_image_editors(img)
     set_overlay(None)
@@ -423,7 +424,7 @@ def save_crops(context: bpy.types.Context) -> Path:
 def show_render(context: bpy.types.Context) -> bpy.types.Image:
     """Show the Compare render (`<bundle>/compare/render.png`) in the Image Editor, to draw render windows on."""
     root = STATE.bundle or _bundle_of(context)
-    path = root / "compare" / "render.png" if root else None
+    path = safe_bundle_file(root, "compare/render.png") if root else None
     if path is None or not path.is_file():
         raise cl.ServeError("no render yet: run Compare in the 3D View panel first")
     img = bpy.data.images.get(RENDER_IMAGE)

@@ -120,8 +120,11 @@ def test_import_bad_bundle_reports_and_builds_nothing(addon, empty_file, tmp_pat
 def test_failed_build_leaves_no_half_built_collection(addon, empty_file, make_bundle):
     bundle = make_bundle()
     scene = json.loads((bundle / "scene.json").read_text())
-    # Valid for the bundle contract, but the builder cannot make a node tree of it: it fails mid-build.
-    (bundle / "odd.json").write_text(json.dumps({"format": "not-a-graph"}))
+    # Valid for the bundle contract (the loader checks graphs too), but the builder cannot make a node tree of
+    # it: Blender's node has no such input, so it fails mid-build.
+    odd = {"format": "photo2scene.material/1", "name": "odd", "params": {},
+           "nodes": {"bsdf": {"type": "ShaderNodeBsdfPrincipled", "inputs": {"No Such Input": 1.0}}}}
+    (bundle / "odd.json").write_text(json.dumps(odd))
     scene["materials"]["odd"] = {"type": "graph", "graph_file": "odd.json", "values": {}}
     scene["room"]["materials"]["ceiling"] = "odd"
     (bundle / "scene.json").write_text(json.dumps(scene))

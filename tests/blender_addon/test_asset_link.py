@@ -116,7 +116,13 @@ def library_bundle(tmp_path, addon):  # noqa: F811
          "scale": [1.0, 1.0, 1.0], "parts": table_parts},
     ]
     (bundle / "scene.json").write_text(json.dumps(scene))
-    return bundle, blend
+    # The add-on opens .blend files outside a bundle only from the asset libraries in its preferences.
+    from blender_addon.preferences import get_prefs
+
+    prefs = get_prefs(bpy.context)
+    prefs.asset_paths.add().path = str(blend.parent)
+    yield bundle, blend
+    prefs.asset_paths.remove(len(prefs.asset_paths) - 1)
 
 
 def world_points(root: bpy.types.Object) -> np.ndarray:
@@ -246,6 +252,22 @@ def test_append_twice_keeps_names_apart(library_bundle, empty_file):  # noqa: F8
     chair = bpy.data.objects["chair_1"]
     assert part_materials(chair) == ["chair_1.Fabric_Blue", "chair_1.Wood"]
     assert bpy.data.materials["Wood"].users == 0 and "Wood.001" not in bpy.data.materials
+
+
+def test_library_outside_the_preferences_is_not_opened(library_bundle, empty_file):  # noqa: F811
+    """A .blend outside the bundle and the configured asset libraries is never opened: the bundle's meshes."""
+    from blender_addon.preferences import get_prefs
+
+    bundle, _ = library_bundle
+    prefs = get_prefs(bpy.context)
+    saved = prefs.asset_paths[-1].path
+    prefs.asset_paths[-1].path = str(bundle)  # some other folder
+    try:
+        assert _import(bundle) == {"FINISHED"}
+    finally:
+        prefs.asset_paths[-1].path = saved
+    assert bpy.data.objects["chair_1"]["photo2scene_source"] == "bundle"
+    assert not bpy.data.libraries
 
 
 def test_fallback_to_bundle_meshes(library_bundle, empty_file):  # noqa: F811
