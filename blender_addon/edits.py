@@ -114,7 +114,7 @@ def candidate_thumbnail(root: str | os.PathLike, candidate: Candidate | Material
         names.append(material_thumbnail_path(library))
     for name in names:
         try:
-            path = Path(name) if Path(name).is_absolute() else resolve_inside(root, name)
+            path = resolve_inside(root, name)  # absolute paths are refused: a bundle names only its own files
         except (ValueError, BundleError):
             continue
         if path.is_file():

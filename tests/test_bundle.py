@@ -80,3 +80,36 @@ def test_writer_is_atomic(tmp_path):
         (root / "scene.json").write_text("{}")
         (root / "new").write_text("1")
     assert (out / "new").exists() and [p.name for p in tmp_path.iterdir()] == ["a.bundle"]
+
+
+def test_copy_bundle_leaves_links_out(tmp_path):
+    """A re-run copies the bundle without following links: a link to a private file is not pulled in."""
+    from pipeline.core.bundle import copy_bundle
+
+    secret = tmp_path / "private.txt"
+    secret.write_text("not for the bundle")
+    source = tmp_path / "room.bundle"
+    (source / "meshes").mkdir(parents=True)
+    (source / "scene.json").write_text("{}")
+    (source / "meshes" / "chair.obj").write_text("v 0 0 0\n")
+    (source / "meshes" / "stolen.txt").symlink_to(secret)
+    (source / "elsewhere").symlink_to(tmp_path)
+    target = tmp_path / "copy"
+    skipped = copy_bundle(source, target)
+    assert skipped == ["elsewhere", "meshes/stolen.txt"]
+    assert (target / "meshes" / "chair.obj").read_text() == "v 0 0 0\n"
+    assert not (target / "meshes" / "stolen.txt").exists() and not (target / "elsewhere").exists()
+
+
+def test_checkpoint_link_is_refused(tmp_path):
+    """A checkpoint is read through the bundle gate like scene.json: a linked one is refused."""
+    root = tmp_path / "b.bundle"
+    root.mkdir()
+    (root / "photo.png").write_bytes(b"")
+    save_scene(root, _scene())
+    outside = tmp_path / "outside.json"
+    outside.write_text((root / "scene.json").read_text())
+    (root / "checkpoints").mkdir(exist_ok=True)
+    (root / "checkpoints" / "room.json").symlink_to(outside)
+    with pytest.raises(BundleError, match="link"):
+        load_scene(root, checkpoint="room")

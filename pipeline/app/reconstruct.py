@@ -180,11 +180,9 @@ def refine(bundle_dir: Path, from_stage: str, config: ReconstructConfig, events)
     The stage starts from what the scene holds: the room stage refines the edited box (and the stages after it
     start afresh), the object stage refines the edited objects with the chosen candidates. The bundle is copied,
     updated, and swapped in atomically; the edited scene.json stays in checkpoints/edited.json."""
-    import shutil
-
     from blender_addon.bundle import load_bundle
 
-    from pipeline.core.bundle import BundleWriter, write_json
+    from pipeline.core.bundle import BundleWriter, copy_bundle, write_json
     from pipeline.core.case import load_case
     from pipeline.core.scene import Scene
     from pipeline.stages import stage_names, stages_from
@@ -201,7 +199,8 @@ def refine(bundle_dir: Path, from_stage: str, config: ReconstructConfig, events)
         _forget_stage(scene, later.name)
     events.log(f"refine: re-running {', '.join(s.name for s in stages)} on {bundle.root}")
     with BundleWriter(bundle.root, overwrite=True) as root:
-        shutil.copytree(bundle.root, root, dirs_exist_ok=True)
+        for link in copy_bundle(bundle.root, root):
+            events.log(f"refine: left out {link}: a symbolic link (bundles are copied without following links)")
         write_json(root / "checkpoints" / "edited.json", bundle.scene)
         write_json(root / "config.json", to_dict(config))
         scene = run_stages(root, scene, case, config, events, stages, start)

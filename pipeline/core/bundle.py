@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from blender_addon.bundle import load_bundle, resolve_inside
+from blender_addon.bundle import load_bundle, read_bundle_json, resolve_inside, safe_bundle_file
 from p2s_common.errors import InputError
 
 from .scene import Scene
@@ -106,6 +106,22 @@ class BundleWriter:
         return False
 
 
+def copy_bundle(source: Path, target: Path) -> list[str]:
+    """Copy a bundle's files into `target` (a re-run's temporary folder), never following a symbolic link.
+
+    A shared bundle is untrusted: a link inside it could point at a private file or a large folder, which a plain
+    copy would pull in. Links are left out; their bundle-relative paths are returned so the caller can say so."""
+    skipped: list[str] = []
+
+    def links(folder: str, names: list[str]) -> list[str]:
+        found = [n for n in names if (Path(folder) / n).is_symlink()]
+        skipped.extend(str((Path(folder) / n).relative_to(source)) for n in found)
+        return found
+
+    shutil.copytree(source, target, dirs_exist_ok=True, symlinks=True, ignore=links)
+    return sorted(skipped)
+
+
 def save_scene(root: Path, scene: Scene, checkpoint: str | None = None, files: BundleFiles | None = None) -> None:
     """Write the stages' files (when given), scene.json (and checkpoints/<stage>.json when given)."""
     if files is not None:
@@ -123,8 +139,9 @@ def load_scene(bundle_dir: Path, checkpoint: str | None = None) -> Scene:
     if checkpoint is None:
         scene = Scene.from_dict(bundle.scene)
     else:
-        path = Path(bundle_dir) / "checkpoints" / f"{checkpoint}.json"
-        if not path.exists():
+        relative = f"checkpoints/{checkpoint}.json"
+        if not safe_bundle_file(bundle_dir, relative).exists():
             raise InputError(f"{bundle_dir} has no checkpoint after stage {checkpoint!r}; run that stage first")
-        scene = Scene.from_dict(json.loads(path.read_text()))
+        # Through the bundle gate: a checkpoint is bundle data like scene.json (no links, size and depth caps).
+        scene = Scene.from_dict(read_bundle_json(bundle_dir, relative))
     return scene
