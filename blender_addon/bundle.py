@@ -266,12 +266,20 @@ def recover_interrupted_swap(out: str | os.PathLike) -> list[str]:
 
     out = Path(out)
     warnings = []
-    old = old_bundle_path(out)
-    if not out.exists() and not out.is_symlink() and old.is_dir() and not old.is_symlink():
-        old.rename(out)
-        warnings.append(f"{out} was missing after an interrupted run; restored the previous bundle from {old.name}")
+    live = []
     for partial in partial_bundle_paths(out):
-        if not partial_owner_alive(partial):
+        if partial_owner_alive(partial):
+            live.append(partial.name)
+        else:
             shutil.rmtree(partial, ignore_errors=True)
             warnings.append(f"removed {partial.name}, left by a run that no longer exists")
+    old = old_bundle_path(out)
+    if not out.exists() and not out.is_symlink() and old.is_dir() and not old.is_symlink():
+        if live:  # that writer may be between its two renames: taking .old back would make its second one fail
+            warnings.append(f"{out} is missing and the previous bundle is at {old.name}; left as it is because "
+                            f"{', '.join(live)} may belong to a run still writing it")
+        else:
+            old.rename(out)
+            warnings.append(f"{out} was missing after an interrupted run; restored the previous bundle from "
+                            f"{old.name}")
     return warnings

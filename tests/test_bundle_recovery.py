@@ -4,6 +4,7 @@ missing and removes the `.NAME.*.partial` folders of writers that no longer exis
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -35,14 +36,27 @@ def test_old_bundle_is_restored_and_dead_partials_removed(tmp_path):
     old.mkdir()
     (old / "scene.json").write_text('{"previous": true}')
     dead = _partial(tmp_path, "room.bundle", _dead_pid())
-    live = _partial(tmp_path, "room.bundle", os.getpid())
-    unmarked = _partial(tmp_path, "room.bundle", None)  # an older writer, or one not yet marked: not ours to judge
     other = _partial(tmp_path, "other.bundle", _dead_pid())  # another bundle's: not matched
     warnings = recover_interrupted_swap(out)
     assert (out / "scene.json").read_text() == '{"previous": true}' and not old.exists()
-    assert not dead.exists() and live.exists() and unmarked.exists() and other.exists()
-    assert len(warnings) == 2 and "restored" in warnings[0] and dead.name in warnings[1]
+    assert not dead.exists() and other.exists()
+    assert len(warnings) == 2 and dead.name in warnings[0] and "restored" in warnings[1]
     assert recover_interrupted_swap(out) == []  # nothing left to do
+
+
+def test_live_or_unmarked_partials_are_left_and_block_the_restore(tmp_path):
+    """A live writer may be between its two renames, so neither its folder nor `.old` is touched."""
+    out = tmp_path / "room.bundle"
+    old = tmp_path / ".room.bundle.old"
+    old.mkdir()
+    live = _partial(tmp_path, "room.bundle", os.getpid())
+    unmarked = _partial(tmp_path, "room.bundle", None)  # an older writer, or one not yet marked: not ours to judge
+    (warning,) = recover_interrupted_swap(out)
+    assert live.exists() and unmarked.exists() and old.is_dir() and not out.exists()
+    assert "left as it is" in warning and live.name in warning
+    for path in (live, unmarked):
+        shutil.rmtree(path)
+    assert "restored" in recover_interrupted_swap(out)[0] and out.is_dir()
 
 
 def test_old_is_left_when_bundle_exists(tmp_path):
