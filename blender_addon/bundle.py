@@ -18,6 +18,7 @@ link could point anywhere, and a dangling one could be filled in later); files a
 
 from __future__ import annotations
 
+import glob
 import os
 import stat
 from dataclasses import dataclass, field
@@ -30,7 +31,8 @@ from .scene_format import (FORMAT, LIMITS, VERSION, BundleError, Limits, SceneDa
                            validate_scene)
 
 __all__ = ["FORMAT", "LIMITS", "VERSION", "Bundle", "BundleError", "Limits", "allowed_asset_path", "load_bundle",
-           "read_bundle_file", "read_bundle_json", "referenced_files", "resolve_inside", "safe_bundle_file",
+           "mark_partial_owner", "old_bundle_path", "partial_bundle_paths", "partial_owner_alive", "read_bundle_file",
+           "recover_interrupted_swap", "read_bundle_json", "referenced_files", "resolve_inside", "safe_bundle_file",
            "validate_scene"]
 
 
@@ -200,3 +202,84 @@ def _graph_files(scene: dict) -> list[str]:
             if entry.get("type") == "graph" and entry.get("graph_file") not in files:
                 files.append(entry["graph_file"])
     return files
+
+
+# Interrupted swaps. The pipeline writes a bundle NAME into a sibling `.NAME.<random>.partial` folder, then swaps it
+# in with two renames: NAME -> `.NAME.old`, partial -> NAME. A run stopped between the renames leaves no NAME, only
+# `.NAME.old` (the previous bundle) and the partial; a run killed outright (SIGKILL) leaves its partial for ever.
+# Both the add-on (after cancelling a run) and the pipeline (when a run that writes NAME starts) clean up with the
+# functions below, so they agree on what is whose.
+
+PARTIAL_OWNER = ".photo2scene-writer"  # inside a partial folder: "<pid> <host>" of the process writing it
+
+
+def old_bundle_path(out: str | os.PathLike) -> Path:
+    """Where the swap parks the previous bundle: `.NAME.old` beside NAME."""
+    out = Path(out)
+    return out.with_name(f".{out.name}.old")
+
+
+def partial_bundle_paths(out: str | os.PathLike) -> list[Path]:
+    """The writer's temporary folders for bundle `out`: `.NAME.*.partial` beside it (folders only, not links)."""
+    out = Path(out)
+    if not out.parent.is_dir():
+        return []
+    return sorted(p for p in out.parent.glob(f".{glob.escape(out.name)}.*.partial")  # `a[1]` matches only itself
+                  if p.is_dir() and not p.is_symlink())
+
+
+def mark_partial_owner(partial: str | os.PathLike) -> None:
+    """Record this process as the writer of `partial` (read by `partial_owner_alive`)."""
+    (Path(partial) / PARTIAL_OWNER).write_text(f"{os.getpid()} {_host()}\n", encoding="utf-8")
+
+
+def partial_owner_alive(partial: str | os.PathLike) -> bool:
+    """Whether `partial` may still be in use. Only a marker naming a process on this host that no longer exists
+    says no: without a marker (an older writer, or one between creating the folder and marking it) or with one
+    from another host (a shared drive) the owner cannot be checked, so it is left alone."""
+    try:
+        pid_text, _, host = (Path(partial) / PARTIAL_OWNER).read_text(encoding="utf-8").strip().partition(" ")
+        pid = int(pid_text)
+    except (OSError, ValueError):
+        return True
+    if host != _host() or pid <= 0 or os.name == "nt":
+        return True  # on Windows os.kill(pid, 0) would terminate the process, not probe it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # EPERM: it exists, owned by someone else
+    return True
+
+
+def _host() -> str:
+    import socket
+
+    return socket.gethostname().replace(" ", "_") or "-"
+
+
+def recover_interrupted_swap(out: str | os.PathLike) -> list[str]:
+    """Undo what interrupted swaps of bundle `out` left: put `.NAME.old` back when NAME is missing, and remove
+    partial folders whose writer is gone (`partial_owner_alive`). Returns one warning per thing done."""
+    import shutil
+
+    out = Path(out)
+    warnings = []
+    live = []
+    for partial in partial_bundle_paths(out):
+        if partial_owner_alive(partial):
+            live.append(partial.name)
+        else:
+            shutil.rmtree(partial, ignore_errors=True)
+            warnings.append(f"removed {partial.name}, left by a run that no longer exists")
+    old = old_bundle_path(out)
+    if not out.exists() and not out.is_symlink() and old.is_dir() and not old.is_symlink():
+        if live:  # that writer may be between its two renames: taking .old back would make its second one fail
+            warnings.append(f"{out} is missing and the previous bundle is at {old.name}; left as it is because "
+                            f"{', '.join(live)} may belong to a run still writing it")
+        else:
+            old.rename(out)
+            warnings.append(f"{out} was missing after an interrupted run; restored the previous bundle from "
+                            f"{old.name}")
+    return warnings

@@ -421,21 +421,26 @@ class Job:
         return lines[-1] if lines else ""
 
     def _remove_partial_output(self) -> None:
-        """The pipeline writes a bundle into `.NAME.*.partial` beside it and renames it at the end (pipeline/
-        bundle.py); a killed run leaves that folder, and a run killed during the final rename leaves the old
-        bundle at `.NAME.old`. Remove the first, put the second back."""
+        """The pipeline writes a bundle into `.NAME.*.partial` beside it and swaps it in with two renames at the end
+        (pipeline/core/bundle.py); a killed run leaves that folder, and a run killed between the renames leaves
+        the old bundle at `.NAME.old`. Clean up as the pipeline does on start-up (`recover_interrupted_swap`)."""
+        from .bundle import partial_bundle_paths, recover_interrupted_swap
+
         if self.output is None or not self.output.parent.is_dir():
             return
-        name = self.output.name
-        for path in self.output.parent.glob(f".{name}.*.partial"):
+        # Our own child has gone, so the partial folders made since it started are dead too, even where the shared
+        # owner check cannot tell (no marker written yet, or Windows, where it cannot probe a process).
+        for path in partial_bundle_paths(self.output):
             try:
-                if path.is_dir() and path.stat().st_mtime >= self.started_at - 1.0:
+                if path.stat().st_mtime >= self.started_at - 1.0:
                     shutil.rmtree(path, ignore_errors=True)
             except OSError:
                 pass
-        old = self.output.with_name(f".{name}.old")
-        if old.is_dir() and not self.output.exists():
-            old.rename(self.output)
+        try:
+            for warning in recover_interrupted_swap(self.output):
+                self._write_log(f"# {warning}")
+        except OSError as exc:
+            self._write_log(f"# could not clean up after the cancelled run: {exc}")
 
     def _read_stdout(self, stream: IO[str]) -> None:
         try:

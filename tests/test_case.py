@@ -93,12 +93,27 @@ def test_size_mismatch(box_case):
     assert "aspect ratio" in _error(folder)
 
 
-def test_nan_depth(box_case):
+def test_depth_holes_are_unknown_pixels(box_case):
+    """NaN, infinite and <= 0 pixels are holes: read as 0 (unknown, skipped by the resampling) with a warning."""
     folder, _ = box_case
     depth = np.load(folder / "estimates/depth.npy")
-    depth[3, 3] = np.nan
+    depth[3, 3], depth[4, 4], depth[5, 5], depth[6, 6] = np.nan, np.inf, -1.0, 0.0
     np.save(folder / "estimates/depth.npy", depth)
-    assert "NaN" in _error(folder)
+    case = load_case(folder / "photo.png", folder / "estimates")
+    assert np.isfinite(case.depth).all() and (case.depth >= 0).all() and (case.depth > 0).mean() > 0.99
+    (warning,) = [w for w in case.inputs["warnings"] if "depth" in w]
+    assert f"4 of {depth.size} pixels" in warning and "1 NaN, 1 infinite, 2 <= 0" in warning and "unknown" in warning
+
+
+@pytest.mark.parametrize("fraction", [1.0, 0.95])
+def test_mostly_invalid_depth_is_refused(box_case, fraction):
+    folder, _ = box_case
+    depth = np.load(folder / "estimates/depth.npy")
+    flat = depth.reshape(-1)
+    flat[: int(round(fraction * flat.size))] = np.nan
+    np.save(folder / "estimates/depth.npy", depth)
+    message = _error(folder)
+    assert "not valid depth" in message and "90 %" in message and "\n" not in message
 
 
 def test_no_floor(box_case):

@@ -75,7 +75,7 @@ def finish(job, args: argparse.Namespace, events) -> int:
 def reconstruct(photo: Path, estimates: Path | None, output: Path, config: ReconstructConfig, events,
                 fov_deg: float | None = None, overwrite: bool = False):
     """Run every stage and write the bundle atomically. Returns (bundle path, Scene)."""
-    from pipeline.core.bundle import BundleWriter, write_json
+    from pipeline.core.bundle import BundleWriter, recover_interrupted, write_json
     from pipeline.core.case import load_case
     from p2s_common.images import write_png
     from pipeline.stages import STAGES
@@ -84,6 +84,7 @@ def reconstruct(photo: Path, estimates: Path | None, output: Path, config: Recon
     from pipeline.stages.objects.retrieval import check_asset_index
 
     start = time.perf_counter()
+    recover_interrupted(Path(output), events)  # before the exists/--overwrite check, which must see the restored one
     check_asset_index(config.objects.asset_index)  # a wrong --objects.asset-index fails before any work
     auto_estimates = None
     if estimates is None:  # a bare photo: estimate camera, depth and segmentation first (docs/estimators.md)
@@ -182,12 +183,13 @@ def refine(bundle_dir: Path, from_stage: str, config: ReconstructConfig, events)
     updated, and swapped in atomically; the edited scene.json stays in checkpoints/edited.json."""
     from blender_addon.bundle import load_bundle
 
-    from pipeline.core.bundle import BundleWriter, copy_bundle, write_json
+    from pipeline.core.bundle import BundleWriter, copy_bundle, recover_interrupted, write_json
     from pipeline.core.case import load_case
     from pipeline.core.scene import Scene
     from pipeline.stages import stage_names, stages_from
 
     start = time.perf_counter()
+    recover_interrupted(Path(bundle_dir), events)  # a bundle parked at .NAME.old by a stopped swap is put back first
     bundle = load_bundle(bundle_dir)
     try:
         stages = stages_from(from_stage)

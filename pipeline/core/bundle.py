@@ -15,7 +15,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from blender_addon.bundle import load_bundle, read_bundle_json, resolve_inside, safe_bundle_file
+from blender_addon.bundle import (PARTIAL_OWNER, load_bundle, mark_partial_owner, old_bundle_path, read_bundle_json,
+                                  recover_interrupted_swap, resolve_inside, safe_bundle_file)
 from p2s_common.errors import InputError
 
 from .scene import Scene
@@ -74,20 +75,27 @@ class BundleFiles:
 
 
 class BundleWriter:
-    """Context manager: `with BundleWriter(out, overwrite) as root:` write into `root`; committed on success."""
+    """Context manager: `with BundleWriter(out, overwrite) as root:` write into `root`; committed on success.
+
+    On entry it first undoes what interrupted runs left (`recover_interrupted_swap`: the previous bundle put back
+    from `.NAME.old`, partial folders of dead writers removed); what it did is in `recovered`. The temporary folder
+    carries this process's id (`mark_partial_owner`) so a later run can tell a dead writer's folder from a live one."""
 
     def __init__(self, out: Path, overwrite: bool = False):
         self.out = Path(out)
         self.overwrite = overwrite
         self.tmp: Path | None = None
+        self.recovered: list[str] = []
 
     def __enter__(self) -> Path:
+        self.recovered = recover_interrupted_swap(self.out)
         if self.out.exists() and not self.overwrite:
             raise InputError(f"{self.out} already exists; choose another -o or pass --overwrite")
         if self.out.exists() and not (self.out / "scene.json").exists() and any(self.out.iterdir()):
             raise InputError(f"{self.out} exists and is not a photo2scene bundle; refusing to replace it")
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".partial", dir=self.out.parent))
+        mark_partial_owner(self.tmp)
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb) -> bool:
@@ -95,15 +103,24 @@ class BundleWriter:
         if exc_type is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
             return False
+        (self.tmp / PARTIAL_OWNER).unlink(missing_ok=True)  # a bookkeeping file of the writer, not bundle content
         old = None
         if self.out.exists():
-            old = self.out.with_name(f".{self.out.name}.old")
+            old = old_bundle_path(self.out)
             shutil.rmtree(old, ignore_errors=True)
             self.out.rename(old)
         self.tmp.rename(self.out)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
         return False
+
+
+def recover_interrupted(out: Path, events) -> None:
+    """At the start of a run that writes bundle `out`: undo what interrupted runs left (`recover_interrupted_swap`),
+    logging a warning for each thing done. Called before the run reads `out` (refine), so a bundle parked at
+    `.NAME.old` by a run stopped mid-swap is found again."""
+    for warning in recover_interrupted_swap(out):
+        events.log(f"warning: {warning}")
 
 
 def copy_bundle(source: Path, target: Path) -> list[str]:

@@ -93,15 +93,14 @@ def load_case(photo_path: Path, estimates_dir: Path | None, fov_deg: float | Non
     if not 5.0 < fov_y < 150.0:
         raise InputError(f"vertical field of view {fov_y:.1f} deg is implausible; give it in degrees (5-150)")
 
+    warnings: list[str] = []
     depth, metric = None, False
     depth_file = _first_existing(est, ("depth.npy", "depth.exr", "depth.png")) if est else None
     if depth_file is not None:
-        raw = _read_depth(depth_file)
+        raw = _read_depth(depth_file, warnings)
         _check_aspect(raw.shape, (full_h, full_w), depth_file)
         depth = resize_valid_mean(raw, size)
         metric = str(camera.get("depth_units", "relative")).lower() in ("m", "metre", "metres", "meter", "meters")
-        if (depth > 0).mean() < 0.05:
-            raise InputError(f"depth {depth_file} has almost no valid (positive) pixels; check the file")
         inputs["depth"] = f"{depth_file.name} ({'metres' if metric else 'relative scale'})"
 
     seg_file = est / "segmentation.png" if est else None
@@ -110,7 +109,6 @@ def load_case(photo_path: Path, estimates_dir: Path | None, fov_deg: float | Non
                          "(see docs/case_format.md)")
     ids_full = _read_ids(seg_file)
     _check_aspect(ids_full.shape, (full_h, full_w), seg_file)
-    warnings: list[str] = []
     segments = _read_segments(est / "segments.json", ids_full, warnings)
     if warnings:
         inputs["warnings"] = warnings
@@ -150,7 +148,14 @@ def _check_aspect(shape: tuple[int, ...], photo_hw: tuple[int, int], path: Path)
                          "estimates must cover the same view as the photo")
 
 
-def _read_depth(path: Path) -> np.ndarray:
+MAX_INVALID_DEPTH = 0.9  # a depth map with more unknown pixels than this is refused: too little to fit a room to
+
+
+def _read_depth(path: Path, warnings: list[str]) -> np.ndarray:
+    """Depth as float32 HxW with the case's convention for unknown pixels, 0 (what `resize_valid_mean` skips).
+
+    NaN, infinite and non-positive pixels are holes (estimators leave them at edges, sky, mirrors): they become 0
+    with a warning in `warnings`; a map that is more than `MAX_INVALID_DEPTH` holes is a one-line InputError."""
     try:
         if path.suffix == ".npy":
             depth = np.load(path, allow_pickle=False).astype(np.float32)
@@ -164,10 +169,19 @@ def _read_depth(path: Path) -> np.ndarray:
     depth = np.squeeze(depth)
     if depth.ndim != 2:
         raise InputError(f"depth {path} must be a single-channel HxW map, got shape {depth.shape}")
-    bad = ~np.isfinite(depth)
-    if bad.any():
-        raise InputError(f"depth {path} has {int(bad.sum())} NaN/infinite pixels; mark invalid pixels with 0")
-    return np.maximum(depth, 0.0)
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.isfinite(depth) & (depth > 0))
+    count, total = int(bad.sum()), bad.size
+    if count == 0:
+        return depth
+    kinds = f"{int(np.isnan(depth).sum())} NaN, {int(np.isinf(depth).sum())} infinite, " \
+            f"{count - int((~np.isfinite(depth)).sum())} <= 0"
+    if count > MAX_INVALID_DEPTH * total:
+        raise InputError(f"depth {path}: {count} of {total} pixels ({100 * count / total:.1f} %) are not valid depth "
+                         f"({kinds}); at most {100 * MAX_INVALID_DEPTH:.0f} % may be unknown; check the file")
+    warnings.append(f"depth {path.name}: {count} of {total} pixels ({100 * count / total:.1f} %) are not valid "
+                    f"depth ({kinds}); treating them as unknown")
+    return np.where(bad, 0.0, depth).astype(np.float32)
 
 
 def _read_ids(path: Path) -> np.ndarray:

@@ -15,21 +15,29 @@ Requests ("cmd"):
   close  image_id                           -> {}
   quit                                      -> {} and the process exits
 Masks travel as {"size": [h, w], "counts": [...]}: run lengths over the row-major pixels, starting with a run
-of zeros (possibly 0 long). Coordinates are full-image pixels (x = column, y = row, pixel centres at +0.5).
+of zeros (possibly 0 long). Coordinates are full-image pixels (x = column, y = row, pixel centres at +0.5);
+a click outside 0 <= x < width, 0 <= y < height is refused.
+
+Requests are untrusted input (issue 19): a line is read with a length cap (`MAX_LINE_BYTES`; a longer one is
+skipped in bounded chunks and answered with an error, never held in memory whole) and parsed with the bundle
+reader's caps (`parse_json`: nesting depth, string length, integer digits), so no line can crash the loop.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, AnyStr, Iterator
 
 import numpy as np
 
 HELP = "Serve click segmentation over stdin/stdout (JSON lines) for the Blender add-on."
+MAX_LINE_BYTES = 16 << 20  # one request line; requests name files by path, so real ones are a few hundred bytes
+_SKIP_CHUNK = 1 << 20  # how much of an over-long line is read at a time while skipping it
 
 
 def encode_mask(mask: np.ndarray) -> dict:
@@ -117,10 +125,18 @@ class Server:
         return {"image_id": image_id, "width": w, "height": h, "seconds": round(time.perf_counter() - start, 4)}
 
     def cmd_click(self, req: dict) -> dict:
+        from p2s_common.errors import InputError
+
         sess = self._session(req)
         surface = int(req["surface"])
+        x, y = float(req["x"]), float(req["y"])
+        h, w = sess.labels.shape
+        # Checked here, where the image size is known: out of range it would index outside the label map.
+        if not (math.isfinite(x) and math.isfinite(y) and 0 <= x < w and 0 <= y < h):
+            raise InputError(f"click ({req['x']}, {req['y']}) is outside the {w}x{h} image "
+                             f"(0 <= x < {w}, 0 <= y < {h})")
         start = time.perf_counter()
-        labels = sess.click(surface, float(req["x"]), float(req["y"]), bool(req["positive"]))
+        labels = sess.click(surface, x, y, bool(req["positive"]))
         mask = labels == surface
         out = {"surface": surface, "area": int(mask.sum()), "bbox": _bbox(mask),
                "seconds": round(time.perf_counter() - start, 4)}
@@ -165,21 +181,53 @@ class Server:
         return {"bye": True}
 
 
-def serve_stream(server: Server, stdin: IO[str], stdout: IO[str]) -> int:
-    """Answer requests line by line until 'quit' or end of input."""
-    for line in stdin:
-        line = line.strip()
+def read_lines(stream: IO[AnyStr], max_len: int = MAX_LINE_BYTES) -> Iterator[AnyStr | None]:
+    """The lines of `stream` (bytes or text), each read with at most `max_len` + 1 units in memory; a longer line
+    is consumed in bounded chunks and yielded as None. Ends at end of input."""
+    while True:
+        line = stream.readline(max_len + 1)
         if not line:
+            return
+        if len(line) <= max_len or line.endswith(b"\n" if isinstance(line, bytes) else "\n"):
+            yield line
             continue
-        try:
-            req = json.loads(line)
-            if not isinstance(req, dict):
-                raise ValueError("a request is a JSON object")
-        except ValueError as exc:
-            reply = {"id": None, "ok": False, "error": f"bad request: {exc}"}
-            req = {}
+        while line and not line.endswith(b"\n" if isinstance(line, bytes) else "\n"):
+            line = stream.readline(_SKIP_CHUNK)
+        yield None
+
+
+def parse_request(line: str | bytes) -> dict:
+    """One request line as a dict, with the bundle reader's caps (nesting depth, string length, integer digits):
+    ValueError (one line) when it is not a capped JSON object."""
+    from blender_addon.bundle import BundleError, parse_json
+
+    raw = line.encode("utf-8", "replace") if isinstance(line, str) else line
+    try:
+        req = parse_json(raw, "request", max_bytes=len(raw))
+    except BundleError as exc:
+        raise ValueError(str(exc)) from None
+    if not isinstance(req, dict):
+        raise ValueError("a request is a JSON object")
+    return req
+
+
+def serve_stream(server: Server, stdin: IO, stdout: IO[str], max_line_bytes: int = MAX_LINE_BYTES) -> int:
+    """Answer requests line by line until 'quit' or end of input. `stdin` may be binary (the real one: lengths are
+    then bytes) or text; every line gets one reply, an error object for a bad one."""
+    for line in read_lines(stdin, max_line_bytes):
+        req: dict = {}
+        if line is None:
+            reply = {"id": None, "ok": False,
+                     "error": f"bad request: line longer than {max_line_bytes} bytes; skipped"}
+        elif not line.strip():
+            continue
         else:
-            reply = server.handle(req)
+            try:
+                req = parse_request(line)
+            except ValueError as exc:
+                reply = {"id": None, "ok": False, "error": f"bad request: {exc}"}
+            else:
+                reply = server.handle(req)
         stdout.write(json.dumps(reply) + "\n")
         stdout.flush()
         if req.get("cmd") == "quit":
@@ -224,4 +272,4 @@ def run(args: argparse.Namespace) -> int:
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731 - stdout carries the protocol only
     server = Server(make_click_backend(args.backend, log), log)
     log(f"photo2scene serve: ready ({server.backend.name} backend); JSON lines on stdin")
-    return serve_stream(server, sys.stdin, sys.stdout)
+    return serve_stream(server, sys.stdin.buffer, sys.stdout)  # binary: the line cap counts bytes
