@@ -147,6 +147,7 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> int:
+    # lazy: loads trimesh, which importing this module does not
     from .index import open_index  # lazy: loads trimesh, see _index
 
     image = Path(args.image).expanduser()
@@ -177,6 +178,7 @@ def _query(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    # lazy: loads trimesh, which importing this module does not
     from .index import open_index  # lazy: loads trimesh, see _index
 
     index = open_index(args.index)

@@ -9,6 +9,8 @@ import torch
 from .graph import Graph, GraphError
 from .layout import UNIT_RECT, texel_size
 from .vocabulary import NODES, out_kind
+from .twins.backend import use_fused
+from .twins.fused import Unsupported, evaluate_fused
 
 LUMA = torch.tensor([0.2126, 0.7152, 0.0722])  # Blender's colour -> float conversion for linear Rec.709
 
@@ -180,11 +182,8 @@ def evaluate(graph: Graph, params: dict | None = None, resolution: int | tuple[i
     """
     if bump_texel is None:
         bump_texel = texel_size(resolution, uv_rect)
-    from .twins.backend import use_fused
 
     if use_fused(device):  # one generated kernel for the whole graph (twins/fused.py)
-        from .twins.fused import Unsupported, evaluate_fused
-
         try:
             return evaluate_fused(graph, params, resolution, uv_size, device, bump_texel, with_normal, uv_rect)
         except Unsupported:

@@ -55,6 +55,7 @@ from ..layout import UNIT_RECT, UVRect, texel_size
 from ..vocabulary import NODES, out_kind
 from .backend import BackendChoiceError
 from .fused_emit import _TSIZE, Gen, Unsupported, Var, bump_input, emit_bump_normal
+from .bump import bump_offsets
 
 OUT_CHANNELS = 9  # base colour (3), roughness, metallic, bump height, the Bump's normal (3)
 RENDER_CHANNELS = 5  # base colour, roughness, metallic: kernels compiled without the Bump's heights
@@ -107,6 +108,7 @@ class _FusedFn(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, U: torch.Tensor, comp: Compiled, h: int, w: int) -> torch.Tensor:
+        # lazy: loads Taichi, which importing this module does not
         from .ti_perlin import ensure_init
 
         ensure_init(U.device)
@@ -155,6 +157,7 @@ class _Uniforms:
     def __getitem__(self, k: int):
         import drjit as dr
 
+        # lazy: loads Dr.Jit, which importing this module does not
         from . import jit_ti
 
         return dr.gather(jit_ti._T["Float"], self.buf, jit_ti._T["UInt32"](k))
@@ -178,6 +181,7 @@ class _Upstream:
 
 
 def _to_jit(t: torch.Tensor):
+    # lazy: loads Dr.Jit, which importing this module does not
     from . import jit_ti
 
     return jit_ti._T["Float"](t.detach().to(torch.float32).contiguous())
@@ -193,6 +197,7 @@ class _JitFn(torch.autograd.Function):
     def forward(ctx, U: torch.Tensor, comp: Compiled, h: int, w: int):
         import drjit as dr
 
+        # lazy: loads Dr.Jit, which importing this module does not
         from . import jit_ti
 
         jit_ti.use(U.device.type)
@@ -219,6 +224,7 @@ class _JitFn(torch.autograd.Function):
     def backward(ctx, *gouts):
         import drjit as dr
 
+        # lazy: loads Dr.Jit, which importing this module does not
         from . import jit_ti
 
         (U,) = ctx.saved_tensors
@@ -363,7 +369,6 @@ def _generate(graph: Graph, values: dict, mode: str, builders: list, heights: bo
                 r = float(values[r["param"]]) if isinstance(r, dict) else float(r)
             bump[sock.name] = r
         fw = bump.get("Filter Width", 0.1)
-        from .bump import bump_offsets
 
         for inst in ((1, 2) if heights else ()):
             off = g.uniform(lambda vals, i=inst - 1: bump_offsets(fw, vals["__bump_texel"], vals["__uv_size"])[i],

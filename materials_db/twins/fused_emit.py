@@ -17,6 +17,11 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from .bump import DIR_A, DIR_B, bump_step
+from .mathops import euler_to_matrix
+from .noise import random_offset
+from .voronoi import _distance
+
 
 class Unsupported(Exception):
     """The graph uses something the fused compiler does not cover (the caller falls back to the torch path)."""
@@ -352,8 +357,6 @@ def emit_bump_normal(g: Gen, hc: Var, ha: Var, hb: Var, strength: Var, distance:
                      filter_width: float) -> Var:
     """Cycles' Bump normal from the heights at uv, uv + eps a, uv + eps b, per texel, op for op as bump.py's
     `bump_normal` (its docstring has the derivation), with the adjoints torch autograd gives for those ops."""
-    from .bump import DIR_A, DIR_B, bump_step
-
     s = g.derived(lambda vals: torch.clamp(_tv(strength, vals).to(torch.float32), min=0.0), "f", strength)
     d = g.derived(lambda vals: (-1.0 if invert else 1.0) * _tv(distance, vals).to(torch.float32), "f", distance)
     eps = g.uniform(lambda vals: bump_step(filter_width, vals["__bump_texel"], vals["__uv_size"]), "f", False)
@@ -437,7 +440,6 @@ def emit_mapping(g: Gen, props, ins, used):
     if vt not in ("POINT", "VECTOR", "TEXTURE"):
         raise Unsupported(f"Mapping {vt}")
     v, loc, rot, sc = (_need(ins[k], k) for k in ("Vector", "Location", "Rotation", "Scale"))
-    from .mathops import euler_to_matrix
 
     R = g.derived(lambda vals: euler_to_matrix(_tv(rot, vals).to(torch.float32)).reshape(-1), "m", rot)
     grad = v.grad or loc.grad or R.grad or sc.grad
@@ -474,8 +476,6 @@ def emit_mapping(g: Gen, props, ins, used):
 
 
 def _offsets(seed: float, dim: int) -> tuple[float, ...]:
-    from .noise import random_offset
-
     return tuple(float(x) for x in random_offset(seed, dim, "cpu"))
 
 
@@ -585,8 +585,6 @@ def emit_voronoi(g: Gen, props, ins, used):
     maxd = None
     dist = Var(d, "f", grad)
     if norm:
-        from .voronoi import _distance
-
         maxd = g.derived(lambda vals: _distance(torch.zeros(dim), torch.full((dim,), 1.0) * (
             0.5 + 0.5 * torch.clamp(_tv(rnd, vals).to(torch.float32), 0.0, 1.0)), metric, 0.5), "f", rnd)
         dist = g.let(f"{d} / {maxd.name}", "f", grad or maxd.grad)

@@ -73,6 +73,7 @@ def _floor_fraction(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 def perlin_signed(p: torch.Tensor) -> torch.Tensor:
     """Blender's perlin_signed for 2D (p[...,2]) or 3D (p[...,3]) positions, about [-1, 1]."""
     if core_backend() == "taichi" and bool((p.detach().abs() < 100000.0).all()):
+        # lazy: loads Taichi, which importing this module does not
         from .ti_perlin import PerlinSigned  # lazy: importing taichi starts its runtime; only its backend needs it
 
         return PerlinSigned.apply(p)
@@ -130,6 +131,7 @@ def fbm(p: torch.Tensor, detail: float, roughness, lacunarity, normalize: bool) 
     detail = float(detail)
     lac_f = float(lacunarity.detach()) if torch.is_tensor(lacunarity) else float(lacunarity)
     if core_backend() == "taichi" and bool((p.detach().abs() * lac_f ** int(detail + 1) < 100000.0).all()):
+        # lazy: loads Taichi, which importing this module does not
         from .ti_perlin import Fbm
 
         r = roughness if torch.is_tensor(roughness) else torch.tensor(float(roughness))

@@ -146,6 +146,7 @@ def _fused(coord, params, feature, metric, zero_input, dim, normalize, max_dista
     if core_backend() != "taichi" or not zero_input or metric != "EUCLIDEAN":
         return None
     if feature == "DISTANCE_TO_EDGE" and dim == 2:
+        # lazy: loads Taichi, which importing this module does not
         from .ti_voronoi import VoronoiEdge  # lazy: importing taichi starts its runtime; only its backend needs it
 
         d = VoronoiEdge.apply(coord, params["randomness"])
@@ -155,6 +156,7 @@ def _fused(coord, params, feature, metric, zero_input, dim, normalize, max_dista
         return {"Distance": d, "Color": zeros, "Position": zeros}
     smooth = feature == "SMOOTH_F1" and float(params["smoothness"].detach()) != 0.0
     if feature in ("F1", "SMOOTH_F1") and not smooth:
+        # lazy: loads Taichi, which importing this module does not
         from .ti_voronoi import VoronoiF1
 
         d, c, p = VoronoiF1.apply(coord, params["randomness"])

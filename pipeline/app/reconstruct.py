@@ -19,6 +19,20 @@ from p2s_common.errors import InputError
 
 from pipeline.core.config import add_config_arguments, config_from_args, to_dict
 from pipeline.stages.config import ReconstructConfig
+from blender_addon.bundle import load_bundle
+from p2s_common.images import read_photo, write_png
+from pipeline.core.bundle import BundleFiles, BundleWriter, copy_bundle, recover_interrupted, save_scene, write_json
+from pipeline.core.case import load_case
+from pipeline.core.events import Events
+from pipeline.core.scene import Scene
+from pipeline.estimators.complete import complete_estimates, missing
+from pipeline.estimators.config import EstimateConfig
+from pipeline.estimators.estimate import estimate_case
+from pipeline.stages import STAGES, stage_names, stages_from
+from pipeline.stages.objects.retrieval import check_asset_index
+from .export.blend import write_blend
+from .export.mitsuba_xml import write_mitsuba_scene
+from .report import write_report
 
 if TYPE_CHECKING:
     from pipeline.stages import Stage
@@ -41,8 +55,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.core.events import Events
-
     config = config_from_args(args, ReconstructConfig)
     events = Events(jsonl=sys.stdout if args.events == "jsonl" else None,
                     bars=not args.quiet and args.events != "jsonl", log=sys.stderr)
@@ -56,8 +68,6 @@ def finish(job, args: argparse.Namespace, events) -> int:
         bundle_dir, _ = job()
         blend = None
         if args.blend:
-            from .export.blend import write_blend
-
             events.stage("export", 1, "writing the .blend")
             blend = write_blend(bundle_dir, args.blend)
             events.step(1, 1, "written")
@@ -75,21 +85,11 @@ def finish(job, args: argparse.Namespace, events) -> int:
 def reconstruct(photo: Path, estimates: Path | None, output: Path, config: ReconstructConfig, events,
                 fov_deg: float | None = None, overwrite: bool = False):
     """Run every stage and write the bundle atomically. Returns (bundle path, Scene)."""
-    from pipeline.core.bundle import BundleWriter, recover_interrupted, write_json
-    from pipeline.core.case import load_case
-    from p2s_common.images import write_png
-    from pipeline.stages import STAGES
-
-    from pipeline.estimators.complete import missing
-    from pipeline.stages.objects.retrieval import check_asset_index
-
     start = time.perf_counter()
     recover_interrupted(Path(output), events)  # before the exists/--overwrite check, which must see the restored one
     check_asset_index(config.objects.asset_index)  # a wrong --objects.asset-index fails before any work
     auto_estimates = None
     if estimates is None:  # a bare photo: estimate camera, depth and segmentation first (docs/estimators.md)
-        from p2s_common.images import read_photo
-
         read_photo(Path(photo))  # a bad photo is reported before any estimation starts
         auto_estimates = Path(tempfile.mkdtemp(prefix=".estimates-"))
         estimates = _estimate(photo, auto_estimates, config, events)
@@ -118,9 +118,6 @@ def reconstruct(photo: Path, estimates: Path | None, output: Path, config: Recon
 
 def _estimate(photo: Path, folder: Path, config: ReconstructConfig, events) -> Path:
     """Run the estimators (classical ones when no learned weights are on this machine) into `folder`."""
-    from pipeline.estimators.config import EstimateConfig
-    from pipeline.estimators.estimate import estimate_case
-
     events.stage("estimate", 1, "no estimates given: estimating camera, depth and segmentation")
     est = EstimateConfig(download=config.estimate_download, seed=config.seed)
     try:
@@ -135,10 +132,6 @@ def _estimate(photo: Path, folder: Path, config: ReconstructConfig, events) -> P
 def _complete(photo: Path, given: Path, folder: Path, config: ReconstructConfig, events,
               fov_deg: float | None) -> Path:
     """Partial estimates in `given`: estimate what is missing and merge (estimators/complete.py) into `folder`."""
-    from pipeline.estimators.complete import complete_estimates, missing
-    from pipeline.estimators.config import EstimateConfig
-    from pipeline.estimators.estimate import estimate_case
-
     events.stage("estimate", 1, f"estimates without {', '.join(missing(given, fov_deg))}: estimating them")
     est = EstimateConfig(download=config.estimate_download, seed=config.seed)
     try:
@@ -157,10 +150,6 @@ def run_stages(root: Path, scene, case, config: ReconstructConfig, events, stage
 
     The stages write the bundle's files through one BundleFiles, which reads the others from `root` (on a re-run,
     a copy of the old bundle)."""
-    from pipeline.core.bundle import BundleFiles, save_scene
-    from .export.mitsuba_xml import write_mitsuba_scene
-    from .report import write_report
-
     files = BundleFiles(source=root)
     for stage in stages:
         scene = stage.run(scene, case, config, events, files)
@@ -181,13 +170,6 @@ def refine(bundle_dir: Path, from_stage: str, config: ReconstructConfig, events)
     The stage starts from what the scene holds: the room stage refines the edited box (and the stages after it
     start afresh), the object stage refines the edited objects with the chosen candidates. The bundle is copied,
     updated, and swapped in atomically; the edited scene.json stays in checkpoints/edited.json."""
-    from blender_addon.bundle import load_bundle
-
-    from pipeline.core.bundle import BundleWriter, copy_bundle, recover_interrupted, write_json
-    from pipeline.core.case import load_case
-    from pipeline.core.scene import Scene
-    from pipeline.stages import stage_names, stages_from
-
     start = time.perf_counter()
     recover_interrupted(Path(bundle_dir), events)  # a bundle parked at .NAME.old by a stopped swap is put back first
     bundle = load_bundle(bundle_dir)

@@ -9,8 +9,10 @@ from pathlib import Path
 
 from p2s_common.errors import InputError
 
-from pipeline.core.config import add_config_arguments, config_from_args, from_dict
+from pipeline.core.config import add_config_arguments, apply_preset, config_from_args, from_dict
 from pipeline.stages.config import ReconstructConfig
+from pipeline.core.events import Events
+from .reconstruct import finish, refine
 
 HELP = "Re-run a bundle from a stage on, starting from its (edited) scene.json; the bundle is updated in place."
 
@@ -26,14 +28,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.core.events import Events
-    from .reconstruct import finish, refine
-
     config_file = args.bundle / "config.json"
     base = None
     if config_file.exists():  # the bundle's own settings, then the preset and options given now
-        from pipeline.core.config import apply_preset
-
         try:
             base = apply_preset(from_dict(json.loads(config_file.read_text()), ReconstructConfig), args.preset)
         except (KeyError, TypeError, json.JSONDecodeError) as exc:

@@ -8,13 +8,7 @@ that cannot load says so in one line and hands over to the classical one. `estim
 
 from .base import CameraEstimate, DepthEstimate, SegmentationEstimate, SegmentInfo
 from .config import EstimateConfig, RegionsConfig
-
-
-def estimate_case(photo_path, out_estimates_dir, config=None, log=None):
-    """See pipeline.estimators.estimate.estimate_case (imported lazily: it pulls in torch for some backends)."""
-    from .estimate import estimate_case as _estimate_case
-
-    return _estimate_case(photo_path, out_estimates_dir, config, log)
+from .estimate import estimate_case  # torch loads only inside a learned backend, not on import
 
 
 __all__ = ["CameraEstimate", "DepthEstimate", "SegmentationEstimate", "SegmentInfo", "EstimateConfig",

@@ -25,6 +25,7 @@ from PIL import Image
 from p2s_common.errors import InputError
 
 from pipeline.core.case import _read_json
+from pipeline.core.resample import resize_nearest
 
 ROOM_LABELS = ("floor", "wall", "ceiling", "window", "door")
 DEPTH_FILES = ("depth.npy", "depth.exr", "depth.png")
@@ -90,8 +91,6 @@ def complete_estimates(photo: Path, given: Path, out: Path, estimate: Callable[[
 
 def _merge_segmentation(given: Path, est: Path, out: Path, add_room: bool, log: Callable[[str], None]) -> None:
     """The given segmentation; with `add_room`, the estimated room surfaces where it is unlabeled."""
-    from pipeline.core.resample import resize_nearest
-
     with Image.open(given / "segmentation.png") as im:
         ids = np.asarray(im).astype(np.int32)
     segments = _read_json(given / "segments.json")

@@ -16,6 +16,7 @@ from p2s_common.errors import InputError, SetupError
 from .base import DepthEstimate
 from .config import EstimateConfig
 from .models import MODELS, require
+from pipeline.core.resample import resize_valid_mean
 
 Log = Callable[[str], None]
 
@@ -32,8 +33,6 @@ class ProvidedDepth:
         self.metric = metric
 
     def estimate(self, image: np.ndarray) -> DepthEstimate:
-        from pipeline.core.resample import resize_valid_mean
-
         depth = np.load(self.path, allow_pickle=False).astype(np.float32)
         h, w = image.shape[:2]
         if depth.shape != (h, w):

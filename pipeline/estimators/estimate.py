@@ -23,6 +23,11 @@ from p2s_common.errors import InputError
 
 from pipeline.core.config import add_config_arguments, config_from_args
 from .config import EstimateConfig
+from p2s_common.images import linear_to_srgb, read_photo
+from pipeline.core.resample import resize_area, working_shape
+from .camera import exif_focal_px, make_camera_estimator
+from .depth import make_depth_estimator
+from .segmentation import make_segmentation_estimator
 
 HELP = "Estimate camera, depth and segmentation of a bare photo (writes a folder of estimates)."
 
@@ -30,12 +35,6 @@ HELP = "Estimate camera, depth and segmentation of a bare photo (writes a folder
 def estimate_case(photo_path: Path, out_estimates_dir: Path, config: EstimateConfig | None = None,
                   log: Callable[[str], None] | None = None) -> dict:
     """Run the configured estimators on a photo and write the estimates folder. Returns the provenance dict."""
-    from p2s_common.images import linear_to_srgb, read_photo
-    from pipeline.core.resample import resize_area, working_shape
-    from .camera import exif_focal_px, make_camera_estimator
-    from .depth import make_depth_estimator
-    from .segmentation import make_segmentation_estimator
-
     config = config or EstimateConfig()
     log = log or (lambda msg: print(msg, file=sys.stderr))
     photo_path = Path(photo_path)

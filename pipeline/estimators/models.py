@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from p2s_common.errors import InputError, SetupError
+from p2s_common.clip import DEFAULT_MODEL, DEFAULT_PRETRAINED, _local_weights, load_clip
 
 HELP = "Learned models for the estimators: list what is on this machine, fetch weights ahead of time."
 
@@ -75,8 +76,6 @@ def local_weights(spec: ModelSpec, cache_dir: str | None = None) -> str | None:
     if env and Path(env).exists():
         return env
     if spec.key == "clip":
-        from p2s_common.clip import DEFAULT_MODEL, DEFAULT_PRETRAINED, _local_weights
-
         try:
             return _local_weights(DEFAULT_MODEL, DEFAULT_PRETRAINED, cache_dir)
         except ImportError:
@@ -101,8 +100,6 @@ def fetch(spec: ModelSpec, cache_dir: str | None = None) -> str:
         return found
     try:
         if spec.key == "clip":
-            from p2s_common.clip import load_clip
-
             load_clip(cache_dir=cache_dir)
             return local_weights(spec, cache_dir) or "open_clip cache"
         if spec.source.startswith("hf:"):

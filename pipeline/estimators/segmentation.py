@@ -20,6 +20,8 @@ from .base import CameraEstimate, SegmentationEstimate, SegmentInfo
 from .config import EstimateConfig, RegionsConfig
 from .labels import ade_to_project, layout_labels
 from .models import MODELS, require
+from pipeline.core.resample import resize_nearest
+from .regions import unsupervised_regions
 
 Log = Callable[[str], None]
 
@@ -37,8 +39,6 @@ class ProvidedSegmentation:
 
     def estimate(self, image: np.ndarray, camera: CameraEstimate | None = None) -> SegmentationEstimate:
         from PIL import Image
-
-        from pipeline.core.resample import resize_nearest
 
         with Image.open(self.folder / "segmentation.png") as im:
             ids = np.asarray(im).astype(np.int32)
@@ -106,8 +106,6 @@ class ClassicalSegmentation:
         self.seed = seed
 
     def estimate(self, image: np.ndarray, camera: CameraEstimate | None = None) -> SegmentationEstimate:
-        from .regions import unsupervised_regions
-
         reg = unsupervised_regions(image, self.regions, self.seed)
         cam = camera or CameraEstimate(55.0, 0.0, 0.0, 0.0, "prior")
         ids, infos, proposals = layout_labels(reg.ids, cam)

@@ -10,7 +10,9 @@ import math
 
 import numpy as np
 
-from pipeline.core.geometry import rotation_z
+from pipeline.core.geometry import pixel_rays, rotation_z
+from pipeline.core.scene import Camera, Room
+from ..render.room_box import FACE_NAMES, depth_and_faces
 
 
 def camera_rotation(pitch_deg: float, roll_deg: float, yaw_deg: float) -> np.ndarray:
@@ -28,16 +30,12 @@ def room_photo(width: int = 320, height: int = 240, fov_y_deg: float = 55.0, pit
                room_size: tuple[float, float, float] = (5.0, 4.0, 2.7), camera_height: float = 1.5,
                noise: float = 0.01) -> tuple[np.ndarray, dict]:
     """(HxWx3 sRGB image in [0,1], truth dict with fov_y_deg, pitch_deg, roll_deg, up_blender, depth, faces)."""
-    from pipeline.core.scene import Camera, Room
-    from ..render.room_box import FACE_NAMES, depth_and_faces
-
     rng = np.random.default_rng(seed)
     rot = camera_rotation(pitch_deg, roll_deg, yaw_deg)
     pos = [rng.uniform(-0.8, 0.8), rng.uniform(-1.2, 0.2), camera_height]
     cam = Camera(pos, rot.tolist(), fov_y_deg, width, height)
     room = Room([0.0, 0.0, room_size[2] / 2], list(room_size), 0.0)
     depth, faces = depth_and_faces(cam, room, width, height)
-    from pipeline.core.geometry import pixel_rays
 
     rays = pixel_rays(width, height, fov_y_deg) @ rot.T
     points = np.asarray(pos) + rays * depth[..., None]

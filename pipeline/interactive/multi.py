@@ -23,6 +23,7 @@ from scipy import ndimage
 from .offline import OfflineSegmenter
 from .session import ClickSession, SessionParams
 from .types import ClickBackend
+from .clicks import iou, next_click
 
 
 @dataclass
@@ -155,8 +156,6 @@ def simulate_multi(session: MultiSurfaceSession, gt: np.ndarray, surfaces: list[
     """Multi-surface click simulation: click the worst surface until the mean IoU reaches the threshold.
 
     Returns clicks used, clicks per surface, whether it failed (budget spent first), and the final IoUs."""
-    from .clicks import iou, next_click
-
     clicks = 0
     while True:
         ious = {s: iou(session.labels == s, gt == s) for s in surfaces}

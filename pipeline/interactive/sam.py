@@ -17,6 +17,7 @@ import numpy as np
 from p2s_common.errors import SetupError
 
 from .types import Click
+from .offline import OfflineSegmenter
 
 SAM_URL = "https://dl.fbaipublicfiles.com/segment_anything/sam_vit_b_01ec64.pth"
 SAM_ENV = "PHOTO2SCENE_SAM_CHECKPOINT"
@@ -110,8 +111,6 @@ def _load_predictor(allow_download: bool):
 
 def make_click_backend(kind: str = "auto", log: Callable[[str], None] = print, allow_download: bool = False):
     """`offline`, `sam`, or `auto` (SAM when it loads, else offline, with one line saying why)."""
-    from .offline import OfflineSegmenter
-
     if kind == "offline":
         return OfflineSegmenter()
     try:

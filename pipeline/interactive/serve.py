@@ -35,6 +35,12 @@ from typing import IO, AnyStr, Iterator
 
 import numpy as np
 
+from p2s_common.errors import InputError, SetupError
+from p2s_common.images import linear_to_srgb, read_photo
+from pipeline.core.resample import resize_nearest, resize_valid_mean
+from .multi import MultiSurfaceSession
+from .sam import make_click_backend
+
 HELP = "Serve click segmentation over stdin/stdout (JSON lines) for the Blender add-on."
 MAX_LINE_BYTES = 16 << 20  # one request line; requests name files by path, so real ones are a few hundred bytes
 _SKIP_CHUNK = 1 << 20  # how much of an over-long line is read at a time while skipping it
@@ -61,15 +67,11 @@ class Server:
     """The request handlers; `handle` maps one request dict to one reply dict."""
 
     def __init__(self, backend=None, log=None):
-        from .sam import make_click_backend
-
         self.log = log or (lambda msg: print(msg, file=sys.stderr))
         self.backend = backend if backend is not None else make_click_backend("auto", self.log)
         self.images: dict[str, object] = {}
 
     def handle(self, req: dict) -> dict:
-        from p2s_common.errors import InputError, SetupError
-
         reply: dict = {"id": req.get("id")}
         try:
             cmd = req.get("cmd")
@@ -86,8 +88,6 @@ class Server:
         return reply
 
     def _session(self, req: dict):
-        from p2s_common.errors import InputError
-
         image_id = str(req["image_id"])
         if image_id not in self.images:
             raise InputError(f"image {image_id!r} is not open (send 'open' first)")
@@ -99,15 +99,9 @@ class Server:
     def cmd_open(self, req: dict) -> dict:
         from PIL import Image
 
-        from p2s_common.errors import InputError
-        from p2s_common.images import read_photo
-        from .multi import MultiSurfaceSession
-
         start = time.perf_counter()
         photo, is_linear = read_photo(Path(req["image"]))
         if is_linear:
-            from p2s_common.images import linear_to_srgb
-
             photo = linear_to_srgb(photo)
         h, w = photo.shape[:2]
         depth = None
@@ -236,9 +230,6 @@ def serve_stream(server: Server, stdin: IO, stdout: IO[str], max_line_bytes: int
 
 
 def _fit_to(arr: np.ndarray, h: int, w: int, nearest: bool) -> np.ndarray:
-    from p2s_common.errors import InputError
-    from pipeline.core.resample import resize_nearest, resize_valid_mean
-
     if arr.shape[:2] == (h, w):
         return arr
     if abs(arr.shape[1] / arr.shape[0] - w / h) > 0.01 * w / h:
@@ -267,8 +258,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .sam import make_click_backend
-
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731 - stdout carries the protocol only
     server = Server(make_click_backend(args.backend, log), log)
     log(f"photo2scene serve: ready ({server.backend.name} backend); JSON lines on stdin")

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import ndimage
 
 from pipeline.core.resample import resize_area
-from .features import ImageFeatures
+from .features import ImageFeatures, compute_features
 from .offline import OfflineSegmenter, upsample_mask
 from .types import Click, ClickBackend
 
@@ -159,8 +159,6 @@ class ClickSession:
                     (k[2] - k[0]) * (k[3] - k[1]) <= 2.0 * (r1 - r0) * (c1 - c0):
                 return self.crops[k]
         if key not in self.crops:
-            from .features import compute_features
-
             params = getattr(self.backend, "feature_params", None)
             depth = None if self.depth is None else self.depth[r0:r1, c0:c1]
             self.crops[key] = compute_features(self.image[r0:r1, c0:c1], depth, params, full_shape=(H, W),

@@ -13,6 +13,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from . import StatsSelector
+
 DEFAULT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "matseg_samples"
 
 
@@ -27,8 +29,6 @@ def samples(root: Path):
 
 
 def measure(root: Path = DEFAULT, selector=None, size: int = 320) -> dict:
-    from . import StatsSelector
-
     selector = selector or StatsSelector(max_side=size)
     ious = []
     for _, image, masks in samples(Path(root)):

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from p2s_common.errors import SetupError
+from blender_addon.bundle import load_bundle
+from p2s_common.images import read_exr
 
 
 def render_bundle(bundle_dir: Path, width: int | None = None, height: int | None = None, samples: int = 256,
@@ -22,10 +24,8 @@ def render_bundle(bundle_dir: Path, width: int | None = None, height: int | None
         import bpy
     except ImportError as exc:
         raise SetupError("a Cycles render needs the bpy module (pip install bpy==5.0.1, Python 3.11)") from exc
+    # lazy: loads bpy, which importing this module does not
     from blender_addon.builders.scene import build_bundle
-    from blender_addon.bundle import load_bundle
-
-    from p2s_common.images import read_exr
 
     bundle = load_bundle(bundle_dir)
     bpy.ops.wm.read_homefile(use_empty=True)

@@ -27,6 +27,7 @@ import numpy as np
 from blender_addon.scene_format import ROOM_FACES, face_uvs, read_obj, room_face_name
 
 from pipeline.core.scene import Camera, Light, Object, Room, Scene
+from .room_masks import sensor_dict
 
 
 @dataclass
@@ -307,8 +308,6 @@ def light_dict(light: Light, radiance: np.ndarray | None = None) -> dict:
 
 def sensor(camera: Camera, width: int, height: int, spp: int, crop=None) -> dict:
     """Sensor matching the Blender camera at another resolution (box filter: pixels are area averages)."""
-    from .room_masks import sensor_dict
-
     cam = Camera(camera.position, camera.rotation, camera.fov_y_deg, width, height)
     d = sensor_dict(cam, width, height, spp)
     if crop is not None:

@@ -28,6 +28,7 @@ import numpy as np
 
 from p2s_common.blender_log import quiet_blender
 from p2s_common.errors import InputError
+from pipeline.synth.blender_scene import configure_photo_render
 
 @dataclass
 class ViewCamera:
@@ -284,8 +285,6 @@ def _set_camera(scene, camera: ViewCamera) -> None:
 def render(camera: ViewCamera, samples: int = 64, seed: int = 0) -> np.ndarray:
     """HxWx3 linear Cycles render of the open file from `camera` with the benchmark's fixed settings."""
     import bpy
-
-    from pipeline.synth.blender_scene import configure_photo_render
 
     scene = bpy.context.scene
     _set_camera(scene, camera)

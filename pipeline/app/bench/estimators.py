@@ -23,6 +23,17 @@ from pathlib import Path
 
 import numpy as np
 
+from p2s_common.images import read_photo
+from pipeline.estimators.base import tilt_from_up
+from pipeline.estimators.camera_classical import ClassicalCamera
+from pipeline.estimators.synthetic import room_photo
+from pipeline.interactive.clicks import iou, next_click, simulate
+from pipeline.interactive.features import FeatureParams
+from pipeline.interactive.multi import MultiSurfaceSession, simulate_multi
+from pipeline.interactive.offline import OfflineSegmenter
+from pipeline.interactive.session import ClickSession, SessionParams
+from .sunrgbd import _read_calib, sun_samples
+
 SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 ROOM_CACHE = Path.home() / ".cache" / "photo2scene" / "bench" / "room"
 HELP = "Estimator benchmarks: camera (vanishing points), clicks (NoC)."
@@ -43,7 +54,6 @@ def configure_camera(parser: argparse.ArgumentParser) -> None:
 
 def sun_camera_truth(root: Path) -> list[tuple[str, Path, float, np.ndarray]]:
     """(name, image, true vertical FOV, true up in Blender camera axes) for each SUN sample with calibration."""
-    from .sunrgbd import _read_calib
     from scipy.linalg import rq
 
     items = []
@@ -78,8 +88,6 @@ def sun_camera_truth(root: Path) -> list[tuple[str, Path, float, np.ndarray]]:
 
 
 def camera_row(name: str, image: np.ndarray, fov: float, up: np.ndarray, estimator) -> dict:
-    from pipeline.estimators.base import tilt_from_up
-
     est = estimator.estimate(image)
     pitch, roll = tilt_from_up(up)
     up_err = math.degrees(math.acos(float(np.clip(est.up_vector() @ up / np.linalg.norm(up), -1, 1))))
@@ -90,10 +98,6 @@ def camera_row(name: str, image: np.ndarray, fov: float, up: np.ndarray, estimat
 
 
 def run_camera(args: argparse.Namespace) -> int:
-    from pipeline.estimators.camera_classical import ClassicalCamera
-    from pipeline.estimators.synthetic import room_photo
-    from p2s_common.images import read_photo
-
     rows: dict[str, list[dict]] = {}
     prior_variants = {"default prior": ClassicalCamera(seed=args.seed),
                       "wrong prior (FOV 90 deg)": ClassicalCamera(seed=args.seed, prior_f_over_longest=0.37)}
@@ -165,8 +169,6 @@ def _read_instance_set(root: Path, limit: int):
 
 
 def _session_params(args):
-    from pipeline.interactive.session import SessionParams
-
     return SessionParams(zoom_below=0.0) if args.no_zoom else SessionParams()
 
 
@@ -199,8 +201,6 @@ FLOOD_RATIO = 3.0  # a first-click mask larger than this many times the true obj
 
 def _one_run(session, gt: np.ndarray, ignore: np.ndarray | None, max_clicks: int) -> tuple[dict, list[float]]:
     """Standard click simulation on one target, plus the first click's area ratio (ignored pixels left out)."""
-    from pipeline.interactive.clicks import iou, next_click
-
     keep = ~ignore if ignore is not None else np.ones_like(gt, bool)
     ious, seconds, ratio = [], [], 0.0
     pred = np.zeros_like(gt, bool)
@@ -220,9 +220,6 @@ def _one_run(session, gt: np.ndarray, ignore: np.ndarray | None, max_clicks: int
 def noc_dataset(name: str, items, args) -> dict:
     """Standard click simulation over an instance set; rows for all images and for the two halves of the
     sorted list (even = tuning half, odd = held-out half)."""
-    from pipeline.interactive.offline import OfflineSegmenter
-    from pipeline.interactive.session import ClickSession
-
     backend = OfflineSegmenter()
     runs, per_click, prepare = [], [], []
     for stem, image, gt, ignore in items:
@@ -264,11 +261,6 @@ def sun_click_rows(args) -> list[dict]:
     The samples carry no segmentation; `bench.sunrgbd` derives one (valid-depth pixels inside a 3-D box). Pixels
     without depth are ignored by IoU and area. Objects with < 0.2 % of the image are left out (the derived mask is
     then mostly depth noise). `--limit` caps the number of objects."""
-    from p2s_common.images import read_photo
-    from pipeline.interactive.offline import OfflineSegmenter
-    from pipeline.interactive.session import ClickSession
-    from .sunrgbd import sun_samples
-
     root = Path(args.data) / "sunrgbd_mmdet3d_samples"
     if not (root / "depth_gt_png").is_dir():
         print(f"({root} not found: skipped)")
@@ -304,12 +296,6 @@ def sun_click_rows(args) -> list[dict]:
 def generated_rows(args) -> list[dict]:
     """Generated room cases: per-surface NoC with and without depth; multi-surface protocol."""
     from PIL import Image
-
-    from pipeline.interactive.clicks import simulate
-    from pipeline.interactive.features import FeatureParams
-    from pipeline.interactive.multi import MultiSurfaceSession, simulate_multi
-    from pipeline.interactive.offline import OfflineSegmenter
-    from pipeline.interactive.session import ClickSession
 
     cases = sorted(p for p in Path(args.room_cache).glob("case_*") if (p / "estimates" / "segmentation.png").exists())
     if args.limit:

@@ -21,6 +21,23 @@ import numpy as np
 from pipeline.core.bundle import BundleFiles
 from pipeline.core.config import add_config_arguments, config_from_args
 from pipeline.stages.config import ReconstructConfig
+from p2s_common.images import linear_to_srgb, read_photo
+from pipeline.app.export.mitsuba_xml import scene_materials
+from pipeline.app.reconstruct import reconstruct
+from pipeline.core.case import load_case
+from pipeline.core.events import Silent
+from pipeline.core.image_metrics import psnr
+from pipeline.core.scene import Camera
+from pipeline.matselect.measure import measure
+from pipeline.render.backend import init_mitsuba
+from pipeline.render.room_box import FACE_NAMES, depth_and_faces
+from pipeline.render.scene_render import RenderSettings, load_scene, render_numpy, scene_dict
+from pipeline.stages import STAGES
+from pipeline.stages.objects.retrieval import local_embedder
+from pipeline.synth.case_writer import generate_case
+from .objects import own_models_index
+from .room import truth_transform
+from .sunrgbd import sun_cases
 
 HELP = "Whole pipeline: final and novel-view PSNR/SSIM, light power and albedo errors, retrieval, timings."
 DEFAULT_CACHE = Path.home() / ".cache" / "photo2scene" / "bench" / "full"
@@ -47,8 +64,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def generated(cache: Path, count: int, novel: int) -> list[Path]:
-    from pipeline.synth.case_writer import generate_case
-
     out = []
     for seed in range(count):
         folder = cache / f"case_{seed:03d}"
@@ -60,8 +75,6 @@ def generated(cache: Path, count: int, novel: int) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.render.backend import init_mitsuba
-
     config = config_from_args(args, ReconstructConfig)
     print(f"device: {init_mitsuba(config.device)}; working size {config.working_size}; materials+lights "
           f"{config.materials_lights.iters} iters, {config.materials_lights.spp} spp")
@@ -70,9 +83,6 @@ def run(args: argparse.Namespace) -> int:
     for folder in generated(args.cache, args.count, args.novel_views):
         case_config = config
         if args.own_models:
-            from pipeline.stages.objects.retrieval import local_embedder
-            from .objects import own_models_index
-
             case_config = copy.deepcopy(config)
             case_config.objects.asset_index = str(own_models_index(folder, local_embedder()))
         rows.append(bench_case(folder, case_config))
@@ -83,8 +93,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"(SUN RGB-D samples not found at {args.sun}: skipped)")
     summary(rows)
     if args.matseg and Path(args.matseg).is_dir():
-        from pipeline.matselect.measure import measure
-
         print(f"material selection (texture level, one click per material, matseg samples): {measure(args.matseg)}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1, default=float))
@@ -92,9 +100,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def bench_case(folder: Path, config: ReconstructConfig) -> dict:
-    from pipeline.app.reconstruct import reconstruct
-    from pipeline.core.events import Silent
-
     truth = json.loads((folder / "ground_truth.json").read_text())
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
@@ -133,9 +138,6 @@ def score(scene, truth: dict, folder: Path | None = None, files: BundleFiles | N
 
 def _surface_materials(scene, folder: Path | None) -> dict[int, str]:
     """True room segment id -> our material there: the box face our camera sees on most of its pixels."""
-    from pipeline.core.case import load_case
-    from pipeline.render.room_box import FACE_NAMES, depth_and_faces
-
     if folder is None or scene.room is None:
         return {}
     case = load_case(folder / "photo.png", folder / "estimates", working_size=max(scene.camera.width,
@@ -181,6 +183,7 @@ def albedo_errors(scene, truth: dict, folder: Path | None = None) -> dict:
 
 def retrieval_hits(scene, truth: dict) -> dict:
     """Per true category: how often the retrieved library material has that category."""
+    # lazy: loads torch, which importing this module does not
     from materials_db import load_graph
 
     hits: dict[str, list[int]] = {}
@@ -206,13 +209,6 @@ def retrieval_hits(scene, truth: dict) -> dict:
 
 def novel_view_psnr(scene, truth: dict, folder: Path, files: BundleFiles, spp: int = 64) -> list[float]:
     """Render our scene from each novel camera (mapped from the true world into ours) against its Cycles render."""
-    from pipeline.core.image_metrics import psnr
-    from p2s_common.images import linear_to_srgb, read_photo
-    from pipeline.app.export.mitsuba_xml import scene_materials
-    from pipeline.core.scene import Camera
-    from pipeline.render.scene_render import RenderSettings, load_scene, render_numpy, scene_dict
-    from .room import truth_transform
-
     rot, trans, _ = truth_transform(scene, truth)
     materials = scene_materials(scene, files.read)
     out = []
@@ -232,10 +228,6 @@ def novel_view_psnr(scene, truth: dict, folder: Path, files: BundleFiles, spp: i
 
 def bench_sun(folder: Path, config: ReconstructConfig) -> list[dict]:
     """SUN RGB-D samples: real photos without material/light truth: final-render PSNR/SSIM and timings only."""
-    from pipeline.core.events import Silent
-    from pipeline.stages import STAGES
-    from .sunrgbd import sun_cases
-
     rows = []
     for name, case, _ in sun_cases(folder, config.working_size):
         start, scene, files = time.perf_counter(), None, BundleFiles()  # no bundle: the files stay in memory

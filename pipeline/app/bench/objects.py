@@ -20,6 +20,15 @@ from pipeline.core.config import add_config_arguments, config_from_args
 from pipeline.stages.config import ReconstructConfig
 from pipeline.stages.objects.config import ObjectConfig
 from .room import DEFAULT_CACHE, generated_cases, truth_transform
+from assets_index import normalize_category, related_categories
+from pipeline.core.case import load_case
+from pipeline.core.events import Silent
+from pipeline.core.geometry import box_iou_3d
+from pipeline.render.backend import init_mitsuba
+from pipeline.stages.objects import stage as object_stage
+from pipeline.stages.objects.retrieval import open_retriever
+from pipeline.stages.room import stage as room_stage
+from pipeline.synth.layout import sample_layout
 
 HELP = "Object stage: mask IoU, 3-D IoU, yaw and translation errors, retrieval top-1/top-5, timings."
 
@@ -27,6 +36,7 @@ HELP = "Object stage: mask IoU, 3-D IoU, yaw and translation errors, retrieval t
 def own_models_index(folder: Path, embedder) -> Path:
     """The built-in library plus the case's own models, in an index kept beside the case (`<case>/asset_index`),
     for `--objects.asset-index`."""
+    # lazy: loads trimesh, which importing this module does not
     from assets_index import open_index, update_index
     from assets_index.sources import BuiltinSource, FolderSource
 
@@ -38,10 +48,6 @@ def own_models_index(folder: Path, embedder) -> Path:
 
 def own_models_retriever(folder: Path, base):
     """`own_models_index` opened the way a reconstruction opens `--objects.asset-index <case>/asset_index`."""
-    from pipeline.core.events import Silent
-    from pipeline.stages.objects.config import ObjectConfig
-    from pipeline.stages.objects.retrieval import open_retriever
-
     path = own_models_index(folder, base.embedder)
     return open_retriever(Silent(), ObjectConfig(asset_index=str(path)), base.embedder)
 
@@ -61,10 +67,6 @@ def _angle_diff(a: float, b: float, period: float = 360.0) -> float:
 
 def score_objects(scene, truth: dict) -> list[dict]:
     """One row per true object that the scene reconstructed (matched by segment id)."""
-    from pipeline.core.geometry import box_iou_3d
-
-    from assets_index import normalize_category, related_categories
-
     rot, trans, yaw_offset = truth_transform(scene, truth)
     seed = truth["generator"]["seed"]
     room = truth["room"]["size"]
@@ -108,8 +110,6 @@ def case_layout(truth: dict, folder: Path):
     theme back to `sample_layout` draws a different room (a bug here until 2026-11-23: the "own models" were
     another layout's furniture). Both ways are tried; the one whose pieces match the truth (ids, labels,
     sizes) is used, and a case that matches neither is an error rather than a silently wrong library."""
-    from pipeline.synth.layout import sample_layout
-
     gen, cam = truth["generator"], truth["camera"]
     novel = len(list((folder / "novel_views").glob("view_*.json"))) if (folder / "novel_views").is_dir() else 0
     want = [(o["segment_id"], o["label"], np.round(o["size"], 4).tolist()) for o in truth["objects"]]
@@ -166,13 +166,6 @@ def own_model_name(label: str, seed: int, segment_id: int) -> str:
 
 def run(args: argparse.Namespace) -> int:
     import json
-
-    from pipeline.core.case import load_case
-    from pipeline.core.events import Silent
-    from pipeline.render.backend import init_mitsuba
-    from pipeline.stages.objects import stage as object_stage
-    from pipeline.stages.objects.retrieval import open_retriever
-    from pipeline.stages.room import stage as room_stage
 
     config = config_from_args(args, ReconstructConfig)
     print(f"device: {init_mitsuba(config.device)}; objects: refine {config.objects.refine_iters} iters at width "

@@ -32,6 +32,16 @@ from p2s_common.errors import InputError
 
 from pipeline.core.config import add_config_arguments, config_from_args
 from pipeline.stages.config import ReconstructConfig
+from blender_addon.bundle import load_bundle
+from p2s_common.images import read_photo, write_png
+from pipeline.app.export.blend import write_blend
+from pipeline.app.reconstruct import reconstruct
+from pipeline.core.events import Silent
+from pipeline.render.backend import init_mitsuba
+from pipeline.stages.objects.retrieval import local_embedder
+from .realistic_rooms import generate_room
+from .realistic_score import score_blend
+from .realistic_sun import run_sun
 
 HELP = "Held-out realistic rooms + SUN RGB-D photos, scored on the exported .blend rendered with Cycles."
 DEFAULT_CACHE = Path.home() / ".cache" / "photo2scene" / "bench" / "realistic"
@@ -69,8 +79,6 @@ def _split(text: str, allowed: tuple[str, ...], what: str) -> list[str]:
 
 def rooms(cache: Path, models: Path, seeds: list[int]) -> list[Path]:
     """The benchmark rooms room_000... in `cache/rooms`, generated (with 2 novel views) where missing."""
-    from .realistic_rooms import generate_room
-
     out = []
     for seed in seeds:
         folder = cache / "rooms" / f"room_{seed:03d}"
@@ -85,8 +93,6 @@ def rooms(cache: Path, models: Path, seeds: list[int]) -> list[Path]:
 
 def present_index(cache: Path, models: Path) -> Path:
     """A user asset index of the third-party models, built once with `photo2scene assets index`."""
-    from pipeline.stages.objects.retrieval import local_embedder
-
     index = cache / "present_index"
     if not (index / ".complete").exists():
         shutil.rmtree(index, ignore_errors=True)
@@ -108,12 +114,6 @@ def mode_config(config: ReconstructConfig, mode: str, cache: Path, models: Path)
 def reconstruct_to_blend(photo: Path, estimates: Path | None, out: Path, config: ReconstructConfig) -> tuple:
     """Run the pipeline and export the .blend, as `photo2scene reconstruct --blend` does. Returns (blend path,
     scene.json dict, seconds)."""
-    from blender_addon.bundle import load_bundle
-
-    from pipeline.app.export.blend import write_blend
-    from pipeline.app.reconstruct import reconstruct
-    from pipeline.core.events import Silent
-
     bundle, blend = out.with_suffix(".bundle"), out.with_suffix(".blend")
     start = time.perf_counter()
     reconstruct(photo, estimates, bundle, config, Silent(), overwrite=True)
@@ -132,8 +132,6 @@ def pipeline_figures(scene: dict) -> dict:
 
 
 def run_room(folder: Path, mode: str, config: ReconstructConfig, out_dir: Path, samples: int) -> dict:
-    from .realistic_score import score_blend
-
     row: dict = {"case": folder.name, "mode": mode}
     print(f"{folder.name} {mode}: reconstructing and exporting the .blend ...", flush=True)
     try:
@@ -151,8 +149,6 @@ def run_room(folder: Path, mode: str, config: ReconstructConfig, out_dir: Path, 
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.render.backend import init_mitsuba
-
     config = config_from_args(args, ReconstructConfig)
     modes = _split(args.modes, MODES, "mode")
     sun_settings = _split(args.sun_settings, SUN_SETTINGS, "SUN setting")
@@ -192,8 +188,6 @@ def run(args: argparse.Namespace) -> int:
     if str(args.sun) in ("", "."):  # --sun '': skipped on purpose
         pass
     elif Path(args.sun).is_dir():
-        from .realistic_sun import run_sun
-
         rows = run_sun(Path(args.sun), config, sun_settings, results / "sun", args.samples)
         print_sun_table(rows)
         all_rows += rows
@@ -207,8 +201,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def score_truth(folder: Path, samples: int) -> dict:
-    from .realistic_score import score_blend
-
     row = {"case": folder.name, "mode": "truth"}
     row.update(score_blend(folder / "truth.blend", folder, samples))
     return row
@@ -228,15 +220,11 @@ def _labels_image(ids: np.ndarray) -> np.ndarray:
 
 def _case_picture(row: dict, folder: Path, out_dir: Path) -> None:
     """out_dir/<case>.png: photo | Cycles render of the .blend | its object-index pass."""
-    from p2s_common.images import read_photo
-
     if "_render" in row:
         _case_picture_from(row, read_photo(folder / "photo.png")[0], out_dir, folder.name)
 
 
 def _case_picture_from(row: dict, photo: np.ndarray, out_dir: Path, name: str) -> None:
-    from p2s_common.images import write_png
-
     render, ids = row.pop("_render", None), row.pop("_ids", None)
     if render is None:
         return
@@ -250,8 +238,6 @@ def _case_picture_from(row: dict, photo: np.ndarray, out_dir: Path, name: str) -
 
 def _sheet(folders: list[Path], out_dir: Path) -> None:
     """out_dir/sheet.png: the cases' pictures (`_case_picture`), one per line."""
-    from p2s_common.images import read_photo, write_png
-
     lines = [read_photo(out_dir / f"{f.name}.png")[0] for f in folders if (out_dir / f"{f.name}.png").exists()]
     if lines:
         width = max(x.shape[1] for x in lines)

@@ -310,6 +310,7 @@ def _graph_material(rng: np.random.Generator, category: str, names: list[str] | 
     """A library graph with randomised parameters, in real units ({"kind": "graph", "graph", "values", ...})."""
     import torch
 
+    # lazy: loads torch, which importing this module does not
     from materials_db.library import load_graph
 
     choices = names or _shipped(category)
@@ -342,6 +343,7 @@ def _graph_material(rng: np.random.Generator, category: str, names: list[str] | 
 def _shipped(category: str) -> list[str]:
     """The shipped library's graphs of a category (not the artist's own folders: a seed means the same room on
     every machine)."""
+    # lazy: loads torch, which importing this module does not
     from materials_db.library import library_dir, list_materials, material_root
 
     return [n for n in list_materials(category) if material_root(n) == library_dir()]

@@ -45,6 +45,8 @@ from pipeline.synth.case_writer import _write_json, case_folder
 from pipeline.synth.layout import Camera, _pixel_rays, _r, _walls
 from .realistic_layout import (SIDES, WALL_SIDES, Item, Opening, RoomLayout, camera_json, model_file, model_path,
                                sample_room)
+from blender_addon.builders.material import build_material
+from .blend_view import oriented_bounds
 
 GENERATOR_VERSION = 1
 MODELS_DIR = Path(__file__).resolve().parents[4] / "shared" / "data" / "third_party_furniture"
@@ -158,7 +160,7 @@ def _image_mat(name: str, spec: dict, image):
 
 def _build_material(name: str, spec: dict, images: dict):
     if spec["kind"] == "graph":
-        from blender_addon.builders.material import build_material
+        # lazy: loads torch, which importing this module does not
         from materials_db.library import load_graph
 
         return build_material(load_graph(spec["graph"]).to_dict(), name, spec["values"])
@@ -237,8 +239,6 @@ def _world_vertices(objs) -> np.ndarray:
 def _measure_box(root) -> tuple[np.ndarray, np.ndarray, float]:
     """(centre, size, yaw) of the root's meshes: bounds in the frame turned by the root's yaw (as the scorer
     measures a .blend's instances, `blend_view.oriented_bounds`)."""
-    from .blend_view import oriented_bounds
-
     mw = np.array(root.matrix_world)
     yaw = math.atan2(mw[1, 0], mw[0, 0])
     centre, size = oriented_bounds(_world_vertices(_descendant_meshes(root)), yaw)

@@ -23,6 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from .blend_view import BlendView, ViewCamera, id_map, open_blend, render
+from p2s_common.images import linear_to_srgb, read_photo
+from pipeline.core.geometry import box_iou_3d
+from pipeline.core.image_metrics import psnr, ssim
 
 OPENINGS = ("window", "door")
 MIN_FURNITURE_FRACTION = 0.002  # true pieces covering less of the photo than this are clutter, not scored
@@ -109,8 +112,6 @@ class Truth:
         """A benchmark room folder (ground_truth.json, photo.png, estimates/, novel_views/)."""
         from PIL import Image
 
-        from p2s_common.images import read_photo
-
         gt = json.loads((case_dir / "ground_truth.json").read_text())
         seg = np.asarray(Image.open(case_dir / "estimates" / "segmentation.png")).astype(np.int64)
         labels = {s["id"]: s["label"] for s in json.loads((case_dir / "estimates" / "segments.json").read_text())}
@@ -122,10 +123,6 @@ class Truth:
 
 def score_view(view: BlendView, truth: Truth, samples: int = 64, novel: bool = True) -> dict:
     """Every figure of one opened .blend against `truth` (see the module docstring)."""
-    from pipeline.core.geometry import box_iou_3d
-    from pipeline.core.image_metrics import psnr, ssim
-    from p2s_common.images import linear_to_srgb, read_photo
-
     true_cam, seg = truth.camera, truth.seg
     w, h = true_cam.width, true_cam.height
     row: dict = {}

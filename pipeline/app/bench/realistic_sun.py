@@ -24,6 +24,11 @@ import numpy as np
 from p2s_common.errors import InputError
 
 from pipeline.stages.config import ReconstructConfig
+from p2s_common.images import read_photo
+from pipeline.core.resample import resize_area, resize_nearest
+from .blend_view import ViewCamera, open_blend
+from .realistic_score import Truth, score_view
+from .sunrgbd import sun_samples
 
 
 def _write_case(sample, setting: str, folder: Path) -> Path | None:
@@ -55,11 +60,6 @@ def _write_case(sample, setting: str, folder: Path) -> Path | None:
 
 def sun_truth(sample, width: int, height: int):
     """The sample's truth (realistic_score.Truth) at the .blend's render size."""
-    from p2s_common.images import read_photo
-    from pipeline.core.resample import resize_area, resize_nearest
-    from .blend_view import ViewCamera
-    from .realistic_score import Truth
-
     cam = sample.truth["camera"]
     camera = ViewCamera(np.asarray(cam["position"], float), np.asarray(cam["rotation"], float), sample.fov_y_deg,
                         width, height)
@@ -76,10 +76,8 @@ def sun_truth(sample, width: int, height: int):
 
 def run_sun(root: Path, config: ReconstructConfig, settings: list[str], out_dir: Path, samples: int) -> list[dict]:
     """One row per sample and setting; printed as it goes."""
-    from .blend_view import open_blend
+    # lazy: a top-level import would make an import cycle (the target imports this module at its top)
     from .realistic import _case_picture_from, pipeline_figures, print_sun_table, reconstruct_to_blend
-    from .realistic_score import score_view
-    from .sunrgbd import sun_samples
 
     rows = []
     for sample in sun_samples(root):

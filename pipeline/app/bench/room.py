@@ -18,6 +18,13 @@ import numpy as np
 
 from pipeline.core.config import add_config_arguments, config_from_args
 from pipeline.stages.config import ReconstructConfig
+from pipeline.core.case import load_case
+from pipeline.core.events import Silent
+from pipeline.core.geometry import angle_between_deg, box_iou_3d
+from pipeline.render.backend import init_mitsuba
+from pipeline.stages.room import stage as room_stage
+from pipeline.synth.case_writer import generate_case
+from .sunrgbd import sun_cases
 
 HELP = "Room stage: mask IoU before/after, box 3-D IoU, floor normal error, timings."
 DEFAULT_CACHE = Path.home() / ".cache" / "photo2scene" / "bench" / "room"
@@ -36,9 +43,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.core.events import Silent
-    from pipeline.render.backend import init_mitsuba
-
     config = config_from_args(args, ReconstructConfig)
     print(f"device: {init_mitsuba(config.device)}; working size {config.working_size}; "
           f"refine {config.room.refine_iters} iters at width {config.room.refine_width}, {config.room.spp} spp")
@@ -47,8 +51,6 @@ def run(args: argparse.Namespace) -> int:
         rows.append(bench_generated(case_dir, config, Silent(), args.depth_noise))
         print_row(rows[-1])
     if args.sun and Path(args.sun).is_dir():
-        from .sunrgbd import sun_cases
-
         for name, case, truth in sun_cases(Path(args.sun), config.working_size):
             rows.append(bench_case(name, case, truth, config, Silent()))
             print_row(rows[-1])
@@ -62,8 +64,6 @@ def run(args: argparse.Namespace) -> int:
 
 def generated_cases(cache: Path, count: int) -> list[Path]:
     """Cases case_000..: generated with `photo2scene synth` once and reused."""
-    from pipeline.synth.case_writer import generate_case
-
     out = []
     for seed in range(count):
         folder = cache / f"case_{seed:03d}"
@@ -86,8 +86,6 @@ def distort_depth(depth: np.ndarray, amplitude: float, seed: int) -> np.ndarray:
 
 
 def bench_generated(folder: Path, config: ReconstructConfig, events, depth_noise: float = 0.0) -> dict:
-    from pipeline.core.case import load_case
-
     case = load_case(folder / "photo.png", folder / "estimates", working_size=config.working_size)
     if depth_noise > 0:
         case.depth = distort_depth(case.depth, depth_noise, seed=zlib.crc32(folder.name.encode()))
@@ -97,9 +95,6 @@ def bench_generated(folder: Path, config: ReconstructConfig, events, depth_noise
 
 def bench_case(name: str, case, truth: dict, config: ReconstructConfig, events) -> dict:
     """Run the room stage on one case and score it against `truth` (camera pose, optional room box)."""
-    from pipeline.core.geometry import angle_between_deg, box_iou_3d
-    from pipeline.stages.room import stage as room_stage
-
     start = time.perf_counter()
     scene = room_stage.run(None, case, config, events)
     seconds = time.perf_counter() - start
@@ -136,8 +131,6 @@ def truth_transform(scene, truth: dict) -> tuple[np.ndarray, np.ndarray, float]:
 
 def room_iou_against_truth(scene, truth: dict) -> float:
     """3-D IoU of our room box with the true one, mapped into the true world."""
-    from pipeline.core.geometry import box_iou_3d
-
     rot, trans, yaw_offset = truth_transform(scene, truth)
     centre = rot @ np.asarray(scene.room.center) + trans
     room = truth["room"]

@@ -17,6 +17,7 @@ def write_blend(bundle_dir: Path, blend_path: Path) -> Path:
         import bpy
     except ImportError as exc:
         raise SetupError("writing a .blend needs the bpy module (pip install bpy==5.0.1, Python 3.11)") from exc
+    # lazy: loads bpy, which importing this module does not
     from blender_addon.builders.scene import build_bundle
 
     bundle = load_bundle(bundle_dir)

@@ -12,14 +12,14 @@ from typing import Callable
 
 from pipeline.core.bundle import BundleFiles
 from pipeline.core.scene import Scene
+from pipeline.render.backend import init_mitsuba
+from pipeline.render.scene_render import RenderSettings, scene_dict, scene_surfaces
+from pipeline.stages.materials_lights.state import from_scene
 
 
 def scene_materials(scene: Scene, read: Callable[[str], bytes], resolution: int = 256) -> dict:
     """Render maps of every material scene.json holds (procedural ones evaluated by their twins over the UV tiles
     their surfaces span, `resolution` texels per tile); `read` gives the bundle's files (meshes, graphs)."""
-    from pipeline.render.scene_render import scene_surfaces
-    from pipeline.stages.materials_lights.state import from_scene
-
     surfaces = scene_surfaces(scene, read)
     return {name: from_scene(name, spec, read, resolution, surfaces).render_maps()
             for name, spec in scene.materials.items()}
@@ -29,9 +29,6 @@ def write_mitsuba_scene(root: Path, scene: Scene, files: BundleFiles | None = No
                         max_depth: int = 6) -> Path:
     """Write root/mitsuba/scene.xml (+ meshes/*.ply, textures/*.exr); returns the XML path. The scene's files are
     read from `files` (default: those already saved under `root`)."""
-    from pipeline.render.backend import init_mitsuba
-    from pipeline.render.scene_render import RenderSettings, scene_dict
-
     init_mitsuba("auto")
     import mitsuba as mi
 

@@ -27,6 +27,7 @@ def material_candidates(name: str, state, entry: MaterialEntry, ranked: list[dic
                         search: dict | None) -> tuple[list[MaterialEntry], dict[str, bytes]]:
     """(candidates, bundle files) for material `name` whose scene.json entry in use is `entry`; `ranked` is the
     retrieval's list ({library, votes, cosine}, best first), `search` the texture search's result if it ran."""
+    # lazy: loads torch, which importing this module does not
     from materials_db import load_graph
     from materials_db.thumbs import thumbnail_path
 

@@ -28,7 +28,8 @@ from p2s_common.errors import InputError
 
 from pipeline.core.case import Case
 from pipeline.core.scene import Scene, face_kind
-from pipeline.render.scene_render import Surface
+from pipeline.render.scene_render import Surface, _shape_key
+from pipeline.matselect import select
 
 
 @dataclass
@@ -44,8 +45,6 @@ def material_regions(ids: np.ndarray, surfaces: list[Surface], shape_names: list
     """Per material, the pixels (working resolution) where the render shows it and the segmentation agrees.
 
     `ids` is the shape-index AOV (index into `shape_names` + 1, 0 = nothing)."""
-    from pipeline.render.scene_render import _shape_key
-
     by_key = {_shape_key(s.name): s for s in surfaces}
     seg_of = {o.name: o.segment_id for o in scene.objects}
     label_of = {s.id: s.label for s in case.segments}
@@ -185,8 +184,6 @@ def load_user_crops(path: Path, scene: Scene, width: int, height: int, photo_srg
 
 def _click_crops(item: dict, i: int, path: Path, mat: str, scale: tuple[float, float], photo_srgb, regions,
                  per_material: int, min_side: int, max_side: int) -> list[CropPair]:
-    from pipeline.matselect import select
-
     if photo_srgb is None:
         raise InputError(f"{path}: crop {i} gives a click, which needs the photo")
     x, y = (float(v) for v in item["click"])

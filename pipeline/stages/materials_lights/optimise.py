@@ -20,6 +20,7 @@ from pipeline.core.optimise import OptimiseRecord, Param, TorchParams, optimise
 from pipeline.core.resample import resize_area
 from pipeline.render.differentiable import SceneRenderer
 from .crops import CropPair, cut
+from .state import BASE_RANGE, Procedural, ROUGH_RANGE
 
 
 @dataclass
@@ -118,8 +119,6 @@ class JointOptimiser:
 
     def _gram_pairs(self, it: int) -> list[CropPair]:
         """A few crop pairs of procedural materials per Gram step (rotating through them)."""
-        from .state import Procedural
-
         pairs = [c for c in self.targets.crops if isinstance(self.states.get(c.material), Procedural)]
         if not pairs:
             return []
@@ -129,8 +128,6 @@ class JointOptimiser:
 
     def params(self) -> list[Param]:
         """The optimised tensors as harness parameters, with their learning rates and ranges."""
-        from .state import BASE_RANGE, ROUGH_RANGE
-
         cfg = self.cfg
         kinds = {"colour": (cfg.lr_colour, *BASE_RANGE), "roughness": (cfg.lr_roughness, *ROUGH_RANGE),
                  "texture": (cfg.lr_texture, 0.0, 1.0)}  # procedural parameters are normalised to [0, 1]

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from p2s_common.clip import DEFAULT_MODEL, DEFAULT_PRETRAINED, embed_images, load_clip
+from p2s_common.errors import SetupError
+
 
 @dataclass
 class Ranked:
@@ -31,8 +34,6 @@ class ClipMaterials:
 
     def embed(self, crops_srgb: list[np.ndarray]) -> np.ndarray:
         from PIL import Image
-
-        from p2s_common.clip import embed_images
 
         images = [Image.fromarray((np.clip(c, 0, 1) * 255 + 0.5).astype(np.uint8)) for c in crops_srgb]
         return embed_images(self.model, self.preprocess, images)
@@ -61,9 +62,6 @@ def choose(ranked: list[Ranked], min_cosine: float) -> Ranked | None:
 
 def open_clip_materials(model_name: str = "", pretrained: str = "") -> tuple[ClipMaterials | None, str]:
     """(retriever, note). None with the reason when CLIP weights or the material index are missing."""
-    from p2s_common.clip import DEFAULT_MODEL, DEFAULT_PRETRAINED, load_clip
-    from p2s_common.errors import SetupError
-
     import importlib.util
     from pathlib import Path
 
@@ -72,6 +70,7 @@ def open_clip_materials(model_name: str = "", pretrained: str = "") -> tuple[Cli
     if index is None or not index.exists():
         return None, f"no material CLIP index at {index} (build it with `photo2scene materials index`)"
     try:
+        # lazy: loads torch, which importing this module does not
         from materials_db import list_materials
         from materials_db.index import load_index, stale_materials
 

@@ -35,15 +35,21 @@ from pipeline.core.optimise import OptimiseRecord
 from pipeline.core.scene import Light, MaterialEntry, Scene
 from pipeline.render.backend import init_mitsuba
 from pipeline.render.differentiable import SceneRenderer
-from pipeline.render.scene_render import RenderSettings, light_power, light_radiance, scene_surfaces
+from pipeline.render.scene_render import RenderSettings, _shape_key, light_id, light_power, light_radiance
+from pipeline.render.scene_render import scene_surfaces
 from pipeline.stages.config import ReconstructConfig
 from . import report as ml_report
 from .crops import CropPair, auto_crops, cut, load_user_crops, material_regions
 from .initialise import InitRenderer, initial_albedo_and_scale, refine_lights_and_albedo
-from .lights_init import LightInit, initial_lights, luminance
+from .lights_init import LightInit, initial_lights, luminance, seen_walls
 from .optimise import JointOptimiser, make_targets
 from .record import MaterialsLightsRecord
 from .state import Procedural, from_scene
+from pipeline.render.denoise import bilateral, guide_aovs
+from .candidates import material_candidates, refresh_in_use
+from .retrieval import choose, open_clip_materials, stale_note
+from .texture_search import search
+from .vgg import load_vgg, local_weights
 
 STAGE = "materials_lights"
 LOSS_DOWNSCALE = 8  # the photo/render L1 is compared at 1/8 of the working resolution (PSDR-Room)
@@ -223,9 +229,6 @@ def final_render(opt: JointOptimiser, states: dict, radiance: np.ndarray, w: int
     the camera sees them (their radiance, for light panels and emitting lamp parts alike)."""
     import torch
 
-    from pipeline.render.denoise import bilateral, guide_aovs
-    from pipeline.render.scene_render import _shape_key, light_id
-
     with torch.no_grad():
         raw = opt.render_crop((0, 0, w, h), seed, spp).numpy()
     renderer = opt.renderer
@@ -294,8 +297,6 @@ def _lamps(scene: Scene, case: Case, regions: dict, states: dict, min_brightness
 
 
 def _open_vgg(cfg, notes: list):
-    from .vgg import load_vgg, local_weights
-
     if local_weights() is None and not cfg.vgg_random_ok:
         notes.append("no VGG-19 weights: Gram terms and texture search off")
         return None
@@ -308,8 +309,6 @@ def _open_vgg(cfg, notes: list):
 
 def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list) -> tuple[dict, dict]:
     """CLIP retrieval per material with crops; chosen ones become Procedural. Returns (retrieval info, chosen)."""
-    from .retrieval import choose, open_clip_materials, stale_note
-
     if cfg.retrieval == "none":
         return {"mode": "none", "note": "retrieval off (--materials-lights.retrieval none): homogeneous"}, {}
     note = "injected"
@@ -332,6 +331,7 @@ def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list) -> 
                  for r in ranked[:cfg.keep_candidates]]
         info = {"candidates": cands, "best": best.name if best else None}
         if best is not None:
+            # lazy: loads torch, which importing this module does not
             from materials_db import load_graph
 
             old = states[name]
@@ -346,8 +346,6 @@ def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list) -> 
 def _texture_search(opt: JointOptimiser, chosen: dict, crops: dict, cfg, notes: list) -> None:
     """Per procedural material: the (scale, rotation) with the lowest Gram loss on its crops
     (`texture_search.py`); back to homogeneous when the flat material scores better than every option tried."""
-    from .texture_search import search
-
     scales = [float(s) for s in cfg.scales.split(",") if s.strip()]
     rotations = [float(r) for r in cfg.rotations.split(",") if r.strip()]
     for name, info in chosen.items():
@@ -373,8 +371,6 @@ def _split_walls(scene: Scene, case: Case) -> dict[str, list[str]]:
     """Visible walls sharing a material get one each (`room_<face>`): rooms often have an accent wall, and one
     colour for all walls cannot fit it. Returns {shared material: [split names]}; `_merge_walls` undoes the split
     where the walls end up alike."""
-    from .lights_init import seen_walls
-
     seen = sorted(f for f in seen_walls(scene.camera, scene.room, case) if f.startswith("wall"))
     by_material: dict[str, list[str]] = {}
     for face in seen:
@@ -442,8 +438,6 @@ def _write_lights(scene: Scene, lights: list[LightInit], radiance: np.ndarray, p
 def _write_materials(scene: Scene, files: BundleFiles, states: dict, chosen: dict, retrieval: dict) -> None:
     """scene.json materials (their graph files and thumbnails into `files`); retrieved ones get their candidates
     as whole entries (`material_candidates`)."""
-    from .candidates import material_candidates, refresh_in_use
-
     for name, state in states.items():
         entry, made = state.entry(scene.materials.get(name))
         info = chosen.get(name)
@@ -463,6 +457,7 @@ def _write_materials(scene: Scene, files: BundleFiles, states: dict, chosen: dic
 
 def _lit_thumbnail(library: str) -> Path | None:
     """A library material's lit thumbnail (only asked for candidates, i.e. after retrieval loaded materials_db)."""
+    # lazy: loads torch, which importing this module does not
     from materials_db.thumbs import thumbnail_path
 
     try:

@@ -120,6 +120,7 @@ class Procedural:
     def maps(self, rect: tuple[float, float, float, float] | None = None):
         """(base colour (H,W,3), roughness (H,W)) from the twin over `rect` (default: `uv_rect`), differentiable in
         the parameters."""
+        # lazy: loads torch, which importing this module does not
         from materials_db import evaluate
 
         rect = self.uv_rect if rect is None else rect
@@ -138,6 +139,7 @@ class Procedural:
         return {"texture": [t for t in self.params.values() if hasattr(t, "requires_grad") and t.requires_grad]}
 
     def clamp(self) -> None:
+        # lazy: loads torch, which importing this module does not
         from materials_db import clamp_params
 
         clamp_params(self.params)
@@ -223,6 +225,7 @@ def from_scene(name: str, spec: MaterialEntry, file_bytes, resolution: int = 128
     """The state of a scene.json material (principled or graph): starting point of a re-run, or for the export.
     With the scene's `surfaces`, a procedural state's maps cover them (`Procedural.cover`)."""
     if spec.type == "graph":
+        # lazy: loads torch, which importing this module does not
         from materials_db import Graph
 
         data = json.loads(file_bytes(spec.graph_file).decode("utf-8"))

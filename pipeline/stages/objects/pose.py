@@ -13,10 +13,11 @@ import numpy as np
 from scipy.ndimage import binary_dilation, binary_erosion
 
 from pipeline.core.case import Case, Segment
-from pipeline.core.geometry import backproject
+from pipeline.core.geometry import backproject, pixel_rays
 from pipeline.core.resample import resize_area, resize_nearest
 from pipeline.core.scene import Camera, Room
 from pipeline.render.silhouettes import Pose, RigidSearchRenderer
+from assets_index import normalize_category
 
 
 @dataclass
@@ -100,8 +101,6 @@ def pseudo_object_points(case: Case, camera: Camera, mask: np.ndarray) -> np.nda
     """World points for an object when no depth is given: in each image column the mask's lowest pixel is taken
     to touch the floor (z = 0); the pixels above it lie on the vertical plane through that point that faces the
     camera. Rough, but enough to place, scale and search the object; the masks refine it."""
-    from pipeline.core.geometry import pixel_rays
-
     rays = pixel_rays(case.width, case.height, case.fov_y_deg) @ camera.R.T  # world directions
     origin = camera.t
     points = []
@@ -140,8 +139,6 @@ FLOOR_STANDING = {"sofa", "armchair", "chair", "stool", "ottoman", "table", "cof
 
 
 def stands_on_floor(label: str) -> bool:
-    from assets_index import normalize_category
-
     return normalize_category(label) in FLOOR_STANDING
 
 
@@ -203,8 +200,6 @@ class SearchTargets:
 
 
 def search_targets(case: Case, targets: list[ObjectTarget], width: int) -> SearchTargets:
-    from pipeline.core.geometry import pixel_rays
-
     height = max(1, round(width * case.height / case.width))
     size = (width, height)
     masks = [resize_area(t.mask.astype(np.float32), size) for t in targets]

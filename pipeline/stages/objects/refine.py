@@ -18,13 +18,11 @@ from pipeline.core.config import Schedule
 from pipeline.core.optimise import DrJitParams, OptimiseRecord, Param, optimise
 from pipeline.render.silhouettes import SilhouetteRenderer, posed, surface_samples
 from .losses import Pyramid, channel
-from .pose import ObjectTarget, SearchTargets
+from .pose import ObjectTarget, SearchTargets, touches
 
 
 def assign_channels(targets: list[ObjectTarget]) -> list[int]:
     """Greedy 3-colouring of the 'masks touch' graph, largest objects first; neighbours differ when possible."""
-    from .pose import touches
-
     order = sorted(range(len(targets)), key=lambda i: -targets[i].mask.sum())
     channels = [0] * len(targets)
     for i in order:

@@ -19,6 +19,8 @@ import numpy as np
 from PIL import Image
 
 from p2s_common.errors import InputError, SetupError
+from assets_index import Embedder, normalize_category, related_categories
+from .config import ObjectConfig
 
 
 class Retriever:
@@ -96,6 +98,7 @@ def user_index(asset_index: str, embedder=None):
     """The artist's index to search: `asset_index` when given (it must hold an index with models: InputError
     otherwise, saying how to build one; "builtin" means none), else the default index
     (`assets_index.default_index_dir()`) when it exists and holds models, else None."""
+    # lazy: loads trimesh, which importing this module does not
     from assets_index import default_index_dir, open_index
 
     if asset_index == "builtin":  # as in `photo2scene assets index builtin`: the built-in library alone
@@ -134,6 +137,7 @@ def _can_embed(index, embedder, events) -> bool:
     """Whether `index` answers image queries for every model with `embedder`'s CLIP model; embeds its stored
     views first when it was indexed with another model (or without CLIP). Embeddings are per CLIP model, so
     mixing an index's cosines with another's size scores would rank nothing fairly."""
+    # lazy: loads trimesh, which importing this module does not
     from assets_index import sync_embeddings
 
     _, _, owners = index.expected_keys()
@@ -152,8 +156,6 @@ def _can_embed(index, embedder, events) -> bool:
 def local_embedder(events=None):
     """The real CLIP model when its weights are on this machine (never downloads), else None: retrieval then
     goes by category, size and shape fit."""
-    from assets_index import Embedder
-
     try:
         return Embedder.load(allow_download=False)
     except SetupError as exc:
@@ -166,9 +168,8 @@ def open_retriever(events, config=None, embedder=None) -> Retriever:
     """The indices to search (`config.asset_index`, else the user's default index when it holds models; plus
     the built-in library unless that index already holds it or `config.builtin_library` is off), with the
     real CLIP when its weights are here and every index can be embedded, else category + size."""
+    # lazy: loads trimesh, which importing this module does not
     from assets_index import builtin_index
-
-    from .config import ObjectConfig
 
     cfg = config or ObjectConfig()
     if embedder is None:
@@ -218,8 +219,6 @@ def retrieve(retriever: Retriever, label: str, crop: Image.Image, size_hint: tup
              k: int) -> list:
     """Top-k assets_index Matches for one object over every library, best first (empty when no library has a
     model of the category or any other)."""
-    from assets_index import normalize_category, related_categories
-
     category = normalize_category(label)
     families = [related_categories(category)] if category != "object" else [None]
     families.append(None)  # nothing in the family: fall back to the whole library

@@ -35,6 +35,7 @@ from .pose import (ObjectTarget, assign_contacts, choose_yaw, initial_pose, obje
                    silhouette_loss, size_hint, yaw_search)
 from .record import ObjectsRecord
 from .refine import assign_channels, refine_objects
+from pipeline.core.resample import resize_area
 
 
 def merged_mesh(parts: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -56,6 +57,7 @@ def _use_candidate(target: ObjectTarget, retriever, match) -> dict:
 
 def _from_entry(target: ObjectTarget, entry: Object, retriever, events) -> dict | None:
     """Set up an object from its scene.json entry (chosen model first among its candidates, pose, contact)."""
+    # lazy: loads trimesh, which importing this module does not
     from assets_index import Match
 
     chosen = entry.asset_id
@@ -326,8 +328,6 @@ def mask_ious(scene: Scene, targets: list[ObjectTarget], case: Case, cfg) -> tup
 
 def _overlay_png(case: Case, labels: np.ndarray) -> bytes:
     """The photo with each object's pixels tinted in its own colour (report image)."""
-    from pipeline.core.resample import resize_area
-
     h, w = labels.shape
     photo = resize_area(case.photo_srgb, (w, h))
     palette = np.array([[0.9, 0.3, 0.2], [0.2, 0.7, 0.3], [0.2, 0.4, 0.9], [0.9, 0.8, 0.1], [0.7, 0.3, 0.8],

@@ -19,6 +19,9 @@ from scipy.ndimage import binary_dilation
 from pipeline.core.case import Case
 from pipeline.core.geometry import pixel_rays, ransac_plane
 from .config import RoomConfig
+from p2s_common.errors import InputError
+from .fit import fit_room
+from .refine import exact_loss, target_maps
 
 
 def up_from_tilt(tilt_deg: tuple[float, float] | None) -> np.ndarray:
@@ -92,10 +95,6 @@ def case_with_pseudo_depth(case: Case, config: RoomConfig, seed: int = 0,
 def search_tilt(case: Case, config: RoomConfig, seed: int = 0) -> tuple[float, float]:
     """Pitch and roll that make the box fitted on the pseudo-depth explain the masks best (exact mask loss):
     pitch over -35..15 degrees in 2.5 degree steps, then roll over -6..6 around the best pitch."""
-    from .fit import fit_room
-    from .refine import exact_loss, target_maps
-    from p2s_common.errors import InputError
-
     width = min(config.refine_width, case.width)
     tgt = target_maps(case, width, max(1, round(width * case.height / case.width)), 1.0)
 

@@ -21,7 +21,7 @@ from pipeline.core.events import Events
 from pipeline.core.optimise import DrJitParams, OptimiseRecord, Param, optimise
 from pipeline.core.resample import resize_area, resize_valid_mean
 from pipeline.core.scene import Camera, Room
-from pipeline.render.room_box import camera_rays_world, exit_distance, to_local
+from pipeline.render.room_box import camera_rays_world, depth_and_faces, exit_distance, surface_labels, to_local
 from pipeline.render.room_masks import RoomMaskRenderer
 from .config import RoomConfig
 
@@ -75,8 +75,6 @@ def target_maps(case: Case, width: int, height: int, depth_scale: float) -> dict
 def exact_loss(camera: Camera, room: Room, tgt: dict[str, np.ndarray], depth_weight: float) -> float:
     """The refinement's loss with the box's exact anti-aliased masks (`SUPERSAMPLE`^2 samples per pixel) and
     depth: no sampling noise, and soft like the targets, so thin strips (a sliver of ceiling) are not biased."""
-    from pipeline.render.room_box import depth_and_faces, surface_labels
-
     height, width = tgt["valid"].shape
     depth, _ = depth_and_faces(camera, room, width, height)
     k = SUPERSAMPLE
