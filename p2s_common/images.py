@@ -46,17 +46,17 @@ def read_exr(path: Path) -> np.ndarray:
     return np.stack([np.asarray(channels[c], dtype=np.float32) for c in order], axis=-1)
 
 
-def check_photo_size(width: int, height: int, path: Path, max_pixels: int | None = None) -> None:
+def check_photo_size(width: int, height: int, path: Path, max_pixels: int | None = None, what: str = "photo") -> None:
     """Raise InputError (one line) for a photo of 0 pixels, an absurd aspect ratio, or more than `max_pixels`
     (default MAX_PHOTO_PIXELS) pixels. Called with the header's size, before any pixel is decoded."""
     cap = MAX_PHOTO_PIXELS if max_pixels is None else max_pixels
     if width <= 0 or height <= 0:
-        raise InputError(f"photo {path} is {width}x{height} pixels: it has no pixels")
+        raise InputError(f"{what} {path} is {width}x{height} pixels: it has no pixels")
     if max(width, height) > MAX_PHOTO_ASPECT * min(width, height):
-        raise InputError(f"photo {path} is {width}x{height} pixels, an aspect ratio beyond "
+        raise InputError(f"{what} {path} is {width}x{height} pixels, an aspect ratio beyond "
                          f"{MAX_PHOTO_ASPECT:g}:1; crop it to the room")
     if width * height > cap:
-        raise InputError(f"photo {path} is {width}x{height} = {width * height / 1e6:.1f} MP, over the cap of "
+        raise InputError(f"{what} {path} is {width}x{height} = {width * height / 1e6:.1f} MP, over the cap of "
                          f"{cap / 1e6:g} MP; downscale it, or raise the cap (read_photo(max_pixels=...))")
 
 
@@ -65,6 +65,37 @@ def _exr_size(path: Path) -> tuple[int, int]:
     with OpenEXR.File(str(path), header_only=True) as exr:
         (x0, y0), (x1, y1) = (tuple(int(v) for v in corner) for corner in exr.header()["dataWindow"])
     return x1 - x0 + 1, y1 - y0 + 1
+
+
+def image_file_size(path: Path) -> tuple[int, int]:
+    """(width, height) of an image or array file from its header alone: .npy (the array header), .exr, or any
+    format PIL reads. Lets a reader refuse a huge file before allocating its pixels."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            shape, _, _ = np.lib.format._read_array_header(f, version)  # header only; public readers load it all
+        dims = [int(d) for d in shape if d != 1] or [1, 1]  # (1, H, W) and (H, W, 1) are HxW maps too
+        if len(dims) != 2:
+            raise InputError(f"{path} holds an array of shape {tuple(shape)}, not a single-channel HxW map")
+        return dims[1], dims[0]
+    if suffix == ".exr":
+        return _exr_size(path)
+    with Image.open(path) as im:
+        return im.width, im.height
+
+
+def check_image_file(path: Path, max_pixels: int | None = None) -> None:
+    """Refuse (one-line InputError) an estimate image (depth, segmentation, mask) that is empty, absurdly shaped
+    or over the pixel cap, from its header, before it is decoded: the same rule as photos."""
+    try:
+        width, height = image_file_size(path)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - numpy, OpenEXR and PIL raise many types for broken headers
+        raise InputError(f"cannot read {path} ({exc}); check the file") from exc
+    check_photo_size(width, height, path, max_pixels, what="image")
 
 
 def read_photo(path: Path, max_pixels: int | None = None) -> tuple[np.ndarray, bool]:

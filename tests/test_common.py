@@ -103,3 +103,27 @@ def test_libllvm_env_is_kept_when_valid(monkeypatch, tmp_path):
     monkeypatch.setattr(llvm, "find_libllvm", lambda: None)
     assert llvm.point_drjit_at_libllvm() is None
     assert llvm._llvm_major("/usr/lib/llvm-17/lib/libLLVM.so.1") == 17
+
+
+def test_estimate_images_checked_from_their_header(tmp_path):
+    """Depth arrays and id images are refused from their header when over the pixel cap, before decoding."""
+    from p2s_common.images import check_image_file, image_file_size
+
+    big = tmp_path / "depth.npy"
+    with open(big, "wb") as f:  # a header claiming 10000 x 9000 float32, with no data behind it
+        np.lib.format.write_array_header_1_0(f, {"descr": "<f4", "fortran_order": False, "shape": (9000, 10000)})
+    assert image_file_size(big) == (10000, 9000)
+    with pytest.raises(InputError, match="90.0 MP, over the cap"):
+        check_image_file(big)
+    small = tmp_path / "d.npy"
+    np.save(small, np.ones((1, 48, 64), np.float32))
+    assert image_file_size(small) == (64, 48)
+    check_image_file(small)
+    with pytest.raises(InputError, match="not a single-channel"):
+        np.save(tmp_path / "rgb.npy", np.ones((4, 5, 3), np.float32))
+        check_image_file(tmp_path / "rgb.npy")
+    ids = tmp_path / "seg.png"
+    Image.fromarray(np.zeros((30, 40), np.uint16)).save(ids)
+    check_image_file(ids, max_pixels=1200)
+    with pytest.raises(InputError, match="image .* over the cap"):
+        check_image_file(ids, max_pixels=1000)

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from p2s_common.errors import InputError
-from p2s_common.images import linear_to_srgb, read_exr, read_photo, srgb_to_linear
+from p2s_common.images import check_image_file, linear_to_srgb, read_exr, read_photo, srgb_to_linear
 
 from .resample import resize_area, resize_nearest, resize_valid_mean, working_shape
 
@@ -156,6 +156,7 @@ def _read_depth(path: Path, warnings: list[str]) -> np.ndarray:
 
     NaN, infinite and non-positive pixels are holes (estimators leave them at edges, sky, mirrors): they become 0
     with a warning in `warnings`; a map that is more than `MAX_INVALID_DEPTH` holes is a one-line InputError."""
+    check_image_file(path)  # from the header: a hostile or huge map is refused before it is decoded
     try:
         if path.suffix == ".npy":
             depth = np.load(path, allow_pickle=False).astype(np.float32)
@@ -185,6 +186,7 @@ def _read_depth(path: Path, warnings: list[str]) -> np.ndarray:
 
 
 def _read_ids(path: Path) -> np.ndarray:
+    check_image_file(path)
     try:
         with Image.open(path) as im:
             if im.mode not in ("I;16", "I;16B", "I;16L", "I", "L", "P"):

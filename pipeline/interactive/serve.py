@@ -36,7 +36,7 @@ from typing import IO, AnyStr, Iterator
 import numpy as np
 
 from p2s_common.errors import InputError, SetupError
-from p2s_common.images import linear_to_srgb, read_photo
+from p2s_common.images import check_image_file, linear_to_srgb, read_photo
 from pipeline.core.resample import resize_nearest, resize_valid_mean
 from .multi import MultiSurfaceSession
 from .sam import make_click_backend
@@ -106,10 +106,12 @@ class Server:
         h, w = photo.shape[:2]
         depth = None
         if req.get("depth"):
+            check_image_file(Path(req["depth"]))  # header first: a huge array is refused before it is loaded
             depth = np.load(req["depth"], allow_pickle=False).astype(np.float32)
             depth = _fit_to(depth, h, w, nearest=False)
         labels = None
         if req.get("segmentation"):
+            check_image_file(Path(req["segmentation"]))
             with Image.open(req["segmentation"]) as im:
                 labels = _fit_to(np.asarray(im).astype(np.int32), h, w, nearest=True)
         if labels is not None and labels.ndim != 2:
@@ -145,6 +147,7 @@ class Server:
         from PIL import Image
 
         sess = self._session(req)
+        check_image_file(Path(req["mask"]))
         with Image.open(req["mask"]) as im:
             mask = np.asarray(im.convert("L")) > 127
         h, w = sess.labels.shape
