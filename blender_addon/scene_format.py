@@ -286,6 +286,12 @@ class _Record:
         extra = {k: copy.deepcopy(v) for k, v in data.items() if k not in keys}
         return known, extra
 
+    @classmethod
+    def from_dict(cls, data: dict):
+        """The record of a scene.json entry; records holding other records override this to convert them."""
+        known, extra = cls._split(data)
+        return cls(**known, extra=extra)
+
 
 def _plain(value: Any) -> Any:
     if isinstance(value, _Record):
@@ -312,11 +318,6 @@ class Camera(_Record):
     height: int
     extra: dict = field(default_factory=dict)
 
-    @classmethod
-    def from_dict(cls, data: dict) -> "Camera":
-        known, extra = cls._split(data)
-        return cls(**known, extra=extra)
-
 
 @dataclass
 class Room(_Record):
@@ -327,11 +328,6 @@ class Room(_Record):
     yaw_deg: float = 0.0
     materials: dict[str, str] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Room":
-        known, extra = cls._split(data)
-        return cls(**known, extra=extra)
 
     def face_corners(self, face: str, gap: float = 0.0) -> list[Vec3]:
         """World corners of one face (`room_face_corners`)."""
@@ -347,11 +343,6 @@ class Part(_Record):
     material: str | None = None
     material_hint: str | None = None  # what the asset calls the part's material (a retrieval hint)
     extra: dict = field(default_factory=dict)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Part":
-        known, extra = cls._split(data)
-        return cls(**known, extra=extra)
 
 
 # Where an object's asset comes from (pipeline/stages/objects/stage.py), on the object and on its candidates.
@@ -441,11 +432,6 @@ class Light(_Record):
     visible_camera: bool = False  # seen by the camera (a window's glow); light objects are hidden by default
     source: str = ""  # what placed it: ceiling grid, behind camera, unseen wall, window, lamp, user
     extra: dict = field(default_factory=dict)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Light":
-        known, extra = cls._split(data)
-        return cls(**known, extra=extra)
 
 
 @dataclass

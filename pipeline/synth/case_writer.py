@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from p2s_common.errors import InputError
 
@@ -25,6 +26,16 @@ def _write_json(path: Path, data) -> None:
     text = re.sub(r"\[[^\[\]{}]*\]", lambda m: re.sub(r"\s+", " ", m.group()).replace("[ ", "[").replace(" ]", "]"),
                   text)
     path.write_text(text + "\n")
+
+
+def write_estimates(folder: Path, camera, depth: np.ndarray, seg: np.ndarray, segments: list[dict]) -> None:
+    """A generated case's exact estimates in the case format (docs/case_format.md): metric depth, the id image,
+    segments.json and camera.json. `camera` has fov_y_deg, fov_x_deg, width and height."""
+    np.save(folder / "depth.npy", depth)
+    Image.fromarray(seg.astype(np.uint16)).save(folder / "segmentation.png")
+    _write_json(folder / "segments.json", segments)
+    _write_json(folder / "camera.json", {"fov_y_deg": _r(camera.fov_y_deg), "fov_x_deg": _r(camera.fov_x_deg),
+                                          "width": camera.width, "height": camera.height, "depth_units": "metres"})
 
 
 @contextlib.contextmanager
@@ -65,8 +76,6 @@ def generate_case(out_dir: Path, seed: int, width: int = 320, height: int = 240,
     failure leaves nothing half-written. An existing `out_dir` is an error unless `overwrite` (an empty one is
     reused). This resets the `bpy` session (an empty file): do not call it inside a Blender session you need.
     """
-    from PIL import Image
-
     out_dir = Path(out_dir)
     if width < 8 or height < 8 or samples < 1 or novel_views < 0:
         raise InputError("synth: need width and height >= 8, samples >= 1 and novel views >= 0")
@@ -82,12 +91,6 @@ def generate_case(out_dir: Path, seed: int, width: int = 320, height: int = 240,
             _write_json(tmp / "novel_views" / f"view_{k:02d}.json", cam.to_json())
         depth, seg = _raycast_blender(layout)
 
-        np.save(tmp / "estimates" / "depth.npy", depth)
-        Image.fromarray(seg.astype(np.uint16)).save(tmp / "estimates" / "segmentation.png")
-        _write_json(tmp / "estimates" / "segments.json", _segments(layout, seg))
-        cam = layout.camera
-        _write_json(tmp / "estimates" / "camera.json",
-                    {"fov_y_deg": _r(cam.fov_y_deg), "fov_x_deg": _r(cam.fov_x_deg), "width": cam.width,
-                     "height": cam.height, "depth_units": "metres"})
+        write_estimates(tmp / "estimates", layout.camera, depth, seg, _segments(layout, seg))
         _write_json(tmp / "ground_truth.json", ground_truth(layout, seg, samples, handles["denoise"]))
     return out_dir

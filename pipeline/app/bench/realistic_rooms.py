@@ -41,7 +41,7 @@ from p2s_common.errors import InputError
 
 from pipeline.synth.blender_scene import (_add_camera, _render_linear, _render_photo, _set_camera,
                                           configure_photo_render)
-from pipeline.synth.case_writer import _write_json, case_folder
+from pipeline.synth.case_writer import _write_json, case_folder, write_estimates
 from pipeline.synth.layout import Camera, _pixel_rays, _r, _walls
 from .realistic_layout import (SIDES, WALL_SIDES, Item, Opening, RoomLayout, camera_json, model_file, model_path,
                                sample_room)
@@ -973,8 +973,6 @@ def generate_room(out_dir: Path, seed: int, models_dir: Path, width: int = 320, 
     Written into a hidden temporary folder next to `out_dir`, renamed into place at the end. An existing non-empty
     `out_dir` is an InputError unless `overwrite`. Resets the `bpy` session (an empty file).
     """
-    from PIL import Image
-
     import bpy
 
     out_dir = Path(out_dir)
@@ -995,13 +993,7 @@ def generate_room(out_dir: Path, seed: int, models_dir: Path, width: int = 320, 
         _set_camera(handles["camera"], layout.camera)
         depth, seg = caster.cast(layout.camera)
 
-        np.save(tmp / "estimates" / "depth.npy", depth)
-        Image.fromarray(seg.astype(np.uint16)).save(tmp / "estimates" / "segmentation.png")
-        _write_json(tmp / "estimates" / "segments.json", _segments(layout, seg))
-        cam = layout.camera
-        _write_json(tmp / "estimates" / "camera.json",
-                    {"fov_y_deg": _r(cam.fov_y_deg), "fov_x_deg": _r(cam.fov_x_deg), "width": cam.width,
-                     "height": cam.height, "depth_units": "metres"})
+        write_estimates(tmp / "estimates", layout.camera, depth, seg, _segments(layout, seg))
         _write_json(tmp / "ground_truth.json", _ground_truth(layout, handles, seg, samples))
         scene = handles["scene"]
         scene.render.filepath = ""
