@@ -32,7 +32,7 @@ from .scene_format import (FORMAT, LIMITS, VERSION, BundleError, Limits, SceneDa
 
 __all__ = ["FORMAT", "LIMITS", "VERSION", "Bundle", "BundleError", "Limits", "allowed_asset_path", "load_bundle",
            "mark_partial_owner", "old_bundle_path", "partial_bundle_paths", "partial_owner_alive", "read_bundle_file",
-           "recover_interrupted_swap", "read_bundle_json", "referenced_files", "resolve_inside", "safe_bundle_file",
+           "recover_interrupted_swap", "read_bundle_json", "referenced_files", "safe_bundle_file",
            "validate_scene"]
 
 
@@ -98,7 +98,6 @@ def safe_bundle_file(root: str | os.PathLike, relative: str) -> Path:
     return target
 
 
-resolve_inside = safe_bundle_file  # the name the pipeline has always used; one implementation
 
 
 def read_bundle_file(root: str | os.PathLike, relative: str, max_bytes: int, knob: str = "") -> bytes:

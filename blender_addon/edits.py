@@ -103,7 +103,7 @@ def candidate_thumbnail(root: str | os.PathLike, candidate: Candidate | Material
     """The image to show for a candidate: its `thumbnail` (bundle-relative; an absolute one, such as the asset
     index's cache, only to look at), else the one the bundle keeps for its asset or library material under the
     stages' own file names (scene_format.asset_thumbnail_path / material_thumbnail_path); None if there is none."""
-    from .bundle import resolve_inside
+    from .bundle import safe_bundle_file
 
     root = Path(root)
     names = [candidate.thumbnail] if isinstance(candidate.thumbnail, str) and candidate.thumbnail else []
@@ -114,7 +114,7 @@ def candidate_thumbnail(root: str | os.PathLike, candidate: Candidate | Material
         names.append(material_thumbnail_path(library))
     for name in names:
         try:
-            path = resolve_inside(root, name)  # absolute paths are refused: a bundle names only its own files
+            path = safe_bundle_file(root, name)  # absolute paths are refused: a bundle names only its own files
         except (ValueError, BundleError):
             continue
         if path.is_file():

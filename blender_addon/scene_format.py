@@ -703,7 +703,7 @@ def _optional(obj: dict, key: str, check, where: str, *args: Any, **kwargs: Any)
 
 
 def _path(value: Any, where: str) -> None:
-    # Only the shape here; load_bundle resolves every path inside the bundle (resolve_inside).
+    # Only the shape here; load_bundle resolves every path inside the bundle (safe_bundle_file).
     _need(isinstance(value, str) and value and "\0" not in value, where,
           "expected a relative path")
 

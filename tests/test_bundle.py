@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from blender_addon.bundle import BundleError, load_bundle, resolve_inside, validate_scene
+from blender_addon.bundle import BundleError, load_bundle, safe_bundle_file, validate_scene
 from pipeline.core.bundle import BundleWriter, load_scene, save_scene
 from p2s_common.errors import InputError
 from pipeline.core.scene import Camera, MaterialEntry, Room, Scene
@@ -32,14 +32,14 @@ def test_roundtrip(tmp_path):
 @pytest.mark.parametrize("path", ["../evil.obj", "/etc/passwd", "meshes/../../x.obj", "C:/x.obj"])
 def test_rejects_paths_outside(tmp_path, path):
     with pytest.raises(BundleError):
-        resolve_inside(tmp_path, path)
+        safe_bundle_file(tmp_path, path)
 
 
 def test_rejects_symlink_escape(tmp_path):
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "link").symlink_to("/etc")
     with pytest.raises(BundleError, match="escapes"):
-        resolve_inside(tmp_path / "b", "link/passwd")
+        safe_bundle_file(tmp_path / "b", "link/passwd")
 
 
 def test_validator_names_the_field(tmp_path):

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from blender_addon.bundle import (PARTIAL_OWNER, load_bundle, mark_partial_owner, old_bundle_path, read_bundle_json,
-                                  recover_interrupted_swap, resolve_inside, safe_bundle_file)
+                                  recover_interrupted_swap, safe_bundle_file)
 from p2s_common.errors import InputError
 
 from .scene import Scene
@@ -59,7 +59,7 @@ class BundleFiles:
         if relative in self.made:
             return self.made[relative]
         if self.source is not None:
-            return resolve_inside(self.source, relative).read_bytes()
+            return safe_bundle_file(self.source, relative).read_bytes()
         raise FileNotFoundError(relative)
 
     def __contains__(self, relative: object) -> bool:
@@ -69,7 +69,7 @@ class BundleFiles:
     def save(self, root: Path) -> None:
         """Write the files made in this run under `root`."""
         for relative, content in self.made.items():
-            path = resolve_inside(root, relative)
+            path = safe_bundle_file(root, relative)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
 
