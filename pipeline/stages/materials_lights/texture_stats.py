@@ -1,7 +1,7 @@
 """Weight-free texture statistics for material retrieval: colour in CIE Lab plus multi-scale filter-bank energies.
 
 A crop (linear RGB) becomes one feature vector: the mean and spread of L*, a*, b* (what colour and how much it
-varies), and, on L* with the shading's plane (a light gradient across the crop) removed, at three scales (each a
+varies), and, on L* with the shading's plane (a light gradient across the crop) removed, at four scales (each a
 2x2 box reduction of the last): the log spread of horizontal, vertical and diagonal differences and of the
 Laplacian (edges, stripes and their direction: planks, grout, weave), their normalised cross-correlation (the
 filter bank's Gram matrix, off the diagonal: diagonal structure), and the L* histogram's skew (dark grout lines or
@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-SCALES = 3
+SCALES = 4
 NOISE_L = 0.6  # L* units: render and photo noise below this carry no texture (the flat material's floor)
 _WHITE = np.array([0.95047, 1.0, 1.08883])
 _RGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
