@@ -85,8 +85,10 @@ class MaterialLightConfig:
     """Retrieval by synthesis: library materials kept after the mean-colour pruning (scored at every scale)."""
     synthesis_crops: int = 2
     """Retrieval by synthesis: crops per part compared."""
-    synthesis_res: int = 128
-    """Retrieval by synthesis: texels per UV unit of the library's albedo tiles (cached on disk)."""
+    synthesis_res: int = 256
+    """Retrieval by synthesis: texels per UV unit of the library's albedo tiles (cached on disk). 256, not 128:
+    thin grout and seams need it to be averaged into the mip levels rather than missed by point samples
+    (randomised library materials: category top-1 0.89 -> 0.92, top-5 0.92 -> 0.97)."""
     clip_shortlist: int = 20
     """With CLIP weights: library materials CLIP voted for that retrieval by synthesis scores (the rest are not)."""
     top_k: int = 10
