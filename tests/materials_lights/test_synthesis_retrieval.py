@@ -167,6 +167,8 @@ def test_stage_retrieval_with_a_clip_shortlist_and_candidates(library, monkeypat
     assert (state.uv_scale, state.uv_rotation_deg) == (part["texture_search"]["scale"],
                                                        part["texture_search"]["rotation_deg"])
     assert any(n.startswith("room_floor: ") and "runner-up" in n for n in notes)
+    # The retrieved pattern starts at the fitted flat colour, not the library's default colours.
+    np.testing.assert_allclose(state.mean_colour(), flat, rtol=0.15)
 
     entry, _ = state.entry()
     cands, files = material_candidates("room_floor", state, entry, part["candidates"], part["texture_search"])

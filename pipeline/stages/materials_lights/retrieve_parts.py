@@ -75,8 +75,11 @@ def retrieve_by_synthesis(case, states: dict, crops: dict[str, list[CropPair]], 
             # lazy: loads torch, which importing this module does not
             from materials_db import load_graph
 
-            proc = Procedural.create(name, load_graph(best.library), best.scale, best.rotation_deg,
-                                     resolution=cfg.texture_res)
+            graph = load_graph(best.library)
+            ratio = np.asarray(flat_albedo, float) / np.maximum(library.mean_colour[best.library], 1e-3)
+            info["colour_ratio"] = [round(float(x), 4) for x in ratio]
+            proc = Procedural.create(name, graph, best.scale, best.rotation_deg, resolution=cfg.texture_res,
+                                     values=colour_matched_values(graph, ratio))
             proc.homogeneous = state  # type: ignore[attr-defined]  # the flat colour stays a candidate
             states[name] = proc
         chosen[name] = info
@@ -91,6 +94,20 @@ def retrieve_by_synthesis(case, states: dict, crops: dict[str, list[CropPair]], 
     notes.append(f"material retrieval by synthesis: {len(chosen)} parts in {seconds:.1f} s "
                  f"(library tiles {load_s:.1f} s), {n} procedural")
     return info, chosen, rows
+
+
+def colour_matched_values(graph, ratio: np.ndarray) -> dict:
+    """The graph's colour parameters (real units) scaled per channel by `ratio` (the part's fitted flat albedo over
+    the library tile's mean albedo), clipped to their ranges: the retrieved pattern starts at the photo's colour
+    rather than the library's (the joint optimisation moves twin colours slowly; measured on a bench room, a floor
+    left at the library's colours rendered twice as bright as the photo after 40 steps). Colours mix linearly into
+    the albedo in the library's graphs, so scaling them all scales the albedo, up to the clipping."""
+    out = {}
+    for pname, p in graph.params.items():
+        if p.kind == "color":
+            lo, hi = p.range
+            out[pname] = np.clip(np.asarray(p.default, float) * ratio, lo, hi).tolist()
+    return out
 
 
 def _note(name: str, found: Retrieved) -> str:
