@@ -175,6 +175,7 @@ def test_stage_retrieval_with_a_clip_shortlist_and_candidates(library, monkeypat
     assert cands[0].library == part["best"] and cands[-1].type == "principled"  # in use ... flat colour last
     for c, r in zip(cands[1:-1], [r for r in part["candidates"] if r["library"] != part["best"]]):
         assert c.uv_scale == r["scale"] and 0 < c.score <= 1 and "match" in c.label
+        assert c.values == r["values"] and c.values  # colour-matched start, real units
         assert files[c.thumbnail][:2] == b"\xff\xd8"  # the shipped library's lit thumbnail, copied
 
     sheet = Image.open(io.BytesIO(retrieval_sheet(rows)))

@@ -1,12 +1,12 @@
 """A material's top-k candidates in scene.json: whole material entries the add-on can swap to (docs/addon.md).
 
 Candidate 0 is the entry in use (the optimised material), so `chosen` is 0 after a run and choosing 0 again in
-Blender brings it back. Then the other library materials retrieval ranked, at the texture transform the stage
-found and with their default parameters (graph JSON and lit thumbnail copied into the bundle); then, for a
-procedural material, the flat colour the stage fitted before retrieval. Each carries display fields (`label`,
-`score`, `thumbnail`) that the swap leaves behind; `score` is a similarity in [0, 1]: exp(-distance) of retrieval
-by synthesis, or the mean CLIP cosine over the crops. A candidate of retrieval by synthesis is placed at the
-texture scale/rotation that fitted it best.
+Blender brings it back. Then the other library materials retrieval ranked (graph JSON and lit thumbnail copied
+into the bundle): by synthesis, each at the texture scale/rotation that fitted it best with its colours scaled to
+the part's fitted flat albedo (`values`); by CLIP, at the transform the stage found with default parameters. Then,
+for a procedural material, the flat colour the stage fitted before retrieval. Each carries display fields
+(`label`, `score`, `thumbnail`) that the swap leaves behind; `score` is a similarity in [0, 1]: exp(-distance) of
+retrieval by synthesis, or the mean CLIP cosine over the crops.
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ def material_candidates(name: str, state, entry: MaterialEntry, ranked: list[dic
         graph = with_uv_node(load_graph(r["library"]).to_dict(), s, rot)
         files[rel] = (json.dumps(graph, indent=1) + "\n").encode()
         why = f"{r['votes']} votes" if "votes" in r else f"match {score[r['library']]:.2f}"
-        out.append(MaterialEntry("graph", graph_file=rel, values={}, library=r["library"], uv_scale=s,
+        out.append(MaterialEntry("graph", graph_file=rel, values=dict(r.get("values") or {}), library=r["library"],
+                                 uv_scale=s,
                                  uv_rotation_deg=rot, label=f"{r['library']} ({why})",
                                  score=score[r["library"]], thumbnail=thumbnail(r["library"])))
     flat = getattr(state, "homogeneous", None)

@@ -62,8 +62,15 @@ def retrieve_by_synthesis(case, states: dict, crops: dict[str, list[CropPair]], 
             shortlist = [r.name for r in voted][:cfg.clip_shortlist] or None
         found = rank(library, views, flat_albedo, scales, rotations, shortlist, cfg.synthesis_prune)
         rows.append(PartResult(name, views[0].photo, found))
+        # lazy: loads torch, which importing this module does not
+        from materials_db import load_graph
+
+        def ratio(library_name: str) -> np.ndarray:
+            return np.asarray(flat_albedo, float) / np.maximum(library.mean_colour[library_name], 1e-3)
+
         cands = [{"library": r.library, "category": r.category, "score": round(r.similarity, 4),
-                  "distance": round(r.distance, 4), "scale": r.scale, "rotation_deg": r.rotation_deg}
+                  "distance": round(r.distance, 4), "scale": r.scale, "rotation_deg": r.rotation_deg,
+                  "values": colour_matched_values(load_graph(r.library), ratio(r.library))}
                  for r in found.ranked[:cfg.keep_candidates]]
         best = found.best
         info = {"candidates": cands, "best": best.library if best else None,
@@ -72,14 +79,8 @@ def retrieve_by_synthesis(case, states: dict, crops: dict[str, list[CropPair]], 
             info["texture_search"] = {"method": "synthesis", "scale": best.scale, "rotation_deg": best.rotation_deg,
                                       "distance": round(best.distance, 4),
                                       "homogeneous_distance": round(found.flat, 4)}
-            # lazy: loads torch, which importing this module does not
-            from materials_db import load_graph
-
-            graph = load_graph(best.library)
-            ratio = np.asarray(flat_albedo, float) / np.maximum(library.mean_colour[best.library], 1e-3)
-            info["colour_ratio"] = [round(float(x), 4) for x in ratio]
-            proc = Procedural.create(name, graph, best.scale, best.rotation_deg, resolution=cfg.texture_res,
-                                     values=colour_matched_values(graph, ratio))
+            proc = Procedural.create(name, load_graph(best.library), best.scale, best.rotation_deg,
+                                     resolution=cfg.texture_res, values=cands[0]["values"])
             proc.homogeneous = state  # type: ignore[attr-defined]  # the flat colour stays a candidate
             states[name] = proc
         chosen[name] = info
