@@ -253,7 +253,9 @@ def _node_height(bn) -> float:
 
 
 def _layout(tree, built: dict, frames: dict[str, str], depth: dict[str, int]) -> None:
-    """Columns by depth (the output on the right), one horizontal band per frame: frames never overlap."""
+    """Columns by depth (the output on the right); frames placed in FRAME_ORDER, each as high as it can go below
+    the frames already placed over the same columns (a skyline), so frames never overlap and the tree stays
+    compact."""
     frame_nodes = {}
     for name in FRAME_ORDER:
         members = [nid for nid in built if frames[nid] == name]
@@ -262,8 +264,11 @@ def _layout(tree, built: dict, frames: dict[str, str], depth: dict[str, int]) ->
         fr = tree.nodes.new("NodeFrame")
         fr.name, fr.label = f"frame_{name}", name
         frame_nodes[name] = (fr, members)
-    top = 0.0
+    placed: list[tuple[int, int, float]] = []  # (first column, last column, bottom y) of each frame so far
     for name, (fr, members) in frame_nodes.items():
+        first, last = min(depth[n] for n in members), max(depth[n] for n in members)
+        below = [bottom for lo, hi, bottom in placed if lo <= last + 1 and first <= hi + 1]  # a column's margin
+        top = min(below) - _BAND_GAP if below else 0.0
         columns: dict[int, float] = {}
         for nid in sorted(members, key=lambda n: (depth[n], list(built).index(n))):
             bn = built[nid]
@@ -275,7 +280,7 @@ def _layout(tree, built: dict, frames: dict[str, str], depth: dict[str, int]) ->
             else:
                 bn.location = loc
             columns[depth[nid]] = columns.get(depth[nid], 0.0) + _node_height(bn) + _GAP
-        top -= max(columns.values()) + _BAND_GAP
+        placed.append((first, last, top - max(columns.values())))
 
 
 def _params_group(mat_name: str, graph: dict, used: list[str], pvals: dict, labels: dict[str, str]):
