@@ -93,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"(SUN RGB-D samples not found at {args.sun}: skipped)")
     summary(rows)
     if args.matseg and Path(args.matseg).is_dir():
-        print(f"material selection (texture level, one click per material, matseg samples): {measure(args.matseg)}")
+        result = {k: v for k, v in measure(args.matseg).items() if k != "rows"}
+        print(f"material selection (texture level, one click per material, matseg samples): {result}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1, default=float))
     return 0
