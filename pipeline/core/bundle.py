@@ -18,6 +18,7 @@ import numpy as np
 from blender_addon.bundle import (PARTIAL_OWNER, load_bundle, mark_partial_owner, old_bundle_path, read_bundle_json,
                                   recover_interrupted_swap, safe_bundle_file)
 from p2s_common.errors import InputError
+from p2s_common.images import linear_to_srgb, read_photo, write_png
 
 from .scene import Scene
 
@@ -113,6 +114,16 @@ class BundleWriter:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
         return False
+
+
+def write_bundle_photo(root: Path, photo_path: Path, max_pixels: int | None = None) -> tuple[int, int]:
+    """The bundle's `photo.png`: the photo at its full resolution, as the artist sees it (camera background, render
+    size, image tools). Optimisation never reads it at this size: the Case is resampled to the working resolution
+    (`load_case`). The size cap is the photo reader's (`read_photo`, `max_pixels`); an EXR is stored as sRGB,
+    clipped to [0, 1]. Returns (width, height)."""
+    pixels, is_linear = read_photo(Path(photo_path), max_pixels)
+    write_png(Path(root) / "photo.png", linear_to_srgb(pixels) if is_linear else pixels)
+    return pixels.shape[1], pixels.shape[0]
 
 
 def recover_interrupted(out: Path, events) -> None:
