@@ -94,15 +94,22 @@ def unique_bundle_path(folder: str | os.PathLike, stem: str) -> Path:
     return candidate
 
 
-def find_project_python(addon_dir: str | os.PathLike | None = None) -> str | None:
+def find_project_python(addon_dir: str | os.PathLike | None = None,
+                        setup_env: str | os.PathLike | None = None) -> str | None:
     """The interpreter of the project's `.venv` when the add-on sits in a photo2scene checkout (development
-    installs link `blender_addon/` into Blender's extensions folder), else the one behind a `photo2scene` command
-    on PATH, else None."""
+    installs link `blender_addon/` into Blender's extensions folder), else the one the preferences' Set Up made in
+    `setup_env` (setup_env.py), else the one behind a `photo2scene` command on PATH, else None."""
     addon_dir = Path(addon_dir or Path(__file__).parent).resolve()  # resolve(): follow a development symlink
     venv = addon_dir.parent / ".venv"
     for exe in (venv / "bin" / "python", venv / "Scripts" / "python.exe"):
         if exe.is_file():
             return str(exe)
+    if setup_env is not None:
+        from .setup_env import installed_python
+
+        made = installed_python(setup_env)
+        if made:
+            return made
     script = shutil.which("photo2scene")
     if script:
         try:

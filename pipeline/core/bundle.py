@@ -20,6 +20,7 @@ from blender_addon.bundle import (PARTIAL_OWNER, load_bundle, mark_partial_owner
 from p2s_common.errors import InputError
 from p2s_common.images import linear_to_srgb, read_photo, write_png
 
+from . import interrupt
 from .scene import Scene
 
 
@@ -97,23 +98,34 @@ class BundleWriter:
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".partial", dir=self.out.parent))
         mark_partial_owner(self.tmp)
+        tmp = self.tmp
+        self._hard_stop = interrupt.on_hard_stop(lambda: shutil.rmtree(tmp, ignore_errors=True))
+        self._hard_stop.__enter__()
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         assert self.tmp is not None
-        if exc_type is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        try:
+            if exc_type is not None:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+                return False
+            interrupt.check()  # a stop requested at the very end still keeps the previous bundle
+            (self.tmp / PARTIAL_OWNER).unlink(missing_ok=True)  # a bookkeeping file of the writer, not bundle content
+            with interrupt.swap_guard():  # a signal does not leave the swap half done (.old without the new one)
+                old = None
+                if self.out.exists():
+                    old = old_bundle_path(self.out)
+                    shutil.rmtree(old, ignore_errors=True)
+                    self.out.rename(old)
+                self.tmp.rename(self.out)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
             return False
-        (self.tmp / PARTIAL_OWNER).unlink(missing_ok=True)  # a bookkeeping file of the writer, not bundle content
-        old = None
-        if self.out.exists():
-            old = old_bundle_path(self.out)
-            shutil.rmtree(old, ignore_errors=True)
-            self.out.rename(old)
-        self.tmp.rename(self.out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        return False
+        except BaseException:
+            shutil.rmtree(self.tmp, ignore_errors=True)  # the temporary folder of a run stopped at its end
+            raise
+        finally:
+            self._hard_stop.__exit__(None, None, None)
 
 
 def write_bundle_photo(root: Path, photo_path: Path, max_pixels: int | None = None) -> tuple[int, int]:
