@@ -102,18 +102,19 @@ def test_sigterm_during_object_pose(tmp_path):
 
 
 STUCK = r'''
-import shutil, sys, tempfile, time
+import sys, time
 from pathlib import Path
 from pipeline.core import interrupt
 
 interrupt.install(grace_s=1.0)
 tmp = Path(sys.argv[1])
 tmp.mkdir()
-with interrupt.on_hard_stop(lambda: shutil.rmtree(tmp)):
+with interrupt.remove_on_hard_stop(tmp):
     print("ready", flush=True)
     while True:  # like a native call that never returns to a check: the interrupt is swallowed
         try:
-            time.sleep(0.05)
+            while True:  # the handler raises once; inside this try wherever it lands
+                time.sleep(0.05)
         except KeyboardInterrupt:
             pass
 '''

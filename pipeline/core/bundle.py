@@ -98,8 +98,7 @@ class BundleWriter:
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".partial", dir=self.out.parent))
         mark_partial_owner(self.tmp)
-        tmp = self.tmp
-        self._hard_stop = interrupt.on_hard_stop(lambda: shutil.rmtree(tmp, ignore_errors=True))
+        self._hard_stop = interrupt.remove_on_hard_stop(self.tmp)
         self._hard_stop.__enter__()
         return self.tmp
 

@@ -13,18 +13,26 @@ a fallback path may swallow. Three layers cover this:
    after a request to "interrupted", exit 130.
 3. A watchdog thread, started by the first signal, ends the process after `grace_s` seconds if it is still
    running (a single native call longer than that): it removes the temporary bundle folders registered with
-   `on_hard_stop`, prints "interrupted" and exits 130. The bundle swap (`swap_guard`) is never cut in half: the
-   handler does not raise inside it and the watchdog waits for it to finish.
+   `remove_on_hard_stop`, prints "interrupted" and exits 130. The bundle swap (`swap_guard`) is never cut in
+   half: the handler does not raise inside it and the watchdog waits for it to finish.
+4. A native call that holds the GIL (Blender's render through bpy) stops every Python thread, the watchdog too,
+   and the Python handler never runs. Around such a call `gil_held_call()` starts a small watcher process that
+   learns of the signal through the interpreter's wakeup fd (written by the C-level handler, without the GIL).
+   After `grace_s` seconds it removes the registered folders, prints "interrupted" and ends the process with
+   SIGKILL: the exit status is then 137 (-9), not 130, because nothing inside the process can run any more.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import subprocess
 import sys
 import threading
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from pathlib import Path
+from typing import Iterator
 
 MESSAGE = "photo2scene: interrupted"
 EXIT_CODE = 130
@@ -39,7 +47,7 @@ _requested: int | None = None  # the signal number of the first request
 _grace_s = DEFAULT_GRACE_S
 _swap_lock = threading.RLock()
 _in_swap = 0
-_hard_stop: list[Callable[[], None]] = []
+_hard_stop: list[Path] = []  # temporary folders to remove when the process is ended from outside Python
 _reported = False
 
 
@@ -97,11 +105,8 @@ def _handle(signum: int, frame) -> None:
 def _watchdog() -> None:
     threading.Event().wait(_grace_s)
     with _swap_lock:  # a swap in progress finishes first
-        for callback in list(_hard_stop):
-            try:
-                callback()
-            except Exception:  # noqa: BLE001 - best effort on the way out; the next run cleans up stale folders
-                pass
+        for folder in list(_hard_stop):  # best effort on the way out; the next run cleans up stale folders
+            shutil.rmtree(folder, ignore_errors=True)
         try:
             if not _reported:
                 print(f"{MESSAGE} (a native call did not return within {_grace_s:g} s)", file=sys.stderr,
@@ -111,13 +116,55 @@ def _watchdog() -> None:
 
 
 @contextmanager
-def on_hard_stop(callback: Callable[[], None]) -> Iterator[None]:
-    """Within this block, `callback` runs if the watchdog ends the process (remove a temporary folder)."""
-    _hard_stop.append(callback)
+def remove_on_hard_stop(folder: Path) -> Iterator[None]:
+    """Within this block, `folder` is removed if the process is ended by the watchdog or the watcher."""
+    _hard_stop.append(Path(folder))
     try:
         yield
     finally:
-        _hard_stop.remove(callback)
+        _hard_stop.remove(Path(folder))
+
+
+# The watcher process of `gil_held_call`: argv = parent pid, grace seconds, folders; stdin = the wakeup fd's pipe.
+_WATCHER = r"""
+import os, shutil, signal, sys, time
+pid, grace, folders = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3:]
+if os.read(0, 64):  # a signal arrived (EOF: the call returned, nothing to do)
+    time.sleep(grace)
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        sys.exit(0)
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    print("photo2scene: interrupted (a native call holding the GIL did not return within %g s)" % grace,
+          file=sys.stderr, flush=True)
+    os.kill(pid, signal.SIGKILL)
+"""
+
+
+@contextmanager
+def gil_held_call() -> Iterator[None]:
+    """Around a native call that keeps the GIL for long (a bpy render): a requested stop ends the process within
+    `grace_s` seconds although no Python code can run (see the module's docstring, point 4). Checks first."""
+    check()
+    if threading.current_thread() is not threading.main_thread() or os.name != "posix":
+        yield  # the wakeup fd belongs to the main thread; elsewhere the watchdog thread is all there is
+        return
+    read_end, write_end = os.pipe()
+    watcher = subprocess.Popen([sys.executable, "-c", _WATCHER, str(os.getpid()), str(_grace_s),
+                                *map(str, _hard_stop)], stdin=read_end, close_fds=True)
+    os.close(read_end)
+    os.set_blocking(write_end, False)
+    previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        os.close(write_end)  # EOF: the watcher exits (or, after a signal, finds this process gone or ending)
+        if not requested():
+            watcher.wait()
+    check()
 
 
 @contextmanager

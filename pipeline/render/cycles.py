@@ -64,7 +64,7 @@ def render_bundle(bundle_dir: Path, width: int | None = None, height: int | None
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "render.exr"
         r.filepath = str(out)
-        interrupt.check()  # a requested stop before the next native render (core/interrupt.py)
-        bpy.ops.render.render(write_still=True)
+        with interrupt.gil_held_call():  # Blender's render keeps the GIL: a stop needs the watcher process
+            bpy.ops.render.render(write_still=True)
         img = read_exr(out)[..., :3]
     return np.ascontiguousarray(img, dtype=np.float32)
