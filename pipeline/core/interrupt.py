@@ -49,6 +49,7 @@ _swap_lock = threading.RLock()
 _in_swap = 0
 _hard_stop: list[Path] = []  # temporary folders to remove when the process is ended from outside Python
 _reported = False
+_installed = False  # install() ran: this process stops on signals as described above
 
 
 def requested() -> bool:
@@ -75,7 +76,8 @@ def report() -> int:
 def install(grace_s: float | None = None) -> None:
     """Handle SIGTERM and SIGINT as described above (main thread only). `grace_s`: the watchdog's delay, default
     DEFAULT_GRACE_S or the environment's P2S_STOP_GRACE_S."""
-    global _grace_s
+    global _grace_s, _installed
+    _installed = True
     if grace_s is None:
         try:
             grace_s = float(os.environ.get("P2S_STOP_GRACE_S", DEFAULT_GRACE_S))
@@ -148,8 +150,8 @@ def gil_held_call() -> Iterator[None]:
     """Around a native call that keeps the GIL for long (a bpy render): a requested stop ends the process within
     `grace_s` seconds although no Python code can run (see the module's docstring, point 4). Checks first."""
     check()
-    if threading.current_thread() is not threading.main_thread() or os.name != "posix":
-        yield  # the wakeup fd belongs to the main thread; elsewhere the watchdog thread is all there is
+    if not _installed or threading.current_thread() is not threading.main_thread() or os.name != "posix":
+        yield  # not the CLI (a library caller keeps its own signal handling), or not the main thread
         return
     read_end, write_end = os.pipe()
     watcher = subprocess.Popen([sys.executable, "-c", _WATCHER, str(os.getpid()), str(_grace_s),
