@@ -101,9 +101,11 @@ class PHOTO2SCENE_PT_import(_Sidebar, bpy.types.Panel):
         col = self.layout.column()
         col.prop(props, "bundle")
         col.prop(props, "render_settings", text="Render")
+        col.prop(props, "candidate_assets")
         op = col.operator("photo2scene.import_bundle", icon="IMPORT")
         op.directory = props.bundle
         op.render_settings = props.render_settings
+        op.candidate_assets = props.candidate_assets
 
 
 class PHOTO2SCENE_PT_reconstruction(_Sidebar, bpy.types.Panel):

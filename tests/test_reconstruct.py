@@ -42,6 +42,9 @@ def test_reconstruct_writes_bundle_and_events(box_case, tmp_path):
                 "config.json", "case/depth.npy", "log.txt"):
         assert (out / rel).exists(), rel
     assert json.loads((out / "config.json").read_text())["room"]["refine_iters"] == 4
+    with Image.open(folder / "photo.png") as given, Image.open(out / "photo.png") as kept:
+        assert kept.size == given.size  # the photo at full resolution; the stages work at the camera's size
+    assert bundle.scene["camera"]["width"] <= given.size[0]
 
 
 def test_bad_input_exit_2_and_nothing_written(box_case, tmp_path):

@@ -35,7 +35,7 @@ WORLD_NAME = "photo2scene World"
 def photo_name(bundle: Bundle) -> str:
     """The photo a bundle was made from, as the add-on names things after it: the bundle folder is named after the
     photo (`room.bundle`, `room-2.bundle` for a second run; jobs.unique_bundle_path), scene.json's `photo` is
-    always the working copy `photo.png`."""
+    always `photo.png`."""
     name = bundle.root.name
     return name[: -len(".bundle")] if name.endswith(".bundle") and len(name) > len(".bundle") else name
 
@@ -65,14 +65,27 @@ def reconstruction_world() -> bpy.types.World:
     return world
 
 
-def apply_render_settings(scene: bpy.types.Scene, camera: Camera, mode: str = "PHOTO") -> None:
-    """The render settings of `mode` (see RENDER_SETTINGS)."""
+def render_resolution(camera: Camera, photo_size: tuple[int, int] | None = None) -> tuple[int, int]:
+    """The render size: the photo's own (the bundle keeps it at full resolution) when its aspect is the camera's,
+    else the camera's working resolution (an old bundle, or a photo replaced by hand with another shape)."""
+    width, height = int(camera.width), int(camera.height)
+    if photo_size and min(photo_size) > 0:
+        pw, ph = int(photo_size[0]), int(photo_size[1])
+        # Within one working-resolution pixel: the working size is the photo's, rounded.
+        if abs(pw / ph - width / height) <= 1.0 / min(width, height) + 1e-9:
+            return pw, ph
+    return width, height
+
+
+def apply_render_settings(scene: bpy.types.Scene, camera: Camera, mode: str = "PHOTO",
+                          photo_size: tuple[int, int] | None = None) -> None:
+    """The render settings of `mode` (see RENDER_SETTINGS); the resolution is `render_resolution`'s."""
     if mode not in RENDER_SETTINGS:
         raise ValueError(f"render settings {mode!r}: expected one of {', '.join(RENDER_SETTINGS)}")
     if mode == "KEEP":
         return
     r = scene.render
-    r.resolution_x, r.resolution_y = int(camera.width), int(camera.height)
+    r.resolution_x, r.resolution_y = render_resolution(camera, photo_size)
     r.resolution_percentage = 100
     r.pixel_aspect_x = r.pixel_aspect_y = 1.0
     # Standard view transform (not AgX): renders then compare with the photo and the Mitsuba render.
@@ -203,7 +216,9 @@ def build_bundle(bundle: Bundle, name: str | None = None, render_settings: str =
     kept = set(coll.all_objects)  # the artist's
     try:
         photo = str(bundle.path(data.photo)) if data.photo else None
-        build_camera(data.camera, group(coll, "camera"), photo, name=f"Camera {photo_name(bundle)}")
+        camera = build_camera(data.camera, group(coll, "camera"), photo, name=f"Camera {photo_name(bundle)}")
+        backgrounds = camera.data.background_images
+        photo_size = tuple(backgrounds[0].image.size) if photo and len(backgrounds) else None
         materials = build_materials(bundle)
         if data.room is not None:
             faces, notes = fitted_room_materials(data.room, data.materials, data.stages)
@@ -224,5 +239,5 @@ def build_bundle(bundle: Bundle, name: str | None = None, render_settings: str =
     for obj in coll.all_objects:
         if obj not in kept:
             mark_built(obj)
-    apply_render_settings(scene, data.camera, render_settings)
+    apply_render_settings(scene, data.camera, render_settings, photo_size)
     return coll

@@ -20,8 +20,9 @@ from p2s_common.errors import InputError
 from pipeline.core.config import add_config_arguments, config_from_args, to_dict
 from pipeline.stages.config import ReconstructConfig
 from blender_addon.bundle import load_bundle
-from p2s_common.images import read_photo, write_png
-from pipeline.core.bundle import BundleFiles, BundleWriter, copy_bundle, recover_interrupted, save_scene, write_json
+from p2s_common.images import read_photo
+from pipeline.core.bundle import (BundleFiles, BundleWriter, copy_bundle, recover_interrupted, save_scene,
+                                  write_bundle_photo, write_json)
 from pipeline.core.case import load_case
 from pipeline.core.events import Events
 from pipeline.core.scene import Scene
@@ -107,7 +108,7 @@ def reconstruct(photo: Path, estimates: Path | None, output: Path, config: Recon
     events.log(f"case: {case.width}x{case.height} working resolution, fov_y {case.fov_y_deg:.1f} deg, "
                f"{len(case.segments)} segments, depth {'metric' if case.depth_metric else 'relative'}")
     with BundleWriter(output, overwrite) as root:
-        write_png(root / "photo.png", case.photo_srgb)
+        write_bundle_photo(root, photo)  # full resolution for the artist; the stages use case's working copy
         _write_case(root / "case", case)
         write_json(root / "config.json", to_dict(config))
         if auto_estimates is not None:  # keep what was estimated, at its own resolution, for inspection/editing

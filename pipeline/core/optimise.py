@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping, Protocol
 
 import numpy as np
 
+from . import interrupt
 from .config import Schedule
 from .events import Events
 
@@ -223,7 +224,9 @@ def optimise(params: ParamBackend, loss_fn: Callable[[int, int], LossOutput], it
         if it == 1:
             second = time.perf_counter()
             record.seconds_first_iteration = second - start
+        interrupt.check()  # between the native forward and backward passes, so a stop waits for neither loop
         out = loss_fn(it, iteration_seed(seed, it))
+        interrupt.check()
         if isinstance(out, Mapping):
             loss = sum(out.values())
             terms = {k: _scalar(v) for k, v in out.items()}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.core import interrupt
 from pipeline.core.scene import Light, Scene
 from .scene_render import (UNIT_RECT, MaterialMaps, RenderSettings, Surface, _shape_key, diffuse_weight, light_id,
                            scene_dict, scene_surfaces, sensor, transformed_uvs)
@@ -122,6 +123,9 @@ class SceneRenderer:
         # dr.wrap turns a torch tensor into a Dr.Jit array of the tensor's own device: on cuda_ad_rgb the
         # parameters must be CUDA tensors. The image comes back on the CPU, where the stage works on it.
         device = "cuda" if mi.variant().startswith("cuda") else "cpu"
+        # A requested stop before the next native render (core/interrupt.py); not inside _render, where Dr.Jit
+        # would turn the exception into its own RuntimeError.
+        interrupt.check()
         return _render(*[torch.as_tensor(t).to(device) for t in tensors]).cpu()
 
     def set_uvs(self, material: str, scale: float, rotation_deg: float,
@@ -144,6 +148,7 @@ class SceneRenderer:
 
         integ = mi.load_dict({"type": "aov", "aovs": f"a:{kind}"})
         sens = mi.load_dict(sensor(self.scene.camera, width, height, 1, crop))
+        interrupt.check()
         img = np.array(mi.render(self.mscene, sensor=sens, integrator=integ, spp=1, seed=seed))
         return img[..., 0] if img.shape[-1] == 1 else img
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from blender_addon.scene_format import ROOM_FACES, face_uvs, read_obj, room_face_name
 
+from pipeline.core import interrupt
 from pipeline.core.scene import Camera, Light, Object, Room, Scene
 from .room_masks import sensor_dict
 
@@ -440,5 +441,6 @@ def render_numpy(mscene, spp: int | None = None, seed: int = 0) -> np.ndarray:
     """A plain (non-differentiable) render as an HxWx3 float32 array."""
     import mitsuba as mi
 
+    interrupt.check()  # a requested stop before the next native render (core/interrupt.py)
     img = mi.render(mscene, spp=spp, seed=seed) if spp else mi.render(mscene, seed=seed)
     return np.array(img, dtype=np.float32)[..., :3]
