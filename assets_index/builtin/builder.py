@@ -96,6 +96,12 @@ class Builder:
         mesh.apply_translation(centre)
         self._add(part, mesh)
 
+    def prism(self, part: str, polygon: np.ndarray, z0: float, z1: float) -> None:
+        """A convex polygon (XY points) extruded from z0 to z1 (ring wedges, fan slices)."""
+        p = np.asarray(polygon, float)
+        pts = np.vstack([np.column_stack([p, np.full(len(p), z0)]), np.column_stack([p, np.full(len(p), z1)])])
+        self._add(part, trimesh.convex.convex_hull(pts))
+
     def sheet(self, part: str, rings: list[tuple[float, np.ndarray]], thickness: float) -> None:
         """A thin closed sheet lofted through horizontal curves: `rings` are (z, (N, 2) XY polyline) from bottom to
         top, all with N points. Each curve is thickened by `thickness` along its in-plane normal and the strips
