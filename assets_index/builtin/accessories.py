@@ -10,8 +10,9 @@ from .palette import color
 
 def cushion(width: float = 0.45, height: float = 0.45, depth: float = 0.14, shape: str = "square",
             fabric: str = "fabric_mustard", piping: str = "") -> Builder:
-    """A cushion standing upright (its face towards -Y). shape: square | lumbar (use a wide width) | round |
-    bolster (a cylinder lying along X); piping: a contrasting welt around the edge."""
+    """A cushion standing upright (its face towards -Y). shape: square (a knife-edge pillow, puffed in the
+    middle; wide for a lumbar one) | box (a flat-faced boxed cushion with straight sides) | round | bolster (a
+    cylinder lying along X); piping: a contrasting welt around the edge."""
     b = Builder()
     b.part("fabric", "fabric", color(fabric))
     if shape == "bolster":
@@ -29,6 +30,14 @@ def cushion(width: float = 0.45, height: float = 0.45, depth: float = 0.14, shap
                                            (width / 2 - 0.012, -0.008)], sections=40)
             m = b.last("piping")[0]
             m.apply_transform(np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, height / 2], [0, 0, 0, 1.0]]))
+        return b
+    if shape == "box":
+        b.box("fabric", (-width / 2, -depth / 2, 0), (width / 2, depth / 2, height), bevel=0.012)
+        if piping:
+            b.part("piping", "fabric", color(piping))
+            for y in (-depth / 2, depth / 2 - 0.01):
+                b.box("piping", (-width / 2 - 0.004, y, height - 0.01), (width / 2 + 0.004, y + 0.01, height + 0.002))
+                b.box("piping", (-width / 2 - 0.004, y, -0.0), (width / 2 + 0.004, y + 0.01, 0.01))
         return b
     # Square and lumbar: a pillow puffed in the middle (an ellipsoid merged with a thin chamfered slab).
     b.box("fabric", (-width / 2, -depth * 0.2, 0), (width / 2, depth * 0.2, height), bevel=0.02)
@@ -84,7 +93,8 @@ def wall_clock(diameter: float = 0.35, depth: float = 0.05, rim: str = "metal_bl
         b.box("face", (-r + 0.02, -hd - 0.002, 0.02), (r - 0.02, -hd + 0.01, diameter - 0.02))
     else:
         b.cylinder("rim", (0, 0, -hd), depth, r, sections=48)
-        b.cylinder("face", (0, 0, -hd - 0.002), 0.01, r - 0.015, sections=48)
+        # Drawn along +Z, then turned so +Z faces the room (-Y): the face sits at the +Z end.
+        b.cylinder("face", (0, 0, hd - 0.008), 0.01, r - 0.015, sections=48)
         for name in ("rim", "face"):
             m = b.last(name)[0]
             m.apply_transform(np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, r], [0, 0, 0, 1.0]]))

@@ -12,7 +12,7 @@ def potted_plant(height: float = 1.0, pot_radius: float = 0.16, pot_height: floa
                  kind: str = "bush", seed: int = 0) -> Builder:
     """Plant in a pot. kind: bush (leafy clumps) | tree (trunk + crown) | cactus (upright columns) |
     grass (thin blades) | snake (stiff upright leaves) | monstera (big flat leaves on long stalks) |
-    palm (arching fronds from a few stems)."""
+    palm (arching fronds from a few stems) | succulent (a low rosette of thick leaves)."""
     b = Builder()
     b.part("pot", "ceramic", color(pot)).part("soil", "soil", color("soil"))
     b.part("foliage", "foliage", color("foliage" if kind != "cactus" else "foliage_dark"))
@@ -37,6 +37,13 @@ def potted_plant(height: float = 1.0, pot_radius: float = 0.16, pot_height: floa
             x = side * r * 0.75
             b.rod("foliage", (0, 0, z), (x, 0, z), r * 0.22, sections=10)
             b.cylinder("foliage", (x, 0, z - 0.02), (height - z) * 0.5, r * 0.22, sections=10)
+    elif kind == "succulent":
+        for ring, (count, rr, tilt) in enumerate(((8, 0.9, 0.35), (6, 0.55, 0.6), (4, 0.25, 0.9))):
+            for i in range(count):
+                a = 2 * np.pi * (i + 0.5 * ring) / count
+                c = (rr * r * np.cos(a), rr * r * np.sin(a), top + (height - top) * (0.25 + 0.25 * ring))
+                s_ = r * 0.35
+                b.blob("foliage", c, (s_, s_, s_ * tilt), subdivisions=1)
     elif kind == "snake":
         for i in range(9):
             a = 2 * np.pi * i / 9 + rng.normal(0, 0.2)
@@ -183,17 +190,23 @@ def floor_mirror(width: float = 0.6, height: float = 1.7, frame: str = "wood_lig
 
 
 def television(width: float = 1.25, stand: bool = True, feet: bool = False, bezel: str = "plastic_black",
-               depth: float = 0.05) -> Builder:
+               depth: float = 0.05, soundbar: bool = False, easel: float = 0.0) -> Builder:
     """Flat-screen TV (16:9), screen facing -Y: on a central stand, on two feet near its ends (feet=True), or
-    wall-mounted (stand=False: a slim panel with a bracket box behind it)."""
+    wall-mounted (stand=False: a slim panel with a bracket box behind it); soundbar: a bar in front of its
+    base; easel > 0: on a floor easel (two splayed legs and a back leg), its screen's bottom that high."""
     b = Builder()
     b.part("body", "plastic" if bezel.startswith("plastic") else "metal", color(bezel))
     b.part("screen", "glass", color("screen"))
     h = width * 9 / 16
-    z0 = (0.08 if not feet else 0.06) if stand else 0.0
+    z0 = easel if easel > 0 else (0.08 if not feet else 0.06) if stand else 0.0
     b.box("body", (-width / 2, -0.02, z0), (width / 2, -0.02 + depth, z0 + h))
     b.box("screen", (-width / 2 + 0.01, -0.025, z0 + 0.01), (width / 2 - 0.01, -0.02, z0 + h - 0.01))
-    if stand and feet:
+    if easel > 0:
+        for s in (-1, 1):
+            b.rod("body", (s * width * 0.3, -0.15, 0.0), (s * 0.03, 0.0, z0 + h * 0.9), 0.012, sections=6)
+        b.rod("body", (0.0, 0.45, 0.0), (0.0, 0.03, z0 + h * 0.8), 0.012, sections=6)
+        b.box("body", (-width * 0.3, -0.03, z0 - 0.03), (width * 0.3, 0.02, z0))
+    elif stand and feet:
         for s in (-1, 1):
             x = s * width * 0.38
             b.rod("body", (x, -0.12, 0.0), (x, 0.0, z0 + 0.02), 0.01, sections=6)
@@ -203,4 +216,6 @@ def television(width: float = 1.25, stand: bool = True, feet: bool = False, beze
         b.box("body", (-0.04, 0.0, 0.015), (0.04, 0.03, z0 + 0.1))
     else:
         b.box("body", (-width * 0.2, -0.02 + depth, z0 + h * 0.3), (width * 0.2, 0.01 + depth, z0 + h * 0.7))
+    if soundbar:
+        b.box("body", (-width * 0.4, -0.16, 0.0), (width * 0.4, -0.06, 0.065), bevel=0.01)
     return b

@@ -15,7 +15,7 @@ from .palette import color
 
 CURTAIN_HEADERS = ("rod", "track", "pelmet")
 BLIND_KINDS = ("roller", "venetian", "roman", "vertical")
-RUG_SHAPES = ("rect", "round", "oval")
+RUG_SHAPES = ("rect", "round", "oval", "rounded")
 
 
 def _wave(x0: float, x1: float, folds: float, amplitude: float, points_per_fold: int = 8) -> np.ndarray:
@@ -163,7 +163,8 @@ def _turn_about_z(angle: float, centre: tuple[float, float]) -> np.ndarray:
 def rug(width: float = 2.0, depth: float = 1.4, thickness: float = 0.01, shape: str = "rect",
         fabric: str = "rug_beige", border: str = "", border_width: float = 0.1, stripes: int = 0,
         fringe: float = 0.0) -> Builder:
-    """A flat rug with thickness on the floor. shape: rect | round | oval (round uses `width` as diameter);
+    """A flat rug with thickness on the floor. shape: rect | round | oval (round uses `width` as diameter) |
+    rounded (a rectangle with corners rounded by a quarter of its shorter side);
     border: a band of a second colour; stripes: that many bands of the border colour across the rug (rect);
     fringe: tassels of that length on the short ends (rect), inside the `width` x `depth` footprint."""
     if shape not in RUG_SHAPES:
@@ -183,6 +184,12 @@ def rug(width: float = 2.0, depth: float = 1.4, thickness: float = 0.01, shape: 
         if shape == "oval":
             for name in ("rug", "border") if border else ("rug",):
                 b.last(name)[0].apply_scale((1.0, depth / width, 1.0))
+        return b
+    if shape == "rounded":
+        rc = 0.25 * min(width, depth)
+        corners = [(sx * (width / 2 - rc), sy * (depth / 2 - rc)) for sx in (-1, 1) for sy in (-1, 1)]
+        ring = [(cx + rc * np.cos(a), cy + rc * np.sin(a)) for cx, cy in corners for a in np.linspace(0, 2 * np.pi, 16)]
+        b.prism("rug", np.array(ring), 0.0, th)
         return b
     # Fringe on the short sides: the body is shortened so the tassels stay inside the footprint.
     long_x = width >= depth
