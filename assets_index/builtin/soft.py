@@ -188,7 +188,9 @@ def rug(width: float = 2.0, depth: float = 1.4, thickness: float = 0.01, shape: 
     if shape == "rounded":
         rc = 0.25 * min(width, depth)
         corners = [(sx * (width / 2 - rc), sy * (depth / 2 - rc)) for sx in (-1, 1) for sy in (-1, 1)]
-        ring = [(cx + rc * np.cos(a), cy + rc * np.sin(a)) for cx, cy in corners for a in np.linspace(0, 2 * np.pi, 16)]
+        # 16 steps of 22.5 degrees include the axis directions, so the outline reaches the full width and depth.
+        ring = [(cx + rc * np.cos(a), cy + rc * np.sin(a)) for cx, cy in corners
+                for a in np.linspace(0, 2 * np.pi, 16, endpoint=False)]
         b.prism("rug", np.array(ring), 0.0, th)
         return b
     # Fringe on the short sides: the body is shortened so the tassels stay inside the footprint.
@@ -217,14 +219,13 @@ def rug(width: float = 2.0, depth: float = 1.4, thickness: float = 0.01, shape: 
     if fr > 0:
         b.part("fringe", "fabric", color("linen_white"))
         short = bd_ if long_x else bw_
+        body_half, full_half = (bw_ / 2, width / 2) if long_x else (bd_ / 2, depth / 2)
         n = max(int(short / 0.04), 2)
-        for s in (-1, 1):
+        for lo, hi in ((-full_half, -body_half), (body_half, full_half)):  # tassels beyond each short end
             for i in range(n):
                 t = -short / 2 + (i + 0.5) * short / n
                 if long_x:
-                    b.box("fringe", (s * bw_ / 2 if s > 0 else -width / 2, t - 0.006, 0),
-                          (width / 2 if s > 0 else -bw_ / 2, t + 0.006, th * 0.5))
+                    b.box("fringe", (lo, t - 0.006, 0), (hi, t + 0.006, th * 0.5))
                 else:
-                    b.box("fringe", (t - 0.006, s * bd_ / 2 if s > 0 else -depth / 2, 0),
-                          (t + 0.006, depth / 2 if s > 0 else -bd_ / 2, th * 0.5))
+                    b.box("fringe", (t - 0.006, lo, 0), (t + 0.006, hi, th * 0.5))
     return b
