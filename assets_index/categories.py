@@ -135,6 +135,26 @@ RELATED: dict[str, tuple[str, ...]] = {
 }
 
 
+# Where a category's objects usually are: "floor" (stands on it even when its bottom is hidden), "wall" (hangs
+# on a wall, its back +Y against it), "ceiling" (hangs from it), "surface" (rests on furniture or the floor).
+# The object stage's placement priors can read this instead of keeping their own lists of names.
+PLACEMENT: dict[str, str] = {
+    "sofa": "floor", "armchair": "floor", "chair": "floor", "stool": "floor", "ottoman": "floor", "bench": "floor",
+    "table": "floor", "coffee table": "floor", "side table": "floor", "desk": "floor", "bed": "floor",
+    "nightstand": "floor", "cabinet": "floor", "chest of drawers": "floor", "wardrobe": "floor",
+    "sideboard": "floor", "bookshelf": "floor", "tv stand": "floor", "rug": "floor",
+    "shelf": "wall", "painting": "wall", "mirror": "wall", "clock": "wall", "curtain": "wall", "blind": "wall",
+    "ceiling lamp": "ceiling",
+    "television": "surface", "lamp": "surface", "plant": "surface", "cushion": "surface", "vase": "surface",
+    "books": "surface", UNKNOWN: "surface",
+}
+
+
+def placement(label: str) -> str:
+    """"floor", "wall", "ceiling" or "surface" for any category name (see `PLACEMENT`)."""
+    return PLACEMENT.get(normalize_category(label), "surface")
+
+
 def _words(text: str) -> str:
     """Lower-case words: separators (_ - . CamelCase) become single spaces."""
     text = re.sub(r"([a-z])([A-Z])", r"\1 \2", text)

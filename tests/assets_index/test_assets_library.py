@@ -13,7 +13,8 @@ from scipy.spatial import cKDTree
 
 from assets_index.builtin import MODELS, generate, seating, soft, tables
 from assets_index.builtin.palette import PALETTE
-from assets_index.categories import CATEGORIES, RELATED, UNKNOWN, normalize_category, related_categories
+from assets_index.categories import (CATEGORIES, PLACEMENT, RELATED, UNKNOWN, normalize_category, placement,
+                                     related_categories)
 from assets_index.meshutil import bounds
 from pipeline.estimators.labels import ADE_OTHER_THINGS, ade_to_project
 
@@ -192,3 +193,11 @@ def test_soft_furnishing_categories_have_parametric_models():
         by_make[m.category].add(m.make.__module__.rsplit(".", 1)[-1])
     for c in ("curtain", "blind", "rug"):
         assert by_make[c] == {"soft"}, c
+
+
+def test_every_category_has_a_placement():
+    assert set(PLACEMENT) == set(CATEGORIES)
+    assert set(PLACEMENT.values()) == {"floor", "wall", "ceiling", "surface"}
+    assert placement("bench") == "floor" and placement("sideboard") == "floor"
+    assert placement("chandelier") == "ceiling" and placement("picture") == "wall"
+    assert placement("teapot") == "surface"
