@@ -390,7 +390,7 @@ MODELS: tuple[ModelSpec, ...] = (
        pot_height=0.32, pot="concrete", seed=5),
     _m("plant_palm", "plant", "Palm", decor.potted_plant, kind="palm", height=1.5, pot_radius=0.2, pot_height=0.4,
        pot="terracotta", seed=6),
-    _m("plant_succulent", "plant", "Succulent in a small bowl", decor.potted_plant, kind="succulent", height=0.22,
+    _m("plant_succulent", "plant", "Succulent in a small bowl", decor.potted_plant, kind="succulent", height=0.28,
        pot_radius=0.09, pot_height=0.1, pot="ceramic_blue", seed=7),
     # Pictures and mirrors
     _m("painting_canvas_wrap", "painting", "Gallery-wrapped canvas, large", decor.framed, width=1.2, height=0.9,
