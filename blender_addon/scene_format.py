@@ -431,6 +431,8 @@ class Light(_Record):
     power_w: float = 100.0
     visible_camera: bool = False  # seen by the camera (a window's glow); light objects are hidden by default
     source: str = ""  # what placed it: ceiling grid, behind camera, unseen wall, window, lamp, user
+    locked: bool | None = None  # true: the artist's, Refine keeps it exactly as it is (absent: unlocked)
+    temperature_k: float | None = None  # its colour as a black-body temperature (fills share one)
     extra: dict = field(default_factory=dict)
 
 
@@ -459,6 +461,7 @@ class MaterialEntry(_Record):
     chosen: int | None = None
     retrieval: str | None = None
     texture_search: dict | None = None  # what the texture search tried and chose (the stage's record)
+    locked: bool | None = None  # true: the artist's, Refine keeps its values as they are (absent: unlocked)
     extra: dict = field(default_factory=dict)
 
     DISPLAY: ClassVar[tuple[str, ...]] = ("label", "score", "thumbnail")
@@ -696,6 +699,10 @@ def _string(value: Any, where: str, empty: bool = False) -> None:
           "expected a string" if empty else "expected a non-empty string")
 
 
+def _flag(value: Any, where: str) -> None:
+    _need(isinstance(value, bool), where, "expected true or false")
+
+
 def _optional(obj: dict, key: str, check, where: str, *args: Any, **kwargs: Any) -> None:
     """Check `obj[key]` when present and not null."""
     if obj.get(key) is not None:
@@ -818,6 +825,7 @@ def _validate_material(mat: Any, where: str) -> None:
     _optional(mat, "roughness", _number, where, lo=0.0, hi=1.0)
     _optional(mat, "metallic", _number, where, lo=0.0, hi=1.0)
     _optional(mat, "emission", _vector, where, 3, lo=0.0, hi=1e6)
+    _optional(mat, "locked", _flag, where)
     _optional(mat, "uv_scale", _number, where, positive=True, hi=1e4)
     _optional(mat, "uv_rotation_deg", _number, where)
     _optional(mat, "score", _number, where)
@@ -910,3 +918,5 @@ def _validate_light(light: Any, where: str) -> None:
           f"expected watts in [0, {MAX_POWER_W:g}]")
     if light.get("visible_camera") is not None:
         _need(isinstance(light["visible_camera"], bool), f"{where}.visible_camera", "expected true or false")
+    _optional(light, "locked", _flag, where)
+    _optional(light, "temperature_k", _number, where, lo=500.0, hi=50000.0)

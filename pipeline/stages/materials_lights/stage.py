@@ -32,20 +32,21 @@ from pipeline.core.case import Case
 from pipeline.core.events import Events
 from pipeline.core.image_metrics import compare_linear
 from pipeline.core.optimise import OptimiseRecord
-from pipeline.core.scene import Light, MaterialEntry, Scene
+from pipeline.core.scene import MaterialEntry, Scene
 from pipeline.render.backend import init_mitsuba
 from pipeline.render.differentiable import SceneRenderer
-from pipeline.render.scene_render import RenderSettings, _shape_key, light_id, light_power, light_radiance
+from pipeline.render.scene_render import RenderSettings, light_power, light_radiance
 from pipeline.render.scene_render import scene_surfaces
 from pipeline.stages.config import ReconstructConfig
 from . import report as ml_report
 from .crops import CropPair, auto_crops, cut, load_user_crops, material_regions
 from .initialise import InitRenderer, initial_albedo_and_scale, refine_lights_and_albedo
-from .lights_init import LightInit, initial_lights, luminance, seen_walls
+from .config import check_budgets
+from .lights_init import FILL_SOURCES, LightInit, initial_lights, luminance, seen_walls
 from .optimise import JointOptimiser, make_targets
+from .photo_score import PhotoScore
 from .record import MaterialsLightsRecord
 from .state import Procedural, from_scene
-from pipeline.render.denoise import bilateral, guide_aovs
 from .candidates import material_candidates, refresh_in_use
 from .retrieval import choose, open_clip_materials, stale_note
 from .texture_search import search
@@ -69,6 +70,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
     if scene is None or scene.room is None:
         raise InputError("the material+light stage needs the room stage's camera and room; re-run from the room "
                          "stage (`photo2scene refine BUNDLE --from-stage room`)")
+    check_budgets(cfg)
     init_mitsuba(config.device)
     torch.manual_seed(config.seed)
     events.stage(STAGE, cfg.iters + 5, "materials and lights")
@@ -79,16 +81,27 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
     used = sorted({s.material for s in surfaces if s.material})
     states = {name: from_scene(name, scene.materials.get(name) or MaterialEntry("principled"), files.read,
                                cfg.texture_res, surfaces) for name in used}
+    locked_materials = frozenset(n for n in used if n in scene.materials and scene.materials[n].locked)
 
     # 1. Lights.
     t0 = time.perf_counter()
     if fresh:
         lights = initial_lights(scene.camera, scene.room, case, cfg.grid_m, cfg.light_scale,
                                 bool(cfg.behind_camera_light), bool(cfg.unseen_wall_lights), bool(cfg.window_lights),
-                                drop_in_view=not cfg.lights_in_view)
-    else:  # a re-run: start from the scene's lights (possibly edited in Blender)
-        old = {d.get("name"): d for d in scene.stages[STAGE].get("lights", [])}
-        lights = [LightInit(li, old.get(li.name, {}).get("source", "kept"), light_radiance(li)) for li in scene.lights]
+                                drop_in_view=not cfg.lights_in_view, ceiling_panels=cfg.ceiling_panels)
+        lights = _cap_windows(lights, cfg.max_lights, notes)
+    else:  # a re-run: start from the scene's lights (possibly edited in Blender); locked ones stay as they are
+        old = {d.get("name"): d for d in scene.stages.get(STAGE, {}).get("lights", [])}
+        lights = []
+        for li in scene.lights:
+            source = li.source or old.get(li.name, {}).get("source", "kept")
+            # Only unlocked fills are re-fitted by the initialisation; windows and the artist's own lights start
+            # where they are (and stay free RGB radiances in the optimisation unless locked).
+            known = bool(li.locked) or source not in FILL_SOURCES
+            lights.append(LightInit(li, source, light_radiance(li), known=known))
+    if len(lights) > cfg.max_lights:
+        raise InputError(f"{len(lights)} lights is over the cap materials_lights.max_lights={cfg.max_lights} (each "
+                         f"costs renders); raise it with --materials-lights.max-lights {len(lights)} if you mean it")
     timings["lights_init"] = time.perf_counter() - t0
 
     ds = max(1, cfg.render_downscale)
@@ -135,9 +148,12 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
     init_info: dict = {}
     init_render = InitRenderer(renderer, states, targets, cfg.init_spp, config.seed + 101)
     if fresh:
-        init_info = initial_albedo_and_scale(init_render, states, lights, targets, cfg, notes)
+        init_info = initial_albedo_and_scale(init_render, states, lights, targets, cfg, notes, locked_materials)
     if cfg.init_rounds > 0:
-        init_info["refine"] = refine_lights_and_albedo(init_render, states, lights, targets, cfg.init_rounds)
+        init_info["refine"] = refine_lights_and_albedo(init_render, states, lights, targets, cfg.init_rounds,
+                                                       temperature_range=(cfg.temperature_min_k,
+                                                                          cfg.temperature_max_k),
+                                                       locked=locked_materials)
     timings["albedo_light_init"] = time.perf_counter() - t0
     events.step(2, cfg.iters + 5, "initial albedo and light scale")
 
@@ -146,10 +162,12 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
     vgg = vgg if vgg is not None else _open_vgg(cfg, notes)
     retrieval = {"mode": "none", "note": "kept from the previous run"}
     chosen: dict[str, dict] = {}
-    opt = JointOptimiser(renderer, states, np.array([li.radiance for li in lights]), targets, cfg, vgg, config.seed)
+    opt = JointOptimiser(renderer, states, np.array([li.radiance for li in lights]), targets, cfg, vgg, config.seed,
+                         fills=[li.source in FILL_SOURCES and not li.known for li in lights],
+                         locked=[bool(li.light.locked) for li in lights], locked_materials=locked_materials)
     opt.visible_lights = [li.segment_id is not None for li in lights]  # windows the photo shows
     if fresh:
-        retrieval, chosen = _retrieve(case, states, crops, cfg, clip, notes)
+        retrieval, chosen = _retrieve(case, states, crops, cfg, clip, notes, locked_materials)
         if any(isinstance(s, Procedural) for s in states.values()):
             for state in states.values():  # retrieved maps span their surfaces' tiles
                 if isinstance(state, Procedural):
@@ -162,29 +180,40 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
         timings["texture_search"] = time.perf_counter() - t0
     events.step(3, cfg.iters + 5, "materials retrieved")
 
-    # Render at working resolution before optimising (the report's "init" crops).
+    # The shown picture before optimising (the report's "init" crops); the same picture, same seed, validates
+    # every `validate_every` steps, and the best one is kept: the stage never ends worse than it started.
     t0 = time.perf_counter()
-    _, first = final_render(opt, states, opt.radiance().detach().numpy().astype(float), w, h, cfg.final_spp,
-                            config.seed + 11, bool(cfg.denoise))
+    scorer = PhotoScore(opt, states, case.photo_linear, config.seed + 11, bool(cfg.denoise))
+    raw_first, first = scorer.render(opt.radiance().detach().numpy().astype(float), cfg.final_spp)
+    best = {"psnr": scorer.psnr_db(first), "raw": raw_first, "shown": first}
     timings["init_render"] = time.perf_counter() - t0
+
+    def validate() -> float:
+        raw_now, shown_now = scorer.render(opt.radiance().detach().numpy().astype(float), cfg.final_spp)
+        value = scorer.psnr_db(shown_now)
+        if value > best["psnr"]:  # the harness keeps the same iterate (strictly better than the best so far)
+            best.update(psnr=value, raw=raw_now, shown=shown_now)
+        return -value
 
     # 5. Joint optimisation.
     t0 = time.perf_counter()
     record = OptimiseRecord()
     if cfg.iters > 0:
-        record = opt.run(cfg.iters, _Offset(events, 3, cfg.iters + 5))
+        record = opt.run(cfg.iters, _Offset(events, 3, cfg.iters + 5), score=validate,
+                         score_every=max(1, cfg.validate_every), initial_score=-best["psnr"])
     timings["optimise"] = time.perf_counter() - t0
 
-    # 6. Final render, scene update, report.
+    # 6. Final picture (the best validated one), scene update, report.
     t0 = time.perf_counter()
     with torch.no_grad():
         radiance = opt.radiance().numpy().astype(float)
-    raw, final = final_render(opt, states, radiance, w, h, cfg.final_spp, config.seed + 13, bool(cfg.denoise))
+    raw, final = best["raw"], best["shown"]
     timings["final_render"] = time.perf_counter() - t0
     metrics = compare_linear(final, case.photo_linear)
     metrics["raw"] = compare_linear(raw, case.photo_linear)
     metrics_init = compare_linear(first, case.photo_linear)
-    light_entries = _write_lights(scene, lights, radiance, cfg.prune_fraction)
+    light_entries = _write_lights(scene, lights, radiance, cfg.prune_fraction, opt.fill_temperature_k(),
+                                  [bool(x) for x in opt.fill_mask.tolist()])
     _write_materials(scene, files, states, chosen, retrieval)
     renamed = _merge_walls(scene, split, {n: int(m.sum()) for n, m in regions.items()}, cfg.wall_merge, notes)
     for old, new in renamed.items():  # the record speaks of the materials the scene keeps
@@ -216,45 +245,14 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
         report_images=images,
         seconds=round(time.perf_counter() - start, 3),
     ).to_dict()
+    events.log(f"materials+lights: photo PSNR init {metrics_init['psnr_db']:.2f} dB -> final "
+               f"{metrics['psnr_db']:.2f} dB (best of {len(record.scores) + 1} validated iterates: "
+               f"{'the start' if record.best_iteration is None else f'after step {record.best_iteration + 1}'})")
     events.log(f"materials+lights: {len(lights)} lights, {len(states)} materials "
                f"({sum(isinstance(s, Procedural) for s in states.values())} procedural); final render PSNR "
                f"{metrics['psnr_db']:.2f} dB, SSIM {metrics['ssim']:.3f} (init {metrics_init['psnr_db']:.2f} dB)")
     events.done("material+light stage done")
     return scene
-
-
-def final_render(opt: JointOptimiser, states: dict, radiance: np.ndarray, w: int, h: int, spp: int, seed: int,
-                 denoise: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(raw, shown) renders at working resolution: shown is denoised (optionally) with emitters composited where
-    the camera sees them (their radiance, for light panels and emitting lamp parts alike)."""
-    import torch
-
-    with torch.no_grad():
-        raw = opt.render_crop((0, 0, w, h), seed, spp).numpy()
-    renderer = opt.renderer
-    # Light panels the camera does not see pass light (null BSDF): leave them out of the guides, or their outlines
-    # would count as edges and stay unfiltered.
-    hidden = {light_id(i) for i in range(len(radiance)) if not opt.visible_lights[i]}
-    guide_scene = renderer.scene_without(hidden) if hidden else renderer.mscene
-    g = guide_aovs(guide_scene, renderer.sensor(w, h, 16))
-    shown = bilateral(raw, g["ids"], g["normal"], g["depth"], pure=g["pure"]) if denoise else raw.copy()
-    names = [shape.id() for shape in guide_scene.shapes()]
-    by_shape = {s.name: s for s in renderer.surfaces}
-
-    lights = {light_id(i): i for i in range(len(radiance)) if opt.visible_lights[i]}
-    emission = {_shape_key(n): states[s.material].emission for n, s in by_shape.items()
-                if s.material in states and states[s.material].emission is not None}
-    for k, name in enumerate(names):
-        hit = g["ids"] == k + 1
-        if not hit.any():
-            continue
-        if name in lights:
-            shown[hit] = radiance[lights[name]]
-        elif name in emission:
-            # hide_emitters hides emitting shapes from camera rays altogether (the render shows what is behind
-            # the lamp), so the lamp's pixels take its radiance: the photo's colour there, emitted and reflected.
-            shown[hit] = np.asarray(emission[name], np.float32)
-    return raw, shown
 
 
 class _Offset:
@@ -307,7 +305,8 @@ def _open_vgg(cfg, notes: list):
     return vgg
 
 
-def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list) -> tuple[dict, dict]:
+def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list,
+              locked: frozenset[str] = frozenset()) -> tuple[dict, dict]:
     """CLIP retrieval per material with crops; chosen ones become Procedural. Returns (retrieval info, chosen)."""
     if cfg.retrieval == "none":
         return {"mode": "none", "note": "retrieval off (--materials-lights.retrieval none): homogeneous"}, {}
@@ -323,7 +322,7 @@ def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list) -> 
         notes.append(stale_note(clip.stale))
     chosen: dict[str, dict] = {}
     for name, pairs in sorted(crops.items()):
-        if name not in states or states[name].emission is not None:
+        if name not in states or states[name].emission is not None or name in locked:
             continue
         ranked = clip.rank([cut(case.photo_srgb, p.photo) for p in pairs], cfg.top_k)
         best = choose(ranked, cfg.min_cosine)
@@ -415,20 +414,43 @@ def _merge_walls(scene: Scene, split: dict[str, list[str]], pixels: dict[str, in
     return renamed
 
 
-def _write_lights(scene: Scene, lights: list[LightInit], radiance: np.ndarray, prune: float = 0.0) -> list[dict]:
+def _cap_windows(lights: list[LightInit], cap: int, notes: list) -> list[LightInit]:
+    """Keep the largest windows when fills and windows together pass the light cap (fills are bounded already)."""
+    windows = sorted((li for li in lights if li.source == "window"),
+                     key=lambda li: -li.light.size[0] * li.light.size[1])
+    room = cap - (len(lights) - len(windows))
+    if len(windows) <= max(room, 0):
+        return lights
+    dropped = {id(li) for li in windows[max(room, 0):]}
+    notes.append(f"{len(dropped)} of {len(windows)} windows left out: the light cap materials_lights.max_lights is "
+                 f"{cap} (raise it with --materials-lights.max-lights N)")
+    return [li for li in lights if id(li) not in dropped]
+
+
+def _write_lights(scene: Scene, lights: list[LightInit], radiance: np.ndarray, prune: float = 0.0,
+                  fill_kelvin: float | None = None, fills: list[bool] | None = None) -> list[dict]:
     """Lights into the Scene in Blender's watts (P = L pi A), without those the fit left (nearly) dark; per-light
-    metadata for the stage's record."""
+    metadata for the stage's record. Fills carry their shared colour temperature; locked lights are written back
+    exactly as they came."""
     scene.lights = []
     entries = []
+    fills = fills if fills is not None else [False] * len(lights)
     powers = [light_power(rad, li.light.size)[0] for li, rad in zip(lights, radiance)]
     total = sum(powers)
-    for li, rad in zip(lights, radiance):
-        power, colour = light_power(rad, li.light.size)
-        if power < prune * total and not li.known:
-            continue
-        light = Light(li.light.name, li.light.type, [float(x) for x in li.light.position],
-                      [[float(x) for x in row] for row in li.light.rotation], [float(x) for x in li.light.size],
-                      colour, round(power, 4))
+    for li, rad, fill in zip(lights, radiance, fills):
+        if li.light.locked:
+            light = copy.deepcopy(li.light)
+        else:
+            power, colour = light_power(rad, li.light.size)
+            if power < prune * total and not li.known:
+                continue
+            light = copy.deepcopy(li.light)
+            light.position = [float(x) for x in li.light.position]
+            light.rotation = [[float(x) for x in row] for row in li.light.rotation]
+            light.size = [float(x) for x in li.light.size]
+            light.color, light.power_w = [round(c, 5) for c in colour], round(power, 4)
+            light.source = light.source or li.source
+            light.temperature_k = round(fill_kelvin, 1) if fill and fill_kelvin is not None else None
         scene.lights.append(light)
         entries.append({"name": light.name, "source": li.source, "radiance": [round(float(x), 5) for x in rad],
                         "power_w": light.power_w, "segment_id": li.segment_id})
@@ -439,6 +461,8 @@ def _write_materials(scene: Scene, files: BundleFiles, states: dict, chosen: dic
     """scene.json materials (their graph files and thumbnails into `files`); retrieved ones get their candidates
     as whole entries (`material_candidates`)."""
     for name, state in states.items():
+        if name in scene.materials and scene.materials[name].locked:  # the artist's: written back untouched
+            continue
         entry, made = state.entry(scene.materials.get(name))
         info = chosen.get(name)
         if info is not None:
