@@ -11,8 +11,8 @@ from __future__ import annotations
 import bpy
 
 from ..bundle import Bundle
-from ..scene_format import (PROP_ASSET, PROP_BUILT, PROP_BUNDLE, PROP_FACE, PROP_GROUP, PROP_LIGHT, PROP_MATERIAL,
-                            PROP_OBJECT, PROP_PART, Camera, MaterialEntry)
+from ..scene_format import (PROP_ASSET, PROP_BUILT, PROP_BUNDLE, PROP_FACE, PROP_GROUP, PROP_LIGHT, PROP_LOCKED,
+                            PROP_MATERIAL, PROP_OBJECT, PROP_PART, Camera, MaterialEntry)
 from .camera import build_camera
 from .light import build_light
 from .object import build_object
@@ -175,6 +175,7 @@ def build_material_entry(name: str, spec: MaterialEntry, bundle: Bundle) -> bpy.
     else:
         raise MaterialEntryError(f"material {name!r} has unknown type {kind!r} (expected 'principled' or 'graph')")
     mat[PROP_MATERIAL] = name  # scene.json key (Blender may rename to name.001)
+    mat[PROP_LOCKED] = bool(spec.locked)  # the artist's lock: Refine keeps a locked material
     return mat
 
 

@@ -123,15 +123,17 @@ class MaterialLightConfig:
     final_spp: int = 64
     """Samples per pixel of the final render (report, metrics)."""
     validate_every: int = 5
-    """Every N steps the joint optimisation renders the final picture (same seed) and scores it against the photo
-    (PSNR); the best-scoring iterate, the start included, is the stage's result."""
+    """Every N steps the joint optimisation renders the full-size picture (fixed seed, `validate_spp`) and scores
+    it against the photo (PSNR); the best-scoring iterate, the start included, is the stage's result."""
+    validate_spp: int = 16
+    """Samples per pixel of those validation renders."""
     denoise: int = 1
     """(1/0) Edge-aware filtering of the final render (guided by shape ids, normals and depth); metrics give both."""
     vgg_random_ok: int = 1
     """(1/0) Without local VGG-19 weights, use a seeded random VGG for Gram losses (else skip the Gram terms)."""
 
 
-SPP_FIELDS = ("init_spp", "spp", "crop_spp", "search_spp", "final_spp")
+SPP_FIELDS = ("init_spp", "spp", "crop_spp", "search_spp", "final_spp", "validate_spp")
 
 
 def check_budgets(cfg: MaterialLightConfig) -> None:
