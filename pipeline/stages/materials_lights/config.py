@@ -70,6 +70,10 @@ class MaterialLightConfig:
     """Cap on `iters` and `init_rounds` (a bundle's config.json asking for more is refused)."""
     max_spp: int = 1024
     """Cap on every samples-per-pixel setting of this stage."""
+    deterministic: int = 1
+    """(1/0) CPU renders of this stage on one thread, so a run repeats exactly (Mitsuba's film adds samples with
+    atomics whose order varies between threads, and the optimiser amplifies the difference;
+    pipeline/render/determinism.py). 0 uses every core, faster, and results vary a little from run to run."""
     prune_fraction: float = 0.005
     """Lights left with less than this fraction of the total power after optimisation are removed."""
     lights_in_view: int = 1

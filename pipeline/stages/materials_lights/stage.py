@@ -34,6 +34,7 @@ from pipeline.core.image_metrics import compare_linear
 from pipeline.core.optimise import OptimiseRecord
 from pipeline.core.scene import MaterialEntry, Scene
 from pipeline.render.backend import init_mitsuba
+from pipeline.render.determinism import deterministic_renders
 from pipeline.render.differentiable import SceneRenderer
 from pipeline.render.scene_render import RenderSettings, light_power, light_radiance
 from pipeline.render.scene_render import scene_surfaces
@@ -60,6 +61,14 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
         clip=None, vgg=None) -> Scene:
     """Add lights and optimised materials to the Scene. The bundle's files (object meshes, material graphs) are
     read from and written to `files` (a throw-away one when not given). `clip`/`vgg` may be injected (tests)."""
+    check_budgets(config.materials_lights)
+    init_mitsuba(config.device)
+    with deterministic_renders(bool(config.materials_lights.deterministic)):
+        return _run(scene, case, config, events, files, clip, vgg)
+
+
+def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, files: BundleFiles | None,
+         clip, vgg) -> Scene:
     import torch
 
     files = files if files is not None else BundleFiles()
@@ -70,8 +79,6 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
     if scene is None or scene.room is None:
         raise InputError("the material+light stage needs the room stage's camera and room; re-run from the room "
                          "stage (`photo2scene refine BUNDLE --from-stage room`)")
-    check_budgets(cfg)
-    init_mitsuba(config.device)
     torch.manual_seed(config.seed)
     events.stage(STAGE, cfg.iters + 5, "materials and lights")
     fresh = STAGE not in scene.stages or not scene.lights
