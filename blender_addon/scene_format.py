@@ -317,7 +317,15 @@ class Camera(_Record):
     fov_y_deg: float
     width: int
     height: int
+    exposure_ev: float | None = None  # film exposure: a render is scene radiance x 2^-exposure_ev (lights in watts)
     extra: dict = field(default_factory=dict)
+
+
+def exposure_scale(camera: Camera | None) -> float:
+    """Scene radiance per unit of the rendered image: 2^exposure_ev (1 without an exposure). Lights' watts and
+    emitters are in scene units; the photo, and the pipeline's renders, are scene units / this."""
+    ev = getattr(camera, "exposure_ev", None)
+    return 2.0 ** float(ev) if ev is not None else 1.0
 
 
 @dataclass
@@ -795,6 +803,7 @@ def _validate_camera(cam: Any) -> None:
         value = cam.get(key)
         _need(isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_PIXELS, f"camera.{key}",
               f"expected a positive integer (at most {MAX_PIXELS})")
+    _optional(cam, "exposure_ev", _number, "camera", lo=-30.0, hi=30.0)
 
 
 def _validate_room(room: Any, materials: dict) -> None:

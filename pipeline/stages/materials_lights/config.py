@@ -70,6 +70,10 @@ class MaterialLightConfig:
     """Cap on `iters` and `init_rounds` (a bundle's config.json asking for more is refused)."""
     max_spp: int = 1024
     """Cap on every samples-per-pixel setting of this stage."""
+    fill_watts: float = 200.0
+    """The brightest fill light's power in Blender, watts: a fresh run sets the camera's exposure (scene.json
+    camera.exposure_ev, Cycles' Film > Exposure) so the render keeps the photo's brightness with lights of
+    plausible power. 0: no exposure (watts in the photo's own units, often a few W)."""
     deterministic: int = 1
     """(1/0) CPU renders of this stage on one thread, so a run repeats exactly (Mitsuba's film adds samples with
     atomics whose order varies between threads, and the optimiser amplifies the difference;

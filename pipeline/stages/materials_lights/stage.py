@@ -25,7 +25,7 @@ import numpy as np
 from p2s_common.errors import InputError, SetupError
 from p2s_common.images import linear_to_srgb, png_bytes
 
-from blender_addon.scene_format import room_face_name
+from blender_addon.scene_format import exposure_scale, room_face_name
 
 from pipeline.core.bundle import BundleFiles
 from pipeline.core.case import Case
@@ -99,13 +99,15 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
         lights = _cap_windows(lights, cfg.max_lights, notes)
     else:  # a re-run: start from the scene's lights (possibly edited in Blender); locked ones stay as they are
         old = {d.get("name"): d for d in scene.stages.get(STAGE, {}).get("lights", [])}
+        if scene.camera.exposure_ev is None:  # a re-run room stage made a new camera: the watts' exposure is here
+            scene.camera.exposure_ev = scene.stages.get(STAGE, {}).get("exposure_ev")
         lights = []
         for li in scene.lights:
             source = li.source or old.get(li.name, {}).get("source", "kept")
             # Only unlocked fills are re-fitted by the initialisation; windows and the artist's own lights start
             # where they are (and stay free RGB radiances in the optimisation unless locked).
             known = bool(li.locked) or source not in FILL_SOURCES
-            lights.append(LightInit(li, source, light_radiance(li), known=known))
+            lights.append(LightInit(li, source, light_radiance(li) / exposure_scale(scene.camera), known=known))
     if len(lights) > cfg.max_lights:
         raise InputError(f"{len(lights)} lights is over the cap materials_lights.max_lights={cfg.max_lights} (each "
                          f"costs renders); raise it with --materials-lights.max-lights {len(lights)} if you mean it")
@@ -172,7 +174,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     opt = JointOptimiser(renderer, states, np.array([li.radiance for li in lights]), targets, cfg, vgg, config.seed,
                          fills=[li.source in FILL_SOURCES and not li.known for li in lights],
                          locked=[bool(li.light.locked) for li in lights], locked_materials=locked_materials)
-    opt.visible_lights = [li.segment_id is not None for li in lights]  # windows the photo shows
+    opt.visible_lights = [li.segment_id is not None or bool(li.light.visible_camera) for li in lights]  # windows
     if fresh:
         retrieval, chosen = _retrieve(case, states, crops, cfg, clip, notes, locked_materials)
         if any(isinstance(s, Procedural) for s in states.values()):
@@ -222,8 +224,10 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     metrics = compare_linear(final, case.photo_linear)
     metrics["raw"] = compare_linear(raw, case.photo_linear)
     metrics_init = compare_linear(first, case.photo_linear)
-    light_entries = _write_lights(scene, lights, radiance, cfg.prune_fraction, opt.fill_temperature_k(),
-                                  [bool(x) for x in opt.fill_mask.tolist()])
+    fills = [bool(x) for x in opt.fill_mask.tolist()]
+    if scene.camera.exposure_ev is None and cfg.fill_watts > 0:
+        scene.camera.exposure_ev = _exposure_ev(lights, radiance, fills, cfg.fill_watts)
+    light_entries = _write_lights(scene, lights, radiance, cfg.prune_fraction, opt.fill_temperature_k(), fills)
     _write_materials(scene, files, states, chosen, retrieval)
     renamed = _merge_walls(scene, split, {n: int(m.sum()) for n, m in regions.items()}, cfg.wall_merge, notes)
     for old, new in renamed.items():  # the record speaks of the materials the scene keeps
@@ -254,6 +258,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
         notes=notes,
         report_images=images,
         seconds=round(time.perf_counter() - start, 3),
+        exposure_ev=scene.camera.exposure_ev,
     ).to_dict()
     events.log(f"materials+lights: photo PSNR init {metrics_init['psnr_db']:.2f} dB -> final "
                f"{metrics['psnr_db']:.2f} dB (best of {len(record.scores) + 1} validated iterates: "
@@ -437,11 +442,23 @@ def _cap_windows(lights: list[LightInit], cap: int, notes: list) -> list[LightIn
     return [li for li in lights if id(li) not in dropped]
 
 
+def _exposure_ev(lights: list[LightInit], radiance: np.ndarray, fills: list[bool], watts: float) -> float:
+    """The camera exposure (EV, half stops, 0..12) that makes the brightest fill `watts` in Blender: the photo's
+    linear values fix the lights only up to the camera's exposure, and a scene lit by 3 W panels reads wrong."""
+    powers = [light_power(rad, li.light.size)[0] for li, rad, fill in zip(lights, radiance, fills) if fill]
+    if not powers or max(powers) <= 0:
+        powers = [light_power(rad, li.light.size)[0] for li, rad in zip(lights, radiance)]
+    if not powers or max(powers) <= 0:
+        return 0.0
+    return float(np.clip(np.round(2 * np.log2(watts / max(powers))) / 2, 0.0, 12.0))
+
+
 def _write_lights(scene: Scene, lights: list[LightInit], radiance: np.ndarray, prune: float = 0.0,
                   fill_kelvin: float | None = None, fills: list[bool] | None = None) -> list[dict]:
     """Lights into the Scene in Blender's watts (P = L pi A), without those the fit left (nearly) dark; per-light
     metadata for the stage's record. Fills carry their shared colour temperature; locked lights are written back
-    exactly as they came."""
+    exactly as they came. Watts are scene units: render-unit radiance x the camera's exposure scale."""
+    scale = exposure_scale(scene.camera)
     scene.lights = []
     entries = []
     fills = fills if fills is not None else [False] * len(lights)
@@ -458,7 +475,7 @@ def _write_lights(scene: Scene, lights: list[LightInit], radiance: np.ndarray, p
             light.position = [float(x) for x in li.light.position]
             light.rotation = [[float(x) for x in row] for row in li.light.rotation]
             light.size = [float(x) for x in li.light.size]
-            light.color, light.power_w = [round(c, 5) for c in colour], round(power, 4)
+            light.color, light.power_w = [round(c, 5) for c in colour], round(power * scale, 4)
             light.source = light.source or li.source
             light.temperature_k = round(fill_kelvin, 1) if fill and fill_kelvin is not None else None
         scene.lights.append(light)
