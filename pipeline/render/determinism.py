@@ -6,6 +6,11 @@ same seed differ in their last bits (measured: 1.3e-5 on a Cornell box at 16 spp
 one). Adam normalises its steps, so such differences in small gradients grow over an optimisation into different
 results (a light at 2.1 W in one run, 5.9 W in the next). With one thread the order is fixed and a run repeats
 exactly on the same machine. On CUDA the atomics are not ordered either: GPU runs are not repeatable bit for bit.
+
+The second source: `mi.load_dict`'s default optimisation (merging meshes that share a BSDF) leaves the scene's
+shapes, and so its emitters, in an order that changes from load to load (measured: 8 orders in 15 loads of one
+dict); light sampling picks emitters by index, so the same seed draws different noise. The stage's scenes are
+loaded with `optimize=False` (`SceneRenderer`, `scene_render.load_scene`): the dict's order, every time.
 """
 
 from __future__ import annotations

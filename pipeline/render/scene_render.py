@@ -435,7 +435,7 @@ def _texture_files(bd: dict, folder: Path, stem: str) -> dict:
 def load_scene(d: dict):
     import mitsuba as mi
 
-    return mi.load_dict(d)
+    return mi.load_dict(d, optimize=False)  # a repeatable shape and emitter order (render/determinism.py)
 
 
 def render_numpy(mscene, spp: int | None = None, seed: int = 0) -> np.ndarray:

@@ -115,11 +115,11 @@ def hall_runs(tmp_path_factory):
     cfg = config.materials_lights
     cfg.iters, cfg.spp, cfg.init_spp, cfg.final_spp, cfg.validate_spp, cfg.init_rounds = 4, 4, 4, 8, 4, 2
     cfg.validate_every, cfg.texture_search, cfg.retrieval = 2, 0, "none"
-    return [materials_lights.run(copy.deepcopy(scene), case, config, Silent()) for _ in range(2)], cfg
+    return [materials_lights.run(copy.deepcopy(scene), case, config, Silent()) for _ in range(2)], cfg, case
 
 
 def test_light_initialisation_cost_is_bounded_on_a_big_room(hall_runs):
-    (scene, _), cfg = hall_runs
+    (scene, _), cfg, _ = hall_runs
     stage = scene.stages["materials_lights"]
     fills = [d for d in stage["lights"] if d["source"] != "window"]
     assert len(scene.lights) <= cfg.ceiling_panels + 1 + 4
@@ -131,10 +131,34 @@ def test_light_initialisation_cost_is_bounded_on_a_big_room(hall_runs):
 
 
 def test_the_stage_never_ends_worse_and_repeats_exactly(hall_runs):
-    (first, second), _ = hall_runs
+    (first, second), _, _ = hall_runs
     a, b = first.stages["materials_lights"], second.stages["materials_lights"]
     assert a["metrics"]["psnr_db"] >= a["metrics_init"]["psnr_db"]
     assert [li.to_dict() for li in first.lights] == [li.to_dict() for li in second.lights]
     for name, spec in first.materials.items():
         assert np.allclose(spec.base_color, second.materials[name].base_color, rtol=1e-4, atol=0), name
     assert a["metrics"] == b["metrics"]
+
+
+def test_a_locked_light_and_material_stay_as_the_artist_set_them(hall_runs):
+    """Refine (a re-run of the stage on the edited scene) keeps locked items exactly; the others are fitted."""
+    from pipeline.core.events import Silent
+    from pipeline.stages.config import ReconstructConfig
+    from pipeline.stages.materials_lights import stage as materials_lights
+
+    (scene, _), cfg, case = hall_runs
+    edited = copy.deepcopy(scene)
+    lamp = edited.lights[0]
+    lamp.power_w, lamp.color, lamp.locked = 20.0, [1.0, 0.7, 0.4], True  # a warm 20 W, as the artist set it
+    edited.materials["room_floor"].base_color = [0.4, 0.1, 0.1]
+    edited.materials["room_floor"].locked = True
+    config = ReconstructConfig(device=DEVICE)
+    config.materials_lights = copy.deepcopy(cfg)
+    again = materials_lights.run(edited, case, config, Silent())
+    kept = next(li for li in again.lights if li.name == lamp.name)
+    assert kept.to_dict() == lamp.to_dict()
+    assert again.materials["room_floor"].base_color == [0.4, 0.1, 0.1] and again.materials["room_floor"].locked
+    others = [li for li in again.lights if li.name != lamp.name]
+    assert others and all(not li.locked for li in others)
+    before = {li.name: li.power_w for li in scene.lights}
+    assert any(li.power_w != before[li.name] for li in others)  # the unlocked ones were fitted again
