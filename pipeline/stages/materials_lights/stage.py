@@ -233,7 +233,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     for old, new in renamed.items():  # the record speaks of the materials the scene keeps
         if old in regions:
             regions[new] = regions.get(new, np.zeros_like(regions[old])) | regions.pop(old)
-    images = _report(files, case, states, chosen, all_crops, first, final, opt.history, metrics)
+    images = _report(files, case, states, chosen, all_crops, first, final, opt.history, metrics, metrics_init)
     timings = {k: round(v, 3) for k, v in timings.items()}
     scene.stages[STAGE] = MaterialsLightsRecord(
         lights=light_entries,
@@ -518,10 +518,12 @@ def _lit_thumbnail(library: str) -> Path | None:
 
 
 def _report(files: BundleFiles, case: Case, states: dict, chosen: dict, crops: list[CropPair], init: np.ndarray,
-            final: np.ndarray, history: list[dict], metrics: dict) -> list[list[str]]:
+            final: np.ndarray, history: list[dict], metrics: dict, metrics_init: dict | None = None
+            ) -> list[list[str]]:
     """The stage's report images into `files`; returns (file, caption) of each."""
     sheets = {
-        "report/materials_lights_final.png": (ml_report.side_by_side(case.photo_linear, final, metrics),
+        "report/materials_lights_final.png": (ml_report.side_by_side(case.photo_linear, final, metrics,
+                                                                     metrics_init),
                                               "final render beside the photo"),
         "report/materials_lights_crops.png": (ml_report.crop_sheet(case.photo_linear, init, final, crops),
                                               "crop pairs: photo | render at init | render at the end"),
