@@ -17,6 +17,15 @@ from pipeline.render.scene_render import _shape_key, light_id
 from p2s_common.images import linear_to_srgb
 
 
+def shape_aov_id(shape) -> int:
+    """The value Mitsuba's `shape_index` AOV gives a shape's pixels: its Dr.Jit registry id, not its position in
+    the scene's shape list (ids are shared by every scene the process has loaded)."""
+    import drjit as dr
+    import mitsuba as mi
+
+    return int(dr.reinterpret_array(mi.UInt32, mi.ShapePtr(shape))[0])
+
+
 class PhotoScore:
     """Renders the stage's shown picture for given light radiances (materials: the optimiser's current states)."""
 
@@ -25,7 +34,7 @@ class PhotoScore:
         self.h, self.w = photo.shape[:2]
         self.photo_srgb = linear_to_srgb(photo)
         self._guides: dict | None = None
-        self._names: list[str] = []
+        self._names: dict[int, str] = {}
 
     def guides(self) -> dict:
         """Shape ids, normals and depth of the full-size view (rendered once)."""
@@ -37,7 +46,7 @@ class PhotoScore:
             hidden = {light_id(i) for i in range(n) if not self.opt.visible_lights[i]}
             guide_scene = renderer.scene_without(hidden) if hidden else renderer.mscene
             self._guides = guide_aovs(guide_scene, renderer.sensor(self.w, self.h, 16))
-            self._names = [shape.id() for shape in guide_scene.shapes()]
+            self._names = {shape_aov_id(shape): shape.id() for shape in guide_scene.shapes()}
         return self._guides
 
     def render(self, radiance: np.ndarray, spp: int) -> tuple[np.ndarray, np.ndarray]:
@@ -51,8 +60,8 @@ class PhotoScore:
         lights = {light_id(i): i for i in range(len(radiance)) if self.opt.visible_lights[i]}
         emission = {_shape_key(s.name): self.states[s.material].emission for s in self.opt.renderer.surfaces
                     if s.material in self.states and self.states[s.material].emission is not None}
-        for k, name in enumerate(self._names):
-            hit = g["ids"] == k + 1
+        for aov_id, name in self._names.items():
+            hit = g["ids"] == aov_id
             if not hit.any():
                 continue
             if name in lights:
