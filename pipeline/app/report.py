@@ -102,15 +102,6 @@ def objects_table(scene: Scene) -> str:
             "<th>candidates (score, fit loss)</th></tr>" + "".join(rows) + "</table>")
 
 
-def _photo_psnr_line(scene: Scene) -> str:
-    """"Photo PSNR init X dB -> final Y dB" of the material+light stage (its final picture against the photo)."""
-    stage = scene.stages.get("materials_lights") or {}
-    a, b = (stage.get("metrics_init") or {}).get("psnr_db"), (stage.get("metrics") or {}).get("psnr_db")
-    if a is None or b is None:
-        return ""
-    return f"<p>Photo PSNR (materials and lights): init {a:.2f} dB -&gt; final {b:.2f} dB</p>"
-
-
 def write_report(root: Path, scene: Scene, case: Case) -> Path:
     """Write report/sheet.png, report/index.html and report/metrics.json; returns the HTML path."""
     out = root / "report"
@@ -164,7 +155,6 @@ pre{{margin:0}}</style></head><body>
 <h1>photo2scene report</h1>
 <p>Scale: {html.escape(json.dumps(scene.scale))}</p>
 <p>Inputs: {html.escape(json.dumps(case.inputs))}</p>
-{_photo_psnr_line(scene)}
 {images_html}
 {objects_table(scene)}
 <h2>Metrics</h2><table>{rows_html}</table>
