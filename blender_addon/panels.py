@@ -12,7 +12,7 @@ from .edits import (cached_scene, candidate_rows, candidate_thumbnail, candidate
                     object_spec)
 from .operators import active_reconstruction
 from .preferences import get_prefs, resolve_python
-from .scene_format import PROP_CHOSEN
+from .scene_format import PROP_CHOSEN, PROP_LOCKED
 from .sync import bundle_root, material_name, object_name, object_root
 
 _previews = None  # bpy.utils.previews collection for candidate thumbnails
@@ -171,6 +171,33 @@ class PHOTO2SCENE_PT_candidates(_Sidebar, bpy.types.Panel):
             layout.label(text="No alternatives for the selection")
 
 
+class PHOTO2SCENE_PT_locks(_Sidebar, bpy.types.Panel):
+    """The selection's locks: a locked light or material is kept by Refine as the artist set it (an edit locks it
+    when Refine writes the edits back; unlock it here to let the pipeline fit it again)."""
+
+    bl_label = "Locks"
+    bl_parent_id = "PHOTO2SCENE_PT_main"
+
+    @classmethod
+    def poll(cls, context):
+        return active_reconstruction(context) is not None
+
+    def draw(self, context):
+        layout = self.layout
+        obj = context.active_object
+        rows = []
+        if obj is not None and obj.type == "LIGHT" and PROP_LOCKED in obj.keys():
+            rows.append((obj, f"Light {obj.name}"))
+        for slot in getattr(obj, "material_slots", []) if obj is not None else []:
+            if slot.material is not None and PROP_LOCKED in slot.material.keys():
+                rows.append((slot.material, f"Material {slot.material.name}"))
+        if not rows:
+            layout.label(text="Select a light or an object of the reconstruction")
+        for idblock, text in rows:
+            locked = bool(idblock.get(PROP_LOCKED))
+            layout.prop(idblock, f'["{PROP_LOCKED}"]', text=text, icon="LOCKED" if locked else "UNLOCKED")
+
+
 class PHOTO2SCENE_PT_material_library(_Sidebar, bpy.types.Panel):
     bl_label = "Material Library"
     bl_parent_id = "PHOTO2SCENE_PT_main"
@@ -210,4 +237,4 @@ def draw_candidates(layout, root: Path, title: str, kind: str, name: str, items:
 
 
 classes = (PHOTO2SCENE_PT_main, PHOTO2SCENE_PT_import, PHOTO2SCENE_PT_reconstruction, PHOTO2SCENE_PT_candidates,
-           PHOTO2SCENE_PT_material_library)
+           PHOTO2SCENE_PT_locks, PHOTO2SCENE_PT_material_library)

@@ -78,6 +78,7 @@ PROP_MATERIAL = "photo2scene_material"
 PROP_FACE = "photo2scene_face"
 PROP_PART = "photo2scene_part"
 PROP_CHOSEN = "photo2scene_chosen"
+PROP_LOCKED = "photo2scene_locked"  # on a light object or a material: Refine keeps it as the artist set it
 PROP_BUILT = "photo2scene_built"  # on every object the import built: a re-import replaces these, keeps the rest
 PROP_NOTE = "photo2scene_note"  # a line the import reports as a warning (e.g. a room face's placeholder material)
 PROP_GROUP = "photo2scene_group"  # on a reconstruction's sub-collections: "camera", "room", "furniture", "lights"
@@ -316,7 +317,15 @@ class Camera(_Record):
     fov_y_deg: float
     width: int
     height: int
+    exposure_ev: float | None = None  # film exposure: a render is scene radiance x 2^-exposure_ev (lights in watts)
     extra: dict = field(default_factory=dict)
+
+
+def exposure_scale(camera: Camera | None) -> float:
+    """Scene radiance per unit of the rendered image: 2^exposure_ev (1 without an exposure). Lights' watts and
+    emitters are in scene units; the photo, and the pipeline's renders, are scene units / this."""
+    ev = getattr(camera, "exposure_ev", None)
+    return 2.0 ** float(ev) if ev is not None else 1.0
 
 
 @dataclass
@@ -431,6 +440,8 @@ class Light(_Record):
     power_w: float = 100.0
     visible_camera: bool = False  # seen by the camera (a window's glow); light objects are hidden by default
     source: str = ""  # what placed it: ceiling grid, behind camera, unseen wall, window, lamp, user
+    locked: bool | None = None  # true: the artist's, Refine keeps it exactly as it is (absent: unlocked)
+    temperature_k: float | None = None  # its colour as a black-body temperature (fills share one)
     extra: dict = field(default_factory=dict)
 
 
@@ -459,6 +470,7 @@ class MaterialEntry(_Record):
     chosen: int | None = None
     retrieval: str | None = None
     texture_search: dict | None = None  # what the texture search tried and chose (the stage's record)
+    locked: bool | None = None  # true: the artist's, Refine keeps its values as they are (absent: unlocked)
     extra: dict = field(default_factory=dict)
 
     DISPLAY: ClassVar[tuple[str, ...]] = ("label", "score", "thumbnail")
@@ -696,6 +708,10 @@ def _string(value: Any, where: str, empty: bool = False) -> None:
           "expected a string" if empty else "expected a non-empty string")
 
 
+def _flag(value: Any, where: str) -> None:
+    _need(isinstance(value, bool), where, "expected true or false")
+
+
 def _optional(obj: dict, key: str, check, where: str, *args: Any, **kwargs: Any) -> None:
     """Check `obj[key]` when present and not null."""
     if obj.get(key) is not None:
@@ -787,6 +803,7 @@ def _validate_camera(cam: Any) -> None:
         value = cam.get(key)
         _need(isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_PIXELS, f"camera.{key}",
               f"expected a positive integer (at most {MAX_PIXELS})")
+    _optional(cam, "exposure_ev", _number, "camera", lo=-30.0, hi=30.0)
 
 
 def _validate_room(room: Any, materials: dict) -> None:
@@ -818,6 +835,7 @@ def _validate_material(mat: Any, where: str) -> None:
     _optional(mat, "roughness", _number, where, lo=0.0, hi=1.0)
     _optional(mat, "metallic", _number, where, lo=0.0, hi=1.0)
     _optional(mat, "emission", _vector, where, 3, lo=0.0, hi=1e6)
+    _optional(mat, "locked", _flag, where)
     _optional(mat, "uv_scale", _number, where, positive=True, hi=1e4)
     _optional(mat, "uv_rotation_deg", _number, where)
     _optional(mat, "score", _number, where)
@@ -910,3 +928,5 @@ def _validate_light(light: Any, where: str) -> None:
           f"expected watts in [0, {MAX_POWER_W:g}]")
     if light.get("visible_camera") is not None:
         _need(isinstance(light["visible_camera"], bool), f"{where}.visible_camera", "expected true or false")
+    _optional(light, "locked", _flag, where)
+    _optional(light, "temperature_k", _number, where, lo=500.0, hi=50000.0)

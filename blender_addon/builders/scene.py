@@ -11,8 +11,8 @@ from __future__ import annotations
 import bpy
 
 from ..bundle import Bundle
-from ..scene_format import (PROP_ASSET, PROP_BUILT, PROP_BUNDLE, PROP_FACE, PROP_GROUP, PROP_LIGHT, PROP_MATERIAL,
-                            PROP_OBJECT, PROP_PART, Camera, MaterialEntry)
+from ..scene_format import (PROP_ASSET, PROP_BUILT, PROP_BUNDLE, PROP_FACE, PROP_GROUP, PROP_LIGHT, PROP_LOCKED,
+                            PROP_MATERIAL, PROP_OBJECT, PROP_PART, Camera, MaterialEntry, exposure_scale)
 from .camera import build_camera
 from .light import build_light
 from .object import build_object
@@ -94,6 +94,9 @@ def apply_render_settings(scene: bpy.types.Scene, camera: Camera, mode: str = "P
     scene.view_settings.look = "None"
     scene.view_settings.exposure = 0.0
     scene.view_settings.gamma = 1.0
+    # The lights' watts are scene units; the film's exposure brings the render back to the photo's brightness
+    # (Cycles' Film > Exposure scales the rendered values themselves, EXR output included).
+    scene.cycles.film_exposure = 1.0 / exposure_scale(camera)
     scene.world = reconstruction_world()
     if mode == "CYCLES":
         r.engine = "CYCLES"
@@ -188,7 +191,19 @@ def build_material_entry(name: str, spec: MaterialEntry, bundle: Bundle) -> bpy.
     else:
         raise MaterialEntryError(f"material {name!r} has unknown type {kind!r} (expected 'principled' or 'graph')")
     mat[PROP_MATERIAL] = name  # scene.json key (Blender may rename to name.001)
+    mat[PROP_LOCKED] = bool(spec.locked)  # the artist's lock: Refine keeps a locked material
+    _expose_emission(mat, spec, exposure_scale(bundle.data.camera))
     return mat
+
+
+def _expose_emission(mat: bpy.types.Material, spec: MaterialEntry, scale: float) -> None:
+    """An emitting part's `emission` is the radiance the photo shows (render units): in scene units, under the
+    film's exposure, its strength is the camera's exposure scale."""
+    if not spec.emission or scale == 1.0 or mat.node_tree is None:
+        return
+    for node in mat.node_tree.nodes:
+        if node.bl_idname == "ShaderNodeBsdfPrincipled":
+            node.inputs["Emission Strength"].default_value = float(scale)
 
 
 def build_materials(bundle: Bundle) -> dict[str, bpy.types.Material]:

@@ -49,7 +49,9 @@ class SceneRenderer:
         self.lights = lights
         d = scene_dict(scene, materials, settings, self.surfaces, lights, radiances)
         self._dict = d
-        self.mscene = mi.load_dict(d)
+        # optimize=False: Mitsuba's mesh merging orders the scene's shapes (and so its emitters, which light
+        # sampling indexes) differently from load to load; same seed, different noise (render/determinism.py).
+        self.mscene = mi.load_dict(d, optimize=False)
         self.params = mi.traverse(self.mscene)
         self.material_keys: dict[str, MaterialKeys] = {}
         # A shared BSDF is listed once, under the first shape that holds it.
@@ -68,7 +70,7 @@ class SceneRenderer:
         """The same Mitsuba scene less the shapes named in `hidden` (e.g. light panels the camera looks through)."""
         import mitsuba as mi
 
-        return mi.load_dict({k: v for k, v in self._dict.items() if k not in hidden})
+        return mi.load_dict({k: v for k, v in self._dict.items() if k not in hidden}, optimize=False)
 
     def sensor(self, width: int, height: int, spp: int, crop=None):
         import mitsuba as mi
