@@ -179,6 +179,11 @@ def headline(scene: Scene, case: Case) -> str:
     if isinstance(iou, dict) and iou:
         parts.append("room IoU " + ", ".join(f"{_e(k)} {v:.3f}" for k, v in iou.items()
                                              if isinstance(v, (int, float))))
+    ml = scene.stages.get("materials_lights")
+    if isinstance(ml, dict):
+        init, final = (ml.get(k, {}).get("psnr_db") for k in ("metrics_init", "metrics"))
+        if isinstance(init, (int, float)) and isinstance(final, (int, float)):
+            parts.append(f"photo PSNR {init:.2f} dB at the start &rarr; {final:.2f} dB final")
     seconds = scene.stages.get("total_seconds", {}).get("seconds")
     if isinstance(seconds, (int, float)):
         parts.append(f"{seconds:.0f} s")
