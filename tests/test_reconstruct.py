@@ -84,6 +84,11 @@ def test_bare_photo_is_estimated_then_reconstructed(tmp_path):
     assert (out / "estimates" / "camera.json").exists() and (out / "estimates" / "segmentation.png").exists()
     assert bundle.scene["room"] and bundle.scene["scale"]["source"].startswith("prior:")
     assert not list(tmp_path.glob(".estimates-*"))
+    outcome = bundle.scene["stages"]["outcome"]  # the loud outcome: last lines, scene.json and the report
+    assert "classical" in outcome["estimators"] and "photo2scene models fetch" in outcome["estimators"]
+    last = proc.stderr.strip().splitlines()[-1 - len(outcome["warnings"]):]
+    assert last[0].startswith("estimators: ") and [w[len("WARNING: "):] for w in last[1:]] == outcome["warnings"]
+    assert "Estimators:" in (out / "report" / "index.html").read_text()
 
 
 @pytest.mark.slow

@@ -102,6 +102,16 @@ def objects_table(scene: Scene) -> str:
             "<th>candidates (score, fit loss)</th></tr>" + "".join(rows) + "</table>")
 
 
+def _outcome_html(outcome: dict | None) -> str:
+    """The run's outcome (pipeline/app/outcome.py) at the top of the page: warnings in red."""
+    if not isinstance(outcome, dict):
+        return ""
+    lines = [f"<p>Estimators: {html.escape(str(outcome['estimators']))}</p>"] if outcome.get("estimators") else []
+    lines += [f'<p style="color:#b00;font-weight:bold">Warning: {html.escape(str(w))}</p>'
+              for w in outcome.get("warnings", [])]
+    return "\n".join(lines)
+
+
 def write_report(root: Path, scene: Scene, case: Case) -> Path:
     """Write report/sheet.png, report/index.html and report/metrics.json; returns the HTML path."""
     out = root / "report"
@@ -153,6 +163,7 @@ def write_report(root: Path, scene: Scene, case: Case) -> Path:
 img{{image-rendering:pixelated;border:1px solid #ccc}}th{{text-align:left;vertical-align:top;padding-right:1em}}
 pre{{margin:0}}</style></head><body>
 <h1>photo2scene report</h1>
+{_outcome_html(scene.stages.get("outcome"))}
 <p>Scale: {html.escape(json.dumps(scene.scale))}</p>
 <p>Inputs: {html.escape(json.dumps(case.inputs))}</p>
 {images_html}
