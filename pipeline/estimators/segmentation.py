@@ -19,6 +19,7 @@ from p2s_common.errors import InputError, SetupError
 from .base import CameraEstimate, SegmentationEstimate, SegmentInfo
 from .config import EstimateConfig, RegionsConfig
 from .labels import ade_to_project, layout_labels
+from .layout import FACES, estimate_layout, snap_to_regions
 from .models import MODELS, require
 from pipeline.core.resample import resize_nearest
 from .regions import unsupervised_regions
@@ -108,9 +109,36 @@ class ClassicalSegmentation:
     def estimate(self, image: np.ndarray, camera: CameraEstimate | None = None) -> SegmentationEstimate:
         reg = unsupervised_regions(image, self.regions, self.seed)
         cam = camera or CameraEstimate(55.0, 0.0, 0.0, 0.0, "prior")
+        if "directions" in cam.details and "f_px" in cam.details:  # a Manhattan frame: the box layout
+            ids, infos, proposals = box_layout_labels(image, reg.ids, cam)
+            return SegmentationEstimate(ids, infos, "classical (unsupervised regions + box layout)", reg.features,
+                                        proposals)
         ids, infos, proposals = layout_labels(reg.ids, cam)
         return SegmentationEstimate(ids, infos, "classical (unsupervised regions + horizon layout)", reg.features,
                                     proposals)
+
+
+def box_layout_labels(image: np.ndarray, regions: np.ndarray, camera: CameraEstimate
+                      ) -> tuple[np.ndarray, list[SegmentInfo], np.ndarray]:
+    """Floor, ceiling and one segment per visible wall from the box layout (estimators.layout), snapped to the
+    unsupervised regions; the regions the box does not explain are returned as proposals (0 elsewhere)."""
+    d = camera.details
+    lay = estimate_layout(image, float(d["f_px"]), np.asarray(d["directions"], float), int(d["up_index"]))
+    faces, clutter = snap_to_regions(lay.faces, regions)
+    ids = np.zeros(faces.shape, np.int32)
+    infos: list[SegmentInfo] = []
+    score = round(float(np.clip(0.5 * lay.line_support + 0.5 * lay.orientation, 0.0, 1.0)), 3)
+    for k, face in enumerate(FACES):
+        mask = (faces == k) & ~clutter
+        if mask.sum() < 0.005 * mask.size:
+            continue
+        infos.append(SegmentInfo(len(infos) + 1, face.split()[0], "stuff", score))
+        ids[mask] = infos[-1].id
+    if not any(i.label == "floor" for i in infos):  # the room stage needs a floor: the box's, clutter or not
+        infos.append(SegmentInfo(len(infos) + 1, "floor", "stuff", 0.2))
+        ids[faces == 0] = infos[-1].id
+    proposals = np.where(clutter & (ids == 0), regions, 0)
+    return ids, infos, proposals
 
 
 def make_segmentation_estimator(config: EstimateConfig, log: Log = print):
