@@ -58,6 +58,9 @@ class LayoutParams:
     """Width of that prior in log units."""
     prior_weight: float = 0.1
     """Score lost at one sigma from the ceiling prior."""
+    near_wall: float = 2.0
+    """Walls nearer than this (camera heights) pay `prior_weight` per 0.5 in log distance squared: furniture
+    edges in front of a wall otherwise pass for its base."""
     seed: int = 0
 
 
@@ -70,6 +73,7 @@ class Layout:
     score: float
     line_support: float  # fraction of the box's edge pixels lying on a segment of their direction
     orientation: float  # mean orientation evidence of the faces (0..1)
+    depth: np.ndarray  # HxW z-depth of the box, in camera heights (a relative depth of the room's surfaces)
 
     @property
     def ceiling_over_camera(self) -> float:
@@ -169,6 +173,8 @@ def estimate_layout(image: np.ndarray, f_px: float, directions: np.ndarray, up_i
                 cnt += is_edge.sum((1, 2))
             lsup = (sup - p.unsupported_cost * (cnt - sup)) / (w + h)
             prior = p.prior_weight * (np.log(chunk[:, 1] / p.ceiling_prior) / p.ceiling_sigma) ** 2
+            if p.near_wall > 0:
+                prior = prior + p.prior_weight * ((np.log(p.near_wall / chunk[:, 2:]).clip(0) / 0.5) ** 2).sum(1)
             out_s.append(o + p.line_weight * lsup - prior)
             out_l.append(sup / np.maximum(cnt, 1))
             out_o.append(o)
@@ -192,10 +198,12 @@ def estimate_layout(image: np.ndarray, f_px: float, directions: np.ndarray, up_i
     s_best, l_best, o_best = (v[0] for v in score(hyp[best:best + 1]))
     # The label map at the photo's resolution.
     full = _base_distances(_world_rays(w0, h0, f_px, directions, up_index))
-    faces = np.argmin(full * hyp[best][None, :], axis=1).reshape(h0, w0)
+    dist = full * hyp[best][None, :]
+    faces = np.argmin(dist, axis=1).reshape(h0, w0)
+    depth = (dist.min(axis=1) * f_px).reshape(h0, w0).astype(np.float32)  # rays are (u, v, f): z = t f
     box = {"ceiling_over_camera": float(hyp[best, 1]), "x-": float(hyp[best, 2]), "x+": float(hyp[best, 3]),
            "z-": float(hyp[best, 4]), "z+": float(hyp[best, 5])}
-    return Layout(faces, box, float(s_best), float(l_best), float(o_best))
+    return Layout(faces, box, float(s_best), float(l_best), float(o_best), depth)
 
 
 def snap_to_regions(faces: np.ndarray, regions: np.ndarray, purity: float = 0.7) -> tuple[np.ndarray, np.ndarray]:
@@ -212,7 +220,13 @@ def snap_to_regions(faces: np.ndarray, regions: np.ndarray, purity: float = 0.7)
     major = counts.argmax(1)
     pure = share >= purity
     out = np.where(pure[regions], major[regions], faces)
-    return out, ~pure[regions]
+    # Within a face, the region holding most of it is the surface; another pure region of some size on the floor
+    # or on a wall is something in front of it (a bed on the floor, a dresser against a wall): clutter too.
+    surface = {int(k): int(np.argmax(np.where(pure & (major == k), counts[:, k], -1))) for k in np.unique(major[pure])}
+    sizes = counts.sum(1)
+    inside = np.array([bool(pure[r]) and surface.get(int(major[r])) != r and major[r] != FACES.index("ceiling")
+                       and sizes[r] >= 0.01 * regions.size for r in range(n)])
+    return out, ~pure[regions] | inside[regions]
 
 
 def camera_height_from_ceiling(layout: Layout, ceiling_height_m: float) -> float | None:

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from scipy import ndimage
 
+from blender_addon.scene_format import PROPOSAL_LABEL
 from p2s_common.errors import InputError, SetupError
 
 from .base import CameraEstimate, SegmentationEstimate, SegmentInfo
@@ -110,18 +112,19 @@ class ClassicalSegmentation:
         reg = unsupervised_regions(image, self.regions, self.seed)
         cam = camera or CameraEstimate(55.0, 0.0, 0.0, 0.0, "prior")
         if "directions" in cam.details and "f_px" in cam.details:  # a Manhattan frame: the box layout
-            ids, infos, proposals = box_layout_labels(image, reg.ids, cam)
+            ids, infos, proposals, depth = box_layout_labels(image, reg.ids, cam)
             return SegmentationEstimate(ids, infos, "classical (unsupervised regions + box layout)", reg.features,
-                                        proposals)
+                                        proposals, depth)
         ids, infos, proposals = layout_labels(reg.ids, cam)
         return SegmentationEstimate(ids, infos, "classical (unsupervised regions + horizon layout)", reg.features,
                                     proposals)
 
 
 def box_layout_labels(image: np.ndarray, regions: np.ndarray, camera: CameraEstimate
-                      ) -> tuple[np.ndarray, list[SegmentInfo], np.ndarray]:
+                      ) -> tuple[np.ndarray, list[SegmentInfo], np.ndarray, np.ndarray]:
     """Floor, ceiling and one segment per visible wall from the box layout (estimators.layout), snapped to the
-    unsupervised regions; the regions the box does not explain are returned as proposals (0 elsewhere)."""
+    unsupervised regions, plus floor-standing furniture proposals; the other regions the box does not explain are
+    returned as proposals (0 elsewhere); and the box's relative depth on the room surfaces (0 elsewhere)."""
     d = camera.details
     lay = estimate_layout(image, float(d["f_px"]), np.asarray(d["directions"], float), int(d["up_index"]))
     faces, clutter = snap_to_regions(lay.faces, regions)
@@ -137,8 +140,35 @@ def box_layout_labels(image: np.ndarray, regions: np.ndarray, camera: CameraEsti
     if not any(i.label == "floor" for i in infos):  # the room stage needs a floor: the box's, clutter or not
         infos.append(SegmentInfo(len(infos) + 1, "floor", "stuff", 0.2))
         ids[faces == 0] = infos[-1].id
+    for mask in furniture_proposals(clutter & (ids == 0), faces):
+        infos.append(SegmentInfo(len(infos) + 1, PROPOSAL_LABEL, "thing", 0.3))
+        ids[mask] = infos[-1].id
     proposals = np.where(clutter & (ids == 0), regions, 0)
-    return ids, infos, proposals
+    room = np.isin(ids, [i.id for i in infos if i.kind == "stuff"])
+    return ids, infos, proposals, np.where(room, lay.depth, 0.0).astype(np.float32)
+
+
+def furniture_proposals(clutter: np.ndarray, faces: np.ndarray, min_area: float = 0.01, max_area: float = 0.5,
+                        most: int = 4) -> list[np.ndarray]:
+    """Floor-standing pieces of what the box does not explain: connected parts of `clutter` between `min_area`
+    and `max_area` of the image whose lower edge rests on the box's floor (or the photo's bottom edge below a
+    floor), clear of the top edge; the `most` largest, as masks. They become unnamed things (PROPOSAL_LABEL)
+    that the object stage retrieves and poses as cuboid-like furniture for the artist to confirm."""
+    comp, n = ndimage.label(clutter)
+    floor = faces == FACES.index("floor")
+    floor_bottom = floor[-1].mean() > 0.3
+    out = []
+    for i in range(1, n + 1):
+        mask = comp == i
+        area = mask.mean()
+        if not min_area <= area <= max_area or mask[0].any():
+            continue
+        below = np.zeros_like(mask)
+        below[3:] = mask[:-3]  # the pixels 3 rows under the part
+        rests = (below & ~mask & floor).sum() >= 0.05 * mask.any(0).sum() or (mask[-1].any() and floor_bottom)
+        if rests:
+            out.append(mask)
+    return sorted(out, key=lambda m: -int(m.sum()))[:most]
 
 
 def make_segmentation_estimator(config: EstimateConfig, log: Log = print):

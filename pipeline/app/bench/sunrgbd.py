@@ -136,8 +136,7 @@ def layout_row(sample: SunSample, working_size: int = 640, ceiling_m: float = 2.
     if "directions" not in cam.details:
         return row | {"note": "no Manhattan frame"}
     dirs = np.asarray(cam.details["directions"])
-    f = cam.details["f_px"] * size[0] / w0
-    lay = estimate_layout(image, f, dirs, int(cam.details["up_index"]))
+    lay = estimate_layout(image, cam.details["f_px"], dirs, int(cam.details["up_index"]))  # f at `image`'s size
     truth_h = -sample.floor_z
     est_h = camera_height_from_ceiling(lay, ceiling_m)
     row.update(cam_h=est_h or camera_m, cam_h_true=truth_h, ceiling_seen=est_h is not None,
