@@ -6,6 +6,7 @@ import numpy as np
 
 from pipeline.estimators.camera_classical import ClassicalCamera
 from pipeline.estimators.layout import FACES, estimate_layout, snap_to_regions
+from pipeline.estimators.segmentation import furniture_proposals
 from pipeline.estimators.synthetic import room_photo
 from pipeline.render.room_box import FACE_NAMES
 
@@ -27,12 +28,24 @@ def test_box_layout_finds_floor_walls_and_ceiling_of_a_box_room():
 
 
 def test_snap_to_regions_moves_pure_regions_and_flags_mixed_ones():
-    faces = np.zeros((10, 10), int)
-    faces[:, 5:] = 2
-    regions = np.ones((10, 10), int)
-    regions[:, 4:] = 2  # region 2: 6 columns, 5 of them on face 2 -> 83 % pure
-    regions[:5, :] = np.where(regions[:5, :] == 1, 3, regions[:5, :])
+    faces = np.zeros((20, 20), int)  # floor on the left, a wall (face 2) on the right
+    faces[:, 10:] = 2
+    regions = np.ones((20, 20), int)
+    regions[:, 8:] = 2  # region 2: 12 columns, 10 on the wall -> 83 % pure
     snapped, clutter = snap_to_regions(faces, regions, purity=0.8)
-    assert (snapped[regions == 2] == 2).all() and not clutter.any()
+    assert (snapped[regions == 2] == 2).all() and (snapped[regions == 1] == 0).all() and not clutter.any()
     _, clutter = snap_to_regions(faces, regions, purity=0.9)
     assert clutter[regions == 2].all() and not clutter[regions != 2].any()
+    regions[12:18, 2:6] = 3  # a piece standing on the floor, not the floor's own region: clutter
+    _, clutter = snap_to_regions(faces, regions, purity=0.8)
+    assert clutter[regions == 3].all() and not clutter[regions != 3].any()
+
+
+def test_floor_standing_clutter_becomes_a_proposal():
+    faces = np.full((40, 40), 2)
+    faces[25:] = 0  # floor below row 25
+    clutter = np.zeros((40, 40), bool)
+    clutter[15:30, 10:20] = True  # stands on the floor
+    clutter[5:10, 25:35] = True  # hangs on the wall (a picture)
+    found = furniture_proposals(clutter, faces)
+    assert len(found) == 1 and found[0][20, 15] and not found[0][7, 30]
