@@ -206,10 +206,12 @@ def estimate_layout(image: np.ndarray, f_px: float, directions: np.ndarray, up_i
     return Layout(faces, box, float(s_best), float(l_best), float(o_best), depth)
 
 
-def snap_to_regions(faces: np.ndarray, regions: np.ndarray, purity: float = 0.7) -> tuple[np.ndarray, np.ndarray]:
+def snap_to_regions(faces: np.ndarray, regions: np.ndarray, purity: float = 0.7, image: np.ndarray | None = None,
+                    same_colour: float = 0.12) -> tuple[np.ndarray, np.ndarray]:
     """Combine the box with the unsupervised regions: a region mostly (>= `purity`) on one face takes that face
     whole (the box's straight edges move to the photo's real boundaries); the others keep the box's faces and are
-    returned as a mask of clutter (what the box does not explain: furniture, mostly)."""
+    returned as a mask of clutter (what the box does not explain: furniture, mostly). With `image`, a region
+    within `same_colour` of its face's main region in every channel is that surface, not clutter."""
     h, w = faces.shape
     if regions.shape != faces.shape:
         regions = resize_nearest(regions, (w, h))
@@ -226,6 +228,13 @@ def snap_to_regions(faces: np.ndarray, regions: np.ndarray, purity: float = 0.7)
     sizes = counts.sum(1)
     inside = np.array([bool(pure[r]) and surface.get(int(major[r])) != r and major[r] != FACES.index("ceiling")
                        and sizes[r] >= 0.01 * regions.size for r in range(n)])
+    if image is not None:  # a region the colour of its face's surface is more of that surface (lit differently)
+        img = image if image.shape[:2] == (h, w) else resize_area(image, (w, h))
+        mean = np.stack([np.bincount(regions.ravel(), img[..., c].ravel(), n) for c in range(3)], 1) / np.maximum(
+            sizes, 1)[:, None]
+        for r in np.nonzero(inside)[0]:
+            if np.abs(mean[r] - mean[surface[int(major[r])]]).max() < same_colour:
+                inside[r] = False
     return out, ~pure[regions] | inside[regions]
 
 

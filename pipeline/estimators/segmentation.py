@@ -127,7 +127,7 @@ def box_layout_labels(image: np.ndarray, regions: np.ndarray, camera: CameraEsti
     returned as proposals (0 elsewhere); and the box's relative depth on the room surfaces (0 elsewhere)."""
     d = camera.details
     lay = estimate_layout(image, float(d["f_px"]), np.asarray(d["directions"], float), int(d["up_index"]))
-    faces, clutter = snap_to_regions(lay.faces, regions)
+    faces, clutter = snap_to_regions(lay.faces, regions, image=image)
     ids = np.zeros(faces.shape, np.int32)
     infos: list[SegmentInfo] = []
     score = round(float(np.clip(0.5 * lay.line_support + 0.5 * lay.orientation, 0.0, 1.0)), 3)
@@ -140,7 +140,7 @@ def box_layout_labels(image: np.ndarray, regions: np.ndarray, camera: CameraEsti
     if not any(i.label == "floor" for i in infos):  # the room stage needs a floor: the box's, clutter or not
         infos.append(SegmentInfo(len(infos) + 1, "floor", "stuff", 0.2))
         ids[faces == 0] = infos[-1].id
-    for mask in furniture_proposals(clutter & (ids == 0), faces):
+    for mask in furniture_proposals(clutter & (ids == 0), faces, regions):
         infos.append(SegmentInfo(len(infos) + 1, PROPOSAL_LABEL, "thing", 0.3))
         ids[mask] = infos[-1].id
     proposals = np.where(clutter & (ids == 0), regions, 0)
@@ -148,18 +148,25 @@ def box_layout_labels(image: np.ndarray, regions: np.ndarray, camera: CameraEsti
     return ids, infos, proposals, np.where(room, lay.depth, 0.0).astype(np.float32)
 
 
-def furniture_proposals(clutter: np.ndarray, faces: np.ndarray, min_area: float = 0.01, max_area: float = 0.5,
-                        most: int = 4) -> list[np.ndarray]:
-    """Floor-standing pieces of what the box does not explain: connected parts of `clutter` between `min_area`
+def furniture_proposals(clutter: np.ndarray, faces: np.ndarray, regions: np.ndarray | None = None,
+                        min_area: float = 0.01, max_area: float = 0.5, most: int = 4) -> list[np.ndarray]:
+    """Floor-standing pieces of what the box does not explain: connected parts of `clutter` (split by `regions`
+    when larger than `max_area`) between `min_area`
     and `max_area` of the image whose lower edge rests on the box's floor (or the photo's bottom edge below a
     floor), clear of the top edge; the `most` largest, as masks. They become unnamed things (PROPOSAL_LABEL)
     that the object stage retrieves and poses as cuboid-like furniture for the artist to confirm."""
     comp, n = ndimage.label(clutter)
     floor = faces == FACES.index("floor")
     floor_bottom = floor[-1].mean() > 0.3
-    out = []
+    pieces = []
     for i in range(1, n + 1):
         mask = comp == i
+        if mask.mean() > max_area and regions is not None:  # several pieces touching: one per region
+            pieces += [mask & (regions == r) for r in np.unique(regions[mask])]
+        else:
+            pieces.append(mask)
+    out = []
+    for mask in pieces:
         area = mask.mean()
         if not min_area <= area <= max_area or mask[0].any():
             continue
