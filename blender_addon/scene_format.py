@@ -387,6 +387,11 @@ class Candidate(_Record):
         return cls(**known, extra=extra)
 
 
+# The label of a segment that the weight-free layout proposed as furniture without naming it
+# (pipeline/estimators/segmentation.py); the object built from it carries `proposal: true`.
+PROPOSAL_LABEL = "proposal"
+
+
 @dataclass
 class Object(_Record):
     """A piece of furniture: the asset, its pose (bottom centre, yaw about +Z, per-axis scale), parts, candidates."""
@@ -413,6 +418,7 @@ class Object(_Record):
     mask_iou_before: float | None = None
     mask_iou_after: float | None = None
     rotation: list[list[float]] | None = None  # written back by the add-on for objects without yaw
+    proposal: bool | None = None  # true: made from an unnamed furniture proposal (PROPOSAL_LABEL), to confirm
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -891,6 +897,8 @@ def _validate_object(obj: Any, where: str, limits: Limits) -> None:
     if contact:
         _need(contact in CONTACTS or contact.startswith("support:"), f"{where}.contact",
               "expected floor, wall, none or support:NAME")
+    if obj.get("proposal") is not None:
+        _need(isinstance(obj["proposal"], bool), f"{where}.proposal", "expected true or false")
     if obj.get("segment_id") is not None:
         _need(isinstance(obj["segment_id"], int) and not isinstance(obj["segment_id"], bool),
               f"{where}.segment_id", "expected an integer")

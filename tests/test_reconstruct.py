@@ -7,13 +7,13 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from blender_addon.bundle import load_bundle
+from pipeline.app.outcome import Outcome
 from box_case import EXAMPLE, REPO
 
 FAST = ["--preset", "draft", "--room.refine-iters", "4", "--room.refine-width", "48", "--room.spp", "2", "--quiet"]
@@ -87,6 +87,12 @@ def test_bare_photo_is_estimated_then_reconstructed(tmp_path):
     assert (out / "estimates" / "camera.json").exists() and (out / "estimates" / "segmentation.png").exists()
     assert bundle.scene["room"] and bundle.scene["scale"]["source"].startswith("prior:")
     assert not list(tmp_path.glob(".estimates-*"))
+    outcome = bundle.scene["stages"]["outcome"]  # the loud outcome: last lines, scene.json and the report
+    assert "classical" in outcome["estimators"] and "photo2scene models fetch" in outcome["estimators"]
+    lines = Outcome(**outcome).lines()
+    assert lines[0].startswith("estimators: ") and proc.stderr.strip().splitlines()[-len(lines):] == lines
+    assert [line for line in lines if line.startswith("WARNING: ")] == [f"WARNING: {w}" for w in outcome["warnings"]]
+    assert "Estimators:" in (out / "report" / "index.html").read_text()
 
 
 @pytest.mark.slow

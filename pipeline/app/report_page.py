@@ -190,6 +190,16 @@ def headline(scene: Scene, case: Case) -> str:
     return " &middot; ".join(parts)
 
 
+def outcome(scene: Scene) -> str:
+    """The run's outcome (pipeline/app/outcome.py): which estimators ran, and its warnings in red."""
+    record = scene.stages.get("outcome")
+    if not isinstance(record, dict):
+        return ""
+    lines = [f"<p>Estimators: {_e(record['estimators'])}</p>"] if record.get("estimators") else []
+    lines += [f'<p style="color:#b00;font-weight:bold">Warning: {_e(w)}</p>' for w in record.get("warnings", [])]
+    return "\n".join(lines)
+
+
 def page(root: Path, scene: Scene, case: Case, tiles: list[tuple[str, str]], metrics: dict) -> str:
     """The whole page. `tiles`: (title, file in report/) in sheet order."""
     crops = object_crops(root, scene, case)
@@ -206,6 +216,7 @@ def page(root: Path, scene: Scene, case: Case, tiles: list[tuple[str, str]], met
 <style>{STYLE}</style></head><body>
 <h1>photo2scene report: {_e(root.name)}</h1>
 <p>{headline(scene, case)}</p>
+{outcome(scene)}
 <p>{toc}</p>
 <h2 id="overview">Overview</h2>
 <a href="sheet.png"><img class="sheet" src="sheet.png" alt="overview sheet"></a>

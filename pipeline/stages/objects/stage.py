@@ -27,8 +27,8 @@ from pipeline.render.backend import init_mitsuba
 from pipeline.render.silhouettes import Pose, RigidSearchRenderer, SilhouetteRenderer, surface_samples
 from pipeline.stages.config import ReconstructConfig
 from .retrieval import check_asset_index, crop_around, open_retriever, retrieve
-from blender_addon.scene_format import (asset_thumbnail_path, candidate_mesh_folder, object_mesh_folder,
-                                        part_material_name, part_mesh_path)
+from blender_addon.scene_format import (PROPOSAL_LABEL, asset_thumbnail_path, candidate_mesh_folder,
+                                        object_mesh_folder, part_material_name, part_mesh_path)
 
 from pipeline.core.scene import Candidate, MaterialEntry, Object, Part, Scene
 from .pose import (ObjectTarget, assign_contacts, choose_yaw, initial_pose, object_targets, search_targets,
@@ -390,6 +390,7 @@ def _object_entry(scene: Scene, files: BundleFiles, case: Case, tg: ObjectTarget
         retrieval=retrieval,
         mask_iou_before=round(iou_before, 4),
         mask_iou_after=round(iou_after, 4),
+        proposal=True if tg.label == PROPOSAL_LABEL else None,
     )
 
 
