@@ -56,8 +56,12 @@ class ObjectConfig:
     """Adam learning rate (metres for translation; scale and yaw are scaled to match)."""
     schedule: Schedule = field(default_factory=Schedule)
     """Learning-rate schedule of the joint refinement."""
-    aspect_limit: float = 0.3
-    """How far (log scale, per axis) refinement may stretch a model beyond its uniform scale (0 = uniform only)."""
+    aspect_limit: float = 0.1398
+    """How far (log scale, per axis) refinement may stretch a model beyond its uniform scale (0 = uniform only;
+    0.1398 = log 1.15: at most +-15 % per axis)."""
+    stretch_margin: float = 0.1
+    """A stretched model is kept only when its fit loss (silhouette + depth + scale prior, the object alone) is at
+    least this much lower (relative) than the same model at its uniform scale; else it goes back to uniform."""
     points_weight: float = 1.0
     """Weight of the depth term: mean distance (metres, clipped at 0.3) from the object's depth points to the
     posed model's surface. PSDR-Room's loss is masks only; depth pins yaw and distance where silhouettes cannot."""

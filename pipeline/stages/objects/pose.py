@@ -37,6 +37,7 @@ class ObjectTarget:
     search_loss: float = float("inf")
     edited: bool = False  # set from the scene (a re-run): keep the chosen model, only refine the pose
     bottom_occluded: bool = False  # its lowest visible pixels border a nearer object: the true bottom is lower
+    flags: list[str] = field(default_factory=list)  # scene.json's Object.flags
 
     @property
     def label(self) -> str:

@@ -27,7 +27,7 @@ from pipeline.render.backend import init_mitsuba
 from pipeline.render.silhouettes import Pose, RigidSearchRenderer, SilhouetteRenderer, surface_samples
 from pipeline.stages.config import ReconstructConfig
 from .retrieval import check_asset_index, crop_around, open_retriever, retrieve
-from blender_addon.scene_format import (asset_thumbnail_path, candidate_mesh_folder, object_mesh_folder,
+from blender_addon.scene_format import (LOW_MASK_IOU, asset_thumbnail_path, candidate_mesh_folder, object_mesh_folder,
                                         part_material_name, part_mesh_path)
 
 from pipeline.core.scene import Candidate, MaterialEntry, Object, Part, Scene
@@ -269,7 +269,16 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
             tg.candidates.insert(0, tg.candidates.pop(best[1]))
             reranked += 1
         tg.rerank_scores = scores  # type: ignore[attr-defined]
+    stretched = 0
+    for i, tg in enumerate(targets):
+        if not tg.edited:
+            stretched += settle_stretch(tg, scene, t, cfg, i)
     iou_after, labels_after = mask_ious(scene, targets, case, cfg)
+    for tg, iou in zip(targets, iou_after):
+        if iou < LOW_MASK_IOU:
+            tg.flags.append("low_mask_iou")
+            events.log(f"objects: {tg.name} ({tg.label}) covers only {iou:.2f} of its mask (IoU < {LOW_MASK_IOU}); "
+                       "flagged: drop it or re-pose it in Blender, then Refine")
     target_labels = np.full((case.height, case.width), -1, np.int32)
     for i, tg in enumerate(targets):
         target_labels[tg.mask] = i
@@ -290,6 +299,8 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
         mask_iou_before=[round(v, 4) for v in iou_before],
         mask_iou_after=[round(v, 4) for v in iou_after],
         reranked=reranked,
+        stretched=stretched,
+        flagged=[tg.name for tg in targets if tg.flags],
         losses=[round(v, 6) for v in refine.losses],
         seconds_per_iteration=round(refine.seconds_per_iteration, 4),
         optimiser=refine.summary(),
@@ -299,6 +310,25 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
                f" ({reranked} re-ranked)")
     events.done("object stage done")
     return scene
+
+
+def settle_stretch(tg: ObjectTarget, scene: Scene, t, cfg, index: int) -> bool:
+    """Keep a refined per-axis stretch (clipped to +-`aspect_limit` in log) only when it fits clearly better than
+    the same model at its uniform scale (`stretch_margin`, relative); else the model goes back to uniform.
+    Returns whether the stretch was kept."""
+    limit = math.exp(cfg.aspect_limit)
+    aspect = np.clip(np.asarray(tg.pose.aspect, float), 1 / limit, limit)
+    if np.allclose(aspect, 1.0, atol=1e-3):
+        tg.pose.aspect = np.ones(3)
+        return False
+    tg.pose.aspect = aspect
+    stretched = _fit_loss(tg, scene, t, cfg, index)
+    tg.pose.aspect = np.ones(3)
+    uniform = _fit_loss(tg, scene, t, cfg, index)
+    if stretched < uniform * (1 - cfg.stretch_margin):
+        tg.pose.aspect = aspect
+        return True
+    return False
 
 
 def mask_ious(scene: Scene, targets: list[ObjectTarget], case: Case, cfg) -> tuple[list[float], np.ndarray]:
@@ -390,6 +420,8 @@ def _object_entry(scene: Scene, files: BundleFiles, case: Case, tg: ObjectTarget
         retrieval=retrieval,
         mask_iou_before=round(iou_before, 4),
         mask_iou_after=round(iou_after, 4),
+        flags=list(tg.flags) or None,
+        stretch=[round(float(v), 4) for v in tg.pose.aspect] if not np.allclose(tg.pose.aspect, 1.0) else None,
     )
 
 
