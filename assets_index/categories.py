@@ -36,6 +36,8 @@ TYPICAL_SIZE: dict[str, tuple[float, float, float]] = {
     "television": (1.25, 0.08, 0.72),
     "lamp": (0.40, 0.40, 1.55),
     "rug": (2.00, 1.40, 0.01),
+    "curtain": (1.60, 0.12, 2.40),
+    "blind": (1.00, 0.06, 1.40),
     "plant": (0.45, 0.45, 1.00),
     "painting": (0.80, 0.03, 0.60),
     "mirror": (0.60, 0.03, 0.90),
@@ -74,6 +76,8 @@ _KEYWORDS: dict[str, str] = {
     "lamp": "lamp", "floor lamp": "lamp", "table lamp": "lamp", "light": "lamp", "lighting": "lamp",
     "pendant lamp": "lamp", "ceiling lamp": "lamp", "chandelier": "lamp", "sconce": "lamp",
     "rug": "rug", "carpet": "rug", "mat": "rug", "runner": "rug",
+    "curtain": "curtain", "drape": "curtain", "drapery": "curtain",
+    "blind": "blind", "window blind": "blind", "roller blind": "blind", "window shade": "blind", "shutter": "blind",
     "plant": "plant", "flowerpot": "plant", "flower pot": "plant", "plant pot": "plant", "pot": "plant",
     "vase": "plant", "potted plant": "plant", "planter": "plant", "flower": "plant", "tree": "plant",
     "painting": "painting", "picture": "painting", "poster": "painting", "frame": "painting",
@@ -102,6 +106,8 @@ RELATED: dict[str, tuple[str, ...]] = {
     "television": ("television", "painting"),
     "painting": ("painting", "mirror", "television"),
     "mirror": ("mirror", "painting"),
+    "curtain": ("curtain", "blind"),
+    "blind": ("blind", "curtain"),
 }
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import decor, seating, storage, tables
+from . import decor, seating, soft, storage, tables
 from .builder import Builder
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -152,10 +152,23 @@ MODELS: tuple[ModelSpec, ...] = (
     _m("lamp_table_metal", "lamp", "Metal table lamp, dome shade", decor.table_lamp, body="stem", shade="dome",
        base_color="brass", height=0.45),
     # Rugs
-    _m("rug_rect_border", "rug", "Rectangular rug with border", decor.rug, fabric="rug_red", border="rug_beige"),
-    _m("rug_round", "rug", "Round rug", decor.rug, width=1.6, depth=1.6, shape="round", fabric="rug_grey"),
-    _m("rug_large_plain", "rug", "Large plain rug", decor.rug, width=3.0, depth=2.0, fabric="rug_blue"),
-    _m("rug_runner", "rug", "Runner", decor.rug, width=0.8, depth=2.4, fabric="rug_beige", border="rug_red"),
+    _m("rug_rect_border", "rug", "Rectangular rug with border", soft.rug, fabric="rug_red", border="rug_beige"),
+    _m("rug_round", "rug", "Round rug", soft.rug, width=1.6, depth=1.6, shape="round", fabric="rug_grey"),
+    _m("rug_large_plain", "rug", "Large plain rug", soft.rug, width=3.0, depth=2.0, fabric="rug_blue"),
+    _m("rug_runner", "rug", "Runner", soft.rug, width=0.8, depth=2.4, fabric="rug_beige", border="rug_red"),
+    # Curtains and blinds
+    _m("curtain_rod_pair", "curtain", "Pair of curtains on a rod", soft.curtain),
+    _m("curtain_tieback", "curtain", "Tied-back curtains, open", soft.curtain, width=2.0, height=2.5, opening=0.45,
+       tieback=True, fabric="fabric_beige", rod_color="brass", folds=6),
+    _m("curtain_track_single", "curtain", "Single panel on a ceiling track", soft.curtain, width=1.4, height=2.6,
+       panels=1, rod=False, fabric="fabric_white", folds=10, fold_depth=0.06),
+    _m("curtain_pelmet", "curtain", "Curtains under a pelmet", soft.curtain, width=1.8, height=2.3, header="pelmet",
+       fabric="fabric_green", opening=0.2, folds=5, fold_depth=0.1),
+    _m("blind_roller", "blind", "Roller blind", soft.blind, width=1.0, height=1.4, fabric="fabric_light"),
+    _m("blind_venetian", "blind", "Venetian blind", soft.blind, width=1.2, height=1.5, kind="venetian",
+       rail="paint_white"),
+    _m("blind_roman", "blind", "Roman blind", soft.blind, width=0.9, height=1.2, kind="roman", fabric="fabric_beige",
+       pleats=5),
     # Plants
     _m("plant_bush", "plant", "Leafy plant in a terracotta pot", decor.potted_plant, height=0.7),
     _m("plant_tree", "plant", "Indoor tree", decor.potted_plant, kind="tree", height=1.7, pot_radius=0.2,

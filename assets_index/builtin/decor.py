@@ -1,4 +1,4 @@
-"""Parametric lamps, rugs, plants, wall decor and televisions."""
+"""Parametric lamps, plants, wall decor and televisions (rugs, curtains and blinds: soft.py)."""
 
 from __future__ import annotations
 
@@ -74,30 +74,6 @@ def arc_lamp(height: float = 1.9, reach: float = 1.2, metal: str = "metal_steel"
         b.rod("pole", p0, p1, 0.012, sections=8)
     tip = pts[-1]
     _shade(b, "dome", (tip[0], tip[1], tip[2] - 0.18), 0.18, 0.2)
-    return b
-
-
-def rug(width: float = 2.0, depth: float = 1.4, shape: str = "rect", fabric: str = "rug_beige",
-        border: str = "") -> Builder:
-    """Rug, 1 cm thick; rect | round | runner; an optional border band in a second colour."""
-    b = Builder()
-    b.part("rug", "fabric", color(fabric))
-    th = 0.01
-    if shape == "round":
-        b.cylinder("rug", (0, 0, 0), th, width / 2, sections=64)
-        if border:
-            b.part("border", "fabric", color(border))
-            b.revolve("border", (0, 0, 0), [(width / 2 - 0.1, 0), (width / 2 + 0.005, 0), (width / 2 + 0.005, th + 0.001),
-                                            (width / 2 - 0.1, th + 0.001), (width / 2 - 0.1, 0)], sections=64)
-    else:
-        b.box("rug", (-width / 2, -depth / 2, 0), (width / 2, depth / 2, th))
-        if border:
-            b.part("border", "fabric", color(border))
-            w = 0.1
-            b.box("border", (-width / 2, -depth / 2, th), (width / 2, -depth / 2 + w, th + 0.001))
-            b.box("border", (-width / 2, depth / 2 - w, th), (width / 2, depth / 2, th + 0.001))
-            b.box("border", (-width / 2, -depth / 2 + w, th), (-width / 2 + w, depth / 2 - w, th + 0.001))
-            b.box("border", (width / 2 - w, -depth / 2 + w, th), (width / 2, depth / 2 - w, th + 0.001))
     return b
 
 
