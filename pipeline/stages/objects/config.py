@@ -73,3 +73,8 @@ class ObjectConfig:
     """An object whose bottom is this close to another's top (masks adjacent) rests on it."""
     wall_contact_m: float = 0.2
     """An object neither on the floor nor supported, this close to a wall, is wall-mounted."""
+    proxy_below: float = 0.5
+    """A retrieved model whose final mask IoU is below this is compared with a proxy built from the object's own
+    mask and depth (an extruded silhouette); the proxy replaces it when its IoU is `proxy_gain` higher."""
+    proxy_gain: float = 0.15
+    """How much higher (absolute mask IoU) a proxy must score to replace a retrieved model that fits badly."""

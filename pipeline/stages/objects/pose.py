@@ -38,6 +38,7 @@ class ObjectTarget:
     edited: bool = False  # set from the scene (a re-run): keep the chosen model, only refine the pose
     bottom_occluded: bool = False  # its lowest visible pixels border a nearer object: the true bottom is lower
     flags: list[str] = field(default_factory=list)  # scene.json's Object.flags
+    standin: str = ""  # a stand-in's asset id (proxy:... or parametric:...): its parts are built, not retrieved
 
     @property
     def label(self) -> str:

@@ -35,6 +35,9 @@ from .pose import (ObjectTarget, assign_contacts, choose_yaw, initial_pose, obje
                    silhouette_loss, size_hint, yaw_search)
 from .record import ObjectsRecord
 from .refine import assign_channels, refine_objects
+from .standins import (PARAMETRIC_PREFIX, PROXY_PREFIX, is_parametric, is_standin, parametric_parts, parts_size,
+                       proxy_parts)
+from assets_index import normalize_category, related_categories
 from pipeline.core.resample import resize_area
 
 
@@ -61,6 +64,8 @@ def _from_entry(target: ObjectTarget, entry: Object, retriever, events) -> dict 
     from assets_index import Match
 
     chosen = entry.asset_id
+    if is_standin(chosen):  # a proxy or generated curtain/blind/rug: rebuilt from the mask and depth
+        return None
     if chosen not in retriever:
         events.log(f"objects: {entry.name} uses {chosen}, which is in none of the asset indices searched; it "
                    "is retrieved again (index its library with `photo2scene assets index` to keep it)")
@@ -180,9 +185,10 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
                 continue
         crop = crop_around(case.photo_srgb, tg.mask)
         pool = retrieve(retriever, tg.label, crop, size_hint(tg), max(cfg.top_k, cfg.fit_candidates))
-        if not pool:
-            events.log(f"objects: no model for {tg.name} ({tg.label}); skipped")
-            parts_by_target.append(None)
+        if is_parametric(tg.label) or not pool or _category_missing(tg.label, pool):
+            parts = _standin(tg, case, scene, pool[:cfg.top_k], events)
+            parts_by_target.append(parts)
+            events.step(i + 1, len(targets) + cfg.refine_iters, f"built a stand-in for {tg.name}")
             continue
         if cfg.fit_candidates > 1:
             # Shape retrieval: every candidate posed and scored by its fit; the best fits are kept.
@@ -209,7 +215,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
     targets = [targets[i] for i in keep]
     parts_by_target = [parts_by_target[i] for i in keep]
     t.masks = [t.masks[i] for i in keep]
-    lowered = assign_contacts([tg for tg in targets if not tg.edited], scene.room, cfg.support_gap_m,
+    lowered = assign_contacts([tg for tg in targets if not (tg.edited or tg.standin)], scene.room, cfg.support_gap_m,
                               cfg.wall_contact_m)
     for tg in lowered:  # its real bottom is on a support hidden lower down: scale, shape and yaw from that base
         i = targets.index(tg)
@@ -246,7 +252,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
     # arc lamp beside a table lamp won that way) and the scale prior.
     reranked = 0
     for i, tg in enumerate(targets):
-        if tg.edited:  # the user's choice of model stands
+        if tg.edited or tg.standin:  # the user's choice of model stands; a stand-in is built, not chosen
             continue
         current = _fit_loss(tg, scene, t, cfg, i)
         scores = {tg.candidates[0].asset_id: current}
@@ -274,6 +280,9 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
         if not tg.edited:
             stretched += settle_stretch(tg, scene, t, cfg, i)
     iou_after, labels_after = mask_ious(scene, targets, case, cfg)
+    proxied = replace_bad_fits(targets, parts_by_target, iou_after, case, scene, cfg, events)
+    if proxied:
+        iou_after, labels_after = mask_ious(scene, targets, case, cfg)
     for tg, iou in zip(targets, iou_after):
         if iou < LOW_MASK_IOU:
             tg.flags.append("low_mask_iou")
@@ -310,6 +319,77 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
                f" ({reranked} re-ranked)")
     events.done("object stage done")
     return scene
+
+
+def _category_missing(label: str, pool: list) -> bool:
+    """Whether retrieval had to leave the object's category family (no library model of its kind)."""
+    category = normalize_category(label)
+    if category == "object":
+        return False
+    family = set(related_categories(category))
+    return not any(m.record.category in family for m in pool)
+
+
+def _standin(tg: ObjectTarget, case: Case, scene: Scene, candidates: list, events: Events) -> dict | None:
+    """Build a curtain/blind/rug from its generator, or a proxy from the mask and depth, for an object the library
+    has nothing (good) for; the retrieved `candidates` stay on offer. Returns its parts (None: nothing built)."""
+    tg.candidates = list(candidates)
+    built = parametric_parts(tg, scene.room) if is_parametric(tg.label) else None
+    if built is not None:
+        parts, tg.pose, tg.contact = built
+        category = normalize_category(tg.label)
+        tg.standin, kind = f"{PARAMETRIC_PREFIX}{category}", "parametric"
+        if tg.contact == "wall":
+            tg.wall_normal = np.array([math.sin(tg.pose.yaw), -math.cos(tg.pose.yaw), 0.0])
+    else:
+        proxy = proxy_parts(tg, case, scene.camera)
+        if proxy is None:
+            events.log(f"objects: no model for {tg.name} ({tg.label}) and too few depth points for a proxy; "
+                       "skipped")
+            return None
+        parts, tg.pose = proxy
+        tg.contact = "floor" if tg.pose.location[2] < 1e-6 else "none"
+        tg.standin, kind = f"{PROXY_PREFIX}extruded_silhouette", "proxy"
+        events.log(f"objects: no {tg.label} in the libraries searched; {tg.name} is a proxy built from its mask "
+                   f"and depth (flagged 'proxy'; {len(candidates)} retrieved candidates still offered)")
+    tg.flags.append(kind)
+    tg.mesh, tg.size = merged_mesh(parts), parts_size(parts)
+    return parts
+
+
+def replace_bad_fits(targets: list[ObjectTarget], parts_by_target: list, ious: list[float], case: Case,
+                     scene: Scene, cfg, events: Events) -> int:
+    """Retrieved models whose final mask IoU is below `proxy_below`: a proxy from the object's own mask and
+    depth replaces the model when, rendered with all the others, it covers the mask `proxy_gain` better. The
+    model stays the first of the candidates offered. Returns how many were replaced."""
+    bad = [i for i, (tg, iou) in enumerate(zip(targets, ious))
+           if iou < cfg.proxy_below and not (tg.edited or tg.standin)]
+    saved = {}
+    for i in bad:
+        built = proxy_parts(targets[i], case, scene.camera)
+        if built is None:
+            continue
+        tg = targets[i]
+        saved[i] = (tg.mesh, tg.size, tg.pose, tg.contact, parts_by_target[i])
+        parts_by_target[i], tg.pose = built
+        tg.mesh, tg.size = merged_mesh(parts_by_target[i]), parts_size(parts_by_target[i])
+        tg.contact = "floor" if tg.pose.location[2] < 1e-6 else "none"
+    if not saved:
+        return 0
+    trial, _ = mask_ious(scene, targets, case, cfg)
+    kept = 0
+    for i, old in saved.items():
+        tg = targets[i]
+        if trial[i] >= ious[i] + cfg.proxy_gain:
+            tg.standin = f"{PROXY_PREFIX}extruded_silhouette"
+            tg.flags.append("proxy")
+            kept += 1
+            events.log(f"objects: {tg.name} ({tg.label}): {tg.candidates[0].asset_id} covers {ious[i]:.2f} of its "
+                       f"mask, a proxy from its mask and depth {trial[i]:.2f}; the proxy is used (flagged "
+                       "'proxy'), the model stays on offer")
+        else:
+            tg.mesh, tg.size, tg.pose, tg.contact, parts_by_target[i] = old
+    return kept
 
 
 def settle_stretch(tg: ObjectTarget, scene: Scene, t, cfg, index: int) -> bool:
@@ -374,19 +454,23 @@ def _object_entry(scene: Scene, files: BundleFiles, case: Case, tg: ObjectTarget
     the bundle through `files`."""
     median = [float(c) for c in np.median(case.photo_linear[tg.mask], axis=0)]
     largest = max(parts, key=lambda k: len(parts[k].faces))
-    best = tg.candidates[0]
+    best = None if tg.standin else tg.candidates[0]  # a stand-in is built here: no library record
     part_entries = []
     for name, mesh in parts.items():
-        info = next((p for p in best.record.parts if p.name == name), None)
+        info = next((p for p in best.record.parts if p.name == name), None) if best is not None else None
         colour = median if name == largest else [float(c) for c in (info.color if info else (0.5, 0.5, 0.5))]
         mat_name = part_material_name(tg.name, name)
         scene.materials.setdefault(mat_name, MaterialEntry.principled(  # a re-run keeps materials the user edited
             colour, 0.6, 0.0, "median photo colour" if name == largest else "asset colour"))
         part_entries.append(Part(name, _mesh_file(files, object_mesh_folder(tg.name), name, mesh), mat_name,
-                                 info.material if info else ""))
+                                 info.material if info else (name if tg.standin else "")))
     fit = getattr(tg, "rerank_scores", {})
     shape = getattr(tg, "fit_scores", {})
     candidates = []
+    if tg.standin:  # first on offer, so that a swap to a retrieved model can be undone
+        kind = "proxy from the mask and depth" if "proxy" in tg.flags else "generated from the mask and depth"
+        candidates.append(Candidate(tg.standin, label=f"{tg.label} ({kind})", category=normalize_category(tg.label),
+                                    parts=list(part_entries)))
     for m in tg.candidates:
         entry = Candidate(m.asset_id, label=m.record.name or m.asset_id, score=round(float(m.score), 4),
                           category=m.record.category, fit_loss=_rounded(fit.get(m.asset_id)),
@@ -407,8 +491,8 @@ def _object_entry(scene: Scene, files: BundleFiles, case: Case, tg: ObjectTarget
         name=tg.name,
         label=tg.label,
         segment_id=tg.segment.id,
-        asset_id=best.asset_id,
-        **_asset_fields(best.record),
+        asset_id=best.asset_id if best is not None else tg.standin,
+        **(_asset_fields(best.record) if best is not None else {}),
         location=[float(v) for v in tg.pose.location],
         yaw_deg=math.degrees(tg.pose.yaw),
         scale=[float(v) for v in tg.pose.scales],
