@@ -9,11 +9,13 @@ The Scene gets one entry per object with its parts' meshes (in the bundle), mate
 
 from __future__ import annotations
 
+import io
 import math
 import time
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from p2s_common.errors import InputError
 from p2s_common.images import png_bytes
@@ -294,6 +296,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
     files.write("report/objects_target.png", _overlay_png(case, target_labels))
     files.write("report/objects_before.png", _overlay_png(case, labels_before))
     files.write("report/objects_after.png", _overlay_png(case, labels_after))
+    files.write(FINAL_IDS, _ids_png(labels_after))
 
     for i, (tg, parts) in enumerate(zip(targets, parts_by_target)):
         scene.objects.append(_object_entry(scene, files, case, tg, parts, iou_before[i], iou_after[i],
@@ -434,6 +437,17 @@ def mask_ious(scene: Scene, targets: list[ObjectTarget], case: Case, cfg) -> tup
         union = (pred | truth).sum()
         ious.append(float((pred & truth).sum() / union) if union else 0.0)
     return ious, labels
+
+
+FINAL_IDS = "report/objects_final_ids.png"
+"""The stage's final object masks (rendered together, occlusions counted) as an 8-bit id map: scene.json's
+objects[k - 1] where the value is k, 0 where none; what the exported scene must show (tests compare)."""
+
+
+def _ids_png(labels: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(labels + 1, 0, 255).astype(np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
 
 
 def _overlay_png(case: Case, labels: np.ndarray) -> bytes:
