@@ -95,11 +95,12 @@ def objects_table(scene: Scene) -> str:
         cands = ", ".join(candidate(c) for c in o.candidates)
         rows.append(f"<tr><td>{html.escape(o.name)}</td><td>{html.escape(o.asset_id or '')}</td>"
                     f"<td>{html.escape(o.contact or '')}</td><td>{o.mask_iou_before or 0.0:.3f} -> "
-                    f"{o.mask_iou_after or 0.0:.3f}</td><td>{html.escape(cands)}</td></tr>")
+                    f"{o.mask_iou_after or 0.0:.3f}</td><td>{html.escape(', '.join(o.flags or []))}</td>"
+                    f"<td>{html.escape(cands)}</td></tr>")
     if not rows:
         return ""
     return ("<h2>Objects</h2><table><tr><th>object</th><th>model</th><th>contact</th><th>mask IoU</th>"
-            "<th>candidates (score, fit loss)</th></tr>" + "".join(rows) + "</table>")
+            "<th>flags</th><th>candidates (score, fit loss)</th></tr>" + "".join(rows) + "</table>")
 
 
 def write_report(root: Path, scene: Scene, case: Case) -> Path:

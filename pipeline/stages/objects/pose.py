@@ -285,14 +285,14 @@ def visible_samples(renderer: RigidSearchRenderer, samples: np.ndarray, location
 
 def yaw_search(renderer: RigidSearchRenderer, target: ObjectTarget, t: SearchTargets, index: int, steps: int,
                depth_weight: float, normalise: bool = False,
-               samples: np.ndarray | None = None) -> list[tuple[float, float, np.ndarray]]:
+               samples: np.ndarray | None = None, offset: float = 0.0) -> list[tuple[float, float, np.ndarray]]:
     """Loss of each of `steps` yaws of the object alone: [(yaw, loss, location)]. With model surface `samples`
     (canonical frame, unscaled), each yaw is first placed on the depth points (`align_to_points`, with the
     samples the camera sees at that yaw); else every yaw keeps the target's location."""
     assert target.pose is not None
     tried = []
     for k in range(steps):
-        yaw = 2 * math.pi * k / steps
+        yaw = (offset + 2 * math.pi * k / steps) % (2 * math.pi)
         loc = target.pose.location
         if samples is not None:
             seen = visible_samples(renderer, samples * target.pose.scales, loc, yaw)
@@ -316,8 +316,9 @@ def choose_yaw(tried: list[tuple], location: np.ndarray, room: Room, near_wall_m
 
     - near a wall, a piece faces into the room (its back, canonical +Y, to the wall) when that costs at most
       `tolerance` (relative) in loss: furniture is rarely turned to face the wall;
-    - elsewhere, with `camera_xy`, the best yaw turned by 180 degrees is taken when it costs at most
-      `tolerance` and its front faces the camera (photos are taken of the fronts of things)."""
+    - elsewhere, with `camera_xy`, when the best yaw turns the front away from the camera, the best yaw turned
+      by 180 (else 90) degrees is taken when it costs at most `tolerance` and its front faces the camera (photos
+      are taken of the fronts of things)."""
     best = min(tried, key=lambda yl: yl[1])
     best_loss = best[1]
     ties = [e for e in tried if e[1] <= best_loss * (1 + tolerance) + 1e-6]
@@ -339,9 +340,14 @@ def choose_yaw(tried: list[tuple], location: np.ndarray, room: Room, near_wall_m
     def turn(a: float, b: float) -> float:  # unsigned angle between two yaws
         return abs((a - b + math.pi) % (2 * math.pi) - math.pi)
 
-    flipped = [e for e in ties if turn(e[0], best[0] + math.pi) < math.radians(20)]
-    if flipped and float(front_of(best[0]) @ to_camera) < -0.25:
-        return min(flipped, key=lambda yl: yl[1])
+    if float(front_of(best[0]) @ to_camera) < -0.25:
+        # Turned away from the camera: a tie turned by a half or a quarter turn that faces it is taken (box-like
+        # and near-square furniture look the same from several sides), the half turn first.
+        for quarter in (2, 1, 3):
+            turned = [e for e in ties if turn(e[0], best[0] + quarter * math.pi / 2) < math.radians(20)
+                      and float(front_of(e[0]) @ to_camera) > 0.25]
+            if turned:
+                return min(turned, key=lambda yl: yl[1])
     return best
 
 

@@ -88,13 +88,15 @@ def _from_entry(target: ObjectTarget, entry: Object, retriever, events) -> dict 
 
 
 def _search(target: ObjectTarget, case: Case, scene: Scene, t, cfg, index: int, spp: int | None = None,
-            normalise: bool = False) -> None:
-    """Yaw search for one object alone (its own renderer; the others are not in the way of its mask loss)."""
+            normalise: bool = False, steps: int | None = None, offset: float = 0.0) -> None:
+    """Yaw search for one object alone (its own renderer; the others are not in the way of its mask loss):
+    `steps` yaws (default `yaw_steps`) every 360/steps degrees from `offset`."""
     r = RigidSearchRenderer(scene.camera, target.mesh, target.pose.scales, t.width, t.height, spp or cfg.spp)
     samples = None
     if cfg.align_points and case.depth is not None:  # pseudo points (no depth) are guesses: not aligned to
         samples = surface_samples(target.mesh[0], target.mesh[1], 600, np.random.default_rng(index))
-    tried = yaw_search(r, target, t, index, cfg.yaw_steps, cfg.yaw_depth_weight, normalise, samples)
+    tried = yaw_search(r, target, t, index, steps or cfg.yaw_steps, cfg.yaw_depth_weight, normalise, samples,
+                       offset)
     reach = float(max(target.size[:2]) * target.pose.scale / 2 + cfg.wall_contact_m)
     target.pose.yaw, target.search_loss, location = choose_yaw(tried, target.pose.location, scene.room, reach,
                                                                camera_xy=np.asarray(scene.camera.t)[:2])
@@ -247,6 +249,12 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
                                 events, config.seed, cfg.aspect_limit,
                                 cfg.points_weight if case.depth is not None else 0.0,  # pseudo points: guesses
                                 cfg.schedule)
+
+    # Quarter turns of the refined pose: refinement only nudges the yaw, and near-square furniture fits about as
+    # well turned by 90 degrees; the four are compared with the wall and camera priors of the search.
+    for i, tg in enumerate(targets):
+        if not (tg.edited or tg.standin or tg.contact == "wall"):
+            _search(tg, case, scene, t, cfg, i, normalise=True, steps=4, offset=tg.pose.yaw)
 
     # Re-rank the top candidates by their fit at the refined location, scored like shape retrieval: the mask
     # term as a fraction of the object's area (as a fraction of the photo it is tiny for a small object, the
