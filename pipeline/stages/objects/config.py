@@ -36,6 +36,9 @@ class ObjectConfig:
     scale_prior: float = 0.3
     """In shape retrieval, the fit loss grows by this x |log scale|: library models have real sizes, so a model
     that must be scaled to match is less likely the one in the photo."""
+    clip_candidates: int = 8
+    """With CLIP: only CLIP's top this-many of an object's category family are posed and fit (CLIP narrows what
+    shape retrieval compares; without CLIP every one of `fit_candidates` is fit)."""
     clip_fit_weight: float = 2.0
     """With CLIP, shape retrieval ranks by fit loss + this x (CLIP's best cosine - the candidate's cosine)."""
     erosion_px: int = 1

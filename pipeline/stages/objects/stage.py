@@ -137,6 +137,19 @@ def rank_by_fit(target: ObjectTarget, pool: list, retriever, case: Case, scene: 
     return ranked
 
 
+def pool_of(target: ObjectTarget) -> list:
+    """The retrieved candidates of an object (CLIP or category + size order) beyond those shape retrieval fit."""
+    return getattr(target, "retrieved", [])
+
+
+def _offered(ranked: list, pool: list, k: int) -> list:
+    """The candidates offered: those fit, best fit first, then the rest of retrieval's order (CLIP narrowed the
+    fit to its top few; the others are still offered for a swap)."""
+    fitted = [r[2] for r in ranked]
+    ids = {m.asset_id for m in fitted}
+    return (fitted + [m for m in pool if m.asset_id not in ids])[:k]
+
+
 def scale_cost(target: ObjectTarget, cfg) -> float:
     """`scale_prior` x |log scale|: library models have real sizes, so one that must be scaled is less likely."""
     return cfg.scale_prior * abs(math.log(max(target.pose.scale, 1e-6)))
@@ -196,14 +209,17 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
             continue
         if cfg.fit_candidates > 1:
             # Shape retrieval: every candidate posed and scored by its fit; the best fits are kept.
-            tg.pool = pool[:cfg.fit_candidates]  # type: ignore[attr-defined]
+            narrow = cfg.fit_candidates if retriever.embedder is None else min(cfg.fit_candidates,
+                                                                                 cfg.clip_candidates)
+            tg.pool = pool[:max(narrow, 1)]  # type: ignore[attr-defined]
+            tg.retrieved = pool  # type: ignore[attr-defined]
             ranked = rank_by_fit(tg, tg.pool, retriever, case, scene, t_fit, cfg, i, floor_mask,
                                  retriever.embedder is not None, events=events)
             if not ranked:
                 events.log(f"objects: no model for {tg.name} ({tg.label}) loads; skipped")
                 parts_by_target.append(None)
                 continue
-            tg.candidates = [r[2] for r in ranked][:cfg.top_k]
+            tg.candidates = _offered(ranked, pool_of(tg), cfg.top_k)
             tg.fit_scores = {r[2].asset_id: r[1] for r in ranked}  # type: ignore[attr-defined]
             parts_by_target.append(_use_candidate(tg, retriever, tg.candidates[0]))
             trial = ranked[0][3]
@@ -227,7 +243,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
         if cfg.fit_candidates > 1:
             ranked = rank_by_fit(tg, tg.pool, retriever, case, scene, t_fit, cfg, keep[i], floor_mask,
                                  retriever.embedder is not None, base, events)
-            tg.candidates = [r[2] for r in ranked][:cfg.top_k]
+            tg.candidates = _offered(ranked, pool_of(tg), cfg.top_k)
             tg.fit_scores = {r[2].asset_id: r[1] for r in ranked}  # type: ignore[attr-defined]
             parts_by_target[i] = _use_candidate(tg, retriever, tg.candidates[0])
             tg.pose = ranked[0][3].pose
