@@ -38,6 +38,7 @@ class ObjectTarget:
     edited: bool = False  # set from the scene (a re-run): keep the chosen model, only refine the pose
     bottom_occluded: bool = False  # its lowest visible pixels border a nearer object: the true bottom is lower
     flags: list[str] = field(default_factory=list)  # scene.json's Object.flags
+    cut_top: bool = False  # its mask reaches the photo's top edge: it goes on above, its visible top is not its top
     standin: str = ""  # a stand-in's asset id (proxy:... or parametric:...): its parts are built, not retrieved
 
     @property
@@ -67,6 +68,7 @@ def object_targets(case: Case, camera: Camera, erosion: int, min_pixels: int,
         counts[seg.label] = counts.get(seg.label, 0) + 1
         name = f"{seg.label.replace(' ', '_')}_{counts[seg.label]}"
         target = ObjectTarget(seg, mask, points, name)
+        target.cut_top = bool(mask[0].any())
         if case.depth is not None:
             things = {s.id for s in case.segments if s.kind == "thing" and s.id != seg.id}
             target.bottom_occluded = bottom_occluded(mask, case.segmentation, case.depth, things)
@@ -172,6 +174,8 @@ def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, f
     else:
         base = 0.0 if on_floor else bottom
     scale = float(np.clip((top - base) / max(h, 1e-3), 0.5, 2.0))
+    if target.cut_top:  # cut by the photo's top edge: the visible height is a lower bound, not the height
+        scale = max(scale, 1.0)
 
     rel = p[:, :2] - camera.t[:2]
     view = np.median(rel, axis=0)

@@ -88,15 +88,21 @@ def _from_entry(target: ObjectTarget, entry: Object, retriever, events) -> dict 
 
 
 def _search(target: ObjectTarget, case: Case, scene: Scene, t, cfg, index: int, spp: int | None = None,
-            normalise: bool = False, steps: int | None = None, offset: float = 0.0) -> None:
+            normalise: bool = False, quarter_turns: bool = False) -> None:
     """Yaw search for one object alone (its own renderer; the others are not in the way of its mask loss):
-    `steps` yaws (default `yaw_steps`) every 360/steps degrees from `offset`."""
+    `yaw_steps` yaws; with `quarter_turns`, the current yaw at its current (refined) place against the three
+    other quarter turns, each placed on the depth points."""
     r = RigidSearchRenderer(scene.camera, target.mesh, target.pose.scales, t.width, t.height, spp or cfg.spp)
     samples = None
     if cfg.align_points and case.depth is not None:  # pseudo points (no depth) are guesses: not aligned to
         samples = surface_samples(target.mesh[0], target.mesh[1], 600, np.random.default_rng(index))
-    tried = yaw_search(r, target, t, index, steps or cfg.yaw_steps, cfg.yaw_depth_weight, normalise, samples,
-                       offset)
+    if quarter_turns:
+        here, yaw = target.pose.location.copy(), target.pose.yaw
+        tried = yaw_search(r, target, t, index, 4, cfg.yaw_depth_weight, normalise, samples, offset=yaw)
+        mask, depth = r.render(here, yaw, seed=0)
+        tried[0] = (yaw, silhouette_loss(mask, depth, t, index, cfg.yaw_depth_weight, normalise), here)
+    else:
+        tried = yaw_search(r, target, t, index, cfg.yaw_steps, cfg.yaw_depth_weight, normalise, samples)
     reach = float(max(target.size[:2]) * target.pose.scale / 2 + cfg.wall_contact_m)
     target.pose.yaw, target.search_loss, location = choose_yaw(tried, target.pose.location, scene.room, reach,
                                                                camera_xy=np.asarray(scene.camera.t)[:2])
@@ -270,7 +276,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
     # well turned by 90 degrees; the four are compared with the wall and camera priors of the search.
     for i, tg in enumerate(targets):
         if not (tg.edited or tg.standin or tg.contact == "wall"):
-            _search(tg, case, scene, t, cfg, i, normalise=True, steps=4, offset=tg.pose.yaw)
+            _search(tg, case, scene, t, cfg, i, normalise=True, quarter_turns=True)
 
     # Re-rank the top candidates by their fit at the refined location, scored like shape retrieval: the mask
     # term as a fraction of the object's area (as a fraction of the photo it is tiny for a small object, the
