@@ -70,6 +70,8 @@ CONTACTS = ("floor", "wall", "none")  # or "support:NAME"
 # library model fits), its candidates still offered; parametric: a generated curtain, blind or rug.
 OBJECT_FLAGS = ("low_mask_iou", "proxy", "parametric")
 LOW_MASK_IOU = 0.3
+# Asset ids of stand-ins (no library holds them; the object stage rebuilds them from the mask): flag per prefix.
+STANDIN_FLAGS = {"proxy:": "proxy", "parametric:": "parametric"}
 
 # Defaults the builders use for fields an entry leaves out.
 DEFAULT_ROUGHNESS = 0.5

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from assets_index import normalize_category
+from blender_addon.scene_format import STANDIN_FLAGS
 from pipeline.core.case import Case
 from pipeline.core.geometry import pixel_rays
 from pipeline.core.scene import Camera, Room
@@ -20,8 +21,7 @@ from .pose import ObjectTarget
 
 # Categories built by a generator sized from the mask rather than retrieved (assets_index/builtin/soft.py).
 PARAMETRIC = ("curtain", "blind", "rug")
-PROXY_PREFIX = "proxy:"
-PARAMETRIC_PREFIX = "parametric:"
+PROXY_PREFIX, PARAMETRIC_PREFIX = STANDIN_FLAGS  # "proxy:", "parametric:" (the scene contract's)
 
 
 def is_parametric(label: str) -> bool:
