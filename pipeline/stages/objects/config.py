@@ -81,3 +81,6 @@ class ObjectConfig:
     mask and depth (an extruded silhouette); the proxy replaces it when its IoU is `proxy_gain` higher."""
     proxy_gain: float = 0.15
     """How much higher (absolute mask IoU) a proxy must score to replace a retrieved model that fits badly."""
+    wall_snap_m: float = 0.15
+    """After refinement, a floor-standing object is kept inside the walls, and one whose back faces a wall closer
+    than this is moved back against it (0 = neither)."""

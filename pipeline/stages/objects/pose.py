@@ -406,3 +406,33 @@ def assign_contacts(targets: list[ObjectTarget], room: Room, support_gap_m: floa
             normal[axis] = -side  # inward
             t.wall_normal = room.rotation() @ normal
     return lowered
+
+
+def settle_in_room(target: ObjectTarget, room: Room, snap_m: float) -> np.ndarray:
+    """Move a floor-standing object so its posed footprint is inside the room's walls, and, when its back faces a
+    wall less than `snap_m` away, back against that wall (furniture stands against walls; the depth only sees
+    the front, so the back's place follows the model's depth, not the room's). Returns the shift (world)."""
+    v = np.asarray(target.mesh[0], float)
+    lo_c, hi_c = v.min(axis=0), v.max(axis=0)
+    corners = np.array([[x, y, 0.0] for x in (lo_c[0], hi_c[0]) for y in (lo_c[1], hi_c[1])])
+    world = target.pose.apply(corners)
+    rot = room.rotation()
+    local = (world - np.asarray(room.center)) @ rot
+    lo, hi = room.bounds_local()
+    shift = np.zeros(3)
+    front = front_of(target.pose.yaw)
+    for a in (0, 1):
+        over_hi, over_lo = local[:, a].max() - hi[a], lo[a] - local[:, a].min()
+        if over_hi > 0 and over_lo <= 0:
+            shift[a] -= over_hi
+        elif over_lo > 0 and over_hi <= 0:
+            shift[a] += over_lo
+        else:
+            for side, gap in ((1, -over_hi), (-1, -over_lo)):
+                inward = np.zeros(3)
+                inward[a] = -side
+                if 0 < gap < snap_m and float(front @ (rot @ inward)) > 0.9:  # its back to this wall
+                    shift[a] += side * gap
+    world_shift = rot @ shift
+    target.pose.location = np.asarray(target.pose.location, float) + world_shift
+    return world_shift

@@ -34,7 +34,7 @@ from blender_addon.scene_format import (LOW_MASK_IOU, asset_thumbnail_path, cand
 
 from pipeline.core.scene import Candidate, MaterialEntry, Object, Part, Scene
 from .pose import (ObjectTarget, assign_contacts, choose_yaw, initial_pose, object_targets, search_targets,
-                   silhouette_loss, size_hint, yaw_search)
+                   settle_in_room, silhouette_loss, size_hint, yaw_search)
 from .record import ObjectsRecord
 from .refine import assign_channels, refine_objects
 from .standins import (PARAMETRIC_PREFIX, PROXY_PREFIX, is_parametric, is_standin, parametric_parts, parts_size,
@@ -311,6 +311,8 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
     for i, tg in enumerate(targets):
         if not tg.edited:
             stretched += settle_stretch(tg, scene, t, cfg, i)
+        if not (tg.edited or tg.standin) and tg.contact == "floor" and cfg.wall_snap_m > 0:
+            _settle_in_room(tg, targets, scene, t, cfg, i)
     iou_after, labels_after = mask_ious(scene, targets, case, cfg)
     proxied = replace_bad_fits(targets, parts_by_target, iou_after, case, scene, cfg, events)
     if proxied:
@@ -423,6 +425,21 @@ def replace_bad_fits(targets: list[ObjectTarget], parts_by_target: list, ious: l
         else:
             tg.mesh, tg.size, tg.pose, tg.contact, parts_by_target[i] = old
     return kept
+
+
+def _settle_in_room(tg: ObjectTarget, targets: list[ObjectTarget], scene: Scene, t, cfg, index: int) -> None:
+    """`settle_in_room` (inside the walls, back against a near wall) unless the object alone then fits more than
+    5 % worse; what rests on it moves with it."""
+    before = _fit_loss(tg, scene, t, cfg, index)
+    shift = settle_in_room(tg, scene.room, cfg.wall_snap_m)
+    if not np.any(shift):
+        return
+    if _fit_loss(tg, scene, t, cfg, index) > before * 1.05:
+        tg.pose.location = tg.pose.location - shift
+        return
+    for other in targets:
+        if other.contact == f"support:{tg.name}":
+            other.pose.location = other.pose.location + shift
 
 
 def settle_stretch(tg: ObjectTarget, scene: Scene, t, cfg, index: int) -> bool:
