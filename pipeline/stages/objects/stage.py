@@ -357,10 +357,11 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
 
 
 def _category_missing(label: str, pool: list) -> bool:
-    """Whether retrieval had to leave the object's category family (no library model of its kind)."""
+    """Whether the libraries have no model of the object's kind: its label names no known category (a pillow, a
+    radio: any model retrieved for it is another thing), or retrieval had to leave its category family."""
     category = normalize_category(label)
     if category == "object":
-        return False
+        return True
     family = set(related_categories(category))
     return not any(m.record.category in family for m in pool)
 
