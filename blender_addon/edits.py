@@ -158,6 +158,17 @@ def with_object_candidate(spec: Object, index: int) -> Object:
     return new
 
 
+def drop_object(scene: SceneData, spec: Object) -> None:
+    """Record that the user dropped `spec` (deleted it in Blender): its segment id goes into
+    `stages.objects.dropped_segments`, which the object stage skips on a re-run. The caller removes the entry."""
+    if spec.segment_id is None:
+        return
+    record = scene.stages.setdefault("objects", {})
+    dropped = record.setdefault("dropped_segments", [])
+    if spec.segment_id not in dropped:
+        dropped.append(spec.segment_id)
+
+
 def with_material_candidate(spec: MaterialEntry, index: int) -> MaterialEntry:
     """The material entry after choosing candidate `index`: the candidate's material, the list kept."""
     items = candidates(spec)

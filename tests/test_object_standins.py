@@ -100,3 +100,16 @@ def test_a_curtain_is_generated_on_its_wall(tmp_path, retriever):
     assert np.array([np.sin(yaw), -np.cos(yaw)]) @ np.array([0.0, -1.0]) > 0.9
     location = rot @ np.asarray(obj.location) + trans
     assert abs(location[1] + d / 2 - 2.0) < 0.1 and abs(location[0] + 0.6) < 0.15
+
+
+def test_a_dropped_segment_stays_out_on_a_re_run(tmp_path, retriever):
+    """The add-on's sync records a deleted object's segment in stages.objects.dropped_segments; the stage then
+    leaves that segment out (and keeps the record), so Refine does not bring it back."""
+    _case_with_object(tmp_path, retriever, Pose(np.array([-0.3, 1.5, 0.0]), 0.0, 1.0))
+    case = load_case(tmp_path / "photo.png", tmp_path / "estimates")
+    config = _fast_config(rerank_k=1)
+    scene = room_stage.run(None, case, config, Events(jsonl=None, bars=False, log=None))
+    scene.stages["objects"] = {"dropped_segments": [10]}
+    scene = object_stage.run(scene, case, config, Events(jsonl=None, bars=False, log=None), BundleFiles(),
+                             retriever=retriever)
+    assert scene.objects == [] and scene.stages["objects"]["dropped_segments"] == [10]

@@ -46,3 +46,21 @@ def test_low_iou_flag_survives_a_swap_and_the_entry_validates():
     bad["objects"][0]["stretch"] = [1.1, -1.0, 1.0]
     with pytest.raises(Exception, match="stretch"):
         validate_scene(bad)
+
+
+def test_dropping_an_object_records_its_segment():
+    from blender_addon.edits import drop_object
+    from blender_addon.scene_format import SceneData
+    from pipeline.core.scene import Camera, Room, Scene
+
+    entry = _proxy_entry()
+    entry.segment_id = 10
+    scene = Scene(Camera([0.4, -1.0, 1.45], [[1, 0, 0], [0, 0, 1], [0, -1, 0]], 52.0, 80, 60),
+                  Room([0, 0, 1.35], [5.0, 4.0, 2.7], 0.0))
+    scene.objects = [entry]
+    data = SceneData.from_dict(scene.to_dict())
+    drop_object(data, data.objects[0])
+    drop_object(data, data.objects[0])  # once only
+    data.objects = []
+    assert data.stages["objects"]["dropped_segments"] == [10]
+    validate_scene(data.to_dict())

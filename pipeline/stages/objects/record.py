@@ -26,6 +26,8 @@ class ObjectsRecord:
     """Objects that keep a per-axis stretch (it beat their uniform scale by `stretch_margin`)."""
     flagged: list[str] = field(default_factory=list)
     """Objects with flags (scene.json `objects[].flags`: low mask IoU, proxy, parametric)."""
+    dropped_segments: list[int] = field(default_factory=list)
+    """Segments whose object the user deleted in Blender (the add-on's sync): not reconstructed again."""
     losses: list[float] = field(default_factory=list)
     """The joint refinement's loss per iteration."""
     seconds_per_iteration: float = 0.0

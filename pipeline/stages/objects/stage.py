@@ -181,10 +181,12 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
                          "(`photo2scene refine BUNDLE --from-stage room`)")
     if retriever is None:
         check_asset_index(cfg.asset_index)  # a wrong --objects.asset-index is an error even with no objects
-    targets = object_targets(case, scene.camera, cfg.erosion_px, cfg.min_pixels)
+    dropped = [int(v) for v in (scene.stages.get("objects") or {}).get("dropped_segments", [])]
+    targets = [tg for tg in object_targets(case, scene.camera, cfg.erosion_px, cfg.min_pixels)
+               if tg.segment.id not in dropped]  # deleted by the user in Blender: stays out
     events.stage("objects", len(targets) + cfg.refine_iters, f"{len(targets)} objects to retrieve and pose")
     if not targets:
-        scene.stages["objects"] = ObjectsRecord(objects=0, seconds=0.0).to_dict()
+        scene.stages["objects"] = ObjectsRecord(objects=0, seconds=0.0, dropped_segments=dropped).to_dict()
         events.done("no objects")
         return scene
     init_mitsuba(config.device)
@@ -344,6 +346,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
         mask_iou_after=[round(v, 4) for v in iou_after],
         reranked=reranked,
         stretched=stretched,
+        dropped_segments=dropped,
         flagged=[tg.name for tg in targets if tg.flags],
         losses=[round(v, 6) for v in refine.losses],
         seconds_per_iteration=round(refine.seconds_per_iteration, 4),
