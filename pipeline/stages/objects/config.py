@@ -84,3 +84,6 @@ class ObjectConfig:
     wall_snap_m: float = 0.15
     """After refinement, a floor-standing object is kept inside the walls, and one whose back faces a wall closer
     than this is moved back against it (0 = neither)."""
+    revert_below: float = 0.05
+    """An object whose final mask IoU (all objects rendered together) is this much below its IoU after the search
+    goes back to its searched pose and model."""

@@ -104,8 +104,10 @@ def _search(target: ObjectTarget, case: Case, scene: Scene, t, cfg, index: int, 
     else:
         tried = yaw_search(r, target, t, index, cfg.yaw_steps, cfg.yaw_depth_weight, normalise, samples)
     reach = float(max(target.size[:2]) * target.pose.scale / 2 + cfg.wall_contact_m)
-    target.pose.yaw, target.search_loss, location = choose_yaw(tried, target.pose.location, scene.room, reach,
-                                                               camera_xy=np.asarray(scene.camera.t)[:2])
+    chosen = choose_yaw(tried, target.pose.location, scene.room, reach, camera_xy=np.asarray(scene.camera.t)[:2])
+    if quarter_turns and chosen[1] > tried[0][1] * 1.05:  # the refined pose is only left for a near-equal fit
+        chosen = tried[0]
+    target.pose.yaw, target.search_loss, location = chosen
     target.pose.location = np.asarray(location, float).copy()
 
 
@@ -265,6 +267,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
 
     refine = OptimiseRecord()
     iou_before, labels_before = mask_ious(scene, targets, case, cfg)
+    searched = [_snapshot(tg, parts) for tg, parts in zip(targets, parts_by_target)]
     if cfg.refine_iters > 0 and targets:
         channels = assign_channels(targets)
         renderer = SilhouetteRenderer(scene.camera, [tg.mesh for tg in targets], channels,
@@ -316,6 +319,17 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
         if not (tg.edited or tg.standin) and tg.contact == "floor" and cfg.wall_snap_m > 0:
             _settle_in_room(tg, targets, scene, t, cfg, i)
     iou_after, labels_after = mask_ious(scene, targets, case, cfg)
+    # Refinement, quarter turns, re-ranking and the room priors each judge one object alone or a loss that mixes
+    # masks and depth; an object whose mask, rendered with all the others, is clearly worse covered after them
+    # than after its search goes back to its searched pose and model.
+    worse = [i for i, (a, b) in enumerate(zip(iou_after, iou_before))
+             if a < b - cfg.revert_below and not targets[i].edited]
+    for i in worse:
+        parts_by_target[i] = _restore(targets[i], searched[i])
+        events.log(f"objects: {targets[i].name}: mask IoU {iou_before[i]:.2f} after the search, "
+                   f"{iou_after[i]:.2f} after refinement; the searched pose is kept")
+    if worse:
+        iou_after, labels_after = mask_ious(scene, targets, case, cfg)
     proxied = replace_bad_fits(targets, parts_by_target, iou_after, case, scene, cfg, events)
     if proxied:
         iou_after, labels_after = mask_ious(scene, targets, case, cfg)
@@ -429,6 +443,19 @@ def replace_bad_fits(targets: list[ObjectTarget], parts_by_target: list, ious: l
         else:
             tg.mesh, tg.size, tg.pose, tg.contact, parts_by_target[i] = old
     return kept
+
+
+def _snapshot(tg: ObjectTarget, parts: dict) -> tuple:
+    """What `_restore` needs to put an object back as it is now (model, pose, contact, candidates, parts)."""
+    pose = Pose(tg.pose.location.copy(), tg.pose.yaw, tg.pose.scale, np.asarray(tg.pose.aspect, float).copy())
+    return (tg.mesh, tg.size, pose, tg.contact, list(tg.candidates), parts)
+
+
+def _restore(tg: ObjectTarget, snap: tuple) -> dict:
+    tg.mesh, tg.size, pose, tg.contact, candidates, parts = snap
+    tg.pose = Pose(pose.location.copy(), pose.yaw, pose.scale, pose.aspect.copy())
+    tg.candidates = list(candidates)
+    return parts
 
 
 def _settle_in_room(tg: ObjectTarget, targets: list[ObjectTarget], scene: Scene, t, cfg, index: int) -> None:
