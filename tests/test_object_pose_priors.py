@@ -55,3 +55,12 @@ def test_settle_in_room_pushes_inside_and_backs_onto_a_near_wall():
     # Mid-room: untouched.
     t = _target([0.3, 0.2, 0.0], 0.4)
     assert not np.any(settle_in_room(t, ROOM, 0.15))
+
+
+def test_a_bed_in_a_corner_keeps_its_headboard_on_the_wall_behind_it():
+    """Nearest wall: the side one (x = 2.5, 0.5 m away); the headboard (back, +Y at yaw 0) belongs on the +y wall
+    1 m behind the centre. The silhouette slightly prefers the bed turned round; the prior turns it back."""
+    here = np.array([2.0, 1.0, 0.0])
+    tried = [(math.pi, 0.100, here), (0.0, 0.108, here), (math.pi / 2, 0.5, here), (3 * math.pi / 2, 0.5, here)]
+    yaw, _, _ = choose_yaw(tried, here, ROOM, near_wall_m=1.1, camera_xy=np.array([0.0, -1.5]))
+    assert yaw == 0.0

@@ -318,8 +318,8 @@ def choose_yaw(tried: list[tuple], location: np.ndarray, room: Room, near_wall_m
     """The best (yaw, loss, ...) entry, unless the fit cannot tell front from back (silhouettes of box-like
     furniture are the same both ways; depth sees a door panel's 2 cm at best):
 
-    - near a wall, a piece faces into the room (its back, canonical +Y, to the wall) when that costs at most
-      `tolerance` (relative) in loss: furniture is rarely turned to face the wall;
+    - near a wall, a piece stands with its back (canonical +Y) to a wall when that costs at most `tolerance`
+      (relative) in loss: furniture is rarely turned to face the wall;
     - elsewhere, with `camera_xy`, when the best yaw turns the front away from the camera, the best yaw turned
       by 180 (else 90) degrees is taken when it costs at most `tolerance` and its front faces the camera (photos
       are taken of the fronts of things)."""
@@ -329,13 +329,16 @@ def choose_yaw(tried: list[tuple], location: np.ndarray, room: Room, near_wall_m
     lo, hi = room.bounds_local()
     local = (np.asarray(location) - np.asarray(room.center)) @ room.rotation()
     gaps = {(0, -1): local[0] - lo[0], (0, 1): hi[0] - local[0], (1, -1): local[1] - lo[1], (1, 1): hi[1] - local[1]}
-    (axis, side), gap = min(gaps.items(), key=lambda kv: kv[1])
-    if gap <= near_wall_m:
-        inward = np.zeros(3)
-        inward[axis] = -side
-        inward = room.rotation() @ inward
-        facing = [e for e in ties if float(front_of(e[0]) @ inward) > 0.5]
-        return min(facing, key=lambda yl: yl[1]) if facing else best
+    if min(gaps.values()) <= near_wall_m:
+        # Back to a wall: the wall straight behind the piece (along its back, canonical +Y) is within reach. Not
+        # only the nearest wall: a bed in a corner has a side wall nearest and its headboard on the other.
+        def back_gap(yaw: float) -> float:
+            d = room.rotation().T @ -front_of(yaw)
+            hits = [((hi[a] if d[a] > 0 else lo[a]) - local[a]) / d[a] for a in (0, 1) if abs(d[a]) > 1e-6]
+            return min(hits) if hits else math.inf
+
+        backed = [e for e in ties if back_gap(e[0]) <= near_wall_m]
+        return min(backed, key=lambda yl: yl[1]) if backed else best
     if camera_xy is None:
         return best
     to_camera = np.append(np.asarray(camera_xy, float)[:2] - np.asarray(location, float)[:2], 0.0)
