@@ -159,6 +159,7 @@ class PHOTO2SCENE_PT_candidates(_Sidebar, bpy.types.Panel):
             name = object_name(owner)
             spec = object_spec(scene, name)
             chosen = owner.get(PROP_CHOSEN, chosen_index(spec))
+            _draw_flags(layout, spec)
             shown |= draw_candidates(layout, root, f"Object {name}", "OBJECT", name, candidates(spec), chosen)
         for slot in getattr(obj, "material_slots", []):
             name = material_name(slot.material, obj, scene)
@@ -214,6 +215,19 @@ class PHOTO2SCENE_PT_material_library(_Sidebar, bpy.types.Panel):
         col.prop(context.scene.photo2scene, "material_category")
         col.operator("photo2scene.add_material", icon="ADD")
         wrapped(col, "Then rebuild the CLIP index (photo2scene materials index) so retrieval finds it.")
+
+
+FLAG_TEXT = {
+    "low_mask_iou": "Covers little of its mask: delete it, or move/turn it and Refine",
+    "proxy": "Proxy from the mask and depth (no library model fits): pick a candidate below to swap",
+    "parametric": "Generated to the mask's size (curtain, blind or rug)",
+}
+
+
+def _draw_flags(layout, spec) -> None:
+    """One warning line per flag the object stage set on the object (scene.json `flags`)."""
+    for flag in (spec.get("flags") if spec is not None else None) or []:
+        layout.label(text=FLAG_TEXT.get(flag, flag), icon="ERROR" if flag == "low_mask_iou" else "INFO")
 
 
 def draw_candidates(layout, root: Path, title: str, kind: str, name: str, items: list, chosen: int) -> bool:

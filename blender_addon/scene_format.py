@@ -65,6 +65,14 @@ LIGHT_TYPES = ("area", "point", "spot", "sun")
 MATERIAL_TYPES = ("principled", "graph")
 CONTACTS = ("floor", "wall", "none")  # or "support:NAME"
 
+# An object's `flags`: what the user should look at. low_mask_iou: its final silhouette covers less than
+# LOW_MASK_IOU of its mask (drop it or re-pose it); proxy: a stand-in built from its own mask and depth (no
+# library model fits), its candidates still offered; parametric: a generated curtain, blind or rug.
+OBJECT_FLAGS = ("low_mask_iou", "proxy", "parametric")
+LOW_MASK_IOU = 0.3
+# Asset ids of stand-ins (no library holds them; the object stage rebuilds them from the mask): flag per prefix.
+STANDIN_FLAGS = {"proxy:": "proxy", "parametric:": "parametric"}
+
 # Defaults the builders use for fields an entry leaves out.
 DEFAULT_ROUGHNESS = 0.5
 DEFAULT_METALLIC = 0.0
@@ -419,6 +427,8 @@ class Object(_Record):
     mask_iou_after: float | None = None
     rotation: list[list[float]] | None = None  # written back by the add-on for objects without yaw
     proposal: bool | None = None  # true: made from an unnamed furniture proposal (PROPOSAL_LABEL), to confirm
+    flags: list[str] | None = None  # OBJECT_FLAGS
+    stretch: list[float] | None = None  # per-axis stretch beyond the uniform scale (in `scale`); None = uniform
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -904,6 +914,10 @@ def _validate_object(obj: Any, where: str, limits: Limits) -> None:
               f"{where}.segment_id", "expected an integer")
     for key in ("mask_iou_before", "mask_iou_after"):
         _optional(obj, key, _number, where, lo=0.0, hi=1.0)
+    if obj.get("flags") is not None:
+        _need(isinstance(obj["flags"], list) and all(isinstance(f, str) for f in obj["flags"]), f"{where}.flags",
+              f"expected a list of strings ({', '.join(OBJECT_FLAGS)})")
+    _optional(obj, "stretch", _vector, where, 3, positive=True, hi=MAX_SCALE)
     if obj.get("parts") is not None:
         _validate_parts(obj["parts"], f"{where}.parts", limits)
     candidates = obj.get("candidates")

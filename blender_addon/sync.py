@@ -16,7 +16,7 @@ from pathlib import Path
 
 import bpy
 
-from .edits import base_name, chosen_index, with_material_candidate, with_object_candidate
+from .edits import base_name, chosen_index, drop_object, with_material_candidate, with_object_candidate
 from .scene_format import (DEFAULT_METALLIC, DEFAULT_ROUGHNESS, PROP_ASSET, PROP_BUILT, PROP_BUNDLE, PROP_CHOSEN,
                            PROP_FACE, PROP_LIGHT, PROP_LOCKED, PROP_MATERIAL, PROP_OBJECT, Light, MaterialEntry, SceneData)
 
@@ -194,10 +194,14 @@ def collect_edits(coll: bpy.types.Collection, scene: dict) -> tuple[dict, list[s
         if cam_obj.data.sensor_fit == "VERTICAL":
             _set(cam, "fov_y_deg", math.degrees(cam_obj.data.angle_y), changes, "camera")
 
+    kept_objects = []
     for i, spec in enumerate(data.objects):
         root = find_object(coll, spec.name)
-        if root is None:
+        if root is None:  # deleted in Blender: dropped, and its segment is not reconstructed again by Refine
+            changes.append(f"object {spec.name}: dropped")
+            drop_object(data, spec)
             continue
+        kept_objects.append(i)
         chosen = root.get(PROP_CHOSEN)
         if isinstance(chosen, int) and chosen != chosen_index(spec):
             spec = data.objects[i] = with_object_candidate(spec, chosen)
@@ -209,6 +213,8 @@ def collect_edits(coll: bpy.types.Collection, scene: dict) -> tuple[dict, list[s
         _set_angle(spec, "yaw_deg", math.degrees(rot.to_euler("XYZ").z), changes, what)
         if spec.rotation is not None:  # an entry that records its full rotation keeps it up to date
             _set(spec, "rotation", _rows(rot.to_matrix()), changes, what)
+
+    data.objects = [data.objects[i] for i in kept_objects]
 
     kept_lights = []
     matched = set()

@@ -127,6 +127,12 @@ def _candidates_html(root: Path, items, chosen: int | None) -> str:
     return "".join(cells)
 
 
+def _flags_html(o) -> str:
+    """An object's flags (low_mask_iou in red: drop or re-pose it) and whether it is an unconfirmed proposal."""
+    flags = list(o.flags or []) + (["proposal"] if o.proposal else [])
+    return ", ".join(f'<b style="color:#b00">{_e(f)}</b>' if f == "low_mask_iou" else _e(f) for f in flags)
+
+
 def objects_table(root: Path, scene: Scene, crops: dict[str, str]) -> str:
     """Per object: its crop (photo | render), chosen model, contact, mask IoU, the candidates."""
     rows = []
@@ -137,11 +143,11 @@ def objects_table(root: Path, scene: Scene, crops: dict[str, str]) -> str:
         rows.append(f"<tr><td>{img}</td><td><b>{_e(o.name)}</b><br>{_e(o.label or '')}</td>"
                     f"<td>{_e((o.asset_id or '').split(':')[-1])}</td><td>{_e(o.contact or '')}</td>"
                     f"<td>{o.mask_iou_before or 0.0:.3f} &rarr; {o.mask_iou_after or 0.0:.3f}</td>"
-                    f"<td>{_candidates_html(root, o.candidates, chosen)}</td></tr>")
+                    f"<td>{_flags_html(o)}</td><td>{_candidates_html(root, o.candidates, chosen)}</td></tr>")
     if not rows:
         return ""
     return ('<h2 id="objects">Objects</h2><table><tr><th>photo | render</th><th>object</th><th>model</th>'
-            "<th>contact</th><th>mask IoU</th><th>candidates (best first)</th></tr>" + "".join(rows) + "</table>")
+            "<th>contact</th><th>mask IoU</th><th>flags</th><th>candidates (best first)</th></tr>" + "".join(rows) + "</table>")
 
 
 def _swatch(entry: MaterialEntry) -> str:
