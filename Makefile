@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; bpy 5.0.1 needs Python 3.11 (set PYTHON=...)"; exit 2; }
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,learned]'
 	@touch $(STAMP)
 
 demo: setup

@@ -19,6 +19,7 @@ from typing import Any
 # assets_index.cli, does not pay for numpy, trimesh and Mitsuba.
 _EXPORTS = {
     "CATEGORIES": "categories", "normalize_category": "categories", "related_categories": "categories",
+    "placement": "categories",
     "Embedder": "embed",
     "AssetIndex": "index", "Match": "index", "open_index": "index",
     "builtin_index_dir": "paths", "default_index_dir": "paths",

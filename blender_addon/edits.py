@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from .bundle import BundleError, validate_scene
-from .scene_format import (ASSET_FIELDS, Candidate, MaterialEntry, Object, SceneData, asset_thumbnail_path,
+from .scene_format import (ASSET_FIELDS, STANDIN_FLAGS, Candidate, MaterialEntry, Object, SceneData, asset_thumbnail_path,
                            material_thumbnail_path)
 
 DISPLAY_KEYS = frozenset({"label", "score", "thumbnail", "fit_loss"})
@@ -146,8 +146,27 @@ def with_object_candidate(spec: Object, index: int) -> Object:
         new.parts = copy.deepcopy(cand.parts)
     new.extra.update({k: copy.deepcopy(v) for k, v in cand.extra.items()
                       if k not in DISPLAY_KEYS and k not in POSE_KEYS})
+    # A stand-in (proxy or generated) has no library asset: none of the model's fields may linger; its flag goes
+    # with it (a retrieved model chosen over a proxy is no proxy).
+    kind = next((flag for prefix, flag in STANDIN_FLAGS.items() if cand.asset_id.startswith(prefix)), None)
+    if kind is not None:
+        for key in ASSET_FIELDS:
+            setattr(new, key, None)
+    flags = [f for f in (new.flags or []) if f not in STANDIN_FLAGS.values()] + ([kind] if kind else [])
+    new.flags = flags or None
     new.chosen = index
     return new
+
+
+def drop_object(scene: SceneData, spec: Object) -> None:
+    """Record that the user dropped `spec` (deleted it in Blender): its segment id goes into
+    `stages.objects.dropped_segments`, which the object stage skips on a re-run. The caller removes the entry."""
+    if spec.segment_id is None:
+        return
+    record = scene.stages.setdefault("objects", {})
+    dropped = record.setdefault("dropped_segments", [])
+    if spec.segment_id not in dropped:
+        dropped.append(spec.segment_id)
 
 
 def with_material_candidate(spec: MaterialEntry, index: int) -> MaterialEntry:

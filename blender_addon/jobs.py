@@ -35,6 +35,9 @@ QUALITY_PRESETS: dict[str, tuple[str, ...]] = {  # the pipeline owns what each p
 }
 
 DEVICES = ("auto", "cpu", "gpu")
+# Cancel: SIGKILL after this many seconds. Longer than the pipeline's own watchdog (5 s, pipeline/core/interrupt.py),
+# so a pipeline stuck in a long native call still removes its temporary folder and reports "interrupted" itself.
+CANCEL_GRACE_S = 8.0
 EVENT_KINDS = ("stage", "progress", "log", "done", "error")
 
 
@@ -94,15 +97,22 @@ def unique_bundle_path(folder: str | os.PathLike, stem: str) -> Path:
     return candidate
 
 
-def find_project_python(addon_dir: str | os.PathLike | None = None) -> str | None:
+def find_project_python(addon_dir: str | os.PathLike | None = None,
+                        setup_env: str | os.PathLike | None = None) -> str | None:
     """The interpreter of the project's `.venv` when the add-on sits in a photo2scene checkout (development
-    installs link `blender_addon/` into Blender's extensions folder), else the one behind a `photo2scene` command
-    on PATH, else None."""
+    installs link `blender_addon/` into Blender's extensions folder), else the one the preferences' Set Up made in
+    `setup_env` (setup_env.py), else the one behind a `photo2scene` command on PATH, else None."""
     addon_dir = Path(addon_dir or Path(__file__).parent).resolve()  # resolve(): follow a development symlink
     venv = addon_dir.parent / ".venv"
     for exe in (venv / "bin" / "python", venv / "Scripts" / "python.exe"):
         if exe.is_file():
             return str(exe)
+    if setup_env is not None:
+        from .setup_env import installed_python
+
+        made = installed_python(setup_env)
+        if made:
+            return made
     script = shutil.which("photo2scene")
     if script:
         try:
@@ -323,7 +333,7 @@ class Job:
             time.sleep(interval)
         return self.state
 
-    def request_cancel(self, grace: float = 3.0) -> None:
+    def request_cancel(self, grace: float = CANCEL_GRACE_S) -> None:
         """Ask the process to stop without waiting (the UI's Cancel): SIGTERM to its process group now, SIGKILL
         from the first `poll()` after `grace` seconds. The job ends as "cancelled" once its streams close."""
         if self.state.finished or self.process is None or self._cancelled:
@@ -333,7 +343,7 @@ class Job:
         self._kill_at = time.monotonic() + grace
         self._signal(signal.SIGTERM)
 
-    def cancel(self, grace: float = 3.0) -> JobState:
+    def cancel(self, grace: float = CANCEL_GRACE_S) -> JobState:
         """Stop the process and wait until it has gone (SIGTERM, SIGKILL after `grace` seconds); what it left
         half-written is removed. Safe to call more than once and after the job ended (then it does nothing)."""
         if self.state.finished or self.process is None:

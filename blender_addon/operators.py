@@ -11,7 +11,7 @@ from array import array
 from pathlib import Path
 
 import bpy
-from bpy.props import EnumProperty, IntProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, IntProperty, StringProperty
 
 from . import jobs
 from .bundle import BundleError, load_bundle
@@ -74,10 +74,12 @@ def describe_bundle(scene: SceneData, log: Log) -> None:
 
 
 def import_bundle(context: bpy.types.Context, path: str | Path, log: Log,
-                  render_settings: str | None = None) -> bpy.types.Collection | None:
+                  render_settings: str | None = None, candidate_assets: bool | None = None
+                  ) -> bpy.types.Collection | None:
     """Load and build a bundle into the scene (replacing what an earlier import of the same bundle built, keeping
     what the artist added); None on error. `render_settings`: builders/scene.RENDER_SETTINGS, default the
-    scene's choice in the panel."""
+    scene's choice in the panel; `candidate_assets`: also mark the object candidates as assets
+    (`import_candidate_assets`), default the panel's choice."""
     from .builders.scene import build_bundle
 
     try:
@@ -107,6 +109,8 @@ def import_bundle(context: bpy.types.Context, path: str | Path, log: Log,
     props = context.scene.photo2scene
     props.reconstruction = coll
     props.bundle = str(bundle.root)
+    if props.candidate_assets if candidate_assets is None else candidate_assets:
+        import_candidate_assets(coll, bundle, log)
     log.info(f"imported {bundle.root} into collection {coll.name!r} in {time.perf_counter() - started:.2f} s")
     return coll
 
@@ -428,6 +432,24 @@ class PHOTO2SCENE_OT_cancel(bpy.types.Operator):
         return {"FINISHED"}
 
 
+def import_candidate_assets(coll: bpy.types.Collection, bundle, log: Log) -> int:
+    """Mark the bundle's object candidates as assets (builders/assets.py); how many, logged."""
+    from .builders.assets import catalog_path, mark_candidate_assets
+    from .sync import find_material
+
+    materials = {name: mat for name in bundle.data.materials
+                 if (mat := find_material(coll, bundle.data, name)) is not None}
+    try:
+        made = mark_candidate_assets(coll, bundle, materials)
+    except Exception as exc:  # the scene is imported; the assets are an extra
+        log.warning(f"candidates as assets failed: {type(exc).__name__}: {exc}")
+        return 0
+    where = catalog_path(coll.name)
+    saved = "" if bpy.data.filepath else " (save the file to see the catalogue; until then under Unassigned)"
+    log.info(f"{len(made)} object candidates in the Asset Browser, catalogue {where}{saved}")
+    return len(made)
+
+
 class PHOTO2SCENE_OT_import_bundle(bpy.types.Operator):
     """Import a photo2scene bundle folder: camera with the photo as background, room, objects, lights and
     materials, in one collection per reconstruction (importing it again replaces what the import built and keeps
@@ -442,10 +464,15 @@ class PHOTO2SCENE_OT_import_bundle(bpy.types.Operator):
     render_settings: EnumProperty(name="Render Settings", items=RENDER_SETTINGS_ITEMS, default="PHOTO",
                                   description="What the import changes in the scene's render settings",
                                   options={"SKIP_SAVE"})  # not remembered: each import starts from the default
+    candidate_assets: BoolProperty(name="Candidates as Assets", default=False, options={"SKIP_SAVE"},
+                                   description="Also put every object candidate into the Asset Browser, in a "
+                                               "catalogue named after the reconstruction")
 
     def invoke(self, context, event):
         if not self.properties.is_property_set("render_settings"):  # the panel's choice
             self.render_settings = context.scene.photo2scene.render_settings
+        if not self.properties.is_property_set("candidate_assets"):
+            self.candidate_assets = context.scene.photo2scene.candidate_assets
         if not self.directory:
             self.directory = context.scene.photo2scene.bundle
         if self.directory:
@@ -458,7 +485,7 @@ class PHOTO2SCENE_OT_import_bundle(bpy.types.Operator):
         if not self.directory:
             self.report({"ERROR"}, "choose a bundle folder (it contains scene.json)")
             return {"CANCELLED"}
-        coll = import_bundle(context, self.directory, log, self.render_settings)
+        coll = import_bundle(context, self.directory, log, self.render_settings, self.candidate_assets)
         log.replay(self.report)
         return {"FINISHED"} if coll is not None else {"CANCELLED"}
 

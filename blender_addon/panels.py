@@ -12,7 +12,7 @@ from .edits import (cached_scene, candidate_rows, candidate_thumbnail, candidate
                     object_spec)
 from .operators import active_reconstruction
 from .preferences import get_prefs, resolve_python
-from .scene_format import PROP_CHOSEN
+from .scene_format import PROP_CHOSEN, PROP_LOCKED
 from .sync import bundle_root, material_name, object_name, object_root
 
 _previews = None  # bpy.utils.previews collection for candidate thumbnails
@@ -101,9 +101,11 @@ class PHOTO2SCENE_PT_import(_Sidebar, bpy.types.Panel):
         col = self.layout.column()
         col.prop(props, "bundle")
         col.prop(props, "render_settings", text="Render")
+        col.prop(props, "candidate_assets")
         op = col.operator("photo2scene.import_bundle", icon="IMPORT")
         op.directory = props.bundle
         op.render_settings = props.render_settings
+        op.candidate_assets = props.candidate_assets
 
 
 class PHOTO2SCENE_PT_reconstruction(_Sidebar, bpy.types.Panel):
@@ -157,6 +159,7 @@ class PHOTO2SCENE_PT_candidates(_Sidebar, bpy.types.Panel):
             name = object_name(owner)
             spec = object_spec(scene, name)
             chosen = owner.get(PROP_CHOSEN, chosen_index(spec))
+            _draw_flags(layout, spec)
             shown |= draw_candidates(layout, root, f"Object {name}", "OBJECT", name, candidates(spec), chosen)
         for slot in getattr(obj, "material_slots", []):
             name = material_name(slot.material, obj, scene)
@@ -167,6 +170,33 @@ class PHOTO2SCENE_PT_candidates(_Sidebar, bpy.types.Panel):
             shown |= draw_candidates(layout, root, f"Material {name}", "MATERIAL", name, candidates(spec), chosen)
         if not shown:
             layout.label(text="No alternatives for the selection")
+
+
+class PHOTO2SCENE_PT_locks(_Sidebar, bpy.types.Panel):
+    """The selection's locks: a locked light or material is kept by Refine as the artist set it (an edit locks it
+    when Refine writes the edits back; unlock it here to let the pipeline fit it again)."""
+
+    bl_label = "Locks"
+    bl_parent_id = "PHOTO2SCENE_PT_main"
+
+    @classmethod
+    def poll(cls, context):
+        return active_reconstruction(context) is not None
+
+    def draw(self, context):
+        layout = self.layout
+        obj = context.active_object
+        rows = []
+        if obj is not None and obj.type == "LIGHT" and PROP_LOCKED in obj.keys():
+            rows.append((obj, f"Light {obj.name}"))
+        for slot in getattr(obj, "material_slots", []) if obj is not None else []:
+            if slot.material is not None and PROP_LOCKED in slot.material.keys():
+                rows.append((slot.material, f"Material {slot.material.name}"))
+        if not rows:
+            layout.label(text="Select a light or an object of the reconstruction")
+        for idblock, text in rows:
+            locked = bool(idblock.get(PROP_LOCKED))
+            layout.prop(idblock, f'["{PROP_LOCKED}"]', text=text, icon="LOCKED" if locked else "UNLOCKED")
 
 
 class PHOTO2SCENE_PT_material_library(_Sidebar, bpy.types.Panel):
@@ -185,6 +215,19 @@ class PHOTO2SCENE_PT_material_library(_Sidebar, bpy.types.Panel):
         col.prop(context.scene.photo2scene, "material_category")
         col.operator("photo2scene.add_material", icon="ADD")
         wrapped(col, "Then rebuild the CLIP index (photo2scene materials index) so retrieval finds it.")
+
+
+FLAG_TEXT = {
+    "low_mask_iou": "Covers little of its mask: delete it, or move/turn it and Refine",
+    "proxy": "Proxy from the mask and depth (no library model fits): pick a candidate below to swap",
+    "parametric": "Generated to the mask's size (curtain, blind or rug)",
+}
+
+
+def _draw_flags(layout, spec) -> None:
+    """One warning line per flag the object stage set on the object (scene.json `flags`)."""
+    for flag in (spec.get("flags") if spec is not None else None) or []:
+        layout.label(text=FLAG_TEXT.get(flag, flag), icon="ERROR" if flag == "low_mask_iou" else "INFO")
 
 
 def draw_candidates(layout, root: Path, title: str, kind: str, name: str, items: list, chosen: int) -> bool:
@@ -208,4 +251,4 @@ def draw_candidates(layout, root: Path, title: str, kind: str, name: str, items:
 
 
 classes = (PHOTO2SCENE_PT_main, PHOTO2SCENE_PT_import, PHOTO2SCENE_PT_reconstruction, PHOTO2SCENE_PT_candidates,
-           PHOTO2SCENE_PT_material_library)
+           PHOTO2SCENE_PT_locks, PHOTO2SCENE_PT_material_library)

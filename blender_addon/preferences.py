@@ -3,9 +3,9 @@
 from pathlib import Path
 
 import bpy
-from bpy.props import CollectionProperty, EnumProperty, IntProperty, StringProperty
+from bpy.props import CollectionProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
-from . import jobs
+from . import jobs, setup_env
 
 # The add-on's package: `bl_ext.<repo>.photo2scene` when installed as an extension, `blender_addon` when enabled
 # from a checkout (tests). Preferences are keyed by it.
@@ -53,9 +53,16 @@ class PHOTO2SCENE_Preferences(bpy.types.AddonPreferences):
     asset_paths: CollectionProperty(type=PHOTO2SCENE_AssetPath)
     asset_index: IntProperty()
     check_message: StringProperty(options={"SKIP_SAVE"})
+    source_dir: StringProperty(
+        name="Source Folder", subtype="DIR_PATH",
+        description="A photo2scene checkout (the folder with pyproject.toml) that Set Up installs from. Empty: the "
+                    "checkout the add-on sits in, when it does")
+    setup_progress: FloatProperty(options={"SKIP_SAVE"}, min=0.0, max=1.0, subtype="FACTOR")
+    setup_status: StringProperty(options={"SKIP_SAVE"})
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
+        self.draw_setup(layout)
         row = layout.row(align=True)
         row.prop(self, "python")
         row.operator("photo2scene.check_python", text="Test")
@@ -83,6 +90,25 @@ class PHOTO2SCENE_Preferences(bpy.types.AddonPreferences):
         box.operator("photo2scene.index_assets", icon="FILE_REFRESH")
         box.prop(self, "library_assets")
 
+    def draw_setup(self, layout: bpy.types.UILayout) -> None:
+        """The Set Up box: create the pipeline environment (setup_env.py), its progress and log."""
+        box = layout.box()
+        box.label(text="Pipeline environment", icon="CONSOLE")
+        box.prop(self, "source_dir")
+        row = box.row(align=True)
+        running = PHOTO2SCENE_OT_setup_pipeline.job is not None and not PHOTO2SCENE_OT_setup_pipeline.job.done
+        if running:
+            row.progress(factor=self.setup_progress, text=self.setup_status[:90])
+            row.operator("photo2scene.setup_cancel", text="", icon="CANCEL")
+        else:
+            row.operator("photo2scene.setup_pipeline", icon="IMPORT")
+            row.operator("photo2scene.check_python", text="Check", icon="CHECKMARK")
+            if self.setup_status:
+                box.label(text=self.setup_status[:120], icon="INFO")
+        log = setup_log_path()
+        if log.is_file():
+            box.label(text=f"Log: {log}")
+
 
 def get_prefs(context: bpy.types.Context | None = None) -> PHOTO2SCENE_Preferences | None:
     """This add-on's preferences, or None when it is not enabled through the preferences (scripts, tests)."""
@@ -97,10 +123,92 @@ def asset_library_roots(prefs: PHOTO2SCENE_Preferences | None) -> list[str]:
 
 
 def resolve_python(prefs: PHOTO2SCENE_Preferences | None) -> str | None:
-    """The interpreter to run: the chosen one, else the checkout's .venv, else the one behind `photo2scene`."""
+    """The interpreter to run: the chosen one, else the checkout's .venv, else the one Set Up made, else the one
+    behind `photo2scene`."""
     if prefs is not None and prefs.python:
         return bpy.path.abspath(prefs.python)
-    return jobs.find_project_python(Path(__file__).parent)
+    return jobs.find_project_python(Path(__file__).parent, setup_env_dir())
+
+
+def setup_env_dir() -> Path:
+    """Where Set Up puts the pipeline environment: `env/` in the add-on's data folder (kept across versions)."""
+    return data_dir("env")
+
+
+def setup_log_path() -> Path:
+    return setup_env_dir() / setup_env.LOG_NAME
+
+
+class PHOTO2SCENE_OT_setup_pipeline(bpy.types.Operator):
+    """Create the pipeline's Python environment (Python 3.11 venv, photo2scene and its packages; libLLVM through
+    apt when missing), as `make setup` does. Takes several minutes; the log is in the add-on's data folder"""
+
+    bl_idname = "photo2scene.setup_pipeline"
+    bl_label = "Set Up Pipeline"
+
+    job: setup_env.SetupJob | None = None  # one set-up at a time, across operator instances
+    _timer = None
+
+    def execute(self, context):
+        prefs = get_prefs(context)
+        cls = PHOTO2SCENE_OT_setup_pipeline
+        if cls.job is not None and not cls.job.done:
+            self.report({"WARNING"}, "a set-up is already running")
+            return {"CANCELLED"}
+        try:
+            plan = setup_env.plan_setup(setup_env_dir(),
+                                        setup_env.find_source(Path(__file__).parent,
+                                                              bpy.path.abspath(prefs.source_dir) if prefs else ""),
+                                        setup_env.find_python311(), setup_env.find_llvm())
+        except setup_env.SetupProblem as exc:
+            if prefs is not None:
+                prefs.setup_status = str(exc)
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        cls.job = setup_env.SetupJob(plan, check=jobs.check_interpreter).start()
+        if prefs is not None:
+            prefs.setup_status, prefs.setup_progress = "starting", 0.0
+        if bpy.app.background:  # no event loop: wait here (scripts and tests)
+            cls.job.wait()
+            return self._finished(context)
+        self._timer = context.window_manager.event_timer_add(0.5, window=context.window)
+        context.window_manager.modal_handler_add(self)
+        return {"RUNNING_MODAL"}
+
+    def modal(self, context, event):
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        job, prefs = PHOTO2SCENE_OT_setup_pipeline.job, get_prefs(context)
+        if prefs is not None and job is not None:
+            prefs.setup_progress, prefs.setup_status = job.progress, job.status
+        for area in context.screen.areas if context.screen else ():
+            area.tag_redraw()
+        if job is None or not job.done:
+            return {"PASS_THROUGH"}
+        context.window_manager.event_timer_remove(self._timer)
+        return self._finished(context)
+
+    def _finished(self, context) -> set[str]:
+        job, prefs = PHOTO2SCENE_OT_setup_pipeline.job, get_prefs(context)
+        if prefs is not None:
+            prefs.setup_status, prefs.check_message = job.message, job.message
+            if job.ok and not prefs.python:  # found again from env/ on the next start; shown here at once
+                prefs.check_message = f"{job.message} ({job.plan.python})"
+        self.report({"INFO"} if job.ok else {"ERROR"}, job.message)
+        return {"FINISHED"} if job.ok else {"CANCELLED"}
+
+
+class PHOTO2SCENE_OT_setup_cancel(bpy.types.Operator):
+    """Stop the running set-up"""
+
+    bl_idname = "photo2scene.setup_cancel"
+    bl_label = "Cancel Set Up"
+
+    def execute(self, context):
+        job = PHOTO2SCENE_OT_setup_pipeline.job
+        if job is not None:
+            job.cancel()
+        return {"FINISHED"}
 
 
 def data_dir(*parts: str) -> Path:
@@ -136,4 +244,4 @@ def pipeline_options(context: bpy.types.Context | None = None) -> list[str]:
     return jobs.option_args(prefs.device, prefs.quality, prefs.extra_args)
 
 
-classes = (PHOTO2SCENE_AssetPath, PHOTO2SCENE_Preferences)
+classes = (PHOTO2SCENE_AssetPath, PHOTO2SCENE_Preferences, PHOTO2SCENE_OT_setup_pipeline, PHOTO2SCENE_OT_setup_cancel)

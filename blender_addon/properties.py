@@ -48,6 +48,9 @@ class PHOTO2SCENE_SceneProps(bpy.types.PropertyGroup):
                                description="The stage to re-run from, with the current Blender state")
     render_settings: EnumProperty(name="Render Settings", items=RENDER_SETTINGS_ITEMS, default="PHOTO",
                                   description="What importing a reconstruction changes in the render settings")
+    candidate_assets: BoolProperty(name="Candidates as Assets", default=False,
+                                   description="Importing also puts every object candidate into the Asset Browser "
+                                               "(Current File), in a catalogue named after the reconstruction")
     material_category: StringProperty(name="Category", default="custom",
                                       description="Library category for materials you add (wood, tiles, stone, "
                                                   "fabric, ...)")

@@ -65,6 +65,14 @@ LIGHT_TYPES = ("area", "point", "spot", "sun")
 MATERIAL_TYPES = ("principled", "graph")
 CONTACTS = ("floor", "wall", "none")  # or "support:NAME"
 
+# An object's `flags`: what the user should look at. low_mask_iou: its final silhouette covers less than
+# LOW_MASK_IOU of its mask (drop it or re-pose it); proxy: a stand-in built from its own mask and depth (no
+# library model fits), its candidates still offered; parametric: a generated curtain, blind or rug.
+OBJECT_FLAGS = ("low_mask_iou", "proxy", "parametric")
+LOW_MASK_IOU = 0.3
+# Asset ids of stand-ins (no library holds them; the object stage rebuilds them from the mask): flag per prefix.
+STANDIN_FLAGS = {"proxy:": "proxy", "parametric:": "parametric"}
+
 # Defaults the builders use for fields an entry leaves out.
 DEFAULT_ROUGHNESS = 0.5
 DEFAULT_METALLIC = 0.0
@@ -78,6 +86,7 @@ PROP_MATERIAL = "photo2scene_material"
 PROP_FACE = "photo2scene_face"
 PROP_PART = "photo2scene_part"
 PROP_CHOSEN = "photo2scene_chosen"
+PROP_LOCKED = "photo2scene_locked"  # on a light object or a material: Refine keeps it as the artist set it
 PROP_BUILT = "photo2scene_built"  # on every object the import built: a re-import replaces these, keeps the rest
 PROP_NOTE = "photo2scene_note"  # a line the import reports as a warning (e.g. a room face's placeholder material)
 PROP_GROUP = "photo2scene_group"  # on a reconstruction's sub-collections: "camera", "room", "furniture", "lights"
@@ -316,7 +325,15 @@ class Camera(_Record):
     fov_y_deg: float
     width: int
     height: int
+    exposure_ev: float | None = None  # film exposure: a render is scene radiance x 2^-exposure_ev (lights in watts)
     extra: dict = field(default_factory=dict)
+
+
+def exposure_scale(camera: Camera | None) -> float:
+    """Scene radiance per unit of the rendered image: 2^exposure_ev (1 without an exposure). Lights' watts and
+    emitters are in scene units; the photo, and the pipeline's renders, are scene units / this."""
+    ev = getattr(camera, "exposure_ev", None)
+    return 2.0 ** float(ev) if ev is not None else 1.0
 
 
 @dataclass
@@ -378,6 +395,11 @@ class Candidate(_Record):
         return cls(**known, extra=extra)
 
 
+# The label of a segment that the weight-free layout proposed as furniture without naming it
+# (pipeline/estimators/segmentation.py); the object built from it carries `proposal: true`.
+PROPOSAL_LABEL = "proposal"
+
+
 @dataclass
 class Object(_Record):
     """A piece of furniture: the asset, its pose (bottom centre, yaw about +Z, per-axis scale), parts, candidates."""
@@ -404,6 +426,9 @@ class Object(_Record):
     mask_iou_before: float | None = None
     mask_iou_after: float | None = None
     rotation: list[list[float]] | None = None  # written back by the add-on for objects without yaw
+    proposal: bool | None = None  # true: made from an unnamed furniture proposal (PROPOSAL_LABEL), to confirm
+    flags: list[str] | None = None  # OBJECT_FLAGS
+    stretch: list[float] | None = None  # per-axis stretch beyond the uniform scale (in `scale`); None = uniform
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -431,6 +456,8 @@ class Light(_Record):
     power_w: float = 100.0
     visible_camera: bool = False  # seen by the camera (a window's glow); light objects are hidden by default
     source: str = ""  # what placed it: ceiling grid, behind camera, unseen wall, window, lamp, user
+    locked: bool | None = None  # true: the artist's, Refine keeps it exactly as it is (absent: unlocked)
+    temperature_k: float | None = None  # its colour as a black-body temperature (fills share one)
     extra: dict = field(default_factory=dict)
 
 
@@ -459,6 +486,7 @@ class MaterialEntry(_Record):
     chosen: int | None = None
     retrieval: str | None = None
     texture_search: dict | None = None  # what the texture search tried and chose (the stage's record)
+    locked: bool | None = None  # true: the artist's, Refine keeps its values as they are (absent: unlocked)
     extra: dict = field(default_factory=dict)
 
     DISPLAY: ClassVar[tuple[str, ...]] = ("label", "score", "thumbnail")
@@ -696,6 +724,10 @@ def _string(value: Any, where: str, empty: bool = False) -> None:
           "expected a string" if empty else "expected a non-empty string")
 
 
+def _flag(value: Any, where: str) -> None:
+    _need(isinstance(value, bool), where, "expected true or false")
+
+
 def _optional(obj: dict, key: str, check, where: str, *args: Any, **kwargs: Any) -> None:
     """Check `obj[key]` when present and not null."""
     if obj.get(key) is not None:
@@ -787,6 +819,7 @@ def _validate_camera(cam: Any) -> None:
         value = cam.get(key)
         _need(isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_PIXELS, f"camera.{key}",
               f"expected a positive integer (at most {MAX_PIXELS})")
+    _optional(cam, "exposure_ev", _number, "camera", lo=-30.0, hi=30.0)
 
 
 def _validate_room(room: Any, materials: dict) -> None:
@@ -818,6 +851,7 @@ def _validate_material(mat: Any, where: str) -> None:
     _optional(mat, "roughness", _number, where, lo=0.0, hi=1.0)
     _optional(mat, "metallic", _number, where, lo=0.0, hi=1.0)
     _optional(mat, "emission", _vector, where, 3, lo=0.0, hi=1e6)
+    _optional(mat, "locked", _flag, where)
     _optional(mat, "uv_scale", _number, where, positive=True, hi=1e4)
     _optional(mat, "uv_rotation_deg", _number, where)
     _optional(mat, "score", _number, where)
@@ -873,11 +907,17 @@ def _validate_object(obj: Any, where: str, limits: Limits) -> None:
     if contact:
         _need(contact in CONTACTS or contact.startswith("support:"), f"{where}.contact",
               "expected floor, wall, none or support:NAME")
+    if obj.get("proposal") is not None:
+        _need(isinstance(obj["proposal"], bool), f"{where}.proposal", "expected true or false")
     if obj.get("segment_id") is not None:
         _need(isinstance(obj["segment_id"], int) and not isinstance(obj["segment_id"], bool),
               f"{where}.segment_id", "expected an integer")
     for key in ("mask_iou_before", "mask_iou_after"):
         _optional(obj, key, _number, where, lo=0.0, hi=1.0)
+    if obj.get("flags") is not None:
+        _need(isinstance(obj["flags"], list) and all(isinstance(f, str) for f in obj["flags"]), f"{where}.flags",
+              f"expected a list of strings ({', '.join(OBJECT_FLAGS)})")
+    _optional(obj, "stretch", _vector, where, 3, positive=True, hi=MAX_SCALE)
     if obj.get("parts") is not None:
         _validate_parts(obj["parts"], f"{where}.parts", limits)
     candidates = obj.get("candidates")
@@ -910,3 +950,5 @@ def _validate_light(light: Any, where: str) -> None:
           f"expected watts in [0, {MAX_POWER_W:g}]")
     if light.get("visible_camera") is not None:
         _need(isinstance(light["visible_camera"], bool), f"{where}.visible_camera", "expected true or false")
+    _optional(light, "locked", _flag, where)
+    _optional(light, "temperature_k", _number, where, lo=500.0, hi=50000.0)

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import bpy
 
-from .edits import base_name, chosen_index, with_material_candidate, with_object_candidate
+from .edits import base_name, chosen_index, drop_object, with_material_candidate, with_object_candidate
 from .scene_format import (DEFAULT_METALLIC, DEFAULT_ROUGHNESS, PROP_ASSET, PROP_BUILT, PROP_BUNDLE, PROP_CHOSEN,
-                           PROP_FACE, PROP_LIGHT, PROP_MATERIAL, PROP_OBJECT, Light, MaterialEntry, SceneData)
+                           PROP_FACE, PROP_LIGHT, PROP_LOCKED, PROP_MATERIAL, PROP_OBJECT, Light, MaterialEntry, SceneData)
 
 BUNDLE_KEY = PROP_BUNDLE
 # What counts as a change. Blender stores floats in single precision (~7 digits), so a value read back from an
@@ -194,10 +194,14 @@ def collect_edits(coll: bpy.types.Collection, scene: dict) -> tuple[dict, list[s
         if cam_obj.data.sensor_fit == "VERTICAL":
             _set(cam, "fov_y_deg", math.degrees(cam_obj.data.angle_y), changes, "camera")
 
+    kept_objects = []
     for i, spec in enumerate(data.objects):
         root = find_object(coll, spec.name)
-        if root is None:
+        if root is None:  # deleted in Blender: dropped, and its segment is not reconstructed again by Refine
+            changes.append(f"object {spec.name}: dropped")
+            drop_object(data, spec)
             continue
+        kept_objects.append(i)
         chosen = root.get(PROP_CHOSEN)
         if isinstance(chosen, int) and chosen != chosen_index(spec):
             spec = data.objects[i] = with_object_candidate(spec, chosen)
@@ -210,6 +214,8 @@ def collect_edits(coll: bpy.types.Collection, scene: dict) -> tuple[dict, list[s
         if spec.rotation is not None:  # an entry that records its full rotation keeps it up to date
             _set(spec, "rotation", _rows(rot.to_matrix()), changes, what)
 
+    data.objects = [data.objects[i] for i in kept_objects]
+
     kept_lights = []
     matched = set()
     for spec in data.lights:
@@ -218,12 +224,15 @@ def collect_edits(coll: bpy.types.Collection, scene: dict) -> tuple[dict, list[s
             changes.append(f"light {spec.name}: removed")
             continue
         matched.add(obj.name)
+        before = len(changes)
         _write_light(obj, spec, changes)
+        _write_lock(obj, spec, len(changes) > before, changes, f"light {spec.name}")
         kept_lights.append(spec)
     for obj in coll.all_objects:
         if obj.type == "LIGHT" and obj.name not in matched and obj.data.type in ("AREA", "POINT", "SPOT", "SUN"):
             spec = Light(obj.name, obj.data.type.lower(), [0.0, 0.0, 0.0])
             _write_light(obj, spec, [])
+            _write_lock(obj, spec, True, [], "")  # the artist's own light: the pipeline leaves it as it is
             kept_lights.append(spec)
             changes.append(f"light {obj.name}: added")
     data.lights = kept_lights
@@ -232,6 +241,7 @@ def collect_edits(coll: bpy.types.Collection, scene: dict) -> tuple[dict, list[s
         mat = find_material(coll, data, name)
         if mat is None:
             continue
+        before = len(changes)
         chosen = mat.get(PROP_CHOSEN)
         if isinstance(chosen, int) and chosen != chosen_index(spec):
             spec = data.materials[name] = with_material_candidate(spec, chosen)
@@ -249,7 +259,26 @@ def collect_edits(coll: bpy.types.Collection, scene: dict) -> tuple[dict, list[s
                      DEFAULT_METALLIC)
         elif spec.type == "graph" and mat.node_tree is not None:
             _write_graph_values(mat, spec, changes, f"material {name}")
+        # A swapped candidate is a choice, not a value to keep: the stage may still fit the new material.
+        edited = any(not c.endswith(f": candidate {chosen}") for c in changes[before:])
+        _write_lock(mat, spec, edited, changes, f"material {name}")
     return data.to_dict(), changes
+
+
+def _write_lock(idblock, spec, edited: bool, changes: list[str], what: str) -> None:
+    """The item's lock into scene.json: the artist's toggle (`photo2scene_locked` on the light object or the
+    material, shown in the add-on's panel), switched on when this write-back finds an edit to the item, so Refine
+    keeps what the artist set. Unlocking it in the panel lets Refine fit the item again."""
+    flag = idblock.get(PROP_LOCKED)
+    locked = bool(flag) if flag is not None else bool(spec.locked)
+    if edited and not locked:
+        locked = True
+        idblock[PROP_LOCKED] = True
+        changes.append(f"{what}: locked (edited in Blender)")
+    if bool(spec.locked) != locked:
+        if not edited:
+            changes.append(f"{what}: {'locked' if locked else 'unlocked'}")
+        spec.locked = True if locked else None
 
 
 def _write_graph_values(mat: bpy.types.Material, spec: MaterialEntry, changes: list[str], what: str) -> None:

@@ -5,7 +5,8 @@ Format (``"format": "photo2scene.material/1"``)::
     {
       "format": "photo2scene.material/1", "name": "oak_planks", "category": "wood", "tags": [...],
       "description": "...",
-      "params": {                                     # what the optimiser may change
+      "params": {                                     # what the optimiser may change; optional "label": the
+                                                      # name an artist sees (default: "grain_scale" -> "Grain scale")
         "grain_scale": {"kind": "float", "default": 6.0, "range": [1, 20], "optimise": true},
         "wood_light": {"kind": "color", "default": [0.5, 0.3, 0.15]},
         "profile": {"kind": "enum", "default": "SIN", "choices": ["SIN", "SAW", "TRI"]}
@@ -35,6 +36,7 @@ from typing import Any
 
 import torch
 
+from blender_addon.builders.param_names import param_label
 from p2s_common.errors import UserError
 
 from .vocabulary import NODES, OUTPUT_NODE
@@ -55,6 +57,12 @@ class Param:
     range: tuple[float, float] = (0.0, 1.0)
     optimise: bool = True
     choices: tuple = ()
+    label: str = ""  # the name an artist sees ("Plank width"); empty: derived from `name` (human_name)
+
+    @property
+    def human_name(self) -> str:
+        """What the Blender tree calls it (node labels, the parameter group's inputs)."""
+        return param_label(self.name, {"label": self.label})
 
     @property
     def discrete(self) -> bool:
@@ -78,6 +86,8 @@ class Param:
             d["optimise"] = False
         if self.choices:
             d["choices"] = list(self.choices)
+        if self.label:
+            d["label"] = self.label
         return d
 
 
@@ -100,7 +110,8 @@ class Graph:
         for name, p in d.get("params", {}).items():
             kind = p.get("kind", "float")
             rng = tuple(p.get("range", (0.0, 1.0)))
-            params[name] = Param(name, kind, p["default"], rng, bool(p.get("optimise", True)), tuple(p.get("choices", ())))
+            params[name] = Param(name, kind, p["default"], rng, bool(p.get("optimise", True)), tuple(p.get("choices", ())),
+                                 str(p.get("label") or ""))
         g = cls(d["name"], copy.deepcopy(d["nodes"]), d.get("output", "bsdf"), params, d.get("category", "misc"),
                 list(d.get("tags", [])), d.get("description", ""))
         g.validate()

@@ -17,7 +17,8 @@ from pipeline.stages.room import stage as room_stage
 
 
 def _no_depth_case(folder, tilt: bool):
-    truth = write_box_case(folder, width=128, height=96, pitch=-10.0, fov_y=60.0, camera_z=1.5)
+    truth = write_box_case(folder, width=128, height=96, pitch=-10.0, fov_y=60.0, camera_z=1.5,
+                           room_size=(5.0, 4.0, 2.6))  # the ceiling-height prior's room
     (folder / "estimates" / "depth.npy").unlink()
     cam = json.loads((folder / "estimates" / "camera.json").read_text())
     if tilt:
@@ -36,8 +37,8 @@ def test_room_without_depth(tmp_path, tilt):
     config.room.spp = 4
     scene = room_stage.run(None, case, config, Silent())
     metrics = scene.stages["room"]
-    assert scene.scale["source"] == "prior:camera_height"
-    assert scene.camera.position[2] == pytest.approx(1.5, abs=0.05)  # the prior, and here the truth
+    assert scene.scale["source"] == "prior:ceiling_height"  # the ceiling is seen: it sets the scale
+    assert scene.camera.position[2] == pytest.approx(1.5, abs=0.05)  # the truth, from the 2.6 m room prior
     iou = metrics["iou_after"]
     assert iou["wall"] > 0.95 and iou["floor"] > 0.95 and iou["ceiling"] > 0.85  # a thin strip at 128x96
     up_true = truth["camera"].R.T @ np.array([0, 0, 1.0])

@@ -50,8 +50,9 @@ def _fast_config(rerank_k: int) -> ReconstructConfig:
     return config
 
 
-def _case_with_object(folder, retriever, pose: Pose, width=128, height=96, mesh=None):
-    """The box case with one cabinet in it: `mesh` (canonical (vertices, faces)), by default the built-in ASSET."""
+def _case_with_object(folder, retriever, pose: Pose, width=128, height=96, mesh=None, label="cabinet"):
+    """The box case with one object (segment `label`) in it: `mesh` (canonical (vertices, faces)), by default the
+    built-in ASSET."""
     truth = write_box_case(folder, width=width, height=height, yaw=10.0)
     if mesh is None:
         mesh = merged_mesh(retriever.load_mesh(ASSET))
@@ -68,7 +69,7 @@ def _case_with_object(folder, retriever, pose: Pose, width=128, height=96, mesh=
     ids[mask] = 10
     Image.fromarray(ids).save(est / "segmentation.png")
     segs = [s for s in json.loads((est / "segments.json").read_text()) if (ids == s["id"]).any()]
-    segs.append({"id": 10, "label": "cabinet", "kind": "thing"})
+    segs.append({"id": 10, "label": label, "kind": "thing"})
     (est / "segments.json").write_text(json.dumps(segs))
     return truth
 

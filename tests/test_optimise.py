@@ -90,6 +90,26 @@ def test_best_iterate_is_restored():
     assert record.best_iteration is None and float(y.detach()) == 0.0  # nothing beat the start: it is restored
 
 
+def test_costly_score_every_n_steps():
+    """A validation score taken every 5 steps (and after the last) picks the best of those iterates only."""
+    import torch
+
+    x = torch.tensor(0.0, requires_grad=True)
+    calls = []
+
+    def score() -> float:
+        calls.append(float(x.detach()))
+        return abs(float(x.detach()) - 0.35)
+
+    record = optimise(TorchParams([Param("x", x, 0.1)]), lambda it, seed: (x - 1.0) ** 2, 12,
+                      Schedule("constant"), 0, Recorder(), "test", score=score, score_every=5)
+    assert [it for it, _ in record.scores] == [4, 9, 11] and len(calls) == 4  # the start, then 3
+    assert record.best_iteration in (4, 9, 11)
+    assert record.best_score == min(v for _, v in record.scores + [(None, record.initial_score)])
+    assert float(x.detach()) == pytest.approx(0.35, abs=0.2)
+    assert record.summary()["scores"] == [[it, round(v, 6)] for it, v in record.scores]
+
+
 def test_drjit_loop_with_bounds_and_lr():
     import drjit as dr
     import mitsuba as mi

@@ -7,13 +7,13 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from blender_addon.bundle import load_bundle
+from pipeline.app.outcome import Outcome
 from box_case import EXAMPLE, REPO
 
 FAST = ["--preset", "draft", "--room.refine-iters", "4", "--room.refine-width", "48", "--room.spp", "2", "--quiet"]
@@ -42,6 +42,9 @@ def test_reconstruct_writes_bundle_and_events(box_case, tmp_path):
                 "config.json", "case/depth.npy", "log.txt"):
         assert (out / rel).exists(), rel
     assert json.loads((out / "config.json").read_text())["room"]["refine_iters"] == 4
+    with Image.open(folder / "photo.png") as given, Image.open(out / "photo.png") as kept:
+        assert kept.size == given.size  # the photo at full resolution; the stages work at the camera's size
+    assert bundle.scene["camera"]["width"] <= given.size[0]
 
 
 def test_bad_input_exit_2_and_nothing_written(box_case, tmp_path):
@@ -84,6 +87,12 @@ def test_bare_photo_is_estimated_then_reconstructed(tmp_path):
     assert (out / "estimates" / "camera.json").exists() and (out / "estimates" / "segmentation.png").exists()
     assert bundle.scene["room"] and bundle.scene["scale"]["source"].startswith("prior:")
     assert not list(tmp_path.glob(".estimates-*"))
+    outcome = bundle.scene["stages"]["outcome"]  # the loud outcome: last lines, scene.json and the report
+    assert "classical" in outcome["estimators"] and "photo2scene models fetch" in outcome["estimators"]
+    lines = Outcome(**outcome).lines()
+    assert lines[0].startswith("estimators: ") and proc.stderr.strip().splitlines()[-len(lines):] == lines
+    assert [line for line in lines if line.startswith("WARNING: ")] == [f"WARNING: {w}" for w in outcome["warnings"]]
+    assert "Estimators:" in (out / "report" / "index.html").read_text()
 
 
 @pytest.mark.slow

@@ -103,6 +103,7 @@ def test_records_own_their_data():
     (("objects", 0, "chosen"), -1, "objects[0].chosen: expected an integer >= 0"),
     (("objects",), {}, "objects: expected a list"),
     (("objects", 0, "contact"), "ceiling", "objects[0].contact: expected floor, wall, none or support:NAME"),
+    (("objects", 0, "proposal"), "yes", "objects[0].proposal: expected true or false"),
     (("materials", "room_floor", "values", "scale"), math.inf, "materials.room_floor.values.scale: must be a"),
     (("room", "size", 2), 1e6, "room.size[2]: must be a positive finite number (at most 1000)"),
     (("room", "size", 0), 0, "room.size[0]: must be a positive finite number"),

@@ -96,6 +96,47 @@ class Builder:
         mesh.apply_translation(centre)
         self._add(part, mesh)
 
+    def prism(self, part: str, polygon: np.ndarray, z0: float, z1: float) -> None:
+        """A convex polygon (XY points) extruded from z0 to z1 (ring wedges, fan slices)."""
+        p = np.asarray(polygon, float)
+        pts = np.vstack([np.column_stack([p, np.full(len(p), z0)]), np.column_stack([p, np.full(len(p), z1)])])
+        self._add(part, trimesh.convex.convex_hull(pts))
+
+    def sheet(self, part: str, rings: list[tuple[float, np.ndarray]], thickness: float) -> None:
+        """A thin closed sheet lofted through horizontal curves: `rings` are (z, (N, 2) XY polyline) from bottom to
+        top, all with N points. Each curve is thickened by `thickness` along its in-plane normal and the strips
+        are stitched into one watertight mesh (draped curtains, folded fabric)."""
+        zs = [float(z) for z, _ in rings]
+        paths = [np.asarray(p, float) for _, p in rings]
+        n = len(paths[0])
+        if n < 2 or len(rings) < 2 or any(len(p) != n for p in paths):
+            raise ValueError("sheet needs at least two rings of the same number (>= 2) of points")
+        verts = []
+        for z, p in zip(zs, paths):
+            tangent = np.gradient(p, axis=0)
+            normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
+            normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)
+            # Ring of 2n vertices: one face of the sheet forwards, the other back (a closed loop in plan).
+            loop = np.vstack([p + normal * thickness / 2, (p - normal * thickness / 2)[::-1]])
+            verts.append(np.column_stack([loop, np.full(2 * n, z)]))
+        v = np.vstack(verts)
+        m = 2 * n
+        faces = []
+        for k in range(len(rings) - 1):
+            a, c = k * m, (k + 1) * m
+            for i in range(m):
+                j = (i + 1) % m
+                faces += [(a + i, a + j, c + j), (a + i, c + j, c + i)]
+        # Caps: the bottom and top loops are strips (i with m-1-i), triangulated as quads.
+        for base, flip in ((0, True), ((len(rings) - 1) * m, False)):
+            for i in range(n - 1):
+                q = (base + i, base + i + 1, base + m - 2 - i, base + m - 1 - i)
+                tris = [(q[0], q[1], q[2]), (q[0], q[2], q[3])]
+                faces += [t[::-1] for t in tris] if flip else tris
+        mesh = trimesh.Trimesh(v, np.asarray(faces), process=True)
+        mesh.fix_normals()
+        self._add(part, mesh)
+
     def build(self) -> tuple[Parts, list[PartInfo]]:
         """Merge each part's pieces, add box UVs and the part's material; drop parts that got no pieces."""
         parts: Parts = {}

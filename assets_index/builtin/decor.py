@@ -1,4 +1,4 @@
-"""Parametric lamps, rugs, plants, wall decor and televisions."""
+"""Parametric plants, wall decor and televisions (lamps: lighting.py; rugs, curtains and blinds: soft.py)."""
 
 from __future__ import annotations
 
@@ -8,103 +8,11 @@ from .builder import Builder
 from .palette import color
 
 
-def floor_lamp(height: float = 1.6, shade: str = "drum", metal: str = "metal_black", shade_color: str = "lampshade",
-               tripod: bool = False) -> Builder:
-    """Floor lamp: base disk (or tripod), pole, shade (drum | cone | dome)."""
-    b = Builder()
-    b.part("base", "metal", color(metal)).part("shade", "fabric" if shade != "dome" else "metal", color(shade_color))
-    shade_h = 0.32 if shade != "dome" else 0.2
-    pole_top = height - shade_h * 0.6
-    if tripod:
-        for i in range(3):
-            a = 2 * np.pi * i / 3 + np.pi / 2
-            b.rod("base", (0.28 * np.cos(a), 0.28 * np.sin(a), 0.0), (0, 0, pole_top * 0.55), 0.014)
-        b.rod("base", (0, 0, pole_top * 0.5), (0, 0, pole_top), 0.012)
-    else:
-        b.cylinder("base", (0, 0, 0), 0.025, 0.15, 0.14, sections=32)
-        b.cylinder("base", (0, 0, 0.025), pole_top - 0.025, 0.012, sections=10)
-    _shade(b, shade, (0, 0, height - shade_h), shade_h, 0.22 if shade != "dome" else 0.25)
-    return b
-
-
-def table_lamp(height: float = 0.55, body: str = "vase", shade: str = "drum", base_color: str = "ceramic_white",
-               shade_color: str = "lampshade") -> Builder:
-    """Table lamp: a turned ceramic (vase) or a metal stem body and a shade."""
-    b = Builder()
-    b.part("base", "ceramic" if body == "vase" else "metal", color(base_color))
-    b.part("shade", "fabric", color(shade_color))
-    shade_h = height * 0.42
-    body_h = height - shade_h * 0.75
-    if body == "vase":
-        r = height * 0.16
-        b.revolve("base", (0, 0, 0), [(0, 0), (r * 0.6, 0), (r, body_h * 0.35), (r * 0.8, body_h * 0.75),
-                                      (r * 0.25, body_h * 0.9), (r * 0.2, body_h), (0, body_h)], sections=28)
-    else:
-        b.cylinder("base", (0, 0, 0), 0.02, 0.09, sections=28)
-        b.cylinder("base", (0, 0, 0.02), body_h - 0.02, 0.008, sections=8)
-    _shade(b, shade, (0, 0, height - shade_h), shade_h, height * 0.3)
-    return b
-
-
-def _shade(b: Builder, kind: str, base: tuple[float, float, float], h: float, r: float) -> None:
-    if kind == "drum":
-        profile = [(r * 0.98, 0.0), (r, h)]
-    elif kind == "cone":
-        profile = [(r, 0.0), (r * 0.55, h)]
-    else:  # dome
-        angles = np.linspace(0, np.pi / 2, 8)
-        profile = [(r * np.cos(a) + 1e-3, h * np.sin(a)) for a in angles]
-    # Open tube: revolve the wall as a thin closed ring so it is watertight and reads as a shade from inside.
-    outer = list(profile)
-    inner = [(max(rr - 0.006, 0.001), z) for rr, z in reversed(profile)]
-    b.revolve("shade", base, outer + inner + [outer[0]], sections=32)
-
-
-def arc_lamp(height: float = 1.9, reach: float = 1.2, metal: str = "metal_steel") -> Builder:
-    """Arc floor lamp: heavy block base, a curved pole reaching forwards (-Y), a dome shade."""
-    b = Builder()
-    b.part("base", "stone", color("concrete")).part("pole", "metal", color(metal))
-    b.part("shade", "metal", color(metal))
-    b.box("base", (-0.17, 0.1, 0.0), (0.17, 0.4, 0.06), bevel=0.01)
-    b.cylinder("pole", (0, 0.25, 0.06), 0.5, 0.015, sections=10)
-    # Half an ellipse in the YZ plane: up from the base, over, and down towards the front.
-    angles = np.linspace(0, 0.7 * np.pi, 10)
-    pts = [(0.0, 0.25 - reach / 2 * (1 - np.cos(a)), 0.56 + (height - 0.61) * np.sin(a)) for a in angles]
-    for p0, p1 in zip(pts[:-1], pts[1:]):
-        b.rod("pole", p0, p1, 0.012, sections=8)
-    tip = pts[-1]
-    _shade(b, "dome", (tip[0], tip[1], tip[2] - 0.18), 0.18, 0.2)
-    return b
-
-
-def rug(width: float = 2.0, depth: float = 1.4, shape: str = "rect", fabric: str = "rug_beige",
-        border: str = "") -> Builder:
-    """Rug, 1 cm thick; rect | round | runner; an optional border band in a second colour."""
-    b = Builder()
-    b.part("rug", "fabric", color(fabric))
-    th = 0.01
-    if shape == "round":
-        b.cylinder("rug", (0, 0, 0), th, width / 2, sections=64)
-        if border:
-            b.part("border", "fabric", color(border))
-            b.revolve("border", (0, 0, 0), [(width / 2 - 0.1, 0), (width / 2 + 0.005, 0), (width / 2 + 0.005, th + 0.001),
-                                            (width / 2 - 0.1, th + 0.001), (width / 2 - 0.1, 0)], sections=64)
-    else:
-        b.box("rug", (-width / 2, -depth / 2, 0), (width / 2, depth / 2, th))
-        if border:
-            b.part("border", "fabric", color(border))
-            w = 0.1
-            b.box("border", (-width / 2, -depth / 2, th), (width / 2, -depth / 2 + w, th + 0.001))
-            b.box("border", (-width / 2, depth / 2 - w, th), (width / 2, depth / 2, th + 0.001))
-            b.box("border", (-width / 2, -depth / 2 + w, th), (-width / 2 + w, depth / 2 - w, th + 0.001))
-            b.box("border", (width / 2 - w, -depth / 2 + w, th), (width / 2, depth / 2 - w, th + 0.001))
-    return b
-
-
 def potted_plant(height: float = 1.0, pot_radius: float = 0.16, pot_height: float = 0.3, pot: str = "terracotta",
                  kind: str = "bush", seed: int = 0) -> Builder:
     """Plant in a pot. kind: bush (leafy clumps) | tree (trunk + crown) | cactus (upright columns) |
-    grass (thin blades)."""
+    grass (thin blades) | snake (stiff upright leaves) | monstera (big flat leaves on long stalks) |
+    palm (arching fronds from a few stems) | succulent (a low rosette of thick leaves)."""
     b = Builder()
     b.part("pot", "ceramic", color(pot)).part("soil", "soil", color("soil"))
     b.part("foliage", "foliage", color("foliage" if kind != "cactus" else "foliage_dark"))
@@ -129,6 +37,37 @@ def potted_plant(height: float = 1.0, pot_radius: float = 0.16, pot_height: floa
             x = side * r * 0.75
             b.rod("foliage", (0, 0, z), (x, 0, z), r * 0.22, sections=10)
             b.cylinder("foliage", (x, 0, z - 0.02), (height - z) * 0.5, r * 0.22, sections=10)
+    elif kind == "succulent":
+        for ring, (count, rr, tilt) in enumerate(((8, 0.9, 0.35), (6, 0.55, 0.6), (4, 0.25, 0.9))):
+            for i in range(count):
+                a = 2 * np.pi * (i + 0.5 * ring) / count
+                c = (rr * r * np.cos(a), rr * r * np.sin(a), top + (height - top) * (0.25 + 0.25 * ring))
+                s_ = r * 0.35
+                b.blob("foliage", c, (s_, s_, s_ * tilt), subdivisions=1)
+    elif kind == "snake":
+        for i in range(9):
+            a = 2 * np.pi * i / 9 + rng.normal(0, 0.2)
+            rr = r * rng.uniform(0.1, 0.6)
+            base = (rr * np.cos(a), rr * np.sin(a), top)
+            tip = (base[0] * 1.4, base[1] * 1.4, rng.uniform(0.65, 1.0) * height)
+            b.rod("foliage", base, tip, 0.025, sections=4, square=True)
+    elif kind in ("monstera", "palm"):
+        n = 7 if kind == "monstera" else 9
+        for i in range(n):
+            a = 2 * np.pi * i / n + rng.normal(0, 0.15)
+            reach = rng.uniform(0.2, 0.45) * (height - top)
+            z = rng.uniform(0.6, 0.95) * height
+            tip = (reach * np.cos(a), reach * np.sin(a), z)
+            b.rod("foliage", (0, 0, top), tip, 0.006, sections=4)
+            if kind == "monstera":
+                s_ = rng.uniform(0.13, 0.2)
+                b.blob("foliage", (tip[0] * 1.15, tip[1] * 1.15, tip[2]), (s_, s_, 0.015), subdivisions=2)
+            else:
+                # A frond: a row of thin leaflets arching outwards and down from the tip.
+                for k in range(6):
+                    f = (k + 1) / 6
+                    p = (tip[0] * (1 + 0.6 * f), tip[1] * (1 + 0.6 * f), tip[2] + 0.05 - 0.18 * f * f)
+                    b.blob("foliage", p, (0.09, 0.09, 0.01), subdivisions=1)
     elif kind == "grass":
         for i in range(24):
             a = 2 * np.pi * i / 24 + rng.normal(0, 0.1)
@@ -146,8 +85,18 @@ def potted_plant(height: float = 1.0, pot_radius: float = 0.16, pot_height: floa
 
 
 def framed(width: float = 0.8, height: float = 0.6, depth: float = 0.03, frame: str = "wood_dark",
-           inner: str = "canvas_blue", kind: str = "painting", frame_width: float = 0.04, round_: bool = False) -> Builder:
-    """Wall picture or mirror: a frame around a canvas (or a mirror pane), back (+Y) against the wall."""
+           inner: str = "canvas_blue", kind: str = "painting", frame_width: float = 0.04, round_: bool = False,
+           mat: float = 0.0, arch: bool = False) -> Builder:
+    """Wall picture or mirror: a frame around a canvas (or a mirror pane), back (+Y) against the wall.
+    mat > 0: a white passe-partout that wide inside the frame; frame_width 0: a gallery-wrapped canvas (a deep
+    block, no frame); arch: a round-topped frame (arched mirrors)."""
+    if frame_width <= 0:
+        b = Builder()
+        b.part("canvas", "paper", color(inner))
+        b.box("canvas", (-width / 2, -depth / 2, 0), (width / 2, depth / 2, height), bevel=0.003)
+        return b
+    if arch:
+        return _arched(width, height, depth, frame, inner, kind, frame_width)
     b = Builder()
     b.part("frame", "wood" if frame.startswith("wood") else "metal", color(frame))
     b.part("canvas" if kind == "painting" else "mirror", "paper" if kind == "painting" else "mirror", color(inner))
@@ -166,19 +115,107 @@ def framed(width: float = 0.8, height: float = 0.6, depth: float = 0.03, frame: 
     b.box("frame", (-hw, -hd, height - fw), (hw, hd, height))
     b.box("frame", (-hw, -hd, fw), (-hw + fw, hd, height - fw))
     b.box("frame", (hw - fw, -hd, fw), (hw, hd, height - fw))
+    if mat > 0:
+        b.part("mat", "paper", color("paper_white"))
+        b.box("mat", (-hw + fw, -hd + 0.006, fw), (hw - fw, hd, fw + mat))
+        b.box("mat", (-hw + fw, -hd + 0.006, height - fw - mat), (hw - fw, hd, height - fw))
+        b.box("mat", (-hw + fw, -hd + 0.006, fw + mat), (-hw + fw + mat, hd, height - fw - mat))
+        b.box("mat", (hw - fw - mat, -hd + 0.006, fw + mat), (hw - fw, hd, height - fw - mat))
+        b.box(pane, (-hw + fw + mat, -hd + 0.008, fw + mat), (hw - fw - mat, hd, height - fw - mat))
+        return b
     b.box(pane, (-hw + fw, -hd + 0.008, fw), (hw - fw, hd, height - fw))
     return b
 
 
-def television(width: float = 1.25, stand: bool = True) -> Builder:
-    """Flat-screen TV (16:9) on a small stand, screen facing -Y."""
+def _arched(width: float, height: float, depth: float, frame: str, inner: str, kind: str, fw: float) -> Builder:
+    """A frame whose top is a half circle, built from the straight sides and wedges of a ring."""
     b = Builder()
-    b.part("body", "plastic", color("plastic_black")).part("screen", "glass", color("screen"))
+    pane = "canvas" if kind == "painting" else "mirror"
+    b.part("frame", "wood" if frame.startswith("wood") else "metal", color(frame))
+    b.part(pane, "paper" if kind == "painting" else "mirror", color(inner))
+    hw, hd, r = width / 2, depth / 2, width / 2
+    zc = height - r
+    b.box("frame", (-hw, -hd, 0.0), (hw, hd, fw))
+    for x0 in (-hw, hw - fw):
+        b.box("frame", (x0, -hd, fw), (x0 + fw, hd, zc))
+    b.box(pane, (-hw + fw, -hd + 0.008, fw), (hw - fw, hd, zc))
+    n = 16
+    for i in range(n):
+        a0, a1 = np.pi * i / n, np.pi * (i + 1) / n
+        pts = [((r - fw) * np.cos(a0), (r - fw) * np.sin(a0)), (r * np.cos(a0), r * np.sin(a0)),
+               (r * np.cos(a1), r * np.sin(a1)), ((r - fw) * np.cos(a1), (r - fw) * np.sin(a1))]
+        b.prism("frame", np.array(pts), -hd, hd)
+        b.last("frame")[0].apply_transform(_upright(zc))
+        fan = np.array([(0.0, 0.0), ((r - fw + 0.002) * np.cos(a0), (r - fw + 0.002) * np.sin(a0)),
+                        ((r - fw + 0.002) * np.cos(a1), (r - fw + 0.002) * np.sin(a1))])
+        b.prism(pane, fan, -hd, hd - 0.008)  # recessed behind the frame's front (-Y after turning)
+        b.last(pane)[0].apply_transform(_upright(zc))
+    return b
+
+
+def _upright(z: float) -> np.ndarray:
+    """Rotate geometry drawn in the XY plane (depth along Z) upright into XZ at height z; its +Z becomes -Y."""
+    return np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, z], [0, 0, 0, 1.0]])
+
+
+def sunburst_mirror(diameter: float = 0.8, glass: float = 0.35, metal: str = "gold") -> Builder:
+    """A round mirror in the middle of gilded rays, back (+Y) on the wall."""
+    b = Builder()
+    b.part("frame", "metal", color(metal)).part("mirror", "mirror", color("mirror"))
+    r = diameter / 2
+    b.cylinder("mirror", (0, 0, -0.01), 0.02, glass / 2, sections=40)
+    b.cylinder("frame", (0, 0, 0.0), 0.02, glass / 2 + 0.03, sections=40)
+    for i in range(24):
+        a = 2 * np.pi * i / 24
+        length = r if i % 2 == 0 else r * 0.8
+        b.rod("frame", (glass / 2 * np.cos(a), glass / 2 * np.sin(a), 0.01),
+              (length * np.cos(a), length * np.sin(a), 0.01), 0.008, sections=6)
+    for name in ("frame", "mirror"):
+        for mesh in b.last(name, 100):
+            mesh.apply_transform(np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, r], [0, 0, 0, 1.0]]))
+    return b
+
+
+def floor_mirror(width: float = 0.6, height: float = 1.7, frame: str = "wood_light", lean: float = 0.12) -> Builder:
+    """A full-length mirror leaning back against the wall (its top `lean` metres behind its foot)."""
+    b = framed(width=width, height=height, depth=0.035, frame=frame, inner="mirror", kind="mirror",
+               frame_width=0.045)
+    angle = np.arctan2(lean, height)
+    c, s = np.cos(angle), np.sin(angle)
+    tilt = np.array([[1, 0, 0, 0], [0, c, s, 0], [0, -s, c, 0], [0, 0, 0, 1.0]])  # top towards +Y
+    for name in ("frame", "mirror"):
+        for mesh in b.last(name, 100):
+            mesh.apply_transform(tilt)
+    return b
+
+
+def television(width: float = 1.25, stand: bool = True, feet: bool = False, bezel: str = "plastic_black",
+               depth: float = 0.05, soundbar: bool = False, easel: float = 0.0) -> Builder:
+    """Flat-screen TV (16:9), screen facing -Y: on a central stand, on two feet near its ends (feet=True), or
+    wall-mounted (stand=False: a slim panel with a bracket box behind it); soundbar: a bar in front of its
+    base; easel > 0: on a floor easel (two splayed legs and a back leg), its screen's bottom that high."""
+    b = Builder()
+    b.part("body", "plastic" if bezel.startswith("plastic") else "metal", color(bezel))
+    b.part("screen", "glass", color("screen"))
     h = width * 9 / 16
-    z0 = 0.08 if stand else 0.0
-    b.box("body", (-width / 2, -0.02, z0), (width / 2, 0.03, z0 + h))
+    z0 = easel if easel > 0 else (0.08 if not feet else 0.06) if stand else 0.0
+    b.box("body", (-width / 2, -0.02, z0), (width / 2, -0.02 + depth, z0 + h))
     b.box("screen", (-width / 2 + 0.01, -0.025, z0 + 0.01), (width / 2 - 0.01, -0.02, z0 + h - 0.01))
-    if stand:
+    if easel > 0:
+        for s in (-1, 1):
+            b.rod("body", (s * width * 0.3, -0.15, 0.0), (s * 0.03, 0.0, z0 + h * 0.9), 0.012, sections=6)
+        b.rod("body", (0.0, 0.45, 0.0), (0.0, 0.03, z0 + h * 0.8), 0.012, sections=6)
+        b.box("body", (-width * 0.3, -0.03, z0 - 0.03), (width * 0.3, 0.02, z0))
+    elif stand and feet:
+        for s in (-1, 1):
+            x = s * width * 0.38
+            b.rod("body", (x, -0.12, 0.0), (x, 0.0, z0 + 0.02), 0.01, sections=6)
+            b.rod("body", (x, 0.12, 0.0), (x, 0.0, z0 + 0.02), 0.01, sections=6)
+    elif stand:
         b.box("body", (-0.25, -0.1, 0.0), (0.25, 0.12, 0.015))
         b.box("body", (-0.04, 0.0, 0.015), (0.04, 0.03, z0 + 0.1))
+    else:
+        b.box("body", (-width * 0.2, -0.02 + depth, z0 + h * 0.3), (width * 0.2, 0.01 + depth, z0 + h * 0.7))
+    if soundbar:
+        b.box("body", (-width * 0.4, -0.16, 0.0), (width * 0.4, -0.06, 0.065), bevel=0.01)
     return b

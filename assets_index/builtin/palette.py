@@ -42,6 +42,19 @@ PALETTE: dict[str, tuple[float, float, float]] = {
     "mirror": (0.9, 0.9, 0.9),
     "screen": (0.01, 0.01, 0.012),
     "linen_white": (0.8, 0.79, 0.76),
+    "fabric_teal": (0.03, 0.18, 0.18),
+    "fabric_pink": (0.6, 0.3, 0.3),
+    "velvet_navy": (0.02, 0.03, 0.1),
+    "wood_walnut": (0.15, 0.07, 0.03),
+    "rattan": (0.5, 0.33, 0.15),
+    "glass_clear": (0.7, 0.75, 0.75),
+    "glass_opal": (0.85, 0.85, 0.82),
+    "marble": (0.78, 0.77, 0.74),
+    "gold": (0.72, 0.5, 0.18),
+    "rug_green": (0.1, 0.2, 0.12),
+    "ceramic_blue": (0.1, 0.2, 0.45),
+    "ceramic_green": (0.2, 0.3, 0.2),
+    "paper_white": (0.85, 0.85, 0.82),
 }
 
 

@@ -11,9 +11,10 @@ from .palette import color
 def sofa(width: float = 2.1, depth: float = 0.92, height: float = 0.84, seat: float = 0.44, arms: str = "track",
          arm_width: float = 0.16, arm_height: float = 0.62, legs: str = "taper", leg_height: float = 0.1,
          seats: int = 3, fabric: str = "fabric_grey", leg_color: str = "wood_dark", chaise: float = 0.0,
-         wings: bool = False, back_cushions: bool = True) -> Builder:
+         wings: bool = False, back_cushions: bool = True, tufted: bool = False) -> Builder:
     """Sofa or armchair (seats=1). arms: track | rolled | slope | none; legs: taper | round | square | hairpin |
-    plinth (a base to the floor); chaise > 0 extends the left seat forward by that many metres (L shape)."""
+    plinth (a base to the floor); chaise > 0 extends the left seat forward by that many metres (L shape);
+    tufted: a buttoned back (chesterfield style, usually with back_cushions=False)."""
     b = Builder()
     b.part("frame", "fabric", color(fabric)).part("cushions", "fabric", color(fabric, 1.08))
     b.part("legs", "metal" if legs == "hairpin" else "wood", color(leg_color))
@@ -56,6 +57,16 @@ def sofa(width: float = 2.1, depth: float = 0.92, height: float = 0.84, seat: fl
         if back_cushions:
             b.box("cushions", (x0 + 0.02, hd - back_t - 0.17, seat), (x0 + cw - 0.02, hd - back_t + 0.02, height - 0.04),
                   bevel=0.05)
+    if tufted:
+        b.part("buttons", "fabric", color(fabric, 0.6))
+        back_top = height - (0.08 if back_cushions else 0.0)
+        rows = max(int((back_top - seat - 0.05) / 0.11), 1)
+        cols = max(int((width - 2 * aw) / 0.15), 2)
+        for j in range(rows):
+            for i in range(cols - (j % 2)):
+                x = -hw + aw + (width - 2 * aw) * (i + 0.5 + 0.5 * (j % 2)) / cols
+                b.blob("buttons", (x, hd - back_t - 0.005, seat + 0.08 + j * 0.11), (0.018, 0.014, 0.018),
+                       subdivisions=1)
     if lh > 0:
         legs_at(b, "legs", width, depth, 0.06, 0.0, lh, legs, 0.025)
         if chaise > 0:  # two more under the chaise's front corners
@@ -186,4 +197,95 @@ def ottoman(width: float = 0.6, depth: float = 0.6, height: float = 0.42, round_
     if legs:
         legs_at(b, "legs", width * (0.75 if round_ else 1.0), depth * (0.75 if round_ else 1.0), 0.06, 0.0, lh + 0.01,
                 "taper", 0.02)
+    return b
+
+
+def tub_chair(width: float = 0.72, height: float = 0.75, seat: float = 0.44, fabric: str = "fabric_teal",
+              legs: str = "taper", leg_color: str = "wood_mid") -> Builder:
+    """Barrel (tub) chair: a round seat inside a curved back that is also the arms, on short legs."""
+    b = Builder()
+    b.part("shell", "fabric", color(fabric)).part("cushion", "fabric", color(fabric, 1.15))
+    b.part("legs", "wood", color(leg_color))
+    r = width / 2
+    lh = 0.12
+    b.cylinder("shell", (0, 0, lh), seat - 0.1 - lh, r * 0.95, sections=32)
+    b.cylinder("cushion", (0, 0, seat - 0.1), 0.1, r * 0.85, sections=32)
+    # The back: wedges of a thick ring over the rear 240 degrees, dropping towards the front.
+    n = 14
+    for i in range(n):
+        a0 = np.radians(-30 + 240 * i / n)
+        a1 = np.radians(-30 + 240 * (i + 1) / n)
+        am = (a0 + a1) / 2
+        top = seat + 0.1 + (height - seat - 0.1) * np.sin((i + 0.5) / n * np.pi)
+        c, sn = np.cos(am), np.sin(am)
+        b.rod("shell", ((r - 0.06) * c, (r - 0.06) * sn, lh), ((r - 0.06) * c, (r - 0.06) * sn, top), 0.065,
+              sections=10)
+    legs_at(b, "legs", width * 0.75, width * 0.75, 0.04, 0.0, lh + 0.01, legs, 0.022)
+    return b
+
+
+def shell_chair(seat: float = 0.45, height: float = 0.8, shell: str = "paint_white", legs: str = "splay",
+                wood: str = "wood_light", arms: bool = False) -> Builder:
+    """Moulded-shell chair (one curved piece for seat and back) on splayed wooden legs or a metal pedestal."""
+    b = Builder()
+    b.part("shell", "plastic", color(shell))
+    b.part("legs", "metal" if legs == "pedestal" else "wood", color("metal_steel" if legs == "pedestal" else wood))
+    w, d = (0.62, 0.58) if arms else (0.47, 0.52)
+    hw, hd = w / 2, d / 2
+    b.box("shell", (-hw, -hd, seat - 0.03), (hw, hd - 0.03, seat), bevel=0.012)
+    # The back, a row of slabs tilting backwards, curving round the sides.
+    for i in range(9):
+        t = i / 8
+        x = -hw + 0.04 + t * (w - 0.08)
+        y = hd - 0.04 - 0.06 * (1 - np.sin(np.pi * t))
+        b.rod("shell", (x, y, seat - 0.02), (x, y + 0.06, height), 0.03, square=True)
+    if arms:
+        for x in (-hw + 0.02, hw - 0.02):
+            b.box("shell", (x - 0.02, -hd + 0.1, seat), (x + 0.02, hd - 0.05, seat + 0.2), bevel=0.015)
+    if legs == "pedestal":
+        b.cylinder("legs", (0, 0, 0), 0.015, 0.25, sections=32)
+        b.cylinder("legs", (0, 0, 0.015), seat - 0.045, 0.025, sections=12)
+    else:
+        legs_at(b, "legs", w * 0.8, d * 0.8, 0.04, 0.0, seat - 0.03, "splay", 0.014, splay=0.05)
+    return b
+
+
+def cantilever_chair(seat: float = 0.46, height: float = 0.84, metal: str = "metal_steel",
+                     fabric: str = "leather_black") -> Builder:
+    """Cantilever chair: a bent tube frame with no back legs, a seat and a back in leather or cane."""
+    b = Builder()
+    b.part("frame", "metal", color(metal)).part("seat", "fabric", color(fabric))
+    hw, hd = 0.23, 0.28
+    for x in (-hw, hw):
+        pts = [(x, hd - 0.05, 0.01), (x, -hd + 0.02, 0.01), (x, -hd + 0.06, seat - 0.03), (x, hd - 0.05, seat - 0.03),
+               (x, hd - 0.02, height)]
+        for p0, p1 in zip(pts[:-1], pts[1:]):
+            b.rod("frame", p0, p1, 0.011, sections=8)
+    b.rod("frame", (-hw, hd - 0.05, 0.01), (hw, hd - 0.05, 0.01), 0.011, sections=8)
+    b.box("seat", (-hw + 0.01, -hd + 0.06, seat - 0.03), (hw - 0.01, hd - 0.05, seat), bevel=0.008)
+    b.box("seat", (-hw + 0.01, hd - 0.06, seat + 0.15), (hw - 0.01, hd - 0.01, height - 0.03), bevel=0.008)
+    return b
+
+
+def square_stool(height: float = 0.75, width: float = 0.38, wood: str = "wood_mid", back: float = 0.0,
+                 seat_fabric: str = "", rungs: bool = True) -> Builder:
+    """Square-seated stool (counter/bar height or low) on four straight legs with rungs; back > 0 adds a low
+    back rest that tall above the seat."""
+    b = Builder()
+    b.part("frame", "wood" if not wood.startswith("metal") else "metal", color(wood))
+    b.part("seat", "fabric" if seat_fabric else "wood", color(seat_fabric or wood, 1.1))
+    hw = width / 2
+    legs_at(b, "frame", width, width, 0.025, 0.0, height - 0.035, "square", 0.017)
+    b.box("seat", (-hw, -hw, height - 0.035), (hw, hw, height), bevel=0.01 if seat_fabric else 0.004)
+    if rungs:
+        z = height * 0.3
+        for s in (-1, 1):
+            b.box("frame", (-hw + 0.025, s * (hw - 0.025) - 0.008, z), (hw - 0.025, s * (hw - 0.025) + 0.008, z + 0.02))
+            b.box("frame", (s * (hw - 0.025) - 0.008, -hw + 0.025, z + 0.05), (s * (hw - 0.025) + 0.008, hw - 0.025,
+                                                                              z + 0.07))
+    if back > 0:
+        for x in (-hw + 0.025, hw - 0.025):
+            b.box("frame", (x - 0.015, hw - 0.04, height), (x + 0.015, hw - 0.01, height + back))
+        b.box("frame", (-hw + 0.01, hw - 0.045, height + back - 0.08), (hw - 0.01, hw - 0.01, height + back),
+              bevel=0.005)
     return b

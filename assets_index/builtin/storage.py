@@ -1,4 +1,5 @@
-"""Parametric beds and case furniture: nightstands, cabinets, chests of drawers, wardrobes, shelves, TV stands."""
+"""Parametric case furniture: nightstands, cabinets, chests of drawers, wardrobes, sideboards, shelves, TV stands
+(beds: beds.py)."""
 
 from __future__ import annotations
 
@@ -8,50 +9,12 @@ from .builder import Builder, legs_at
 from .palette import color
 
 
-def bed(width: float = 1.6, length: float = 2.1, mattress: float = 0.55, headboard: float = 1.05,
-        head: str = "panel", frame: str = "wood_mid", linen: str = "linen_white", duvet: str = "fabric_grey",
-        pillows: int = 2, legs: bool = True) -> Builder:
-    """Bed with its head at +Y (against the wall) and foot towards -Y. head: panel | upholstered | slats."""
-    b = Builder()
-    upholstered = head == "upholstered"
-    b.part("frame", "fabric" if upholstered else "wood", color(frame))
-    b.part("mattress", "fabric", color(linen)).part("duvet", "fabric", color(duvet))
-    b.part("pillows", "fabric", color(linen, 1.05))
-    hw, hl = width / 2, length / 2
-    lh = 0.12 if legs else 0.0
-    rail_top = mattress - 0.2
-    b.box("frame", (-hw, -hl, lh), (hw, hl - 0.06, rail_top), bevel=0.01)
-    b.box("mattress", (-hw + 0.03, -hl + 0.03, rail_top), (hw - 0.03, hl - 0.08, mattress), bevel=0.04)
-    # Duvet over the lower two thirds, hanging a little over the sides.
-    b.box("duvet", (-hw - 0.01, -hl + 0.0, rail_top + 0.08), (hw + 0.01, hl - 0.75, mattress + 0.05), bevel=0.04)
-    pw = (width - 0.2) / pillows
-    for i in range(pillows):
-        x0 = -hw + 0.1 + i * pw
-        b.box("pillows", (x0 + 0.02, hl - 0.55, mattress), (x0 + pw - 0.02, hl - 0.12, mattress + 0.14), bevel=0.06)
-    if head == "slats":
-        for x in (-hw, hw - 0.06):
-            b.box("frame", (x, hl - 0.06, 0.0), (x + 0.06, hl, headboard))
-        b.box("frame", (-hw, hl - 0.06, headboard - 0.08), (hw, hl, headboard))
-        n = int(width / 0.14)
-        for i in range(n):
-            x = -hw + 0.06 + (width - 0.12) * (i + 0.5) / n
-            b.box("frame", (x - 0.025, hl - 0.045, rail_top), (x + 0.025, hl - 0.015, headboard - 0.08))
-    else:
-        b.box("frame", (-hw - (0.04 if upholstered else 0.0), hl - (0.1 if upholstered else 0.05), 0.0),
-              (hw + (0.04 if upholstered else 0.0), hl, headboard), bevel=0.04 if upholstered else 0.005)
-    if legs:
-        b.part("legs", "wood", color("wood_dark" if frame != "wood_dark" else "wood_mid"))
-        legs_at(b, "legs", width, length - 0.06, 0.06, 0.0, lh, "square", 0.03)
-        for mesh in b.last("legs", 4):
-            mesh.apply_translation((0, -0.03, 0))
-    return b
-
-
 def case(width: float, depth: float, height: float, fronts: list[list[str]], body: str = "wood_mid",
          front: str = "", handle: str = "metal_steel", base: str = "plinth", leg_height: float = 0.12,
          open_top: float = 0.0, handle_style: str = "bar") -> Builder:
-    """A box of storage: `fronts` lists rows from bottom to top, each a list of cells "drawer", "door", "open"
-    or "glass". base: plinth | legs | taper | none. `open_top` leaves an open shelf of that height on top."""
+    """A box of storage: `fronts` lists rows from bottom to top, each a list of cells "drawer", "door", "open",
+    "glass", "mirror" (a mirrored door) or "slatted" (a door of vertical slats). base: plinth | legs | taper |
+    none (floor-standing box, or a wall-hung one). `open_top` leaves an open shelf of that height on top."""
     b = Builder()
     mat = "paint" if body.startswith("paint") or body == "wood_white" else "wood"
     b.part("body", mat, color(body))
@@ -88,6 +51,20 @@ def case(width: float, depth: float, height: float, fronts: list[list[str]], bod
             if kind == "open":
                 if r > 0:
                     b.box("body", (cx0, -hd, rz0 - t / 2), (cx0 + cw, hd - t, rz0 + t / 2))
+                continue
+            if kind == "mirror":
+                b.part("mirror", "mirror", color("mirror"))
+                b.box("fronts", lo, hi, bevel=0.002)
+                b.box("mirror", (lo[0] + 0.03, fy - 0.004, lo[2] + 0.03), (hi[0] - 0.03, fy + 0.001, hi[2] - 0.03))
+                _handle(b, "door", handle_style, lo, hi, c, len(row))
+                continue
+            if kind == "slatted":
+                b.box("fronts", (lo[0], lo[1] + 0.01, lo[2]), (hi[0], hi[1], hi[2]))
+                n = max(int((hi[0] - lo[0]) / 0.035), 2)
+                for k in range(n):
+                    x = lo[0] + (hi[0] - lo[0]) * (k + 0.5) / n
+                    b.box("fronts", (x - 0.011, lo[1], lo[2]), (x + 0.011, lo[1] + 0.012, hi[2]))
+                _handle(b, "door", handle_style, lo, hi, c, len(row))
                 continue
             if kind == "glass":
                 b.box("fronts", lo, (hi[0], hi[1], lo[2] + 0.05))
@@ -166,4 +143,65 @@ def wall_shelf(width: float = 0.8, depth: float = 0.22, wood: str = "wood_mid", 
         for x in (-width / 2 + 0.12, width / 2 - 0.12):
             b.box("brackets", (x - 0.01, depth / 2 - 0.01, z - 0.1), (x + 0.01, depth / 2, z))
             b.box("brackets", (x - 0.01, -depth / 2 + 0.04, z - 0.006), (x + 0.01, depth / 2, z))
+    return b
+
+
+def cube_shelf(cols: int = 4, rows: int = 4, cell: float = 0.335, depth: float = 0.39, wood: str = "paint_white",
+               fills: str = "", seed: int = 0) -> Builder:
+    """A grid of open cubes (thick boards), some cells holding a fabric box in `fills` colour."""
+    b = Builder()
+    b.part("body", "paint" if wood.startswith("paint") else "wood", color(wood))
+    t = 0.015 if cols * rows <= 2 else 0.035
+    w, h = cols * cell + (cols + 1) * t, rows * cell + (rows + 1) * t
+    hw, hd = w / 2, depth / 2
+    for i in range(cols + 1):
+        x = -hw + i * (cell + t)
+        b.box("body", (x, -hd, 0), (x + t, hd, h))
+    for j in range(rows + 1):
+        z = j * (cell + t)
+        b.box("body", (-hw + t, -hd, z), (hw - t, hd, z + t))
+    if fills:
+        b.part("boxes", "fabric", color(fills))
+        rng = np.random.default_rng(seed)
+        for i in range(cols):
+            for j in range(rows):
+                if rng.uniform() < 0.35:
+                    x, z = -hw + t + i * (cell + t), t + j * (cell + t)
+                    b.box("boxes", (x + 0.01, -hd + 0.01, z), (x + cell - 0.01, hd - 0.02, z + cell - 0.02), bevel=0.01)
+    return b
+
+
+def ladder_shelf(width: float = 0.6, height: float = 1.8, depth: float = 0.4, shelves: int = 5,
+                 wood: str = "wood_light") -> Builder:
+    """A leaning ladder bookcase: two slanted rails against the wall, shelves growing deeper towards the floor."""
+    b = Builder()
+    b.part("body", "wood", color(wood))
+    hw, hd = width / 2, depth / 2
+    for x in (-hw + 0.02, hw - 0.02):
+        b.rod("body", (x, -hd + 0.02, 0.0), (x, hd - 0.02, height), 0.02, square=True)
+    for i in range(shelves):
+        f = (i + 0.3) / shelves
+        z = f * height
+        y_front = -hd + 0.02 + f * (depth - 0.04)  # the rail's position at that height
+        b.box("body", (-hw + 0.04, y_front, z), (hw - 0.04, hd - 0.01, z + 0.02))
+    return b
+
+
+def clothes_rail(width: float = 1.2, height: float = 1.6, depth: float = 0.45, metal: str = "metal_black",
+                 garments: int = 7, seed: int = 0) -> Builder:
+    """Open wardrobe: a metal frame with a hanging rail, a lower shelf, and garments hanging from it."""
+    b = Builder()
+    b.part("frame", "metal", color(metal)).part("shelf", "wood", color("wood_light"))
+    b.part("garments", "fabric", color("fabric_light"))
+    hw, hd = width / 2, depth / 2
+    for x in (-hw + 0.015, hw - 0.015):
+        b.rod("frame", (x, 0, 0), (x, 0, height), 0.012, sections=8)
+        b.rod("frame", (x, -hd, 0.02), (x, hd, 0.02), 0.012, sections=8)
+    b.rod("frame", (-hw, 0, height - 0.02), (hw, 0, height - 0.02), 0.012, sections=8)
+    b.box("shelf", (-hw + 0.03, -hd + 0.02, 0.2), (hw - 0.03, hd - 0.02, 0.22))
+    rng = np.random.default_rng(seed)
+    for i in range(garments):
+        x = -hw + 0.12 + (width - 0.24) * i / max(garments - 1, 1)
+        length = rng.uniform(0.6, 1.1)
+        b.box("garments", (x - 0.02, -0.2, height - 0.08 - length), (x + 0.02, 0.2, height - 0.08), bevel=0.01)
     return b

@@ -102,3 +102,48 @@ def side_table_round(radius: float = 0.25, height: float = 0.55, tiers: int = 2,
         x, y = radius * 0.8 * np.cos(a), radius * 0.8 * np.sin(a)
         b.rod("legs", (x, y, 0.0), (x, y, height - 0.025), 0.01, sections=8)
     return b
+
+
+def c_table(width: float = 0.45, depth: float = 0.35, height: float = 0.6, metal: str = "metal_black",
+            top_color: str = "wood_mid") -> Builder:
+    """C-shaped side table: a top, a side post and a base plate, all on one side so it slides over a sofa seat."""
+    b = Builder()
+    b.part("top", "wood", color(top_color)).part("frame", "metal", color(metal))
+    hw, hd = width / 2, depth / 2
+    b.box("top", (-hw, -hd, height - 0.02), (hw, hd, height), bevel=0.003)
+    b.box("frame", (-hw, -hd, 0.0), (hw, hd, 0.012))
+    b.box("frame", (hw - 0.03, -hd + 0.02, 0.012), (hw - 0.01, hd - 0.02, height - 0.02))
+    return b
+
+
+def drum_table(radius: float = 0.25, height: float = 0.5, material: str = "wood_mid", waist: float = 1.0,
+               stone: bool = False) -> Builder:
+    """A solid drum (waist=1) or spool (waist<1: narrower in the middle) side or coffee table."""
+    b = Builder()
+    b.part("body", "stone" if stone else "wood", color(material))
+    r = radius
+    b.revolve("body", (0, 0, 0), [(0, 0), (r, 0), (r, 0.08 * height), (r * waist, 0.5 * height),
+                                  (r, 0.92 * height), (r, height), (0, height)], sections=40)
+    return b
+
+
+def glass_table(width: float = 1.2, depth: float = 0.6, height: float = 0.42, metal: str = "brass",
+                shelf: bool = True) -> Builder:
+    """A glass top on a thin metal frame (box frame with an optional lower glass shelf)."""
+    b = Builder()
+    b.part("glass", "glass", color("glass_clear")).part("frame", "metal", color(metal))
+    hw, hd = width / 2, depth / 2
+    b.box("glass", (-hw, -hd, height - 0.012), (hw, hd, height))
+    for x in (-hw + 0.012, hw - 0.012):
+        for y in (-hd + 0.012, hd - 0.012):
+            b.box("frame", (x - 0.01, y - 0.01, 0), (x + 0.01, y + 0.01, height - 0.012))
+    for z in (height - 0.032, 0.0):
+        b.box("frame", (-hw, -hd, z), (hw, -hd + 0.02, z + 0.02))
+        b.box("frame", (-hw, hd - 0.02, z), (hw, hd, z + 0.02))
+        b.box("frame", (-hw, -hd + 0.02, z), (-hw + 0.02, hd - 0.02, z + 0.02))
+        b.box("frame", (hw - 0.02, -hd + 0.02, z), (hw, hd - 0.02, z + 0.02))
+    if shelf:
+        b.box("glass", (-hw + 0.02, -hd + 0.02, 0.12), (hw - 0.02, hd - 0.02, 0.13))
+        for y in (-hd + 0.01, hd - 0.01):
+            b.box("frame", (-hw + 0.02, y - 0.01, 0.11), (hw - 0.02, y + 0.01, 0.12))
+    return b

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 from mathutils import Matrix
 
-from ..scene_format import PROP_LIGHT, Light
+from ..scene_format import PROP_LIGHT, PROP_LOCKED, Light
 
 
 def build_light(spec: Light, collection: bpy.types.Collection) -> bpy.types.Object:
@@ -22,5 +22,14 @@ def build_light(spec: Light, collection: bpy.types.Collection) -> bpy.types.Obje
     obj.visible_camera = bool(spec.visible_camera)  # a window glows in the photo; lamps do not
     rot, pos = spec.rotation, spec.position
     obj.matrix_world = Matrix([[*rot[0], pos[0]], [*rot[1], pos[1]], [*rot[2], pos[2]], [0, 0, 0, 1]])
+    _tag_light(obj, spec)
     collection.objects.link(obj)
     return obj
+
+
+def _tag_light(obj: bpy.types.Object, spec: Light) -> None:
+    """The artist's lock (shown in the add-on's panel; Refine keeps a locked light) and the fills' colour
+    temperature, for reference (the colour itself is set as RGB, the value the pipeline rendered)."""
+    obj[PROP_LOCKED] = bool(spec.locked)
+    if spec.temperature_k is not None:
+        obj["photo2scene_temperature_k"] = float(spec.temperature_k)

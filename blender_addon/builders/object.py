@@ -112,6 +112,8 @@ def build_object(spec: Object, bundle, materials: dict, collection: bpy.types.Co
     root[PROP_ASSET] = spec.asset_id or ""
     root["photo2scene_label"] = spec.label or ""
     root["photo2scene_candidates"] = json.dumps([c.to_dict() for c in spec.candidates])
+    if spec.flags:  # low_mask_iou, proxy, parametric: shown in the Candidates panel
+        root["photo2scene_flags"] = ", ".join(spec.flags)
     collection.objects.link(root)
     mode = (asset_mode or default_asset_mode()).lower()
     source = library_asset(spec)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import bpy
 
 from ..bundle import Bundle
-from ..scene_format import (PROP_ASSET, PROP_BUILT, PROP_BUNDLE, PROP_FACE, PROP_GROUP, PROP_LIGHT, PROP_MATERIAL,
-                            PROP_OBJECT, PROP_PART, Camera, MaterialEntry)
+from ..scene_format import (PROP_ASSET, PROP_BUILT, PROP_BUNDLE, PROP_FACE, PROP_GROUP, PROP_LIGHT, PROP_LOCKED,
+                            PROP_MATERIAL, PROP_OBJECT, PROP_PART, Camera, MaterialEntry, exposure_scale)
 from .camera import build_camera
 from .light import build_light
 from .object import build_object
@@ -35,7 +35,7 @@ WORLD_NAME = "photo2scene World"
 def photo_name(bundle: Bundle) -> str:
     """The photo a bundle was made from, as the add-on names things after it: the bundle folder is named after the
     photo (`room.bundle`, `room-2.bundle` for a second run; jobs.unique_bundle_path), scene.json's `photo` is
-    always the working copy `photo.png`."""
+    always `photo.png`."""
     name = bundle.root.name
     return name[: -len(".bundle")] if name.endswith(".bundle") and len(name) > len(".bundle") else name
 
@@ -65,14 +65,27 @@ def reconstruction_world() -> bpy.types.World:
     return world
 
 
-def apply_render_settings(scene: bpy.types.Scene, camera: Camera, mode: str = "PHOTO") -> None:
-    """The render settings of `mode` (see RENDER_SETTINGS)."""
+def render_resolution(camera: Camera, photo_size: tuple[int, int] | None = None) -> tuple[int, int]:
+    """The render size: the photo's own (the bundle keeps it at full resolution) when its aspect is the camera's,
+    else the camera's working resolution (an old bundle, or a photo replaced by hand with another shape)."""
+    width, height = int(camera.width), int(camera.height)
+    if photo_size and min(photo_size) > 0:
+        pw, ph = int(photo_size[0]), int(photo_size[1])
+        # Within one working-resolution pixel: the working size is the photo's, rounded.
+        if abs(pw / ph - width / height) <= 1.0 / min(width, height) + 1e-9:
+            return pw, ph
+    return width, height
+
+
+def apply_render_settings(scene: bpy.types.Scene, camera: Camera, mode: str = "PHOTO",
+                          photo_size: tuple[int, int] | None = None) -> None:
+    """The render settings of `mode` (see RENDER_SETTINGS); the resolution is `render_resolution`'s."""
     if mode not in RENDER_SETTINGS:
         raise ValueError(f"render settings {mode!r}: expected one of {', '.join(RENDER_SETTINGS)}")
     if mode == "KEEP":
         return
     r = scene.render
-    r.resolution_x, r.resolution_y = int(camera.width), int(camera.height)
+    r.resolution_x, r.resolution_y = render_resolution(camera, photo_size)
     r.resolution_percentage = 100
     r.pixel_aspect_x = r.pixel_aspect_y = 1.0
     # Standard view transform (not AgX): renders then compare with the photo and the Mitsuba render.
@@ -81,6 +94,9 @@ def apply_render_settings(scene: bpy.types.Scene, camera: Camera, mode: str = "P
     scene.view_settings.look = "None"
     scene.view_settings.exposure = 0.0
     scene.view_settings.gamma = 1.0
+    # The lights' watts are scene units; the film's exposure brings the render back to the photo's brightness
+    # (Cycles' Film > Exposure scales the rendered values themselves, EXR output included).
+    scene.cycles.film_exposure = 1.0 / exposure_scale(camera)
     scene.world = reconstruction_world()
     if mode == "CYCLES":
         r.engine = "CYCLES"
@@ -175,7 +191,19 @@ def build_material_entry(name: str, spec: MaterialEntry, bundle: Bundle) -> bpy.
     else:
         raise MaterialEntryError(f"material {name!r} has unknown type {kind!r} (expected 'principled' or 'graph')")
     mat[PROP_MATERIAL] = name  # scene.json key (Blender may rename to name.001)
+    mat[PROP_LOCKED] = bool(spec.locked)  # the artist's lock: Refine keeps a locked material
+    _expose_emission(mat, spec, exposure_scale(bundle.data.camera))
     return mat
+
+
+def _expose_emission(mat: bpy.types.Material, spec: MaterialEntry, scale: float) -> None:
+    """An emitting part's `emission` is the radiance the photo shows (render units): in scene units, under the
+    film's exposure, its strength is the camera's exposure scale."""
+    if not spec.emission or scale == 1.0 or mat.node_tree is None:
+        return
+    for node in mat.node_tree.nodes:
+        if node.bl_idname == "ShaderNodeBsdfPrincipled":
+            node.inputs["Emission Strength"].default_value = float(scale)
 
 
 def build_materials(bundle: Bundle) -> dict[str, bpy.types.Material]:
@@ -203,7 +231,9 @@ def build_bundle(bundle: Bundle, name: str | None = None, render_settings: str =
     kept = set(coll.all_objects)  # the artist's
     try:
         photo = str(bundle.path(data.photo)) if data.photo else None
-        build_camera(data.camera, group(coll, "camera"), photo, name=f"Camera {photo_name(bundle)}")
+        camera = build_camera(data.camera, group(coll, "camera"), photo, name=f"Camera {photo_name(bundle)}")
+        backgrounds = camera.data.background_images
+        photo_size = tuple(backgrounds[0].image.size) if photo and len(backgrounds) else None
         materials = build_materials(bundle)
         if data.room is not None:
             faces, notes = fitted_room_materials(data.room, data.materials, data.stages)
@@ -224,5 +254,5 @@ def build_bundle(bundle: Bundle, name: str | None = None, render_settings: str =
     for obj in coll.all_objects:
         if obj not in kept:
             mark_built(obj)
-    apply_render_settings(scene, data.camera, render_settings)
+    apply_render_settings(scene, data.camera, render_settings, photo_size)
     return coll

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import signal
 import sys
 
 # Before torch loads its OpenMP runtime: OpenMP's threads otherwise spin for a while after every parallel region,
@@ -22,6 +21,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from blender_addon.bundle import BundleError  # noqa: E402
 
 from p2s_common.errors import UserError  # noqa: E402
+from pipeline.core import interrupt  # noqa: E402
 
 COMMANDS: dict[str, str] = {
     "reconstruct": "pipeline.app.reconstruct",
@@ -52,27 +52,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _terminate(signum, frame) -> None:
-    raise KeyboardInterrupt  # so a cancelled run unwinds: BundleWriter removes its partial folder
-
-
 # The errors that mean a wrong input or set-up: every package's own subclass UserError; the Blender add-on ships
 # alone (no p2s_common inside Blender), so its bundle reader's error is named here.
 USER_ERRORS: tuple[type[Exception], ...] = (UserError, BundleError)
 
 
 def main(argv: list[str] | None = None) -> int:
-    signal.signal(signal.SIGTERM, _terminate)
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "_run", None):
-        parser.print_help()
-        return 2
+    interrupt.install()  # SIGTERM/SIGINT: a cancelled run unwinds and BundleWriter removes its partial folder
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "_run", None):
+            parser.print_help()
+            return 2
         return int(args._run(args) or 0)
-    except USER_ERRORS as exc:  # one line and exit 2; anything else propagates with its traceback
-        print(f"photo2scene: error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
-        print("photo2scene: interrupted", file=sys.stderr)
-        return 130
+        return interrupt.report()
+    except Exception as exc:
+        if interrupt.requested():  # what a stop raised through native code (Dr.Jit's RuntimeError, a wrapped error)
+            return interrupt.report()
+        if isinstance(exc, USER_ERRORS):  # one line and exit 2; anything else propagates with its traceback
+            print(f"photo2scene: error: {exc}", file=sys.stderr)
+            return 2
+        raise

@@ -20,8 +20,9 @@ from p2s_common.errors import InputError
 from pipeline.core.config import add_config_arguments, config_from_args, to_dict
 from pipeline.stages.config import ReconstructConfig
 from blender_addon.bundle import load_bundle
-from p2s_common.images import read_photo, write_png
-from pipeline.core.bundle import BundleFiles, BundleWriter, copy_bundle, recover_interrupted, save_scene, write_json
+from p2s_common.images import read_photo
+from pipeline.core.bundle import (BundleFiles, BundleWriter, copy_bundle, recover_interrupted, save_scene,
+                                  write_bundle_photo, write_json)
 from pipeline.core.case import load_case
 from pipeline.core.events import Events
 from pipeline.core.scene import Scene
@@ -32,6 +33,7 @@ from pipeline.stages import STAGES, stage_names, stages_from
 from pipeline.stages.objects.retrieval import check_asset_index
 from .export.blend import write_blend
 from .export.mitsuba_xml import write_mitsuba_scene
+from .outcome import Outcome, estimators_line, run_outcome
 from .report import write_report
 
 if TYPE_CHECKING:
@@ -65,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
 def finish(job, args: argparse.Namespace, events) -> int:
     """Run `job` (returns (bundle, scene)), then the optional .blend; report the paths and errors as events."""
     try:
-        bundle_dir, _ = job()
+        bundle_dir, scene = job()
         blend = None
         if args.blend:
             events.stage("export", 1, "writing the .blend")
@@ -79,7 +81,16 @@ def finish(job, args: argparse.Namespace, events) -> int:
     print(f"report: {bundle_dir / 'report' / 'index.html'}", file=sys.stderr)
     if blend:
         print(f"blend:  {blend}", file=sys.stderr)
+    for line in _outcome_lines(scene):  # last, so a poor result cannot scroll away in progress lines
+        print(line, file=sys.stderr)
     return 0
+
+
+def _outcome_lines(scene) -> list[str]:
+    rec = scene.stages.get("outcome") if scene is not None else None
+    if not isinstance(rec, dict):
+        return []
+    return Outcome(**{k: v for k, v in rec.items() if k in Outcome.__dataclass_fields__}).lines()
 
 
 def reconstruct(photo: Path, estimates: Path | None, output: Path, config: ReconstructConfig, events,
@@ -107,7 +118,7 @@ def reconstruct(photo: Path, estimates: Path | None, output: Path, config: Recon
     events.log(f"case: {case.width}x{case.height} working resolution, fov_y {case.fov_y_deg:.1f} deg, "
                f"{len(case.segments)} segments, depth {'metric' if case.depth_metric else 'relative'}")
     with BundleWriter(output, overwrite) as root:
-        write_png(root / "photo.png", case.photo_srgb)
+        write_bundle_photo(root, photo)  # full resolution for the artist; the stages use case's working copy
         _write_case(root / "case", case)
         write_json(root / "config.json", to_dict(config))
         if auto_estimates is not None:  # keep what was estimated, at its own resolution, for inspection/editing
@@ -121,10 +132,11 @@ def _estimate(photo: Path, folder: Path, config: ReconstructConfig, events) -> P
     events.stage("estimate", 1, "no estimates given: estimating camera, depth and segmentation")
     est = EstimateConfig(download=config.estimate_download, seed=config.seed)
     try:
-        estimate_case(photo, folder, est, log=events.log)
+        provenance = estimate_case(photo, folder, est, log=events.log)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+    events.log(f"estimators: {estimators_line(provenance)}")  # said at the start, and again at the end
     events.step(1, 1, "estimated")
     return folder
 
@@ -155,6 +167,7 @@ def run_stages(root: Path, scene, case, config: ReconstructConfig, events, stage
         scene = stage.run(scene, case, config, events, files)
         save_scene(root, scene, checkpoint=stage.name, files=files)
     assert scene is not None
+    scene.stages["outcome"] = run_outcome(scene.stages, len(scene.objects), _estimators(root)).to_dict()
     scene.stages["total_seconds"] = {"seconds": round(time.perf_counter() - start, 3)}
     save_scene(root, scene, files=files)
     write_mitsuba_scene(root, scene, files)
@@ -162,6 +175,15 @@ def run_stages(root: Path, scene, case, config: ReconstructConfig, events, stage
     with open(root / "log.txt", "a", encoding="utf-8") as log:
         log.write("\n".join(events.lines) + "\n")
     return scene
+
+
+def _estimators(root: Path) -> str:
+    """The estimators line of the estimates this bundle's case was made from ('' when all were given)."""
+    path = root / "estimates" / "estimate.json"
+    try:
+        return estimators_line(json.loads(path.read_text())) if path.is_file() and not path.is_symlink() else ""
+    except (OSError, ValueError):
+        return ""
 
 
 def refine(bundle_dir: Path, from_stage: str, config: ReconstructConfig, events):

@@ -1,4 +1,4 @@
-"""The bundle's report: a PNG sheet and an HTML page a person would rather look at than read.
+"""The bundle's report: a PNG sheet of every picture, each picture as a tile, and the HTML page (report_page.py).
 
 Room stage: photo, target surface masks, the box's masks before and after refinement (exact, from the box),
 their overlays on the photo, the loss curve, and the metrics.
@@ -6,19 +6,20 @@ their overlays on the photo, the loss curve, and the metrics.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from p2s_common.images import write_png
 
 from pipeline.core.case import Case
-from pipeline.core.scene import Camera, Candidate, Room, Scene
+from pipeline.core.scene import Camera, Room, Scene
 from pipeline.render.room_box import depth_and_faces, surface_labels
+
+from .report_page import page
 
 PALETTE = np.array([[0.85, 0.35, 0.30], [0.35, 0.75, 0.35], [0.35, 0.50, 0.90], [0.25, 0.25, 0.25]], np.float32)
 
@@ -71,35 +72,25 @@ def _fit(img: np.ndarray, width: int, height: int) -> np.ndarray:
     return out
 
 
+def _font(size: int = 14) -> ImageFont.ImageFont:
+    """A font readable at the sheet's native size (Pillow's scalable default; its 10 px bitmap before 10.1)."""
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:
+        return ImageFont.load_default()
+
+
 def _titled(img: np.ndarray, title: str) -> np.ndarray:
     h, w = img.shape[:2]
-    canvas = Image.new("RGB", (w, h + 16), "white")
-    canvas.paste(Image.fromarray((np.clip(img, 0, 1) * 255).astype(np.uint8)), (0, 16))
-    ImageDraw.Draw(canvas).text((4, 2), title, fill=(0, 0, 0))
+    canvas = Image.new("RGB", (w, h + 20), "white")
+    canvas.paste(Image.fromarray((np.clip(img, 0, 1) * 255).astype(np.uint8)), (0, 20))
+    ImageDraw.Draw(canvas).text((4, 2), title, fill=(0, 0, 0), font=_font())
     return np.asarray(canvas, np.float32) / 255.0
 
 
 def _file_name(title: str) -> str:
     """A portable file name for a tile's title ("crop pairs: photo | render" -> tile_crop_pairs_photo_render)."""
     return "tile_" + re.sub(r"[^A-Za-z0-9]+", "_", title).strip("_")
-
-
-def objects_table(scene: Scene) -> str:
-    """HTML rows per object: label, chosen model, contact, IoU before/after, the top-k candidates."""
-    def candidate(c: Candidate) -> str:
-        fit = "" if c.fit_loss is None else f", fit {c.fit_loss:.3f}"
-        return f"{c.asset_id.split(':')[-1]} ({c.score or 0.0:.2f}{fit})"
-
-    rows = []
-    for o in scene.objects:
-        cands = ", ".join(candidate(c) for c in o.candidates)
-        rows.append(f"<tr><td>{html.escape(o.name)}</td><td>{html.escape(o.asset_id or '')}</td>"
-                    f"<td>{html.escape(o.contact or '')}</td><td>{o.mask_iou_before or 0.0:.3f} -> "
-                    f"{o.mask_iou_after or 0.0:.3f}</td><td>{html.escape(cands)}</td></tr>")
-    if not rows:
-        return ""
-    return ("<h2>Objects</h2><table><tr><th>object</th><th>model</th><th>contact</th><th>mask IoU</th>"
-            "<th>candidates (score, fit loss)</th></tr>" + "".join(rows) + "</table>")
 
 
 def write_report(root: Path, scene: Scene, case: Case) -> Path:
@@ -142,23 +133,7 @@ def write_report(root: Path, scene: Scene, case: Case) -> Path:
     metrics = {name: {k: v for k, v in stage.items() if k not in ("losses", "initial_room", "initial_camera")}
                for name, stage in scene.stages.items()}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    rows_html = "".join(
-        f"<tr><th>{html.escape(stage)}</th><td><pre>{html.escape(json.dumps(m, indent=1))}</pre></td></tr>"
-        for stage, m in metrics.items())
-    images_html = "".join(
-        f'<figure><img src="{_file_name(t)}.png" width="{2 * case.width}"><figcaption>{html.escape(t)}'
-        f"</figcaption></figure>" for t, _ in tiles)
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>photo2scene report</title>
-<style>body{{font-family:sans-serif;margin:2em}}figure{{display:inline-block;margin:.5em}}
-img{{image-rendering:pixelated;border:1px solid #ccc}}th{{text-align:left;vertical-align:top;padding-right:1em}}
-pre{{margin:0}}</style></head><body>
-<h1>photo2scene report</h1>
-<p>Scale: {html.escape(json.dumps(scene.scale))}</p>
-<p>Inputs: {html.escape(json.dumps(case.inputs))}</p>
-{images_html}
-{objects_table(scene)}
-<h2>Metrics</h2><table>{rows_html}</table>
-</body></html>"""
     index = out / "index.html"
-    index.write_text(page, encoding="utf-8")
+    index.write_text(page(root, scene, case, [(t, _file_name(t) + ".png") for t, _ in tiles], metrics),
+                     encoding="utf-8")
     return index

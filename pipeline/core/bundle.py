@@ -18,7 +18,9 @@ import numpy as np
 from blender_addon.bundle import (PARTIAL_OWNER, load_bundle, mark_partial_owner, old_bundle_path, read_bundle_json,
                                   recover_interrupted_swap, safe_bundle_file)
 from p2s_common.errors import InputError
+from p2s_common.images import linear_to_srgb, read_photo, write_png
 
+from . import interrupt
 from .scene import Scene
 
 
@@ -96,23 +98,43 @@ class BundleWriter:
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".partial", dir=self.out.parent))
         mark_partial_owner(self.tmp)
+        self._hard_stop = interrupt.remove_on_hard_stop(self.tmp)
+        self._hard_stop.__enter__()
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         assert self.tmp is not None
-        if exc_type is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        try:
+            if exc_type is not None:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+                return False
+            interrupt.check()  # a stop requested at the very end still keeps the previous bundle
+            (self.tmp / PARTIAL_OWNER).unlink(missing_ok=True)  # a bookkeeping file of the writer, not bundle content
+            with interrupt.swap_guard():  # a signal does not leave the swap half done (.old without the new one)
+                old = None
+                if self.out.exists():
+                    old = old_bundle_path(self.out)
+                    shutil.rmtree(old, ignore_errors=True)
+                    self.out.rename(old)
+                self.tmp.rename(self.out)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
             return False
-        (self.tmp / PARTIAL_OWNER).unlink(missing_ok=True)  # a bookkeeping file of the writer, not bundle content
-        old = None
-        if self.out.exists():
-            old = old_bundle_path(self.out)
-            shutil.rmtree(old, ignore_errors=True)
-            self.out.rename(old)
-        self.tmp.rename(self.out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        return False
+        except BaseException:
+            shutil.rmtree(self.tmp, ignore_errors=True)  # the temporary folder of a run stopped at its end
+            raise
+        finally:
+            self._hard_stop.__exit__(None, None, None)
+
+
+def write_bundle_photo(root: Path, photo_path: Path, max_pixels: int | None = None) -> tuple[int, int]:
+    """The bundle's `photo.png`: the photo at its full resolution, as the artist sees it (camera background, render
+    size, image tools). Optimisation never reads it at this size: the Case is resampled to the working resolution
+    (`load_case`). The size cap is the photo reader's (`read_photo`, `max_pixels`); an EXR is stored as sRGB,
+    clipped to [0, 1]. Returns (width, height)."""
+    pixels, is_linear = read_photo(Path(photo_path), max_pixels)
+    write_png(Path(root) / "photo.png", linear_to_srgb(pixels) if is_linear else pixels)
+    return pixels.shape[1], pixels.shape[0]
 
 
 def recover_interrupted(out: Path, events) -> None:

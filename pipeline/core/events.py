@@ -11,6 +11,8 @@ import sys
 import time
 from typing import IO, Any
 
+from . import interrupt
+
 
 class Events:
     """Reports stages and steps to a terminal bar and/or a JSON-lines stream."""
@@ -31,6 +33,7 @@ class Events:
 
     def stage(self, name: str, total: int, message: str = "") -> None:
         """Start a stage with `total` steps."""
+        interrupt.check()  # every progress event is a point where a requested stop takes effect
         self.close_bar()
         self.stage_name = name
         self._emit(event="stage", stage=name, step=0, total=total, message=message)
@@ -42,6 +45,7 @@ class Events:
 
     def step(self, step: int, total: int, message: str = "", loss: float | None = None) -> None:
         """Report that `step` of `total` steps of the current stage are done."""
+        interrupt.check()
         self._emit(event="progress", stage=self.stage_name, step=step, total=total, message=message, loss=loss)
         if self._bar is not None:
             self._bar.n = step
@@ -51,6 +55,7 @@ class Events:
 
     def log(self, message: str) -> None:
         """A line for the user (terminal and bundle log)."""
+        interrupt.check()
         self.lines.append(message)
         self._emit(event="log", stage=self.stage_name, message=message)
         if self.log_stream is not None:

@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping, Protocol
 
 import numpy as np
 
+from . import interrupt
 from .config import Schedule
 from .events import Events
 
@@ -170,6 +171,7 @@ class OptimiseRecord:
     initial_score: float | None = None  # best-iterate tracking: the score of the initial parameters ...
     best_score: float | None = None  # ... and the lowest score, whose parameters were restored at the end
     best_iteration: int | None = None  # the iteration whose step gave them (None: the initial parameters)
+    scores: list[tuple[int, float]] = field(default_factory=list)  # (iteration, score after its step) when scored
     seconds: float = 0.0
     seconds_per_iteration: float = 0.0  # from the second iteration on: the first includes JIT compilation
     seconds_first_iteration: float = 0.0
@@ -190,7 +192,8 @@ class OptimiseRecord:
                      "seconds_first_iteration": round(self.seconds_first_iteration, 4)}
         if self.best_score is not None:
             out.update(initial_score=_round(self.initial_score), best_score=_round(self.best_score),
-                       best_iteration=self.best_iteration)
+                       best_iteration=self.best_iteration,
+                       scores=[[it, _round(v)] for it, v in self.scores])
         return out
 
 
@@ -206,12 +209,13 @@ def _scalar(v: LossValue) -> float:
 
 def optimise(params: ParamBackend, loss_fn: Callable[[int, int], LossOutput], iters: int, schedule: Schedule,
              seed: int, events: Events, message: str, score: Callable[[], float] | None = None,
-             initial_score: float | None = None) -> OptimiseRecord:
+             initial_score: float | None = None, score_every: int = 1) -> OptimiseRecord:
     """Run `iters` steps of `loss_fn(it, seed)` -> loss (or {term: loss}, summed) over `params`.
 
     With `score` (an exact, noise-free measure of the current parameters; lower is better), the parameters of the
     best-scoring iterate are restored at the end, so a noisy Monte-Carlo loop never ends worse than it started:
-    `initial_score` is the score of the initial parameters (default: `score()` before the first step)."""
+    `initial_score` is the score of the initial parameters (default: `score()` before the first step). A costly
+    score may be taken every `score_every` steps only (and after the last); `record.scores` keeps them."""
     record = OptimiseRecord(iterations=iters)
     best: list[np.ndarray] | None = None
     if score is not None:
@@ -223,7 +227,9 @@ def optimise(params: ParamBackend, loss_fn: Callable[[int, int], LossOutput], it
         if it == 1:
             second = time.perf_counter()
             record.seconds_first_iteration = second - start
+        interrupt.check()  # between the native forward and backward passes, so a stop waits for neither loop
         out = loss_fn(it, iteration_seed(seed, it))
+        interrupt.check()
         if isinstance(out, Mapping):
             loss = sum(out.values())
             terms = {k: _scalar(v) for k, v in out.items()}
@@ -233,8 +239,9 @@ def optimise(params: ParamBackend, loss_fn: Callable[[int, int], LossOutput], it
         record.losses.append(_scalar(loss))
         if terms is not None:
             record.terms.append(terms)
-        if score is not None:
+        if score is not None and ((it + 1) % max(1, score_every) == 0 or it == iters - 1):
             value = score()
+            record.scores.append((it, value))
             if value < record.best_score:
                 record.best_score, record.best_iteration, best = value, it, params.snapshot()
         events.step(it + 1, iters, message, loss=record.losses[-1])

@@ -76,6 +76,7 @@ class SegmentationEstimate:
     source: str
     features: np.ndarray | None = None  # optional HxWxC per-pixel features (reused by interactive segmentation)
     proposals: np.ndarray | None = None  # HxW ids of unnamed region proposals (classical backend), 0 = none
+    layout_depth: np.ndarray | None = None  # HxW relative z-depth of the box layout on room surfaces, 0 elsewhere
 
 
 class CameraEstimator(Protocol):

@@ -66,7 +66,9 @@ class ClassicalCamera:
             "f_px": fit.f_px / scale, "fov_sigma_deg": _fov_sigma(fit.f_px, fit.sigma_log_f, h),
             "up_sigma_deg": fit.up_sigma_deg, "explained": fit.explained, "support": fit.support,
             "tilt_confidence": tilt_conf, "seconds": time.perf_counter() - start,
-            "vanishing_points": _vps(fit, w, h, scale)})
+            "vanishing_points": _vps(fit, w, h, scale),
+            # The Manhattan frame (OpenCV camera axes, columns; scale-free) for the box layout (layout.py).
+            "directions": fit.directions.tolist(), "up_index": fit.up_index})
         return CameraEstimate(fov, pitch, roll, confidence, "classical (Manhattan vanishing points)", fov_conf,
                               details)
 

@@ -25,6 +25,7 @@ from pipeline.core.config import add_config_arguments, config_from_args
 from .config import EstimateConfig
 from p2s_common.images import linear_to_srgb, read_photo
 from pipeline.core.resample import resize_area, working_shape
+from .base import DepthEstimate
 from .camera import exif_focal_px, make_camera_estimator
 from .depth import make_depth_estimator
 from .segmentation import make_segmentation_estimator
@@ -77,6 +78,9 @@ def estimate_case(photo_path: Path, out_estimates_dir: Path, config: EstimateCon
         note("segmentation: no floor found; the room stage needs one: label it with clicks (photo2scene serve)")
     provenance["segmentation"] = {"source": seg.source, "segments": len(seg.segments),
                                   "seconds": round(time.perf_counter() - start, 3)}
+    if depth is None and seg.layout_depth is not None:  # no learned depth: the box layout's, on room surfaces
+        depth = DepthEstimate(seg.layout_depth, False, "classical (box layout, room surfaces only)")
+        provenance["depth"] = {"source": depth.source, "metric": False, "seconds": 0.0}
 
     cam_json = camera.to_json(w, h)
     if depth is not None:

@@ -12,33 +12,45 @@ import math
 
 import numpy as np
 
+from assets_index.categories import UNKNOWN, normalize_category
+
 from .base import CameraEstimate, SegmentInfo
 
 STUFF = {"wall", "floor", "ceiling", "window", "door"}
 
-# ADE20K-150 names (first synonym) -> project label. Anything unlisted keeps its ADE name as a thing.
-ADE_TO_PROJECT = {
-    "wall": "wall", "floor": "floor", "ceiling": "ceiling", "windowpane": "window", "window": "window",
-    "door": "door", "double door": "door", "screen door": "door", "bed": "bed", "cabinet": "cabinet",
-    "sofa": "sofa", "couch": "sofa", "armchair": "armchair", "chair": "chair", "swivel chair": "chair",
-    "table": "table", "coffee table": "coffee table", "desk": "desk", "shelf": "shelf", "bookcase": "shelf",
-    "chest of drawers": "cabinet", "wardrobe": "cabinet", "lamp": "lamp", "chandelier": "lamp", "light": "lamp",
-    "sconce": "lamp", "rug": "rug", "carpet": "rug", "plant": "plant", "flower": "plant", "pot": "plant",
-    "cushion": "cushion", "pillow": "cushion", "curtain": "curtain", "blind": "curtain", "painting": "picture",
-    "picture": "picture", "mirror": "mirror", "television receiver": "tv", "tv": "tv", "stool": "stool",
-    "bench": "bench", "ottoman": "ottoman", "fireplace": "fireplace", "stairs": "stairs", "stairway": "stairs",
-    "refrigerator": "refrigerator", "sink": "sink", "toilet": "toilet", "bathtub": "bathtub", "oven": "oven",
-    "stove": "stove", "kitchen island": "table", "counter": "counter", "countertop": "counter",
-    "radiator": "radiator", "clock": "clock", "vase": "vase", "book": "books", "towel": "towel",
-    "column": "wall", "pillar": "wall", "floor, flooring": "floor",
+# ADE20K-150 names (first synonym) -> room surfaces, and the things no asset category covers (kept by name).
+# Furniture and decor go through assets_index.categories instead, the one table of object names, so a segment's
+# label is the category the object stage retrieves ("bookcase" -> "bookshelf", "painting" -> "painting").
+ADE_STUFF = {
+    "wall": "wall", "floor": "floor", "floor, flooring": "floor", "ceiling": "ceiling", "windowpane": "window",
+    "window": "window", "door": "door", "double door": "door", "screen door": "door", "column": "wall",
+    "pillar": "wall",
+}
+ADE_OTHER_THINGS = {
+    "fireplace": "fireplace", "stairs": "stairs", "stairway": "stairs", "refrigerator": "refrigerator",
+    "sink": "sink", "toilet": "toilet", "bathtub": "bathtub", "oven": "oven", "stove": "stove",
+    "counter": "counter", "countertop": "counter", "radiator": "radiator", "towel": "towel",
 }
 
 
 def ade_to_project(name: str) -> tuple[str, str]:
-    """(project label, kind) of an ADE20K class name ('windowpane, window' style names accepted)."""
+    """(project label, kind) of an ADE20K class name ('windowpane, window' style names accepted).
+
+    Surfaces first; then each synonym in order through `normalize_category` (the asset categories), so "blind,
+    screen" is a blind and not a screen; names neither knows keep their first synonym as a thing."""
     key = name.strip().lower()
-    label = ADE_TO_PROJECT.get(key) or ADE_TO_PROJECT.get(key.split(",")[0].strip()) or key.split(",")[0].strip()
-    return label, "stuff" if label in STUFF else "thing"
+    first = key.split(",")[0].strip()
+    stuff = ADE_STUFF.get(key) or ADE_STUFF.get(first)
+    if stuff:
+        return stuff, "stuff"
+    other = ADE_OTHER_THINGS.get(key) or ADE_OTHER_THINGS.get(first)
+    if other:
+        return other, "thing"
+    for synonym in key.split(","):
+        category = normalize_category(synonym.strip())
+        if category != UNKNOWN:
+            return category, "thing"
+    return first, "thing"
 
 
 def below_horizon(width: int, height: int, camera: CameraEstimate) -> np.ndarray:

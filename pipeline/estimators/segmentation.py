@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from scipy import ndimage
 
+from blender_addon.scene_format import PROPOSAL_LABEL
 from p2s_common.errors import InputError, SetupError
 
 from .base import CameraEstimate, SegmentationEstimate, SegmentInfo
 from .config import EstimateConfig, RegionsConfig
 from .labels import ade_to_project, layout_labels
+from .layout import FACES, estimate_layout, snap_to_regions
 from .models import MODELS, require
 from pipeline.core.resample import resize_nearest
 from .regions import unsupervised_regions
@@ -108,9 +111,71 @@ class ClassicalSegmentation:
     def estimate(self, image: np.ndarray, camera: CameraEstimate | None = None) -> SegmentationEstimate:
         reg = unsupervised_regions(image, self.regions, self.seed)
         cam = camera or CameraEstimate(55.0, 0.0, 0.0, 0.0, "prior")
+        if "directions" in cam.details and "f_px" in cam.details:  # a Manhattan frame: the box layout
+            ids, infos, proposals, depth = box_layout_labels(image, reg.ids, cam)
+            return SegmentationEstimate(ids, infos, "classical (unsupervised regions + box layout)", reg.features,
+                                        proposals, depth)
         ids, infos, proposals = layout_labels(reg.ids, cam)
         return SegmentationEstimate(ids, infos, "classical (unsupervised regions + horizon layout)", reg.features,
                                     proposals)
+
+
+def box_layout_labels(image: np.ndarray, regions: np.ndarray, camera: CameraEstimate
+                      ) -> tuple[np.ndarray, list[SegmentInfo], np.ndarray, np.ndarray]:
+    """Floor, ceiling and one segment per visible wall from the box layout (estimators.layout), snapped to the
+    unsupervised regions, plus floor-standing furniture proposals; the other regions the box does not explain are
+    returned as proposals (0 elsewhere); and the box's relative depth on the room surfaces (0 elsewhere)."""
+    d = camera.details
+    lay = estimate_layout(image, float(d["f_px"]), np.asarray(d["directions"], float), int(d["up_index"]))
+    faces, clutter = snap_to_regions(lay.faces, regions, image=image)
+    ids = np.zeros(faces.shape, np.int32)
+    infos: list[SegmentInfo] = []
+    score = round(float(np.clip(0.5 * lay.line_support + 0.5 * lay.orientation, 0.0, 1.0)), 3)
+    for k, face in enumerate(FACES):
+        mask = (faces == k) & ~clutter
+        if mask.sum() < 0.005 * mask.size:
+            continue
+        infos.append(SegmentInfo(len(infos) + 1, face.split()[0], "stuff", score))
+        ids[mask] = infos[-1].id
+    if not any(i.label == "floor" for i in infos):  # the room stage needs a floor: the box's, clutter or not
+        infos.append(SegmentInfo(len(infos) + 1, "floor", "stuff", 0.2))
+        ids[faces == 0] = infos[-1].id
+    for mask in furniture_proposals(clutter & (ids == 0), faces, regions):
+        infos.append(SegmentInfo(len(infos) + 1, PROPOSAL_LABEL, "thing", 0.3))
+        ids[mask] = infos[-1].id
+    proposals = np.where(clutter & (ids == 0), regions, 0)
+    room = np.isin(ids, [i.id for i in infos if i.kind == "stuff"])
+    return ids, infos, proposals, np.where(room, lay.depth, 0.0).astype(np.float32)
+
+
+def furniture_proposals(clutter: np.ndarray, faces: np.ndarray, regions: np.ndarray | None = None,
+                        min_area: float = 0.01, max_area: float = 0.5, most: int = 4) -> list[np.ndarray]:
+    """Floor-standing pieces of what the box does not explain: connected parts of `clutter` (split by `regions`
+    when larger than `max_area`) between `min_area`
+    and `max_area` of the image whose lower edge rests on the box's floor (or the photo's bottom edge below a
+    floor), clear of the top edge; the `most` largest, as masks. They become unnamed things (PROPOSAL_LABEL)
+    that the object stage retrieves and poses as cuboid-like furniture for the artist to confirm."""
+    comp, n = ndimage.label(clutter)
+    floor = faces == FACES.index("floor")
+    floor_bottom = floor[-1].mean() > 0.3
+    pieces = []
+    for i in range(1, n + 1):
+        mask = comp == i
+        if mask.mean() > max_area and regions is not None:  # several pieces touching: one per region
+            pieces += [mask & (regions == r) for r in np.unique(regions[mask])]
+        else:
+            pieces.append(mask)
+    out = []
+    for mask in pieces:
+        area = mask.mean()
+        if not min_area <= area <= max_area or mask[0].any():
+            continue
+        below = np.zeros_like(mask)
+        below[3:] = mask[:-3]  # the pixels 3 rows under the part
+        rests = (below & ~mask & floor).sum() >= 0.05 * mask.any(0).sum() or (mask[-1].any() and floor_bottom)
+        if rests:
+            out.append(mask)
+    return sorted(out, key=lambda m: -int(m.sum()))[:most]
 
 
 def make_segmentation_estimator(config: EstimateConfig, log: Log = print):

@@ -15,6 +15,7 @@ import numpy as np
 from p2s_common.errors import SetupError
 from blender_addon.bundle import load_bundle
 from p2s_common.images import read_exr
+from pipeline.core import interrupt
 
 
 def render_bundle(bundle_dir: Path, width: int | None = None, height: int | None = None, samples: int = 256,
@@ -63,6 +64,7 @@ def render_bundle(bundle_dir: Path, width: int | None = None, height: int | None
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "render.exr"
         r.filepath = str(out)
-        bpy.ops.render.render(write_still=True)
+        with interrupt.gil_held_call():  # Blender's render keeps the GIL: a stop needs the watcher process
+            bpy.ops.render.render(write_still=True)
         img = read_exr(out)[..., :3]
     return np.ascontiguousarray(img, dtype=np.float32)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.core import interrupt
+
 
 def guide_aovs(mscene, sensor, spp: int = 16) -> dict[str, np.ndarray]:
     """Shape index (0 = nothing), shading normal and depth, averaged over `spp` samples per pixel, and `pure`:
@@ -21,6 +23,7 @@ def guide_aovs(mscene, sensor, spp: int = 16) -> dict[str, np.ndarray]:
     import mitsuba as mi
 
     integ = mi.load_dict({"type": "aov", "aovs": "i:shape_index,n:sh_normal,d:depth"})
+    interrupt.check()  # a requested stop before the next native render (core/interrupt.py)
     img = np.array(mi.render(mscene, sensor=sensor, integrator=integ, spp=spp, seed=0))
     ids = img[..., 0]
     pure = np.abs(ids - np.rint(ids)) < 1e-3

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.core import interrupt
 from pipeline.core.scene import Light, Scene
 from .scene_render import (UNIT_RECT, MaterialMaps, RenderSettings, Surface, _shape_key, diffuse_weight, light_id,
                            scene_dict, scene_surfaces, sensor, transformed_uvs)
@@ -48,7 +49,9 @@ class SceneRenderer:
         self.lights = lights
         d = scene_dict(scene, materials, settings, self.surfaces, lights, radiances)
         self._dict = d
-        self.mscene = mi.load_dict(d)
+        # optimize=False: Mitsuba's mesh merging orders the scene's shapes (and so its emitters, which light
+        # sampling indexes) differently from load to load; same seed, different noise (render/determinism.py).
+        self.mscene = mi.load_dict(d, optimize=False)
         self.params = mi.traverse(self.mscene)
         self.material_keys: dict[str, MaterialKeys] = {}
         # A shared BSDF is listed once, under the first shape that holds it.
@@ -67,7 +70,7 @@ class SceneRenderer:
         """The same Mitsuba scene less the shapes named in `hidden` (e.g. light panels the camera looks through)."""
         import mitsuba as mi
 
-        return mi.load_dict({k: v for k, v in self._dict.items() if k not in hidden})
+        return mi.load_dict({k: v for k, v in self._dict.items() if k not in hidden}, optimize=False)
 
     def sensor(self, width: int, height: int, spp: int, crop=None):
         import mitsuba as mi
@@ -122,6 +125,9 @@ class SceneRenderer:
         # dr.wrap turns a torch tensor into a Dr.Jit array of the tensor's own device: on cuda_ad_rgb the
         # parameters must be CUDA tensors. The image comes back on the CPU, where the stage works on it.
         device = "cuda" if mi.variant().startswith("cuda") else "cpu"
+        # A requested stop before the next native render (core/interrupt.py); not inside _render, where Dr.Jit
+        # would turn the exception into its own RuntimeError.
+        interrupt.check()
         return _render(*[torch.as_tensor(t).to(device) for t in tensors]).cpu()
 
     def set_uvs(self, material: str, scale: float, rotation_deg: float,
@@ -144,6 +150,7 @@ class SceneRenderer:
 
         integ = mi.load_dict({"type": "aov", "aovs": f"a:{kind}"})
         sens = mi.load_dict(sensor(self.scene.camera, width, height, 1, crop))
+        interrupt.check()
         img = np.array(mi.render(self.mscene, sensor=sens, integrator=integ, spp=1, seed=seed))
         return img[..., 0] if img.shape[-1] == 1 else img
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.core import interrupt
 from pipeline.core.scene import Camera, ROOM_FACES, face_kind
 
 FACE_COLOURS = {"wall": [1.0, 0.0, 0.0], "floor": [0.0, 1.0, 0.0], "ceiling": [0.0, 0.0, 1.0]}
@@ -78,4 +79,5 @@ class RoomMaskRenderer:
         for name, pts in corners.items():
             self.params[f"{name}.vertex_positions"] = dr.ravel(pts)
         self.params.update()
+        interrupt.check()  # a requested stop before the next native render (core/interrupt.py)
         return mi.render(self.scene, self.params, spp=self.spp, seed=seed, seed_grad=seed + 1_000_003)

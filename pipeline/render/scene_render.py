@@ -24,8 +24,9 @@ from typing import Callable
 
 import numpy as np
 
-from blender_addon.scene_format import ROOM_FACES, face_uvs, read_obj, room_face_name
+from blender_addon.scene_format import ROOM_FACES, exposure_scale, face_uvs, read_obj, room_face_name
 
+from pipeline.core import interrupt
 from pipeline.core.scene import Camera, Light, Object, Room, Scene
 from .room_masks import sensor_dict
 
@@ -288,22 +289,24 @@ def light_matrix(light: Light) -> np.ndarray:
     return m
 
 
-def light_dict(light: Light, radiance: np.ndarray | None = None) -> dict:
+def light_dict(light: Light, radiance: np.ndarray | None = None, scale: float = 1.0) -> dict:
     """A Blender light as a Mitsuba emitter. Area lights are rectangles with Mitsuba's `null` BSDF: Blender's
     lights are not geometry, so light reflected towards the ceiling behind a panel passes through it (a black
     panel would leave a dark patch on the ceiling above it). Shadow rays still stop at panels (Mitsuba's path
     tracers do not trace through null surfaces for next-event estimation); panels lie against the room's faces,
-    where that rarely matters."""
+    where that rarely matters. `scale` converts the light's watts to render units (1 / the camera's exposure
+    scale); an explicit `radiance` is in render units already."""
     import mitsuba as mi
 
-    rad = light_radiance(light) if radiance is None else np.asarray(radiance, float)
+    rad = light_radiance(light) * scale if radiance is None else np.asarray(radiance, float)
     if light.type == "area":
         return {"type": "rectangle", "to_world": mi.ScalarTransform4f(light_matrix(light).tolist()),
                 "emitter": {"type": "area", "radiance": {"type": "rgb", "value": [float(x) for x in rad]}},
                 "bsdf": {"type": "null"}}
     colour = np.asarray(light.color, float)
     return {"type": "point", "position": [float(x) for x in light.position],
-            "intensity": {"type": "rgb", "value": [float(x) for x in colour * light.power_w / (4 * math.pi)]}}
+            "intensity": {"type": "rgb",
+                          "value": [float(x) for x in colour * light.power_w * scale / (4 * math.pi)]}}
 
 
 def sensor(camera: Camera, width: int, height: int, spp: int, crop=None) -> dict:
@@ -401,7 +404,7 @@ def scene_dict(scene: Scene, materials: dict[str, MaterialMaps], settings: Rende
                 entry["emitter"] = emitter
             d[_shape_key(s.name)] = entry
     for i, light in enumerate(lights):
-        ld = light_dict(light, None if radiances is None else radiances[i])
+        ld = light_dict(light, None if radiances is None else radiances[i], 1.0 / exposure_scale(scene.camera))
         if files is None and ld["type"] == "rectangle":
             ld["id"] = light_id(i)
         d[light_id(i)] = ld
@@ -433,12 +436,13 @@ def _texture_files(bd: dict, folder: Path, stem: str) -> dict:
 def load_scene(d: dict):
     import mitsuba as mi
 
-    return mi.load_dict(d)
+    return mi.load_dict(d, optimize=False)  # a repeatable shape and emitter order (render/determinism.py)
 
 
 def render_numpy(mscene, spp: int | None = None, seed: int = 0) -> np.ndarray:
     """A plain (non-differentiable) render as an HxWx3 float32 array."""
     import mitsuba as mi
 
+    interrupt.check()  # a requested stop before the next native render (core/interrupt.py)
     img = mi.render(mscene, spp=spp, seed=seed) if spp else mi.render(mscene, seed=seed)
     return np.array(img, dtype=np.float32)[..., :3]

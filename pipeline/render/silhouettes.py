@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipeline.core import interrupt
 from pipeline.core.scene import Camera
 from .room_masks import sensor_dict
 
@@ -119,6 +120,7 @@ class SilhouetteRenderer:
         import mitsuba as mi
 
         self.params.update()
+        interrupt.check()  # a requested stop before the next native render (core/interrupt.py)
         return mi.render(self.scene, self.params, spp=self.spp, seed=seed, seed_grad=seed + 7_919)
 
     def render_depth(self, seed: int = 0, update: bool = True) -> np.ndarray:
@@ -129,6 +131,7 @@ class SilhouetteRenderer:
 
         if update:
             self.params.update()
+        interrupt.check()
         return np.array(mi.render(self.scene, self.params, integrator=self.depth_integrator, spp=1, seed=seed))[..., 0]
 
 
@@ -168,6 +171,7 @@ class RigidSearchRenderer:
         object_from_world[:3, 3] = -rot_t @ np.asarray(location, float)
         self.params[self.key] = mi.ScalarTransform4f(object_from_world @ self.camera_to_world)
         self.params.update()
+        interrupt.check()
         img = np.array(mi.render(self.scene, self.params, spp=self.spp, seed=seed))
         mask = img[..., 0]
         # The depth channel is averaged over the pixel's samples, misses counting 0: divide by the coverage.

@@ -16,7 +16,14 @@ from assets_index.categories import UNKNOWN, category_from_texts, normalize_cate
     ("CoffeeTable", "coffee table"),
     ("Corner/Side Table", "side table"),
     ("table_lamp_01", "lamp"),          # the head noun (last word) decides
-    ("Pendant Lamp", "lamp"),
+    ("Pendant Lamp", "ceiling lamp"),  # 3D-FUTURE: hangs from the ceiling
+    ("Chandelier", "ceiling lamp"),
+    ("console table", "sideboard"),
+    ("throw pillow", "cushion"),
+    ("ceramic vase", "vase"),
+    ("bench", "bench"),
+    ("drapes", "curtain"),
+    ("roller blind", "blind"),
     ("Bed Frame", "bed"),
     ("Drawer Chest / Corner cabinet", "chest of drawers"),
     ("TV Stand", "tv stand"),

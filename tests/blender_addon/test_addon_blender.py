@@ -263,6 +263,31 @@ def test_collect_edits_lights_camera_materials(addon, empty_file, make_bundle):
     assert "light ceiling_light: removed" in changes and [l["name"] for l in scene["lights"]] == ["lamp"]
 
 
+def test_edits_lock_their_items_and_the_panel_unlocks(addon, empty_file, make_bundle):
+    """An edited light or material is locked by the write-back (Refine keeps it); the lock is the artist's toggle."""
+    from blender_addon.bundle import load_bundle
+    from blender_addon.edits import write_scene
+    from blender_addon.sync import collect_edits
+
+    bundle = make_bundle()
+    _import(bundle)
+    coll = bpy.context.scene.photo2scene.reconstruction
+    light = bpy.data.objects["ceiling_light"]
+    assert light["photo2scene_locked"] is False or light["photo2scene_locked"] == 0
+    light.data.energy = 20.0
+    light.data.color = (1.0, 0.6, 0.3)
+    scene, changes = collect_edits(coll, load_bundle(bundle).scene)
+    assert "light ceiling_light: locked (edited in Blender)" in changes
+    assert scene["lights"][0]["locked"] is True and bool(light["photo2scene_locked"])
+    assert "locked" not in scene["materials"]["room_floor"]  # untouched: not locked
+    write_scene(bundle, scene)
+    scene, changes = collect_edits(coll, load_bundle(bundle).scene)
+    assert changes == [] and scene["lights"][0]["locked"] is True  # the lock stays without a new edit
+    light["photo2scene_locked"] = False  # the artist unlocks it in the panel
+    scene, changes = collect_edits(coll, load_bundle(bundle).scene)
+    assert "light ceiling_light: unlocked" in changes and "locked" not in scene["lights"][0]
+
+
 # ------------------------------------------------------------------------------------------- jobs
 
 def _setup_run(tmp_path, prefs, python: str) -> None:

@@ -74,11 +74,15 @@ def test_estimate_case_writes_a_loadable_case(tmp_path):
     est = tmp_path / "est"
     for name in ("camera.json", "segmentation.png", "segments.json", "estimate.json"):
         assert (est / name).is_file()
-    assert not (est / "depth.npy").exists()  # no learned depth here
     cam = json.loads((est / "camera.json").read_text())
     assert abs(cam["fov_y_deg"] - 55.0) < 6.0 and "pitch_deg" in cam and "confidence" in cam
+    # No learned depth here: the box layout's relative depth on the room surfaces, nothing elsewhere.
+    assert prov["depth"]["source"].startswith("classical (box layout") and cam["depth_units"] == "relative"
     case = load_case(tmp_path / "photo.png", est, working_size=100)
-    assert case.mask("floor").any() and case.depth is None
+    assert case.mask("floor").any() and case.depth is not None and not case.depth_metric
+    room = case.mask("floor") | case.mask("wall") | case.mask("ceiling")
+    assert (case.depth[room] > 0).mean() > 0.9  # (resampled to 100 px: edges of the other segments blur)
+    assert (~room).sum() == 0 or (case.depth[~room] > 0).mean() < 0.5
     assert prov["camera"]["source"].startswith("classical")
     assert any("learned backend unavailable" in m for m in messages)
 

@@ -182,7 +182,7 @@ def test_procedural_parameter_edits_reach_scene_json(procedural_run, tmp_path):
     _, changes = collect_edits(coll, bundle.scene)
     assert not [c for c in changes if "room_floor" in c]  # nothing edited yet: nothing written
     mat = bpy.data.objects["room_floor"].material_slots[0].material
-    mat.node_tree.nodes["grain"].inputs["Scale"].default_value = 123.0
+    mat.node_tree.nodes["p2s_params"].inputs["Grain scale"].default_value = 123.0  # the parameter group's input
     edited, changes = collect_edits(coll, bundle.scene)
     assert "material room_floor: grain_scale" in changes
     assert edited["materials"]["room_floor"]["values"]["grain_scale"] == pytest.approx(123.0)

@@ -28,6 +28,7 @@ import numpy as np
 
 from p2s_common.blender_log import quiet_blender
 from p2s_common.errors import InputError
+from pipeline.core import interrupt
 from pipeline.synth.blender_scene import configure_photo_render
 
 @dataclass
@@ -294,7 +295,7 @@ def render(camera: ViewCamera, samples: int = 64, seed: int = 0) -> np.ndarray:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "render.exr"
         scene.render.filepath = str(out)
-        with quiet_blender():
+        with quiet_blender(), interrupt.gil_held_call():  # the render keeps the GIL (core/interrupt.py, point 4)
             bpy.ops.render.render(write_still=True)
         img = bpy.data.images.load(str(out))
         px = np.empty(camera.width * camera.height * 4, np.float32)

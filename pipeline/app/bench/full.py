@@ -27,6 +27,7 @@ from pipeline.app.reconstruct import reconstruct
 from pipeline.core.case import load_case
 from pipeline.core.events import Silent
 from pipeline.core.image_metrics import psnr
+from blender_addon.scene_format import exposure_scale
 from pipeline.core.scene import Camera
 from pipeline.matselect.measure import measure
 from pipeline.render.backend import init_mitsuba
@@ -93,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"(SUN RGB-D samples not found at {args.sun}: skipped)")
     summary(rows)
     if args.matseg and Path(args.matseg).is_dir():
-        print(f"material selection (texture level, one click per material, matseg samples): {measure(args.matseg)}")
+        result = {k: v for k, v in measure(args.matseg).items() if k != "rows"}
+        print(f"material selection (texture level, one click per material, matseg samples): {result}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1, default=float))
     return 0
@@ -120,7 +122,7 @@ def score(scene, truth: dict, folder: Path | None = None, files: BundleFiles | N
     row: dict = {"psnr": st.get("metrics", {}).get("psnr_db"), "ssim": st.get("metrics", {}).get("ssim"),
                  "psnr_raw": st.get("metrics", {}).get("raw", {}).get("psnr_db")}
     true_power = sum(li["power_w"] for li in truth.get("lights", []))
-    ours = sum(li.power_w for li in scene.lights)
+    ours = sum(li.power_w for li in scene.lights) / exposure_scale(scene.camera)  # the truth's film: no exposure
     row["power_true_w"], row["power_w"] = round(true_power, 2), round(ours, 2)
     row["power_rel_err"] = round(abs(ours - true_power) / max(true_power, 1e-9), 3)
     windows = [li for li in truth.get("lights", []) if li.get("source") == "window" and li.get("visible")]

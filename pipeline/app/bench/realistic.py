@@ -132,8 +132,10 @@ def pipeline_figures(scene: dict) -> dict:
     stages = scene.get("stages", {})
     metrics = stages.get("materials_lights", {}).get("metrics", {})
     retrieval = stages.get("materials_lights", {}).get("retrieval", {})
-    return {"pipeline_psnr": metrics.get("psnr_db"), "retrieval_s": retrieval.get("seconds"),
-            "retrieval_parts": retrieval.get("parts"), "retrieval_mode": retrieval.get("mode"),
+    return {"pipeline_psnr": metrics.get("psnr_db"),
+            "pipeline_init_psnr": stages.get("materials_lights", {}).get("metrics_init", {}).get("psnr_db"),
+            "retrieval_s": retrieval.get("seconds"), "retrieval_parts": retrieval.get("parts"),
+            "retrieval_mode": retrieval.get("mode"),
             "stage_seconds": {k: round(v["seconds"], 1) for k, v in stages.items()
                               if isinstance(v, dict) and isinstance(v.get("seconds"), (int, float))}}
 
@@ -270,7 +272,8 @@ def _sheet(folders: list[Path], out_dir: Path) -> None:
         write_png(out_dir / "sheet.png", np.concatenate(pad, axis=0))
 
 
-COLUMNS = [("photo_psnr", "Cycles dB", "{:.2f}"), ("pipeline_psnr", "own dB", "{:.2f}"),
+COLUMNS = [("photo_psnr", "Cycles dB", "{:.2f}"), ("pipeline_init_psnr", "init dB", "{:.2f}"),
+           ("pipeline_psnr", "own dB", "{:.2f}"),
            ("novel_mean", "novel dB", "{:.2f}"), ("photo_ssim", "SSIM", "{:.3f}"),
            ("room_miou", "room mIoU", "{:.3f}"), ("furniture_miou", "furn mIoU", "{:.3f}"),
            ("object_iou_3d", "obj 3D IoU", "{:.3f}"), ("centroid_err_m", "centroid m", "{:.2f}"),

@@ -181,6 +181,7 @@ def score_view(view: BlendView, truth: Truth, samples: int = 64, novel: bool = T
     row["object_iou_3d"] = round(float(np.mean([p["iou_3d"] for p in per])), 3) if per else None
     errs = [p["centroid_err_m"] for p in per if "centroid_err_m" in p]
     row["centroid_err_m"] = round(float(np.mean(errs)), 3) if errs else None
+    row["centroid_err_median_m"] = round(float(np.median(errs)), 3) if errs else None  # issue 14's target
     row["objects_found"] = f"{len(matches)}/{len(true_objs)} ({len(ours)} in the .blend)"
 
     if view.room is not None:

@@ -114,3 +114,65 @@ def sun_cases(root: Path, working_size: int) -> Iterator[tuple[str, Case, dict]]
                     resize_nearest(sample.ids, size), sample.segments,
                     {"photo": f"SUN RGB-D {sample.name[4:]}", "segmentation": "derived from GT depth, tilt and boxes"})
         yield sample.name, case, sample.truth
+
+
+def layout_row(sample: SunSample, working_size: int = 640, ceiling_m: float = 2.6,
+               camera_m: float = 1.5) -> dict:
+    """The weight-free camera + box layout (estimators.layout) on one bare SUN photo, against its truth:
+    FOV and horizon error (deg), camera height (from the ceiling when one is seen, else the `camera_m` prior)
+    against the depth's floor, and the share of the depth's points inside the box once the box is scaled so the
+    camera heights agree (a 10 cm margin)."""
+    from pipeline.estimators.camera_classical import ClassicalCamera
+    from pipeline.estimators.layout import camera_height_from_ceiling, estimate_layout
+
+    photo, _ = read_photo(sample.photo_path)
+    h0, w0 = photo.shape[:2]
+    size = working_shape(w0, h0, working_size)
+    image = resize_area(photo, size)
+    cam = ClassicalCamera().estimate(image)
+    row: dict = {"case": sample.name, "fov_err": abs(cam.fov_y_deg - sample.fov_y_deg)}
+    true_up = np.asarray(sample.truth["camera"]["rotation"])[2]  # world up in Blender camera axes
+    row["horizon_err"] = math.degrees(math.acos(float(np.clip(cam.up_vector() @ true_up, -1, 1))))
+    if "directions" not in cam.details:
+        return row | {"note": "no Manhattan frame"}
+    dirs = np.asarray(cam.details["directions"])
+    lay = estimate_layout(image, cam.details["f_px"], dirs, int(cam.details["up_index"]))  # f at `image`'s size
+    truth_h = -sample.floor_z
+    est_h = camera_height_from_ceiling(lay, ceiling_m)
+    row.update(cam_h=est_h or camera_m, cam_h_true=truth_h, ceiling_seen=est_h is not None,
+               cam_h_err=abs((est_h or camera_m) - truth_h) / truth_h, line_support=lay.line_support,
+               orientation=lay.orientation, box=lay.box)
+    d = sample.depth
+    valid = d > 0
+    rows_, cols_ = np.nonzero(valid)
+    z = d[valid]
+    pts = np.stack([(cols_ + 0.5 - sample.k[0, 2]) / sample.k[0, 0] * z,
+                    (rows_ + 0.5 - sample.k[1, 2]) / sample.k[1, 1] * z, z], 1)  # OpenCV camera axes
+    up_i = int(cam.details["up_index"])
+    world = pts @ dirs[:, [(up_i + 1) % 3, up_i, (up_i + 2) % 3]]  # (x, up, z) of the estimated frame
+    b = {k: v * truth_h for k, v in lay.box.items()}
+    m = 0.1
+    inside = ((world[:, 1] >= -truth_h - m) & (world[:, 1] <= b["ceiling_over_camera"] + m)
+              & (world[:, 0] >= -b["x-"] - m) & (world[:, 0] <= b["x+"] + m)
+              & (world[:, 2] >= -b["z-"] - m) & (world[:, 2] <= b["z+"] + m))
+    row["inside"] = float(inside.mean())
+    return row
+
+
+def layout_table(root: Path) -> list[dict]:
+    """layout_row for every sample, printed as a table with medians."""
+    rows = []
+    print(f"{'case':<12} {'FOV err':>7} {'horizon':>7} {'cam h':>6} {'true':>5} {'err':>5} {'ceil':>4} "
+          f"{'inside':>6} {'lines':>5} {'orient':>6}")
+    for sample in sun_samples(root):
+        r = layout_row(sample)
+        rows.append(r)
+        print(f"{r['case']:<12} {r['fov_err']:7.2f} {r['horizon_err']:7.2f} {r.get('cam_h', float('nan')):6.2f} "
+              f"{r.get('cam_h_true', float('nan')):5.2f} {r.get('cam_h_err', float('nan')):5.2f} "
+              f"{'yes' if r.get('ceiling_seen') else 'no':>4} {r.get('inside', float('nan')):6.3f} "
+              f"{r.get('line_support', float('nan')):5.2f} {r.get('orientation', float('nan')):6.2f}", flush=True)
+    med = {k: float(np.median([r[k] for r in rows if k in r])) for k in ("fov_err", "horizon_err", "cam_h_err",
+                                                                          "inside")}
+    print(f"median: FOV err {med['fov_err']:.2f} deg, horizon {med['horizon_err']:.2f} deg, camera height err "
+          f"{100 * med['cam_h_err']:.0f} %, depth points inside the box {100 * med['inside']:.1f} %")
+    return rows

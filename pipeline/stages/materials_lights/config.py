@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from p2s_common.errors import InputError
+
 from pipeline.core.config import Schedule
 
 
@@ -31,6 +33,12 @@ class MaterialLightConfig:
     """Adam learning rate of procedural parameters (normalised to [0, 1])."""
     lr_light: float = 0.04
     """Adam learning rate of light radiances (log units: 0.04 = 4 % per step)."""
+    lr_temperature: float = 0.05
+    """Adam learning rate of the fills' shared colour temperature (kilokelvin: 0.05 = 50 K per step)."""
+    temperature_min_k: float = 2200.0
+    """Warmest fill colour allowed, kelvin (a very warm incandescent bulb); fills share one temperature."""
+    temperature_max_k: float = 7500.0
+    """Coolest fill colour tried, kelvin (overcast daylight)."""
     schedule: Schedule = field(default_factory=lambda: Schedule(final=0.2))
     """Learning-rate schedule of the joint optimisation (to a fifth, not a tenth: this loop's schedule from before
     the shared harness, kept as its default)."""
@@ -52,6 +60,24 @@ class MaterialLightConfig:
     """Size of the ceiling grid's cells, metres (each light is a cell scaled by light_scale)."""
     light_scale: float = 0.8
     """Ceiling lights' size relative to their cell."""
+    ceiling_panels: int = 4
+    """The ceiling grid's cells are merged into at most this many panels ("Ceiling lamp 1", ...): a few lamps for
+    the artist, and an initialisation whose cost does not grow with the room."""
+    max_lights: int = 16
+    """Cap on the lights the stage fits (fills, windows, a re-run's lights): each costs a render per round. Raise
+    it with --materials-lights.max-lights N."""
+    max_iters: int = 1000
+    """Cap on `iters` and `init_rounds` (a bundle's config.json asking for more is refused)."""
+    max_spp: int = 1024
+    """Cap on every samples-per-pixel setting of this stage."""
+    fill_watts: float = 200.0
+    """The brightest fill light's power in Blender, watts: a fresh run sets the camera's exposure (scene.json
+    camera.exposure_ev, Cycles' Film > Exposure) so the render keeps the photo's brightness with lights of
+    plausible power. 0: no exposure (watts in the photo's own units, often a few W)."""
+    deterministic: int = 1
+    """(1/0) CPU renders of this stage on one thread, so a run repeats exactly (Mitsuba's film adds samples with
+    atomics whose order varies between threads, and the optimiser amplifies the difference;
+    pipeline/render/determinism.py). 0 uses every core, faster, and results vary a little from run to run."""
     prune_fraction: float = 0.005
     """Lights left with less than this fraction of the total power after optimisation are removed."""
     lights_in_view: int = 1
@@ -116,7 +142,31 @@ class MaterialLightConfig:
     """Resolution of a procedural material's maps over one UV tile during optimisation."""
     final_spp: int = 64
     """Samples per pixel of the final render (report, metrics)."""
+    validate_every: int = 5
+    """Every N steps the joint optimisation renders the full-size picture (fixed seed, `validate_spp`) and scores
+    it against the photo (PSNR); the best-scoring iterate, the start included, is the stage's result."""
+    validate_spp: int = 16
+    """Samples per pixel of those validation renders."""
     denoise: int = 1
     """(1/0) Edge-aware filtering of the final render (guided by shape ids, normals and depth); metrics give both."""
     vgg_random_ok: int = 1
     """(1/0) Without local VGG-19 weights, use a seeded random VGG for Gram losses (else skip the Gram terms)."""
+
+
+SPP_FIELDS = ("init_spp", "spp", "crop_spp", "search_spp", "final_spp", "validate_spp")
+
+
+def check_budgets(cfg: MaterialLightConfig) -> None:
+    """Refuse iteration and sample budgets beyond the caps (InputError naming the cap and how to raise it): a
+    config.json asking for 1e9 iterations would otherwise run for ever."""
+    def need(name: str, value, cap_name: str, cap) -> None:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InputError(f"materials_lights.{name}={value!r}: expected a whole number >= 0")
+        if value > cap:
+            raise InputError(f"materials_lights.{name}={value} is over the cap materials_lights.{cap_name}={cap}; "
+                             f"raise it with --materials-lights.{cap_name.replace('_', '-')} {value} if you mean it")
+
+    for name in ("iters", "init_rounds"):
+        need(name, getattr(cfg, name), "max_iters", cfg.max_iters)
+    for name in SPP_FIELDS:
+        need(name, getattr(cfg, name), "max_spp", cfg.max_spp)

@@ -9,7 +9,8 @@
 3. The paper's initial radiance: with these albedos, one render at unit radiance; the scalar minimising the L1 of
    luminance at low resolution (transport is linear in radiance: a weighted median).
 4. Refinement (`rounds`): light transport is linear in each light's radiance, so one render per light gives a
-   basis and the radiances (RGB) are a non-negative least-squares fit to the photo at 1/8 size; then each
+   basis and the fills' powers are a non-negative least-squares fit to the photo at 1/8 size, their colour one
+   black-body temperature shared by all fills (the best of a range tried, `fit_fills`); then each
    material's albedo is rescaled by photo colour / render colour in its region. Alternating a few times gets close
    to the optimum far faster than gradient steps on noisy renders; the joint optimisation then refines everything
    (roughness included).
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .colour_temperature import blackbody_rgb
 from .lights_init import LightInit, l1_scalar, luminance
 from .state import Homogeneous
 
@@ -59,7 +61,7 @@ def region_mean(img: np.ndarray, weight) -> np.ndarray:
 
 
 def initial_albedo_and_scale(render: InitRenderer, states: dict, lights: list[LightInit], targets, cfg,
-                             notes: list) -> dict:
+                             notes: list, locked: frozenset[str] = frozenset()) -> dict:
     """Steps 1-3 of the module docstring; sets the homogeneous states' colours and the lights' radiances."""
     import torch
 
@@ -69,7 +71,8 @@ def initial_albedo_and_scale(render: InitRenderer, states: dict, lights: list[Li
     r_known = render(np.where(known[:, None], radiance, 0.0), grey=True) if known.any() else None
     r_unit = render(np.where(known[:, None], 0.0, ones), grey=True)
 
-    homogeneous = [n for n, s in states.items() if isinstance(s, Homogeneous) and n in targets.weights]
+    homogeneous = [n for n, s in states.items()
+                   if isinstance(s, Homogeneous) and n in targets.weights and n not in locked]
 
     def shade(img, name: str) -> float:
         return 0.0 if img is None else float(luminance(region_mean(img, targets.weights[name]))) / 0.5
@@ -116,20 +119,51 @@ def initial_albedo_and_scale(render: InitRenderer, states: dict, lights: list[Li
     return {"scale_prior": prior, "radiance_prior": round(k, 5), "radiance_l1": round(k2, 5)}
 
 
-def refine_lights_and_albedo(render: InitRenderer, states: dict, lights: list[LightInit], targets, rounds: int,
-                             ridge: float = 0.05) -> dict:
-    """Step 4: alternate per-light NNLS radiances and per-material albedo rescaling. Returns residual figures."""
-    import torch
+def fit_fills(basis: list[np.ndarray], target: np.ndarray, keep: np.ndarray, current: np.ndarray,
+              temperatures: np.ndarray, ridge: float = 0.05) -> tuple[np.ndarray, float, float]:
+    """Fill powers sharing one colour temperature: photo - known ~ sum_i s_i rgb(T) * basis_i, s_i >= 0.
+
+    For each temperature tried, the powers are a non-negative least-squares fit over the three channels at once
+    (transport is linear per channel, so a light of colour c adds c * its unit-white render); the temperature with
+    the smallest residual wins. Returns (powers, temperature K, residual)."""
     from scipy.optimize import nnls
+
+    a_white = np.stack([b[keep] for b in basis], axis=1)  # (pixels, lights, 3)
+    y = target[keep].T.ravel()  # channel-major
+    prior = np.full(len(basis), float(np.mean(current)) if len(current) else 1.0)
+    best = (prior, float(temperatures[0]), np.inf)
+    for t in temperatures:
+        c = blackbody_rgb(float(t))
+        a = np.concatenate([a_white[..., ch] * c[ch] for ch in range(3)], axis=0)
+        # Ridge towards the current mean keeps unobservable lights from collapsing to 0 or exploding.
+        lam = ridge * float(np.linalg.norm(a) / np.sqrt(a.shape[1]))
+        x, _ = nnls(np.vstack([a, lam * np.eye(len(basis))]), np.concatenate([y, lam * prior]))
+        res = float(np.abs(a @ x - y).mean())
+        if res < best[2]:
+            best = (x, float(t), res)
+    return best
+
+
+def refine_lights_and_albedo(render: InitRenderer, states: dict, lights: list[LightInit], targets, rounds: int,
+                             ridge: float = 0.05, temperature_range: tuple[float, float] = (2200.0, 7500.0),
+                             locked: frozenset[str] = frozenset()) -> dict:
+    """Step 4: alternate the fills' powers and shared colour temperature (`fit_fills`) with per-material albedo
+    rescaling. One unit render per fill and round: their number is bounded by the light initialisation
+    (`lights_init.initial_lights` merges the ceiling grid into a few panels), whatever the room's size. Returns
+    residual figures, the fills' temperature and the render count."""
+    import torch
 
     photo_low = targets.photo_low.numpy().astype(float)
     keep = targets.keep_low.numpy().astype(bool)
     free = [i for i, li in enumerate(lights) if not li.known]
     fixed = np.array([li.radiance if li.known else np.zeros(3) for li in lights], float)
     history = []
-    homogeneous = [n for n, s in states.items() if isinstance(s, Homogeneous) and n in targets.weights]
+    temperatures = np.geomspace(temperature_range[0], temperature_range[1], 24)
+    kelvin = None
+    homogeneous = [n for n, s in states.items()
+                   if isinstance(s, Homogeneous) and n in targets.weights and n not in locked]
     for _ in range(max(0, rounds)):
-        # Lights: one basis render per free light (unit radiance), the known ones as a fixed offset.
+        # Lights: one basis render per fill (unit white radiance), the known ones as a fixed offset.
         base_known = pool(render(fixed), targets.pool) if fixed.any() else np.zeros_like(photo_low)
         basis = []
         for i in free:
@@ -137,18 +171,11 @@ def refine_lights_and_albedo(render: InitRenderer, states: dict, lights: list[Li
             rad[i] = 1.0
             basis.append(pool(render(rad), targets.pool))
         if free:
-            current = np.array([lights[i].radiance for i in free], float)
-            for c in range(3):
-                a = np.stack([b[..., c][keep] for b in basis], axis=1)
-                y = (photo_low[..., c] - base_known[..., c])[keep]
-                # Ridge towards the current mean keeps unobservable lights from collapsing to 0 or exploding.
-                lam = ridge * float(np.linalg.norm(a) / np.sqrt(a.shape[1]))
-                prior = np.full(len(free), float(current[:, c].mean()))
-                a_aug = np.vstack([a, lam * np.eye(len(free))])
-                y_aug = np.concatenate([y, lam * prior])
-                x, _ = nnls(a_aug, y_aug)
-                for j, i in enumerate(free):
-                    lights[i].radiance[c] = max(float(x[j]), 1e-4)
+            current = np.array([luminance(lights[i].radiance) for i in free], float)
+            powers, kelvin, _ = fit_fills(basis, photo_low - base_known, keep, current, temperatures, ridge)
+            colour = blackbody_rgb(kelvin)
+            for j, i in enumerate(free):
+                lights[i].radiance = np.maximum(powers[j], 1e-4) * colour
         # Albedo: rescale each material so its region's mean colour matches the photo's median colour, then all
         # of them together so the anchor keeps its prior albedo (else the scale drifts from round to round; the
         # next light fit takes up the difference).
@@ -166,4 +193,5 @@ def refine_lights_and_albedo(render: InitRenderer, states: dict, lights: list[Li
             with torch.no_grad():
                 states[n].base.copy_(torch.tensor(np.clip(value * factor, 0.01, 0.95), dtype=torch.float32))
         history.append(round(float(np.abs(pool(full, targets.pool) - photo_low)[keep].mean()), 6))
-    return {"l1_per_round": history, "renders": render.count}
+    return {"l1_per_round": history, "renders": render.count,
+            "fill_temperature_k": None if kelvin is None else round(kelvin, 1)}

@@ -24,6 +24,9 @@ from pipeline.core.scene import Camera, Light, Room, ROOM_FACES
 from pipeline.render.room_box import FACE_NAMES, camera_rays_world, depth_and_faces
 
 
+FILL_SOURCES = ("ceiling", "behind_camera", "unseen_wall")  # lights the photo does not show: one temperature
+
+
 @dataclass
 class LightInit:
     light: Light
@@ -65,28 +68,62 @@ def _rect_corners(centre: np.ndarray, rot: np.ndarray, size) -> np.ndarray:
     return centre + offs @ rot.T
 
 
-def ceiling_grid(room: Room, camera: Camera, grid_m: float, scale: float, drop_in_view: bool = True
-                 ) -> list[LightInit]:
-    """Ceiling cells' lights, minus those behind the camera and (with `drop_in_view`) those in view."""
+def ceiling_grid(room: Room, camera: Camera, grid_m: float, scale: float, drop_in_view: bool = True,
+                 max_panels: int = 4) -> list[LightInit]:
+    """Ceiling lights: the cells of a `grid_m` grid, minus those behind the camera and (with `drop_in_view`) those
+    in view, merged into at most `max_panels` panels (blocks of neighbouring cells, each the rectangle around its
+    kept cells, scaled by `scale`). Merging keeps the light count, and so the initialisation's renders, bounded
+    whatever the room's size, and gives the artist a few ceiling lamps instead of a grid of tiles."""
     sx, sy, sz = room.size
     nx, ny = max(1, round(sx / grid_m)), max(1, round(sy / grid_m))
     rz = room.rotation()
     top = room.center[2] + sz / 2 - 0.01
     forward = camera.R @ np.array([0.0, 0.0, -1.0])
-    out = []
+    kept: list[tuple[int, int]] = []
     for i in range(nx):
         for j in range(ny):
             local = np.array([-sx / 2 + (i + 0.5) * sx / nx, -sy / 2 + (j + 0.5) * sy / ny, 0.0])
             centre = rz @ local + np.array([room.center[0], room.center[1], top])
-            size = [scale * sx / nx, scale * sy / ny]
-            corners = _rect_corners(centre, rz, size)
+            corners = _rect_corners(centre, rz, [scale * sx / nx, scale * sy / ny])
             if drop_in_view and _seen_by_camera(camera, np.vstack([corners, centre[None]])):
                 continue
             if (centre - camera.t)[:2] @ forward[:2] < 0:  # behind the camera (horizontally)
                 continue
-            light = Light(f"ceiling_{i}_{j}", "area", centre.tolist(), rz.tolist(), size)
-            out.append(LightInit(light, "ceiling", np.ones(3), backing="ceiling"))
+            kept.append((i, j))
+    if not kept:
+        return []
+    bx, by = _blocks(nx, ny, max(1, max_panels))
+    groups: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for i, j in kept:
+        groups.setdefault((i * bx // nx, j * by // ny), []).append((i, j))
+    out = []
+    for k, key in enumerate(sorted(groups)):
+        cells = np.array(groups[key], float)
+        # The rectangle around the kept cells (room-local, cell units), less the gap `scale` leaves at its rim.
+        lo, hi = cells.min(0), cells.max(0) + 1.0
+        margin = (1.0 - scale) / 2
+        lo, hi = lo + margin, hi - margin
+        cx, cy = (lo + hi) / 2
+        local = np.array([-sx / 2 + cx * sx / nx, -sy / 2 + cy * sy / ny, 0.0])
+        centre = rz @ local + np.array([room.center[0], room.center[1], top])
+        size = [float((hi[0] - lo[0]) * sx / nx), float((hi[1] - lo[1]) * sy / ny)]
+        name = "Ceiling lamp" if len(groups) == 1 else f"Ceiling lamp {k + 1}"
+        light = Light(name, "area", centre.tolist(), rz.tolist(), size, source="ceiling")
+        out.append(LightInit(light, "ceiling", np.ones(3), backing="ceiling"))
     return out
+
+
+def _blocks(nx: int, ny: int, max_panels: int) -> tuple[int, int]:
+    """Blocks along x and y (at most nx, ny) with bx * by <= max_panels, as square in cells as possible."""
+    best = (1, 1)
+    for bx in range(1, min(nx, max_panels) + 1):
+        by = min(ny, max_panels // bx)
+        if by >= 1 and bx * by > best[0] * best[1]:
+            best = (bx, by)
+        elif by >= 1 and bx * by == best[0] * best[1]:  # tie: the squarer blocks
+            if abs(nx / bx - ny / by) < abs(nx / best[0] - ny / best[1]):
+                best = (bx, by)
+    return best
 
 
 def _wall_frames(room: Room) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, float, float]]:
@@ -127,7 +164,8 @@ def behind_camera(room: Room, camera: Camera, size=(1.6, 1.0)) -> LightInit | No
     h = float(min(size[1], 0.8 * room.size[2]))
     floor = room.center[2] - room.size[2] / 2
     centre[2] = floor + float(np.clip(centre[2] - floor, h / 2 + 0.05, room.size[2] - h / 2 - 0.05))
-    light = Light("behind_camera", "area", centre.tolist(), _frame(fwd_h).tolist(), [float(w), h])
+    light = Light("Fill behind camera", "area", centre.tolist(), _frame(fwd_h).tolist(), [float(w), h],
+                  source="behind_camera")
     return LightInit(light, "behind_camera", np.ones(3))
 
 
@@ -140,7 +178,8 @@ def unseen_walls(room: Room, camera: Camera, seen_faces: set[str], size=(1.0, 1.
         w, h = min(size[0], 0.6 * width), min(size[1], 0.6 * height)
         c = centre + normal * 0.05
         c[2] = room.center[2] - room.size[2] / 2 + min(1.5, room.size[2] / 2)
-        light = Light(f"unseen_{name}", "area", c.tolist(), _frame(normal).tolist(), [float(w), float(h)])
+        light = Light(f"Fill from unseen {name.replace('_', ' ')}", "area", c.tolist(), _frame(normal).tolist(),
+                      [float(w), float(h)], source="unseen_wall")
         out.append(LightInit(light, "unseen_wall", np.ones(3), backing=name))
     return out
 
@@ -183,7 +222,8 @@ def visible_windows(camera: Camera, room: Room, case: Case, min_pixels: int = 12
         radiance = np.median(case.photo_linear[mask], axis=0).astype(float)
         rot = _frame(normal)
         # Local +X of the frame is horizontal along the wall: the panel's width is along it.
-        light = Light(f"window_{seg.id}", "area", c.tolist(), rot.tolist(), [float(a1 - a0), float(z1 - z0)])
+        light = Light(f"Window {seg.id}", "area", c.tolist(), rot.tolist(), [float(a1 - a0), float(z1 - z0)],
+                      visible_camera=True, source="window")
         out.append(LightInit(light, "window", np.maximum(radiance, 1e-4), known=True, segment_id=seg.id,
                              backing=face))
     return out
@@ -191,8 +231,9 @@ def visible_windows(camera: Camera, room: Room, case: Case, min_pixels: int = 12
 
 def initial_lights(camera: Camera, room: Room, case: Case, grid_m: float = 1.5, scale: float = 0.8,
                    behind: bool = True, unseen: bool = True, windows: bool = True,
-                   drop_in_view: bool = True) -> list[LightInit]:
-    lights = ceiling_grid(room, camera, grid_m, scale, drop_in_view)
+                   drop_in_view: bool = True, ceiling_panels: int = 4) -> list[LightInit]:
+    """Every initial light (module docstring), fills named by their role."""
+    lights = ceiling_grid(room, camera, grid_m, scale, drop_in_view, ceiling_panels)
     if behind and (b := behind_camera(room, camera)) is not None:
         lights.append(b)
     if unseen:
@@ -203,8 +244,8 @@ def initial_lights(camera: Camera, room: Room, case: Case, grid_m: float = 1.5, 
         rz = room.rotation()
         top = room.center[2] + room.size[2] / 2 - 0.01
         size = [scale * room.size[0] / 2, scale * room.size[1] / 2]
-        lights.append(LightInit(Light("ceiling_centre", "area", [room.center[0], room.center[1], top], rz.tolist(),
-                                      size), "ceiling", np.ones(3), backing="ceiling"))
+        lights.append(LightInit(Light("Ceiling lamp", "area", [room.center[0], room.center[1], top], rz.tolist(),
+                                      size, source="ceiling"), "ceiling", np.ones(3), backing="ceiling"))
     return lights
 
 

@@ -4,7 +4,8 @@ loss = L1(photo, render) at 1/8 size
      + colour_weight * mean over materials of L1(mean render colour in the material's region, median photo colour)
      + gram_weight * Gram loss over the crop pairs of procedural materials (every `gram_every` iterations).
 Parameters (torch, Adam): homogeneous base colours and roughness, procedural twins' continuous parameters, and the
-lights' RGB radiances (in log space: a step is a relative change, and radiance stays positive). Renders are
+lights: the fills' powers (log space: a step is a relative change, and power stays positive) and their one shared
+colour temperature, the other lights' RGB radiances (log space); locked lights stay as the artist set them. Renders are
 Mitsuba `prb` through `dr.wrap`; the loop (schedule, a new seed per iteration, clamping every parameter to its
 range after each step, timings) is pipeline/core/optimise.py's.
 """
@@ -19,6 +20,7 @@ from pipeline.core.events import Silent
 from pipeline.core.optimise import OptimiseRecord, Param, TorchParams, optimise
 from pipeline.core.resample import resize_area
 from pipeline.render.differentiable import SceneRenderer
+from .colour_temperature import LUMINANCE, blackbody_rgb_torch, temperature_of
 from .crops import CropPair, cut
 from .state import BASE_RANGE, Procedural, ROUGH_RANGE
 
@@ -63,17 +65,45 @@ class JointOptimiser:
     """Holds the renderer, the material states, the light parameters and the targets; `run` optimises."""
 
     def __init__(self, renderer: SceneRenderer, states: dict, radiance: np.ndarray, targets: Targets, cfg,
-                 vgg=None, seed: int = 0):
+                 vgg=None, seed: int = 0, fills: list[bool] | None = None, locked: list[bool] | None = None,
+                 locked_materials: frozenset[str] = frozenset()):
+        """`fills`: lights whose colour is the shared black-body temperature (their power alone is free);
+        `locked`: lights kept exactly at `radiance` (the artist's edits). The others are free RGB radiances.
+        `locked_materials` are not optimised either."""
         import torch
 
         self.renderer, self.states, self.targets, self.cfg, self.vgg = renderer, states, targets, cfg, vgg
+        radiance = np.asarray(radiance, float).reshape(-1, 3)
+        n = len(radiance)
+        self.fixed = torch.tensor(radiance, dtype=torch.float32)
+        self.fill_mask = torch.tensor(fills if fills is not None else [False] * n, dtype=torch.bool).reshape(n)
+        self.locked_mask = torch.tensor(locked if locked is not None else [False] * n,
+                                        dtype=torch.bool).reshape(n)
+        self.fill_mask &= ~self.locked_mask
         self.log_rad = torch.tensor(np.log(np.maximum(radiance, 1e-6)), dtype=torch.float32, requires_grad=True)
+        lum = np.maximum(radiance @ LUMINANCE, 1e-6)
+        self.log_power = torch.tensor(np.log(lum), dtype=torch.float32, requires_grad=True)
+        lo, hi = cfg.temperature_min_k, cfg.temperature_max_k
+        fill_rgb = radiance[self.fill_mask.numpy()].sum(0) if bool(self.fill_mask.any()) else np.ones(3)
+        # Kilokelvin: a learning rate of 0.05 moves the temperature by 50 K per step.
+        self.kilokelvin = torch.tensor(temperature_of(fill_rgb, lo, hi) / 1000.0, requires_grad=True)
+        self.locked_materials = locked_materials
         self.seed = seed
         self.history: list[dict] = []
-        self.visible_lights = [False] * len(radiance)  # lights the photo shows (composited in final renders)
+        self.visible_lights = [False] * n  # lights the photo shows (composited in final renders)
 
     def radiance(self):
-        return self.log_rad.exp()
+        """(L, 3) linear RGB radiances: fills = power x black-body colour, locked ones fixed, the rest free."""
+        import torch
+
+        rad = self.log_rad.exp()
+        if bool(self.fill_mask.any()):
+            fill = self.log_power.exp()[:, None] * blackbody_rgb_torch(self.kilokelvin * 1000.0)[None]
+            rad = torch.where(self.fill_mask[:, None], fill, rad)
+        return torch.where(self.locked_mask[:, None], self.fixed, rad)
+
+    def fill_temperature_k(self) -> float | None:
+        return float(self.kilokelvin.detach()) * 1000.0 if bool(self.fill_mask.any()) else None
 
     def _maps(self):
         base, rough = {}, {}
@@ -133,26 +163,43 @@ class JointOptimiser:
                  "texture": (cfg.lr_texture, 0.0, 1.0)}  # procedural parameters are normalised to [0, 1]
         out = []
         for name, st in self.states.items():
+            if name in self.locked_materials:  # the artist's: kept as set
+                continue
             for kind, tensors in st.tensors().items():
                 lr, lo, hi = kinds[kind]
                 out += [Param(f"{name}.{kind}{k}", t, lr, lo, hi) for k, t in enumerate(tensors)]
         # Radiance in log space: a step is a relative change; capped so no light runs away to infinity.
         out.append(Param("lights.log_radiance", self.log_rad, cfg.lr_light, None, float(np.log(1e4))))
+        out.append(Param("lights.log_power", self.log_power, cfg.lr_light, None, float(np.log(1e4))))
+        if bool(self.fill_mask.any()):
+            out.append(Param("lights.fill_temperature_kk", self.kilokelvin, cfg.lr_temperature,
+                             cfg.temperature_min_k / 1000.0, cfg.temperature_max_k / 1000.0))
         return out
 
-    def run(self, iters: int, events=None) -> OptimiseRecord:
-        """Optimise for `iters` iterations; `history` gets each iteration's loss terms."""
+    def run(self, iters: int, events=None, score=None, score_every: int = 1,
+            initial_score: float | None = None) -> OptimiseRecord:
+        """Optimise for `iters` iterations; `history` gets each iteration's loss terms. With `score` (lower is
+        better: the validation measure), the best-scoring parameters are kept (pipeline/core/optimise.py)."""
         cfg = self.cfg
 
         def loss_at(it: int, seed: int) -> dict:
             img = self.render_low(seed)
             return self.losses(img, it, cfg.gram_every > 0 and it % cfg.gram_every == 0)
 
-        record = optimise(TorchParams(self.params()), loss_at, iters, cfg.schedule, self.seed,
-                          events if events is not None else Silent(), "optimising materials and lights")
+        self.backend = TorchParams(self.params())
+        self.initial = self.backend.snapshot()
+        record = optimise(self.backend, loss_at, iters, cfg.schedule, self.seed,
+                          events if events is not None else Silent(), "optimising materials and lights",
+                          score=score, initial_score=initial_score, score_every=score_every)
         for terms, total in zip(record.terms, record.losses):
             self.history.append({**{k: round(v, 6) for k, v in terms.items()}, "total": round(total, 6)})
+        for it, value in record.scores:  # the validation curve beside the loss curve
+            self.history[it]["val_psnr"] = round(-value, 4)
         return record
+
+    def restore_initial(self) -> None:
+        """Back to the parameters `run` started from."""
+        self.backend.restore(self.initial)
 
     def gram_score(self, pairs: list[CropPair], seed: int = 0, normalise: bool = True) -> float:
         """Gram loss of the current render against the photo over `pairs` (no gradients). With `normalise`, each

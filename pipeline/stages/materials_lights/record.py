@@ -43,6 +43,9 @@ class MaterialsLightsRecord:
     report_images: list[list[str]] = field(default_factory=list)
     """The report's pictures: (caption, file in the bundle)."""
     seconds: float = 0.0
+    exposure_ev: float | None = None
+    """The camera exposure the lights' watts were written under (kept here too: a re-run of the room stage makes
+    a new camera)."""
 
     def to_dict(self) -> dict:
         """scene.json's form."""

@@ -21,11 +21,12 @@ def _label(img: Image.Image, text: str, xy=(2, 1)) -> None:
     draw.text((x, y), text, fill=(255, 255, 255))
 
 
-def side_by_side(photo: np.ndarray, render: np.ndarray, metrics: dict) -> bytes:
-    """Photo | final render (both linear, shown in sRGB), with PSNR/SSIM."""
+def side_by_side(photo: np.ndarray, render: np.ndarray, metrics: dict, metrics_init: dict | None = None) -> bytes:
+    """Photo | final render (both linear, shown in sRGB), with PSNR/SSIM (and the initial render's PSNR)."""
     im = Image.fromarray(to_uint8(linear_to_srgb(np.concatenate([photo, render], axis=1))))
     _label(im, "photo")
-    _label(im, f"render  PSNR {metrics.get('psnr_db', 0):.2f} dB  SSIM {metrics.get('ssim', 0):.3f}",
+    start = f"init {metrics_init['psnr_db']:.2f} -> " if metrics_init and "psnr_db" in metrics_init else ""
+    _label(im, f"render  PSNR {start}{metrics.get('psnr_db', 0):.2f} dB  SSIM {metrics.get('ssim', 0):.3f}",
            (photo.shape[1] + 2, 1))
     return png_bytes(im)
 

@@ -27,27 +27,29 @@ import numpy as np
 from p2s_common.errors import InputError, SetupError
 from p2s_common.images import linear_to_srgb, png_bytes
 
-from blender_addon.scene_format import room_face_name
+from blender_addon.scene_format import exposure_scale, room_face_name
 
 from pipeline.core.bundle import BundleFiles
 from pipeline.core.case import Case
 from pipeline.core.events import Events
 from pipeline.core.image_metrics import compare_linear
 from pipeline.core.optimise import OptimiseRecord
-from pipeline.core.scene import Light, MaterialEntry, Scene
+from pipeline.core.scene import MaterialEntry, Scene
 from pipeline.render.backend import init_mitsuba
+from pipeline.render.determinism import deterministic_renders
 from pipeline.render.differentiable import SceneRenderer
-from pipeline.render.scene_render import RenderSettings, _shape_key, light_id, light_power, light_radiance
+from pipeline.render.scene_render import RenderSettings, light_power, light_radiance
 from pipeline.render.scene_render import scene_surfaces
 from pipeline.stages.config import ReconstructConfig
 from . import report as ml_report
 from .crops import CropPair, auto_crops, cut, load_user_crops, material_regions
 from .initialise import InitRenderer, initial_albedo_and_scale, refine_lights_and_albedo
-from .lights_init import LightInit, initial_lights, luminance, seen_walls
+from .config import check_budgets
+from .lights_init import FILL_SOURCES, LightInit, initial_lights, luminance, seen_walls
 from .optimise import JointOptimiser, make_targets
+from .photo_score import PhotoScore
 from .record import MaterialsLightsRecord
 from .state import Procedural, from_scene
-from pipeline.render.denoise import bilateral, guide_aovs
 from .candidates import material_candidates, refresh_in_use
 from .retrieval import choose, open_clip_materials, stale_note
 from .retrieve_parts import retrieve_by_synthesis
@@ -62,6 +64,14 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
         clip=None, vgg=None) -> Scene:
     """Add lights and optimised materials to the Scene. The bundle's files (object meshes, material graphs) are
     read from and written to `files` (a throw-away one when not given). `clip`/`vgg` may be injected (tests)."""
+    check_budgets(config.materials_lights)
+    init_mitsuba(config.device)
+    with deterministic_renders(bool(config.materials_lights.deterministic)):
+        return _run(scene, case, config, events, files, clip, vgg)
+
+
+def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, files: BundleFiles | None,
+         clip, vgg) -> Scene:
     import torch
 
     files = files if files is not None else BundleFiles()
@@ -72,7 +82,6 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
     if scene is None or scene.room is None:
         raise InputError("the material+light stage needs the room stage's camera and room; re-run from the room "
                          "stage (`photo2scene refine BUNDLE --from-stage room`)")
-    init_mitsuba(config.device)
     torch.manual_seed(config.seed)
     events.stage(STAGE, cfg.iters + 5, "materials and lights")
     fresh = STAGE not in scene.stages or not scene.lights
@@ -82,16 +91,29 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
     used = sorted({s.material for s in surfaces if s.material})
     states = {name: from_scene(name, scene.materials.get(name) or MaterialEntry("principled"), files.read,
                                cfg.texture_res, surfaces) for name in used}
+    locked_materials = frozenset(n for n in used if n in scene.materials and scene.materials[n].locked)
 
     # 1. Lights.
     t0 = time.perf_counter()
     if fresh:
         lights = initial_lights(scene.camera, scene.room, case, cfg.grid_m, cfg.light_scale,
                                 bool(cfg.behind_camera_light), bool(cfg.unseen_wall_lights), bool(cfg.window_lights),
-                                drop_in_view=not cfg.lights_in_view)
-    else:  # a re-run: start from the scene's lights (possibly edited in Blender)
-        old = {d.get("name"): d for d in scene.stages[STAGE].get("lights", [])}
-        lights = [LightInit(li, old.get(li.name, {}).get("source", "kept"), light_radiance(li)) for li in scene.lights]
+                                drop_in_view=not cfg.lights_in_view, ceiling_panels=cfg.ceiling_panels)
+        lights = _cap_windows(lights, cfg.max_lights, notes)
+    else:  # a re-run: start from the scene's lights (possibly edited in Blender); locked ones stay as they are
+        old = {d.get("name"): d for d in scene.stages.get(STAGE, {}).get("lights", [])}
+        if scene.camera.exposure_ev is None:  # a re-run room stage made a new camera: the watts' exposure is here
+            scene.camera.exposure_ev = scene.stages.get(STAGE, {}).get("exposure_ev")
+        lights = []
+        for li in scene.lights:
+            source = li.source or old.get(li.name, {}).get("source", "kept")
+            # Only unlocked fills are re-fitted by the initialisation; windows and the artist's own lights start
+            # where they are (and stay free RGB radiances in the optimisation unless locked).
+            known = bool(li.locked) or source not in FILL_SOURCES
+            lights.append(LightInit(li, source, light_radiance(li) / exposure_scale(scene.camera), known=known))
+    if len(lights) > cfg.max_lights:
+        raise InputError(f"{len(lights)} lights is over the cap materials_lights.max_lights={cfg.max_lights} (each "
+                         f"costs renders); raise it with --materials-lights.max-lights {len(lights)} if you mean it")
     timings["lights_init"] = time.perf_counter() - t0
 
     ds = max(1, cfg.render_downscale)
@@ -138,9 +160,12 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
     init_info: dict = {}
     init_render = InitRenderer(renderer, states, targets, cfg.init_spp, config.seed + 101)
     if fresh:
-        init_info = initial_albedo_and_scale(init_render, states, lights, targets, cfg, notes)
+        init_info = initial_albedo_and_scale(init_render, states, lights, targets, cfg, notes, locked_materials)
     if cfg.init_rounds > 0:
-        init_info["refine"] = refine_lights_and_albedo(init_render, states, lights, targets, cfg.init_rounds)
+        init_info["refine"] = refine_lights_and_albedo(init_render, states, lights, targets, cfg.init_rounds,
+                                                       temperature_range=(cfg.temperature_min_k,
+                                                                          cfg.temperature_max_k),
+                                                       locked=locked_materials)
     timings["albedo_light_init"] = time.perf_counter() - t0
     events.step(2, cfg.iters + 5, "initial albedo and light scale")
 
@@ -150,10 +175,13 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
     retrieval = {"mode": "none", "note": "kept from the previous run"}
     chosen: dict[str, dict] = {}
     retrieved: list = []
-    opt = JointOptimiser(renderer, states, np.array([li.radiance for li in lights]), targets, cfg, vgg, config.seed)
-    opt.visible_lights = [li.segment_id is not None for li in lights]  # windows the photo shows
+    opt = JointOptimiser(renderer, states, np.array([li.radiance for li in lights]), targets, cfg, vgg, config.seed,
+                         fills=[li.source in FILL_SOURCES and not li.known for li in lights],
+                         locked=[bool(li.light.locked) for li in lights], locked_materials=locked_materials)
+    opt.visible_lights = [li.segment_id is not None or bool(li.light.visible_camera) for li in lights]  # windows
     if fresh:
-        retrieval, chosen, retrieved = _retrieve(case, states, crops, cfg, clip, notes, renderer, config.seed)
+        retrieval, chosen, retrieved = _retrieve(case, states, crops, cfg, clip, notes, locked_materials, renderer,
+                                                 config.seed)
         if any(isinstance(s, Procedural) for s in states.values()):
             for state in states.values():  # retrieved maps span their surfaces' tiles
                 if isinstance(state, Procedural):
@@ -166,35 +194,51 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
         timings["texture_search"] = time.perf_counter() - t0
     events.step(3, cfg.iters + 5, "materials retrieved")
 
-    # Render at working resolution before optimising (the report's "init" crops).
+    # The shown picture before optimising (the report's "init" crops). The same picture, same seed, at
+    # `validate_spp` validates every `validate_every` steps and the best iterate is kept; the final picture is then
+    # checked against the first: the stage never ends worse than it started.
     t0 = time.perf_counter()
-    _, first = final_render(opt, states, opt.radiance().detach().numpy().astype(float), w, h, cfg.final_spp,
-                            config.seed + 11, bool(cfg.denoise))
+    scorer = PhotoScore(opt, states, case.photo_linear, config.seed + 11, bool(cfg.denoise))
+    raw_first, first = scorer.render(opt.radiance().detach().numpy().astype(float), cfg.final_spp)
     timings["init_render"] = time.perf_counter() - t0
+
+    def validate() -> float:
+        return -scorer.psnr_db(scorer.render(opt.radiance().detach().numpy().astype(float), cfg.validate_spp)[1])
 
     # 5. Joint optimisation.
     t0 = time.perf_counter()
     record = OptimiseRecord()
     if cfg.iters > 0:
-        record = opt.run(cfg.iters, _Offset(events, 3, cfg.iters + 5))
+        record = opt.run(cfg.iters, _Offset(events, 3, cfg.iters + 5), score=validate,
+                         score_every=max(1, cfg.validate_every))
     timings["optimise"] = time.perf_counter() - t0
 
-    # 6. Final render, scene update, report.
+    # 6. Final picture, scene update, report.
     t0 = time.perf_counter()
+    raw, final = raw_first, first
+    if record.best_iteration is not None:  # else the harness has put the initial parameters back
+        with torch.no_grad():
+            raw, final = scorer.render(opt.radiance().numpy().astype(float), cfg.final_spp)
+        if scorer.psnr_db(final) < scorer.psnr_db(first):
+            opt.restore_initial()
+            raw, final = raw_first, first
+            notes.append("the optimised picture scored below the initial one at full size: initial values kept")
     with torch.no_grad():
         radiance = opt.radiance().numpy().astype(float)
-    raw, final = final_render(opt, states, radiance, w, h, cfg.final_spp, config.seed + 13, bool(cfg.denoise))
     timings["final_render"] = time.perf_counter() - t0
     metrics = compare_linear(final, case.photo_linear)
     metrics["raw"] = compare_linear(raw, case.photo_linear)
     metrics_init = compare_linear(first, case.photo_linear)
-    light_entries = _write_lights(scene, lights, radiance, cfg.prune_fraction)
+    fills = [bool(x) for x in opt.fill_mask.tolist()]
+    if scene.camera.exposure_ev is None and cfg.fill_watts > 0:
+        scene.camera.exposure_ev = _exposure_ev(lights, radiance, fills, cfg.fill_watts)
+    light_entries = _write_lights(scene, lights, radiance, cfg.prune_fraction, opt.fill_temperature_k(), fills)
     _write_materials(scene, files, states, chosen, retrieval)
     renamed = _merge_walls(scene, split, {n: int(m.sum()) for n, m in regions.items()}, cfg.wall_merge, notes)
     for old, new in renamed.items():  # the record speaks of the materials the scene keeps
         if old in regions:
             regions[new] = regions.get(new, np.zeros_like(regions[old])) | regions.pop(old)
-    images = _report(files, case, states, chosen, all_crops, first, final, opt.history, metrics)
+    images = _report(files, case, states, chosen, all_crops, first, final, opt.history, metrics, metrics_init)
     if retrieved:
         files.write("report/materials_lights_retrieval.png", ml_report.retrieval_sheet(retrieved))
         images.append(["report/materials_lights_retrieval.png",
@@ -223,46 +267,16 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
         notes=notes,
         report_images=images,
         seconds=round(time.perf_counter() - start, 3),
+        exposure_ev=scene.camera.exposure_ev,
     ).to_dict()
+    events.log(f"materials+lights: photo PSNR init {metrics_init['psnr_db']:.2f} dB -> final "
+               f"{metrics['psnr_db']:.2f} dB (best of {len(record.scores) + 1} validated iterates: "
+               f"{'the start' if record.best_iteration is None else f'after step {record.best_iteration + 1}'})")
     events.log(f"materials+lights: {len(lights)} lights, {len(states)} materials "
                f"({sum(isinstance(s, Procedural) for s in states.values())} procedural); final render PSNR "
                f"{metrics['psnr_db']:.2f} dB, SSIM {metrics['ssim']:.3f} (init {metrics_init['psnr_db']:.2f} dB)")
     events.done("material+light stage done")
     return scene
-
-
-def final_render(opt: JointOptimiser, states: dict, radiance: np.ndarray, w: int, h: int, spp: int, seed: int,
-                 denoise: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(raw, shown) renders at working resolution: shown is denoised (optionally) with emitters composited where
-    the camera sees them (their radiance, for light panels and emitting lamp parts alike)."""
-    import torch
-
-    with torch.no_grad():
-        raw = opt.render_crop((0, 0, w, h), seed, spp).numpy()
-    renderer = opt.renderer
-    # Light panels the camera does not see pass light (null BSDF): leave them out of the guides, or their outlines
-    # would count as edges and stay unfiltered.
-    hidden = {light_id(i) for i in range(len(radiance)) if not opt.visible_lights[i]}
-    guide_scene = renderer.scene_without(hidden) if hidden else renderer.mscene
-    g = guide_aovs(guide_scene, renderer.sensor(w, h, 16))
-    shown = bilateral(raw, g["ids"], g["normal"], g["depth"], pure=g["pure"]) if denoise else raw.copy()
-    names = [shape.id() for shape in guide_scene.shapes()]
-    by_shape = {s.name: s for s in renderer.surfaces}
-
-    lights = {light_id(i): i for i in range(len(radiance)) if opt.visible_lights[i]}
-    emission = {_shape_key(n): states[s.material].emission for n, s in by_shape.items()
-                if s.material in states and states[s.material].emission is not None}
-    for k, name in enumerate(names):
-        hit = g["ids"] == k + 1
-        if not hit.any():
-            continue
-        if name in lights:
-            shown[hit] = radiance[lights[name]]
-        elif name in emission:
-            # hide_emitters hides emitting shapes from camera rays altogether (the render shows what is behind
-            # the lamp), so the lamp's pixels take its radiance: the photo's colour there, emitted and reflected.
-            shown[hit] = np.asarray(emission[name], np.float32)
-    return raw, shown
 
 
 class _Offset:
@@ -315,10 +329,11 @@ def _open_vgg(cfg, notes: list):
     return vgg
 
 
-def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list, renderer=None,
-              seed: int = 0) -> tuple[dict, dict, list]:
-    """Material retrieval per part with crops; chosen ones become Procedural. Returns (retrieval info, chosen,
-    report rows). By synthesis (`retrieve_parts.py`) unless `retrieval` is clip (CLIP voting alone) or none."""
+def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list,
+              locked: frozenset[str] = frozenset(), renderer=None, seed: int = 0) -> tuple[dict, dict, list]:
+    """Material retrieval per part with crops (not the `locked` ones: the artist's); chosen ones become
+    Procedural. Returns (retrieval info, chosen, report rows). By synthesis (`retrieve_parts.py`) unless
+    `retrieval` is clip (CLIP voting alone) or none."""
     if cfg.retrieval == "none":
         return {"mode": "none", "note": "retrieval off (--materials-lights.retrieval none): homogeneous"}, {}, []
     if cfg.retrieval not in ("auto", "synthesis", "clip"):
@@ -334,12 +349,13 @@ def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list, ren
     if clip is not None and getattr(clip, "stale", None):
         notes.append(stale_note(clip.stale))
     if cfg.retrieval != "clip":
+        crops = {k: v for k, v in crops.items() if k not in locked}  # the artist's locked materials stay
         uv_image = _uv_pass(renderer, case, seed) if renderer is not None and crops else None
         return retrieve_by_synthesis(case, states, crops, uv_image, cfg,
                                      clip if cfg.retrieval == "auto" else None, notes)
     chosen: dict[str, dict] = {}
     for name, pairs in sorted(crops.items()):
-        if name not in states or states[name].emission is not None:
+        if name not in states or states[name].emission is not None or name in locked:
             continue
         ranked = clip.rank([cut(case.photo_srgb, p.photo) for p in pairs], cfg.top_k)
         best = choose(ranked, cfg.min_cosine)
@@ -438,20 +454,55 @@ def _merge_walls(scene: Scene, split: dict[str, list[str]], pixels: dict[str, in
     return renamed
 
 
-def _write_lights(scene: Scene, lights: list[LightInit], radiance: np.ndarray, prune: float = 0.0) -> list[dict]:
+def _cap_windows(lights: list[LightInit], cap: int, notes: list) -> list[LightInit]:
+    """Keep the largest windows when fills and windows together pass the light cap (fills are bounded already)."""
+    windows = sorted((li for li in lights if li.source == "window"),
+                     key=lambda li: -li.light.size[0] * li.light.size[1])
+    room = cap - (len(lights) - len(windows))
+    if len(windows) <= max(room, 0):
+        return lights
+    dropped = {id(li) for li in windows[max(room, 0):]}
+    notes.append(f"{len(dropped)} of {len(windows)} windows left out: the light cap materials_lights.max_lights is "
+                 f"{cap} (raise it with --materials-lights.max-lights N)")
+    return [li for li in lights if id(li) not in dropped]
+
+
+def _exposure_ev(lights: list[LightInit], radiance: np.ndarray, fills: list[bool], watts: float) -> float:
+    """The camera exposure (EV, half stops, 0..12) that makes the brightest fill `watts` in Blender: the photo's
+    linear values fix the lights only up to the camera's exposure, and a scene lit by 3 W panels reads wrong."""
+    powers = [light_power(rad, li.light.size)[0] for li, rad, fill in zip(lights, radiance, fills) if fill]
+    if not powers or max(powers) <= 0:
+        powers = [light_power(rad, li.light.size)[0] for li, rad in zip(lights, radiance)]
+    if not powers or max(powers) <= 0:
+        return 0.0
+    return float(np.clip(np.round(2 * np.log2(watts / max(powers))) / 2, 0.0, 12.0))
+
+
+def _write_lights(scene: Scene, lights: list[LightInit], radiance: np.ndarray, prune: float = 0.0,
+                  fill_kelvin: float | None = None, fills: list[bool] | None = None) -> list[dict]:
     """Lights into the Scene in Blender's watts (P = L pi A), without those the fit left (nearly) dark; per-light
-    metadata for the stage's record."""
+    metadata for the stage's record. Fills carry their shared colour temperature; locked lights are written back
+    exactly as they came. Watts are scene units: render-unit radiance x the camera's exposure scale."""
+    scale = exposure_scale(scene.camera)
     scene.lights = []
     entries = []
+    fills = fills if fills is not None else [False] * len(lights)
     powers = [light_power(rad, li.light.size)[0] for li, rad in zip(lights, radiance)]
     total = sum(powers)
-    for li, rad in zip(lights, radiance):
-        power, colour = light_power(rad, li.light.size)
-        if power < prune * total and not li.known:
-            continue
-        light = Light(li.light.name, li.light.type, [float(x) for x in li.light.position],
-                      [[float(x) for x in row] for row in li.light.rotation], [float(x) for x in li.light.size],
-                      colour, round(power, 4))
+    for li, rad, fill in zip(lights, radiance, fills):
+        if li.light.locked:
+            light = copy.deepcopy(li.light)
+        else:
+            power, colour = light_power(rad, li.light.size)
+            if power < prune * total and not li.known:
+                continue
+            light = copy.deepcopy(li.light)
+            light.position = [float(x) for x in li.light.position]
+            light.rotation = [[float(x) for x in row] for row in li.light.rotation]
+            light.size = [float(x) for x in li.light.size]
+            light.color, light.power_w = [round(c, 5) for c in colour], round(power * scale, 4)
+            light.source = light.source or li.source
+            light.temperature_k = round(fill_kelvin, 1) if fill and fill_kelvin is not None else None
         scene.lights.append(light)
         entries.append({"name": light.name, "source": li.source, "radiance": [round(float(x), 5) for x in rad],
                         "power_w": light.power_w, "segment_id": li.segment_id})
@@ -462,6 +513,8 @@ def _write_materials(scene: Scene, files: BundleFiles, states: dict, chosen: dic
     """scene.json materials (their graph files and thumbnails into `files`); retrieved ones get their candidates
     as whole entries (`material_candidates`)."""
     for name, state in states.items():
+        if name in scene.materials and scene.materials[name].locked:  # the artist's: written back untouched
+            continue
         entry, made = state.entry(scene.materials.get(name))
         info = chosen.get(name)
         if info is not None:
@@ -490,10 +543,12 @@ def _lit_thumbnail(library: str) -> Path | None:
 
 
 def _report(files: BundleFiles, case: Case, states: dict, chosen: dict, crops: list[CropPair], init: np.ndarray,
-            final: np.ndarray, history: list[dict], metrics: dict) -> list[list[str]]:
+            final: np.ndarray, history: list[dict], metrics: dict, metrics_init: dict | None = None
+            ) -> list[list[str]]:
     """The stage's report images into `files`; returns (file, caption) of each."""
     sheets = {
-        "report/materials_lights_final.png": (ml_report.side_by_side(case.photo_linear, final, metrics),
+        "report/materials_lights_final.png": (ml_report.side_by_side(case.photo_linear, final, metrics,
+                                                                     metrics_init),
                                               "final render beside the photo"),
         "report/materials_lights_crops.png": (ml_report.crop_sheet(case.photo_linear, init, final, crops),
                                               "crop pairs: photo | render at init | render at the end"),

@@ -36,6 +36,9 @@ class ObjectConfig:
     scale_prior: float = 0.3
     """In shape retrieval, the fit loss grows by this x |log scale|: library models have real sizes, so a model
     that must be scaled to match is less likely the one in the photo."""
+    clip_candidates: int = 8
+    """With CLIP: only CLIP's top this-many of an object's category family are posed and fit (CLIP narrows what
+    shape retrieval compares; without CLIP every one of `fit_candidates` is fit)."""
     clip_fit_weight: float = 2.0
     """With CLIP, shape retrieval ranks by fit loss + this x (CLIP's best cosine - the candidate's cosine)."""
     erosion_px: int = 1
@@ -56,8 +59,12 @@ class ObjectConfig:
     """Adam learning rate (metres for translation; scale and yaw are scaled to match)."""
     schedule: Schedule = field(default_factory=Schedule)
     """Learning-rate schedule of the joint refinement."""
-    aspect_limit: float = 0.3
-    """How far (log scale, per axis) refinement may stretch a model beyond its uniform scale (0 = uniform only)."""
+    aspect_limit: float = 0.1398
+    """How far (log scale, per axis) refinement may stretch a model beyond its uniform scale (0 = uniform only;
+    0.1398 = log 1.15: at most +-15 % per axis)."""
+    stretch_margin: float = 0.1
+    """A stretched model is kept only when its fit loss (silhouette + depth + scale prior, the object alone) is at
+    least this much lower (relative) than the same model at its uniform scale; else it goes back to uniform."""
     points_weight: float = 1.0
     """Weight of the depth term: mean distance (metres, clipped at 0.3) from the object's depth points to the
     posed model's surface. PSDR-Room's loss is masks only; depth pins yaw and distance where silhouettes cannot."""
@@ -69,3 +76,14 @@ class ObjectConfig:
     """An object whose bottom is this close to another's top (masks adjacent) rests on it."""
     wall_contact_m: float = 0.2
     """An object neither on the floor nor supported, this close to a wall, is wall-mounted."""
+    proxy_below: float = 0.5
+    """A retrieved model whose final mask IoU is below this is compared with a proxy built from the object's own
+    mask and depth (an extruded silhouette); the proxy replaces it when its IoU is `proxy_gain` higher."""
+    proxy_gain: float = 0.15
+    """How much higher (absolute mask IoU) a proxy must score to replace a retrieved model that fits badly."""
+    wall_snap_m: float = 0.15
+    """After refinement, a floor-standing object is kept inside the walls, and one whose back faces a wall closer
+    than this is moved back against it (0 = neither)."""
+    revert_below: float = 0.05
+    """An object whose final mask IoU (all objects rendered together) is this much below its IoU after the search
+    goes back to its searched pose and model."""

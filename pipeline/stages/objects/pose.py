@@ -17,7 +17,7 @@ from pipeline.core.geometry import backproject, pixel_rays
 from pipeline.core.resample import resize_area, resize_nearest
 from pipeline.core.scene import Camera, Room
 from pipeline.render.silhouettes import Pose, RigidSearchRenderer
-from assets_index import normalize_category
+from assets_index.categories import placement
 
 
 @dataclass
@@ -37,6 +37,9 @@ class ObjectTarget:
     search_loss: float = float("inf")
     edited: bool = False  # set from the scene (a re-run): keep the chosen model, only refine the pose
     bottom_occluded: bool = False  # its lowest visible pixels border a nearer object: the true bottom is lower
+    flags: list[str] = field(default_factory=list)  # scene.json's Object.flags
+    cut_top: bool = False  # its mask reaches the photo's top edge: it goes on above, its visible top is not its top
+    standin: str = ""  # a stand-in's asset id (proxy:... or parametric:...): its parts are built, not retrieved
 
     @property
     def label(self) -> str:
@@ -65,6 +68,7 @@ def object_targets(case: Case, camera: Camera, erosion: int, min_pixels: int,
         counts[seg.label] = counts.get(seg.label, 0) + 1
         name = f"{seg.label.replace(' ', '_')}_{counts[seg.label]}"
         target = ObjectTarget(seg, mask, points, name)
+        target.cut_top = bool(mask[0].any())
         if case.depth is not None:
             things = {s.id for s in case.segments if s.kind == "thing" and s.id != seg.id}
             target.bottom_occluded = bottom_occluded(mask, case.segmentation, case.depth, things)
@@ -132,14 +136,11 @@ def size_hint(target: ObjectTarget) -> tuple[float, float, float]:
     return (float(max(spread)), float(max(min(spread), 0.2)), max(h, 0.1))
 
 
-# Categories that stand on the floor even when their bottom is hidden (a nightstand behind a bed): a prior that
-# the geometric test alone cannot give. Small things (lamps, plants, televisions) may rest on others.
-FLOOR_STANDING = {"sofa", "armchair", "chair", "stool", "ottoman", "table", "coffee table", "side table", "desk",
-                  "bed", "nightstand", "cabinet", "chest of drawers", "wardrobe", "bookshelf", "tv stand", "rug"}
-
-
 def stands_on_floor(label: str) -> bool:
-    return normalize_category(label) in FLOOR_STANDING
+    """Whether the category stands on the floor even when its bottom is hidden (a nightstand behind a bed): a
+    prior the geometric test alone cannot give. Small things (lamps, plants, televisions) may rest on others.
+    The one placement table is assets_index.categories.PLACEMENT."""
+    return placement(label) == "floor"
 
 
 def touches(a: np.ndarray, b: np.ndarray, px: int = 2) -> bool:
@@ -170,6 +171,8 @@ def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, f
     else:
         base = 0.0 if on_floor else bottom
     scale = float(np.clip((top - base) / max(h, 1e-3), 0.5, 2.0))
+    if target.cut_top:  # cut by the photo's top edge: the visible height is a lower bound, not the height
+        scale = max(scale, 1.0)
 
     rel = p[:, :2] - camera.t[:2]
     view = np.median(rel, axis=0)
@@ -283,14 +286,14 @@ def visible_samples(renderer: RigidSearchRenderer, samples: np.ndarray, location
 
 def yaw_search(renderer: RigidSearchRenderer, target: ObjectTarget, t: SearchTargets, index: int, steps: int,
                depth_weight: float, normalise: bool = False,
-               samples: np.ndarray | None = None) -> list[tuple[float, float, np.ndarray]]:
+               samples: np.ndarray | None = None, offset: float = 0.0) -> list[tuple[float, float, np.ndarray]]:
     """Loss of each of `steps` yaws of the object alone: [(yaw, loss, location)]. With model surface `samples`
     (canonical frame, unscaled), each yaw is first placed on the depth points (`align_to_points`, with the
     samples the camera sees at that yaw); else every yaw keeps the target's location."""
     assert target.pose is not None
     tried = []
     for k in range(steps):
-        yaw = 2 * math.pi * k / steps
+        yaw = (offset + 2 * math.pi * k / steps) % (2 * math.pi)
         loc = target.pose.location
         if samples is not None:
             seen = visible_samples(renderer, samples * target.pose.scales, loc, yaw)
@@ -312,23 +315,27 @@ def choose_yaw(tried: list[tuple], location: np.ndarray, room: Room, near_wall_m
     """The best (yaw, loss, ...) entry, unless the fit cannot tell front from back (silhouettes of box-like
     furniture are the same both ways; depth sees a door panel's 2 cm at best):
 
-    - near a wall, a piece faces into the room (its back, canonical +Y, to the wall) when that costs at most
-      `tolerance` (relative) in loss: furniture is rarely turned to face the wall;
-    - elsewhere, with `camera_xy`, the best yaw turned by 180 degrees is taken when it costs at most
-      `tolerance` and its front faces the camera (photos are taken of the fronts of things)."""
+    - near a wall, a piece stands with its back (canonical +Y) to a wall when that costs at most `tolerance`
+      (relative) in loss: furniture is rarely turned to face the wall;
+    - elsewhere, with `camera_xy`, when the best yaw turns the front away from the camera, the best yaw turned
+      by 180 (else 90) degrees is taken when it costs at most `tolerance` and its front faces the camera (photos
+      are taken of the fronts of things)."""
     best = min(tried, key=lambda yl: yl[1])
     best_loss = best[1]
     ties = [e for e in tried if e[1] <= best_loss * (1 + tolerance) + 1e-6]
     lo, hi = room.bounds_local()
     local = (np.asarray(location) - np.asarray(room.center)) @ room.rotation()
     gaps = {(0, -1): local[0] - lo[0], (0, 1): hi[0] - local[0], (1, -1): local[1] - lo[1], (1, 1): hi[1] - local[1]}
-    (axis, side), gap = min(gaps.items(), key=lambda kv: kv[1])
-    if gap <= near_wall_m:
-        inward = np.zeros(3)
-        inward[axis] = -side
-        inward = room.rotation() @ inward
-        facing = [e for e in ties if float(front_of(e[0]) @ inward) > 0.5]
-        return min(facing, key=lambda yl: yl[1]) if facing else best
+    if min(gaps.values()) <= near_wall_m:
+        # Back to a wall: the wall straight behind the piece (along its back, canonical +Y) is within reach. Not
+        # only the nearest wall: a bed in a corner has a side wall nearest and its headboard on the other.
+        def back_gap(yaw: float) -> float:
+            d = room.rotation().T @ -front_of(yaw)
+            hits = [((hi[a] if d[a] > 0 else lo[a]) - local[a]) / d[a] for a in (0, 1) if abs(d[a]) > 1e-6]
+            return min(hits) if hits else math.inf
+
+        backed = [e for e in ties if back_gap(e[0]) <= near_wall_m]
+        return min(backed, key=lambda yl: yl[1]) if backed else best
     if camera_xy is None:
         return best
     to_camera = np.append(np.asarray(camera_xy, float)[:2] - np.asarray(location, float)[:2], 0.0)
@@ -337,9 +344,14 @@ def choose_yaw(tried: list[tuple], location: np.ndarray, room: Room, near_wall_m
     def turn(a: float, b: float) -> float:  # unsigned angle between two yaws
         return abs((a - b + math.pi) % (2 * math.pi) - math.pi)
 
-    flipped = [e for e in ties if turn(e[0], best[0] + math.pi) < math.radians(20)]
-    if flipped and float(front_of(best[0]) @ to_camera) < -0.25:
-        return min(flipped, key=lambda yl: yl[1])
+    if float(front_of(best[0]) @ to_camera) < -0.25:
+        # Turned away from the camera: a tie turned by a half or a quarter turn that faces it is taken (box-like
+        # and near-square furniture look the same from several sides), the half turn first.
+        for quarter in (2, 1, 3):
+            turned = [e for e in ties if turn(e[0], best[0] + quarter * math.pi / 2) < math.radians(20)
+                      and float(front_of(e[0]) @ to_camera) > 0.25]
+            if turned:
+                return min(turned, key=lambda yl: yl[1])
     return best
 
 
@@ -394,3 +406,33 @@ def assign_contacts(targets: list[ObjectTarget], room: Room, support_gap_m: floa
             normal[axis] = -side  # inward
             t.wall_normal = room.rotation() @ normal
     return lowered
+
+
+def settle_in_room(target: ObjectTarget, room: Room, snap_m: float) -> np.ndarray:
+    """Move a floor-standing object so its posed footprint is inside the room's walls, and, when its back faces a
+    wall less than `snap_m` away, back against that wall (furniture stands against walls; the depth only sees
+    the front, so the back's place follows the model's depth, not the room's). Returns the shift (world)."""
+    v = np.asarray(target.mesh[0], float)
+    lo_c, hi_c = v.min(axis=0), v.max(axis=0)
+    corners = np.array([[x, y, 0.0] for x in (lo_c[0], hi_c[0]) for y in (lo_c[1], hi_c[1])])
+    world = target.pose.apply(corners)
+    rot = room.rotation()
+    local = (world - np.asarray(room.center)) @ rot
+    lo, hi = room.bounds_local()
+    shift = np.zeros(3)
+    front = front_of(target.pose.yaw)
+    for a in (0, 1):
+        over_hi, over_lo = local[:, a].max() - hi[a], lo[a] - local[:, a].min()
+        if over_hi > 0 and over_lo <= 0:
+            shift[a] -= over_hi
+        elif over_lo > 0 and over_hi <= 0:
+            shift[a] += over_lo
+        else:
+            for side, gap in ((1, -over_hi), (-1, -over_lo)):
+                inward = np.zeros(3)
+                inward[a] = -side
+                if 0 < gap < snap_m and float(front @ (rot @ inward)) > 0.9:  # its back to this wall
+                    shift[a] += side * gap
+    world_shift = rot @ shift
+    target.pose.location = np.asarray(target.pose.location, float) + world_shift
+    return world_shift

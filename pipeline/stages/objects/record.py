@@ -22,6 +22,12 @@ class ObjectsRecord:
     """The same after the joint refinement."""
     reranked: int = 0
     """Objects whose model changed when the top candidates were re-ranked by their fitted silhouettes."""
+    stretched: int = 0
+    """Objects that keep a per-axis stretch (it beat their uniform scale by `stretch_margin`)."""
+    flagged: list[str] = field(default_factory=list)
+    """Objects with flags (scene.json `objects[].flags`: low mask IoU, proxy, parametric)."""
+    dropped_segments: list[int] = field(default_factory=list)
+    """Segments whose object the user deleted in Blender (the add-on's sync): not reconstructed again."""
     losses: list[float] = field(default_factory=list)
     """The joint refinement's loss per iteration."""
     seconds_per_iteration: float = 0.0

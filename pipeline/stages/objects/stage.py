@@ -9,11 +9,13 @@ The Scene gets one entry per object with its parts' meshes (in the bundle), mate
 
 from __future__ import annotations
 
+import io
 import math
 import time
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from p2s_common.errors import InputError
 from p2s_common.images import png_bytes
@@ -27,14 +29,17 @@ from pipeline.render.backend import init_mitsuba
 from pipeline.render.silhouettes import Pose, RigidSearchRenderer, SilhouetteRenderer, surface_samples
 from pipeline.stages.config import ReconstructConfig
 from .retrieval import check_asset_index, crop_around, open_retriever, retrieve
-from blender_addon.scene_format import (asset_thumbnail_path, candidate_mesh_folder, object_mesh_folder,
-                                        part_material_name, part_mesh_path)
+from blender_addon.scene_format import (LOW_MASK_IOU, PROPOSAL_LABEL, asset_thumbnail_path, candidate_mesh_folder,
+                                        object_mesh_folder, part_material_name, part_mesh_path)
 
 from pipeline.core.scene import Candidate, MaterialEntry, Object, Part, Scene
 from .pose import (ObjectTarget, assign_contacts, choose_yaw, initial_pose, object_targets, search_targets,
-                   silhouette_loss, size_hint, yaw_search)
+                   settle_in_room, silhouette_loss, size_hint, yaw_search)
 from .record import ObjectsRecord
 from .refine import assign_channels, refine_objects
+from .standins import (PARAMETRIC_PREFIX, PROXY_PREFIX, is_parametric, is_standin, parametric_parts, parts_size,
+                       proxy_parts)
+from assets_index import normalize_category, related_categories
 from pipeline.core.resample import resize_area
 
 
@@ -61,6 +66,8 @@ def _from_entry(target: ObjectTarget, entry: Object, retriever, events) -> dict 
     from assets_index import Match
 
     chosen = entry.asset_id
+    if is_standin(chosen):  # a proxy or generated curtain/blind/rug: rebuilt from the mask and depth
+        return None
     if chosen not in retriever:
         events.log(f"objects: {entry.name} uses {chosen}, which is in none of the asset indices searched; it "
                    "is retrieved again (index its library with `photo2scene assets index` to keep it)")
@@ -81,16 +88,26 @@ def _from_entry(target: ObjectTarget, entry: Object, retriever, events) -> dict 
 
 
 def _search(target: ObjectTarget, case: Case, scene: Scene, t, cfg, index: int, spp: int | None = None,
-            normalise: bool = False) -> None:
-    """Yaw search for one object alone (its own renderer; the others are not in the way of its mask loss)."""
+            normalise: bool = False, quarter_turns: bool = False) -> None:
+    """Yaw search for one object alone (its own renderer; the others are not in the way of its mask loss):
+    `yaw_steps` yaws; with `quarter_turns`, the current yaw at its current (refined) place against the three
+    other quarter turns, each placed on the depth points."""
     r = RigidSearchRenderer(scene.camera, target.mesh, target.pose.scales, t.width, t.height, spp or cfg.spp)
     samples = None
     if cfg.align_points and case.depth is not None:  # pseudo points (no depth) are guesses: not aligned to
         samples = surface_samples(target.mesh[0], target.mesh[1], 600, np.random.default_rng(index))
-    tried = yaw_search(r, target, t, index, cfg.yaw_steps, cfg.yaw_depth_weight, normalise, samples)
+    if quarter_turns:
+        here, yaw = target.pose.location.copy(), target.pose.yaw
+        tried = yaw_search(r, target, t, index, 4, cfg.yaw_depth_weight, normalise, samples, offset=yaw)
+        mask, depth = r.render(here, yaw, seed=0)
+        tried[0] = (yaw, silhouette_loss(mask, depth, t, index, cfg.yaw_depth_weight, normalise), here)
+    else:
+        tried = yaw_search(r, target, t, index, cfg.yaw_steps, cfg.yaw_depth_weight, normalise, samples)
     reach = float(max(target.size[:2]) * target.pose.scale / 2 + cfg.wall_contact_m)
-    target.pose.yaw, target.search_loss, location = choose_yaw(tried, target.pose.location, scene.room, reach,
-                                                               camera_xy=np.asarray(scene.camera.t)[:2])
+    chosen = choose_yaw(tried, target.pose.location, scene.room, reach, camera_xy=np.asarray(scene.camera.t)[:2])
+    if quarter_turns and chosen[1] > tried[0][1] * 1.05:  # the refined pose is only left for a near-equal fit
+        chosen = tried[0]
+    target.pose.yaw, target.search_loss, location = chosen
     target.pose.location = np.asarray(location, float).copy()
 
 
@@ -128,6 +145,19 @@ def rank_by_fit(target: ObjectTarget, pool: list, retriever, case: Case, scene: 
     return ranked
 
 
+def pool_of(target: ObjectTarget) -> list:
+    """The retrieved candidates of an object (CLIP or category + size order) beyond those shape retrieval fit."""
+    return getattr(target, "retrieved", [])
+
+
+def _offered(ranked: list, pool: list, k: int) -> list:
+    """The candidates offered: those fit, best fit first, then the rest of retrieval's order (CLIP narrowed the
+    fit to its top few; the others are still offered for a swap)."""
+    fitted = [r[2] for r in ranked]
+    ids = {m.asset_id for m in fitted}
+    return (fitted + [m for m in pool if m.asset_id not in ids])[:k]
+
+
 def scale_cost(target: ObjectTarget, cfg) -> float:
     """`scale_prior` x |log scale|: library models have real sizes, so one that must be scaled is less likely."""
     return cfg.scale_prior * abs(math.log(max(target.pose.scale, 1e-6)))
@@ -153,10 +183,12 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
                          "(`photo2scene refine BUNDLE --from-stage room`)")
     if retriever is None:
         check_asset_index(cfg.asset_index)  # a wrong --objects.asset-index is an error even with no objects
-    targets = object_targets(case, scene.camera, cfg.erosion_px, cfg.min_pixels)
+    dropped = [int(v) for v in (scene.stages.get("objects") or {}).get("dropped_segments", [])]
+    targets = [tg for tg in object_targets(case, scene.camera, cfg.erosion_px, cfg.min_pixels)
+               if tg.segment.id not in dropped]  # deleted by the user in Blender: stays out
     events.stage("objects", len(targets) + cfg.refine_iters, f"{len(targets)} objects to retrieve and pose")
     if not targets:
-        scene.stages["objects"] = ObjectsRecord(objects=0, seconds=0.0).to_dict()
+        scene.stages["objects"] = ObjectsRecord(objects=0, seconds=0.0, dropped_segments=dropped).to_dict()
         events.done("no objects")
         return scene
     init_mitsuba(config.device)
@@ -180,20 +212,24 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
                 continue
         crop = crop_around(case.photo_srgb, tg.mask)
         pool = retrieve(retriever, tg.label, crop, size_hint(tg), max(cfg.top_k, cfg.fit_candidates))
-        if not pool:
-            events.log(f"objects: no model for {tg.name} ({tg.label}); skipped")
-            parts_by_target.append(None)
+        if is_parametric(tg.label) or not pool or _category_missing(tg.label, pool):
+            parts = _standin(tg, case, scene, pool[:cfg.top_k], events)
+            parts_by_target.append(parts)
+            events.step(i + 1, len(targets) + cfg.refine_iters, f"built a stand-in for {tg.name}")
             continue
         if cfg.fit_candidates > 1:
             # Shape retrieval: every candidate posed and scored by its fit; the best fits are kept.
-            tg.pool = pool[:cfg.fit_candidates]  # type: ignore[attr-defined]
+            narrow = cfg.fit_candidates if retriever.embedder is None else min(cfg.fit_candidates,
+                                                                                 cfg.clip_candidates)
+            tg.pool = pool[:max(narrow, 1)]  # type: ignore[attr-defined]
+            tg.retrieved = pool  # type: ignore[attr-defined]
             ranked = rank_by_fit(tg, tg.pool, retriever, case, scene, t_fit, cfg, i, floor_mask,
                                  retriever.embedder is not None, events=events)
             if not ranked:
                 events.log(f"objects: no model for {tg.name} ({tg.label}) loads; skipped")
                 parts_by_target.append(None)
                 continue
-            tg.candidates = [r[2] for r in ranked][:cfg.top_k]
+            tg.candidates = _offered(ranked, pool_of(tg), cfg.top_k)
             tg.fit_scores = {r[2].asset_id: r[1] for r in ranked}  # type: ignore[attr-defined]
             parts_by_target.append(_use_candidate(tg, retriever, tg.candidates[0]))
             trial = ranked[0][3]
@@ -209,7 +245,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
     targets = [targets[i] for i in keep]
     parts_by_target = [parts_by_target[i] for i in keep]
     t.masks = [t.masks[i] for i in keep]
-    lowered = assign_contacts([tg for tg in targets if not tg.edited], scene.room, cfg.support_gap_m,
+    lowered = assign_contacts([tg for tg in targets if not (tg.edited or tg.standin)], scene.room, cfg.support_gap_m,
                               cfg.wall_contact_m)
     for tg in lowered:  # its real bottom is on a support hidden lower down: scale, shape and yaw from that base
         i = targets.index(tg)
@@ -217,7 +253,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
         if cfg.fit_candidates > 1:
             ranked = rank_by_fit(tg, tg.pool, retriever, case, scene, t_fit, cfg, keep[i], floor_mask,
                                  retriever.embedder is not None, base, events)
-            tg.candidates = [r[2] for r in ranked][:cfg.top_k]
+            tg.candidates = _offered(ranked, pool_of(tg), cfg.top_k)
             tg.fit_scores = {r[2].asset_id: r[1] for r in ranked}  # type: ignore[attr-defined]
             parts_by_target[i] = _use_candidate(tg, retriever, tg.candidates[0])
             tg.pose = ranked[0][3].pose
@@ -231,6 +267,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
 
     refine = OptimiseRecord()
     iou_before, labels_before = mask_ious(scene, targets, case, cfg)
+    searched = [_snapshot(tg, parts) for tg, parts in zip(targets, parts_by_target)]
     if cfg.refine_iters > 0 and targets:
         channels = assign_channels(targets)
         renderer = SilhouetteRenderer(scene.camera, [tg.mesh for tg in targets], channels,
@@ -240,13 +277,19 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
                                 cfg.points_weight if case.depth is not None else 0.0,  # pseudo points: guesses
                                 cfg.schedule)
 
+    # Quarter turns of the refined pose: refinement only nudges the yaw, and near-square furniture fits about as
+    # well turned by 90 degrees; the four are compared with the wall and camera priors of the search.
+    for i, tg in enumerate(targets):
+        if not (tg.edited or tg.standin or tg.contact == "wall"):
+            _search(tg, case, scene, t, cfg, i, normalise=True, quarter_turns=True)
+
     # Re-rank the top candidates by their fit at the refined location, scored like shape retrieval: the mask
     # term as a fraction of the object's area (as a fraction of the photo it is tiny for a small object, the
     # depth term then decides, and a model that misses the object has no overlap to take depth from: a 1.85 m
     # arc lamp beside a table lamp won that way) and the scale prior.
     reranked = 0
     for i, tg in enumerate(targets):
-        if tg.edited:  # the user's choice of model stands
+        if tg.edited or tg.standin:  # the user's choice of model stands; a stand-in is built, not chosen
             continue
         current = _fit_loss(tg, scene, t, cfg, i)
         scores = {tg.candidates[0].asset_id: current}
@@ -269,13 +312,39 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
             tg.candidates.insert(0, tg.candidates.pop(best[1]))
             reranked += 1
         tg.rerank_scores = scores  # type: ignore[attr-defined]
+    stretched = 0
+    for i, tg in enumerate(targets):
+        if not tg.edited:
+            stretched += settle_stretch(tg, scene, t, cfg, i)
+        if not (tg.edited or tg.standin) and tg.contact == "floor" and cfg.wall_snap_m > 0:
+            _settle_in_room(tg, targets, scene, t, cfg, i)
     iou_after, labels_after = mask_ious(scene, targets, case, cfg)
+    # Refinement, quarter turns, re-ranking and the room priors each judge one object alone or a loss that mixes
+    # masks and depth; an object whose mask, rendered with all the others, is clearly worse covered after them
+    # than after its search goes back to its searched pose and model.
+    worse = [i for i, (a, b) in enumerate(zip(iou_after, iou_before))
+             if a < b - cfg.revert_below and not targets[i].edited]
+    for i in worse:
+        parts_by_target[i] = _restore(targets[i], searched[i])
+        events.log(f"objects: {targets[i].name}: mask IoU {iou_before[i]:.2f} after the search, "
+                   f"{iou_after[i]:.2f} after refinement; the searched pose is kept")
+    if worse:
+        iou_after, labels_after = mask_ious(scene, targets, case, cfg)
+    proxied = replace_bad_fits(targets, parts_by_target, iou_after, case, scene, cfg, events)
+    if proxied:
+        iou_after, labels_after = mask_ious(scene, targets, case, cfg)
+    for tg, iou in zip(targets, iou_after):
+        if iou < LOW_MASK_IOU:
+            tg.flags.append("low_mask_iou")
+            events.log(f"objects: {tg.name} ({tg.label}) covers only {iou:.2f} of its mask (IoU < {LOW_MASK_IOU}); "
+                       "flagged: drop it or re-pose it in Blender, then Refine")
     target_labels = np.full((case.height, case.width), -1, np.int32)
     for i, tg in enumerate(targets):
         target_labels[tg.mask] = i
     files.write("report/objects_target.png", _overlay_png(case, target_labels))
     files.write("report/objects_before.png", _overlay_png(case, labels_before))
     files.write("report/objects_after.png", _overlay_png(case, labels_after))
+    files.write(FINAL_IDS, _ids_png(labels_after))
 
     for i, (tg, parts) in enumerate(zip(targets, parts_by_target)):
         scene.objects.append(_object_entry(scene, files, case, tg, parts, iou_before[i], iou_after[i],
@@ -290,6 +359,9 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
         mask_iou_before=[round(v, 4) for v in iou_before],
         mask_iou_after=[round(v, 4) for v in iou_after],
         reranked=reranked,
+        stretched=stretched,
+        dropped_segments=dropped,
+        flagged=[tg.name for tg in targets if tg.flags],
         losses=[round(v, 6) for v in refine.losses],
         seconds_per_iteration=round(refine.seconds_per_iteration, 4),
         optimiser=refine.summary(),
@@ -299,6 +371,125 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
                f" ({reranked} re-ranked)")
     events.done("object stage done")
     return scene
+
+
+def _category_missing(label: str, pool: list) -> bool:
+    """Whether the libraries have no model of the object's kind: its label names no known category (a pillow, a
+    radio: any model retrieved for it is another thing), or retrieval had to leave its category family."""
+    category = normalize_category(label)
+    if category == "object":
+        return True
+    family = set(related_categories(category))
+    return not any(m.record.category in family for m in pool)
+
+
+def _standin(tg: ObjectTarget, case: Case, scene: Scene, candidates: list, events: Events) -> dict | None:
+    """Build a curtain/blind/rug from its generator, or a proxy from the mask and depth, for an object the library
+    has nothing (good) for; the retrieved `candidates` stay on offer. Returns its parts (None: nothing built)."""
+    tg.candidates = list(candidates)
+    built = parametric_parts(tg, scene.room) if is_parametric(tg.label) else None
+    if built is not None:
+        parts, tg.pose, tg.contact = built
+        category = normalize_category(tg.label)
+        tg.standin, kind = f"{PARAMETRIC_PREFIX}{category}", "parametric"
+        if tg.contact == "wall":
+            tg.wall_normal = np.array([math.sin(tg.pose.yaw), -math.cos(tg.pose.yaw), 0.0])
+    else:
+        proxy = proxy_parts(tg, case, scene.camera)
+        if proxy is None:
+            events.log(f"objects: no model for {tg.name} ({tg.label}) and too few depth points for a proxy; "
+                       "skipped")
+            return None
+        parts, tg.pose = proxy
+        tg.contact = "floor" if tg.pose.location[2] < 1e-6 else "none"
+        tg.standin, kind = f"{PROXY_PREFIX}extruded_silhouette", "proxy"
+        events.log(f"objects: no {tg.label} in the libraries searched; {tg.name} is a proxy built from its mask "
+                   f"and depth (flagged 'proxy'; {len(candidates)} retrieved candidates still offered)")
+    tg.flags.append(kind)
+    tg.mesh, tg.size = merged_mesh(parts), parts_size(parts)
+    return parts
+
+
+def replace_bad_fits(targets: list[ObjectTarget], parts_by_target: list, ious: list[float], case: Case,
+                     scene: Scene, cfg, events: Events) -> int:
+    """Retrieved models whose final mask IoU is below `proxy_below`: a proxy from the object's own mask and
+    depth replaces the model when, rendered with all the others, it covers the mask `proxy_gain` better. The
+    model stays the first of the candidates offered. Returns how many were replaced."""
+    bad = [i for i, (tg, iou) in enumerate(zip(targets, ious))
+           if iou < cfg.proxy_below and not (tg.edited or tg.standin)]
+    saved = {}
+    for i in bad:
+        built = proxy_parts(targets[i], case, scene.camera)
+        if built is None:
+            continue
+        tg = targets[i]
+        saved[i] = (tg.mesh, tg.size, tg.pose, tg.contact, parts_by_target[i])
+        parts_by_target[i], tg.pose = built
+        tg.mesh, tg.size = merged_mesh(parts_by_target[i]), parts_size(parts_by_target[i])
+        tg.contact = "floor" if tg.pose.location[2] < 1e-6 else "none"
+    if not saved:
+        return 0
+    trial, _ = mask_ious(scene, targets, case, cfg)
+    kept = 0
+    for i, old in saved.items():
+        tg = targets[i]
+        if trial[i] >= ious[i] + cfg.proxy_gain:
+            tg.standin = f"{PROXY_PREFIX}extruded_silhouette"
+            tg.flags.append("proxy")
+            kept += 1
+            events.log(f"objects: {tg.name} ({tg.label}): {tg.candidates[0].asset_id} covers {ious[i]:.2f} of its "
+                       f"mask, a proxy from its mask and depth {trial[i]:.2f}; the proxy is used (flagged "
+                       "'proxy'), the model stays on offer")
+        else:
+            tg.mesh, tg.size, tg.pose, tg.contact, parts_by_target[i] = old
+    return kept
+
+
+def _snapshot(tg: ObjectTarget, parts: dict) -> tuple:
+    """What `_restore` needs to put an object back as it is now (model, pose, contact, candidates, parts)."""
+    pose = Pose(tg.pose.location.copy(), tg.pose.yaw, tg.pose.scale, np.asarray(tg.pose.aspect, float).copy())
+    return (tg.mesh, tg.size, pose, tg.contact, list(tg.candidates), parts)
+
+
+def _restore(tg: ObjectTarget, snap: tuple) -> dict:
+    tg.mesh, tg.size, pose, tg.contact, candidates, parts = snap
+    tg.pose = Pose(pose.location.copy(), pose.yaw, pose.scale, pose.aspect.copy())
+    tg.candidates = list(candidates)
+    return parts
+
+
+def _settle_in_room(tg: ObjectTarget, targets: list[ObjectTarget], scene: Scene, t, cfg, index: int) -> None:
+    """`settle_in_room` (inside the walls, back against a near wall) unless the object alone then fits more than
+    5 % worse; what rests on it moves with it."""
+    before = _fit_loss(tg, scene, t, cfg, index)
+    shift = settle_in_room(tg, scene.room, cfg.wall_snap_m)
+    if not np.any(shift):
+        return
+    if _fit_loss(tg, scene, t, cfg, index) > before * 1.05:
+        tg.pose.location = tg.pose.location - shift
+        return
+    for other in targets:
+        if other.contact == f"support:{tg.name}":
+            other.pose.location = other.pose.location + shift
+
+
+def settle_stretch(tg: ObjectTarget, scene: Scene, t, cfg, index: int) -> bool:
+    """Keep a refined per-axis stretch (clipped to +-`aspect_limit` in log) only when it fits clearly better than
+    the same model at its uniform scale (`stretch_margin`, relative); else the model goes back to uniform.
+    Returns whether the stretch was kept."""
+    limit = math.exp(cfg.aspect_limit)
+    aspect = np.clip(np.asarray(tg.pose.aspect, float), 1 / limit, limit)
+    if np.allclose(aspect, 1.0, atol=1e-3):
+        tg.pose.aspect = np.ones(3)
+        return False
+    tg.pose.aspect = aspect
+    stretched = _fit_loss(tg, scene, t, cfg, index)
+    tg.pose.aspect = np.ones(3)
+    uniform = _fit_loss(tg, scene, t, cfg, index)
+    if stretched < uniform * (1 - cfg.stretch_margin):
+        tg.pose.aspect = aspect
+        return True
+    return False
 
 
 def mask_ious(scene: Scene, targets: list[ObjectTarget], case: Case, cfg) -> tuple[list[float], np.ndarray]:
@@ -326,6 +517,17 @@ def mask_ious(scene: Scene, targets: list[ObjectTarget], case: Case, cfg) -> tup
     return ious, labels
 
 
+FINAL_IDS = "report/objects_final_ids.png"
+"""The stage's final object masks (rendered together, occlusions counted) as an 8-bit id map: scene.json's
+objects[k - 1] where the value is k, 0 where none; what the exported scene must show (tests compare)."""
+
+
+def _ids_png(labels: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(labels + 1, 0, 255).astype(np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 def _overlay_png(case: Case, labels: np.ndarray) -> bytes:
     """The photo with each object's pixels tinted in its own colour (report image)."""
     h, w = labels.shape
@@ -344,19 +546,23 @@ def _object_entry(scene: Scene, files: BundleFiles, case: Case, tg: ObjectTarget
     the bundle through `files`."""
     median = [float(c) for c in np.median(case.photo_linear[tg.mask], axis=0)]
     largest = max(parts, key=lambda k: len(parts[k].faces))
-    best = tg.candidates[0]
+    best = None if tg.standin else tg.candidates[0]  # a stand-in is built here: no library record
     part_entries = []
     for name, mesh in parts.items():
-        info = next((p for p in best.record.parts if p.name == name), None)
+        info = next((p for p in best.record.parts if p.name == name), None) if best is not None else None
         colour = median if name == largest else [float(c) for c in (info.color if info else (0.5, 0.5, 0.5))]
         mat_name = part_material_name(tg.name, name)
         scene.materials.setdefault(mat_name, MaterialEntry.principled(  # a re-run keeps materials the user edited
             colour, 0.6, 0.0, "median photo colour" if name == largest else "asset colour"))
         part_entries.append(Part(name, _mesh_file(files, object_mesh_folder(tg.name), name, mesh), mat_name,
-                                 info.material if info else ""))
+                                 info.material if info else (name if tg.standin else "")))
     fit = getattr(tg, "rerank_scores", {})
     shape = getattr(tg, "fit_scores", {})
     candidates = []
+    if tg.standin:  # first on offer, so that a swap to a retrieved model can be undone
+        kind = "proxy from the mask and depth" if "proxy" in tg.flags else "generated from the mask and depth"
+        candidates.append(Candidate(tg.standin, label=f"{tg.label} ({kind})", category=normalize_category(tg.label),
+                                    parts=list(part_entries)))
     for m in tg.candidates:
         entry = Candidate(m.asset_id, label=m.record.name or m.asset_id, score=round(float(m.score), 4),
                           category=m.record.category, fit_loss=_rounded(fit.get(m.asset_id)),
@@ -377,8 +583,8 @@ def _object_entry(scene: Scene, files: BundleFiles, case: Case, tg: ObjectTarget
         name=tg.name,
         label=tg.label,
         segment_id=tg.segment.id,
-        asset_id=best.asset_id,
-        **_asset_fields(best.record),
+        asset_id=best.asset_id if best is not None else tg.standin,
+        **(_asset_fields(best.record) if best is not None else {}),
         location=[float(v) for v in tg.pose.location],
         yaw_deg=math.degrees(tg.pose.yaw),
         scale=[float(v) for v in tg.pose.scales],
@@ -390,6 +596,9 @@ def _object_entry(scene: Scene, files: BundleFiles, case: Case, tg: ObjectTarget
         retrieval=retrieval,
         mask_iou_before=round(iou_before, 4),
         mask_iou_after=round(iou_after, 4),
+        proposal=True if tg.label == PROPOSAL_LABEL else None,
+        flags=list(tg.flags) or None,
+        stretch=[round(float(v), 4) for v in tg.pose.aspect] if not np.allclose(tg.pose.aspect, 1.0) else None,
     )
 
 

@@ -80,6 +80,10 @@ def pseudo_depth(case: Case, config: RoomConfig, seed: int = 0,
             ceil_t = np.where(facing_floor > 1e-6, (top - h) / np.maximum(facing_floor, 1e-6), 0.0)
             ok_c = ceiling & (ceil_t > 0)
             depth[ok_c] = ceil_t[ok_c]
+            if top > h:  # a seen ceiling sets the scale: the room is ceiling_height_prior_m high, not the camera
+                depth *= config.ceiling_height_prior_m / top
+                notes.append(f"scale from the ceiling: camera {h * config.ceiling_height_prior_m / top:.2f} m "
+                             f"above the floor for a {config.ceiling_height_prior_m:.2f} m room")
     else:
         notes.append("no wall base seen on the floor: walls are placed by the priors alone")
     return depth, notes

@@ -91,6 +91,9 @@ def run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Even
         fit.notes = notes + fit.notes
         fit.scale = {"source": "prior:camera_height", "factor": 1.0, "value_m": cfg.camera_height_prior_m,
                      "note": "no depth: the floor is placed at the prior camera height; masks alone refine the room"}
+        if any(n.startswith("scale from the ceiling") for n in notes):  # nodepth.pseudo_depth scaled by it
+            fit.scale.update(source="prior:ceiling_height", value_m=cfg.ceiling_height_prior_m,
+                             note="no depth: the seen ceiling is placed at the prior room height")
     else:
         events.stage("room", cfg.refine_iters, "fitting the floor, walls and ceiling")
         fit = fit_room(case, cfg, config.seed)

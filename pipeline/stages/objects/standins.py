@@ -1,0 +1,173 @@
+"""Stand-ins for objects the library cannot fit: a proxy built from the object's own mask and depth, and the
+parametric soft furnishings (curtains and blinds on their wall, rugs flat on the floor) sized from the mask.
+
+Both give (parts, Pose) in the library's convention (canonical frame: metres, Z up, front -Y, origin at the
+bottom centre; the pose places it), so the stage poses, scores and exports them like any model.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from assets_index import normalize_category
+from blender_addon.scene_format import STANDIN_FLAGS
+from pipeline.core.case import Case
+from pipeline.core.geometry import pixel_rays
+from pipeline.core.scene import Camera, Room
+from pipeline.render.silhouettes import Pose
+from .pose import ObjectTarget
+
+# Categories built by a generator sized from the mask rather than retrieved (assets_index/builtin/soft.py).
+PARAMETRIC = ("curtain", "blind", "rug")
+PROXY_PREFIX, PARAMETRIC_PREFIX = STANDIN_FLAGS  # "proxy:", "parametric:" (the scene contract's)
+
+
+def is_parametric(label: str) -> bool:
+    return normalize_category(label) in PARAMETRIC
+
+
+def is_standin(asset_id: str | None) -> bool:
+    """Whether a scene.json asset id names a stand-in (no library holds it: it is rebuilt from the mask)."""
+    return bool(asset_id) and asset_id.startswith((PROXY_PREFIX, PARAMETRIC_PREFIX))
+
+
+def _trimesh(vertices: np.ndarray, faces: np.ndarray):
+    # lazy: loads trimesh, which importing this module does not
+    import trimesh
+
+    return trimesh.Trimesh(np.asarray(vertices, float), np.asarray(faces, np.int64), process=False)
+
+
+def _box(lo, hi) -> tuple[np.ndarray, np.ndarray]:
+    """An axis-aligned box's 8 corners and 12 outward triangles."""
+    (x0, y0, z0), (x1, y1, z1) = lo, hi
+    v = np.array([[x0, y0, z0], [x1, y0, z0], [x1, y1, z0], [x0, y1, z0],
+                  [x0, y0, z1], [x1, y0, z1], [x1, y1, z1], [x0, y1, z1]], float)
+    f = np.array([[0, 2, 1], [0, 3, 2], [4, 5, 6], [4, 6, 7], [0, 1, 5], [0, 5, 4],
+                  [1, 2, 6], [1, 6, 5], [2, 3, 7], [2, 7, 6], [3, 0, 4], [3, 4, 7]])
+    return v, f
+
+
+def _world_rays(case: Case, camera: Camera, mask: np.ndarray) -> np.ndarray:
+    """World directions of the rays through the mask's pixels."""
+    rays = pixel_rays(case.width, case.height, case.fov_y_deg) @ np.asarray(camera.R).T
+    return rays[mask]
+
+
+def proxy_parts(target: ObjectTarget, case: Case, camera: Camera, cells: int = 32,
+                depth_range: tuple[float, float] = (0.1, 1.5)) -> tuple[dict, Pose] | None:
+    """An extruded silhouette: the mask projected onto the vertical plane facing the camera at the object's
+    nearest visible surface (10th percentile of its depth points along the view), rasterised into up to
+    `cells` x `cells` cells, each row's runs extruded backwards by the points' spread along the view (clipped
+    to `depth_range`). Seen from the camera it covers the mask; its depth is what the photo shows of it.
+    None when the object has too few depth points to place it."""
+    p = target.points
+    if len(p) < 10:
+        return None
+    origin = np.asarray(camera.t, float)
+    rel = p[:, :2] - origin[:2]
+    view = np.median(rel, axis=0)
+    view /= max(float(np.linalg.norm(view)), 1e-9)
+    across = np.array([-view[1], view[0]])
+    along = rel @ view
+    front = float(np.percentile(along, 10))
+    depth = float(np.clip(np.percentile(along, 95) - np.percentile(along, 5), *depth_range))
+    rays = _world_rays(case, camera, target.mask)
+    denom = rays[:, :2] @ view
+    rays = rays[denom > 1e-6]
+    if len(rays) < 10:
+        return None
+    hit = origin + rays * (front / (rays[:, :2] @ view))[:, None]
+    u = (hit[:, :2] - origin[:2]) @ across
+    z = np.maximum(hit[:, 2], 0.0)  # nothing goes below the floor
+    bottom = float(np.percentile(p[:, 2], 2))
+    if bottom < 0.12:  # standing on the floor: the proxy reaches it
+        z = np.concatenate([z, np.zeros(1)])
+        u = np.concatenate([u, [np.median(u)]])
+    u0, u1, z0, z1 = u.min(), u.max(), z.min(), z.max()
+    step = max(u1 - u0, z1 - z0, 1e-3) / cells
+    nu, nz = max(1, int(math.ceil((u1 - u0) / step))), max(1, int(math.ceil((z1 - z0) / step)))
+    grid = np.zeros((nz, nu), bool)
+    grid[np.clip(((z - z0) / step).astype(int), 0, nz - 1), np.clip(((u - u0) / step).astype(int), 0, nu - 1)] = True
+    uc = 0.5 * (u0 + u1)
+    verts, faces = [], []
+    for row in range(nz):
+        cols = np.flatnonzero(grid[row])
+        if not len(cols):
+            continue
+        runs = np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1)
+        for run in runs:  # one box per run of filled cells: canonical Y back, Z up, X = -across (front at -Y)
+            v, f = _box((uc - u0 - (run[-1] + 1) * step, -depth / 2, row * step),
+                        (uc - u0 - run[0] * step, depth / 2, (row + 1) * step))
+            faces.append(f + sum(len(x) for x in verts))
+            verts.append(v)
+    if not verts:
+        return None
+    centre_xy = origin[:2] + view * (front + depth / 2) + across * uc
+    yaw = math.atan2(-view[0], view[1])  # front (-Y) towards the camera: front_of(yaw) = -view
+    pose = Pose(np.array([centre_xy[0], centre_xy[1], z0]), yaw, 1.0)
+    return {"proxy": _trimesh(np.vstack(verts), np.vstack(faces))}, pose
+
+
+def _nearest_wall(points: np.ndarray, room: Room) -> tuple[np.ndarray, float, int, int]:
+    """(inward normal, median gap in metres, axis, side) of the room wall the points lie closest to."""
+    lo, hi = room.bounds_local()
+    local = (points - np.asarray(room.center)) @ room.rotation()
+    gaps = {(0, -1): np.median(local[:, 0] - lo[0]), (0, 1): np.median(hi[0] - local[:, 0]),
+            (1, -1): np.median(local[:, 1] - lo[1]), (1, 1): np.median(hi[1] - local[:, 1])}
+    (axis, side), gap = min(gaps.items(), key=lambda kv: kv[1])
+    normal = np.zeros(3)
+    normal[axis] = -side
+    return room.rotation() @ normal, float(gap), axis, side
+
+
+def parametric_parts(target: ObjectTarget, room: Room, near_wall_m: float = 0.5) -> tuple[dict, Pose, str] | None:
+    """A curtain or blind hung on the wall its points lie on (or facing into the room from where they are when
+    no wall is within `near_wall_m`), or a rug flat on the floor aligned with the room, sized from the depth
+    points' extent: (parts, pose, contact). None when too few points."""
+    # lazy: loads trimesh, which importing this module does not
+    from assets_index.builtin.soft import blind, curtain, rug
+    from assets_index.meshutil import apply, canonical_transform
+
+    p = target.points
+    if len(p) < 10:
+        return None
+    category = normalize_category(target.label)
+    room_yaw = math.radians(room.yaw_deg)
+    if category == "rug":
+        local = (p - np.asarray(room.center)) @ room.rotation()
+        lo, hi = np.percentile(local[:, :2], 2, axis=0), np.percentile(local[:, :2], 98, axis=0)
+        width, depth = (float(v) for v in np.maximum(hi - lo, 0.3))
+        parts, _ = rug(width, depth).build()
+        centre = room.rotation() @ np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, 0.0]) + np.asarray(room.center)
+        parts = apply(parts, canonical_transform(parts))
+        return parts, Pose(np.array([centre[0], centre[1], 0.0]), room_yaw, 1.0), "floor"
+    normal, gap, _, _ = _nearest_wall(p, room)
+    if gap > near_wall_m:  # no wall behind it: hang it facing into the room from the points' own plane
+        normal = np.median(p, axis=0) - np.asarray(room.center)
+        normal[2] = 0.0
+        normal = -normal / max(float(np.linalg.norm(normal)), 1e-9)
+    tangent = np.array([-normal[1], normal[0], 0.0])
+    t = p @ tangent
+    t0, t1 = np.percentile(t, 2), np.percentile(t, 98)
+    bottom, top = float(np.percentile(p[:, 2], 2)), float(np.percentile(p[:, 2], 98))
+    width, height = max(float(t1 - t0), 0.3), max(top - max(bottom, 0.0), 0.3)
+    builder = curtain(width, height) if category == "curtain" else blind(width, height)
+    parts, _ = builder.build()
+    parts = apply(parts, canonical_transform(parts))
+    thickness = float(max(m.bounds[1][1] for m in parts.values()) - min(m.bounds[0][1] for m in parts.values()))
+    # The back (+Y) against the wall plane (the points' own 98th percentile towards the wall), front into the room.
+    wall_offset = float(np.percentile(p @ normal, 2))
+    centre = tangent * (t0 + t1) / 2 + normal * (wall_offset + thickness / 2)
+    yaw = math.atan2(normal[0], -normal[1])  # front_of(yaw) = inward normal
+    contact = "wall" if gap <= near_wall_m else "none"
+    return parts, Pose(np.array([centre[0], centre[1], max(bottom, 0.0)]), yaw, 1.0), contact
+
+
+def parts_size(parts: dict) -> np.ndarray:
+    """Canonical extents (w, d, h) of a set of parts."""
+    lo = np.min([m.bounds[0] for m in parts.values()], axis=0)
+    hi = np.max([m.bounds[1] for m in parts.values()], axis=0)
+    return hi - lo

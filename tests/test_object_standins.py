@@ -1,0 +1,115 @@
+"""Stand-ins in the object stage: a proxy from the object's own mask and depth when the libraries have nothing
+of its kind, and a generated curtain hung on its wall, sized from the mask and depth. The real stage runs (no
+CLIP weights: category + size + shape fit) on the box room with one object rendered into it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from blender_addon.scene_format import validate_scene
+from pipeline.app.bench.room import truth_transform
+from pipeline.core.bundle import BundleFiles
+from pipeline.core.case import load_case
+from pipeline.core.events import Events
+from pipeline.render.silhouettes import Pose
+from pipeline.stages.objects import stage as object_stage
+from pipeline.stages.room import stage as room_stage
+import test_objects
+from test_objects import _case_with_object, _fast_config
+
+retriever = test_objects.retriever  # the built-in library's index (a module fixture)
+
+
+def _box(extents, bottom=0.0):
+    import trimesh
+
+    mesh = trimesh.creation.box(extents=extents)
+    mesh.apply_translation([0, 0, bottom + extents[2] / 2])
+    return np.asarray(mesh.vertices, float), np.asarray(mesh.faces, int)
+
+
+def _run(folder, retriever, mesh, pose, label):
+    truth = _case_with_object(folder, retriever, pose, mesh=mesh, label=label)
+    case = load_case(folder / "photo.png", folder / "estimates")
+    config = _fast_config(rerank_k=2)
+    scene = room_stage.run(None, case, config, Events(jsonl=None, bars=False, log=None))
+    events = Events(jsonl=None, bars=False, log=None)
+    files = BundleFiles()
+    scene = object_stage.run(scene, case, config, events, files, retriever=retriever)
+    validate_scene(json.loads(json.dumps(scene.to_dict())))
+    truth_json = {"camera": {"rotation": truth["camera"].rotation, "position": truth["camera"].position}}
+    return scene, events, files, truth_transform(scene, truth_json)
+
+
+@pytest.fixture(scope="module")
+def stool_only(tmp_path_factory):
+    """An artist's library holding one stool (and no built-in library): it has no cabinet."""
+    import trimesh
+
+    from assets_index import open_index
+    from pipeline.app.cli import main
+    from pipeline.stages.objects.retrieval import Retriever
+
+    root = tmp_path_factory.mktemp("stools")
+    models = root / "models"
+    models.mkdir()
+    stool = trimesh.creation.cylinder(radius=0.2, height=0.45)
+    stool.apply_translation([0, 0, 0.225])
+    stool.export(models / "round_stool.obj")
+    (models / "round_stool.json").write_text(json.dumps({"category": "stool", "up": "z", "units": "m"}))
+    assert main(["assets", "index", str(models), "--index", str(root / "index"), "--no-clip", "--no-render"]) == 0
+    return Retriever(open_index(root / "index"), None, "category+size")
+
+
+def test_a_category_the_library_lacks_gets_a_proxy(tmp_path, stool_only):
+    """A cabinet where the only library holds a stool: not a stool scaled up, but a proxy extruded from the
+    cabinet's own silhouette and depth, flagged as such, with the stool still on offer."""
+    mesh = _box([0.9, 0.45, 1.3])
+    scene, events, files, _ = _run(tmp_path, stool_only, mesh, Pose(np.array([-0.3, 1.5, 0.0]), 0.0, 1.0), "cabinet")
+    obj = scene.objects[0]
+    assert obj.asset_id.startswith("proxy:") and "proxy" in obj.flags
+    assert obj.candidates[0].asset_id == obj.asset_id and obj.chosen == 0
+    assert any(c.category == "stool" and c.parts for c in obj.candidates[1:])  # swappable at once
+    assert obj.contact == "floor" and abs(obj.location[2]) < 1e-6
+    assert obj.mask_iou_after > 0.75
+    w, d, h = obj.size
+    assert abs(h - 1.3) < 0.2 and abs(w - 0.9) < 0.25
+    assert all(p.mesh in files for p in obj.parts)
+    assert any("proxy" in line and "cabinet_1" in line for line in events.lines)
+    assert scene.stages["objects"]["flagged"] == ["cabinet_1"]
+
+
+def test_a_curtain_is_generated_on_its_wall(tmp_path, retriever):
+    """A curtain (a thin panel against the +y wall) becomes the curtain generator's model at the panel's size,
+    its back on the wall and its front to the room, not a shelf or a plant."""
+    mesh = _box([1.2, 0.05, 1.6])
+    true = Pose(np.array([-0.6, 1.97, 0.5]), 0.0, 1.0)
+    scene, events, files, (rot, trans, yaw_offset) = _run(tmp_path, retriever, mesh, true, "curtain")
+    obj = scene.objects[0]
+    assert obj.asset_id == "parametric:curtain" and obj.flags == ["parametric"]
+    assert obj.contact == "wall"
+    assert all(c.category in ("curtain", "blind") for c in obj.candidates)
+    assert obj.mask_iou_after > 0.7
+    w, d, h = obj.size
+    assert abs(w - 1.2) < 0.25 and abs(h - 1.6) < 0.25 and d < 0.3
+    # In the true frame: its front (-Y) faces into the room (-y here); its back is on the wall (y = 2).
+    yaw = np.radians(obj.yaw_deg + yaw_offset)
+    assert np.array([np.sin(yaw), -np.cos(yaw)]) @ np.array([0.0, -1.0]) > 0.9
+    location = rot @ np.asarray(obj.location) + trans
+    assert abs(location[1] + d / 2 - 2.0) < 0.1 and abs(location[0] + 0.6) < 0.15
+
+
+def test_a_dropped_segment_stays_out_on_a_re_run(tmp_path, retriever):
+    """The add-on's sync records a deleted object's segment in stages.objects.dropped_segments; the stage then
+    leaves that segment out (and keeps the record), so Refine does not bring it back."""
+    _case_with_object(tmp_path, retriever, Pose(np.array([-0.3, 1.5, 0.0]), 0.0, 1.0))
+    case = load_case(tmp_path / "photo.png", tmp_path / "estimates")
+    config = _fast_config(rerank_k=1)
+    scene = room_stage.run(None, case, config, Events(jsonl=None, bars=False, log=None))
+    scene.stages["objects"] = {"dropped_segments": [10]}
+    scene = object_stage.run(scene, case, config, Events(jsonl=None, bars=False, log=None), BundleFiles(),
+                             retriever=retriever)
+    assert scene.objects == [] and scene.stages["objects"]["dropped_segments"] == [10]
