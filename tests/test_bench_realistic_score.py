@@ -60,3 +60,28 @@ def test_matching_is_one_to_one_and_drops_empty_pairs():
     assert dict(((t, r), iou) for t, r, iou in matches)[(1, 1)] == pytest.approx(1.0)
     assert match_instances([a], [b]) == []  # IoU 0 is no match
     assert match_instances([a], []) == []
+
+
+def test_material_retrieval_figures_over_textured_floors_and_walls():
+    """Top-1 / top-5 category over library-graph truths, the procedural rate over graph and image truths, from
+    the result face's material and its candidates in scene.json (principled truths are left out)."""
+    from pipeline.app.bench.realistic_score import material_retrieval_figures
+
+    materials = {
+        "floor": {"truth": "wood", "result": "tiles", "kind": "graph", "face": "floor", "psnr": 20.0},
+        "wall_y_min": {"truth": "paint", "result": "paint", "kind": "graph", "face": "wall_y_min", "psnr": 30.0},
+        "wall_x_max": {"truth": "paint", "result": "homogeneous", "kind": "principled", "face": "wall_x_max"},
+        "wall_x_min": {"truth": "tiles", "result": "homogeneous", "kind": "image", "face": "wall_x_min", "psnr": 25.0},
+    }
+    scene = {"room": {"materials": {"floor": "room_floor", "wall_y_min": "room_wall", "wall_x_min": "room_wall_2"}},
+             "materials": {
+                 "room_floor": {"type": "graph", "library": "hex_tiles_white", "candidates": [
+                     {"type": "graph", "library": "hex_tiles_white"}, {"type": "graph", "library": "oak_planks"},
+                     {"type": "principled"}]},
+                 "room_wall": {"type": "graph", "library": "wall_paint_sage"},  # no candidates: itself only
+                 "room_wall_2": {"type": "principled"}}}
+    out = material_retrieval_figures(materials, scene)
+    assert materials["floor"]["top_k"] == ["tiles", "wood", "homogeneous"]
+    assert materials["wall_y_min"]["top_k"] == ["paint"] and "top_k" not in materials["wall_x_max"]
+    assert out["mat_top1"] == 0.5 and out["mat_top5"] == 1.0  # the floor's wood is the runner-up
+    assert abs(out["mat_procedural"] - 2 / 3) < 1e-9 and out["textured_psnr"] == 25.0

@@ -52,9 +52,10 @@ def test_stale_material_index_is_reported():
     model, preprocess = tiny_clip_for_tests()
     clip = ClipMaterials(model, preprocess, ["a"], np.zeros((1, 32), np.float32), "tiny", stale=["my_tiles"])
     notes: list[str] = []
-    info, chosen = _retrieve(None, {}, {}, ReconstructConfig().materials_lights, clip, notes)
-    assert info["mode"] == "clip" and chosen == {}
-    assert len(notes) == 1 and "my_tiles" in notes[0] and "photo2scene materials index" in notes[0]
+    info, chosen, _ = _retrieve(None, {}, {}, ReconstructConfig().materials_lights, clip, notes)
+    assert info["mode"] == "synthesis+clip" and chosen == {}  # CLIP narrows retrieval by synthesis's shortlist
+    stale = [n for n in notes if "my_tiles" in n]
+    assert len(stale) == 1 and "photo2scene materials index" in stale[0]
 
 
 def test_uv_node_round_trip():
@@ -109,6 +110,7 @@ def procedural_run():
     cfg = config.materials_lights
     cfg.iters, cfg.spp, cfg.final_spp, cfg.init_rounds, cfg.grid_m = 6, 8, 16, 1, 1.5
     cfg.scales, cfg.rotations, cfg.gram_every, cfg.texture_res = "1,2", "0,90", 2, 64
+    cfg.retrieval = "clip"  # CLIP voting alone and the VGG texture search (test_synthesis_retrieval: by synthesis)
     before = load_graph("oak_planks").default_params()
     scene = materials_lights.run(scene, case, config, Silent(), files, clip=FakeClip())
     return scene, before, files

@@ -40,7 +40,7 @@ from pipeline.core.events import Silent
 from pipeline.render.backend import init_mitsuba
 from pipeline.stages.objects.retrieval import local_embedder
 from .realistic_rooms import generate_room
-from .realistic_score import score_blend
+from .realistic_score import material_retrieval_figures, score_blend
 from .realistic_sun import run_sun
 
 HELP = "Held-out realistic rooms + SUN RGB-D photos, scored on the exported .blend rendered with Cycles."
@@ -66,6 +66,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--truth", action="store_true",
                         help="also score each room's own truth.blend (the scorer's sanity check: > 35 dB, IoU 1)")
     parser.add_argument("--json", type=Path, help="also write every row as JSON here")
+    parser.add_argument("--homogeneous-baseline", action="store_true",
+                        help="also reconstruct each room with material retrieval off and report the PSNR over the "
+                             "textured floors/walls of both (the gain of procedural materials)")
+    parser.add_argument("--results", type=Path, default=None,
+                        help="where results and pictures go (default: CACHE/results)")
     add_config_arguments(parser, ReconstructConfig)
 
 
@@ -126,8 +131,11 @@ def pipeline_figures(scene: dict) -> dict:
     """The pipeline's own final-render PSNR and its seconds per stage, from scene.json."""
     stages = scene.get("stages", {})
     metrics = stages.get("materials_lights", {}).get("metrics", {})
+    retrieval = stages.get("materials_lights", {}).get("retrieval", {})
     return {"pipeline_psnr": metrics.get("psnr_db"),
             "pipeline_init_psnr": stages.get("materials_lights", {}).get("metrics_init", {}).get("psnr_db"),
+            "retrieval_s": retrieval.get("seconds"), "retrieval_parts": retrieval.get("parts"),
+            "retrieval_mode": retrieval.get("mode"),
             "stage_seconds": {k: round(v["seconds"], 1) for k, v in stages.items()
                               if isinstance(v, dict) and isinstance(v.get("seconds"), (int, float))}}
 
@@ -145,8 +153,22 @@ def run_room(folder: Path, mode: str, config: ReconstructConfig, out_dir: Path, 
     print(f"{folder.name} {mode}: scoring the .blend (Cycles renders, index pass) ...", flush=True)
     start = time.perf_counter()
     row.update(score_blend(blend, folder, samples))
+    row.update(material_retrieval_figures(row.get("materials") or {}, scene))
     row["score_seconds"] = round(time.perf_counter() - start, 1)
     return row
+
+
+def homogeneous_baseline(folder: Path, config: ReconstructConfig, out_dir: Path, samples: int) -> dict:
+    """The room again with material retrieval off: its textured floors/walls' PSNR (`textured_psnr`)."""
+    cfg = copy.deepcopy(config)
+    cfg.materials_lights.retrieval = "none"
+    print(f"{folder.name}: homogeneous baseline (material retrieval off) ...", flush=True)
+    try:
+        blend, scene, _ = reconstruct_to_blend(folder / "photo.png", folder / "estimates", out_dir / folder.name, cfg)
+    except Exception as exc:  # noqa: BLE001 - a failing baseline is reported, not fatal
+        return {"failed": f"{type(exc).__name__}: {exc}"}
+    row = score_blend(blend, folder, samples, novel=False)
+    return material_retrieval_figures(row.get("materials") or {}, scene)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -162,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     folders = rooms(args.cache, args.models, seeds)
     print(f"rooms ready: {len(folders)} ({time.perf_counter() - t0:.0f} s)")
-    results = args.cache / "results"
+    results = args.results or args.cache / "results"
     all_rows: list[dict] = []
     if args.truth:
         rows = []
@@ -180,6 +202,10 @@ def run(args: argparse.Namespace) -> int:
         rows = []
         for folder in folders:
             rows.append(run_room(folder, mode, cfg, out_dir, args.samples))
+            if args.homogeneous_baseline and "failed" not in rows[-1]:
+                base = homogeneous_baseline(folder, cfg, out_dir / "homogeneous", args.samples)
+                if "textured_psnr" in base:
+                    rows[-1]["textured_psnr_homogeneous"] = base["textured_psnr"]
             _case_picture(rows[-1], folder, out_dir)
             print_row(rows[-1])
         _sheet(folders, out_dir)
@@ -254,7 +280,10 @@ COLUMNS = [("photo_psnr", "Cycles dB", "{:.2f}"), ("pipeline_init_psnr", "init d
            ("room_iou_3d", "room 3D IoU", "{:.3f}"), ("fov_err_deg", "FOV err", "{:.1f}"),
            ("pitch_err_deg", "pitch err", "{:.1f}"), ("roll_err_deg", "roll err", "{:.1f}"),
            ("window_iou", "window IoU", "{:.2f}"), ("door_iou", "door IoU", "{:.2f}"),
-           ("mat_hits", "floor/wall cat", "{:.2f}"), ("seconds", "seconds", "{:.0f}")]
+           ("mat_hits", "floor/wall cat", "{:.2f}"), ("mat_top1", "mat top1", "{:.2f}"),
+           ("mat_top5", "mat top5", "{:.2f}"), ("mat_procedural", "textured->proc", "{:.2f}"),
+           ("textured_psnr", "textured dB", "{:.2f}"), ("textured_psnr_homogeneous", "tex dB flat", "{:.2f}"),
+           ("retrieval_s", "retrieval s", "{:.1f}"), ("seconds", "seconds", "{:.0f}")]
 
 
 def _derived(row: dict) -> dict:
@@ -299,6 +328,17 @@ def print_table(title: str, rows: list[dict]) -> None:
             print("mean seconds per stage: " + ", ".join(
                 f"{k} {np.mean([r['stage_seconds'][k] for r in ok if k in r.get('stage_seconds', {})]):.0f}"
                 for k in stages))
+    surfaces = [m for r in ok for m in (r.get("materials") or {}).values() if m.get("kind") in ("graph", "image")]
+    graphs = [m for m in surfaces if m["kind"] == "graph" and "top_k" in m]
+    if surfaces:
+        print(f"textured floors/walls, pooled: {len(graphs)} with a library graph as truth: category top-1 "
+              f"{np.mean([m['result'] == m['truth'] for m in graphs]) if graphs else float('nan'):.2f}, top-5 "
+              f"{np.mean([m['truth'] in m['top_k'] for m in graphs]) if graphs else float('nan'):.2f}; "
+              f"{len(surfaces)} textured (graph or image): procedural "
+              f"{np.mean([m['result'] not in (None, 'homogeneous') for m in surfaces]):.2f}")
+        for m in surfaces:
+            print(f"  result face {m.get('face')}: truth {m['kind']} {m.get('graph')} ({m['truth']}) -> {m['result']}; "
+                  f"top-5 {', '.join(m.get('top_k', []))}; {m.get('psnr', float('nan')):.2f} dB")
     print(f"failed: {len(rows) - len(ok)} of {len(rows)}")
 
 

@@ -194,26 +194,74 @@ def score_view(view: BlendView, truth: Truth, samples: int = 64, novel: bool = T
     elif truth.room is not None:
         row["room_iou_3d"] = 0.0
     if truth.room is not None:
-        row["materials"] = _material_hits(view, truth.room, seg, ids)
+        row["materials"] = _material_hits(view, truth.room, seg, ids, img, truth.photo)
     return row
 
 
-def _material_hits(view: BlendView, room: dict, seg: np.ndarray, ids: np.ndarray) -> dict:
-    """Per true floor / wall surface with a recorded category: (true category, the category of the material on
-    the result face that covers most of the surface's pixels)."""
+def _material_hits(view: BlendView, room: dict, seg: np.ndarray, ids: np.ndarray, render: np.ndarray | None = None,
+                   photo: np.ndarray | None = None) -> dict:
+    """Per true floor / wall surface with a recorded category: the true category and kind (graph, image or
+    principled), the result face that covers most of the surface's pixels and its material's category, and the
+    PSNR of the Cycles render against the photo over the surface's pixels (sRGB)."""
     out = {}
     for surf in room.get("surfaces", []):
-        cat = surf.get("material", {}).get("category")
+        mat = surf.get("material", {})
+        cat = mat.get("category")
         if cat is None or surf["label"] not in ("floor", "wall"):
             continue
-        hit = ids[seg == surf["segment_id"]]
+        mask = seg == surf["segment_id"]
+        hit = ids[mask]
         if hit.size == 0:  # a surface the photo does not show has no category to recover
             continue
         faces = [k for k in hit.tolist() if k and view.instances[k - 1].kind == "face"]
-        got = None
+        got, face = None, None
         if faces:
-            got = view.instances[np.bincount(faces).argmax() - 1].material_category
-        out[surf.get("face", str(surf["segment_id"]))] = {"truth": cat, "result": got}
+            inst = view.instances[np.bincount(faces).argmax() - 1]
+            got, face = inst.material_category, inst.label
+        item = {"truth": cat, "result": got, "kind": mat.get("kind"), "graph": mat.get("graph"), "face": face}
+        if render is not None and photo is not None:
+            mse = float(np.mean((render[mask] - photo[mask]) ** 2))
+            item["psnr"] = round(10.0 * math.log10(1.0 / max(mse, 1e-10)), 2)
+        out[surf.get("face", str(surf["segment_id"]))] = item
+    return out
+
+
+def material_retrieval_figures(materials: dict, scene: dict, k: int = 5) -> dict:
+    """Retrieval figures over the textured true floors/walls (a library graph or an image texture): per surface,
+    the categories of its result material's first `k` candidates in scene.json (the one in use first; a flat
+    colour counts as 'homogeneous'), whether the truth's category is the first / among them, and whether a
+    procedural material was chosen. Fills `top_k` in each `materials` item; returns the row's figures."""
+    from materials_db.library import load_graph  # lazy: loads torch, which importing this module does not
+
+    def category(entry: dict) -> str:
+        if entry.get("type") != "graph":
+            return "homogeneous"
+        try:
+            return load_graph(entry["library"]).category if entry.get("library") else "custom"
+        except KeyError:
+            return "custom"
+
+    room = (scene.get("room") or {}).get("materials", {})
+    mats = scene.get("materials", {})
+    graph_truth, textured = [], []
+    for item in materials.values():
+        if item.get("kind") not in ("graph", "image"):
+            continue
+        entry = mats.get(room.get(item.get("face") or "", ""), {})
+        cands = entry.get("candidates") or ([entry] if entry else [])
+        item["top_k"] = [category(c) for c in cands[:k]]
+        textured.append(item)
+        if item["kind"] == "graph":
+            graph_truth.append(item)
+    out: dict = {}
+    if graph_truth:
+        out["mat_top1"] = float(np.mean([it["result"] == it["truth"] for it in graph_truth]))
+        out["mat_top5"] = float(np.mean([it["truth"] in it["top_k"] for it in graph_truth]))
+    if textured:
+        out["mat_procedural"] = float(np.mean([it["result"] not in (None, "homogeneous") for it in textured]))
+        psnrs = [it["psnr"] for it in textured if "psnr" in it]
+        if psnrs:
+            out["textured_psnr"] = float(np.mean(psnrs))
     return out
 
 

@@ -109,3 +109,35 @@ def swatch(state) -> np.ndarray:
         return np.broadcast_to(arr, (8, 8, 3)).copy()
     return arr
 
+
+
+def retrieval_sheet(rows: list, size: int = 64) -> bytes:
+    """Per part (`retrieve_parts.PartResult`): photo crop | the chosen candidate synthesised in its place |
+    the runner-up | the flat colour, labelled with library names and distances (lower is better)."""
+    rows = rows[:24]
+    label_w = 170
+    sheet = Image.new("RGB", (label_w + 4 * (size + 4), 16 + max(1, len(rows)) * (size + 16)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for k, t in enumerate(("photo crop", "chosen", "runner-up", "flat")):
+        draw.text((label_w + k * (size + 4), 2), t, fill=(0, 0, 0))
+    for i, row in enumerate(rows):
+        y = 16 + i * (size + 16)
+        found = row.retrieved
+        draw.text((2, y + 2), row.material[:26], fill=(0, 0, 0))
+        verdict = "procedural" if found.best is not None else "homogeneous"
+        draw.text((2, y + 16), f"{verdict}; flat {found.flat:.3f}", fill=(90, 90, 90))
+        photo = row.photo
+        flat_colour = photo.reshape(-1, 3).mean(0)
+        tiles = [(photo, "")]
+        for r in found.ranked[:2]:
+            tiles.append((found.previews.get(r.library, np.zeros_like(photo)), f"{r.library[:10]} {r.distance:.2f}"))
+        while len(tiles) < 3:
+            tiles.append((np.ones_like(photo), ""))
+        tiles.append((np.broadcast_to(flat_colour, photo.shape), f"{found.flat:.2f}"))
+        for k, (img, text) in enumerate(tiles):
+            tile = Image.fromarray(to_uint8(linear_to_srgb(np.asarray(img, float)))).resize((size, size),
+                                                                                            Image.NEAREST)
+            x = label_w + k * (size + 4)
+            sheet.paste(tile, (x, y))
+            draw.text((x, y + size + 1), text, fill=(200, 40, 40) if k == 1 and found.best else (0, 0, 0))
+    return png_bytes(sheet)

@@ -8,8 +8,10 @@
    irradiance, with the scale fixed by a prior on the ceiling's (or walls') albedo; then, as in the paper, the
    scalar on the lights' radiance that minimises the L1 of luminance at low resolution (transport is linear in
    radiance).
-4. Procedural materials: CLIP retrieval with voting over crops, texture scale/rotation by the VGG Gram loss
-   (`retrieval.py`); homogeneous when retrieval is off or nothing scores well.
+4. Procedural materials: retrieval by synthesis (`synthesis.py`, weight-free: every library material looked up
+   in the crops' place through their UVs at each texture scale/rotation, ranked by colour and texture statistics;
+   CLIP narrows the shortlist when its weights are here), or CLIP voting alone with the texture scale/rotation by
+   the VGG Gram loss (`retrieval.py`); homogeneous when retrieval is off or the flat colour scores best.
 5. Joint optimisation of every material and light parameter (`optimise.py`), Mitsuba `prb`, >= 2 bounces.
 6. Scene: lights with Blender watts (P = L pi A), materials (principled or graph + values), report images.
 """
@@ -50,6 +52,7 @@ from .record import MaterialsLightsRecord
 from .state import Procedural, from_scene
 from .candidates import material_candidates, refresh_in_use
 from .retrieval import choose, open_clip_materials, stale_note
+from .retrieve_parts import retrieve_by_synthesis
 from .texture_search import search
 from .vgg import load_vgg, local_weights
 
@@ -171,12 +174,14 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     vgg = vgg if vgg is not None else _open_vgg(cfg, notes)
     retrieval = {"mode": "none", "note": "kept from the previous run"}
     chosen: dict[str, dict] = {}
+    retrieved: list = []
     opt = JointOptimiser(renderer, states, np.array([li.radiance for li in lights]), targets, cfg, vgg, config.seed,
                          fills=[li.source in FILL_SOURCES and not li.known for li in lights],
                          locked=[bool(li.light.locked) for li in lights], locked_materials=locked_materials)
     opt.visible_lights = [li.segment_id is not None or bool(li.light.visible_camera) for li in lights]  # windows
     if fresh:
-        retrieval, chosen = _retrieve(case, states, crops, cfg, clip, notes, locked_materials)
+        retrieval, chosen, retrieved = _retrieve(case, states, crops, cfg, clip, notes, locked_materials, renderer,
+                                                 config.seed)
         if any(isinstance(s, Procedural) for s in states.values()):
             for state in states.values():  # retrieved maps span their surfaces' tiles
                 if isinstance(state, Procedural):
@@ -234,6 +239,10 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
         if old in regions:
             regions[new] = regions.get(new, np.zeros_like(regions[old])) | regions.pop(old)
     images = _report(files, case, states, chosen, all_crops, first, final, opt.history, metrics, metrics_init)
+    if retrieved:
+        files.write("report/materials_lights_retrieval.png", ml_report.retrieval_sheet(retrieved))
+        images.append(["report/materials_lights_retrieval.png",
+                       "retrieval by synthesis: photo crop | chosen | runner-up | flat, with distances"])
     timings = {k: round(v, 3) for k, v in timings.items()}
     scene.stages[STAGE] = MaterialsLightsRecord(
         lights=light_entries,
@@ -321,20 +330,29 @@ def _open_vgg(cfg, notes: list):
 
 
 def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list,
-              locked: frozenset[str] = frozenset()) -> tuple[dict, dict]:
-    """CLIP retrieval per material with crops; chosen ones become Procedural. Returns (retrieval info, chosen)."""
+              locked: frozenset[str] = frozenset(), renderer=None, seed: int = 0) -> tuple[dict, dict, list]:
+    """Material retrieval per part with crops (not the `locked` ones: the artist's); chosen ones become
+    Procedural. Returns (retrieval info, chosen, report rows). By synthesis (`retrieve_parts.py`) unless
+    `retrieval` is clip (CLIP voting alone) or none."""
     if cfg.retrieval == "none":
-        return {"mode": "none", "note": "retrieval off (--materials-lights.retrieval none): homogeneous"}, {}
+        return {"mode": "none", "note": "retrieval off (--materials-lights.retrieval none): homogeneous"}, {}, []
+    if cfg.retrieval not in ("auto", "synthesis", "clip"):
+        raise InputError(f"unknown --materials-lights.retrieval {cfg.retrieval!r}; choose auto, synthesis, clip "
+                         "or none")
     note = "injected"
-    if clip is None:
+    if clip is None and cfg.retrieval != "synthesis":
         clip, note = open_clip_materials()
         if clip is None:
             if cfg.retrieval == "clip":
                 raise SetupError(f"CLIP material retrieval asked for, but {note}")
-            notes.append(f"material retrieval off: {note}; every material is homogeneous")
-            return {"mode": "homogeneous fallback", "note": note}, {}
-    if getattr(clip, "stale", None):
+            notes.append(f"no CLIP shortlist ({note}): retrieval by synthesis scores the whole library")
+    if clip is not None and getattr(clip, "stale", None):
         notes.append(stale_note(clip.stale))
+    if cfg.retrieval != "clip":
+        crops = {k: v for k, v in crops.items() if k not in locked}  # the artist's locked materials stay
+        uv_image = _uv_pass(renderer, case, seed) if renderer is not None and crops else None
+        return retrieve_by_synthesis(case, states, crops, uv_image, cfg,
+                                     clip if cfg.retrieval == "auto" else None, notes)
     chosen: dict[str, dict] = {}
     for name, pairs in sorted(crops.items()):
         if name not in states or states[name].emission is not None or name in locked:
@@ -354,7 +372,14 @@ def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list,
             states[name] = proc
         chosen[name] = info
     n = sum(1 for v in chosen.values() if v["best"])
-    return {"mode": "clip", "note": note, "procedural": n, "homogeneous": len(states) - n}, chosen
+    return {"mode": "clip", "note": note, "procedural": n, "homogeneous": len(states) - n}, chosen, []
+
+
+def _uv_pass(renderer: SceneRenderer, case: Case, seed: int) -> np.ndarray:
+    """Every surface's UVs at working resolution (h, w, 2), before texture transforms: the materials are flat
+    here, at scale 1 over the unit tile, so undoing the renderer's v flip gives the surfaces' own UVs."""
+    uv = renderer.aov(case.width, case.height, "uv", seed)
+    return np.stack([uv[..., 0], 1.0 - uv[..., 1]], -1)
 
 
 def _texture_search(opt: JointOptimiser, chosen: dict, crops: dict, cfg, notes: list) -> None:
@@ -364,8 +389,8 @@ def _texture_search(opt: JointOptimiser, chosen: dict, crops: dict, cfg, notes: 
     rotations = [float(r) for r in cfg.rotations.split(",") if r.strip()]
     for name, info in chosen.items():
         state = opt.states.get(name)
-        if not isinstance(state, Procedural) or name not in crops:
-            continue
+        if not isinstance(state, Procedural) or name not in crops or "texture_search" in info:
+            continue  # retrieval by synthesis chose the transform already
         scores, flat_score = search(opt, name, crops[name][:cfg.search_crops], scales, rotations, cfg.search_spp)
         (s_best, r_best), best = min(scores.items(), key=lambda kv: kv[1])
         info["texture_search"] = {"scale": s_best, "rotation_deg": r_best, "gram": round(best, 5),

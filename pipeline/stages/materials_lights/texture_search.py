@@ -18,23 +18,31 @@ from pipeline.render.scene_render import UNIT_RECT, material_uvs
 from .crops import CropPair, cut
 
 
+def bilinear_taps(uv: np.ndarray, scale: float, rotation_deg: float, res_h: int, res_w: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The four texels (flat indices into a repeating (res_h, res_w) tile, image oriented) and their bilinear
+    weights at UVs (h, w, 2) transformed by R(t)(s uv): (4, h, w) int and (4, h, w) float. They depend on the
+    UVs and the transform only, so one set serves every texture of that size (retrieval gathers a whole library
+    with it)."""
+    u, v = np.moveaxis(material_uvs(uv, scale, rotation_deg), -1, 0)
+    x = (np.mod(u, 1.0) * res_w - 0.5)
+    y = (np.mod(1.0 - v, 1.0) * res_h - 0.5)  # row 0 is the top of the tile (v near 1)
+    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
+    fx, fy = x - x0, y - y0
+    xs, ys = (np.mod(x0, res_w), np.mod(x0 + 1, res_w)), (np.mod(y0, res_h), np.mod(y0 + 1, res_h))
+    index = np.stack([ys[0] * res_w + xs[0], ys[0] * res_w + xs[1], ys[1] * res_w + xs[0], ys[1] * res_w + xs[1]])
+    weight = np.stack([(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy])
+    return index, weight
+
+
 def lookup(texture, uv: np.ndarray, scale: float, rotation_deg: float):
     """Texture (R, R, 3) torch, image oriented, repeating) at UVs (h, w, 2) transformed by R(t)(s uv): (h, w, 3)."""
     import torch
 
-    u, v = np.moveaxis(material_uvs(uv, scale, rotation_deg), -1, 0)
-    res_h, res_w = texture.shape[:2]
-    x = (np.mod(u, 1.0) * res_w - 0.5)
-    y = (np.mod(1.0 - v, 1.0) * res_h - 0.5)  # row 0 is the top of the tile (v near 1)
-    x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
-    fx, fy = torch.from_numpy((x - x0)[..., None]).float(), torch.from_numpy((y - y0)[..., None]).float()
-
-    def at(yy, xx):
-        return texture[torch.from_numpy(np.mod(yy, res_h)), torch.from_numpy(np.mod(xx, res_w))]
-
-    top = at(y0, x0) * (1 - fx) + at(y0, x0 + 1) * fx
-    bottom = at(y0 + 1, x0) * (1 - fx) + at(y0 + 1, x0 + 1) * fx
-    return top * (1 - fy) + bottom * fy
+    index, weight = bilinear_taps(uv, scale, rotation_deg, texture.shape[0], texture.shape[1])
+    flat = texture.reshape(-1, texture.shape[-1])
+    taps = flat[torch.from_numpy(index.reshape(-1))].reshape(4, *index.shape[1:], texture.shape[-1])
+    return (taps * torch.from_numpy(weight[..., None]).to(taps.dtype)).sum(0)
 
 
 def _blur(img: np.ndarray, sigma: float) -> np.ndarray:

@@ -1,0 +1,123 @@
+"""The stage's material retrieval by synthesis (`synthesis.py`) over every part with crops: crop views from one UV
+pass of the scene, the CLIP shortlist when CLIP is here, and the chosen library graphs as Procedural states."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .crops import CropPair, cut
+from .state import Procedural
+from .synthesis import CropView, Retrieved, SynthesisLibrary, rank
+
+
+@dataclass
+class PartResult:
+    """What the report shows of one part: its first photo crop, the synthesised chosen and runner-up crops."""
+
+    material: str
+    photo: np.ndarray
+    retrieved: Retrieved
+
+
+def crop_views(photo_linear: np.ndarray, uv_image: np.ndarray, pairs: list[CropPair],
+               flat_albedo: np.ndarray) -> list[CropView]:
+    """CropViews of a part's crop pairs: `uv_image` is the scene's UV pass (h, w, 2, before texture transforms)."""
+    flat = np.maximum(np.asarray(flat_albedo, float), 1e-3)
+    views = []
+    for pair in pairs:
+        photo = cut(photo_linear, pair.photo).astype(np.float64)
+        uv = cut(uv_image, pair.render).astype(np.float64)
+        if photo.shape[:2] != uv.shape[:2] or min(photo.shape[:2]) < 4:
+            continue  # a user pair whose photo and render windows differ in size: no pixel correspondence
+        views.append(CropView(photo, uv, photo.reshape(-1, 3).mean(0) / flat))
+    return views
+
+
+def retrieve_by_synthesis(case, states: dict, crops: dict[str, list[CropPair]], uv_image: np.ndarray | None, cfg,
+                          clip=None, notes: list | None = None) -> tuple[dict, dict, list[PartResult]]:
+    """Rank the library for every part with crops; parts whose best textured candidate beats the flat material
+    become Procedural (at the chosen scale/rotation). Returns (retrieval info, chosen per part, report rows)."""
+    notes = notes if notes is not None else []
+    start = time.perf_counter()
+    library = SynthesisLibrary(resolution=cfg.synthesis_res)
+    load_s = time.perf_counter() - start
+    scales = [float(s) for s in cfg.scales.split(",") if s.strip()]
+    rotations = [float(r) for r in cfg.rotations.split(",") if r.strip()]
+    chosen: dict[str, dict] = {}
+    rows: list[PartResult] = []
+    for name, pairs in sorted(crops.items()):
+        state = states.get(name)
+        if state is None or state.emission is not None or uv_image is None:
+            continue
+        flat_albedo = state.mean_colour()
+        views = crop_views(case.photo_linear, uv_image, pairs[:cfg.synthesis_crops], flat_albedo)
+        if not views:
+            continue
+        shortlist = None
+        if clip is not None:  # CLIP narrows the shortlist; synthesis still decides
+            voted = clip.rank([cut(case.photo_srgb, p.photo) for p in pairs], cfg.top_k)
+            shortlist = [r.name for r in voted][:cfg.clip_shortlist] or None
+        found = rank(library, views, flat_albedo, scales, rotations, shortlist, cfg.synthesis_prune)
+        rows.append(PartResult(name, views[0].photo, found))
+        # lazy: loads torch, which importing this module does not
+        from materials_db import load_graph
+
+        def ratio(library_name: str) -> np.ndarray:
+            return np.asarray(flat_albedo, float) / np.maximum(library.mean_colour[library_name], 1e-3)
+
+        cands = [{"library": r.library, "category": r.category, "score": round(r.similarity, 4),
+                  "distance": round(r.distance, 4), "scale": r.scale, "rotation_deg": r.rotation_deg,
+                  "values": colour_matched_values(load_graph(r.library), ratio(r.library))}
+                 for r in found.ranked[:cfg.keep_candidates]]
+        best = found.best
+        info = {"candidates": cands, "best": best.library if best else None,
+                "homogeneous_distance": round(found.flat, 4), "scored": found.shortlist}
+        if best is not None:
+            info["texture_search"] = {"method": "synthesis", "scale": best.scale, "rotation_deg": best.rotation_deg,
+                                      "distance": round(best.distance, 4),
+                                      "homogeneous_distance": round(found.flat, 4)}
+            proc = Procedural.create(name, load_graph(best.library), best.scale, best.rotation_deg,
+                                     resolution=cfg.texture_res, values=cands[0]["values"])
+            proc.homogeneous = state  # type: ignore[attr-defined]  # the flat colour stays a candidate
+            states[name] = proc
+        chosen[name] = info
+        notes.append(_note(name, found))
+    seconds = time.perf_counter() - start
+    n = sum(1 for v in chosen.values() if v["best"])
+    info = {"mode": "synthesis+clip" if clip is not None else "synthesis",
+            "note": f"retrieval by synthesis over {len(library.names)} library materials"
+                    + (" (CLIP shortlist)" if clip is not None else ""),
+            "procedural": n, "homogeneous": len(states) - n, "parts": len(chosen),
+            "seconds": round(seconds, 2), "library_load_seconds": round(load_s, 2)}
+    notes.append(f"material retrieval by synthesis: {len(chosen)} parts in {seconds:.1f} s "
+                 f"(library tiles {load_s:.1f} s), {n} procedural")
+    return info, chosen, rows
+
+
+def colour_matched_values(graph, ratio: np.ndarray) -> dict:
+    """The graph's colour parameters (real units) scaled per channel by `ratio` (the part's fitted flat albedo over
+    the library tile's mean albedo), clipped to their ranges: the retrieved pattern starts at the photo's colour
+    rather than the library's (the joint optimisation moves twin colours slowly; measured on a bench room, a floor
+    left at the library's colours rendered twice as bright as the photo after 40 steps). Colours mix linearly into
+    the albedo in the library's graphs, so scaling them all scales the albedo, up to the clipping."""
+    out = {}
+    for pname, p in graph.params.items():
+        if p.kind == "color":
+            lo, hi = p.range
+            out[pname] = np.clip(np.asarray(p.default, float) * ratio, lo, hi).tolist()
+    return out
+
+
+def _note(name: str, found: Retrieved) -> str:
+    """The report's line for a part: chosen graph, runner-up, their scores and the flat material's."""
+    r = found.ranked
+    if not r:
+        return f"{name}: no library candidate; homogeneous"
+    head = (f"{name}: {r[0].library} ({r[0].category}, distance {r[0].distance:.3f}, scale {r[0].scale:g}, "
+            f"rotation {r[0].rotation_deg:g})")
+    runner = f"runner-up {r[1].library} ({r[1].category}, {r[1].distance:.3f})" if len(r) > 1 else "no runner-up"
+    verdict = "chosen" if found.best is not None else "homogeneous chosen instead (flat scores better)"
+    return f"{head}, {runner}, flat {found.flat:.3f}: {verdict}"

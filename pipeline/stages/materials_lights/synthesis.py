@@ -1,0 +1,165 @@
+"""Material retrieval by synthesis, weight-free (issue 16): every library material rendered in the crop's place.
+
+Per material part with crops: each crop's pixels are looked up in every library material's albedo tile through
+the surface's own UVs (one UV pass of the scene: the perspective, the surface's metric UVs, the pattern's size
+and direction as the camera sees them), at each texture scale and rotation tried, and shaded by the crop's mean
+irradiance (the photo crop's mean over the part's fitted flat albedo). This is the cheap equivalent of rendering
+the candidate under the initial lighting: shading across a crop is smooth and `texture_stats` removes its plane,
+and gloss and bump are second-order for telling a plank floor from tiles or paint (the joint optimisation fits
+them afterwards). The synthesised crop and the photo crop are compared by `texture_stats.distance` (Lab colour
+statistics + multi-scale filter-bank energies), averaged over the part's crops.
+
+Cost control: albedo tiles are cached on disk per material (`materials_db.tiles`), the library is pruned by
+mean colour first (`prune` nearest in Lab), and all scales of one candidate are measured as one batch. CLIP, when
+its weights are here, narrows the shortlist further before the colour pruning; it never decides alone.
+The flat material (the fitted colour) is scored the same way; a part stays homogeneous only when that beats
+every textured candidate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .texture_stats import WEIGHTS, distance, features, linear_to_lab
+
+
+@dataclass
+class CropView:
+    """One crop of a part: the photo (linear, h x w x 3), the surface UVs there (h x w x 2, before the material's
+    texture transform) and the crop's irradiance (3,) = photo crop mean / flat albedo."""
+
+    photo: np.ndarray
+    uv: np.ndarray
+    irradiance: np.ndarray
+
+
+@dataclass
+class Scored:
+    library: str
+    category: str
+    distance: float
+    scale: float = 1.0
+    rotation_deg: float = 0.0
+
+    @property
+    def similarity(self) -> float:
+        """exp(-distance) in (0, 1]: the candidate's score in scene.json (higher is better, like a cosine)."""
+        return float(np.exp(-self.distance))
+
+
+@dataclass
+class Retrieved:
+    ranked: list[Scored]  # textured candidates, best first
+    flat: float  # distance of the flat (homogeneous) material
+    shortlist: int  # candidates scored after pruning
+    previews: dict[str, np.ndarray] = field(default_factory=dict)  # library -> synthesised first crop (linear)
+
+    @property
+    def best(self) -> Scored | None:
+        """The top textured candidate, or None when the flat material scores better than every one."""
+        return self.ranked[0] if self.ranked and self.ranked[0].distance < self.flat else None
+
+
+class SynthesisLibrary:
+    """The library's albedo tiles, loaded once per run, as mip stacks: level k holds every material's tile at
+    1/2^k of the resolution (2x2 box means), so one gather synthesises many candidates at once, anti-aliased."""
+
+    def __init__(self, names: list[str] | None = None, resolution: int = 128):
+        # lazy: loads torch, which importing this module does not
+        from materials_db import list_materials, load_graph
+        from materials_db.tiles import albedo_tile
+
+        self.names = list(names if names is not None else list_materials())
+        self.categories = {n: load_graph(n).category for n in self.names}
+        self.row = {n: i for i, n in enumerate(self.names)}
+        self.resolution = resolution
+        tiles = np.stack([albedo_tile(n, resolution) for n in self.names]).astype(np.float32)
+        self.mean_colour = {n: tiles[i].reshape(-1, 3).mean(0) for i, n in enumerate(self.names)}
+        self.levels = [tiles]
+        while self.levels[-1].shape[1] >= 8:
+            t = self.levels[-1]
+            n, r = t.shape[0], t.shape[1] // 2
+            self.levels.append(t.reshape(n, r, 2, r, 2, 3).mean((2, 4)))
+        self.levels = [t.reshape(t.shape[0], -1, 3) for t in self.levels]  # flat texels for gathers
+
+    def level_for(self, footprint: float, scale: float) -> int:
+        """The mip level whose texel is about one pixel's footprint at texture scale `scale`."""
+        texels = max(footprint * scale * self.resolution, 1e-6)
+        return int(np.clip(np.floor(np.log2(texels) + 0.5), 0, len(self.levels) - 1))
+
+
+def uv_footprint(uv: np.ndarray) -> float:
+    """Median UV distance between neighbouring pixels of a crop (how much texture one pixel covers)."""
+    du = np.linalg.norm(np.diff(uv, axis=1), axis=-1)
+    dv = np.linalg.norm(np.diff(uv, axis=0), axis=-1)
+    step = np.concatenate([du.ravel(), dv.ravel()])
+    return float(np.median(step)) if step.size else 0.0
+
+
+def synthesise(library: SynthesisLibrary, names: list[str], view: CropView, scale: float, rotation_deg: float,
+               footprint: float | None = None) -> np.ndarray:
+    """The crop as each library material in `names` would show it: albedo at the pixel's UV (at the mip level of
+    the pixel's footprint) times the crop's irradiance. (len(names), h, w, 3) linear."""
+    from .texture_search import bilinear_taps
+
+    fp = uv_footprint(view.uv) if footprint is None else footprint
+    level = library.level_for(fp, scale)
+    res = library.resolution >> level
+    index, weight = bilinear_taps(view.uv, scale, rotation_deg, res, res)
+    texels = library.levels[level][[library.row[n] for n in names]]  # (n, res*res, 3)
+    out = np.einsum("kp,nkpc->npc", weight.reshape(4, -1).astype(np.float32),
+                    texels[:, index.reshape(4, -1)])
+    h, w = view.uv.shape[:2]
+    return out.reshape(len(names), h, w, 3) * view.irradiance.astype(np.float32)
+
+
+def colour_prune(library: SynthesisLibrary, names: list[str], flat_albedo: np.ndarray, keep: int) -> list[str]:
+    """The `keep` names whose mean albedo is nearest the part's flat albedo in Lab (the colour units of
+    `texture_stats`: hue counts, brightness loosely)."""
+    if len(names) <= keep:
+        return list(names)
+    target = linear_to_lab(np.asarray(flat_albedo, float))
+    lab = linear_to_lab(np.array([library.mean_colour[n] for n in names], float))
+    d = (np.square(lab - target) * WEIGHTS[:3]).sum(1)
+    return [names[i] for i in np.argsort(d, kind="stable")[:keep]]
+
+
+def rank(library: SynthesisLibrary, views: list[CropView], flat_albedo: np.ndarray, scales: list[float],
+         rotations: list[float], shortlist: list[str] | None = None, prune: int = 24,
+         colour_weight: float = 1.0) -> Retrieved:
+    """Score every (pruned) library material at its best scale/rotation, and the flat material, on `views`:
+    scales at rotation 0 first, then the other rotations at each candidate's best scale."""
+    targets = [features(v.photo[None])[0] for v in views]
+    footprints = [uv_footprint(v.uv) for v in views]
+    names = [n for n in (shortlist if shortlist is not None else library.names) if n in library.row]
+    names = colour_prune(library, names, flat_albedo, prune)
+
+    def score(group: list[str], s: float, r: float) -> np.ndarray:
+        total = np.zeros(len(group))
+        for view, target, fp in zip(views, targets, footprints):
+            total += distance(features(synthesise(library, group, view, s, r, fp)), target, colour_weight)
+        return total / len(views)
+
+    best = {n: (np.inf, 1.0, 0.0) for n in names}
+    for s in scales:
+        for n, d in zip(names, score(names, s, 0.0)) if names else ():
+            if d < best[n][0]:
+                best[n] = (float(d), s, 0.0)
+    for s in sorted({b[1] for b in best.values()}):
+        group = [n for n in names if best[n][1] == s]
+        for r in rotations:
+            if r == 0.0:
+                continue
+            for n, d in zip(group, score(group, s, r)):
+                if d < best[n][0]:
+                    best[n] = (float(d), s, r)
+    ranked = sorted((Scored(n, library.categories[n], *best[n]) for n in names), key=lambda x: x.distance)
+    flat = float(np.mean([distance(features((np.broadcast_to(np.asarray(flat_albedo, float), v.photo.shape)
+                                             * v.irradiance)[None]), t, colour_weight)[0]
+                          for v, t in zip(views, targets)]))
+    out = Retrieved(ranked, flat, len(names))
+    for r in ranked[:2]:
+        out.previews[r.library] = synthesise(library, [r.library], views[0], r.scale, r.rotation_deg)[0]
+    return out

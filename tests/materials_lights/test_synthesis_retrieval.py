@@ -1,0 +1,188 @@
+"""Material retrieval by synthesis (weight-free): texture statistics, ranking a library subset on crops made from
+randomised library materials seen in perspective, the flat material winning on a flat photo, CLIP narrowing the
+shortlist (a random-weight CLIP), and the candidates written for scene.json."""
+
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+SUBSET = ["oak_planks", "hex_tiles_white", "wall_paint_sage", "carpet_beige", "brick_wall_red", "marble_carrara",
+          "plaster_white", "rug_striped"]
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    import os
+
+    from pipeline.stages.materials_lights.synthesis import SynthesisLibrary
+
+    old = os.environ.get("PHOTO2SCENE_TILE_CACHE")
+    os.environ["PHOTO2SCENE_TILE_CACHE"] = str(tmp_path_factory.mktemp("tiles"))
+    try:
+        yield SynthesisLibrary(SUBSET, resolution=128)
+    finally:
+        if old is None:
+            os.environ.pop("PHOTO2SCENE_TILE_CACHE")
+        else:
+            os.environ["PHOTO2SCENE_TILE_CACHE"] = old
+
+
+def _randomised_tile(name: str, rng: np.random.Generator):
+    """The twin's base colour of `name` with colours and pattern sizes perturbed (not the library's defaults)."""
+    import torch
+
+    from materials_db import evaluate, load_graph
+
+    g = load_graph(name)
+    bright, tint, params = rng.uniform(0.8, 1.15), rng.uniform(0.95, 1.05, 3), {}
+    for pname, p in g.params.items():
+        if p.kind not in ("float", "color", "vector"):
+            continue
+        d = np.asarray(p.default, float)
+        v = np.clip(d * bright * tint, 0, 1) if p.kind == "color" else np.clip(d * rng.uniform(0.9, 1.1), *p.range)
+        params[pname] = torch.as_tensor(p.normalise(v.tolist()), dtype=torch.float32)
+    with torch.no_grad():
+        return evaluate(g, params, 256, with_normal=False)["base_color"].clamp(0, 1)
+
+
+def _floor_uv(rng: np.random.Generator, h: int, w: int, sub: int = 1) -> np.ndarray:
+    """UVs of a floor patch seen at an angle: rows further away cover more metres (perspective). With `sub` > 1,
+    (sub*sub, h, w, 2): UVs at sub-pixel positions, for a photo averaged over each pixel as a camera does."""
+    u0, v0 = rng.uniform(0, 3, 2)
+    out = []
+    for dy in (np.arange(sub) + 0.5) / sub - 0.5:
+        for dx in (np.arange(sub) + 0.5) / sub - 0.5:
+            ii, jj = np.mgrid[0:h, 0:w].astype(float)
+            ii, jj = ii + dy, jj + dx
+            depth = 1 + 0.006 * ii
+            out.append(np.stack([u0 + jj * 0.012 / depth, v0 + ii * 0.02 / depth ** 2], -1))
+    return out[0] if sub == 1 else np.stack(out)
+
+
+def _views(tile, rng, scale: float = 1.0, sizes=(48, 64)):
+    from pipeline.stages.materials_lights.synthesis import CropView
+    from pipeline.stages.materials_lights.texture_search import lookup
+
+    views, flats = [], []
+    for side in sizes:
+        subs = _floor_uv(rng, side, side, sub=4)
+        uv = subs.mean(0)
+        light = np.array([2.0, 1.9, 1.7]) * rng.uniform(0.6, 1.4)
+        ramp = (1 + 0.1 * np.linspace(0, 1, side))[:, None, None]  # shading falls off across the crop
+        photo = np.mean([lookup(tile, s, scale, 0.0).numpy() for s in subs], 0) * light * ramp
+        photo = np.clip(photo + rng.normal(0, 0.01, photo.shape) * photo.mean(), 0, None)
+        flats.append(photo.reshape(-1, 3).mean(0) / light)
+        views.append((photo, uv))
+    flat = np.mean(flats, 0)
+    return [CropView(p, uv, p.reshape(-1, 3).mean(0) / flat) for p, uv in views], flat
+
+
+def test_features_see_pattern_direction_and_flatness():
+    from pipeline.stages.materials_lights.texture_stats import distance, features
+
+    x = np.arange(48)
+    stripes_v = np.broadcast_to((0.3 + 0.2 * (x // 4 % 2))[None, :, None], (48, 48, 3))
+    stripes_h = np.swapaxes(stripes_v, 0, 1)
+    flat = np.full((48, 48, 3), 0.4)
+    f = features(np.stack([stripes_v, stripes_h, flat, flat * 1.02]))
+    assert distance(f[:1], f[0])[0] == 0.0
+    assert distance(f[1:2], f[0])[0] > 1.0  # the same stripes turned 90 degrees are another texture
+    assert distance(f[3:4], f[2])[0] < 0.01  # a 2 % brighter flat colour is nearly the same material
+    assert distance(f[0:1], f[2])[0] > 10 * distance(f[3:4], f[2])[0]
+
+
+def test_rank_recovers_randomised_materials_and_their_scale(library):
+    from pipeline.stages.materials_lights.synthesis import rank
+
+    rng = np.random.default_rng(7)
+    top1 = []
+    for name in SUBSET:
+        views, flat = _views(_randomised_tile(name, rng), rng, scale=2.0)
+        found = rank(library, views, flat, [0.5, 1, 2, 4], [0, 90], prune=8)
+        assert found.best is not None, f"{name}: the flat colour beat every textured candidate"
+        top1.append(found.best.library == name)
+        if name in ("oak_planks", "brick_wall_red", "hex_tiles_white"):  # patterns with a clear period
+            assert found.best.library == name and found.best.scale == 2.0, (name, found.best)
+        assert [r.distance for r in found.ranked] == sorted(r.distance for r in found.ranked)
+    assert np.mean(top1) >= 0.75, top1
+
+
+def test_flat_photo_stays_homogeneous(library):
+    from pipeline.stages.materials_lights.synthesis import CropView, rank
+
+    rng = np.random.default_rng(3)
+    uv = _floor_uv(rng, 48, 48)
+    colour = np.array([0.55, 0.52, 0.47])
+    photo = np.clip(colour * 1.5 + rng.normal(0, 0.002, (48, 48, 3)), 0, None)
+    found = rank(library, [CropView(photo, uv, np.full(3, 1.5))], colour, [1, 2], [0], prune=8)
+    assert found.best is None and found.ranked and found.flat < found.ranked[0].distance
+
+
+def test_stage_retrieval_with_a_clip_shortlist_and_candidates(library, monkeypatch):
+    """retrieve_by_synthesis over one part: a random-weight CLIP narrows the shortlist (never decides alone), the
+    part becomes Procedural at the found transform, the report note names the runner-up, candidates carry their
+    own transform and thumbnails, and the report sheet renders."""
+    from PIL import Image
+
+    from p2s_common.clip import tiny_clip_for_tests
+    from p2s_common.images import linear_to_srgb
+    from pipeline.stages.materials_lights import retrieve_parts
+    from pipeline.stages.materials_lights.candidates import material_candidates
+    from pipeline.stages.materials_lights.config import MaterialLightConfig
+    from pipeline.stages.materials_lights.crops import CropPair
+    from pipeline.stages.materials_lights.report import retrieval_sheet
+    from pipeline.stages.materials_lights.retrieval import ClipMaterials
+    from pipeline.stages.materials_lights.state import Homogeneous, Procedural
+
+    monkeypatch.setattr(retrieve_parts, "SynthesisLibrary", lambda resolution: library)
+    rng = np.random.default_rng(11)
+    tile = _randomised_tile("oak_planks", rng)
+    views, flat = _views(tile, rng, sizes=(64,))
+    photo = np.zeros((80, 100, 3))
+    uv_image = np.zeros((80, 100, 2))
+    photo[8:72, 20:84], uv_image[8:72, 20:84] = views[0].photo, views[0].uv
+    case = SimpleNamespace(photo_linear=photo, photo_srgb=linear_to_srgb(photo))
+    states = {"room_floor": Homogeneous.create("room_floor", flat.tolist(), 0.6)}
+    crops = {"room_floor": [CropPair("room_floor", (20, 8, 64, 64), (20, 8, 64, 64))]}
+
+    model, preprocess = tiny_clip_for_tests()
+    clip = ClipMaterials(model, preprocess, list(SUBSET), np.zeros((len(SUBSET), 32), np.float32))
+    thumbs = [np.asarray(Image.open(io.BytesIO(_thumbnail(n)))) / 255.0 for n in SUBSET]
+    clip.embeddings = clip.embed(thumbs)
+    cfg = MaterialLightConfig(scales="1,2", rotations="0,90", clip_shortlist=4, top_k=4, keep_candidates=3)
+    voted = [r.name for r in clip.rank([case.photo_srgb[8:72, 20:84]], cfg.top_k)][:cfg.clip_shortlist]
+    notes: list[str] = []
+    info, chosen, rows = retrieve_parts.retrieve_by_synthesis(case, states, crops, uv_image, cfg, clip, notes)
+    assert info["mode"] == "synthesis+clip" and info["parts"] == 1
+    part = chosen["room_floor"]
+    assert {c["library"] for c in part["candidates"]} <= set(voted)  # CLIP narrowed what synthesis scored
+    if "oak_planks" in voted:
+        assert part["best"] == "oak_planks"
+    state = states["room_floor"]
+    assert isinstance(state, Procedural) and state.library == part["best"]
+    assert (state.uv_scale, state.uv_rotation_deg) == (part["texture_search"]["scale"],
+                                                       part["texture_search"]["rotation_deg"])
+    assert any(n.startswith("room_floor: ") and "runner-up" in n for n in notes)
+    # The retrieved pattern starts at the fitted flat colour, not the library's default colours.
+    np.testing.assert_allclose(state.mean_colour(), flat, rtol=0.15)
+
+    entry, _ = state.entry()
+    cands, files = material_candidates("room_floor", state, entry, part["candidates"], part["texture_search"])
+    assert cands[0].library == part["best"] and cands[-1].type == "principled"  # in use ... flat colour last
+    for c, r in zip(cands[1:-1], [r for r in part["candidates"] if r["library"] != part["best"]]):
+        assert c.uv_scale == r["scale"] and 0 < c.score <= 1 and "match" in c.label
+        assert c.values == r["values"] and c.values  # colour-matched start, real units
+        assert files[c.thumbnail][:2] == b"\xff\xd8"  # the shipped library's lit thumbnail, copied
+
+    sheet = Image.open(io.BytesIO(retrieval_sheet(rows)))
+    assert sheet.size[0] > 4 * 64 and sheet.size[1] >= 64
+
+
+def _thumbnail(name: str) -> bytes:
+    from materials_db.thumbs import thumbnail_path
+
+    return thumbnail_path(name).read_bytes()
