@@ -3,7 +3,7 @@
 The add-on runs the pipeline as a separate process (jobs.py) with a Python that has photo2scene installed. An
 artist who installed the extension zip has none; the preferences' "Set Up Pipeline" button builds one with the same
 steps as the README's `make setup` (Makefile): libLLVM >= 16 through apt when it is missing (Dr.Jit's CPU backend
-needs it), a Python 3.11 virtual environment, `pip install -e SOURCE[test]` from a photo2scene checkout. The
+needs it), a Python 3.11 virtual environment, `pip install -e SOURCE[test,learned]` from a photo2scene checkout. The
 environment goes into the add-on's data folder (`env/`), where `resolve_python` finds it again on the next start;
 every command and its output go to `env/setup.log`.
 
@@ -175,7 +175,7 @@ def plan_setup(env_dir: str | os.PathLike, source: Path | None, python311: str |
         Step("creating the virtual environment (Python 3.11)", [python311, "-m", "venv", str(env_dir)]),
         Step("updating pip", [str(python), "-m", "pip", "install", "-q", "--upgrade", "pip"]),
         Step("installing photo2scene and its packages (torch, Mitsuba, bpy: several minutes)",
-             [str(python), "-m", "pip", "install", "-q", "-e", f"{source}[test]"]),
+             [str(python), "-m", "pip", "install", "-q", "-e", f"{source}[test,learned]"]),
     ]
     return SetupPlan(env_dir, Path(source), steps, python, notes)
 

@@ -27,13 +27,13 @@ def test_plan_is_the_makefiles_install(tmp_path):
     env_python = str(tmp_path / "env" / "bin" / "python")
     assert argvs == [["/usr/bin/python3.11", "-m", "venv", str(tmp_path / "env")],
                      [env_python, "-m", "pip", "install", "-q", "--upgrade", "pip"],
-                     [env_python, "-m", "pip", "install", "-q", "-e", f"{REPO}[test]"]]
+                     [env_python, "-m", "pip", "install", "-q", "-e", f"{REPO}[test,learned]"]]
     assert plan.log_path == tmp_path / "env" / "setup.log"
     assert any("libLLVM found" in note for note in plan.notes)
     makefile = (REPO / "Makefile").read_text()  # the same Python, apt package and pip install as `make setup`
     assert "PYTHON ?= python3.11" in makefile and setup_env.PYTHON_VERSION == (3, 11)
     assert f"apt-get install -y -qq {setup_env.LLVM_PACKAGE}" in makefile
-    assert "-m pip install -q -e '.[test]'" in makefile and "-m pip install -q --upgrade pip" in makefile
+    assert "-m pip install -q -e '.[test,learned]'" in makefile and "-m pip install -q --upgrade pip" in makefile
 
 
 def test_missing_llvm_is_installed_with_apt_first(tmp_path):
