@@ -142,3 +142,39 @@ def test_room_stage_fits_an_opening_to_its_segment(tmp_path, kind):
              "room": Room(room.center, room.size, 0.0, {}, found.openings).to_dict(),
              "lights": [li.to_dict() for li in found.lights]}
     validate_scene(scene)
+
+
+def test_blender_builds_walls_with_holes_and_tagged_openings(tmp_path):
+    """The add-on's builder: a wall with a hole and a far side, a window and a door tagged as the benchmark
+    reads them (root with photo2scene_object / photo2scene_label, parts below), and the glass seen by the camera
+    only."""
+    bpy = pytest.importorskip("bpy")
+    from blender_addon.builders.scene import build_bundle
+    from blender_addon.bundle import load_bundle
+    from tests.blender_addon.addon_fixtures import write_bundle
+
+    folder = write_bundle(tmp_path / "openings.bundle", candidates=False)
+    data = json.loads((folder / "scene.json").read_text())
+    data["materials"]["door.panel"] = {"type": "principled", "base_color": [0.4, 0.3, 0.2]}
+    data["room"]["openings"] = [
+        {"name": "window_1", "kind": "window", "face": "wall_y_max", "rect": [1.0, 0.9, 2.2, 2.1],
+         "materials": {"frame": "room_ceiling"}, "segment_id": 7},
+        {"name": "door_2", "kind": "door", "face": "wall_x_min", "rect": [0.5, 0.0, 1.4, 2.05],
+         "materials": {"frame": "room_wall", "panel": "door.panel"}, "segment_id": 8}]
+    (folder / "scene.json").write_text(json.dumps(data))
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    coll = build_bundle(load_bundle(folder))
+    objects = {o.name: o for o in coll.all_objects}
+    wall = objects["room_wall_y_max"]
+    assert len(wall.data.polygons) > 1 and wall.data.materials[0].name.startswith("room_wall")
+    assert "room_wall_y_max_outside" in objects  # walls have a far side
+    for name, kind in (("window_1", "window"), ("door_2", "door")):
+        root = objects[name]
+        assert root["photo2scene_object"] == name and root["photo2scene_label"] == kind
+        assert {c.name.split(".")[1] for c in root.children} >= ({"frame", "glass"} if kind == "window"
+                                                                 else {"frame", "panel"})
+    glass = objects["window_1.glass"]
+    assert glass.visible_camera and not glass.visible_shadow and not glass.visible_diffuse
+    panel = objects["door_2.panel"]
+    assert panel.data.materials[0]["photo2scene_material"] == "door.panel"
+    assert all(v.co.x < -2.5 for v in panel.data.vertices)  # set back into the wall (world coordinates)

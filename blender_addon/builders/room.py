@@ -108,7 +108,8 @@ def glass_material() -> bpy.types.Material:
     mat = bpy.data.materials.get(GLASS_MATERIAL)
     if mat is None:
         mat = bpy.data.materials.new(GLASS_MATERIAL)
-        mat.use_nodes = True
+        if mat.node_tree is None:  # Blender 4.x: new materials have no tree until use_nodes is set
+            mat.use_nodes = True
         nodes = mat.node_tree.nodes
         nodes.clear()
         out = nodes.new("ShaderNodeOutputMaterial")
