@@ -178,3 +178,41 @@ def test_blender_builds_walls_with_holes_and_tagged_openings(tmp_path):
     panel = objects["door_2.panel"]
     assert panel.data.materials[0]["photo2scene_material"] == "door.panel"
     assert all(v.co.x < -2.5 for v in panel.data.vertices)  # set back into the wall (world coordinates)
+
+
+@pytest.mark.blender
+def test_openings_render_alike_in_mitsuba_and_cycles(tmp_path):
+    """A window (frame, see-through glass, its outdoor light behind it) and a door (casing, jambs, set-back
+    panel) cut into the wall the camera faces: the add-on's build rendered by Cycles matches the pipeline's
+    Mitsuba scene (lights hidden from the camera in both, as in tests/materials_lights/test_cycles_match.py).
+    Measured at 80x60 / 512 spp: 34.7 dB."""
+    pytest.importorskip("bpy")
+    from tests.materials_lights.ml_fixtures import small_scene, write_bundle
+    from p2s_common.images import linear_to_srgb
+    from pipeline.app.export.mitsuba_xml import scene_materials
+    from pipeline.core.image_metrics import psnr
+    from pipeline.core.scene import Light, MaterialEntry
+    from pipeline.render.backend import init_mitsuba
+    from pipeline.render.cycles import render_bundle
+    from pipeline.render.scene_render import RenderSettings, load_scene, render_numpy, scene_dict
+    from tests.box_case import DEVICE
+
+    scene, files = small_scene(80, 60)
+    scene.materials["window_7.frame"] = MaterialEntry.principled([0.8, 0.8, 0.78], 0.5, 0.0)
+    scene.materials["door_8.frame"] = MaterialEntry.principled([0.5, 0.4, 0.3], 0.5, 0.0)
+    scene.materials["door_8.panel"] = MaterialEntry.principled([0.3, 0.18, 0.1], 0.4, 0.0)
+    window = Opening("window_7", "window", "wall_y_max", [2.4, 0.9, 3.4, 2.0], {"frame": "window_7.frame"}, 7)
+    door = Opening("door_8", "door", "wall_y_max", [0.6, 0.0, 1.5, 2.1],
+                   {"frame": "door_8.frame", "panel": "door_8.panel"}, 8)
+    scene.room.openings = [window, door]
+    pos, rot, size = window_light_pose(scene.room, window)
+    scene.lights.append(Light("window_7", "area", list(pos), rot, size, [0.85, 0.92, 1.0], 60.0, role="Window"))
+    bundle = write_bundle(scene, files, tmp_path / "openings.bundle")
+    init_mitsuba(DEVICE)
+    cycles = render_bundle(bundle, samples=512, max_depth=6, seed=1)
+    settings = RenderSettings(80, 60, 512, 6, "path", extra={"hide_emitters": True})
+    mitsuba = render_numpy(load_scene(scene_dict(scene, scene_materials(scene, files.read), settings,
+                                                 read=files.read)), seed=2)
+    value = psnr(linear_to_srgb(cycles), linear_to_srgb(mitsuba))
+    print(f"openings, Cycles vs Mitsuba: PSNR {value:.2f} dB")
+    assert value >= 30.0
