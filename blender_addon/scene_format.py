@@ -178,10 +178,11 @@ def face_uvs(corners: list) -> list[tuple[float, float]]:
 # scene, so the two renders see the same geometry. Depths `s` are metres outward from the wall's inner plane.
 
 OPENING_KINDS = ("window", "door")
-OPENING_PARTS = ("frame", "panel")  # parts with a material of their own in `Opening.materials`
+OPENING_PARTS = ("frame", "panel", "outdoors")  # parts with a material of their own in `Opening.materials`
 WALL_THICKNESS_M = 0.12  # walls are this thick in Blender; an opening's reveals span it
 FRAME_WIDTH_M = 0.05  # a window frame's border, seen from inside
 WINDOW_GLASS_DEPTH_M = WALL_THICKNESS_M / 2  # the window's frame, glass and outdoor light sit mid-wall
+OUTDOORS_DEPTH_M = WINDOW_GLASS_DEPTH_M + 0.02  # a window's outdoors backdrop, behind its light
 DOOR_PANEL_DEPTH_M = WALL_THICKNESS_M - 0.03  # a door's panel is set back in its jambs
 CASING_WIDTH_M = 0.07  # a door's casing around the hole, on the wall
 CASING_OFFSET_M = 0.01  # the casing stands this far out of the wall
@@ -296,8 +297,9 @@ def room_face_quads(room: "Room", face: str, outside: bool = False) -> list[Quad
 
 
 def opening_quads(room: "Room", opening: Opening) -> list[Quad]:
-    """An opening's parts as quads: window = reveals to mid-wall, a frame ring and a glass pane there; door =
-    jambs, a casing around the hole on the wall and a panel set back in the jambs."""
+    """An opening's parts as quads: window = reveals to mid-wall, a frame ring and a glass pane there, and (with
+    an `outdoors` material) a backdrop behind them; door = jambs, a casing around the hole on the wall and a panel
+    set back in the jambs."""
     frame = face_frame(room, opening.face)
     u0, v0, u1, v1 = opening.rect
     name, mats = opening.name, opening.materials
@@ -308,6 +310,8 @@ def opening_quads(room: "Room", opening: Opening) -> list[Quad]:
         out += [_rect_quad(frame, name, "frame", frame_mat, *r, WINDOW_GLASS_DEPTH_M - 0.002)
                 for r in _ring(u0, v0, u1, v1, fw)]
         out.append(_rect_quad(frame, name, "glass", "", u0 + fw, v0 + fw, u1 - fw, v1 - fw, WINDOW_GLASS_DEPTH_M))
+        if mats.get("outdoors"):  # what the glass shows: an emitting backdrop at the photo's radiance there
+            out.append(_rect_quad(frame, name, "outdoors", mats["outdoors"], u0, v0, u1, v1, OUTDOORS_DEPTH_M))
         return out
     width, height = frame[4], frame[5]
     cw = CASING_WIDTH_M
@@ -485,8 +489,8 @@ class Camera(_Record):
 @dataclass
 class Opening(_Record):
     """A window or door cut through a wall: `rect` [u0, v0, u1, v1] in the wall's metric UVs (`face_uvs`: metres
-    along its corner 0 -> 1 and corner 0 -> 3 edges; v is up on walls). `materials` maps the opening's parts
-    (`frame`; doors also `panel`) to material names; `segment_id` is the photo segment it was fitted to."""
+    along its corner 0 -> 1 and corner 0 -> 3 edges). `materials` maps the opening's parts (`frame`; doors also
+    `panel`, windows also `outdoors`) to material names; `segment_id` is the photo segment it was fitted to."""
 
     name: str
     kind: str  # window | door

@@ -4,8 +4,9 @@ The segment's pixels are cast onto the fitted box (exact ray/box exits, `room_bo
 of them hit is the opening's wall, and the rectangle spanning their 2nd-98th percentiles in that wall's metric UVs
 (`scene_format.face_frame`) is the hole. A door reaches the floor (furniture often hides its foot), and openings
 that overlap one already placed on the same wall are dropped. Each opening gets placeholder materials (the photo's
-median colour; the material stage fits them like any other) and each window an area light behind its glass
-(`role` "Window", at the photo's median radiance there), which the light stage may fit within a daylight range.
+median colour; the material stage fits them like any other), each window an emitting backdrop behind its glass
+(`outdoors`: what the camera sees through it, at the photo's median radiance there) and an area light between the
+two (`role` "Window", at that radiance), which the light stage may fit within a daylight range.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pipeline.render.scene_render import light_power
 MIN_SIDE_M = 0.2  # smaller rectangles are segmentation noise, not windows or doors
 EDGE_MARGIN_M = 0.02  # a hole keeps this much wall to the wall's edges (its reveals need a wall around them)
 PLACEHOLDER = "median photo colour (room stage placeholder)"
+OUTDOORS = "the photo's median radiance in the window (room stage)"
 
 
 @dataclass
@@ -70,6 +72,11 @@ def find_openings(camera: Camera, room: Room, case: Case, min_pixels: int = 12) 
             if kind == "door":
                 mats["panel"] = f"{name}.panel"
                 out.materials[mats["panel"]] = MaterialEntry.principled(colour, 0.5, 0.0, PLACEHOLDER)
+            else:  # the outdoors seen through the glass glows at the photo's radiance (and lights the room)
+                mats["outdoors"] = f"{name}.outdoors"
+                outdoors = MaterialEntry.principled([0.0, 0.0, 0.0], 1.0, 0.0, OUTDOORS)
+                outdoors.emission = [round(float(c), 5) for c in np.maximum(colour, 0.0)]
+                out.materials[mats["outdoors"]] = outdoors
             opening = Opening(name, kind, face, [round(x, 4) for x in rect], mats, seg.id)
             out.openings.append(opening)
             if kind == "window":
