@@ -182,6 +182,173 @@ def face_uvs(corners: list) -> list[tuple[float, float]]:
     return [(0.0, 0.0), (l1, 0.0), (l1, l2), (0.0, l2)]
 
 
+# ------------------------------------------------------------------------------------------------ openings
+# Windows and doors (`Opening`) as quads, built by one function for both the add-on and the pipeline's Mitsuba
+# scene, so the two renders see the same geometry. Depths `s` are metres outward from the wall's inner plane.
+
+OPENING_KINDS = ("window", "door")
+OPENING_PARTS = ("frame", "panel", "outdoors")  # parts with a material of their own in `Opening.materials`
+WALL_THICKNESS_M = 0.12  # walls are this thick in Blender; an opening's reveals span it
+FRAME_WIDTH_M = 0.05  # a window frame's border, seen from inside
+WINDOW_GLASS_DEPTH_M = WALL_THICKNESS_M / 2  # the window's frame, glass and outdoor light sit mid-wall
+OUTDOORS_DEPTH_M = WINDOW_GLASS_DEPTH_M + 0.02  # a window's outdoors backdrop, behind its light
+DOOR_PANEL_DEPTH_M = WALL_THICKNESS_M - 0.03  # a door's panel is set back in its jambs
+CASING_WIDTH_M = 0.07  # a door's casing around the hole, on the wall
+CASING_OFFSET_M = 0.01  # the casing stands this far out of the wall
+
+
+@dataclass
+class Quad:
+    """A planar quad: corners counter-clockwise seen from the side it faces, metric UVs, what it belongs to.
+    `owner` is a room face or an opening's name; `part` is "" for a wall's own surface, else "frame", "panel",
+    "glass" (no material: see-through) or "outside" (the wall's far side, built in Blender only)."""
+
+    owner: str
+    part: str
+    material: str
+    corners: list[Vec3]
+    uvs: list[tuple[float, float]]
+
+
+def face_frame(room: "Room", face: str) -> tuple[Vec3, Vec3, Vec3, Vec3, float, float]:
+    """(origin, e_u, e_v, inward normal, width, height) of a face: its corner 0, unit edges to corners 1 and 3 (the
+    axes of `face_uvs`) and their lengths. A point at (u, v) and depth s is origin + u e_u + v e_v - s normal."""
+    c = room.face_corners(face)
+    width, height = math.dist(c[0], c[1]), math.dist(c[0], c[3])
+    eu = tuple((c[1][k] - c[0][k]) / width for k in range(3))
+    ev = tuple((c[3][k] - c[0][k]) / height for k in range(3))
+    n = (eu[1] * ev[2] - eu[2] * ev[1], eu[2] * ev[0] - eu[0] * ev[2], eu[0] * ev[1] - eu[1] * ev[0])
+    return c[0], eu, ev, n, width, height
+
+
+def wall_extent(size: Iterable[float], face: str) -> tuple[float, float]:
+    """(width, height) of a face of a box with extents `size`: the lengths of its UV axes (`face_frame`)."""
+    c = room_face_corners((0.0, 0.0, 0.0), size, 0.0, face)
+    return math.dist(c[0], c[1]), math.dist(c[0], c[3])
+
+
+def _point(frame, u: float, v: float, s: float) -> Vec3:
+    o, eu, ev, n = frame[:4]
+    return tuple(o[k] + u * eu[k] + v * ev[k] - s * n[k] for k in range(3))  # type: ignore[return-value]
+
+
+def _rect_quad(frame, owner: str, part: str, material: str, u0: float, v0: float, u1: float, v1: float,
+               s: float, inward: bool = True) -> Quad:
+    """A rectangle of the wall's UV plane at depth s, facing into the room (or away from it)."""
+    uvs = [(u0, v0), (u1, v0), (u1, v1), (u0, v1)]
+    corners = [_point(frame, u, v, s) for u, v in uvs]
+    if not inward:
+        corners.reverse()
+        uvs.reverse()
+    return Quad(owner, part, material, corners, uvs)
+
+
+def _reveal_quads(frame, owner: str, material: str, rect: list[float], s1: float) -> list[Quad]:
+    """The four sides of a hole from the wall's inner plane to depth s1, each facing the hole's middle."""
+    u0, v0, u1, v1 = rect
+    out = []
+    for (ua, va), (ub, vb), toward in (((u0, v0), (u0, v1), (1, 0)), ((u1, v1), (u1, v0), (-1, 0)),
+                                       ((u1, v0), (u0, v0), (0, 1)), ((u0, v1), (u1, v1), (0, -1))):
+        corners = [_point(frame, ua, va, 0.0), _point(frame, ub, vb, 0.0), _point(frame, ub, vb, s1),
+                   _point(frame, ua, va, s1)]
+        length = math.hypot(ub - ua, vb - va)
+        uvs = [(0.0, 0.0), (length, 0.0), (length, s1), (0.0, s1)]
+        # Face the hole's middle: flip the winding if the polygon's normal points the other way.
+        e1 = [corners[1][k] - corners[0][k] for k in range(3)]
+        e2 = [corners[3][k] - corners[0][k] for k in range(3)]
+        normal = (e1[1] * e2[2] - e1[2] * e2[1], e1[2] * e2[0] - e1[0] * e2[2], e1[0] * e2[1] - e1[1] * e2[0])
+        want = [toward[0] * frame[1][k] + toward[1] * frame[2][k] for k in range(3)]
+        if sum(normal[k] * want[k] for k in range(3)) < 0:
+            corners.reverse()
+            uvs.reverse()
+        out.append(Quad(owner, "frame", material, corners, uvs))
+    return out
+
+
+def _ring(u0: float, v0: float, u1: float, v1: float, w: float) -> list[tuple[float, float, float, float]]:
+    """Four strips of width w just inside the rectangle (a frame seen from the front)."""
+    return [(u0, v0, u1, v0 + w), (u0, v1 - w, u1, v1), (u0, v0 + w, u0 + w, v1 - w), (u1 - w, v0 + w, u1, v1 - w)]
+
+
+def wall_cells(width: float, height: float, holes: list[list[float]]) -> list[tuple[float, float, float, float]]:
+    """The wall [0, width] x [0, height] minus the holes, as rectangles: the grid of every hole edge, its cells
+    inside a hole dropped, runs of kept cells along u merged."""
+    us = sorted({0.0, width, *(min(max(h[k], 0.0), width) for h in holes for k in (0, 2))})
+    vs = sorted({0.0, height, *(min(max(h[k], 0.0), height) for h in holes for k in (1, 3))})
+    out = []
+    for va, vb in zip(vs, vs[1:]):
+        run = None
+        for ua, ub in zip(us, us[1:]):
+            cu, cv = (ua + ub) / 2, (va + vb) / 2
+            inside = any(h[0] <= cu <= h[2] and h[1] <= cv <= h[3] for h in holes)
+            if not inside and ub - ua > 1e-9 and vb - va > 1e-9:
+                run = (run[0], ub) if run else (ua, ub)
+            elif run:
+                out.append((run[0], va, run[1], vb))
+                run = None
+        if run:
+            out.append((run[0], va, run[1], vb))
+    return out
+
+
+def room_face_quads(room: "Room", face: str, outside: bool = False) -> list[Quad]:
+    """A face's own surface with its openings' holes cut out (wall_cells); with `outside` also the wall's far
+    side, WALL_THICKNESS_M out (the add-on builds it so walls have thickness; nothing inside the room sees it)."""
+    frame = face_frame(room, face)
+    width, height = frame[4], frame[5]
+    holes = [list(o.rect) for o in (room.openings or []) if o.face == face]
+    material = room.materials.get(face, "")
+    out = [_rect_quad(frame, face, "", material, *cell, 0.0) for cell in wall_cells(width, height, holes)]
+    if outside and face_kind(face) == "wall":
+        out += [_rect_quad(frame, face, "outside", material, *cell, WALL_THICKNESS_M, inward=False)
+                for cell in wall_cells(width, height, holes)]
+    return out
+
+
+def opening_quads(room: "Room", opening: Opening) -> list[Quad]:
+    """An opening's parts as quads: window = reveals to mid-wall, a frame ring and a glass pane there, and (with
+    an `outdoors` material) a backdrop behind them; door = jambs, a casing around the hole on the wall and a panel
+    set back in the jambs."""
+    frame = face_frame(room, opening.face)
+    u0, v0, u1, v1 = opening.rect
+    name, mats = opening.name, opening.materials
+    frame_mat = mats.get("frame", "")
+    if opening.kind == "window":
+        fw = min(FRAME_WIDTH_M, (u1 - u0) / 4, (v1 - v0) / 4)
+        out = _reveal_quads(frame, name, frame_mat, opening.rect, WINDOW_GLASS_DEPTH_M)
+        out += [_rect_quad(frame, name, "frame", frame_mat, *r, WINDOW_GLASS_DEPTH_M - 0.002)
+                for r in _ring(u0, v0, u1, v1, fw)]
+        out.append(_rect_quad(frame, name, "glass", "", u0 + fw, v0 + fw, u1 - fw, v1 - fw, WINDOW_GLASS_DEPTH_M))
+        if mats.get("outdoors"):  # what the glass shows: an emitting backdrop at the photo's radiance there
+            out.append(_rect_quad(frame, name, "outdoors", mats["outdoors"], u0, v0, u1, v1, OUTDOORS_DEPTH_M))
+        return out
+    width, height = frame[4], frame[5]
+    cw = CASING_WIDTH_M
+    out = _reveal_quads(frame, name, frame_mat, opening.rect, DOOR_PANEL_DEPTH_M)
+    for a, b, c, d in ((u0 - cw, v0 - cw, u1 + cw, v0), (u0 - cw, v1, u1 + cw, v1 + cw), (u0 - cw, v0, u0, v1),
+                       (u1, v0, u1 + cw, v1)):
+        a, b, c, d = max(a, 0.0), max(b, 0.0), min(c, width), min(d, height)
+        if c - a > 1e-3 and d - b > 1e-3:
+            out.append(_rect_quad(frame, name, "frame", frame_mat, a, b, c, d, -CASING_OFFSET_M))
+    out.append(_rect_quad(frame, name, "panel", mats.get("panel", frame_mat), u0, v0, u1, v1, DOOR_PANEL_DEPTH_M))
+    return out
+
+
+def window_light_pose(room: "Room", opening: Opening) -> tuple[Vec3, list[list[float]], list[float]]:
+    """(position, rotation, size) of the area light standing for a window's outdoors: the glass's rectangle, just
+    behind the glass, shining into the room (a Blender area light emits along its local -Z: -Z = the inward
+    normal, X = e_u)."""
+    frame = face_frame(room, opening.face)
+    u0, v0, u1, v1 = opening.rect
+    fw = min(FRAME_WIDTH_M, (u1 - u0) / 4, (v1 - v0) / 4)
+    centre = _point(frame, (u0 + u1) / 2, (v0 + v1) / 2, WINDOW_GLASS_DEPTH_M + 0.005)
+    _, eu, _, n = frame[:4]
+    z = (-n[0], -n[1], -n[2])
+    y = (z[1] * eu[2] - z[2] * eu[1], z[2] * eu[0] - z[0] * eu[2], z[0] * eu[1] - z[1] * eu[0])
+    rotation = [[eu[k], y[k], z[k]] for k in range(3)]
+    return centre, rotation, [u1 - u0 - 2 * fw, v1 - v0 - 2 * fw]
+
+
 def object_matrix(location: Iterable[float], yaw_deg: float, scale: Iterable[float]) -> list[list[float]]:
     """4x4 world-from-model rows: per-axis scale, then yaw about +Z, then the location (bottom centre)."""
     yaw = math.radians(yaw_deg)
@@ -337,14 +504,38 @@ def exposure_scale(camera: Camera | None) -> float:
 
 
 @dataclass
+class Opening(_Record):
+    """A window or door cut through a wall: `rect` [u0, v0, u1, v1] in the wall's metric UVs (`face_uvs`: metres
+    along its corner 0 -> 1 and corner 0 -> 3 edges). `materials` maps the opening's parts (`frame`; doors also
+    `panel`, windows also `outdoors`) to material names; `segment_id` is the photo segment it was fitted to."""
+
+    name: str
+    kind: str  # window | door
+    face: str  # a wall of ROOM_FACES
+    rect: list[float]
+    materials: dict[str, str] = field(default_factory=dict)
+    segment_id: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
 class Room(_Record):
-    """An oriented box: centre, extents before rotation, rotation about +Z (degrees), face -> material name."""
+    """An oriented box: centre, extents before rotation, rotation about +Z (degrees), face -> material name, and
+    the windows and doors cut through its walls (`openings`, absent when none)."""
 
     center: list[float]
     size: list[float]
     yaw_deg: float = 0.0
     materials: dict[str, str] = field(default_factory=dict)
+    openings: list[Opening] | None = None
     extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Room":
+        known, extra = cls._split(data)
+        if known.get("openings") is not None:
+            known["openings"] = [Opening.from_dict(o) for o in known["openings"]]
+        return cls(**known, extra=extra)
 
     def face_corners(self, face: str, gap: float = 0.0) -> list[Vec3]:
         """World corners of one face (`room_face_corners`)."""
@@ -458,6 +649,7 @@ class Light(_Record):
     source: str = ""  # what placed it: ceiling grid, behind camera, unseen wall, window, lamp, user
     locked: bool | None = None  # true: the artist's, Refine keeps it exactly as it is (absent: unlocked)
     temperature_k: float | None = None  # its colour as a black-body temperature (fills share one)
+    role: str | None = None  # what it stands for, as the artist reads it: "Window", "Ceiling lamp", "Lamp", ...
     extra: dict = field(default_factory=dict)
 
 
@@ -679,6 +871,7 @@ MAX_PIXELS = 1 << 15
 MAX_POWER_W = 1e7
 MAX_COLOUR = 1e3  # linear RGB; above 1 only by optimiser overshoot, never by 1e3
 MAX_NAME = 256
+MAX_OPENINGS = 64
 
 
 def _fail(where: str, what: str) -> None:
@@ -833,6 +1026,38 @@ def _validate_room(room: Any, materials: dict) -> None:
         _need(face in ROOM_FACES, f"room.materials.{face}", f"unknown face (expected one of {', '.join(ROOM_FACES)})")
         _need(isinstance(mat, str), f"room.materials.{face}", "expected a material name")
         _need(mat in materials, f"room.materials.{face}", f"material {mat!r} is not defined in materials")
+    openings = room.get("openings")
+    if openings is not None:
+        _need(isinstance(openings, list), "room.openings", "expected a list")
+        _need(len(openings) <= MAX_OPENINGS, "room.openings", f"{len(openings)} openings is over the cap of "
+              f"{MAX_OPENINGS}")
+        names: set[str] = set()
+        for i, opening in enumerate(openings):
+            _validate_opening(opening, f"room.openings[{i}]", room, materials)
+            _need(opening["name"] not in names, f"room.openings[{i}].name", f"{opening['name']!r} is used twice")
+            names.add(opening["name"])
+
+
+def _validate_opening(opening: Any, where: str, room: dict, materials: dict) -> None:
+    _dict(opening, where)
+    _string(opening.get("name"), f"{where}.name")
+    _need(opening.get("kind") in OPENING_KINDS, f"{where}.kind", f"expected {' or '.join(OPENING_KINDS)}")
+    face = opening.get("face")
+    _need(face in ROOM_FACES and face_kind(face) == "wall", f"{where}.face", "expected a wall (wall_x_min, ...)")
+    _vector(opening.get("rect"), f"{where}.rect", 4, lo=-MAX_SIZE_M, hi=MAX_SIZE_M)
+    u0, v0, u1, v1 = opening["rect"]
+    width, height = wall_extent(room["size"], face)
+    _need(0 <= u0 < u1 <= width + 1e-6 and 0 <= v0 < v1 <= height + 1e-6, f"{where}.rect",
+          f"expected 0 <= u0 < u1 <= {width:g} and 0 <= v0 < v1 <= {height:g} (metres on the wall)")
+    parts = opening.get("materials") or {}
+    _dict(parts, f"{where}.materials", "expected an object keyed by part")
+    for part, mat in parts.items():
+        _need(part in OPENING_PARTS, f"{where}.materials.{part}", f"unknown part (expected {', '.join(OPENING_PARTS)})")
+        _need(isinstance(mat, str) and mat in materials, f"{where}.materials.{part}",
+              f"material {mat!r} is not defined in materials")
+    if opening.get("segment_id") is not None:
+        _need(isinstance(opening["segment_id"], int) and not isinstance(opening["segment_id"], bool),
+              f"{where}.segment_id", "expected an integer")
 
 
 def _validate_material(mat: Any, where: str) -> None:
@@ -948,6 +1173,7 @@ def _validate_light(light: Any, where: str) -> None:
     power = light.get("power_w")
     _need(_is_number(power) and math.isfinite(power) and 0 <= power <= MAX_POWER_W, f"{where}.power_w",
           f"expected watts in [0, {MAX_POWER_W:g}]")
+    _optional(light, "role", _string, where, empty=True)
     if light.get("visible_camera") is not None:
         _need(isinstance(light["visible_camera"], bool), f"{where}.visible_camera", "expected true or false")
     _optional(light, "locked", _flag, where)

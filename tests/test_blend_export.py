@@ -45,13 +45,15 @@ def test_blend_has_camera_room_materials_lights(tmp_path):
     assert s.view_settings.view_transform == "Standard"
     names = {o.name for o in s.objects}
     assert {"room_floor", "room_ceiling", "room_wall_x_min", "room_wall_y_max", "ceiling_light"} <= names
-    # Every face's normal points into the room (towards the centre).
+    # Every face's normal points into the room (towards the centre); a wall's far side (walls have thickness)
+    # faces away from it.
     for obj in s.objects:
         if obj.name.startswith("room_"):
             poly = obj.data.polygons[0]
-            centre = np.array(obj.data.vertices[0].co) * 0
             to_centre = np.array([0, 0, 1.35]) - np.array(poly.center)
-            assert np.dot(np.array(poly.normal), to_centre) > 0, obj.name
+            inward = "photo2scene_face" in obj
+            assert inward != obj.name.endswith("_outside"), obj.name
+            assert (np.dot(np.array(poly.normal), to_centre) > 0) == inward, obj.name
     floor = s.objects["room_floor"].data.materials[0]
     bsdf = floor.node_tree.nodes["Principled BSDF"]
     assert tuple(bsdf.inputs["Base Color"].default_value)[:3] == pytest.approx((0.3, 0.2, 0.1), abs=1e-6)

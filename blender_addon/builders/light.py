@@ -19,6 +19,8 @@ def build_light(spec: Light, collection: bpy.types.Collection) -> bpy.types.Obje
         data.size, data.size_y = spec.size[:2]
     obj = bpy.data.objects.new(name, data)
     obj[PROP_LIGHT] = name  # scene.json key, for Refine (names may get .001)
+    if spec.role:  # what the light stands for ("Window", "Ceiling lamp"), shown in the Outliner's custom props
+        obj["photo2scene_role"] = spec.role
     obj.visible_camera = bool(spec.visible_camera)  # a window glows in the photo; lamps do not
     rot, pos = spec.rotation, spec.position
     obj.matrix_world = Matrix([[*rot[0], pos[0]], [*rot[1], pos[1]], [*rot[2], pos[2]], [0, 0, 0, 1]])

@@ -1,10 +1,13 @@
-"""Room: the box's floor, ceiling and walls as separate quad objects with inward normals and metric UVs."""
+"""Room: the box's floor, ceiling and walls as separate objects with inward normals and metric UVs, walls with
+thickness (their far side is its own object) and the windows and doors cut through them (`build_opening`)."""
 
 from __future__ import annotations
 
 import bpy
+from mathutils import Matrix
 
-from ..scene_format import PROP_FACE, PROP_NOTE, ROOM_FACES, MaterialEntry, Room, face_uvs, room_face_name
+from ..scene_format import (PROP_FACE, PROP_NOTE, PROP_OBJECT, ROOM_FACES, MaterialEntry, Opening, Quad, Room,
+                            opening_quads, room_face_name, room_face_quads)
 
 
 def is_placeholder(spec: MaterialEntry | None) -> bool:
@@ -50,21 +53,85 @@ def build_room(room: Room, materials: dict[str, bpy.types.Material], collection:
     face_materials = room.materials if face_materials is None else face_materials
     objects = []
     for face in ROOM_FACES:
-        # Corners and UVs from scene_format, which the pipeline's renderer uses too: textures line up in both.
-        corners = room.face_corners(face)
-        mesh = bpy.data.meshes.new(room_face_name(face))
-        mesh.from_pydata(corners, [], [(0, 1, 2, 3)])
-        uv = mesh.uv_layers.new(name="UVMap")
-        for loop, coords in zip(mesh.loops, face_uvs(corners)):
-            uv.data[loop.index].uv = coords
-        mesh.update()
-        obj = bpy.data.objects.new(room_face_name(face), mesh)
-        mat_name = face_materials.get(face)
-        if mat_name and mat_name in materials:
-            mesh.materials.append(materials[mat_name])
+        # Quads and UVs from scene_format, which the pipeline's renderer uses too: geometry and textures match.
+        quads = room_face_quads(room, face, outside=True)
+        material = materials.get(face_materials.get(face, ""))
+        obj = _quads_object(room_face_name(face), [q for q in quads if q.part != "outside"], material, collection)
         obj[PROP_FACE] = face
         if notes and face in notes:
             obj[PROP_NOTE] = notes[face]
-        collection.objects.link(obj)
         objects.append(obj)
+        outside = [q for q in quads if q.part == "outside"]
+        if outside:  # the wall's far side: walls have thickness (an untagged object, so it is no room surface)
+            objects.append(_quads_object(f"{room_face_name(face)}_outside", outside, material, collection))
+    for opening in room.openings or []:
+        objects += build_opening(room, opening, materials, collection)
     return objects
+
+
+def build_opening(room: Room, opening: Opening, materials: dict[str, bpy.types.Material],
+                  collection: bpy.types.Collection) -> list[bpy.types.Object]:
+    """A window or door: an Empty tagged like a furniture root (`photo2scene_object`, `photo2scene_label` = its
+    kind) with one mesh per part below it. A window's glass is a see-through pane (Transparent BSDF, seen by the
+    camera only): its outdoors is the window's area light behind it, as in the pipeline's render."""
+    quads_all = opening_quads(room, opening)
+    corners = [c for q in quads_all for c in q.corners]
+    place = Matrix.Translation([sum(c[k] for c in corners) / len(corners) for k in range(3)])
+    root = bpy.data.objects.new(opening.name, None)
+    root.empty_display_size = 0.2
+    root.matrix_world = place
+    root[PROP_OBJECT] = opening.name
+    root["photo2scene_label"] = opening.kind
+    collection.objects.link(root)
+    out = [root]
+    by_part: dict[str, list[Quad]] = {}
+    for quad in quads_all:
+        by_part.setdefault(quad.part, []).append(quad)
+    for part, quads in by_part.items():
+        material = glass_material() if part == "glass" else materials.get(quads[0].material)
+        obj = _quads_object(f"{opening.name}.{part}", quads, material, collection)
+        obj.parent = root
+        obj.matrix_parent_inverse = place.inverted()  # the parts' vertices are in world coordinates
+        if part == "glass":
+            obj.visible_diffuse = obj.visible_glossy = obj.visible_transmission = obj.visible_shadow = False
+            obj.visible_volume_scatter = False
+        out.append(obj)
+    return out
+
+
+GLASS_MATERIAL = "photo2scene window glass"
+
+
+def glass_material() -> bpy.types.Material:
+    """A clear pane: fully transparent (the pipeline renders no glass; a refracting one would also block the
+    window light's direct light in both renderers)."""
+    mat = bpy.data.materials.get(GLASS_MATERIAL)
+    if mat is None:
+        mat = bpy.data.materials.new(GLASS_MATERIAL)
+        if mat.node_tree is None:  # Blender 4.x: new materials have no tree until use_nodes is set
+            mat.use_nodes = True
+        nodes = mat.node_tree.nodes
+        nodes.clear()
+        out = nodes.new("ShaderNodeOutputMaterial")
+        bsdf = nodes.new("ShaderNodeBsdfTransparent")
+        mat.node_tree.links.new(bsdf.outputs["BSDF"], out.inputs["Surface"])
+        mat.diffuse_color = (0.8, 0.9, 1.0, 0.2)
+    return mat
+
+
+def _quads_object(name: str, quads: list[Quad], material: bpy.types.Material | None,
+                  collection: bpy.types.Collection) -> bpy.types.Object:
+    """A mesh object of planar quads (world coordinates) with their metric UVs and one material."""
+    mesh = bpy.data.meshes.new(name)
+    mesh.from_pydata([c for q in quads for c in q.corners], [], [tuple(range(4 * i, 4 * i + 4))
+                                                                  for i in range(len(quads))])
+    uv = mesh.uv_layers.new(name="UVMap")
+    coords = [c for q in quads for c in q.uvs]
+    for loop in mesh.loops:
+        uv.data[loop.index].uv = coords[loop.vertex_index]
+    mesh.update()
+    if material is not None:
+        mesh.materials.append(material)
+    obj = bpy.data.objects.new(name, mesh)
+    collection.objects.link(obj)
+    return obj

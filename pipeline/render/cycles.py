@@ -26,15 +26,15 @@ def render_bundle(bundle_dir: Path, width: int | None = None, height: int | None
     except ImportError as exc:
         raise SetupError("a Cycles render needs the bpy module (pip install bpy==5.0.1, Python 3.11)") from exc
     # lazy: loads bpy, which importing this module does not
-    from blender_addon.builders.scene import build_bundle
+    from blender_addon.builders.scene import build_bundle, reconstruction_world
 
     bundle = load_bundle(bundle_dir)
     bpy.ops.wm.read_homefile(use_empty=True)
     build_bundle(bundle)
     scene = bpy.context.scene
-    world = bpy.data.worlds.new("black")
-    world.color = (0.0, 0.0, 0.0)
-    scene.world = world
+    # The world is the import's black one (builders/scene.py reconstruction_world). A bare new world is not black
+    # in Blender 5.0: its Background node is grey, and it shows through every open window.
+    scene.world = reconstruction_world()
     cam = bundle.data.camera
     r = scene.render
     r.engine = "CYCLES"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.core import interrupt
-from pipeline.core.scene import Camera, ROOM_FACES, face_kind
+from pipeline.core.scene import Camera, face_kind
 
 FACE_COLOURS = {"wall": [1.0, 0.0, 0.0], "floor": [0.0, 1.0, 0.0], "ceiling": [0.0, 0.0, 1.0]}
 

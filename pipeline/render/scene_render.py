@@ -24,7 +24,8 @@ from typing import Callable
 
 import numpy as np
 
-from blender_addon.scene_format import ROOM_FACES, exposure_scale, face_uvs, read_obj, room_face_name
+from blender_addon.scene_format import (ROOM_FACES, Quad, exposure_scale, opening_quads, read_obj,
+                                       room_face_name, room_face_quads)
 
 from pipeline.core import interrupt
 from pipeline.core.scene import Camera, Light, Object, Room, Scene
@@ -88,14 +89,33 @@ def room_face_corners(room: Room, face: str) -> np.ndarray:
     return np.asarray(room.face_corners(face), dtype=np.float64)
 
 
+def quads_mesh(quads: list[Quad]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(vertices, triangles, uvs) of planar quads (scene_format.Quad), two triangles each, winding kept."""
+    verts = np.array([c for q in quads for c in q.corners], float).reshape(-1, 3)
+    uvs = np.array([uv for q in quads for uv in q.uvs], float).reshape(-1, 2)
+    base = 4 * np.arange(len(quads))[:, None]
+    tris = np.concatenate([base + [0, 1, 2], base + [0, 2, 3]]).astype(np.int64).reshape(-1, 3)
+    return verts, tris, uvs
+
+
 def room_surfaces(room: Room) -> list[Surface]:
+    """The room's faces (with their openings' holes cut) and the openings' parts, from the quads the add-on
+    builds too (scene_format.room_face_quads, opening_quads): both renderers see the same geometry. A window's
+    glass is left out: Blender's is a see-through pane that casts no shadow, which is no surface at all here.
+    Opening parts are owned by their kind ('window', 'door'), the segmentation label their pixels carry."""
     out = []
     for face in ROOM_FACES:
-        corners = room_face_corners(room, face)
-        uvs = np.array(face_uvs(corners.tolist()))  # the add-on's metric UVs (scene_format.face_uvs)
-        faces = np.array([[0, 1, 2], [0, 2, 3]])
-        out.append(Surface(room_face_name(face), room.materials.get(face, ""), corners, faces, uvs, face,
+        verts, tris, uvs = quads_mesh(room_face_quads(room, face))
+        out.append(Surface(room_face_name(face), room.materials.get(face, ""), verts, tris, uvs, face,
                            two_sided=False))
+    for opening in room.openings or []:
+        by_part: dict[str, list[Quad]] = {}
+        for quad in opening_quads(room, opening):
+            if quad.part != "glass":
+                by_part.setdefault(quad.part, []).append(quad)
+        for part, quads in by_part.items():
+            verts, tris, uvs = quads_mesh(quads)
+            out.append(Surface(f"{opening.name}.{part}", quads[0].material, verts, tris, uvs, opening.kind))
     return out
 
 

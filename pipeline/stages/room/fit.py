@@ -20,7 +20,7 @@ from scipy.ndimage import binary_erosion
 from p2s_common.errors import InputError
 
 from pipeline.core.case import Case
-from pipeline.core.geometry import Plane, backproject, ransac_plane
+from pipeline.core.geometry import backproject, ransac_plane
 from pipeline.core.scene import Camera, Room
 from .config import RoomConfig
 

@@ -28,6 +28,8 @@ class RoomRecord:
     """The optimisation harness's summary (pipeline/core/optimise.py); empty without refinement."""
     notes: list[str] = field(default_factory=list)
     """What the fit had to guess (an unseen wall, no ceiling, ...)."""
+    openings: list[str] = field(default_factory=list)
+    """Names of the windows and doors cut into the walls (scene.json's `room.openings`)."""
 
     def to_dict(self) -> dict:
         """scene.json's form."""

@@ -16,8 +16,9 @@ from pipeline.render.room_box import depth_and_faces, surface_labels
 from pipeline.stages.config import ReconstructConfig
 from blender_addon.scene_format import default_room_material
 
-from pipeline.core.scene import Camera, MaterialEntry, Room, Scene, ROOM_FACES
+from pipeline.core.scene import Camera, Light, MaterialEntry, Room, Scene, ROOM_FACES
 from .fit import RoomFit, fit_room
+from .openings import find_openings
 from .nodepth import case_with_pseudo_depth, search_tilt
 from .record import RoomRecord
 from .refine import SURFACES, refine_room
@@ -64,6 +65,18 @@ def plain_materials(camera: Camera, room: Room, case: Case) -> dict[str, Materia
         materials[default_room_material(surf)] = MaterialEntry.principled(
             colour, 0.8 if surf != "ceiling" else 0.9, 0.0, "median photo colour (room stage placeholder)")
     return materials
+
+
+def _with_window_lights(lights: list[Light], windows: list[Light]) -> list[Light]:
+    """The scene's lights with the windows' outdoor lights placed anew: one a run already has (by name) keeps its
+    fitted colour and power (the light stage's, or the artist's) and takes the new pose."""
+    old = {light.name: light for light in lights}
+    for window in windows:
+        kept = old.get(window.name)
+        if kept is not None:
+            window.color, window.power_w = kept.color, kept.power_w
+    names = {window.name for window in windows}
+    return [light for light in lights if light.name not in names] + windows
 
 
 def run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Events,
@@ -120,6 +133,15 @@ def run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Even
     out.camera, out.room, out.scale = camera, room_n, fit.scale
     for name, material in plain_materials(camera, room_n, case).items():
         out.materials.setdefault(name, material)  # keep materials a user (or a later stage) already set
+    found = find_openings(camera, room_n, case)
+    room_n.openings = found.openings or None
+    for name, material in found.materials.items():
+        out.materials.setdefault(name, material)
+    out.lights = _with_window_lights(out.lights, found.lights)
+    for note in found.notes:
+        events.log(f"room: {note}")
+    if found.openings:
+        events.log("room: openings " + ", ".join(f"{o.name} on {o.face}" for o in found.openings))
     out.stages["room"] = RoomRecord(
         iou_before=iou_before,
         iou_after=iou_after,
@@ -131,7 +153,8 @@ def run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Even
         seconds_per_iteration=round(per_iter, 4),
         seconds_forward_render=round(forward, 4),
         optimiser=optimiser,
-        notes=fit.notes,
+        notes=fit.notes + found.notes,
+        openings=[o.name for o in found.openings],
     ).to_dict()
     events.done("room stage done", iou=iou_after)
     return out
