@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, get_type_hints
 
+from p2s_common.errors import InputError
+
 
 @dataclass
 class Schedule:
@@ -123,3 +125,19 @@ def apply_preset(config: Any, name: str | None, presets: dict | None = None) -> 
     for dotted, value in presets.get(name or "final", {}).items():
         set_path(config, dotted, value)
     return config
+
+
+def check_caps(section: str, cfg: Any, caps: dict[str, tuple[str, ...]]) -> None:
+    """Refuse budgets beyond their caps. `caps` maps a cap field of `cfg` (e.g. "max_iters") to the fields it
+    bounds. A config.json asking for 1e9 iterations would otherwise run for ever; the error names the field, the cap
+    and the option that raises it (caps a user raises deliberately)."""
+    flag = section.replace("_", "-")
+    for cap_name, names in caps.items():
+        cap = getattr(cfg, cap_name)
+        for name in names:
+            value = getattr(cfg, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise InputError(f"{section}.{name}={value!r}: expected a whole number >= 0")
+            if value > cap:
+                raise InputError(f"{section}.{name}={value} is over the cap {section}.{cap_name}={cap}; raise it "
+                                 f"with --{flag}.{cap_name.replace('_', '-')} {value} if you mean it")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from p2s_common.errors import InputError
 
-from pipeline.core.config import Schedule
+from pipeline.core.config import Schedule, check_caps
 
 
 @dataclass
@@ -157,16 +156,5 @@ SPP_FIELDS = ("init_spp", "spp", "crop_spp", "search_spp", "final_spp", "validat
 
 
 def check_budgets(cfg: MaterialLightConfig) -> None:
-    """Refuse iteration and sample budgets beyond the caps (InputError naming the cap and how to raise it): a
-    config.json asking for 1e9 iterations would otherwise run for ever."""
-    def need(name: str, value, cap_name: str, cap) -> None:
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise InputError(f"materials_lights.{name}={value!r}: expected a whole number >= 0")
-        if value > cap:
-            raise InputError(f"materials_lights.{name}={value} is over the cap materials_lights.{cap_name}={cap}; "
-                             f"raise it with --materials-lights.{cap_name.replace('_', '-')} {value} if you mean it")
-
-    for name in ("iters", "init_rounds"):
-        need(name, getattr(cfg, name), "max_iters", cfg.max_iters)
-    for name in SPP_FIELDS:
-        need(name, getattr(cfg, name), "max_spp", cfg.max_spp)
+    """Refuse iteration and sample budgets beyond the caps (pipeline.core.config.check_caps)."""
+    check_caps("materials_lights", cfg, {"max_iters": ("iters", "init_rounds"), "max_spp": SPP_FIELDS})

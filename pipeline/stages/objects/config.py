@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.core.config import Schedule
+from pipeline.core.config import Schedule, check_caps
 
 
 @dataclass
@@ -87,3 +87,16 @@ class ObjectConfig:
     revert_below: float = 0.05
     """An object whose final mask IoU (all objects rendered together) is this much below its IoU after the search
     goes back to its searched pose and model."""
+    max_iters: int = 1000
+    """Cap on `refine_iters` (a bundle's config.json asking for more is refused; raise it deliberately)."""
+    max_candidates: int = 256
+    """Cap on `top_k`, `rerank_k`, `fit_candidates` and `yaw_steps`: each costs renders per object."""
+    max_spp: int = 1024
+    """Cap on `spp` and `fit_spp`."""
+
+
+def check_budgets(cfg: ObjectConfig) -> None:
+    """Refuse iteration, candidate and sample budgets beyond the caps (pipeline.core.config.check_caps)."""
+    check_caps("objects", cfg, {"max_iters": ("refine_iters",),
+                                "max_candidates": ("top_k", "rerank_k", "fit_candidates", "yaw_steps"),
+                                "max_spp": ("spp", "fit_spp")})

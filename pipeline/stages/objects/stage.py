@@ -28,6 +28,7 @@ from pipeline.core.optimise import OptimiseRecord
 from pipeline.render.backend import init_mitsuba
 from pipeline.render.silhouettes import Pose, RigidSearchRenderer, SilhouetteRenderer, surface_samples
 from pipeline.stages.config import ReconstructConfig
+from .config import check_budgets
 from .retrieval import check_asset_index, crop_around, open_retriever, retrieve
 from blender_addon.scene_format import (LOW_MASK_IOU, PROPOSAL_LABEL, asset_thumbnail_path, candidate_mesh_folder,
                                         object_mesh_folder, part_material_name, part_mesh_path)
@@ -177,6 +178,7 @@ def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fil
     bundle's; a throw-away one when not given)."""
     files = files if files is not None else BundleFiles()
     cfg = config.objects
+    check_budgets(cfg)
     start = time.perf_counter()
     if scene is None or scene.room is None:
         raise InputError("the object stage needs the room stage's camera and room; re-run from the room stage "

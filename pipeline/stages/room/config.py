@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.core.config import Schedule
+from pipeline.core.config import Schedule, check_caps
 
 
 @dataclass
@@ -40,3 +40,15 @@ class RoomConfig:
     fitted on depth already fixes (noisy masks should not tilt it). Without depth the tilt is free."""
     face_gap_m: float = 0.01
     """Each face's edges are pulled in by this many metres so junctions are sampled as silhouettes (ARCHITECTURE.md)."""
+    max_iters: int = 1000
+    """Cap on `refine_iters` (a bundle's config.json asking for more is refused; raise it deliberately)."""
+    max_ransac_iters: int = 100000
+    """Cap on `ransac_iters`."""
+    max_spp: int = 1024
+    """Cap on `spp`."""
+
+
+def check_budgets(cfg: RoomConfig) -> None:
+    """Refuse iteration and sample budgets beyond the caps (pipeline.core.config.check_caps)."""
+    check_caps("room", cfg, {"max_iters": ("refine_iters",), "max_ransac_iters": ("ransac_iters",),
+                             "max_spp": ("spp",)})

@@ -17,6 +17,7 @@ from pipeline.stages.config import ReconstructConfig
 from blender_addon.scene_format import default_room_material
 
 from pipeline.core.scene import Camera, Light, MaterialEntry, Room, Scene, ROOM_FACES
+from .config import check_budgets
 from .fit import RoomFit, fit_room
 from .openings import find_openings
 from .nodepth import case_with_pseudo_depth, search_tilt
@@ -85,6 +86,7 @@ def run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Even
 
     `files` (the bundle's) is taken as every stage takes it; the room stage makes no file."""
     cfg = config.room
+    check_budgets(cfg)
     start = time.perf_counter()
     if scene is not None and scene.room is not None:
         # Re-run (photo2scene refine): start from the scene's (possibly hand-edited) camera and box.
