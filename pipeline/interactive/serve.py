@@ -63,6 +63,37 @@ def decode_mask(rle: dict) -> np.ndarray:
     return np.repeat(values, rle["counts"]).reshape(h, w)
 
 
+def _field(req: dict, name: str, kind: str, default=None):
+    """A request field checked for its type (one-line InputError naming the field and what it should be):
+    kind 'int' (a whole number), 'number' (finite), 'flag' (true/false), 'path' (a non-empty string)."""
+    if name not in req or req[name] is None:
+        if default is not None:
+            return default
+        raise InputError(f"missing field {name!r}")
+    value = req[name]
+    if kind == "int" and isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2 ** 31:
+        return value
+    if kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool) and \
+            math.isfinite(value):
+        return float(value)
+    if kind == "flag" and isinstance(value, bool):
+        return value
+    if kind == "path" and isinstance(value, str) and value:
+        return Path(value)
+    expected = {"int": "a whole number", "number": "a finite number", "flag": "true or false",
+                "path": "a file path (a non-empty string)"}[kind]
+    raise InputError(f"field {name!r} must be {expected}, not {json.dumps(value)[:40]}")
+
+
+def _request_id(req: dict):
+    """The request's id to echo: a string or a finite number (anything else is answered with id null)."""
+    value = req.get("id")
+    if isinstance(value, str) or (isinstance(value, (int, float)) and not isinstance(value, bool)
+                                  and math.isfinite(value)):
+        return value
+    return None
+
+
 class Server:
     """The request handlers; `handle` maps one request dict to one reply dict."""
 
@@ -72,8 +103,10 @@ class Server:
         self.images: dict[str, object] = {}
 
     def handle(self, req: dict) -> dict:
-        reply: dict = {"id": req.get("id")}
+        reply: dict = {"id": _request_id(req)}
         try:
+            if req.get("id") is not None and reply["id"] is None:
+                raise InputError("field 'id' must be a string or a finite number")
             cmd = req.get("cmd")
             fn = getattr(self, f"cmd_{cmd}", None) if isinstance(cmd, str) else None
             if fn is None:
@@ -82,14 +115,16 @@ class Server:
             reply["ok"] = True
         except (InputError, SetupError, KeyError, ValueError, TypeError, OSError) as exc:
             msg = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            if isinstance(exc, OSError) and exc.filename:  # a path the client named: say which and why
+                msg = f"cannot use {exc.filename}: {exc.strerror or exc}; check the path"
             reply.update(ok=False, error=msg.splitlines()[0] if msg else type(exc).__name__)
         except Exception as exc:  # noqa: BLE001 - the server must answer, whatever went wrong
             reply.update(ok=False, error=f"internal error: {type(exc).__name__}: {exc}")
         return reply
 
     def _session(self, req: dict):
-        image_id = str(req["image_id"])
-        if image_id not in self.images:
+        image_id = req.get("image_id")
+        if not isinstance(image_id, str) or image_id not in self.images:
             raise InputError(f"image {image_id!r} is not open (send 'open' first)")
         return self.images[image_id]
 
@@ -100,23 +135,28 @@ class Server:
         from PIL import Image
 
         start = time.perf_counter()
-        photo, is_linear = read_photo(Path(req["image"]))
+        image = _field(req, "image", "path")
+        photo, is_linear = read_photo(image)
         if is_linear:
             photo = linear_to_srgb(photo)
         h, w = photo.shape[:2]
         depth = None
         if req.get("depth"):
-            check_image_file(Path(req["depth"]))  # header first: a huge array is refused before it is loaded
-            depth = np.load(req["depth"], allow_pickle=False).astype(np.float32)
+            depth_path = _field(req, "depth", "path")
+            check_image_file(depth_path)  # header first: a huge array is refused before it is loaded
+            depth = np.load(depth_path, allow_pickle=False).astype(np.float32)
             depth = _fit_to(depth, h, w, nearest=False)
         labels = None
         if req.get("segmentation"):
-            check_image_file(Path(req["segmentation"]))
-            with Image.open(req["segmentation"]) as im:
+            seg_path = _field(req, "segmentation", "path")
+            check_image_file(seg_path)
+            with Image.open(seg_path) as im:
                 labels = _fit_to(np.asarray(im).astype(np.int32), h, w, nearest=True)
         if labels is not None and labels.ndim != 2:
             raise InputError("segmentation must be a single-channel id image")
-        image_id = str(req.get("image_id") or req["image"])
+        image_id = req.get("image_id") or str(image)
+        if not isinstance(image_id, str):
+            raise InputError("field 'image_id' must be a string")
         self.images[image_id] = MultiSurfaceSession(photo, labels, self.backend, depth)
         return {"image_id": image_id, "width": w, "height": h, "seconds": round(time.perf_counter() - start, 4)}
 
@@ -124,22 +164,25 @@ class Server:
         from p2s_common.errors import InputError
 
         sess = self._session(req)
-        surface = int(req["surface"])
-        x, y = float(req["x"]), float(req["y"])
+        surface = _field(req, "surface", "int")
+        if surface <= 0:
+            raise InputError("field 'surface' must be a positive id (0 is 'unlabelled')")
+        x, y = _field(req, "x", "number"), _field(req, "y", "number")
         h, w = sess.labels.shape
         # Checked here, where the image size is known: out of range it would index outside the label map.
         if not (math.isfinite(x) and math.isfinite(y) and 0 <= x < w and 0 <= y < h):
             raise InputError(f"click ({req['x']}, {req['y']}) is outside the {w}x{h} image "
                              f"(0 <= x < {w}, 0 <= y < {h})")
         start = time.perf_counter()
-        labels = sess.click(surface, x, y, bool(req["positive"]))
+        labels = sess.click(surface, x, y, _field(req, "positive", "flag"))
         mask = labels == surface
         out = {"surface": surface, "area": int(mask.sum()), "bbox": _bbox(mask),
                "seconds": round(time.perf_counter() - start, 4)}
-        if req.get("out"):
-            _write_mask(Path(req["out"]), mask)
-            out["path"] = str(req["out"])
-        if req.get("return_mask", True):
+        if req.get("out") is not None:
+            path = _field(req, "out", "path")
+            _write_mask(path, mask)
+            out["path"] = str(path)
+        if _field(req, "return_mask", "flag", default=True):
             out["mask"] = encode_mask(mask)
         return out
 
@@ -147,13 +190,17 @@ class Server:
         from PIL import Image
 
         sess = self._session(req)
-        check_image_file(Path(req["mask"]))
-        with Image.open(req["mask"]) as im:
+        mask_path = _field(req, "mask", "path")
+        check_image_file(mask_path)
+        with Image.open(mask_path) as im:
             mask = np.asarray(im.convert("L")) > 127
         h, w = sess.labels.shape
         mask = _fit_to(mask.astype(np.int32), h, w, nearest=True).astype(bool)
-        labels = sess.set_surface_mask(int(req["surface"]), mask)
-        return {"surface": int(req["surface"]), "area": int((labels == int(req["surface"])).sum())}
+        surface = _field(req, "surface", "int")
+        if surface <= 0:
+            raise InputError("field 'surface' must be a positive id (0 is 'unlabelled')")
+        labels = sess.set_surface_mask(surface, mask)
+        return {"surface": surface, "area": int((labels == surface).sum())}
 
     def cmd_undo(self, req: dict) -> dict:
         labels = self._session(req).undo()
@@ -164,14 +211,16 @@ class Server:
 
         labels = self._session(req).labels
         out = {"surface_ids": sorted(int(v) for v in np.unique(labels) if v)}
-        if req.get("out"):
-            Path(req["out"]).parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(labels.astype(np.uint16)).save(req["out"])
-            out["path"] = str(req["out"])
+        if req.get("out") is not None:
+            path = _field(req, "out", "path")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(labels.astype(np.uint16)).save(path)
+            out["path"] = str(path)
         return out
 
     def cmd_close(self, req: dict) -> dict:
-        self.images.pop(str(req["image_id"]), None)
+        self._session(req)  # an image that is not open is an error, as in every other command
+        self.images.pop(req["image_id"], None)
         return {}
 
     def cmd_quit(self, req: dict) -> dict:
