@@ -49,6 +49,14 @@ class Scored:
         return float(np.exp(-self.distance))
 
 
+# A textured candidate replaces the flat colour only with evidence: its distance at least this fraction below the
+# flat material's, and a similarity exp(-distance) of at least MIN_SIMILARITY. Without the floor, a part no
+# library material resembles (a chair frame's crop: similarity 0.001) took whichever pattern was least unlike it.
+# Set from the helper's randomised library materials (correct matches score far above it), not from bench rooms.
+FLAT_MARGIN = 0.1
+MIN_SIMILARITY = 0.05
+
+
 @dataclass
 class Retrieved:
     ranked: list[Scored]  # textured candidates, best first
@@ -58,8 +66,14 @@ class Retrieved:
 
     @property
     def best(self) -> Scored | None:
-        """The top textured candidate, or None when the flat material scores better than every one."""
-        return self.ranked[0] if self.ranked and self.ranked[0].distance < self.flat else None
+        """The top textured candidate, or None when the flat material scores as well (within FLAT_MARGIN) or no
+        candidate is similar enough to count as evidence of a texture (MIN_SIMILARITY)."""
+        if not self.ranked:
+            return None
+        top = self.ranked[0]
+        if top.distance < self.flat * (1 - FLAT_MARGIN) and top.similarity >= MIN_SIMILARITY:
+            return top
+        return None
 
 
 class SynthesisLibrary:
