@@ -478,6 +478,11 @@ def _exposure_ev(lights: list[LightInit], radiance: np.ndarray, fills: list[bool
     return float(np.clip(np.round(2 * np.log2(watts / max(powers))) / 2, 0.0, 12.0))
 
 
+# What each placed light stands for, as the artist reads it (scene.json `role`; the name says it too).
+ROLES = {"ceiling": "Ceiling lamp", "behind_camera": "Fill behind camera", "unseen_wall": "Fill from an unseen wall",
+         "window": "Window", "lamp": "Lamp"}
+
+
 def _write_lights(scene: Scene, lights: list[LightInit], radiance: np.ndarray, prune: float = 0.0,
                   fill_kelvin: float | None = None, fills: list[bool] | None = None) -> list[dict]:
     """Lights into the Scene in Blender's watts (P = L pi A), without those the fit left (nearly) dark; per-light
@@ -502,6 +507,7 @@ def _write_lights(scene: Scene, lights: list[LightInit], radiance: np.ndarray, p
             light.size = [float(x) for x in li.light.size]
             light.color, light.power_w = [round(c, 5) for c in colour], round(power * scale, 4)
             light.source = light.source or li.source
+            light.role = light.role or ROLES.get(light.source)
             light.temperature_k = round(fill_kelvin, 1) if fill and fill_kelvin is not None else None
         scene.lights.append(light)
         entries.append({"name": light.name, "source": li.source, "radiance": [round(float(x), 5) for x in rad],
