@@ -186,3 +186,18 @@ def _thumbnail(name: str) -> bytes:
     from materials_db.thumbs import thumbnail_path
 
     return thumbnail_path(name).read_bytes()
+
+
+def test_parts_only_take_plausible_categories(library):
+    """A wall never takes polished chrome (a grey albedo tile that renders as a mirror), a floor takes wood or
+    tiles but not leather, and furniture never takes wall paint or floor tiles."""
+    from pipeline.stages.materials_lights.retrieve_parts import plausible
+
+    categories = library.categories
+    for part, allowed in (("room_wall_x_max", {"paint", "plaster", "wallpaper", "tiles", "wood", "stone", "concrete"}),
+                          ("room_floor", {"wood", "tiles", "carpet", "stone", "concrete"}),
+                          ("room_ceiling", {"paint", "plaster", "concrete", "wood"})):
+        names = plausible(library, part)
+        assert names and {categories[n] for n in names} <= allowed, part
+    furniture = {categories[n] for n in plausible(library, "bed_1.frame")}
+    assert "paint" not in furniture and "tiles" not in furniture and {"wood", "fabric"} & furniture

@@ -36,6 +36,26 @@ def crop_views(photo_linear: np.ndarray, uv_image: np.ndarray, pairs: list[CropP
     return views
 
 
+# Library categories that are plausible for a surface: a prior by what the part is, as PSDR-Room retrieves per
+# part category. Albedo statistics alone cannot tell a grey wall from polished chrome (whose albedo tile is grey
+# too, but which renders as a mirror), nor a brown floor from leather.
+ROOM_CATEGORIES = {
+    "floor": {"wood", "tiles", "carpet", "stone", "concrete"},
+    "wall": {"paint", "plaster", "wallpaper", "tiles", "wood", "stone", "concrete"},
+    "ceiling": {"paint", "plaster", "concrete", "wood"},
+}
+NOT_FURNITURE = {"paint", "wallpaper", "plaster", "concrete", "tiles", "carpet", "paper"}
+
+
+def plausible(library: SynthesisLibrary, part: str) -> list[str]:
+    """The library materials a part may take: a room face's categories, or for a furniture part every category
+    but the room-only ones (room faces are named `room_<face>` by the room stage)."""
+    kind = next((k for k in ROOM_CATEGORIES if part.startswith(f"room_{k}")), None)
+    if kind is not None:
+        return [n for n in library.names if library.categories[n] in ROOM_CATEGORIES[kind]]
+    return [n for n in library.names if library.categories[n] not in NOT_FURNITURE]
+
+
 def retrieve_by_synthesis(case, states: dict, crops: dict[str, list[CropPair]], uv_image: np.ndarray | None, cfg,
                           clip=None, notes: list | None = None) -> tuple[dict, dict, list[PartResult]]:
     """Rank the library for every part with crops; parts whose best textured candidate beats the flat material
@@ -56,10 +76,11 @@ def retrieve_by_synthesis(case, states: dict, crops: dict[str, list[CropPair]], 
         views = crop_views(case.photo_linear, uv_image, pairs[:cfg.synthesis_crops], flat_albedo)
         if not views:
             continue
-        shortlist = None
+        shortlist = plausible(library, name)
         if clip is not None:  # CLIP narrows the shortlist; synthesis still decides
             voted = clip.rank([cut(case.photo_srgb, p.photo) for p in pairs], cfg.top_k)
-            shortlist = [r.name for r in voted][:cfg.clip_shortlist] or None
+            allowed = set(shortlist)
+            shortlist = [r.name for r in voted if r.name in allowed][:cfg.clip_shortlist] or shortlist
         found = rank(library, views, flat_albedo, scales, rotations, shortlist, cfg.synthesis_prune)
         rows.append(PartResult(name, views[0].photo, found))
         # lazy: loads torch, which importing this module does not
