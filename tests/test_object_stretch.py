@@ -25,7 +25,9 @@ def _stage(folder, retriever, mesh):
     case = load_case(folder / "photo.png", folder / "estimates")
     config = _fast_config(rerank_k=1)
     config.objects.refine_iters = 30
-    config.objects.fit_candidates = 1  # the cabinet itself: the stretch, not the choice, is under test
+    # The fit picks the cabinet itself among its near twins in the library (retrieval alone may rank a twin first):
+    # the stretch, not the choice, is under test.
+    config.objects.fit_candidates = 6
     scene = room_stage.run(None, case, config, Silent())
     return object_stage.run(scene, case, config, Silent(), BundleFiles(), retriever=retriever), config
 
@@ -37,7 +39,7 @@ def test_stretch_is_bounded_and_recorded_or_absent(tmp_path, retriever):
     limit = math.exp(config.objects.aspect_limit)
     for scene in (plain, wide):
         obj = scene.objects[0]
-        assert obj.asset_id.startswith("builtin:cabinet")  # the cabinet or a near twin of it in the library
+        assert obj.asset_id == ASSET
         if obj.stretch is None:  # uniform: every axis scaled alike
             assert np.allclose(obj.scale, obj.scale[0], rtol=1e-6)
         else:
