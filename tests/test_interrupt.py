@@ -110,10 +110,10 @@ interrupt.install(grace_s=1.0)
 tmp = Path(sys.argv[1])
 tmp.mkdir()
 with interrupt.remove_on_hard_stop(tmp):
-    print("ready", flush=True)
     while True:  # like a native call that never returns to a check: the interrupt is swallowed
-        try:
-            while True:  # the handler raises once; inside this try wherever it lands
+        try:  # the handler raises once; "ready" is printed inside the try, so wherever it lands it is swallowed
+            print("ready", flush=True)
+            while True:
                 time.sleep(0.05)
         except KeyboardInterrupt:
             pass
@@ -127,7 +127,7 @@ def test_watchdog_ends_a_run_stuck_in_a_long_call(tmp_path):
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "interrupted" in stderr and "did not return within 1 s" in stderr
+    assert proc.returncode == 130 and "interrupted" in stderr and "did not return within 1 s" in stderr, stderr
     assert not partial.exists()  # the hard stop removed the temporary folder
 
 
