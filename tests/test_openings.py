@@ -162,10 +162,17 @@ def test_blender_builds_walls_with_holes_and_tagged_openings(tmp_path):
          "materials": {"frame": "room_ceiling"}, "segment_id": 7},
         {"name": "door_2", "kind": "door", "face": "wall_x_min", "rect": [0.5, 0.0, 1.4, 2.05],
          "materials": {"frame": "room_wall", "panel": "door.panel"}, "segment_id": 8}]
+    panel_light = {"name": "Window 7", "type": "area", "position": [1.6, 2.9, 1.5],
+                   "rotation": [[1, 0, 0], [0, 0, 1], [0, -1, 0]], "size": [1.2, 1.2], "color": [1, 1, 1],
+                   "power_w": 50.0, "visible_camera": True, "source": "window", "role": "Window"}
+    data["lights"] = list(data.get("lights") or []) + [panel_light]
     (folder / "scene.json").write_text(json.dumps(data))
     bpy.ops.wm.read_factory_settings(use_empty=True)
     coll = build_bundle(load_bundle(folder))
     objects = {o.name: o for o in coll.all_objects}
+    # The light stage's window panel sits over the opening's backdrop: Cycles would add both, so only the
+    # backdrop is seen by the camera (the panel still lights the room).
+    assert not objects["Window 7"].visible_camera and objects["Window 7"].data.energy == 50.0
     wall = objects["room_wall_y_max"]
     assert len(wall.data.polygons) > 1 and wall.data.materials[0].name.startswith("room_wall")
     assert "room_wall_y_max_outside" in objects  # walls have a far side

@@ -8,7 +8,9 @@ from mathutils import Matrix
 from ..scene_format import PROP_LIGHT, PROP_LOCKED, Light
 
 
-def build_light(spec: Light, collection: bpy.types.Collection) -> bpy.types.Object:
+def build_light(spec: Light, collection: bpy.types.Collection, over_opening: bool = False) -> bpy.types.Object:
+    """A Blender light for `spec`. `over_opening`: a window panel placed by the light stage in front of a window
+    opening, whose backdrop already shows the outdoors to the camera (the panel is then hidden from the camera)."""
     kind = spec.type.upper()
     name = spec.name or "Light"
     data = bpy.data.lights.new(name, kind)
@@ -21,7 +23,10 @@ def build_light(spec: Light, collection: bpy.types.Collection) -> bpy.types.Obje
     obj[PROP_LIGHT] = name  # scene.json key, for Refine (names may get .001)
     if spec.role:  # what the light stands for ("Window", "Ceiling lamp"), shown in the Outliner's custom props
         obj["photo2scene_role"] = spec.role
-    obj.visible_camera = bool(spec.visible_camera)  # a window glows in the photo; lamps do not
+    # A window glows in the photo; lamps do not. Cycles lets a camera ray pass through a visible light and adds
+    # it, whereas Mitsuba's panel hides what is behind it: over an opening's backdrop the panel would count the
+    # outdoors twice (2.2x too bright on the benchmark's room_000), so there the backdrop alone is seen.
+    obj.visible_camera = bool(spec.visible_camera) and not over_opening
     rot, pos = spec.rotation, spec.position
     obj.matrix_world = Matrix([[*rot[0], pos[0]], [*rot[1], pos[1]], [*rot[2], pos[2]], [0, 0, 0, 1]])
     _tag_light(obj, spec)

@@ -240,8 +240,9 @@ def build_bundle(bundle: Bundle, name: str | None = None, render_settings: str =
             build_room(data.room, materials, group(coll, "room"), faces, notes)
         for obj in data.objects:
             build_object(obj, bundle, materials, group(coll, "furniture"))
+        windows = data.room is not None and any(o.kind == "window" for o in data.room.openings or [])
         for light in data.lights:
-            build_light(light, group(coll, "lights"))
+            build_light(light, group(coll, "lights"), over_opening=windows and light.source == "window")
         if data.room is not None:  # a placeholder no face uses any more is not left behind in the file
             unused = {data.room.materials[f] for f in notes} - set(faces.values())
             bpy.data.batch_remove([materials[n] for n in unused if n in materials and materials[n].users == 0])
