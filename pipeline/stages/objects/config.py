@@ -87,6 +87,9 @@ class ObjectConfig:
     revert_below: float = 0.05
     """An object whose final mask IoU (all objects rendered together) is this much below its IoU after the search
     goes back to its searched pose and model."""
+    deterministic: int = 1
+    """(1/0) CPU renders of this stage on one thread, so a run repeats exactly (pipeline/render/determinism.py:
+    Mitsuba's film adds samples with atomics whose order varies between threads). 0 uses every core, faster."""
     max_iters: int = 1000
     """Cap on `refine_iters` (a bundle's config.json asking for more is refused; raise it deliberately)."""
     max_candidates: int = 256

@@ -28,6 +28,7 @@ from pipeline.core.optimise import OptimiseRecord
 from pipeline.render.backend import init_mitsuba
 from pipeline.render.silhouettes import Pose, RigidSearchRenderer, SilhouetteRenderer, surface_samples
 from pipeline.stages.config import ReconstructConfig
+from pipeline.render.determinism import deterministic_renders
 from .config import check_budgets
 from .retrieval import check_asset_index, crop_around, open_retriever, retrieve
 from blender_addon.scene_format import (LOW_MASK_IOU, PROPOSAL_LABEL, asset_thumbnail_path, candidate_mesh_folder,
@@ -174,6 +175,13 @@ def _fit_loss(target: ObjectTarget, scene: Scene, t, cfg, index: int) -> float:
 
 def run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, files: BundleFiles | None = None,
         retriever=None) -> Scene:
+    """Retrieve and pose the objects (see `_run`), with repeatable CPU renders unless `objects.deterministic` is 0."""
+    with deterministic_renders(bool(config.objects.deterministic)):
+        return _run(scene, case, config, events, files, retriever)
+
+
+def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, files: BundleFiles | None = None,
+         retriever=None) -> Scene:
     """Add posed, retrieved objects to the Scene; their meshes, thumbnails and report images go into `files` (the
     bundle's; a throw-away one when not given)."""
     files = files if files is not None else BundleFiles()

@@ -40,6 +40,9 @@ class RoomConfig:
     fitted on depth already fixes (noisy masks should not tilt it). Without depth the tilt is free."""
     face_gap_m: float = 0.01
     """Each face's edges are pulled in by this many metres so junctions are sampled as silhouettes (ARCHITECTURE.md)."""
+    deterministic: int = 1
+    """(1/0) CPU renders of this stage on one thread, so a run repeats exactly (pipeline/render/determinism.py:
+    Mitsuba's film adds samples with atomics whose order varies between threads). 0 uses every core, faster."""
     max_iters: int = 1000
     """Cap on `refine_iters` (a bundle's config.json asking for more is refused; raise it deliberately)."""
     max_ransac_iters: int = 100000

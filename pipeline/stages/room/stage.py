@@ -17,6 +17,7 @@ from pipeline.stages.config import ReconstructConfig
 from blender_addon.scene_format import default_room_material
 
 from pipeline.core.scene import Camera, Light, MaterialEntry, Room, Scene, ROOM_FACES
+from pipeline.render.determinism import deterministic_renders
 from .config import check_budgets
 from .fit import RoomFit, fit_room
 from .openings import find_openings
@@ -82,6 +83,13 @@ def _with_window_lights(lights: list[Light], windows: list[Light]) -> list[Light
 
 def run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Events,
         files: BundleFiles | None = None) -> Scene:
+    """Fit and refine the room (see `_run`), with repeatable CPU renders unless `room.deterministic` is 0."""
+    with deterministic_renders(bool(config.room.deterministic)):
+        return _run(scene, case, config, events, files)
+
+
+def _run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Events,
+         files: BundleFiles | None = None) -> Scene:
     """Fit and refine the room; returns a Scene with camera, room, plain room materials and stage metrics.
 
     `files` (the bundle's) is taken as every stage takes it; the room stage makes no file."""
