@@ -1,4 +1,5 @@
-"""Repeatable CPU renders: one Dr.Jit thread while a stage that optimises on noisy renders runs.
+"""Repeatable CPU renders: one Dr.Jit thread while a stage that optimises on noisy renders runs (the room, object and
+material/light stages, each with its own `deterministic` switch, on by default).
 
 Mitsuba's film sums each pixel's samples with atomic adds (and the adjoint pass sums gradients the same way). On the
 LLVM (CPU) backend with several threads the order of those adds depends on thread timing, so two renders with the
