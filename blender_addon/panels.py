@@ -136,13 +136,18 @@ class PHOTO2SCENE_PT_reconstruction(_Sidebar, bpy.types.Panel):
         row.operator("photo2scene.refine", text="Refine", icon="FILE_REFRESH")
 
 
-class PHOTO2SCENE_PT_candidates(_Sidebar, bpy.types.Panel):
-    bl_label = "Candidates"
+class _OfReconstruction(_Sidebar):
+    """A sub-panel shown only while a reconstruction is active."""
+
     bl_parent_id = "PHOTO2SCENE_PT_main"
 
     @classmethod
     def poll(cls, context):
         return active_reconstruction(context) is not None
+
+
+class PHOTO2SCENE_PT_candidates(_OfReconstruction, bpy.types.Panel):
+    bl_label = "Candidates"
 
     def draw(self, context):
         layout = self.layout
@@ -172,16 +177,11 @@ class PHOTO2SCENE_PT_candidates(_Sidebar, bpy.types.Panel):
             layout.label(text="No alternatives for the selection")
 
 
-class PHOTO2SCENE_PT_locks(_Sidebar, bpy.types.Panel):
+class PHOTO2SCENE_PT_locks(_OfReconstruction, bpy.types.Panel):
     """The selection's locks: a locked light or material is kept by Refine as the artist set it (an edit locks it
     when Refine writes the edits back; unlock it here to let the pipeline fit it again)."""
 
     bl_label = "Locks"
-    bl_parent_id = "PHOTO2SCENE_PT_main"
-
-    @classmethod
-    def poll(cls, context):
-        return active_reconstruction(context) is not None
 
     def draw(self, context):
         layout = self.layout

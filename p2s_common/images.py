@@ -34,6 +34,16 @@ def linear_to_srgb(x: np.ndarray) -> np.ndarray:
     return np.where(x <= 0.0031308, x * 12.92, 1.055 * np.power(x, 1 / 2.4) - 0.055).astype(np.float32)
 
 
+def srgb_to_lab(srgb: np.ndarray) -> np.ndarray:
+    """CIE Lab (D65) of sRGB in [0, 1] (clipped), as float32."""
+    lin = srgb_to_linear(srgb).astype(np.float64)
+    m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = lin @ m.T / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    lab = np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
+    return lab.astype(np.float32)
+
+
 def read_exr(path: Path) -> np.ndarray:
     """HxWxC float32 from a single-part OpenEXR file: R, G, B, A first (those present), else Y, then any other
     channels by name (a depth file's one channel is then [..., 0] whatever it is called)."""

@@ -133,6 +133,14 @@ def _flags_html(o) -> str:
     return ", ".join(f'<b style="color:#b00">{_e(f)}</b>' if f == "low_mask_iou" else _e(f) for f in flags)
 
 
+def _table(anchor: str, title: str, headers: list[str], rows: list[str]) -> str:
+    """A titled HTML table of ready-made rows; nothing when there are no rows."""
+    if not rows:
+        return ""
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    return f'<h2 id="{anchor}">{_e(title)}</h2><table><tr>{head}</tr>' + "".join(rows) + "</table>"
+
+
 def objects_table(root: Path, scene: Scene, crops: dict[str, str]) -> str:
     """Per object: its crop (photo | render), chosen model, contact, mask IoU, the candidates."""
     rows = []
@@ -144,10 +152,8 @@ def objects_table(root: Path, scene: Scene, crops: dict[str, str]) -> str:
                     f"<td>{_e((o.asset_id or '').split(':')[-1])}</td><td>{_e(o.contact or '')}</td>"
                     f"<td>{o.mask_iou_before or 0.0:.3f} &rarr; {o.mask_iou_after or 0.0:.3f}</td>"
                     f"<td>{_flags_html(o)}</td><td>{_candidates_html(root, o.candidates, chosen)}</td></tr>")
-    if not rows:
-        return ""
-    return ('<h2 id="objects">Objects</h2><table><tr><th>photo | render</th><th>object</th><th>model</th>'
-            "<th>contact</th><th>mask IoU</th><th>flags</th><th>candidates (best first)</th></tr>" + "".join(rows) + "</table>")
+    return _table("objects", "Objects", ["photo | render", "object", "model", "contact", "mask IoU", "flags",
+                                         "candidates (best first)"], rows)
 
 
 def _swatch(entry: MaterialEntry) -> str:
@@ -170,10 +176,8 @@ def materials_table(root: Path, scene: Scene) -> str:
                     f"<td>{_e(entry.type)}</td><td>{rough}</td><td>{_e(entry.source or '')}<br>"
                     f"<small>{_e(entry.retrieval or '')}</small></td>"
                     f"<td>{_candidates_html(root, entry.candidates or [], entry.chosen)}</td></tr>")
-    if not rows:
-        return ""
-    return ('<h2 id="materials">Materials</h2><table><tr><th>look</th><th>material</th><th>type</th>'
-            "<th>roughness</th><th>source</th><th>candidates (best first)</th></tr>" + "".join(rows) + "</table>")
+    return _table("materials", "Materials", ["look", "material", "type", "roughness", "source",
+                                             "candidates (best first)"], rows)
 
 
 def headline(scene: Scene, case: Case) -> str:

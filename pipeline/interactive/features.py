@@ -15,7 +15,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.sparse import csr_matrix
 
-from p2s_common.images import srgb_to_linear
+from p2s_common.images import srgb_to_lab
 
 from pipeline.core.resample import resize_area, resize_valid_mean, working_shape
 from .graphcut import GridCut
@@ -72,14 +72,6 @@ class ImageFeatures:
         return self.shape[1] / ref[1]
 
 
-def srgb_to_lab(srgb: np.ndarray) -> np.ndarray:
-    """CIE Lab (D65) of an sRGB image in [0,1]."""
-    lin = srgb_to_linear(srgb).astype(np.float64)
-    m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
-    xyz = lin @ m.T / np.array([0.95047, 1.0, 1.08883])
-    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
-    lab = np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
-    return lab.astype(np.float32)
 
 
 def kmeans_words(x: np.ndarray, k: int, rng: np.random.Generator, iters: int = 8,

@@ -15,15 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from p2s_common.images import srgb_to_lab
 
-def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
-    """CIE Lab (D65) of sRGB in [0, 1]."""
-    c = np.clip(rgb, 0, 1)
-    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
-    xyz = lin @ m.T / np.array([0.95047, 1.0, 1.08883])
-    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
-    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
 
 
 def descriptors(image_srgb: np.ndarray, windows=(5, 11, 23)) -> list[np.ndarray]:
