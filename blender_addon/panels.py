@@ -12,7 +12,7 @@ from .edits import (cached_scene, candidate_rows, candidate_thumbnail, candidate
                     object_spec)
 from .operators import active_reconstruction
 from .preferences import get_prefs, resolve_python
-from .scene_format import PROP_CHOSEN, PROP_LOCKED
+from .scene_format import PROP_CHOSEN, PROP_LOCKED, PROP_PROPOSAL
 from .sync import bundle_root, material_name, object_name, object_root
 
 _previews = None  # bpy.utils.previews collection for candidate thumbnails
@@ -130,6 +130,7 @@ class PHOTO2SCENE_PT_reconstruction(_Sidebar, bpy.types.Panel):
         if isinstance(iou, dict) and iou:
             col.label(text="room IoU " + ", ".join(f"{k} {v:.2f}" for k, v in iou.items()
                                                    if isinstance(v, (int, float))))
+        _draw_outcome(col, scene)
         col.operator("photo2scene.compare", icon="RENDER_STILL")
         row = col.row(align=True)
         row.prop(props, "refine_stage", text="")
@@ -165,6 +166,9 @@ class PHOTO2SCENE_PT_candidates(_OfReconstruction, bpy.types.Panel):
             spec = object_spec(scene, name)
             chosen = owner.get(PROP_CHOSEN, chosen_index(spec))
             _draw_flags(layout, spec)
+            if PROP_PROPOSAL in owner.keys():
+                layout.prop(owner, f'["{PROP_PROPOSAL}"]', text="Unconfirmed proposal (untick to confirm)",
+                            icon="QUESTION")
             shown |= draw_candidates(layout, root, f"Object {name}", "OBJECT", name, candidates(spec), chosen)
         for slot in getattr(obj, "material_slots", []):
             name = material_name(slot.material, obj, scene)
@@ -228,6 +232,26 @@ def _draw_flags(layout, spec) -> None:
     """One warning line per flag the object stage set on the object (scene.json `flags`)."""
     for flag in (spec.get("flags") if spec is not None else None) or []:
         layout.label(text=FLAG_TEXT.get(flag, flag), icon="ERROR" if flag == "low_mask_iou" else "INFO")
+
+
+def _draw_outcome(layout, scene) -> None:
+    """The run's outcome (scene.json `stages.outcome`): its warnings in red, which estimators ran, and the
+    furniture proposals still to confirm."""
+    outcome = scene.stages.get("outcome")
+    if not isinstance(outcome, dict):
+        return
+    warnings = [w for w in outcome.get("warnings") or [] if isinstance(w, str)]
+    proposals = [o.name for o in scene.objects if o.proposal]
+    if not warnings and not proposals and not outcome.get("estimators"):
+        return
+    box = layout.box()
+    for warning in warnings:
+        wrapped(box, warning, icon="ERROR")
+    if proposals:
+        wrapped(box, f"{len(proposals)} unconfirmed furniture proposal(s) ({', '.join(proposals)}): select one to "
+                     "confirm it, use another candidate, or delete it", icon="QUESTION")
+    if outcome.get("estimators"):
+        wrapped(box, f"Estimators: {outcome['estimators']}", icon="INFO")
 
 
 def draw_candidates(layout, root: Path, title: str, kind: str, name: str, items: list, chosen: int) -> bool:

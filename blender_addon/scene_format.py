@@ -87,6 +87,7 @@ PROP_FACE = "photo2scene_face"
 PROP_PART = "photo2scene_part"
 PROP_CHOSEN = "photo2scene_chosen"
 PROP_LOCKED = "photo2scene_locked"  # on a light object or a material: Refine keeps it as the artist set it
+PROP_PROPOSAL = "photo2scene_proposal"  # on an object made from a furniture proposal; False once the artist confirms
 PROP_BUILT = "photo2scene_built"  # on every object the import built: a re-import replaces these, keeps the rest
 PROP_NOTE = "photo2scene_note"  # a line the import reports as a warning (e.g. a room face's placeholder material)
 PROP_GROUP = "photo2scene_group"  # on a reconstruction's sub-collections: "camera", "room", "furniture", "lights"

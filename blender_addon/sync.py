@@ -18,7 +18,8 @@ import bpy
 
 from .edits import base_name, chosen_index, drop_object, with_material_candidate, with_object_candidate
 from .scene_format import (DEFAULT_METALLIC, DEFAULT_ROUGHNESS, PROP_ASSET, PROP_BUILT, PROP_BUNDLE, PROP_CHOSEN,
-                           PROP_FACE, PROP_LIGHT, PROP_LOCKED, PROP_MATERIAL, PROP_OBJECT, Light, MaterialEntry, SceneData)
+                           PROP_FACE, PROP_LIGHT, PROP_LOCKED, PROP_MATERIAL, PROP_OBJECT, PROP_PROPOSAL,
+                           Light, MaterialEntry, SceneData)
 
 BUNDLE_KEY = PROP_BUNDLE
 # What counts as a change. Blender stores floats in single precision (~7 digits), so a value read back from an
@@ -178,7 +179,7 @@ def collect_edits(coll: bpy.types.Collection, scene: dict) -> tuple[dict, list[s
 
     Written back: the camera's pose and field of view; each object's pose and swapped asset; each light's pose,
     power, colour and size (lights deleted in Blender are dropped, lights added to the collection are added);
-    swapped materials, the Base Color / Roughness / Metallic of principled ones and the parameter values of
+    an unnamed furniture proposal the artist confirmed; swapped materials, the Base Color / Roughness / Metallic of principled ones and the parameter values of
     procedural ones. Not written back: room faces moved by hand (the room is a box: re-run the room stage instead)
     and procedural node trees whose nodes were added or removed."""
     data = SceneData.from_dict(scene)  # validated, and a copy: the caller's dict is left as it was
@@ -213,6 +214,9 @@ def collect_edits(coll: bpy.types.Collection, scene: dict) -> tuple[dict, list[s
         _set_angle(spec, "yaw_deg", math.degrees(rot.to_euler("XYZ").z), changes, what)
         if spec.rotation is not None:  # an entry that records its full rotation keeps it up to date
             _set(spec, "rotation", _rows(rot.to_matrix()), changes, what)
+        if spec.proposal and not root.get(PROP_PROPOSAL, True):  # confirmed in the panel
+            spec.proposal = False
+            changes.append(f"{what}: confirmed")
 
     data.objects = [data.objects[i] for i in kept_objects]
 

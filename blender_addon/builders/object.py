@@ -34,7 +34,7 @@ from pathlib import Path
 import bpy
 from mathutils import Matrix, Vector
 
-from ..scene_format import PROP_ASSET, PROP_OBJECT, PROP_PART, Object, read_obj
+from ..scene_format import PROP_ASSET, PROP_OBJECT, PROP_PART, PROP_PROPOSAL, Object, read_obj
 
 log = logging.getLogger("photo2scene.addon")
 
@@ -110,6 +110,8 @@ def build_object(spec: Object, bundle, materials: dict, collection: bpy.types.Co
     root.matrix_world = object_matrix(spec)
     root[PROP_OBJECT] = spec.name  # scene.json key, for Refine and swaps
     root[PROP_ASSET] = spec.asset_id or ""
+    if spec.proposal:
+        root[PROP_PROPOSAL] = True  # the artist confirms it (panel), relabels it, or deletes it
     root["photo2scene_label"] = spec.label or ""
     root["photo2scene_candidates"] = json.dumps([c.to_dict() for c in spec.candidates])
     if spec.flags:  # low_mask_iou, proxy, parametric: shown in the Candidates panel

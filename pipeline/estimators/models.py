@@ -22,6 +22,15 @@ HELP = "Learned models for the estimators: list what is on this machine, fetch w
 
 
 @dataclass(frozen=True)
+class HubFile:
+    """One more file a model's loader reads from another hub repository (fetched and looked up with the model)."""
+
+    repo: str
+    filename: str
+    repo_type: str = "model"  # model | dataset
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """One default model."""
 
@@ -35,6 +44,7 @@ class ModelSpec:
     pip: str  # how to install that package
     env: str  # environment variable that may point at a local copy (folder or file)
     note: str = ""
+    extra: tuple[HubFile, ...] = ()  # files from other repositories the loader needs (fetched with the weights)
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -46,7 +56,9 @@ MODELS: dict[str, ModelSpec] = {
     "panoptic": ModelSpec(
         "panoptic", "panoptic", "OneFormer Swin-Tiny, ADE20K 150 classes", "hf:shi-labs/oneformer_ade20k_swin_tiny",
         "MIT", 219, "transformers", "pip install 'transformers>=4.45'", "PHOTO2SCENE_PANOPTIC_MODEL",
-        "panoptic segmentation with ADE20K labels (wall, floor, ceiling, windowpane, door, bed, sofa, ...)"),
+        "panoptic segmentation with ADE20K labels (wall, floor, ceiling, windowpane, door, bed, sofa, ...)",
+        # OneFormer's image processor reads its class names from a second (dataset) repository when built.
+        (HubFile("shi-labs/oneformer_demo", "ade20k_panoptic.json", "dataset"),)),
     "camera": ModelSpec(
         "camera", "camera", "GeoCalib (pinhole)", "https://github.com/cvg/GeoCalib/releases/download/v1.0/"
         "geocalib-pinhole.tar", "Apache-2.0", 115, "geocalib",
@@ -86,11 +98,26 @@ def local_weights(spec: ModelSpec, cache_dir: str | None = None) -> str | None:
         except ImportError:
             return None
         try:
-            return snapshot_download(spec.source[3:], cache_dir=cache_dir, local_files_only=True)
+            found = snapshot_download(spec.source[3:], cache_dir=cache_dir, local_files_only=True)
         except Exception:  # noqa: BLE001 - any miss means "not here"
             return None
+        return found if all(extra_file(spec, f.filename, cache_dir) for f in spec.extra) else None
     path = torch_hub_file(spec)
     return str(path) if path.is_file() else None
+
+
+def extra_file(spec: ModelSpec, filename: str, cache_dir: str | None = None, download: bool = False) -> str | None:
+    """Local path of one of `spec.extra` (fetched first when `download`), or None when it is not here."""
+    from huggingface_hub import hf_hub_download
+
+    item = next(f for f in spec.extra if f.filename == filename)
+    try:
+        return hf_hub_download(item.repo, item.filename, repo_type=item.repo_type, cache_dir=cache_dir,
+                               local_files_only=not download)
+    except Exception:  # noqa: BLE001 - any miss means "not here"
+        if download:
+            raise
+        return None
 
 
 def fetch(spec: ModelSpec, cache_dir: str | None = None) -> str:
@@ -105,12 +132,15 @@ def fetch(spec: ModelSpec, cache_dir: str | None = None) -> str:
         if spec.source.startswith("hf:"):
             from huggingface_hub import snapshot_download
 
-            return snapshot_download(spec.source[3:], cache_dir=cache_dir)
+            path = snapshot_download(spec.source[3:], cache_dir=cache_dir)  # shows a progress bar per file
+            for item in spec.extra:
+                extra_file(spec, item.filename, cache_dir, download=True)
+            return path
         import torch
 
         target = torch_hub_file(spec)
         target.parent.mkdir(parents=True, exist_ok=True)
-        torch.hub.download_url_to_file(spec.source, str(target), progress=False)
+        torch.hub.download_url_to_file(spec.source, str(target), progress=True)
         return str(target)
     except SetupError:
         raise

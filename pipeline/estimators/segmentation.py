@@ -22,7 +22,7 @@ from .base import CameraEstimate, SegmentationEstimate, SegmentInfo
 from .config import EstimateConfig, RegionsConfig
 from .labels import ade_to_project, layout_labels
 from .layout import FACES, estimate_layout, snap_to_regions
-from .models import MODELS, require
+from .models import MODELS, extra_file, require
 from pipeline.core.resample import resize_nearest
 from .regions import unsupervised_regions
 
@@ -62,10 +62,15 @@ class LearnedSegmentation:
                  min_score: float = 0.5):
         """`model`/`processor`: already built transformers objects (tests build tiny random ones)."""
         if model is None:
-            path = require(MODELS["panoptic"], allow_download, cache_dir)
+            spec = MODELS["panoptic"]
+            path = require(spec, allow_download, cache_dir)
             from transformers import OneFormerForUniversalSegmentation, OneFormerProcessor
 
-            processor = OneFormerProcessor.from_pretrained(path)
+            # The class names come from the copy fetched with the weights (`require` checked it is here): left to
+            # itself the processor would look in the default cache or the network, whatever cache_dir says.
+            info = Path(extra_file(spec, "ade20k_panoptic.json", cache_dir))
+            processor = OneFormerProcessor.from_pretrained(path, repo_path=str(info.parent),
+                                                           class_info_file=info.name)
             model = OneFormerForUniversalSegmentation.from_pretrained(path)
         self.model = model.eval()
         self.processor = processor

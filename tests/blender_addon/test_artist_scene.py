@@ -320,3 +320,44 @@ def test_reimport_keeps_a_duplicate_and_replaces_a_renamed_object(addon, empty_f
     assert copy.name in bpy.data.objects and bpy.data.objects[copy.name] in set(_reconstruction().all_objects)
     assert "Floor" not in bpy.data.objects and "room_floor" in bpy.data.objects
     assert len(bpy.data.objects) == n_objects and find_object(_reconstruction(), "sofa_1") is not None
+
+
+# ------------------------------------------------------------------------------------------- outcome, proposals
+
+def test_outcome_and_proposals_shown_and_confirmed(addon, empty_file, make_bundle):
+    """A poor run says so in the Reconstruction panel; an object made from a furniture proposal is marked, the
+    artist unticks it to confirm, and Refine writes `proposal: false` back (issue 17)."""
+    from addon_fixtures import draw_panel
+    from blender_addon import panels
+    from blender_addon.bundle import load_bundle
+    from blender_addon.scene_format import PROP_PROPOSAL
+    from blender_addon.sync import collect_edits, find_object
+
+    bundle = make_bundle()
+    add_object(bundle)
+    scene = json.loads((bundle / "scene.json").read_text())
+    scene["objects"][0]["proposal"] = True
+    scene.setdefault("stages", {})["outcome"] = {
+        "status": "poor", "warnings": ["the room box fits its own wall/floor/ceiling masks poorly (mean IoU 0.31)"],
+        "estimators": "camera classical; depth none; segmentation classical", "objects": 1, "room_iou": 0.31}
+    (bundle / "scene.json").write_text(json.dumps(scene))
+    _import(bundle)
+    coll = _reconstruction()
+    drawn = draw_panel(panels.PHOTO2SCENE_PT_reconstruction, bpy.context)
+    texts = [(d[2].get("text", ""), d[2].get("icon")) for d in drawn if d[0] == "label"]
+    assert any(t.startswith("the room box fits") and icon == "ERROR" for t, icon in texts), texts
+    assert any("unconfirmed furniture proposal" in t and icon == "QUESTION" for t, icon in texts), texts
+    assert any(t.startswith("Estimators: camera classical") for t, _ in texts), texts
+
+    root = find_object(coll, "sofa_1")
+    assert root[PROP_PROPOSAL] is True or root[PROP_PROPOSAL] == 1
+    bpy.context.view_layer.objects.active = root
+    drawn = draw_panel(panels.PHOTO2SCENE_PT_candidates, bpy.context)
+    assert any(d[0] == "prop" and d[1][1] == f'["{PROP_PROPOSAL}"]' for d in drawn), drawn
+
+    original = load_bundle(bundle).scene
+    assert collect_edits(coll, original)[1] == []
+    root[PROP_PROPOSAL] = False  # what unticking the box in the panel does
+    written, changes = collect_edits(coll, original)
+    assert changes == ["object sofa_1: confirmed"]
+    assert written["objects"][0]["proposal"] is False
