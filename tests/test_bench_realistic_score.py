@@ -85,3 +85,18 @@ def test_material_retrieval_figures_over_textured_floors_and_walls():
     assert materials["wall_y_min"]["top_k"] == ["paint"] and "top_k" not in materials["wall_x_max"]
     assert out["mat_top1"] == 0.5 and out["mat_top5"] == 1.0  # the floor's wood is the runner-up
     assert abs(out["mat_procedural"] - 2 / 3) < 1e-9 and out["textured_psnr"] == 25.0
+
+
+def test_error_by_region_says_where_the_error_is():
+    from pipeline.app.bench.realistic_score import error_by_region
+
+    photo = np.full((10, 20, 3), 0.5)
+    render = photo.copy()
+    classes = np.full((10, 20), "wall", dtype=object)
+    classes[:, :5] = "window"
+    classes[8:, 10:] = "bed_1"  # any other label is furniture
+    render[:, :5] = 0.6  # all the error is in the window
+    out = error_by_region(render, photo, classes)
+    assert out["window"]["error_share"] == 1.0 and out["window"]["pixel_share"] == 0.25
+    assert out["window"]["psnr"] == pytest.approx(20.0, abs=0.01)  # error 0.1 on every channel
+    assert out["wall"]["error_share"] == 0.0 and out["furniture"]["pixel_share"] == 0.1

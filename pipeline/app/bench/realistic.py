@@ -304,6 +304,11 @@ def print_row(row: dict) -> None:
     print(f"{r['case']:<10} {r['mode']:<9} " + "  ".join(
         f"{title} {fmt.format(r[key])}" for key, title, fmt in COLUMNS if r.get(key) is not None)
         + f"  found {r.get('objects_found', '')}", flush=True)
+    regions = sorted((r.get("error_by_region") or {}).items(), key=lambda kv: -kv[1]["error_share"])
+    if regions:
+        print("  error by region: " + ", ".join(f"{k} {v['error_share']:.0%} of the error on {v['pixel_share']:.0%}"
+                                                 f" of the pixels ({v['psnr']:.1f} dB)" for k, v in regions),
+              flush=True)
 
 
 def print_table(title: str, rows: list[dict]) -> None:

@@ -121,6 +121,25 @@ class Truth:
                    int(gt.get("generator", {}).get("seed", 0)))
 
 
+def error_by_region(render: np.ndarray, photo: np.ndarray, classes: np.ndarray) -> dict:
+    """Where the photo PSNR is lost: per true class (wall, floor, ceiling, window, door; every other labelled
+    pixel counts as furniture), its share of the picture's squared error, its share of the pixels and the PSNR
+    inside it (sRGB, as `photo_psnr`)."""
+    err = ((np.asarray(render, float) - np.asarray(photo, float)) ** 2).sum(-1)
+    total = float(err.sum()) or 1e-12
+    region = np.where(np.isin(classes, ("wall", "floor", "ceiling") + OPENINGS), classes, "furniture")
+    region = np.where(classes == "none", "none", region)
+    out = {}
+    for name in ("wall", "floor", "ceiling") + OPENINGS + ("furniture",):
+        mask = region == name
+        if mask.any():
+            mse = float(err[mask].mean()) / photo.shape[-1]
+            out[name] = {"error_share": round(float(err[mask].sum()) / total, 3),
+                         "pixel_share": round(float(mask.mean()), 3),
+                         "psnr": round(-10 * math.log10(max(mse, 1e-12)), 2)}
+    return out
+
+
 def score_view(view: BlendView, truth: Truth, samples: int = 64, novel: bool = True) -> dict:
     """Every figure of one opened .blend against `truth` (see the module docstring)."""
     true_cam, seg = truth.camera, truth.seg
@@ -153,6 +172,7 @@ def score_view(view: BlendView, truth: Truth, samples: int = 64, novel: bool = T
     result_class = np.array(["none"] + [_class_of(i.label, i.kind) for i in view.instances])[ids]
     names = {k: _class_of(v, "") for k, v in truth.labels.items()}
     true_class = np.vectorize(lambda k: names.get(k, "none"), otypes=[object])(seg)
+    row["error_by_region"] = error_by_region(img, truth.photo, true_class)
     room = {c: _iou(true_class == c, result_class == c) for c in ("floor", "ceiling", "wall")
             if np.any(true_class == c)}
     row["room_miou"] = round(float(np.mean(list(room.values()))), 3) if room else None
