@@ -321,7 +321,9 @@ def opening_quads(room: "Room", opening: Opening) -> list[Quad]:
                 for r in _ring(u0, v0, u1, v1, fw)]
         out.append(_rect_quad(frame, name, "glass", "", u0 + fw, v0 + fw, u1 - fw, v1 - fw, WINDOW_GLASS_DEPTH_M))
         if mats.get("outdoors"):  # what the glass shows: an emitting backdrop at the photo's radiance there
-            out.append(_rect_quad(frame, name, "outdoors", mats["outdoors"], u0, v0, u1, v1, OUTDOORS_DEPTH_M))
+            backdrop = _rect_quad(frame, name, "outdoors", mats["outdoors"], u0, v0, u1, v1, OUTDOORS_DEPTH_M)
+            backdrop.uvs = list(UNIT_SQUARE_UVS)  # its picture (`textures.emission`) spans it once
+            out.append(backdrop)
         return out
     width, height = frame[4], frame[5]
     cw = CASING_WIDTH_M
@@ -333,6 +335,16 @@ def opening_quads(room: "Room", opening: Opening) -> list[Quad]:
             out.append(_rect_quad(frame, name, "frame", frame_mat, a, b, c, d, -CASING_OFFSET_M))
     out.append(_rect_quad(frame, name, "panel", mats.get("panel", frame_mat), u0, v0, u1, v1, DOOR_PANEL_DEPTH_M))
     return out
+
+
+UNIT_SQUARE_UVS = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
+
+
+def outdoors_point(room: "Room", opening: Opening, s: float, t: float) -> Vec3:
+    """The world point of a window's backdrop at its texture coordinates (s, t) in [0, 1] (`opening_quads`)."""
+    frame = face_frame(room, opening.face)
+    u0, v0, u1, v1 = opening.rect
+    return _point(frame, u0 + s * (u1 - u0), v0 + t * (v1 - v0), OUTDOORS_DEPTH_M)
 
 
 def window_light_pose(room: "Room", opening: Opening) -> tuple[Vec3, list[list[float]], list[float]]:

@@ -146,6 +146,17 @@ def read_photo(path: Path, max_pixels: int | None = None) -> tuple[np.ndarray, b
     return arr, False
 
 
+def image_from_bytes(data: bytes) -> np.ndarray:
+    """An encoded image (PNG, JPEG: a file's bytes, e.g. one of a bundle's pictures) as HxWx3 float32 in [0,1]."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            return _pil_to_float_rgb(im)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - PIL raises many types for broken files
+        raise InputError(f"cannot decode an image ({exc}); write the file again") from exc
+
+
 def _pil_to_float_rgb(im: Image.Image) -> np.ndarray:
     """Any PIL mode -> HxWx3 float32 in [0,1] (alpha dropped, CMYK and palettes converted, 16-bit kept)."""
     mode = im.mode

@@ -135,7 +135,19 @@ def test_room_stage_fits_an_opening_to_its_segment(tmp_path, kind):
         (light,) = found.lights
         assert light.role == "Window" and light.visible_camera and light.power_w > 0
         assert math.isclose(max(light.color), 1.0)
-        assert found.materials[got.materials["outdoors"]].emission is not None
+        outdoors = found.materials[got.materials["outdoors"]]
+        assert outdoors.emission == [1.0, 1.0, 1.0] and set(outdoors.textures) == {"emission"}
+        # The backdrop's picture is the photo seen through the window: its centre texel is the photo's pixel there.
+        from blender_addon.scene_format import outdoors_point
+        from p2s_common.images import image_from_bytes
+        from pipeline.core.geometry import project
+
+        picture = image_from_bytes(found.files[outdoors.textures["emission"]])
+        x, y = project(cam.world_to_camera(np.asarray(outdoors_point(room, got, 0.5, 0.5), float)[None]),
+                       160, 120, cam.fov_y_deg)[0]
+        h, w = picture.shape[:2]
+        assert np.allclose(picture[h // 2, w // 2], case.photo_srgb[int(y), int(x)], atol=0.04)
+        assert not find_openings(cam, room, case, textures=False).files
     else:
         assert not found.lights and "panel" in got.materials
     scene = {"format": FORMAT, "version": 1, "camera": cam.to_dict(),
@@ -230,3 +242,55 @@ def test_openings_render_alike_in_mitsuba_and_cycles(tmp_path):
     value = psnr(linear_to_srgb(cycles), linear_to_srgb(mitsuba))
     print(f"openings, Cycles vs Mitsuba: PSNR {value:.2f} dB")
     assert value >= 30.0
+
+
+def test_window_backdrop_shows_its_picture_alike_in_mitsuba_and_cycles(tmp_path):
+    """A window's backdrop carrying a picture (`textures.emission`, as the room stage writes the photo's pixels
+    through the window): the pipeline's Mitsuba scene and the add-on's Cycles build show it the same way up and
+    the same way round (quadrant colours), and the two renders agree."""
+    pytest.importorskip("bpy")
+    from tests.materials_lights.ml_fixtures import small_scene, write_bundle
+    from p2s_common.images import linear_to_srgb, png_bytes
+    from pipeline.app.export.mitsuba_xml import scene_materials
+    from pipeline.core.geometry import project
+    from pipeline.core.image_metrics import psnr
+    from pipeline.core.scene import MaterialEntry
+    from pipeline.render.backend import init_mitsuba
+    from pipeline.render.cycles import render_bundle
+    from pipeline.render.scene_render import RenderSettings, load_scene, render_numpy, scene_dict
+    from tests.box_case import DEVICE
+    from blender_addon.scene_format import outdoors_point
+
+    scene, files = small_scene(80, 60)
+    scene.materials["window_7.frame"] = MaterialEntry.principled([0.8, 0.8, 0.78], 0.5, 0.0)
+    picture = np.zeros((32, 48, 3), np.float32)  # image-oriented: row 0 is the top (t near 1)
+    picture[:16, :24] = [0.9, 0.1, 0.1]  # top left red
+    picture[:16, 24:] = [0.1, 0.9, 0.1]  # top right green
+    picture[16:, :24] = [0.1, 0.1, 0.9]  # bottom left blue
+    picture[16:, 24:] = [0.9, 0.9, 0.1]  # bottom right yellow
+    files.write("textures/window_7.outdoors.png", png_bytes(linear_to_srgb(picture)))
+    outdoors = MaterialEntry.principled([0.0, 0.0, 0.0], 1.0, 0.0)
+    outdoors.emission, outdoors.textures = [2.0, 2.0, 2.0], {"emission": "textures/window_7.outdoors.png"}
+    scene.materials["window_7.outdoors"] = outdoors
+    window = Opening("window_7", "window", "wall_y_max", [2.2, 0.7, 3.6, 2.2],
+                     {"frame": "window_7.frame", "outdoors": "window_7.outdoors"}, 7)
+    scene.room.openings = [window]
+    bundle = write_bundle(scene, files, tmp_path / "backdrop.bundle")
+    init_mitsuba(DEVICE)
+    cycles = render_bundle(bundle, samples=256, max_depth=6, seed=1)
+    settings = RenderSettings(80, 60, 256, 6, "path")
+    mitsuba = render_numpy(load_scene(scene_dict(scene, scene_materials(scene, files.read), settings,
+                                                 read=files.read)), seed=2)
+    value = psnr(linear_to_srgb(cycles), linear_to_srgb(mitsuba))
+    print(f"window backdrop picture, Cycles vs Mitsuba: PSNR {value:.2f} dB")
+    assert value >= 28.0
+    cam = scene.camera
+    for (s, t), colour in {(0.3, 0.7): 0, (0.7, 0.7): 1, (0.3, 0.3): 2, (0.7, 0.3): None}.items():
+        point = np.asarray(outdoors_point(scene.room, window, s, t), float)[None]
+        x, y = project(cam.world_to_camera(point), cam.width, cam.height, cam.fov_y_deg)[0]
+        for image in (mitsuba, cycles):
+            rgb = image[int(y), int(x)]
+            if colour is None:  # yellow: red and green both high, blue low
+                assert rgb[2] < 0.5 * min(rgb[0], rgb[1]), (s, t, rgb)
+            else:
+                assert int(np.argmax(rgb)) == colour, (s, t, rgb)

@@ -182,7 +182,10 @@ def build_material_entry(name: str, spec: MaterialEntry, bundle: Bundle) -> bpy.
 
     kind = spec.type
     if kind == "principled":
-        mat = build_principled(name, spec)
+        picture = (spec.textures or {}).get("emission") if spec.emission else None
+        if picture and not bundle.path(picture).is_file():
+            raise MaterialEntryError(f"material {name!r}: emission picture {picture!r} is not in the bundle")
+        mat = build_principled(name, spec, bundle.path(picture) if picture else None)
     elif kind == "graph":
         if not spec.graph_file or not bundle.path(spec.graph_file).is_file():
             raise MaterialEntryError(f"material {name!r}: graph file {spec.graph_file!r} is not in the bundle")

@@ -14,7 +14,7 @@ from pipeline.core import interrupt
 
 
 def guide_aovs(mscene, sensor, spp: int = 16) -> dict[str, np.ndarray]:
-    """Shape index (0 = nothing), shading normal and depth, averaged over `spp` samples per pixel, and `pure`:
+    """Shape index (0 = nothing), shading normal, depth and texture coordinates (Mitsuba's), averaged over `spp` samples per pixel, and `pure`:
     whether every sample of the pixel saw the same shape. (Mitsuba keeps the spp a render asks for in the
     sensor's sampler: pass a sensor of its own, or render the image first.)
 
@@ -22,12 +22,13 @@ def guide_aovs(mscene, sensor, spp: int = 16) -> dict[str, np.ndarray]:
     that side's interior turns anti-aliased silhouettes into jagged, dotted ones."""
     import mitsuba as mi
 
-    integ = mi.load_dict({"type": "aov", "aovs": "i:shape_index,n:sh_normal,d:depth"})
+    integ = mi.load_dict({"type": "aov", "aovs": "i:shape_index,n:sh_normal,d:depth,t:uv"})
     interrupt.check()  # a requested stop before the next native render (core/interrupt.py)
     img = np.array(mi.render(mscene, sensor=sensor, integrator=integ, spp=spp, seed=0))
     ids = img[..., 0]
     pure = np.abs(ids - np.rint(ids)) < 1e-3
-    return {"ids": np.rint(ids).astype(int), "pure": pure, "normal": img[..., 1:4], "depth": img[..., 4]}
+    return {"ids": np.rint(ids).astype(int), "pure": pure, "normal": img[..., 1:4], "depth": img[..., 4],
+            "uv": img[..., 5:7]}
 
 
 def bilateral(image: np.ndarray, ids: np.ndarray, normal: np.ndarray, depth: np.ndarray, radius: int = 4,

@@ -58,7 +58,9 @@ class MaterialMaps:
     metallic: float = 0.0
     uv_scale: float = 1.0
     uv_rotation_deg: float = 0.0
-    emission: np.ndarray | None = None  # linear RGB radiance: the surface is an area emitter (lamps)
+    # linear RGB radiance: the surface is an area emitter (lamps); (H, W, 3): a picture over the unit UV square,
+    # image-oriented (a window's backdrop)
+    emission: np.ndarray | None = None
     # The rectangle (u0, v0, width, height) of transformed UV space the maps cover (`uv_rect`); they repeat with its
     # period, so a rectangle spanning every surface of the material shows what Blender evaluates there.
     uv_rect: tuple[float, float, float, float] = UNIT_RECT
@@ -255,6 +257,29 @@ def _bitmap(arr: np.ndarray) -> dict:
             "filter_type": "bilinear", "wrap_mode": "repeat"}
 
 
+def emission_radiance(emission: np.ndarray) -> dict:
+    """An area emitter's radiance: one RGB value, or a picture (bilinear, clamped at its edges)."""
+    if np.ndim(emission) == 3:
+        return {**_bitmap(emission), "wrap_mode": "clamp"}
+    return {"type": "rgb", "value": [float(x) for x in emission]}
+
+
+def emission_at(emission: np.ndarray, uv: np.ndarray) -> np.ndarray:
+    """(N, 3) radiance of an emitter (`emission_radiance`) at N Mitsuba texture coordinates: its RGB value, or its
+    picture looked up as Mitsuba does (bilinear, clamped)."""
+    if np.ndim(emission) != 3:
+        return np.broadcast_to(np.asarray(emission, np.float32)[:3], (len(uv), 3)).copy()
+    h, w = emission.shape[:2]
+    x = np.clip(uv[:, 0] * w - 0.5, 0, w - 1)
+    y = np.clip(uv[:, 1] * h - 0.5, 0, h - 1)
+    x0, y0 = np.minimum(x.astype(int), max(w - 2, 0)), np.minimum(y.astype(int), max(h - 2, 0))
+    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    fx, fy = (x - x0)[:, None], (y - y0)[:, None]
+    e = np.asarray(emission, np.float32)
+    return ((1 - fx) * (1 - fy) * e[y0, x0] + fx * (1 - fy) * e[y0, x1] + (1 - fx) * fy * e[y1, x0]
+            + fx * fy * e[y1, x1]).astype(np.float32)
+
+
 def bsdf_dict(mat: MaterialMaps) -> dict:
     """Blender's Principled BSDF (dielectric IOR 1.5 + metallic) from Mitsuba's own plugins, differentiable in
     base colour and roughness:
@@ -410,7 +435,7 @@ def scene_dict(scene: Scene, materials: dict[str, MaterialMaps], settings: Rende
         mat = materials.get(s.material, default)
         emitter = None
         if mat.emission is not None:
-            emitter = {"type": "area", "radiance": {"type": "rgb", "value": [float(x) for x in mat.emission]}}
+            emitter = {"type": "area", "radiance": emission_radiance(mat.emission)}
         if files is None:
             d[_shape_key(s.name)] = _mesh(s, mat, loaded[s.material], mi.load_dict(emitter) if emitter else None)
         else:
@@ -421,7 +446,7 @@ def scene_dict(scene: Scene, materials: dict[str, MaterialMaps], settings: Rende
             entry = {"type": "ply", "filename": rel, "face_normals": True,
                      "bsdf": {"type": "ref", "id": material_id(s.material)}}
             if emitter:
-                entry["emitter"] = emitter
+                entry["emitter"] = _texture_files(emitter, files, f"{material_id(s.material)}_emission")
             d[_shape_key(s.name)] = entry
     for i, light in enumerate(lights):
         ld = light_dict(light, None if radiances is None else radiances[i], 1.0 / exposure_scale(scene.camera))

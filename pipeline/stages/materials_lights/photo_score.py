@@ -13,7 +13,7 @@ import numpy as np
 
 from pipeline.core.image_metrics import compare_linear, psnr
 from pipeline.render.denoise import bilateral, guide_aovs
-from pipeline.render.scene_render import _shape_key, light_id
+from pipeline.render.scene_render import _shape_key, emission_at, light_id
 from p2s_common.images import linear_to_srgb
 
 
@@ -58,7 +58,8 @@ class PhotoScore:
         g = self.guides()
         shown = bilateral(raw, g["ids"], g["normal"], g["depth"], pure=g["pure"]) if self.denoise else raw.copy()
         lights = {light_id(i): i for i in range(len(radiance)) if self.opt.visible_lights[i]}
-        emission = {_shape_key(s.name): self.states[s.material].emission for s in self.opt.renderer.surfaces
+        emission = {_shape_key(s.name): self.states[s.material].render_maps().emission
+                    for s in self.opt.renderer.surfaces
                     if s.material in self.states and self.states[s.material].emission is not None}
         for aov_id, name in self._names.items():
             hit = g["ids"] == aov_id
@@ -69,7 +70,7 @@ class PhotoScore:
             elif name in emission:
                 # hide_emitters hides emitting shapes from camera rays altogether (the render shows what is
                 # behind the lamp), so the lamp's pixels take its radiance: the photo's colour there.
-                shown[hit] = np.asarray(emission[name], np.float32)
+                shown[hit] = emission_at(emission[name], g["uv"][hit])
         return raw, shown
 
     def psnr_db(self, shown: np.ndarray) -> float:

@@ -178,7 +178,11 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     opt = JointOptimiser(renderer, states, np.array([li.radiance for li in lights]), targets, cfg, vgg, config.seed,
                          fills=[li.source in FILL_SOURCES and not li.known for li in lights],
                          locked=[bool(li.light.locked) for li in lights], locked_materials=locked_materials)
-    opt.visible_lights = [li.segment_id is not None or bool(li.light.visible_camera) for li in lights]  # windows
+    # Windows the photo shows; but where the room has window openings their backdrops show the outdoors and the
+    # panels are not seen, as in Blender (builders/scene.py hides window lights from the camera there).
+    openings = scene.room is not None and any(o.kind == "window" for o in scene.room.openings or [])
+    opt.visible_lights = [(li.segment_id is not None or bool(li.light.visible_camera))
+                          and not (openings and li.source == "window") for li in lights]
     if fresh:
         retrieval, chosen, retrieved = _retrieve(case, states, crops, cfg, clip, notes, locked_materials, renderer,
                                                  config.seed)

@@ -20,6 +20,7 @@ import numpy as np
 
 from blender_addon.builders.material import UV_NODE  # the Mapping node of the stage's texture transform (bpy-free)
 from blender_addon.scene_format import MaterialEntry, material_graph_path
+from p2s_common.images import image_from_bytes, srgb_to_linear
 
 from pipeline.render.scene_render import UNIT_RECT, MaterialMaps, uv_rect
 
@@ -36,6 +37,10 @@ class Homogeneous:
     metallic: float = 0.0
     emission: np.ndarray | None = None
     source: str = ""
+    # A picture the emission multiplies (a window's backdrop: the photo through the window): bundle path, and the
+    # HxWx3 linear map, image-oriented over the unit UV square.
+    emission_texture: str | None = None
+    emission_map: np.ndarray | None = None
 
     @classmethod
     def create(cls, name: str, base_color, roughness: float, metallic: float = 0.0, source: str = "") -> "Homogeneous":
@@ -60,8 +65,11 @@ class Homogeneous:
             self.rough.clamp_(*ROUGH_RANGE)
 
     def render_maps(self) -> MaterialMaps:
+        emission = self.emission
+        if emission is not None and self.emission_map is not None:
+            emission = self.emission_map * np.asarray(emission, np.float32)
         return MaterialMaps(self.base.detach().numpy().copy(), float(self.rough.detach()), self.metallic,
-                            emission=self.emission)
+                            emission=emission)
 
     def mean_colour(self) -> np.ndarray:
         return self.base.detach().numpy().copy()
@@ -72,6 +80,8 @@ class Homogeneous:
                                        self.source or "materials_lights: homogeneous, optimised")
         if self.emission is not None:
             out.emission = [round(float(c), 5) for c in self.emission]
+        if self.emission_texture:
+            out.textures = {"emission": self.emission_texture}
         return _keep_entry_fields(out, old), {}
 
 
@@ -242,4 +252,8 @@ def from_scene(name: str, spec: MaterialEntry, file_bytes, resolution: int = 128
                                    spec.metallic_or_default(), spec.source or "")
     if spec.emission is not None:
         state.emission = np.asarray(spec.emission, float)
+        picture = (spec.textures or {}).get("emission")
+        if picture and isinstance(state, Homogeneous):
+            state.emission_texture = picture
+            state.emission_map = srgb_to_linear(image_from_bytes(file_bytes(picture)))
     return state

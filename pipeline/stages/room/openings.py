@@ -5,8 +5,11 @@ of them hit is the opening's wall, and the rectangle spanning their 2nd-98th per
 (`scene_format.face_frame`) is the hole. A door reaches the floor (furniture often hides its foot), and openings
 that overlap one already placed on the same wall are dropped. Each opening gets placeholder materials (the photo's
 median colour; the material stage fits them like any other), each window an emitting backdrop behind its glass
-(`outdoors`: what the camera sees through it, at the photo's median radiance there) and an area light between the
-two (`role` "Window", at that radiance), which the light stage may fit within a daylight range.
+(`outdoors`: what the camera sees through it) and an area light between the two (`role` "Window", at the photo's
+median radiance there), which the light stage may fit within a daylight range. The backdrop shows the photo's own
+pixels through the window (`outdoors_texture`: the photo projected through the camera onto it, so the view out of
+the window is the photo's, from this camera and, roughly, from nearby ones); without a bundle to hold that picture
+it glows at the median radiance.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from blender_addon.scene_format import OPENING_KINDS, Opening, face_frame, face_kind, window_light_pose
+from blender_addon.scene_format import (OPENING_KINDS, Opening, face_frame, face_kind, outdoors_point,
+                                        window_light_pose)
+from p2s_common.images import linear_to_srgb, png_bytes
 
 from pipeline.core.case import Case
+from pipeline.core.geometry import project
 from pipeline.core.scene import Camera, Light, MaterialEntry, Room
 from pipeline.render.room_box import FACE_NAMES, camera_rays_world, depth_and_faces
 from pipeline.render.scene_render import light_power
@@ -26,6 +32,8 @@ MIN_SIDE_M = 0.2  # smaller rectangles are segmentation noise, not windows or do
 EDGE_MARGIN_M = 0.02  # a hole keeps this much wall to the wall's edges (its reveals need a wall around them)
 PLACEHOLDER = "median photo colour (room stage placeholder)"
 OUTDOORS = "the photo's median radiance in the window (room stage)"
+OUTDOORS_PHOTO = "the photo's pixels through the window, projected onto the backdrop (room stage)"
+MAX_TEXTURE_PX = 512  # a backdrop picture's longer side
 
 
 @dataclass
@@ -36,10 +44,13 @@ class OpeningsResult:
     materials: dict[str, MaterialEntry] = field(default_factory=dict)
     lights: list[Light] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)  # bundle-relative path -> PNG (the backdrops' pictures)
 
 
-def find_openings(camera: Camera, room: Room, case: Case, min_pixels: int = 12) -> OpeningsResult:
-    """Openings of every window and door segment of `case` on the walls of `room` (seen by `camera`)."""
+def find_openings(camera: Camera, room: Room, case: Case, min_pixels: int = 12,
+                  textures: bool = True) -> OpeningsResult:
+    """Openings of every window and door segment of `case` on the walls of `room` (seen by `camera`); with
+    `textures`, each window's backdrop shows the photo's pixels (`files`), else the median radiance."""
     out = OpeningsResult()
     h, w = case.height, case.width
     depth, faces = depth_and_faces(camera, room, w, h)
@@ -79,9 +90,48 @@ def find_openings(camera: Camera, room: Room, case: Case, min_pixels: int = 12) 
                 out.materials[mats["outdoors"]] = outdoors
             opening = Opening(name, kind, face, [round(x, 4) for x in rect], mats, seg.id)
             out.openings.append(opening)
+            if kind == "window" and textures:
+                rel = f"textures/{mats['outdoors']}.png"
+                picture = outdoors_texture(camera, room, opening, case.photo_linear, mask, colour)
+                out.files[rel] = png_bytes(linear_to_srgb(picture))
+                # The picture is the radiance (render units); `emission` multiplies it.
+                outdoors.emission, outdoors.textures, outdoors.source = [1.0, 1.0, 1.0], {"emission": rel}, \
+                    OUTDOORS_PHOTO
             if kind == "window":
                 out.lights.append(window_light(room, opening, colour))
     return out
+
+
+def outdoors_texture(camera: Camera, room: Room, opening: Opening, photo_linear: np.ndarray, mask: np.ndarray,
+                     fill: np.ndarray) -> np.ndarray:
+    """HxWx3 linear picture of a window's backdrop, image-oriented (row 0 = texture t near 1): each texel takes
+    the photo where the camera sees that point of the backdrop (bilinear), or `fill` (the window's median) where
+    that pixel is not the window's (a curtain or a frame in front) or lies outside the photo."""
+    h, w = mask.shape
+    p00, p10, p01 = (np.asarray(outdoors_point(room, opening, s, t)) for s, t in ((0, 0), (1, 0), (0, 1)))
+    corners = np.stack([p00, p10, p01, p10 + p01 - p00])
+    px = project(camera.world_to_camera(corners), w, h, camera.fov_y_deg)
+    span = max(float(np.ptp(px[:, 0])), float(np.ptp(px[:, 1])), 1.0)
+    aspect = np.linalg.norm(p10 - p00) / max(np.linalg.norm(p01 - p00), 1e-6)
+    long_side = int(np.clip(2 * span, 16, MAX_TEXTURE_PX))
+    tw, th = (long_side, max(4, int(round(long_side / aspect)))) if aspect >= 1 else \
+        (max(4, int(round(long_side * aspect))), long_side)
+    s = (np.arange(tw) + 0.5) / tw
+    t = 1.0 - (np.arange(th) + 0.5) / th
+    points = p00 + s[None, :, None] * (p10 - p00) + t[:, None, None] * (p01 - p00)
+    local = camera.world_to_camera(points.reshape(-1, 3))
+    xy = project(local, w, h, camera.fov_y_deg) - 0.5  # pixel centres at integer coordinates
+    x, y = xy[:, 0], xy[:, 1]
+    inside = (local[:, 2] < 0) & (x >= -0.5) & (x <= w - 0.5) & (y >= -0.5) & (y <= h - 0.5)
+    x, y = np.clip(x, 0, w - 1), np.clip(y, 0, h - 1)
+    x0, y0 = np.minimum(np.floor(x).astype(int), w - 2), np.minimum(np.floor(y).astype(int), h - 2)
+    fx, fy = (x - x0)[:, None], (y - y0)[:, None]
+    img = photo_linear.astype(np.float32)
+    value = ((1 - fx) * (1 - fy) * img[y0, x0] + fx * (1 - fy) * img[y0, x0 + 1]
+             + (1 - fx) * fy * img[y0 + 1, x0] + fx * fy * img[y0 + 1, x0 + 1])
+    seen = inside & mask[np.rint(y).astype(int), np.rint(x).astype(int)]
+    value[~seen] = np.asarray(fill, np.float32)
+    return value.reshape(th, tw, 3)
 
 
 def window_light(room: Room, opening: Opening, radiance: np.ndarray) -> Light:

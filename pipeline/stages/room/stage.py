@@ -92,7 +92,7 @@ def _run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Eve
          files: BundleFiles | None = None) -> Scene:
     """Fit and refine the room; returns a Scene with camera, room, plain room materials and stage metrics.
 
-    `files` (the bundle's) is taken as every stage takes it; the room stage makes no file."""
+    `files` (the bundle's) receives the pictures of the windows' backdrops (`openings.outdoors_texture`)."""
     cfg = config.room
     check_budgets(cfg)
     start = time.perf_counter()
@@ -143,7 +143,9 @@ def _run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Eve
     out.camera, out.room, out.scale = camera, room_n, fit.scale
     for name, material in plain_materials(camera, room_n, case).items():
         out.materials.setdefault(name, material)  # keep materials a user (or a later stage) already set
-    found = find_openings(camera, room_n, case)
+    found = find_openings(camera, room_n, case, textures=files is not None)
+    if files is not None:
+        files.write_all(found.files)  # the windows' backdrop pictures
     room_n.openings = found.openings or None
     for name, material in found.materials.items():
         out.materials.setdefault(name, material)
