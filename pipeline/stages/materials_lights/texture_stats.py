@@ -3,10 +3,10 @@
 A crop (linear RGB) becomes one feature vector: the mean and spread of L*, a*, b* (what colour and how much it
 varies), and, on L* with smooth shading (a quadratic across the crop: light gradients, highlights) removed, at
 four scales (each a 2x2 box reduction of the last): the log spread of horizontal, vertical and diagonal
-differences and of the Laplacian (edges, stripes and their direction: planks, grout, weave), their normalised cross-correlation (the
-filter bank's Gram matrix, off the diagonal: diagonal structure), and the L* histogram's skew (dark grout lines or
-knots on a light ground). Everything is a batch operation over (n, h, w, 3), so every candidate at every texture
-scale of a crop is measured at once. No learned weights.
+differences and of the Laplacian (edges, stripes and their direction: planks, grout, weave), their normalised
+cross-correlation (the filter bank's Gram matrix, off the diagonal: diagonal structure), and the L* histogram's
+skew (dark grout lines or knots on a light ground). Everything is a batch operation over (n, h, w, 3), so every
+candidate at every texture scale of a crop is measured at once. No learned weights.
 """
 
 from __future__ import annotations
