@@ -59,8 +59,11 @@ MIN_SIMILARITY = 0.05
 # A room face whose photo is flat (no textured candidate beats the flat colour) still takes a library graph when
 # one is near-flat: drawn in the crop at the part's colour (`synthesise`), its crop is within NEAR_FLAT of the flat
 # colour's (`Scored.pattern`). Paint or plaster at its fitted colour renders as the flat colour does, so it is the
-# flat material with an artist's knobs (and its category), on equal terms with it.
-NEAR_FLAT = 0.1
+# flat material with an artist's knobs (and its category), on equal terms with it. Among near-flat graphs, the
+# least distance plus own pattern wins (the photo shows none). Set on the realistic benchmark's tuning rooms 3-9
+# (15 plain walls: 0.1 kept 14 flat-like, 0.15-0.5 kept 13) and on a synthetic mid-grey wall, where paint's faint
+# mottling measures 0.10-0.13.
+NEAR_FLAT = 0.2
 
 
 @dataclass
@@ -81,8 +84,9 @@ class Retrieved:
         top = self.ranked[0]
         if top.distance < self.flat * (1 - FLAT_MARGIN) and top.similarity >= MIN_SIMILARITY:
             return top
-        if self.near_flat:
-            return next((r for r in self.ranked if r.pattern <= NEAR_FLAT), None)
+        if self.near_flat:  # the one whose distance plus own pattern is least: the photo shows no pattern
+            flat_ones = [r for r in self.ranked if r.pattern <= NEAR_FLAT]
+            return min(flat_ones, key=lambda r: r.distance + r.pattern) if flat_ones else None
         return None
 
     @property
