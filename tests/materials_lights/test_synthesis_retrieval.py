@@ -309,3 +309,33 @@ def test_retrieval_inputs_round_trip_and_replay_figures(library):
             {"kind": "principled", "truth": "paint", "result": "paint", "top5": ["paint"]}]
     fig = figures(rows)
     assert fig["top1"] == 0.5 and fig["top5"] == 1.0 and abs(fig["procedural"] - 1 / 3) < 1e-9
+
+
+def test_stage_retrieval_gives_a_flat_wall_a_near_flat_graph_and_keeps_furniture_flat(library, monkeypatch):
+    """Through retrieve_by_synthesis: the same plain crop makes a room wall Procedural with a near-flat graph at
+    the fitted colour (its note says so), while a furniture part with it stays homogeneous; the inputs for
+    `bench retrieval` are filled."""
+    from pipeline.stages.materials_lights import retrieve_parts
+    from pipeline.stages.materials_lights.config import MaterialLightConfig
+    from pipeline.stages.materials_lights.crops import CropPair
+    from pipeline.stages.materials_lights.state import Homogeneous, Procedural
+
+    monkeypatch.setattr(retrieve_parts, "SynthesisLibrary", lambda resolution: library)
+    view, colour = _plain_wall(np.random.default_rng(5), 64)
+    photo, uv_image = np.zeros((80, 100, 3)), np.zeros((80, 100, 2))
+    photo[8:72, 20:84], uv_image[8:72, 20:84] = view.photo, view.uv
+    case = SimpleNamespace(photo_linear=photo)
+    window = (20, 8, 64, 64)
+    states = {n: Homogeneous.create(n, colour.tolist(), 0.6) for n in ("room_wall_x_max", "chair_1.seat")}
+    crops = {n: [CropPair(n, window, window)] for n in states}
+    notes: list[str] = []
+    inputs: dict = {}
+    cfg = MaterialLightConfig(scales="0.5,1,2,4", rotations="0", keep_candidates=3)
+    info, chosen, _ = retrieve_parts.retrieve_by_synthesis(case, states, crops, uv_image, cfg, None, notes, inputs)
+    wall = states["room_wall_x_max"]
+    assert isinstance(wall, Procedural) and library.categories[wall.library] in ("paint", "plaster")
+    assert chosen["room_wall_x_max"]["best"] == wall.library
+    np.testing.assert_allclose(wall.mean_colour(), colour, rtol=0.15)  # its colours start at the fitted one
+    assert isinstance(states["chair_1.seat"], Homogeneous) and chosen["chair_1.seat"]["best"] is None
+    assert any(n.startswith("room_wall_x_max: ") and "near-flat" in n for n in notes)
+    assert set(inputs) == {"room_wall_x_max", "chair_1.seat"} and inputs["chair_1.seat"]["photo0"].shape == (64, 64, 3)

@@ -98,8 +98,9 @@ def retrieve_by_synthesis(case, states: dict, crops: dict[str, list[CropPair]], 
             info["texture_search"] = {"method": "synthesis", "scale": best.scale, "rotation_deg": best.rotation_deg,
                                       "distance": round(best.distance, 4),
                                       "homogeneous_distance": round(found.flat, 4)}
-            proc = Procedural.create(name, load_graph(best.library), best.scale, best.rotation_deg,
-                                     resolution=cfg.texture_res, values=cands[0]["values"])
+            graph = load_graph(best.library)  # not always ranked[0]: a near-flat graph may stand for flat
+            proc = Procedural.create(name, graph, best.scale, best.rotation_deg, resolution=cfg.texture_res,
+                                     values=colour_matched_values(graph, ratio(best.library)))
             proc.homogeneous = state  # type: ignore[attr-defined]  # the flat colour stays a candidate
             states[name] = proc
         chosen[name] = info
