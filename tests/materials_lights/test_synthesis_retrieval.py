@@ -339,3 +339,23 @@ def test_stage_retrieval_gives_a_flat_wall_a_near_flat_graph_and_keeps_furniture
     assert isinstance(states["chair_1.seat"], Homogeneous) and chosen["chair_1.seat"]["best"] is None
     assert any(n.startswith("room_wall_x_max: ") and "near-flat" in n for n in notes)
     assert set(inputs) == {"room_wall_x_max", "chair_1.seat"} and inputs["chair_1.seat"]["photo0"].shape == (64, 64, 3)
+
+
+def test_choice_rules_between_flat_near_flat_and_patterned():
+    """Retrieved.best: among candidates as good as the top (SIMPLER_TOL) the least patterned wins; a photo that
+    is textured but unlike every candidate stays homogeneous even on a room face (no near-flat stand-in); a flat
+    photo on a room face takes the near-flat graph."""
+    from pipeline.stages.materials_lights.synthesis import NEAR_FLAT, SIMPLER_TOL, Retrieved, Scored
+
+    tiles = Scored("large_floor_tiles_beige", "tiles", 0.15, pattern=2.0)
+    plaster = Scored("plaster_white", "plaster", 0.15 * (1 + SIMPLER_TOL / 2), pattern=0.18)
+    paint = Scored("wall_paint_white", "paint", 0.6, pattern=NEAR_FLAT / 10)
+    assert Retrieved([tiles, plaster, paint], flat=0.34, shortlist=3).best is plaster
+    far = Scored("wall_paint_white", "paint", 0.15 * (1 + 2 * SIMPLER_TOL), pattern=0.01)
+    assert Retrieved([tiles, far], flat=0.34, shortlist=2).best is tiles
+    parquet = Scored("teak_parquet_basketweave", "wood", 3.5, pattern=30.0)  # similarity 0.03: no evidence
+    carpet = Scored("carpet_beige", "carpet", 4.0, pattern=0.1)
+    assert Retrieved([parquet, carpet], flat=33.0, shortlist=2, near_flat=True).best is None
+    flat_photo = Retrieved([tiles, paint], flat=0.05, shortlist=2, near_flat=True)
+    assert flat_photo.best is paint and flat_photo.flat_like
+    assert Retrieved([tiles, paint], flat=0.05, shortlist=2).best is None  # furniture: homogeneous

@@ -56,6 +56,10 @@ class Scored:
 # Set from the helper's randomised library materials (correct matches score far above it), not from bench rooms.
 FLAT_MARGIN = 0.1
 MIN_SIMILARITY = 0.05
+# Candidates whose distance is within this fraction of the top's are as good as it; the least patterned of them
+# (`Scored.pattern`) is chosen: faint grout at a crop's resolution is not told from plaster grain, and a wrong
+# grid costs far more in the render than a pattern too faint.
+SIMPLER_TOL = 0.25
 # A room face whose photo is flat (no textured candidate beats the flat colour) still takes a library graph when
 # one is near-flat: drawn in the crop at the part's colour (`synthesise`), its crop is within NEAR_FLAT of the flat
 # colour's (`Scored.pattern`). Paint or plaster at its fitted colour renders as the flat colour does, so it is the
@@ -77,14 +81,18 @@ class Retrieved:
     @property
     def best(self) -> Scored | None:
         """The top textured candidate when it beats the flat material by FLAT_MARGIN with a similarity of at least
-        MIN_SIMILARITY (evidence of a texture); else, with `near_flat`, the best near-flat graph (paint, plaster:
-        `NEAR_FLAT`); else None (homogeneous)."""
+        MIN_SIMILARITY (evidence of a texture); else, with `near_flat` and when no candidate beats the flat
+        material, the best near-flat graph (paint, plaster: `NEAR_FLAT`); else None (homogeneous)."""
         if not self.ranked:
             return None
         top = self.ranked[0]
         if top.distance < self.flat * (1 - FLAT_MARGIN) and top.similarity >= MIN_SIMILARITY:
-            return top
-        if self.near_flat:  # the one whose distance plus own pattern is least: the photo shows no pattern
+            # Occam: among candidates as good as the top (within SIMPLER_TOL), the least patterned one.
+            close = [r for r in self.ranked if r.distance <= top.distance * (1 + SIMPLER_TOL)]
+            return min(close, key=lambda r: r.pattern)
+        if self.near_flat and top.distance >= self.flat * (1 - FLAT_MARGIN):
+            # The photo is flat (not merely unlike every pattern): the near-flat graph whose distance plus own
+            # pattern is least (the photo shows none).
             flat_ones = [r for r in self.ranked if r.pattern <= NEAR_FLAT]
             return min(flat_ones, key=lambda r: r.distance + r.pattern) if flat_ones else None
         return None
