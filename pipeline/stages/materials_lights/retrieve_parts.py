@@ -133,14 +133,15 @@ def colour_matched_values(graph, ratio: np.ndarray) -> dict:
 
 def _note(name: str, found: Retrieved) -> str:
     """The report's line for a part: chosen graph, runner-up, their scores and the flat material's."""
-    r = found.ranked
-    if not r:
+    if not found.ranked:
         return f"{name}: no library candidate; homogeneous"
+    first = found.best or found.ranked[0]  # the chosen one (Occam or near-flat may pass over the top), else the top
+    r = [first] + [c for c in found.ranked if c is not first]
     head = (f"{name}: {r[0].library} ({r[0].category}, distance {r[0].distance:.3f}, scale {r[0].scale:g}, "
             f"rotation {r[0].rotation_deg:g})")
     runner = f"runner-up {r[1].library} ({r[1].category}, {r[1].distance:.3f})" if len(r) > 1 else "no runner-up"
     verdict = ("chosen" if found.best is not None and not found.flat_like
-               else "chosen as flat (a near-flat graph ties with the flat colour)" if found.best is not None
+               else "chosen as flat (a near-flat graph: the photo shows no pattern)" if found.best is not None
                else "homogeneous chosen instead (flat scores better)")
     return f"{head}, {runner}, flat {found.flat:.3f}: {verdict}"
 
