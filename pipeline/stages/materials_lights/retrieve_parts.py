@@ -142,7 +142,8 @@ def _note(name: str, found: Retrieved) -> str:
     runner = f"runner-up {r[1].library} ({r[1].category}, {r[1].distance:.3f})" if len(r) > 1 else "no runner-up"
     verdict = ("chosen" if found.best is not None and not found.flat_like
                else "chosen as flat (a near-flat graph: the photo shows no pattern)" if found.best is not None
-               else "homogeneous chosen instead (flat scores better)")
+               else "homogeneous chosen instead (flat scores better)" if found.ranked[0].distance >= found.flat
+               else "homogeneous chosen instead (no candidate similar enough to the crop)")
     return f"{head}, {runner}, flat {found.flat:.3f}: {verdict}"
 
 
