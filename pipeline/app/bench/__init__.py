@@ -15,6 +15,7 @@ SUITES = {
     "camera": ("pipeline.app.bench.estimators", "configure_camera", "run_camera"),
     "clicks": ("pipeline.app.bench.estimators", "configure_clicks", "run_clicks"),
     "realistic": ("pipeline.app.bench.realistic", "configure", "run"),
+    "retrieval": ("pipeline.app.bench.retrieval", "configure", "run"),
 }
 
 

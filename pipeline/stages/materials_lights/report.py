@@ -124,12 +124,15 @@ def retrieval_sheet(rows: list, size: int = 64) -> bytes:
         y = 16 + i * (size + 16)
         found = row.retrieved
         draw.text((2, y + 2), row.material[:26], fill=(0, 0, 0))
-        verdict = "procedural" if found.best is not None else "homogeneous"
+        verdict = ("procedural" if found.best is not None and not found.flat_like
+                   else "near-flat graph" if found.best is not None else "homogeneous")
         draw.text((2, y + 16), f"{verdict}; flat {found.flat:.3f}", fill=(90, 90, 90))
         photo = row.photo
         flat_colour = photo.reshape(-1, 3).mean(0)
         tiles = [(photo, "")]
-        for r in found.ranked[:2]:
+        first = found.best or (found.ranked[0] if found.ranked else None)  # the chosen one, else the top
+        shown = ([first] if first else []) + [r for r in found.ranked if r is not first]
+        for r in shown[:2]:
             tiles.append((found.previews.get(r.library, np.zeros_like(photo)), f"{r.library[:10]} {r.distance:.2f}"))
         while len(tiles) < 3:
             tiles.append((np.ones_like(photo), ""))

@@ -22,20 +22,6 @@ class PartResult:
     retrieved: Retrieved
 
 
-def crop_views(photo_linear: np.ndarray, uv_image: np.ndarray, pairs: list[CropPair],
-               flat_albedo: np.ndarray) -> list[CropView]:
-    """CropViews of a part's crop pairs: `uv_image` is the scene's UV pass (h, w, 2, before texture transforms)."""
-    flat = np.maximum(np.asarray(flat_albedo, float), 1e-3)
-    views = []
-    for pair in pairs:
-        photo = cut(photo_linear, pair.photo).astype(np.float64)
-        uv = cut(uv_image, pair.render).astype(np.float64)
-        if photo.shape[:2] != uv.shape[:2] or min(photo.shape[:2]) < 4:
-            continue  # a user pair whose photo and render windows differ in size: no pixel correspondence
-        views.append(CropView(photo, uv, photo.reshape(-1, 3).mean(0) / flat))
-    return views
-
-
 # Library categories that are plausible for a surface: a prior by what the part is, as PSDR-Room retrieves per
 # part category. Albedo statistics alone cannot tell a grey wall from polished chrome (whose albedo tile is grey
 # too, but which renders as a mirror), nor a brown floor from leather.
@@ -45,6 +31,11 @@ ROOM_CATEGORIES = {
     "ceiling": {"paint", "plaster", "concrete", "wood"},
 }
 NOT_FURNITURE = {"paint", "wallpaper", "plaster", "concrete", "tiles", "carpet", "paper"}
+
+
+def is_room_face(part: str) -> bool:
+    """A room face's part (`room_floor`, `room_wall_x_min`, `room_ceiling`...), as the room stage names them."""
+    return any(part.startswith(f"room_{k}") for k in ROOM_CATEGORIES)
 
 
 def plausible(library: SynthesisLibrary, part: str) -> list[str]:
@@ -57,9 +48,12 @@ def plausible(library: SynthesisLibrary, part: str) -> list[str]:
 
 
 def retrieve_by_synthesis(case, states: dict, crops: dict[str, list[CropPair]], uv_image: np.ndarray | None, cfg,
-                          clip=None, notes: list | None = None) -> tuple[dict, dict, list[PartResult]]:
+                          clip=None, notes: list | None = None,
+                          inputs: dict | None = None) -> tuple[dict, dict, list[PartResult]]:
     """Rank the library for every part with crops; parts whose best textured candidate beats the flat material
-    become Procedural (at the chosen scale/rotation). Returns (retrieval info, chosen per part, report rows)."""
+    (or, on a room face, whose photo is flat: the best near-flat graph, `synthesis.NEAR_FLAT`) become Procedural
+    (at the chosen scale/rotation). `inputs`, when given, is filled with what `retrieval_inputs` stores (`bench
+    retrieval` re-ranks from it). Returns (retrieval info, chosen per part, report rows)."""
     notes = notes if notes is not None else []
     start = time.perf_counter()
     library = SynthesisLibrary(resolution=cfg.synthesis_res)
@@ -73,16 +67,20 @@ def retrieve_by_synthesis(case, states: dict, crops: dict[str, list[CropPair]], 
         if state is None or state.emission is not None or uv_image is None:
             continue
         flat_albedo = state.mean_colour()
-        views = crop_views(case.photo_linear, uv_image, pairs[:cfg.synthesis_crops], flat_albedo)
+        part_inputs = _part_inputs(case.photo_linear, uv_image, pairs[:cfg.synthesis_crops], flat_albedo)
+        views = views_from_inputs(part_inputs)
         if not views:
             continue
+        if inputs is not None:
+            inputs[name] = part_inputs
         shortlist = plausible(library, name)
         if clip is not None:  # CLIP narrows the shortlist; synthesis still decides
             voted = clip.rank([cut(case.photo_srgb, p.photo) for p in pairs], cfg.top_k)
             allowed = set(shortlist)
             shortlist = [r.name for r in voted if r.name in allowed][:cfg.clip_shortlist] or shortlist
-        found = rank(library, views, flat_albedo, scales, rotations, shortlist, cfg.synthesis_prune)
-        rows.append(PartResult(name, views[0].photo, found))
+        found = rank(library, views, flat_albedo, scales, rotations, shortlist, cfg.synthesis_prune,
+                     near_flat=is_room_face(name))
+        rows.append(PartResult(name, cut(case.photo_linear, pairs[0].photo), found))
         # lazy: loads torch, which importing this module does not
         from materials_db import load_graph
 
@@ -100,8 +98,9 @@ def retrieve_by_synthesis(case, states: dict, crops: dict[str, list[CropPair]], 
             info["texture_search"] = {"method": "synthesis", "scale": best.scale, "rotation_deg": best.rotation_deg,
                                       "distance": round(best.distance, 4),
                                       "homogeneous_distance": round(found.flat, 4)}
-            proc = Procedural.create(name, load_graph(best.library), best.scale, best.rotation_deg,
-                                     resolution=cfg.texture_res, values=cands[0]["values"])
+            graph = load_graph(best.library)  # not always ranked[0]: a near-flat graph may stand for flat
+            proc = Procedural.create(name, graph, best.scale, best.rotation_deg, resolution=cfg.texture_res,
+                                     values=colour_matched_values(graph, ratio(best.library)))
             proc.homogeneous = state  # type: ignore[attr-defined]  # the flat colour stays a candidate
             states[name] = proc
         chosen[name] = info
@@ -134,11 +133,60 @@ def colour_matched_values(graph, ratio: np.ndarray) -> dict:
 
 def _note(name: str, found: Retrieved) -> str:
     """The report's line for a part: chosen graph, runner-up, their scores and the flat material's."""
-    r = found.ranked
-    if not r:
+    if not found.ranked:
         return f"{name}: no library candidate; homogeneous"
+    first = found.best or found.ranked[0]  # the chosen one (Occam or near-flat may pass over the top), else the top
+    r = [first] + [c for c in found.ranked if c is not first]
     head = (f"{name}: {r[0].library} ({r[0].category}, distance {r[0].distance:.3f}, scale {r[0].scale:g}, "
             f"rotation {r[0].rotation_deg:g})")
     runner = f"runner-up {r[1].library} ({r[1].category}, {r[1].distance:.3f})" if len(r) > 1 else "no runner-up"
-    verdict = "chosen" if found.best is not None else "homogeneous chosen instead (flat scores better)"
+    verdict = ("chosen" if found.best is not None and not found.flat_like
+               else "chosen as flat (a near-flat graph: the photo shows no pattern)" if found.best is not None
+               else "homogeneous chosen instead (flat scores better)" if found.ranked[0].distance >= found.flat
+               else "homogeneous chosen instead (no candidate similar enough to the crop)")
     return f"{head}, {runner}, flat {found.flat:.3f}: {verdict}"
+
+
+def _part_inputs(photo_linear: np.ndarray, uv_image: np.ndarray, pairs: list[CropPair], flat_albedo) -> dict:
+    """One part's retrieval inputs, as `retrieval_inputs` stores them."""
+    out: dict = {"flat": np.asarray(flat_albedo, np.float32), "windows": np.array([p.photo for p in pairs])}
+    for i, pair in enumerate(pairs):
+        out[f"photo{i}"] = cut(photo_linear, pair.photo).astype(np.float32)
+        out[f"uv{i}"] = cut(uv_image, pair.render).astype(np.float32)
+    return out
+
+
+def retrieval_inputs(inputs: dict[str, dict]) -> bytes:
+    """The bundle's report/retrieval_inputs.npz: per part, its crops (photo, UVs), photo windows and flat
+    albedo, keyed `part|field`: enough to re-rank a finished bundle without rendering (`bench retrieval`)."""
+    import io
+
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **{f"{part}|{k}": v for part, d in inputs.items() for k, v in d.items()})
+    return buf.getvalue()
+
+
+def load_retrieval_inputs(data: bytes) -> dict[str, dict]:
+    """`retrieval_inputs` read back: part -> {field: array}."""
+    import io
+
+    out: dict[str, dict] = {}
+    with np.load(io.BytesIO(data)) as z:
+        for key in z.files:
+            part, field = key.split("|", 1)
+            out.setdefault(part, {})[field] = z[key]
+    return out
+
+
+def views_from_inputs(part: dict) -> list[CropView]:
+    """A part's CropViews from its inputs (`_part_inputs`, or `load_retrieval_inputs`'s): the photo crop, the UVs,
+    and the crop's irradiance = photo mean / flat albedo. Pairs whose photo and render windows differ in size
+    (a user's) have no pixel correspondence and are left out."""
+    flat = np.maximum(np.asarray(part["flat"], float), 1e-3)
+    views = []
+    for i in range(len(part["windows"])):
+        photo, uv = part[f"photo{i}"].astype(np.float64), part[f"uv{i}"].astype(np.float64)
+        if photo.shape[:2] != uv.shape[:2] or min(photo.shape[:2]) < 4:
+            continue
+        views.append(CropView(photo, uv, photo.reshape(-1, 3).mean(0) / flat))
+    return views

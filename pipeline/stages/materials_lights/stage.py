@@ -52,7 +52,7 @@ from .record import MaterialsLightsRecord
 from .state import Procedural, from_scene
 from .candidates import material_candidates, refresh_in_use
 from .retrieval import choose, open_clip_materials, stale_note
-from .retrieve_parts import retrieve_by_synthesis
+from .retrieve_parts import retrieval_inputs, retrieve_by_synthesis
 from .texture_search import search
 from .vgg import load_vgg, local_weights
 
@@ -184,8 +184,11 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     opt.visible_lights = [(li.segment_id is not None or bool(li.light.visible_camera))
                           and not (openings and li.source == "window") for li in lights]
     if fresh:
+        inputs: dict = {}
         retrieval, chosen, retrieved = _retrieve(case, states, crops, cfg, clip, notes, locked_materials, renderer,
-                                                 config.seed)
+                                                 config.seed, inputs)
+        if inputs:  # what `bench retrieval` re-ranks without rendering
+            files.write("report/retrieval_inputs.npz", retrieval_inputs(inputs))
         if any(isinstance(s, Procedural) for s in states.values()):
             for state in states.values():  # retrieved maps span their surfaces' tiles
                 if isinstance(state, Procedural):
@@ -334,7 +337,8 @@ def _open_vgg(cfg, notes: list):
 
 
 def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list,
-              locked: frozenset[str] = frozenset(), renderer=None, seed: int = 0) -> tuple[dict, dict, list]:
+              locked: frozenset[str] = frozenset(), renderer=None, seed: int = 0,
+              inputs: dict | None = None) -> tuple[dict, dict, list]:
     """Material retrieval per part with crops (not the `locked` ones: the artist's); chosen ones become
     Procedural. Returns (retrieval info, chosen, report rows). By synthesis (`retrieve_parts.py`) unless
     `retrieval` is clip (CLIP voting alone) or none."""
@@ -356,7 +360,7 @@ def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list,
         crops = {k: v for k, v in crops.items() if k not in locked}  # the artist's locked materials stay
         uv_image = _uv_pass(renderer, case, seed) if renderer is not None and crops else None
         return retrieve_by_synthesis(case, states, crops, uv_image, cfg,
-                                     clip if cfg.retrieval == "auto" else None, notes)
+                                     clip if cfg.retrieval == "auto" else None, notes, inputs)
     chosen: dict[str, dict] = {}
     for name, pairs in sorted(crops.items()):
         if name not in states or states[name].emission is not None or name in locked:
