@@ -42,7 +42,8 @@ def test_no_floor_without_a_horizontal_plane_below_the_camera() -> None:
 @pytest.mark.skipif(not SUN.is_dir(), reason="SUN RGB-D samples not present")
 def test_sun_floors_from_depth_with_furniture_masked() -> None:
     """On the 4 real SUN RGB-D frames with their furniture masked: gravity within 4 degrees of Rtilt's and the
-    camera height within 12 cm of the boxes' floor, from the true up hint tilted by ~6 degrees, and with a FOV
+    camera height within 10 cm of the truth's floor level (sunrgbd._floor_level),
+    from the true up hint tilted by ~6 degrees, and with a FOV
     40 % too narrow (the classical estimate's worst case here) the normal is still within 6 degrees."""
     from pipeline.app.bench.sunrgbd import sun_samples
 
@@ -52,6 +53,6 @@ def test_sun_floors_from_depth_with_furniture_masked() -> None:
         floor = depth_floor(s.depth, s.fov_y_deg, true_up + [0.1, 0.0, 0.05], free)
         assert floor is not None, s.name
         assert _angle_deg(floor.normal, true_up) < 4.0, s.name
-        assert abs(floor.height + s.floor_z) < 0.12, s.name
+        assert abs(floor.height + s.floor_z) < 0.10, s.name  # two ways to the floor: plane fit, densest layer
         narrow = depth_floor(s.depth, 0.6 * s.fov_y_deg, true_up + [0.0, 0.0, -0.1], free)
         assert narrow is not None and _angle_deg(narrow.normal, true_up) < 6.0, s.name
