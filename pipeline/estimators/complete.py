@@ -9,11 +9,15 @@ the case format where every given file and field wins:
 - segmentation: the given segments as they are; when they hold no room surfaces (only furniture masks, say) the
   estimated floor / wall / ceiling / window / door regions fill the pixels the given ones leave unlabeled,
   with ids above the given ones. Estimated furniture is not added: the user's masks are the furniture.
+  With a given depth, the floor is taken from it (estimators/depth_floor.py): the lowest near-horizontal plane
+  among the unmasked pixels is the floor, the photo-only floor pixels off that plane become wall, and its normal
+  gives camera.json's pitch and roll unless the user gave them.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import tempfile
 from pathlib import Path
@@ -24,8 +28,10 @@ from PIL import Image
 
 from p2s_common.errors import InputError
 
-from pipeline.core.case import _read_json
+from pipeline.core.case import _read_depth, _read_json
 from pipeline.core.resample import resize_nearest
+from pipeline.estimators.base import CameraEstimate
+from pipeline.estimators.depth_floor import DepthFloor, depth_floor
 
 ROOM_LABELS = ("floor", "wall", "ceiling", "window", "door")
 DEPTH_FILES = ("depth.npy", "depth.exr", "depth.png")
@@ -76,30 +82,65 @@ def complete_estimates(photo: Path, given: Path, out: Path, estimate: Callable[[
             for key in ("fov_y_deg", "fov_x_deg"):
                 if key not in given_camera:
                     camera.pop(key, None)
+        floor = None
+        if "room surfaces" in todo and given_depth is not None:
+            floor = _floor_from_depth(given, given_depth, camera, log)
+            if floor is not None and not ("pitch_deg" in given_camera or "roll_deg" in given_camera):
+                pitch, roll = floor.pitch_roll_deg()
+                camera.update(pitch_deg=round(pitch, 3), roll_deg=round(roll, 3),
+                              tilt_source="floor plane of the given depth")
         (out / "camera.json").write_text(json.dumps(camera, indent=1))
         if "segmentation" in todo:
             for name in ("segmentation.png", "segments.json", "proposals.png"):
                 if (est / name).is_file():
                     shutil.copy(est / name, out / name)
         else:
-            _merge_segmentation(given, est, out, "room surfaces" in todo, log)
+            _merge_segmentation(given, est, out, "room surfaces" in todo, log, floor)
         if (est / "estimate.json").is_file():
             shutil.copy(est / "estimate.json", out / "estimate.json")
     log(f"estimates: estimated {', '.join(todo)}; the given ones kept")
     return todo
 
 
-def _merge_segmentation(given: Path, est: Path, out: Path, add_room: bool, log: Callable[[str], None]) -> None:
-    """The given segmentation; with `add_room`, the estimated room surfaces where it is unlabeled."""
+def _floor_from_depth(given: Path, depth_path: Path, camera: dict, log: Callable[[str], None]) -> DepthFloor | None:
+    """The floor plane of the given depth among the pixels the given masks leave free (None: none found)."""
+    with Image.open(given / "segmentation.png") as im:
+        ids = np.asarray(im).astype(np.int32)
+    depth = _read_depth(depth_path, [])
+    if depth.shape != ids.shape:
+        depth = resize_nearest(depth, (ids.shape[1], ids.shape[0]))
+    fov_y = camera.get("fov_y_deg")
+    if fov_y is None:  # a given horizontal FOV only
+        h, w = ids.shape
+        fov_y = math.degrees(2 * math.atan(math.tan(math.radians(float(camera["fov_x_deg"])) / 2) * h / w))
+    up = CameraEstimate(float(fov_y), float(camera.get("pitch_deg", 0.0)), float(camera.get("roll_deg", 0.0)),
+                        1.0, "").up_vector()
+    floor = depth_floor(depth, float(fov_y), up, ids == 0)
+    if floor is None:
+        log("estimates: no floor plane in the given depth; the photo-only floor is kept")
+    else:
+        pitch, roll = floor.pitch_roll_deg()
+        log(f"estimates: floor from the given depth ({int(floor.mask.sum())} px; camera {floor.height:.2f} above "
+            f"it, pitch {pitch:.1f}, roll {roll:.1f})")
+    return floor
+
+
+def _merge_segmentation(given: Path, est: Path, out: Path, add_room: bool, log: Callable[[str], None],
+                        floor: DepthFloor | None = None) -> None:
+    """The given segmentation; with `add_room`, the estimated room surfaces where it is unlabeled, the floor
+    from `floor` (the given depth's) where one was found."""
     with Image.open(given / "segmentation.png") as im:
         ids = np.asarray(im).astype(np.int32)
     segments = _read_json(given / "segments.json")
     if add_room:
         with Image.open(est / "segmentation.png") as im:
             est_ids = resize_nearest(np.asarray(im).astype(np.int32), (ids.shape[1], ids.shape[0]))
+        est_segments = _read_json(est / "segments.json")
+        if floor is not None:
+            est_ids, est_segments = _with_depth_floor(est_ids, est_segments, floor.mask, floor.tested)
         offset = max([int(ids.max())] + [int(s["id"]) for s in segments if isinstance(s, dict) and "id" in s])
         added = []
-        for seg in _read_json(est / "segments.json"):
+        for seg in est_segments:
             if seg["label"] not in ROOM_LABELS:
                 continue
             fill = (ids == 0) & (est_ids == int(seg["id"]))
@@ -113,3 +154,28 @@ def _merge_segmentation(given: Path, est: Path, out: Path, add_room: bool, log: 
         raise InputError("segment ids above 65535 cannot be stored in a 16-bit segmentation; renumber segments.json")
     Image.fromarray(ids.astype(np.uint16)).save(out / "segmentation.png")
     (out / "segments.json").write_text(json.dumps(segments, indent=1))
+
+
+def _with_depth_floor(est_ids: np.ndarray, est_segments: list[dict], floor: np.ndarray,
+                      tested: np.ndarray) -> tuple[np.ndarray, list]:
+    """The estimated room labels with the depth's floor: floor pixels become floor, the estimated floor's other
+    `tested` pixels (with depth, off the plane: the foot of a wall, clutter) become wall."""
+    est_ids = est_ids.copy()
+    est_segments = list(est_segments)
+    free_id = max([int(est_ids.max())] + [int(s["id"]) for s in est_segments]) + 1
+
+    def segment_id(label: str) -> int:
+        nonlocal free_id
+        found = [int(s["id"]) for s in est_segments if s["label"] == label]
+        if found:  # the largest of them (several walls: any wall will do, the room stage splits walls by depth)
+            return max(found, key=lambda i: int((est_ids == i).sum()))
+        est_segments.append({"id": free_id, "label": label, "kind": "stuff"})
+        free_id += 1
+        return free_id - 1
+
+    floor_ids = [int(s["id"]) for s in est_segments if s["label"] == "floor"]
+    off_plane = np.isin(est_ids, floor_ids) & tested & ~floor
+    if off_plane.any():
+        est_ids[off_plane] = segment_id("wall")
+    est_ids[floor] = segment_id("floor")
+    return est_ids, est_segments

@@ -69,3 +69,30 @@ def test_a_given_fov_wins_over_the_estimate(tmp_path: Path) -> None:
                        lambda m: None)
     cam = json.loads((tmp_path / "merged" / "camera.json").read_text())
     assert cam["fov_x_deg"] == 70.0 and "fov_y_deg" not in cam
+
+
+def test_the_floor_and_the_tilt_come_from_the_given_depth(tmp_path: Path) -> None:
+    """With depth given, every merged floor pixel lies on the depth's floor plane, the true floor is found, and
+    camera.json's tilt is that plane's (pitch -8, roll 2 in the synthetic photo)."""
+    from pipeline.core.geometry import backproject
+    from pipeline.estimators.synthetic import FACE_NAMES, room_photo
+
+    photo, given, _ = _photo_with_masks_and_depth(tmp_path)
+    _, truth = room_photo(200, 150, 55.0, -8.0, 2.0, 30.0, seed=2)
+    out = tmp_path / "merged"
+    messages: list[str] = []
+    complete_estimates(photo, given, out, lambda p, f: estimate_case(p, f, FAST, lambda m: None), messages.append)
+    cam = json.loads((out / "camera.json").read_text())
+    assert cam["tilt_source"] == "floor plane of the given depth"
+    assert abs(cam["pitch_deg"] + 8.0) < 1.5 and abs(cam["roll_deg"] - 2.0) < 1.5
+    merged = np.asarray(Image.open(out / "segmentation.png")).astype(np.int32)
+    floor_ids = [s["id"] for s in json.loads((out / "segments.json").read_text()) if s["label"] == "floor"]
+    floor = np.isin(merged, floor_ids)
+    true_floor = (truth["faces"] == FACE_NAMES.index("floor")) & (merged != 7)
+    assert (floor & true_floor).sum() >= 0.95 * true_floor.sum()
+    # The rest is the feet of the walls inside the plane's band (a few cm): on the plane all the same.
+    assert (floor & ~true_floor).sum() <= 0.15 * floor.sum()
+    up = np.asarray(truth["up_blender"])
+    heights = backproject(truth["depth"], 55.0)[floor] @ up
+    assert np.ptp(heights) < 0.12  # one plane, 1.5 m below the camera
+    assert any("floor from the given depth" in m for m in messages)

@@ -74,6 +74,20 @@ def sun_truth(sample, width: int, height: int):
                  objects)
 
 
+def box_lines(row: dict, truth_objects: list[dict]) -> list[str]:
+    """One line per annotated box of a scored row (mask IoU, 3-D IoU, centroid error, what matched it) and the
+    largest box's 3-D IoU (the piece that dominates the room's look)."""
+    sizes = {str(o["segment_id"]): float(np.prod(o["size"])) for o in truth_objects}
+    per = row.get("objects") or []
+    lines = [f"    {p['label']:<15} {sizes.get(p['name'], 0.0):5.2f} m3  mask IoU {p['mask_iou']:.3f}  "
+             f"3-D IoU {p['iou_3d']:.3f}  centroid {p.get('centroid_err_m', float('nan')):.2f} m  "
+             f"<- {p['matched'] or 'nothing'}" for p in per]
+    if per:
+        big = max(per, key=lambda p: sizes.get(p["name"], 0.0))
+        lines.append(f"    largest piece: {big['label']} 3-D IoU {big['iou_3d']:.3f}")
+    return lines
+
+
 def run_sun(root: Path, config: ReconstructConfig, settings: list[str], out_dir: Path, samples: int) -> list[dict]:
     """One row per sample and setting; printed as it goes."""
     # lazy: a top-level import would make an import cycle (the target imports this module at its top)
@@ -101,6 +115,9 @@ def run_sun(root: Path, config: ReconstructConfig, settings: list[str], out_dir:
                 row["objects_in_blend"] = sum(1 for i in view.instances if i.kind == "object")
                 row["score_seconds"] = round(time.perf_counter() - start, 1)
                 _case_picture_from(row, truth.photo, out_dir / setting, sample.name)
+                box_text = box_lines(row, truth.objects)
             rows.append(row)
             print_sun_table([row], summary=False)
+            if "objects" in row:
+                print("\n".join(box_text), flush=True)
     return rows
