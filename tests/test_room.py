@@ -101,3 +101,36 @@ def test_stage_output_world_convention(box_case):
     metrics = scene.stages["room"]
     assert set(metrics["iou_after"]) >= {"wall", "floor"} and len(metrics["losses"]) == 3
     assert set(scene.materials) == {"room_wall", "room_floor", "room_ceiling"}
+
+
+def test_unseen_ceiling_is_above_the_tallest_furniture(tmp_path):
+    """No ceiling in view and the walls seen only up to 1.2 m, but a 2.2 m wardrobe seen to its top: the room is
+    taller than the wardrobe, not 1.2 x the highest wall point (a SUN RGB-D bedroom came out 1.46 m high)."""
+    import json
+
+    from PIL import Image
+
+    from pipeline.render.room_box import camera_rays_world, depth_and_faces
+
+    truth = write_box_case(tmp_path, pitch=-5.0)
+    cam, room = truth["camera"], truth["room"]
+    w, h = cam.width, cam.height
+    depth, _ = depth_and_faces(cam, room, w, h)
+    z = (cam.t + camera_rays_world(cam, w, h).reshape(h, w, 3) * depth[..., None])[..., 2]
+    est = tmp_path / "estimates"
+    seg = np.asarray(Image.open(est / "segmentation.png")).astype(np.uint16)
+    segments = json.loads((est / "segments.json").read_text())
+    labels = {s["id"]: s["label"] for s in segments}
+    wall = np.isin(seg, [i for i, lab in labels.items() if lab == "wall"])
+    cols = np.zeros_like(wall)
+    cols[:, w // 3: w // 2] = True
+    seg[np.isin(seg, [i for i, lab in labels.items() if lab == "ceiling"])] = 0
+    seg[wall & (z > 1.2)] = 0  # the walls' upper parts: unlabelled
+    seg[wall & cols & (z <= 2.2)] = 99  # a wardrobe standing against the wall, seen to its top
+    Image.fromarray(seg).save(est / "segmentation.png")
+    segments = [s for s in segments if s["label"] != "ceiling"] + [{"id": 99, "label": "wardrobe", "kind": "thing"}]
+    (est / "segments.json").write_text(json.dumps(segments))
+    case = load_case(tmp_path / "photo.png", est)
+    fit = fit_room(case, RoomConfig())
+    assert fit.room.size[2] >= 2.25, fit.room.size
+    assert any("tallest furniture" in n for n in fit.notes)

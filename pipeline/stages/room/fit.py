@@ -166,6 +166,14 @@ def fit_room(case: Case, config: RoomConfig, seed: int = 0) -> RoomFit:
     else:
         top = 1.2 * float(np.percentile(local[:, 2], 99.5))
         notes.append("ceiling not visible: room height = 1.2 x the highest visible room point")
+        # Furniture stands inside the room: a tall wardrobe seen to its top lifts a ceiling guessed from low walls.
+        things = [i.id for i in case.segments if i.kind == "thing"]
+        mask = np.isin(case.segmentation, things) & (case.depth > 0)
+        if mask.sum() >= 20:
+            tallest = float(np.percentile((backproject(case.depth, case.fov_y_deg)[mask] @ axes)[:, 2] + d, 99.5))
+            if tallest + 0.1 / s > top:
+                top = tallest + 0.1 / s
+                notes.append("ceiling not visible: room height raised above the tallest furniture seen")
     top = max(top, cam_height_raw * 1.05)
 
     lo_m, hi_m = lo * s, hi * s
