@@ -54,3 +54,26 @@ def test_click_window_makes_a_model_of_its_own_against_a_large_mask():
     assert win_fg[r, c] < win_bg[r, c]  # the window's model calls it object
     wall = ~obj
     assert (win_fg[wall] > win_bg[wall]).mean() > 0.95  # and the wall stays background
+
+
+def test_click_box_lets_the_flood_guard_fill_between_positive_clicks_only():
+    rng = np.random.default_rng(2)
+    h, w = 120, 160
+    image = np.clip(0.5 + rng.normal(0, 0.02, (h, w, 3)), 0, 1).astype(np.float32)
+    obj = np.zeros((h, w), bool)
+    obj[20:100, 20:140] = True
+    image[obj] = [0.9, 0.5, 0.1]
+    left = np.zeros_like(obj)
+    left[20:100, 20:40] = True
+
+    def two_clicks(box_guard: bool) -> np.ndarray:
+        params = OfflineParams(guard_reach=3.0, box_guard=box_guard)  # a guard that lets clicks add little
+        session = ClickSession(image, OfflineSegmenter(params=params), params=NO_ZOOM)
+        session.set_mask(left)
+        session.add_click(30.5, 60.5, True)
+        return session.add_click(130.5, 60.5, True)
+
+    guarded, boxed = two_clicks(False), two_clicks(True)
+    assert (guarded & obj).sum() < 0.7 * obj.sum()
+    assert (boxed & obj).sum() > 0.9 * obj.sum()
+    assert (boxed & ~obj).sum() < 0.05 * obj.sum()  # the box is filled by the object, not by the wall
