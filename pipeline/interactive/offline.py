@@ -3,6 +3,10 @@
 Energy per click set, at working resolution:
 - unary: colour and (capped) texture log-likelihood ratios of fg against bg, the word histograms taken from the
   current estimate (first from the previous mask, or from what the clicks reach and the image border);
+- click windows: the words in a disk around each click make a model of their own, mixed into its side's model at a
+  fixed share, so a positive click on a part unlike the mask so far (the lit half of a bed) still counts;
+- click box: with two or more positive clicks, background evidence inside the box spanning them and the previous
+  mask is damped (GrabCut's box, given by the clicks), and the flood guard lets the mask fill that box;
 - soft seeds: each click's geodesic reach (Dijkstra on a contrast-weighted grid, cached per click) leans
   towards that click's label, so a click claims its region, not just its disk;
 - previous mask: a per-pixel cost for disagreeing with it, switched off where the newest click reaches, so a
@@ -76,21 +80,21 @@ class OfflineParams:
     """... and never less than this fraction of the image (a click on fine texture reaches little)."""
     negative_reach: float = 12.0
     """Pixels a negative click reaches within this distance, and before any positive click does, are background."""
-    box_background: float = 1.0
+    box_background: float = 0.3
     """With two or more positive clicks, background evidence inside their box (and the previous mask's), grown by
     `box_margin`, counts this fraction (1 = off): like GrabCut's box, clicks spread over a large object say that
     the pixels between them are likely object, so the background colour model must come mostly from outside."""
     box_margin: float = 0.15
     """Growth of that box on each side, as a fraction of its size."""
-    box_guard: bool = False
+    box_guard: bool = True
     """Whether the flood guard also allows everything inside that box."""
-    click_window: float = 0.0
+    click_window: float = 0.08
     """Radius (fraction of the working diagonal) of the window around each click whose colours and textures make
     a model of their own (0 = off). On textured or shaded objects a click's geodesic reach is tiny, so the models
     come only from the previous mask and a positive click outside it adds little more than its disk."""
     click_model: float = 0.5
     """Share of the clicks' windows in the colour and texture models (the rest: the mask or its complement)."""
-    window_trust: float = 0.0
+    window_trust: float = 1.0
     """How much the newest click's window lowers the trust in the previous mask there (0 = only its reach)."""
 
 
