@@ -3,6 +3,10 @@
 Energy per click set, at working resolution:
 - unary: colour and (capped) texture log-likelihood ratios of fg against bg, the word histograms taken from the
   current estimate (first from the previous mask, or from what the clicks reach and the image border);
+- click windows: the words in a disk around each click make a model of their own, mixed into its side's model at a
+  fixed share, so a positive click on a part unlike the mask so far (the lit half of a bed) still counts;
+- click box: with two or more positive clicks, background evidence inside the box spanning them and the previous
+  mask is damped (GrabCut's box, given by the clicks), and the flood guard lets the mask fill that box;
 - soft seeds: each click's geodesic reach (Dijkstra on a contrast-weighted grid, cached per click) leans
   towards that click's label, so a click claims its region, not just its disk;
 - previous mask: a per-pixel cost for disagreeing with it, switched off where the newest click reaches, so a
@@ -76,6 +80,22 @@ class OfflineParams:
     """... and never less than this fraction of the image (a click on fine texture reaches little)."""
     negative_reach: float = 12.0
     """Pixels a negative click reaches within this distance, and before any positive click does, are background."""
+    box_background: float = 0.3
+    """With two or more positive clicks, background evidence inside their box (and the previous mask's), grown by
+    `box_margin`, counts this fraction (1 = off): like GrabCut's box, clicks spread over a large object say that
+    the pixels between them are likely object, so the background colour model must come mostly from outside."""
+    box_margin: float = 0.15
+    """Growth of that box on each side, as a fraction of its size."""
+    box_guard: bool = True
+    """Whether the flood guard also allows everything inside that box."""
+    click_window: float = 0.08
+    """Radius (fraction of the working diagonal) of the window around each click whose colours and textures make
+    a model of their own (0 = off). On textured or shaded objects a click's geodesic reach is tiny, so the models
+    come only from the previous mask and a positive click outside it adds little more than its disk."""
+    click_model: float = 0.5
+    """Share of the clicks' windows in the colour and texture models (the rest: the mask or its complement)."""
+    window_trust: float = 1.0
+    """How much the newest click's window lowers the trust in the previous mask there (0 = only its reach)."""
 
 
 class OfflineSegmenter:
@@ -129,13 +149,19 @@ class OfflineSegmenter:
             base_fg, base_bg = prev, 1.0 - prev
             # Trust the previous mask except where the newest click reaches (geodesically): it was wrong there.
             trust = 1.0 - near[-1] if near else 1.0
+            if near and p.click_window > 0 and p.window_trust > 0:
+                (r, c), _ = pts[-1]
+                newest = (rows - r) ** 2 + (cols - c) ** 2 <= (p.click_window * diag) ** 2
+                trust = np.minimum(trust, 1.0 - p.window_trust * newest)
             prior_fg = p.prior_weight * trust * (1.0 - prev)
             prior_bg = p.prior_weight * trust * prev
         else:
             base_fg, base_bg = self._first_evidence(pos_e, h, w)
             prior_fg = prior_bg = 0.0
+        box = _positive_box(pts, prev, p.box_margin)
+        damp = np.where(box, np.float32(p.box_background), np.float32(1.0)) if box is not None else 1.0
         fg_w = np.maximum(base_fg * (1.0 - neg_e), pos_e)
-        bg_w = np.maximum(base_bg * (1.0 - pos_e), neg_e)
+        bg_w = np.maximum(base_bg * (1.0 - pos_e) * damp, neg_e)
         # Soft seeds: what a click reaches without crossing an edge leans towards the click's label.
         prior_bg = prior_bg + p.click_weight * pos_e
         prior_fg = prior_fg + p.click_weight * neg_e
@@ -147,15 +173,27 @@ class OfflineSegmenter:
         allowed = ~outside | (d_pos <= p.guard_reach)
         if prev is None and p.first_area > 0:
             allowed &= self._first_click_limit(d_pos)
+        if box is not None and p.box_guard:
+            allowed |= box
 
         seeds = [(int(round(r)), int(round(c))) for (r, c), pos in pts if pos]
+        win_fg = win_bg = None
+        if p.click_window > 0:
+            rad2 = (p.click_window * diag) ** 2
+            win_fg, win_bg = zero.copy(), zero.copy()
+            for (r, c), pos in pts:
+                (win_fg if pos else win_bg)[(rows - r) ** 2 + (cols - c) ** 2 <= rad2] = 1.0
+            # a window is evidence for its click's label only: keep it out of the other side's model
+            fg_w, bg_w = fg_w * (1.0 - win_bg), bg_w * (1.0 - win_fg)
         mask = hard_fg
         for _ in range(p.iterations):
-            cost_fg, cost_bg = self._likelihood_costs(feat, fg_w, bg_w)
+            cost_fg, cost_bg = self._likelihood_costs(feat, fg_w, bg_w, win_fg, win_bg)
             mask = feat.cut.solve(cost_fg + prior_fg, cost_bg + prior_bg, hard_fg, hard_bg)
             mask = _connected_to(mask & (allowed | hard_fg), seeds)  # flood guard
             fg_w = np.maximum(mask.astype(np.float32), pos_e)
-            bg_w = np.maximum((~mask).astype(np.float32), neg_e)
+            bg_w = np.maximum((~mask).astype(np.float32) * damp, neg_e)
+            if win_fg is not None:
+                fg_w, bg_w = fg_w * (1.0 - win_bg), bg_w * (1.0 - win_fg)
         return mask.astype(np.float32)
 
     def _distance(self, feat: ImageFeatures, r: float, c: float) -> np.ndarray:
@@ -190,14 +228,24 @@ class OfflineSegmenter:
         border[:bw], border[-bw:], border[:, :bw], border[:, -bw:] = 1, 1, 1, 1
         return pos_e, np.maximum(border, 0.3 * (1.0 - pos_e))
 
-    def _likelihood_costs(self, feat: ImageFeatures, fg_w: np.ndarray, bg_w: np.ndarray):
+    def _likelihood_costs(self, feat: ImageFeatures, fg_w: np.ndarray, bg_w: np.ndarray,
+                          win_fg: np.ndarray | None = None, win_bg: np.ndarray | None = None):
         p = self.params
         cost_fg = np.zeros(feat.shape, np.float32)
         cost_bg = np.zeros(feat.shape, np.float32)
+
+        def histogram(words: np.ndarray, n: int, weights: np.ndarray, window: np.ndarray | None) -> np.ndarray:
+            hist = np.bincount(words.ravel(), weights.ravel(), n) + p.histogram_prior
+            if window is None or not window.any():
+                return hist / hist.sum()
+            # the clicks' windows are a model of their own, mixed in at a fixed share however small they are
+            own = np.bincount(words.ravel(), window.ravel(), n) + p.histogram_prior
+            return (1.0 - p.click_model) * hist / hist.sum() + p.click_model * own / own.sum()
+
         for words, n, weight, cap in ((feat.colour, feat.n_colour, 1.0, np.inf),
                                       (feat.texture, feat.n_texture, p.texture_weight, p.texture_cap)):
-            hf = np.bincount(words.ravel(), fg_w.ravel(), n) + p.histogram_prior
-            hb = np.bincount(words.ravel(), bg_w.ravel(), n) + p.histogram_prior
+            hf = histogram(words, n, fg_w, win_fg)
+            hb = histogram(words, n, bg_w, win_bg)
             # Only the log-likelihood ratio matters; texture's is capped: edge-energy words sit on both sides of
             # every boundary, so an uncapped texture term pulls a ring of background into the object.
             ratio = np.clip(np.log(hf / hf.sum()) - np.log(hb / hb.sum()), -cap, cap)  # > 0: looks like fg
@@ -210,6 +258,25 @@ def _to_working(feat: ImageFeatures, click: Click) -> tuple[float, float]:
     """(row, col) of a full-image click at working resolution (crop offset applied)."""
     s = feat.scale
     return (click.y - feat.offset[0]) * s - 0.5, (click.x - feat.offset[1]) * s - 0.5
+
+
+def _positive_box(pts: list[tuple[tuple[float, float], bool]], prev: np.ndarray | None,
+                  margin: float) -> np.ndarray | None:
+    """h x w bool: the bounding box of the positive clicks and the previous mask, grown by `margin` of its size on
+    each side; None with fewer than two positive clicks (one click says nothing about extent)."""
+    pos = [rc for rc, positive in pts if positive]
+    if len(pos) < 2 or prev is None:
+        return None
+    h, w = prev.shape
+    rs, cs = [r for r, _ in pos], [c for _, c in pos]
+    rr, cc = np.nonzero(prev >= 0.5)
+    if len(rr):
+        rs, cs = rs + [rr.min(), rr.max()], cs + [cc.min(), cc.max()]
+    r0, r1, c0, c1 = min(rs), max(rs), min(cs), max(cs)
+    gr, gc = margin * (r1 - r0) + 1, margin * (c1 - c0) + 1
+    box = np.zeros((h, w), bool)
+    box[max(0, int(r0 - gr)):int(math.ceil(r1 + gr)) + 1, max(0, int(c0 - gc)):int(math.ceil(c1 + gc)) + 1] = True
+    return box
 
 
 def _connected_to(mask: np.ndarray, seeds: list[tuple[int, int]]) -> np.ndarray:
