@@ -52,7 +52,10 @@ class ObjectParams:
         def param(kind: str, lo: float | None = None, hi: float | None = None) -> Param:
             return Param(f"{i}:{target.name}.{kind}", 0.0, lr, lo, hi)  # the index keeps names unique
 
-        out = cls(param("scale"), tuple(param(f"aspect_{a}", -aspect_limit, aspect_limit) for a in "xyz"))
+        # Cut by the photo's border: the visible part is a lower bound on the size, so the model does not shrink
+        # below its own size (or its searched scale, when smaller) to fit it.
+        lo = min(0.0, -math.log(max(target.pose.scale, 1e-6))) if target.cut else None
+        out = cls(param("scale", lo), tuple(param(f"aspect_{a}", -aspect_limit, aspect_limit) for a in "xyz"))
         if target.contact == "wall":
             out.along_wall, out.z = param("along_wall"), param("z")
         else:
