@@ -98,3 +98,17 @@ def test_beds_and_sofas_take_the_back_to_wall_turn_at_a_wider_margin():
     camera = np.array([0.0, -1.4])
     assert choose_yaw(tried, here, ROOM, 1.2, 0.15, camera_xy=camera)[0] == math.pi  # a cabinet's margin
     assert choose_yaw(tried, here, ROOM, 1.2, yaw_tolerance("bed"), camera_xy=camera)[0] == 0.0
+
+
+def test_the_refinement_may_not_shrink_a_cut_object_below_its_models_size():
+    from pipeline.render.silhouettes import Pose
+    from pipeline.stages.objects.refine import ObjectParams
+
+    def lower_bound(scale: float, cut: frozenset):
+        tg = ObjectTarget(Segment(1, "sofa", "thing"), np.zeros((4, 4), bool), np.zeros((0, 3)), "sofa_1", cut=cut)
+        tg.pose, tg.contact = Pose(np.zeros(3), 0.0, scale), "floor"
+        return ObjectParams.create(0, tg, 0.02, 0.14).scale.lo
+
+    assert lower_bound(1.3, frozenset()) is None  # seen whole: free
+    assert abs(1.3 * math.exp(lower_bound(1.3, frozenset({"right"}))) - 1.0) < 1e-9  # down to the model's size
+    assert lower_bound(0.8, frozenset({"bottom"})) == 0.0  # searched below it: not shrunk further
