@@ -110,5 +110,17 @@ def test_the_refinement_may_not_shrink_a_cut_object_below_its_models_size():
         return ObjectParams.create(0, tg, 0.02, 0.14).scale.lo
 
     assert lower_bound(1.3, frozenset()) is None  # seen whole: free
-    assert abs(1.3 * math.exp(lower_bound(1.3, frozenset({"right"}))) - 1.0) < 1e-9  # down to the model's size
-    assert lower_bound(0.8, frozenset({"bottom"})) == 0.0  # searched below it: not shrunk further
+    assert abs(1.3 * math.exp(lower_bound(1.3, frozenset({"top"}))) - 1.0) < 1e-9  # down to the model's size
+    assert lower_bound(0.8, frozenset({"top"})) == 0.0  # searched below it: not shrunk further
+    # Cut at the side, or at the bottom while standing on the floor: its height is seen, the searched scale holds.
+    assert abs(math.exp(lower_bound(0.8, frozenset({"right"}))) - 0.95) < 1e-9
+    assert abs(math.exp(lower_bound(0.8, frozenset({"bottom"}))) - 0.95) < 1e-9
+
+
+def test_the_height_is_unseen_only_when_the_border_hides_it():
+    tg = ObjectTarget(Segment(1, "sofa", "thing"), np.zeros((4, 4), bool), np.zeros((0, 3)), "sofa_1")
+    assert not tg.height_unseen(True)
+    tg.cut = frozenset({"left", "bottom"})
+    assert not tg.height_unseen(True) and tg.height_unseen(False)
+    tg.cut = frozenset({"top"})
+    assert tg.height_unseen(True)

@@ -56,6 +56,11 @@ class ObjectTarget:
         """Its visible top is not its top."""
         return "top" in self.cut
 
+    def height_unseen(self, on_floor: bool) -> bool:
+        """Whether the border hides how tall it is: its top is cut, or its bottom is and nothing says where the
+        bottom is (standing on the floor, the floor is the bottom and the visible top is its top)."""
+        return "top" in self.cut or ("bottom" in self.cut and not on_floor)
+
 
 def cut_edges(mask: np.ndarray, min_pixels: int = 2) -> frozenset:
     """The photo edges a mask reaches with at least `min_pixels` pixels: the object goes on beyond them, so its
@@ -189,7 +194,7 @@ def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, f
     else:
         base = 0.0 if on_floor else bottom
     scale = float(np.clip((top - base) / max(h, 1e-3), 0.5, 2.0))
-    if target.cut:  # cut by the photo's border: what is seen is a lower bound on the size, the model's is likelier
+    if target.height_unseen(base == 0.0):  # the visible height is a lower bound: the model's own is likelier
         scale = max(scale, 1.0)
 
     rel = p[:, :2] - camera.t[:2]

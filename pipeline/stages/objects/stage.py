@@ -315,7 +315,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
             trial_parts = _use_candidate(trial, retriever, match)
             trial.pose = Pose(tg.pose.location.copy(), tg.pose.yaw, 1.0)
             trial.pose.scale = float(np.clip(tg.pose.scale * tg.size[2] / max(trial.size[2], 1e-3), 0.5, 2.0))
-            if tg.cut:  # cut by the photo's border: not shrunk below the model's own size to fit the visible part
+            if tg.height_unseen(tg.contact == "floor"):  # the border hides its height: not below the model's size
                 trial.pose.scale = max(trial.pose.scale, 1.0)
             _search(trial, case, scene, t, cfg, i, normalise=True)
             fit = trial.search_loss + scale_cost(trial, cfg)
