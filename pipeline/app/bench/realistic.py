@@ -304,11 +304,26 @@ def print_row(row: dict) -> None:
     print(f"{r['case']:<10} {r['mode']:<9} " + "  ".join(
         f"{title} {fmt.format(r[key])}" for key, title, fmt in COLUMNS if r.get(key) is not None)
         + f"  found {r.get('objects_found', '')}", flush=True)
+    print_objects(r.get("objects") or [])
     regions = sorted((r.get("error_by_region") or {}).items(), key=lambda kv: -kv[1]["error_share"])
     if regions:
         print("  error by region: " + ", ".join(f"{k} {v['error_share']:.0%} of the error on {v['pixel_share']:.0%}"
                                                  f" of the pixels ({v['psnr']:.1f} dB)" for k, v in regions),
               flush=True)
+
+
+def print_objects(objects: list[dict]) -> None:
+    """Per true piece: what it was matched to, mask and 3-D IoU, sizes, yaw and centre errors (issue 14)."""
+    if not objects:
+        return
+    print(f"  {'truth':<22} {'matched':<30} {'mask':>5} {'3D':>5} {'true size (m)':>16} {'result size':>16} "
+          f"{'vol':>5} {'yaw':>6} {'dz m':>6} {'dxy m':>6}")
+    for o in objects:
+        size = lambda v: "x".join(f"{x:.2f}" for x in v) if v else "-"  # noqa: E731
+        print(f"  {o['label'][:22]:<22} {(o.get('matched') or 'none')[:30]:<30} {o['mask_iou']:>5.2f} "
+              f"{o['iou_3d']:>5.2f} {size(o.get('true_size')):>16} {size(o.get('size')):>16} "
+              f"{o.get('volume_ratio', float('nan')):>5.2f} {o.get('yaw_err_deg', float('nan')):>6.1f} "
+              f"{o.get('height_err_m', float('nan')):>6.2f} {o.get('floor_err_m', float('nan')):>6.2f}", flush=True)
 
 
 def print_table(title: str, rows: list[dict]) -> None:

@@ -93,6 +93,18 @@ def _wrap_deg(a: float, period: float = 360.0) -> float:
     return min(d, period - d)
 
 
+def pose_breakdown(centre: np.ndarray, size: np.ndarray, yaw_deg: float, gt: dict) -> dict:
+    """Where a matched piece's 3-D IoU is lost: true and result box sizes (m, in the truth's frame), the yaw error
+    (degrees, 0-180; a box-shaped piece turned 180 degrees has the same box but the wrong front) and the centre's
+    error split into height, along the camera-independent horizontal plane and the size ratio of the volumes."""
+    size, true_size = np.asarray(size, float), np.asarray(gt["size"], float)
+    offset = np.asarray(centre, float) - np.asarray(gt["center"], float)
+    return {"true_size": [round(float(v), 2) for v in true_size], "size": [round(float(v), 2) for v in size],
+            "volume_ratio": round(float(np.prod(size) / max(np.prod(true_size), 1e-9)), 2),
+            "yaw_err_deg": round(_wrap_deg(yaw_deg - float(gt["yaw_deg"])), 1),
+            "height_err_m": round(float(offset[2]), 3), "floor_err_m": round(float(np.linalg.norm(offset[:2])), 3)}
+
+
 @dataclass
 class Truth:
     """What a result is scored against: camera, photo (sRGB at the camera's size), instance ids with labels,
@@ -195,7 +207,8 @@ def score_view(view: BlendView, truth: Truth, samples: int = 64, novel: bool = T
         per[ti].update(mask_iou=round(iou, 3), matched=f"{inst.label} ({inst.name})",
                        iou_3d=round(box_iou_3d(centre, inst.size * sim.scale, inst.yaw_deg + dyaw,
                                                gt["center"], gt["size"], gt["yaw_deg"]), 3),
-                       centroid_err_m=round(float(np.linalg.norm(centre - np.asarray(gt["center"]))), 3))
+                       centroid_err_m=round(float(np.linalg.norm(centre - np.asarray(gt["center"]))), 3),
+                       **pose_breakdown(centre, np.asarray(inst.size) * sim.scale, inst.yaw_deg + dyaw, gt))
     row["objects"] = per
     row["furniture_miou"] = round(float(np.mean([p["mask_iou"] for p in per])), 3) if per else None
     row["object_iou_3d"] = round(float(np.mean([p["iou_3d"] for p in per])), 3) if per else None

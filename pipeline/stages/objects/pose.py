@@ -17,7 +17,7 @@ from pipeline.core.geometry import backproject, pixel_rays
 from pipeline.core.resample import resize_area, resize_nearest
 from pipeline.core.scene import Camera, Room
 from pipeline.render.silhouettes import Pose, RigidSearchRenderer
-from assets_index.categories import placement
+from assets_index.categories import normalize_category, placement
 
 
 @dataclass
@@ -38,12 +38,35 @@ class ObjectTarget:
     edited: bool = False  # set from the scene (a re-run): keep the chosen model, only refine the pose
     bottom_occluded: bool = False  # its lowest visible pixels border a nearer object: the true bottom is lower
     flags: list[str] = field(default_factory=list)  # scene.json's Object.flags
-    cut_top: bool = False  # its mask reaches the photo's top edge: it goes on above, its visible top is not its top
+    cut: frozenset = frozenset()  # photo edges its mask reaches (top, bottom, left, right): it goes on beyond them
     standin: str = ""  # a stand-in's asset id (proxy:... or parametric:...): its parts are built, not retrieved
 
     @property
     def label(self) -> str:
         return self.segment.label
+
+    def trial(self) -> "ObjectTarget":
+        """A fresh target for the same segment (a candidate model to pose): what the photo says about the object
+        (mask, points, border cuts, hidden bottom) is kept, what the stage chose is not."""
+        return ObjectTarget(self.segment, self.mask, self.points, self.name, cut=self.cut,
+                            bottom_occluded=self.bottom_occluded)
+
+    @property
+    def cut_top(self) -> bool:
+        """Its visible top is not its top."""
+        return "top" in self.cut
+
+    def height_unseen(self, on_floor: bool) -> bool:
+        """Whether the border hides how tall it is: its top is cut, or its bottom is and nothing says where the
+        bottom is (standing on the floor, the floor is the bottom and the visible top is its top)."""
+        return "top" in self.cut or ("bottom" in self.cut and not on_floor)
+
+
+def cut_edges(mask: np.ndarray, min_pixels: int = 2) -> frozenset:
+    """The photo edges a mask reaches with at least `min_pixels` pixels: the object goes on beyond them, so its
+    visible extent there is a lower bound on its size, not its size (a stray pixel does not count)."""
+    rows = {"top": mask[0], "bottom": mask[-1], "left": mask[:, 0], "right": mask[:, -1]}
+    return frozenset(edge for edge, line in rows.items() if int(np.count_nonzero(line)) >= min_pixels)
 
 
 def object_targets(case: Case, camera: Camera, erosion: int, min_pixels: int,
@@ -68,7 +91,7 @@ def object_targets(case: Case, camera: Camera, erosion: int, min_pixels: int,
         counts[seg.label] = counts.get(seg.label, 0) + 1
         name = f"{seg.label.replace(' ', '_')}_{counts[seg.label]}"
         target = ObjectTarget(seg, mask, points, name)
-        target.cut_top = bool(mask[0].any())
+        target.cut = cut_edges(mask)
         if case.depth is not None:
             things = {s.id for s in case.segments if s.kind == "thing" and s.id != seg.id}
             target.bottom_occluded = bottom_occluded(mask, case.segmentation, case.depth, things)
@@ -171,16 +194,17 @@ def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, f
     else:
         base = 0.0 if on_floor else bottom
     scale = float(np.clip((top - base) / max(h, 1e-3), 0.5, 2.0))
-    if target.cut_top:  # cut by the photo's top edge: the visible height is a lower bound, not the height
+    if target.height_unseen(base == 0.0):  # the visible height is a lower bound: the model's own is likelier
         scale = max(scale, 1.0)
 
     rel = p[:, :2] - camera.t[:2]
     view = np.median(rel, axis=0)
     view /= max(np.linalg.norm(view), 1e-6)
-    across = np.array([-view[1], view[0]])
+    across = np.array([-view[1], view[0]])  # towards the photo's left
     along_front = float(np.percentile(rel @ view, 10))
     half = 0.5 * min(w, d) * scale
-    xy = camera.t[:2] + view * (along_front + half) + across * float(np.median(rel @ across))
+    xy = camera.t[:2] + view * (along_front + half) + across * across_centre(rel @ across, target.cut,
+                                                                             0.5 * max(w, d) * scale)
     # Keep the footprint (its smaller half-side) inside the room's walls.
     lo, hi = room.bounds_local()
     local = room.rotation().T @ np.array([xy[0] - room.center[0], xy[1] - room.center[1], 0.0])
@@ -189,6 +213,19 @@ def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, f
     if not target.contact.startswith("support:"):
         target.contact = "floor" if on_floor else "none"
     return Pose(np.array([xy[0], xy[1], base]), 0.0, scale)
+
+
+def across_centre(across: np.ndarray, cut: frozenset, half_width: float) -> float:
+    """Where the object's centre lies across the view (positive = the photo's left) from its points' offsets
+    `across`. Seen whole: the points' median. Cut by the photo's left or right edge only: the inner edge (the one
+    inside the frame) is the object's edge, and the model's half width goes on from it towards the cut, so the
+    hidden part stays outside the frame instead of the model shrinking or sliding to fit the visible part."""
+    inner_left, inner_right = float(np.percentile(across, 98)), float(np.percentile(across, 2))
+    if "left" in cut and "right" not in cut:
+        return max(inner_right + half_width, float(np.median(across)))
+    if "right" in cut and "left" not in cut:
+        return min(inner_left - half_width, float(np.median(across)))
+    return float(np.median(across))
 
 
 @dataclass
@@ -308,6 +345,18 @@ def yaw_search(renderer: RigidSearchRenderer, target: ObjectTarget, t: SearchTar
 def front_of(yaw: float) -> np.ndarray:
     """World direction of a model's front (canonical -Y) at `yaw`: Rz(yaw) @ (0, -1, 0)."""
     return np.array([math.sin(yaw), -math.cos(yaw), 0.0])
+
+
+# Categories that nearly always stand with their back to a wall (a bed's headboard, a sofa's back, a wardrobe's
+# back panel): their silhouettes seen from the front and from the back differ little once pillows, cushions and
+# doors are in the mask, so near a wall the back-to-wall yaw is taken at a larger loss margin than for others.
+BACKED_CATEGORIES = frozenset({"bed", "sofa", "wardrobe", "bookshelf", "sideboard", "chest of drawers",
+                               "tv stand"})
+
+
+def yaw_tolerance(label: str, default: float = 0.15, backed: float = 0.35) -> float:
+    """The relative loss margin within which `choose_yaw`'s priors may overrule the best fit for `label`."""
+    return backed if normalize_category(label) in BACKED_CATEGORIES else default
 
 
 def choose_yaw(tried: list[tuple], location: np.ndarray, room: Room, near_wall_m: float,

@@ -52,7 +52,15 @@ class ObjectParams:
         def param(kind: str, lo: float | None = None, hi: float | None = None) -> Param:
             return Param(f"{i}:{target.name}.{kind}", 0.0, lr, lo, hi)  # the index keeps names unique
 
-        out = cls(param("scale"), tuple(param(f"aspect_{a}", -aspect_limit, aspect_limit) for a in "xyz"))
+        # Cut by the photo's border: the model does not shrink to fit the visible part. When the border hides its
+        # height, not below its own size (or its searched scale, when smaller); else not below its searched scale,
+        # which the seen height set, by more than 5 %.
+        lo = None
+        if target.height_unseen(target.contact == "floor"):
+            lo = min(0.0, -math.log(max(target.pose.scale, 1e-6)))
+        elif target.cut:
+            lo = math.log(0.95)
+        out = cls(param("scale", lo), tuple(param(f"aspect_{a}", -aspect_limit, aspect_limit) for a in "xyz"))
         if target.contact == "wall":
             out.along_wall, out.z = param("along_wall"), param("z")
         else:

@@ -36,7 +36,7 @@ from blender_addon.scene_format import (LOW_MASK_IOU, PROPOSAL_LABEL, asset_thum
 
 from pipeline.core.scene import Candidate, MaterialEntry, Object, Part, Scene
 from .pose import (ObjectTarget, assign_contacts, choose_yaw, initial_pose, object_targets, search_targets,
-                   settle_in_room, silhouette_loss, size_hint, yaw_search)
+                   settle_in_room, silhouette_loss, size_hint, yaw_search, yaw_tolerance)
 from .record import ObjectsRecord
 from .refine import assign_channels, refine_objects
 from .standins import (PARAMETRIC_PREFIX, PROXY_PREFIX, is_parametric, is_standin, parametric_parts, parts_size,
@@ -106,8 +106,13 @@ def _search(target: ObjectTarget, case: Case, scene: Scene, t, cfg, index: int, 
     else:
         tried = yaw_search(r, target, t, index, cfg.yaw_steps, cfg.yaw_depth_weight, normalise, samples)
     reach = float(max(target.size[:2]) * target.pose.scale / 2 + cfg.wall_contact_m)
-    chosen = choose_yaw(tried, target.pose.location, scene.room, reach, camera_xy=np.asarray(scene.camera.t)[:2])
-    if quarter_turns and chosen[1] > tried[0][1] * 1.05:  # the refined pose is only left for a near-equal fit
+    tolerance = yaw_tolerance(target.label)
+    chosen = choose_yaw(tried, target.pose.location, scene.room, reach, tolerance,
+                        camera_xy=np.asarray(scene.camera.t)[:2])
+    # The refined pose is only left for a near-equal fit, or, for furniture that stands against walls, for the
+    # back-to-wall turn the wall prior picked within its margin (a bed refined with its headboard to the room).
+    keep_margin = tolerance if tolerance > 0.15 and chosen is not tried[0] else 0.05
+    if quarter_turns and chosen[1] > tried[0][1] * (1 + keep_margin):
         chosen = tried[0]
     target.pose.yaw, target.search_loss, location = chosen
     target.pose.location = np.asarray(location, float).copy()
@@ -128,7 +133,7 @@ def rank_by_fit(target: ObjectTarget, pool: list, retriever, case: Case, scene: 
     ranked = []
     best_cos = max((float(m.score) for m in pool), default=0.0)
     for match in pool:
-        trial = ObjectTarget(target.segment, target.mask, target.points, target.name)
+        trial = target.trial()
         if base is not None:  # set down on a support found under its hidden bottom
             trial.contact = target.contact
         try:
@@ -305,11 +310,13 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
         scores = {tg.candidates[0].asset_id: current}
         best = (current, 0, None)
         for j, match in enumerate(tg.candidates[1:cfg.rerank_k], start=1):
-            trial = ObjectTarget(tg.segment, tg.mask, tg.points, tg.name)
+            trial = tg.trial()
             trial.contact, trial.wall_normal = tg.contact, tg.wall_normal  # same contact: z stays where it rests
             trial_parts = _use_candidate(trial, retriever, match)
             trial.pose = Pose(tg.pose.location.copy(), tg.pose.yaw, 1.0)
             trial.pose.scale = float(np.clip(tg.pose.scale * tg.size[2] / max(trial.size[2], 1e-3), 0.5, 2.0))
+            if tg.height_unseen(tg.contact == "floor"):  # the border hides its height: not below the model's size
+                trial.pose.scale = max(trial.pose.scale, 1.0)
             _search(trial, case, scene, t, cfg, i, normalise=True)
             fit = trial.search_loss + scale_cost(trial, cfg)
             scores[match.asset_id] = fit

@@ -1,0 +1,126 @@
+"""Objects cut by the photo's border (issue 14): the edges a mask reaches, a cut object kept at its model's size
+with the hidden part outside the frame (a real Mitsuba render of a sofa half out of view), the border cut kept
+by every candidate's trial, and the wall prior's wider margin for beds and sofas."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from box_case import DEVICE, look_rotation
+from pipeline.core.case import Segment
+from pipeline.core.geometry import pixel_rays
+from pipeline.core.scene import Camera, Room
+from pipeline.render.silhouettes import surface_samples
+from pipeline.stages.objects.pose import (ObjectTarget, across_centre, align_to_points, choose_yaw, cut_edges,
+                                          initial_pose, yaw_tolerance)
+
+ROOM = Room([0.0, 0.5, 1.35], [6.0, 4.0, 2.7], 0.0)
+
+
+def _box(w, d, h):
+    import trimesh
+
+    box = trimesh.creation.box(extents=[w, d, h])
+    box.apply_translation([0, 0, h / 2])
+    return np.asarray(box.vertices, float), np.asarray(box.faces, int)
+
+
+def test_cut_edges_counts_edges_with_more_than_a_stray_pixel():
+    mask = np.zeros((10, 12), bool)
+    mask[3:6, 0:4] = True
+    assert cut_edges(mask) == {"left"}
+    mask[9, 6:9] = True
+    mask[0, 11] = True  # one stray pixel on the top edge and the right edge: not a cut
+    assert cut_edges(mask) == {"left", "bottom"}
+    assert not cut_edges(np.zeros((4, 4), bool))
+
+
+def test_across_centre_puts_the_hidden_part_beyond_the_cut_edge():
+    across = np.linspace(0.0, 1.0, 101)  # visible from 0 (right) to 1 m (left) of the view
+    assert abs(across_centre(across, frozenset(), 1.0) - 0.5) < 1e-6
+    assert abs(across_centre(across, frozenset({"left"}), 1.0) - 1.02) < 0.01  # inner (right) edge + half width
+    assert abs(across_centre(across, frozenset({"right"}), 1.0) + 0.02) < 0.01
+    assert abs(across_centre(across, frozenset({"left"}), 0.2) - 0.5) < 1e-6  # never moved inwards of the median
+    assert abs(across_centre(across, frozenset({"left", "right"}), 1.0) - 0.5) < 1e-6  # both cut: the median
+
+
+def test_a_sofa_cut_by_the_left_edge_keeps_its_size_and_its_hidden_part_outside_the_frame():
+    from pipeline.render.backend import init_mitsuba
+    from pipeline.render.silhouettes import RigidSearchRenderer
+
+    init_mitsuba(DEVICE)
+    w, h = 96, 72
+    cam = Camera([0.0, -3.0, 1.2], look_rotation(0.0, -8.0).tolist(), 50.0, w, h)
+    sofa = _box(2.0, 0.9, 0.85)
+    truth = np.array([-1.6, 0.0, 0.0])
+    renderer = RigidSearchRenderer(cam, sofa, 1.0, w, h, 16)
+    soft, ray = renderer.render(truth, 0.0, seed=1)
+    mask = soft > 0.5
+    assert cut_edges(mask) == {"left"}
+    assert 0.2 < mask[:, :w // 2].mean()  # a good part of it is in view
+    rays = pixel_rays(w, h, cam.fov_y_deg)
+    valid = mask & (ray > 0)
+    points = cam.camera_to_world(rays[valid] * (ray[valid] / np.linalg.norm(rays[valid], axis=-1))[:, None])
+
+    def posed(cut: frozenset) -> ObjectTarget:
+        tg = ObjectTarget(Segment(1, "sofa", "thing"), mask, points, "sofa_1", cut=cut)
+        tg.mesh, tg.size = sofa, np.array([2.0, 0.9, 0.85])
+        tg.pose = initial_pose(tg, cam, np.zeros_like(mask), 0.1, ROOM)
+        return tg
+
+    cut = posed(cut_edges(mask))
+    assert cut.pose.scale >= 1.0
+    assert abs(cut.pose.location[0] - truth[0]) < 0.2, cut.pose.location
+    # Without the border cut the centre is the visible part's median: the model slides into the frame.
+    whole = posed(frozenset())
+    assert whole.pose.location[0] > truth[0] + 0.4, whole.pose.location
+    # Placed on the depth points as the yaw search does (ICP slides along the view, not across the front face),
+    # the cut pose covers the photo's mask with its hidden part outside the frame; the uncut one does not.
+    samples = surface_samples(*sofa, 600, np.random.default_rng(0))
+
+    def iou(tg):
+        loc = align_to_points(samples, points, tg.pose, free_z=False)
+        m = renderer.render(loc, tg.pose.yaw, seed=1)[0] > 0.5
+        return (m & mask).sum() / (m | mask).sum()
+
+    assert iou(cut) > 0.85 > iou(whole)
+    # Every candidate's trial keeps what the photo says about the object.
+    assert cut.trial().cut == {"left"} and cut.trial().pose is None
+
+
+def test_beds_and_sofas_take_the_back_to_wall_turn_at_a_wider_margin():
+    assert yaw_tolerance("bed") > yaw_tolerance("cabinet") == 0.15
+    assert yaw_tolerance("three-seat sofa") == yaw_tolerance("bed")
+    here = np.array([0.0, 2.0, 0.0])  # 0.5 m from the +y wall: a bed's headboard (+Y at yaw 0) belongs there
+    tried = [(math.pi, 0.100, here), (0.0, 0.125, here), (math.pi / 2, 0.4, here), (3 * math.pi / 2, 0.4, here)]
+    camera = np.array([0.0, -1.4])
+    assert choose_yaw(tried, here, ROOM, 1.2, 0.15, camera_xy=camera)[0] == math.pi  # a cabinet's margin
+    assert choose_yaw(tried, here, ROOM, 1.2, yaw_tolerance("bed"), camera_xy=camera)[0] == 0.0
+
+
+def test_the_refinement_may_not_shrink_a_cut_object_below_its_models_size():
+    from pipeline.render.silhouettes import Pose
+    from pipeline.stages.objects.refine import ObjectParams
+
+    def lower_bound(scale: float, cut: frozenset):
+        tg = ObjectTarget(Segment(1, "sofa", "thing"), np.zeros((4, 4), bool), np.zeros((0, 3)), "sofa_1", cut=cut)
+        tg.pose, tg.contact = Pose(np.zeros(3), 0.0, scale), "floor"
+        return ObjectParams.create(0, tg, 0.02, 0.14).scale.lo
+
+    assert lower_bound(1.3, frozenset()) is None  # seen whole: free
+    assert abs(1.3 * math.exp(lower_bound(1.3, frozenset({"top"}))) - 1.0) < 1e-9  # down to the model's size
+    assert lower_bound(0.8, frozenset({"top"})) == 0.0  # searched below it: not shrunk further
+    # Cut at the side, or at the bottom while standing on the floor: its height is seen, the searched scale holds.
+    assert abs(math.exp(lower_bound(0.8, frozenset({"right"}))) - 0.95) < 1e-9
+    assert abs(math.exp(lower_bound(0.8, frozenset({"bottom"}))) - 0.95) < 1e-9
+
+
+def test_the_height_is_unseen_only_when_the_border_hides_it():
+    tg = ObjectTarget(Segment(1, "sofa", "thing"), np.zeros((4, 4), bool), np.zeros((0, 3)), "sofa_1")
+    assert not tg.height_unseen(True)
+    tg.cut = frozenset({"left", "bottom"})
+    assert not tg.height_unseen(True) and tg.height_unseen(False)
+    tg.cut = frozenset({"top"})
+    assert tg.height_unseen(True)
