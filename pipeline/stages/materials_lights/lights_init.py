@@ -8,14 +8,12 @@
 - Behind the camera: one large panel facing the way the camera looks (lighting from where the photographer stood).
 - Every wall the camera does not see gets a window-sized panel at its centre (an unseen window).
 - Visible windows (segments labelled `window`) become panels fitted to the window's pixels on its wall; the photo
-  shows their radiance directly, so they start at the median colour of their pixels. A window the room stage cut
-  an opening for already has its light behind the glass: that one is used instead (one light per window).
+  shows their radiance directly, so they start at the median colour of their pixels.
 Lights are Blender area lights (rotation = world-from-light; they emit along their local -Z).
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +22,6 @@ from pipeline.core.case import Case
 from pipeline.core.geometry import project
 from pipeline.core.scene import Camera, Light, Room, ROOM_FACES
 from pipeline.render.room_box import FACE_NAMES, camera_rays_world, depth_and_faces
-from pipeline.render.scene_render import light_radiance
 
 
 FILL_SOURCES = ("ceiling", "behind_camera", "unseen_wall")  # lights the photo does not show: one temperature
@@ -194,11 +191,9 @@ def seen_walls(camera: Camera, room: Room, case: Case, min_pixels: int = 20) -> 
     return {FACE_NAMES[i] for i, c in enumerate(counts) if c >= min_pixels}
 
 
-def visible_windows(camera: Camera, room: Room, case: Case, min_pixels: int = 12,
-                    skip: frozenset[int] = frozenset()) -> list[LightInit]:
-    """Panels fitted to each `window` segment on the wall its pixels hit (radiance measured from the photo), but
-    the segments in `skip` (those with a window opening, whose light the room stage made: `opening_lights`)."""
-    segs = [s for s in case.segments_labelled("window") if s.id not in skip]
+def visible_windows(camera: Camera, room: Room, case: Case, min_pixels: int = 12) -> list[LightInit]:
+    """Panels fitted to each `window` segment on the wall its pixels hit (radiance measured from the photo)."""
+    segs = case.segments_labelled("window")
     if not segs:
         return []
     h, w = case.height, case.width
@@ -234,33 +229,17 @@ def visible_windows(camera: Camera, room: Room, case: Case, min_pixels: int = 12
     return out
 
 
-def opening_lights(room: Room, lights: list[Light], exposure: float = 1.0) -> list[LightInit]:
-    """The room stage's light behind each window opening's glass (`room/openings.py`: named after the opening,
-    source "window", at the photo's radiance there), as the light stage's window light: one light per window."""
-    out = []
-    for opening in room.openings or []:
-        light = next((li for li in lights if li.name == opening.name and li.source == "window"), None)
-        if opening.kind == "window" and light is not None:
-            out.append(LightInit(copy.deepcopy(light), "window", np.maximum(light_radiance(light) / exposure, 1e-4),
-                                 known=True, segment_id=opening.segment_id))
-    return out
-
-
 def initial_lights(camera: Camera, room: Room, case: Case, grid_m: float = 1.5, scale: float = 0.8,
                    behind: bool = True, unseen: bool = True, windows: bool = True,
-                   drop_in_view: bool = True, ceiling_panels: int = 4,
-                   openings: list[LightInit] | None = None) -> list[LightInit]:
-    """Every initial light (module docstring), fills named by their role; `openings`: the window openings' own
-    lights (`opening_lights`), which stand for their segments instead of new panels."""
+                   drop_in_view: bool = True, ceiling_panels: int = 4) -> list[LightInit]:
+    """Every initial light (module docstring), fills named by their role."""
     lights = ceiling_grid(room, camera, grid_m, scale, drop_in_view, ceiling_panels)
     if behind and (b := behind_camera(room, camera)) is not None:
         lights.append(b)
     if unseen:
         lights += unseen_walls(room, camera, seen_walls(camera, room, case))
     if windows:
-        opened = list(openings or [])
-        lights += opened + visible_windows(camera, room, case,
-                                           skip=frozenset(li.segment_id for li in opened if li.segment_id))
+        lights += visible_windows(camera, room, case)
     if not any(not li.known for li in lights):  # nothing left to scale: keep one ceiling panel whatever the view
         rz = room.rotation()
         top = room.center[2] + room.size[2] / 2 - 0.01

@@ -45,7 +45,7 @@ from . import report as ml_report
 from .crops import CropPair, auto_crops, cut, load_user_crops, material_regions
 from .initialise import InitRenderer, initial_albedo_and_scale, refine_lights_and_albedo
 from .config import check_budgets
-from .lights_init import FILL_SOURCES, LightInit, initial_lights, luminance, opening_lights, seen_walls
+from .lights_init import FILL_SOURCES, LightInit, initial_lights, luminance, seen_walls
 from .optimise import JointOptimiser, make_targets
 from .photo_score import PhotoScore
 from .record import MaterialsLightsRecord
@@ -98,8 +98,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     if fresh:
         lights = initial_lights(scene.camera, scene.room, case, cfg.grid_m, cfg.light_scale,
                                 bool(cfg.behind_camera_light), bool(cfg.unseen_wall_lights), bool(cfg.window_lights),
-                                drop_in_view=not cfg.lights_in_view, ceiling_panels=cfg.ceiling_panels,
-                                openings=opening_lights(scene.room, scene.lights, exposure_scale(scene.camera)))
+                                drop_in_view=not cfg.lights_in_view, ceiling_panels=cfg.ceiling_panels)
         lights = _cap_windows(lights, cfg.max_lights, notes)
     else:  # a re-run: start from the scene's lights (possibly edited in Blender); locked ones stay as they are
         old = {d.get("name"): d for d in scene.stages.get(STAGE, {}).get("lights", [])}
