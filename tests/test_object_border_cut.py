@@ -124,3 +124,47 @@ def test_the_height_is_unseen_only_when_the_border_hides_it():
     assert not tg.height_unseen(True) and tg.height_unseen(False)
     tg.cut = frozenset({"top"})
     assert tg.height_unseen(True)
+
+
+def test_a_rug_cut_by_the_bottom_edge_goes_on_towards_the_camera():
+    from pipeline.stages.objects.standins import parametric_parts, parts_size
+
+    # The visible part: 1.2 x 1.0 m of floor from y = 0.0 to 1.0, the camera at y = -1.4 looking +y; the photo's
+    # bottom edge cuts it (its near part is below the frame).
+    g = np.stack(np.meshgrid(np.linspace(-0.6, 0.6, 25), np.linspace(0.0, 1.0, 21)), -1).reshape(-1, 2)
+    points = np.column_stack([g, np.zeros(len(g))])
+    rug = ObjectTarget(Segment(1, "rug", "thing"), np.zeros((4, 4), bool), points, "rug_1")
+    camera = np.array([0.0, -1.4])
+    whole = parts_size(parametric_parts(rug, ROOM, camera_xy=camera)[0])
+    assert abs(whole[0] - 1.15) < 0.1 and abs(whole[1] - 0.96) < 0.1  # seen whole: its measured extent
+    rug.cut = frozenset({"bottom"})
+    parts, pose, contact = parametric_parts(rug, ROOM, camera_xy=camera)
+    size = parts_size(parts)
+    assert contact == "floor" and abs(size[0] - whole[0]) < 1e-6  # across the view: unchanged
+    assert abs(size[1] - 2.0) < 0.05  # along the view: the typical long side, the other side being short of 1.4
+    assert pose.location[1] + size[1] / 2 < 1.0 + 0.05  # grown towards the camera: the far edge stays put
+    rug.cut = frozenset({"left"})  # the left of the photo is -x here: grown that way, up to the wall at x = -3
+    parts, pose, _ = parametric_parts(rug, ROOM, camera_xy=camera)
+    size = parts_size(parts)
+    assert abs(size[1] - whole[1]) < 1e-6 and abs(size[0] - 2.0) < 0.05  # the other side (1.0 m) is short
+    assert pose.location[0] - size[0] / 2 < -1.3 and pose.location[0] + size[0] / 2 < 0.7  # grown to -x only
+
+
+def test_an_object_cut_by_the_border_keeps_its_model_rather_than_a_proxy():
+    """A proxy is built from the part of the mask in the frame: for an armchair in the photo's corner it was a
+    17 cm block at half height. A cut object keeps its (badly fitting) model; nothing is built for it."""
+    from types import SimpleNamespace
+
+    from pipeline.stages.objects.stage import replace_bad_fits
+
+    mask = np.zeros((8, 8), bool)
+    mask[5:, 6:] = True
+    points = np.array([[1.0, 2.0, 0.6]] * 12)
+    chair = ObjectTarget(Segment(3, "armchair", "thing"), mask, points, "armchair_1", cut=cut_edges(mask))
+    assert chair.cut == {"bottom", "right"}
+    model = {"body": "the retrieved model's parts"}
+    parts = [model]
+    cfg = SimpleNamespace(proxy_below=0.5, proxy_gain=0.05)
+    # No case or scene is needed: a cut object is never rebuilt, so neither is read.
+    assert replace_bad_fits([chair], parts, [0.2], None, None, cfg, None) == 0
+    assert parts == [model] and not chair.standin and "proxy" not in chair.flags

@@ -404,7 +404,9 @@ def _standin(tg: ObjectTarget, case: Case, scene: Scene, candidates: list, event
     """Build a curtain/blind/rug from its generator, or a proxy from the mask and depth, for an object the library
     has nothing (good) for; the retrieved `candidates` stay on offer. Returns its parts (None: nothing built)."""
     tg.candidates = list(candidates)
-    built = parametric_parts(tg, scene.room) if is_parametric(tg.label) else None
+    built = None
+    if is_parametric(tg.label):
+        built = parametric_parts(tg, scene.room, camera_xy=np.asarray(scene.camera.t)[:2])
     if built is not None:
         parts, tg.pose, tg.contact = built
         category = normalize_category(tg.label)
@@ -431,9 +433,11 @@ def replace_bad_fits(targets: list[ObjectTarget], parts_by_target: list, ious: l
                      scene: Scene, cfg, events: Events) -> int:
     """Retrieved models whose final mask IoU is below `proxy_below`: a proxy from the object's own mask and
     depth replaces the model when, rendered with all the others, it covers the mask `proxy_gain` better. The
-    model stays the first of the candidates offered. Returns how many were replaced."""
+    model stays the first of the candidates offered. Objects the photo's border cuts keep their model: a proxy
+    is only the part in the frame (an armchair in the corner became a 17 cm block floating at half height),
+    whereas the model goes on past the border. Returns how many were replaced."""
     bad = [i for i, (tg, iou) in enumerate(zip(targets, ious))
-           if iou < cfg.proxy_below and not (tg.edited or tg.standin)]
+           if iou < cfg.proxy_below and not (tg.edited or tg.standin or tg.cut)]
     saved = {}
     for i in bad:
         built = proxy_parts(targets[i], case, scene.camera)

@@ -123,10 +123,45 @@ def _nearest_wall(points: np.ndarray, room: Room) -> tuple[np.ndarray, float, in
     return room.rotation() @ normal, float(gap), axis, side
 
 
-def parametric_parts(target: ObjectTarget, room: Room, near_wall_m: float = 0.5) -> tuple[dict, Pose, str] | None:
+def _rug_extent(lo: np.ndarray, hi: np.ndarray, target: ObjectTarget, room: Room,
+                camera_xy: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """A rug's room-aligned extent (lo, hi) grown past the photo edges its mask is cut by: seen, only its part
+    in the frame is measured, and a rug does not end at the frame. Each cut side is moved out towards the hidden
+    part until the rug spans the category's typical size on that axis (its long side there when the other axis
+    is short of it), never through a wall; a rug seen whole keeps its measured extent."""
+    from assets_index.categories import TYPICAL_SIZE
+
+    cut = target.cut - {"top"}
+    if not cut or camera_xy is None:
+        return lo, hi
+    long_side, short_side = sorted(TYPICAL_SIZE["rug"][:2], reverse=True)
+    view = np.median(target.points[:, :2], axis=0) - np.asarray(camera_xy, float)[:2]
+    view /= max(float(np.linalg.norm(view)), 1e-9)
+    left = np.array([-view[1], view[0]])
+    hidden = {"bottom": -view, "left": left, "right": -left}  # where the part outside the frame lies
+    lo, hi = lo.copy(), hi.copy()
+    room_lo, room_hi = room.bounds_local()
+    for edge in cut:
+        d = (room.rotation().T @ np.append(hidden[edge], 0.0))[:2]
+        a = int(np.argmax(np.abs(d)))
+        if abs(d[a]) < 0.5:
+            continue
+        other = hi[1 - a] - lo[1 - a]
+        want = long_side if other < short_side * 1.2 else short_side
+        grow = max(0.0, want - (hi[a] - lo[a]))
+        if d[a] > 0:
+            hi[a] = min(hi[a] + grow, room_hi[a])
+        else:
+            lo[a] = max(lo[a] - grow, room_lo[a])
+    return lo, hi
+
+
+def parametric_parts(target: ObjectTarget, room: Room, near_wall_m: float = 0.5,
+                     camera_xy: np.ndarray | None = None) -> tuple[dict, Pose, str] | None:
     """A curtain or blind hung on the wall its points lie on (or facing into the room from where they are when
     no wall is within `near_wall_m`), or a rug flat on the floor aligned with the room, sized from the depth
-    points' extent: (parts, pose, contact). None when too few points."""
+    points' extent (a rug cut by the photo's border goes on past it, `_rug_extent`, with the camera at
+    `camera_xy`): (parts, pose, contact). None when too few points."""
     # lazy: loads trimesh, which importing this module does not
     from assets_index.builtin.soft import blind, curtain, rug
     from assets_index.meshutil import apply, canonical_transform
@@ -139,6 +174,7 @@ def parametric_parts(target: ObjectTarget, room: Room, near_wall_m: float = 0.5)
     if category == "rug":
         local = (p - np.asarray(room.center)) @ room.rotation()
         lo, hi = np.percentile(local[:, :2], 2, axis=0), np.percentile(local[:, :2], 98, axis=0)
+        lo, hi = _rug_extent(lo, hi, target, room, camera_xy)
         width, depth = (float(v) for v in np.maximum(hi - lo, 0.3))
         parts, _ = rug(width, depth).build()
         centre = room.rotation() @ np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, 0.0]) + np.asarray(room.center)
