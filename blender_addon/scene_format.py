@@ -189,6 +189,10 @@ def face_uvs(corners: list) -> list[tuple[float, float]]:
 
 OPENING_KINDS = ("window", "door")
 OPENING_PARTS = ("frame", "panel", "outdoors")  # parts with a material of their own in `Opening.materials`
+# Parts seen by the camera only, in both renderers: the glass, and the backdrop that shows the view out. The
+# window's light is its area light alone; a backdrop that also lit the room would count the outdoors twice, and in
+# Mitsuba the light's panel in front of it stops the shadow rays towards it (Blender's lights stop none).
+CAMERA_ONLY_PARTS = ("glass", "outdoors")
 WALL_THICKNESS_M = 0.12  # walls are this thick in Blender; an opening's reveals span it
 FRAME_WIDTH_M = 0.05  # a window frame's border, seen from inside
 WINDOW_GLASS_DEPTH_M = WALL_THICKNESS_M / 2  # the window's frame, glass and outdoor light sit mid-wall

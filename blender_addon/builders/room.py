@@ -6,8 +6,8 @@ from __future__ import annotations
 import bpy
 from mathutils import Matrix
 
-from ..scene_format import (PROP_FACE, PROP_NOTE, PROP_OBJECT, ROOM_FACES, MaterialEntry, Opening, Quad, Room,
-                            opening_quads, room_face_name, room_face_quads)
+from ..scene_format import (CAMERA_ONLY_PARTS, PROP_FACE, PROP_NOTE, PROP_OBJECT, ROOM_FACES, MaterialEntry,
+                            Opening, Quad, Room, opening_quads, room_face_name, room_face_quads)
 
 
 def is_placeholder(spec: MaterialEntry | None) -> bool:
@@ -72,8 +72,9 @@ def build_room(room: Room, materials: dict[str, bpy.types.Material], collection:
 def build_opening(room: Room, opening: Opening, materials: dict[str, bpy.types.Material],
                   collection: bpy.types.Collection) -> list[bpy.types.Object]:
     """A window or door: an Empty tagged like a furniture root (`photo2scene_object`, `photo2scene_label` = its
-    kind) with one mesh per part below it. A window's glass is a see-through pane (Transparent BSDF, seen by the
-    camera only): its outdoors is the window's area light behind it, as in the pipeline's render."""
+    kind) with one mesh per part below it. A window's glass (a see-through pane, Transparent BSDF) and its
+    backdrop (the view out) are seen by the camera only: the window's area light lights the room, as in the
+    pipeline's render."""
     quads_all = opening_quads(room, opening)
     corners = [c for q in quads_all for c in q.corners]
     place = Matrix.Translation([sum(c[k] for c in corners) / len(corners) for k in range(3)])
@@ -92,7 +93,7 @@ def build_opening(room: Room, opening: Opening, materials: dict[str, bpy.types.M
         obj = _quads_object(f"{opening.name}.{part}", quads, material, collection)
         obj.parent = root
         obj.matrix_parent_inverse = place.inverted()  # the parts' vertices are in world coordinates
-        if part == "glass":
+        if part in CAMERA_ONLY_PARTS:  # the glass, and the backdrop: the window's area light lights the room
             obj.visible_diffuse = obj.visible_glossy = obj.visible_transmission = obj.visible_shadow = False
             obj.visible_volume_scatter = False
         out.append(obj)

@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from blender_addon.scene_format import (ROOM_FACES, Quad, exposure_scale, opening_quads, read_obj,
+from blender_addon.scene_format import (CAMERA_ONLY_PARTS, ROOM_FACES, Quad, exposure_scale, opening_quads, read_obj,
                                        room_face_name, room_face_quads)
 
 from pipeline.core import interrupt
@@ -42,8 +42,10 @@ class Surface:
     faces: np.ndarray  # (M, 3) int
     uvs: np.ndarray  # (N, 2)
     owner: str  # room face name, or object name
-    part: str = ""  # object part name ("" for room faces)
+    part: str = ""  # object part name, or an opening's part ("" for room faces)
     two_sided: bool = True
+    # False: its emission is for the camera only (a window's backdrop, `scene_format.CAMERA_ONLY_PARTS`)
+    lights_room: bool = True
 
 
 UNIT_RECT = (0.0, 0.0, 1.0, 1.0)
@@ -104,7 +106,8 @@ def room_surfaces(room: Room) -> list[Surface]:
     """The room's faces (with their openings' holes cut) and the openings' parts, from the quads the add-on
     builds too (scene_format.room_face_quads, opening_quads): both renderers see the same geometry. A window's
     glass is left out: Blender's is a see-through pane that casts no shadow, which is no surface at all here.
-    Opening parts are owned by their kind ('window', 'door'), the segmentation label their pixels carry."""
+    Opening parts are owned by their kind ('window', 'door'), the segmentation label their pixels carry; a
+    window's backdrop is seen by the camera only (its emission lights nothing: the window's light does)."""
     out = []
     for face in ROOM_FACES:
         verts, tris, uvs = quads_mesh(room_face_quads(room, face))
@@ -117,7 +120,8 @@ def room_surfaces(room: Room) -> list[Surface]:
                 by_part.setdefault(quad.part, []).append(quad)
         for part, quads in by_part.items():
             verts, tris, uvs = quads_mesh(quads)
-            out.append(Surface(f"{opening.name}.{part}", quads[0].material, verts, tris, uvs, opening.kind))
+            out.append(Surface(f"{opening.name}.{part}", quads[0].material, verts, tris, uvs, opening.kind, part,
+                               lights_room=part not in CAMERA_ONLY_PARTS))
     return out
 
 
@@ -434,7 +438,7 @@ def scene_dict(scene: Scene, materials: dict[str, MaterialMaps], settings: Rende
     for s in surfaces:
         mat = materials.get(s.material, default)
         emitter = None
-        if mat.emission is not None:
+        if mat.emission is not None and s.lights_room:
             emitter = {"type": "area", "radiance": emission_radiance(mat.emission)}
         if files is None:
             d[_shape_key(s.name)] = _mesh(s, mat, loaded[s.material], mi.load_dict(emitter) if emitter else None)

@@ -38,8 +38,8 @@ from pipeline.core.scene import MaterialEntry, Scene
 from pipeline.render.backend import init_mitsuba
 from pipeline.render.determinism import deterministic_renders
 from pipeline.render.differentiable import SceneRenderer
-from pipeline.render.scene_render import RenderSettings, light_power, light_radiance
-from pipeline.render.scene_render import scene_surfaces
+from pipeline.render.room_box import FACE_NAMES, depth_and_faces
+from pipeline.render.scene_render import RenderSettings, light_power, light_radiance, scene_surfaces
 from pipeline.stages.config import ReconstructConfig
 from . import report as ml_report
 from .crops import CropPair, auto_crops, cut, load_user_crops, material_regions
@@ -397,8 +397,10 @@ def _texture_search(opt: JointOptimiser, chosen: dict, crops: dict, cfg, notes: 
     rotations = [float(r) for r in cfg.rotations.split(",") if r.strip()]
     for name, info in chosen.items():
         state = opt.states.get(name)
-        if not isinstance(state, Procedural) or name not in crops or "texture_search" in info:
-            continue  # retrieval by synthesis chose the transform already
+        if not isinstance(state, Procedural) or name not in crops or "texture_search" in info or not info["best"]:
+            # retrieval by synthesis chose the transform already; or retrieval chose no graph (a re-run keeps the
+            # previous run's procedural state then, with nothing flat to compare it with)
+            continue
         scores, flat_score = search(opt, name, crops[name][:cfg.search_crops], scales, rotations, cfg.search_spp)
         (s_best, r_best), best = min(scores.items(), key=lambda kv: kv[1])
         info["texture_search"] = {"scale": s_best, "rotation_deg": r_best, "gram": round(best, 5),
@@ -416,22 +418,35 @@ def _texture_search(opt: JointOptimiser, chosen: dict, crops: dict, cfg, notes: 
 
 def _split_walls(scene: Scene, case: Case) -> dict[str, list[str]]:
     """Visible walls sharing a material get one each (`room_<face>`): rooms often have an accent wall, and one
-    colour for all walls cannot fit it. Returns {shared material: [split names]}; `_merge_walls` undoes the split
-    where the walls end up alike."""
+    colour for all walls cannot fit it. Walls the photo does not show go with the largest visible wall of their
+    material: left on the shared material, no pixel would fit it and it would keep the room stage's placeholder
+    (the photo's colour, far darker than the fitted albedo), lighting the room less than in Blender, which gives
+    such a wall a fitted wall's material (builders/room.py): room_002 of the realistic benchmark rendered 15-30 %
+    brighter on its walls and ceiling in Cycles than in the stage. Returns {shared material: [split names]};
+    `_merge_walls` undoes the split where the walls end up alike."""
+    _, faces = depth_and_faces(scene.camera, scene.room, case.width, case.height)
+    pixels = dict(zip(FACE_NAMES, np.bincount(faces.ravel(), minlength=len(FACE_NAMES)).tolist()))
     seen = sorted(f for f in seen_walls(scene.camera, scene.room, case) if f.startswith("wall"))
     by_material: dict[str, list[str]] = {}
     for face in seen:
         by_material.setdefault(scene.room.materials.get(face, ""), []).append(face)
     out: dict[str, list[str]] = {}
-    for mat, faces in by_material.items():
-        if not mat or len(faces) < 2 or mat not in scene.materials:
+    for mat, faces_of in by_material.items():
+        if not mat or len(faces_of) < 2 or mat not in scene.materials:
             continue
         out[mat] = []
-        for face in faces:
+        for face in faces_of:
             name = room_face_name(face)
             scene.materials[name] = copy.deepcopy(scene.materials[mat])
             scene.room.materials[face] = name
             out[mat].append(name)
+        largest = room_face_name(max(faces_of, key=lambda f: pixels[f]))
+        for face, m in list(scene.room.materials.items()):
+            if m == mat and face.startswith("wall"):  # the walls left on the shared material: unseen
+                scene.room.materials[face] = largest
+        parts = {p.material for o in scene.objects for p in o.parts}
+        if mat not in scene.room.materials.values() and mat not in parts:
+            del scene.materials[mat]  # nothing uses it now (`_merge_walls` writes it again if it merges)
     return out
 
 
