@@ -318,3 +318,23 @@ def test_window_backdrop_shows_its_picture_alike_in_mitsuba_and_cycles(tmp_path)
                 assert rgb[2] < 0.5 * min(rgb[0], rgb[1]), (s, t, rgb)
             else:
                 assert int(np.argmax(rgb)) == colour, (s, t, rgb)
+
+
+def test_an_opening_rounds_inside_its_wall():
+    """A door up to the full height of a wall 2.791474 m high was written as 2.7915 and scene.json refused it
+    (tune room_003 of bench realistic); rounding goes towards the rectangle's inside."""
+    from blender_addon.scene_format import wall_extent
+    from pipeline.stages.room.openings import round_inside
+
+    room = Room([0.0, 0.0, 1.395737], [3.862768, 4.1, 2.791474], 0.0, {}, None)
+    width, height = wall_extent(room.size, "wall_x_max")
+    rect = round_inside([0.123456, 0.0, width - 1e-7, height])
+    assert 0 <= rect[0] < rect[2] <= width and 0 <= rect[1] < rect[3] <= height
+    assert np.allclose(rect, [0.1235, 0.0, width, height], atol=1e-4)
+    door = Opening("door_8", "door", "wall_x_max", rect, {"frame": "f", "panel": "p"})
+    validate_scene({"format": FORMAT, "version": 1, "camera": {"fov_y_deg": 60.0, "position": [0, 0, 1.5],
+                                                                "rotation": np.eye(3).tolist(), "width": 320,
+                                                                "height": 240},
+                    "materials": {"f": {"type": "principled", "base_color": [0.5, 0.5, 0.5]},
+                                  "p": {"type": "principled", "base_color": [0.5, 0.5, 0.5]}},
+                    "room": Room(room.center, room.size, 0.0, {}, [door]).to_dict(), "lights": []})

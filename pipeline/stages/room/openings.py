@@ -14,6 +14,7 @@ it glows at the median radiance.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -88,7 +89,7 @@ def find_openings(camera: Camera, room: Room, case: Case, min_pixels: int = 12,
                 outdoors = MaterialEntry.principled([0.0, 0.0, 0.0], 1.0, 0.0, OUTDOORS)
                 outdoors.emission = [round(float(c), 5) for c in np.maximum(colour, 0.0)]
                 out.materials[mats["outdoors"]] = outdoors
-            opening = Opening(name, kind, face, [round(x, 4) for x in rect], mats, seg.id)
+            opening = Opening(name, kind, face, round_inside(rect), mats, seg.id)
             out.openings.append(opening)
             if kind == "window" and textures:
                 rel = f"textures/{mats['outdoors']}.png"
@@ -160,6 +161,14 @@ def _rectangle(room: Room, face: str, points: np.ndarray, door: bool) -> list[fl
     if u1 - u0 < MIN_SIDE_M or v1 - v0 < MIN_SIDE_M:
         return None
     return [u0, v0, u1, v1]
+
+
+def round_inside(rect: list[float], digits: int = 4) -> list[float]:
+    """`rect` rounded to `digits` decimals towards its inside: a door's top at the wall's full height (2.791474 m)
+    must not round up past the wall (2.7915 m), which scene.json's validation refuses."""
+    q = 10.0 ** digits
+    u0, v0, u1, v1 = rect
+    return [math.ceil(u0 * q) / q, math.ceil(v0 * q) / q, math.floor(u1 * q) / q, math.floor(v1 * q) / q]
 
 
 def _overlap(a: list[float], b: list[float]) -> bool:
