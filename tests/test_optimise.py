@@ -110,6 +110,26 @@ def test_costly_score_every_n_steps():
     assert record.summary()["scores"] == [[it, round(v, 6)] for it, v in record.scores]
 
 
+def test_patience_stops_when_the_score_stops_improving():
+    """The loss walks x past the score's optimum at 0.35: after two scores in a row no better than the best, the
+    run stops, the best iterate comes back and the record says how many steps were taken."""
+    import torch
+
+    x = torch.tensor(0.0, requires_grad=True)
+    record = optimise(TorchParams([Param("x", x, 0.1)]), lambda it, seed: (x - 1.0) ** 2, 40,
+                      Schedule("constant"), 0, Recorder(), "test", score=lambda: abs(float(x.detach()) - 0.35),
+                      score_every=2, patience=2)
+    assert record.stopped_early and record.iterations < 40 and len(record.losses) == record.iterations
+    last = [it for it, _ in record.scores]
+    assert last[-1] == record.iterations - 1 and last[-3] == record.best_iteration  # two worse after the best
+    assert float(x.detach()) == pytest.approx(0.35, abs=0.1)
+    assert record.summary()["stopped_early"] is True and record.summary()["iterations"] == record.iterations
+    full = optimise(TorchParams([Param("y", torch.tensor(0.0, requires_grad=True), 0.1)]),
+                    lambda it, seed: torch.tensor(0.0, requires_grad=True), 6, Schedule(), 0, Recorder(), "test",
+                    score=lambda: 1.0, score_every=1, patience=0)
+    assert not full.stopped_early and full.iterations == 6  # patience 0: never stops early
+
+
 def test_drjit_loop_with_bounds_and_lr():
     import drjit as dr
     import mitsuba as mi

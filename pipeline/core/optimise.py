@@ -175,6 +175,7 @@ class OptimiseRecord:
     seconds: float = 0.0
     seconds_per_iteration: float = 0.0  # from the second iteration on: the first includes JIT compilation
     seconds_first_iteration: float = 0.0
+    stopped_early: bool = False  # `patience` ran out before the last iteration
 
     @property
     def initial_loss(self) -> float:
@@ -190,6 +191,8 @@ class OptimiseRecord:
                      "final_loss": _round(self.final_loss), "seconds": round(self.seconds, 3),
                      "seconds_per_iteration": round(self.seconds_per_iteration, 4),
                      "seconds_first_iteration": round(self.seconds_first_iteration, 4)}
+        if self.stopped_early:
+            out["stopped_early"] = True
         if self.best_score is not None:
             out.update(initial_score=_round(self.initial_score), best_score=_round(self.best_score),
                        best_iteration=self.best_iteration,
@@ -209,13 +212,15 @@ def _scalar(v: LossValue) -> float:
 
 def optimise(params: ParamBackend, loss_fn: Callable[[int, int], LossOutput], iters: int, schedule: Schedule,
              seed: int, events: Events, message: str, score: Callable[[], float] | None = None,
-             initial_score: float | None = None, score_every: int = 1) -> OptimiseRecord:
+             initial_score: float | None = None, score_every: int = 1, patience: int = 0) -> OptimiseRecord:
     """Run `iters` steps of `loss_fn(it, seed)` -> loss (or {term: loss}, summed) over `params`.
 
     With `score` (an exact, noise-free measure of the current parameters; lower is better), the parameters of the
     best-scoring iterate are restored at the end, so a noisy Monte-Carlo loop never ends worse than it started:
     `initial_score` is the score of the initial parameters (default: `score()` before the first step). A costly
-    score may be taken every `score_every` steps only (and after the last); `record.scores` keeps them."""
+    score may be taken every `score_every` steps only (and after the last); `record.scores` keeps them. With
+    `patience` > 0, the run stops early once that many scores in a row were no better than the best one
+    (`record.iterations` is then the steps taken, `record.stopped_early` is set)."""
     record = OptimiseRecord(iterations=iters)
     best: list[np.ndarray] | None = None
     if score is not None:
@@ -223,6 +228,7 @@ def optimise(params: ParamBackend, loss_fn: Callable[[int, int], LossOutput], it
         best = params.snapshot()
     start = time.perf_counter()
     second = start
+    worse = 0  # scores in a row no better than the best
     for it in range(iters):
         if it == 1:
             second = time.perf_counter()
@@ -244,13 +250,20 @@ def optimise(params: ParamBackend, loss_fn: Callable[[int, int], LossOutput], it
             record.scores.append((it, value))
             if value < record.best_score:
                 record.best_score, record.best_iteration, best = value, it, params.snapshot()
+                worse = 0
+            else:
+                worse += 1
         events.step(it + 1, iters, message, loss=record.losses[-1])
+        if patience > 0 and score is not None and worse >= patience and it < iters - 1:
+            record.iterations, record.stopped_early = it + 1, True
+            break
     end = time.perf_counter()
     record.seconds = end - start
-    if iters == 1:
+    done = record.iterations
+    if done == 1:
         record.seconds_first_iteration = record.seconds_per_iteration = record.seconds
-    elif iters > 1:
-        record.seconds_per_iteration = (end - second) / (iters - 1)
-    if best is not None and record.best_iteration != iters - 1:
+    elif done > 1:
+        record.seconds_per_iteration = (end - second) / (done - 1)
+    if best is not None and record.best_iteration != done - 1:
         params.restore(best)  # the last step was not the best one
     return record

@@ -110,6 +110,7 @@ def procedural_run():
     cfg = config.materials_lights
     cfg.iters, cfg.spp, cfg.final_spp, cfg.init_rounds, cfg.grid_m = 6, 8, 16, 1, 1.5
     cfg.scales, cfg.rotations, cfg.gram_every, cfg.texture_res = "1,2", "0,90", 2, 64
+    cfg.gram_random = 1  # the Gram term's code path, on the random VGG-19 (no weights here)
     cfg.retrieval = "clip"  # CLIP voting alone and the VGG texture search (test_synthesis_retrieval: by synthesis)
     before = load_graph("oak_planks").default_params()
     scene = materials_lights.run(scene, case, config, Silent(), files, clip=FakeClip())

@@ -2,7 +2,8 @@
 
 loss = L1(photo, render) at 1/8 size
      + colour_weight * mean over materials of L1(mean render colour in the material's region, median photo colour)
-     + gram_weight * Gram loss over the crop pairs of procedural materials (every `gram_every` iterations).
+     + gram_weight * Gram loss over the crop pairs of procedural materials (every `gram_every` iterations; with
+       real VGG-19 weights only, unless `gram_random`).
 Parameters (torch, Adam): homogeneous base colours and roughness, procedural twins' continuous parameters, and the
 lights: the fills' powers (log space: a step is a relative change, and power stays positive) and their one shared
 colour temperature, the other lights' RGB radiances (log space); locked lights stay as the artist set them. Renders are
@@ -88,6 +89,9 @@ class JointOptimiser:
         # Kilokelvin: a learning rate of 0.05 moves the temperature by 50 K per step.
         self.kilokelvin = torch.tensor(temperature_of(fill_rgb, lo, hi) / 1000.0, requires_grad=True)
         self.locked_materials = locked_materials
+        # A random VGG's Gram loss is noise with spikes: only real weights (or `gram_random`) put it in the loss.
+        self.gram_on = vgg is not None and (bool(getattr(cfg, "gram_random", 0))
+                                            or str(getattr(vgg, "source", "")).startswith("pretrained"))
         self.seed = seed
         self.history: list[dict] = []
         self.visible_lights = [False] * n  # lights the photo shows (composited in final renders)
@@ -137,7 +141,7 @@ class JointOptimiser:
         if t.anchor is not None and t.anchor[0] in self.states and hasattr(self.states[t.anchor[0]], "base"):
             lum = (self.states[t.anchor[0]].base * torch.tensor([0.2126, 0.7152, 0.0722])).sum()
             out["prior"] = self.cfg.prior_weight * (lum - t.anchor[1]).abs()
-        if gram and self.vgg is not None:
+        if gram and self.gram_on:
             g = []
             for pair in self._gram_pairs(it):
                 rend = self.render_crop(pair.render, self.seed + 7919 * it, self.cfg.crop_spp)
@@ -177,9 +181,10 @@ class JointOptimiser:
         return out
 
     def run(self, iters: int, events=None, score=None, score_every: int = 1,
-            initial_score: float | None = None) -> OptimiseRecord:
+            initial_score: float | None = None, patience: int = 0) -> OptimiseRecord:
         """Optimise for `iters` iterations; `history` gets each iteration's loss terms. With `score` (lower is
-        better: the validation measure), the best-scoring parameters are kept (pipeline/core/optimise.py)."""
+        better: the validation measure), the best-scoring parameters are kept, and with `patience` the run stops
+        once that many validations in a row did not beat the best (pipeline/core/optimise.py)."""
         cfg = self.cfg
 
         def loss_at(it: int, seed: int) -> dict:
@@ -190,7 +195,8 @@ class JointOptimiser:
         self.initial = self.backend.snapshot()
         record = optimise(self.backend, loss_at, iters, cfg.schedule, self.seed,
                           events if events is not None else Silent(), "optimising materials and lights",
-                          score=score, initial_score=initial_score, score_every=score_every)
+                          score=score, initial_score=initial_score, score_every=score_every,
+                          patience=patience)
         for terms, total in zip(record.terms, record.losses):
             self.history.append({**{k: round(v, 6) for k, v in terms.items()}, "total": round(total, 6)})
         for it, value in record.scores:  # the validation curve beside the loss curve

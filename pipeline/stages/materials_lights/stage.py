@@ -217,7 +217,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     record = OptimiseRecord()
     if cfg.iters > 0:
         record = opt.run(cfg.iters, _Offset(events, 3, cfg.iters + 5), score=validate,
-                         score_every=max(1, cfg.validate_every))
+                         score_every=max(1, cfg.validate_every), patience=cfg.patience)
     timings["optimise"] = time.perf_counter() - t0
 
     # 6. Final picture, scene update, report.
@@ -331,8 +331,10 @@ def _open_vgg(cfg, notes: list):
         return None
     vgg = load_vgg(allow_random=True)
     if local_weights() is None:
-        notes.append("VGG-19: no local ImageNet weights, Gram losses use a seeded random VGG-19 (weaker texture "
-                     "statistics); put vgg19-dcbb9e9d.pth in the torch hub cache for the real one")
+        gram = "and the joint optimisation's Gram term" if cfg.gram_random else \
+            "(the joint optimisation runs without its Gram term)"
+        notes.append(f"VGG-19: no local ImageNet weights: a seeded random VGG-19 scores the texture search {gram}; "
+                     "put vgg19-dcbb9e9d.pth in the torch hub cache for the real one")
     return vgg
 
 
