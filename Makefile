@@ -34,7 +34,7 @@ demo: setup
 	@echo "Report:        $$(pwd)/out/demo.bundle/report/index.html"
 
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 bench: setup
 	$(VENV)/bin/photo2scene bench room

@@ -94,7 +94,8 @@ def test_a_curtain_is_generated_on_its_wall(tmp_path, retriever):
     assert all(c.category in ("curtain", "blind") for c in obj.candidates)
     assert obj.mask_iou_after > 0.7
     w, d, h = obj.size
-    assert abs(w - 1.2) < 0.25 and abs(h - 1.6) < 0.25 and d < 0.3
+    assert abs(w - 1.2) < 0.25 and abs(h - 1.6) < 0.25
+    assert d < 0.1  # folds as shallow as the flat panel's relief (the generator's default made it 14 cm deep)
     # In the true frame: its front (-Y) faces into the room (-y here); its back is on the wall (y = 2).
     yaw = np.radians(obj.yaw_deg + yaw_offset)
     assert np.array([np.sin(yaw), -np.cos(yaw)]) @ np.array([0.0, -1.0]) > 0.9

@@ -182,6 +182,16 @@ def test_truth_blend_scores_as_the_truth_and_a_moved_piece_is_measured(room: Pat
     assert row["room_miou"] == 1.0 and row["room_iou_3d"] == 1.0 and row["scale"] == 1.0
     assert row["objects"] and row["furniture_miou"] == 1.0 and row["object_iou_3d"] == 1.0
     assert row["centroid_err_m"] == 0.0
+    # The bench's pictures: photo | render | index pass, and one line per novel view, true view | render.
+    from p2s_common.images import read_photo
+
+    from pipeline.app.bench.realistic import _case_picture_from
+
+    render = row["_render"]
+    _case_picture_from(row, render, tmp_path, "truth")
+    h, w = render.shape[:2]
+    assert read_photo(tmp_path / "truth.png")[0].shape[:2] == (h, 3 * w + 8)
+    assert read_photo(tmp_path / "truth_novel.png")[0].shape[:2] == (len(row["novel_psnr"]) * (h + 4), 2 * w + 4)
 
     # Move the biggest scored piece 0.5 m along x (hidden pieces may then show: only that piece is checked).
     gt = json.loads((room / "ground_truth.json").read_text())

@@ -163,3 +163,29 @@ def test_mitsuba_xml_renders_like_the_stage(tmp_path):
                                                 read=files.read)),
                           seed=1)
     assert abs(from_xml.mean() / direct.mean() - 1) < 0.03
+
+
+def test_photo_loss_spaces():
+    """The joint optimisation's photo term: L1 of linear radiance, or L1 / L2 of sRGB values (where the photo PSNR
+    is measured), over the kept pixels only, with gradients; an unknown kind is refused by name."""
+    import torch
+
+    from p2s_common.images import linear_to_srgb
+    from pipeline.stages.materials_lights.optimise import photo_loss
+
+    rng = np.random.default_rng(0)
+    photo = rng.uniform(0.0, 1.0, (6, 8, 3)).astype(np.float32)
+    render = torch.tensor(np.clip(photo + rng.normal(0, 0.1, photo.shape), 0, 1).astype(np.float32),
+                          requires_grad=True)
+    keep = torch.ones(6, 8, 1)
+    keep[0] = 0.0  # the first row shows an emitter: not compared
+    r, p = render.detach().numpy()[1:], photo[1:]
+    expect = {"l1-linear": np.abs(r - p).mean(), "l1-srgb": np.abs(linear_to_srgb(r) - linear_to_srgb(p)).mean(),
+              "l2-srgb": np.square(linear_to_srgb(r) - linear_to_srgb(p)).mean()}
+    for kind, value in expect.items():
+        loss = photo_loss(render, torch.from_numpy(photo), keep, kind)
+        assert float(loss) == pytest.approx(value, rel=1e-3), kind
+        (grad,) = torch.autograd.grad(loss, render)
+        assert torch.isfinite(grad).all() and float(grad[0].abs().sum()) == 0.0
+    with pytest.raises(ValueError, match="photo-loss"):
+        photo_loss(render, torch.from_numpy(photo), keep, "l3")

@@ -12,7 +12,8 @@ Every reconstruction is exported to a .blend and scored on that file (`realistic
 the photo and the novel views, object-index masks, oriented boxes, camera and room. The pipeline's own
 final-render PSNR is printed beside the Cycles figure. The SUN RGB-D samples are run in three settings (all
 estimates, object masks + depth only, bare photo) and a refusal is reported as such. For every case a picture
-photo | render (and truth masks | .blend masks) is written next to the results, with one sheet per mode.
+photo | render (and truth masks | .blend masks) is written next to the results, with one sheet per mode, and each
+novel view beside the .blend's render from there (<case>_novel.png).
 """
 
 from __future__ import annotations
@@ -252,7 +253,9 @@ def _case_picture(row: dict, folder: Path, out_dir: Path) -> None:
 
 
 def _case_picture_from(row: dict, photo: np.ndarray, out_dir: Path, name: str) -> None:
-    render, ids = row.pop("_render", None), row.pop("_ids", None)
+    """out_dir/<name>.png as `_case_picture`; with novel views, out_dir/<name>_novel.png: true view | render of
+    the .blend from there, one line per view."""
+    render, ids, novel = row.pop("_render", None), row.pop("_ids", None), row.pop("_novel", None)
     if render is None:
         return
     gap = np.ones((photo.shape[0], 4, 3), np.float32)
@@ -261,6 +264,12 @@ def _case_picture_from(row: dict, photo: np.ndarray, out_dir: Path, name: str) -
         tiles += [gap, _labels_image(ids).astype(np.float32)]
     out_dir.mkdir(parents=True, exist_ok=True)
     write_png(out_dir / f"{name}.png", np.concatenate(tiles, axis=1))
+    if novel:
+        lines = [np.concatenate([np.asarray(t, np.float32), gap[: t.shape[0]], np.asarray(r, np.float32)], axis=1)
+                 for t, r in novel]
+        width = max(x.shape[1] for x in lines)
+        pad = [np.pad(x, ((0, 4), (0, width - x.shape[1]), (0, 0)), constant_values=1.0) for x in lines]
+        write_png(out_dir / f"{name}_novel.png", np.concatenate(pad, axis=0))
 
 
 def _sheet(folders: list[Path], out_dir: Path) -> None:

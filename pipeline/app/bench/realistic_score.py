@@ -167,11 +167,13 @@ def score_view(view: BlendView, truth: Truth, samples: int = 64, novel: bool = T
     sim = Similarity.align(cam, view.floor_z, true_cam)
     row["scale"] = round(sim.scale, 3)
     if novel and truth.novel_dir is not None:
-        row["novel_psnr"] = []
+        row["novel_psnr"], row["_novel"] = [], []
         for path in sorted(truth.novel_dir.glob("view_*.json")):
             ncam = sim.camera_from_truth(ViewCamera.from_json(json.loads(path.read_text())))
             nphoto, _ = read_photo(path.with_suffix(".png"))
-            row["novel_psnr"].append(round(psnr(linear_to_srgb(render(ncam, samples, truth.seed)), nphoto), 2))
+            nimg = linear_to_srgb(render(ncam, samples, truth.seed))
+            row["novel_psnr"].append(round(psnr(nimg, nphoto), 2))
+            row["_novel"].append((nphoto, nimg))  # the bench's picture of the view: truth | render
 
     pitch_t, roll_t = true_cam.tilt_deg()
     pitch_r, roll_r = cam.tilt_deg()

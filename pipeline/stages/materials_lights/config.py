@@ -41,6 +41,9 @@ class MaterialLightConfig:
     schedule: Schedule = field(default_factory=lambda: Schedule(final=0.2))
     """Learning-rate schedule of the joint optimisation (to a fifth, not a tenth: this loop's schedule from before
     the shared harness, kept as its default)."""
+    photo_loss: str = "l1-linear"
+    """The photo term of the joint optimisation's loss, at 1/8 size: l1-linear (L1 of linear radiance), l1-srgb or
+    l2-srgb (of sRGB values: the space of the photo PSNR)."""
     colour_weight: float = 1.0
     """Weight of the per-material mean-colour term against the L1 at 1/8 size."""
     gram_weight: float = 0.05

@@ -62,6 +62,28 @@ def make_targets(photo: np.ndarray, regions: dict[str, np.ndarray], render_size:
     return t
 
 
+PHOTO_LOSSES = ("l1-linear", "l1-srgb", "l2-srgb")
+
+
+def _srgb(x):
+    """The sRGB transfer curve in torch (clipped to [0, 1]; the power's slope is finite above 1e-4)."""
+    import torch
+
+    x = x.clamp(0.0, 1.0)
+    return torch.where(x <= 0.0031308, 12.92 * x, 1.055 * x.clamp(min=1e-4) ** (1 / 2.4) - 0.055)
+
+
+def photo_loss(low, photo_low, keep, kind: str):
+    """The render against the photo at 1/8 size over the `keep` pixels: L1 of linear radiance, or L1 / L2 of sRGB
+    values (the space the photo PSNR is measured in)."""
+    if kind not in PHOTO_LOSSES:
+        raise ValueError(f"unknown --materials-lights.photo-loss {kind!r}: choose {', '.join(PHOTO_LOSSES)}")
+    if kind != "l1-linear":
+        low, photo_low = _srgb(low), _srgb(photo_low)
+    diff = (low - photo_low).abs() if kind.startswith("l1") else (low - photo_low) ** 2
+    return (diff * keep).sum() / (3 * keep.sum()).clamp(min=1.0)
+
+
 class JointOptimiser:
     """Holds the renderer, the material states, the light parameters and the targets; `run` optimises."""
 
@@ -132,7 +154,7 @@ class JointOptimiser:
         hl, wl = t.photo_low.shape[:2]
         low = torch.nn.functional.avg_pool2d(img[: hl * p, : wl * p].permute(2, 0, 1)[None], p)[0].permute(1, 2, 0)
         keep = t.keep_low[..., None]
-        out = {"l1": ((low - t.photo_low).abs() * keep).sum() / (3 * keep.sum()).clamp(min=1.0)}
+        out = {"photo": photo_loss(low, t.photo_low, keep, self.cfg.photo_loss)}
         terms = []
         for name, w in t.weights.items():
             mean = (img * w[..., None]).sum((0, 1)) / w.sum()

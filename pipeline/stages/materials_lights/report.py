@@ -56,8 +56,8 @@ def loss_sheet(history: list[dict], width: int = 320, height: int = 200) -> byte
     im = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(im)
     draw.text((6, 4), "materials+lights loss (log)", fill=(0, 0, 0))
-    keys = [k for k in ("total", "l1", "colour", "gram") if any(k in h for h in history)]
-    colours = {"total": (0, 0, 0), "l1": (200, 60, 40), "colour": (40, 120, 200), "gram": (40, 160, 60)}
+    keys = [k for k in ("total", "photo", "colour", "gram") if any(k in h for h in history)]
+    colours = {"total": (0, 0, 0), "photo": (200, 60, 40), "colour": (40, 120, 200), "gram": (40, 160, 60)}
     series = {k: [(i, h[k]) for i, h in enumerate(history) if k in h and h[k] > 0] for k in keys}
     values = [v for s in series.values() for _, v in s]
     if len(history) >= 2 and values:

@@ -21,6 +21,7 @@ from .pose import ObjectTarget
 
 # Categories built by a generator sized from the mask rather than retrieved (assets_index/builtin/soft.py).
 PARAMETRIC = ("curtain", "blind", "rug")
+FOLD_DEPTH_M = (0.02, 0.12)  # a parametric curtain's fold depth: flat-hung to deeply pleated
 PROXY_PREFIX, PARAMETRIC_PREFIX = STANDIN_FLAGS  # "proxy:", "parametric:" (the scene contract's)
 
 
@@ -190,13 +191,21 @@ def parametric_parts(target: ObjectTarget, room: Room, near_wall_m: float = 0.5,
     t0, t1 = np.percentile(t, 2), np.percentile(t, 98)
     bottom, top = float(np.percentile(p[:, 2], 2)), float(np.percentile(p[:, 2], 98))
     width, height = max(float(t1 - t0), 0.3), max(top - max(bottom, 0.0), 0.3)
-    builder = curtain(width, height) if category == "curtain" else blind(width, height)
+    along = p @ normal  # distance into the room
+    deepest, front = (float(v) for v in np.percentile(along, [2, 98]))
+    # The folds as deep as the seen surface's relief (the generator's 8 cm default with its rod made every curtain
+    # 14 cm deep), within what drapes do.
+    fold = float(np.clip(front - deepest, *FOLD_DEPTH_M))
+    builder = curtain(width, height, fold_depth=fold) if category == "curtain" else blind(width, height)
     parts, _ = builder.build()
     parts = apply(parts, canonical_transform(parts))
     thickness = float(max(m.bounds[1][1] for m in parts.values()) - min(m.bounds[0][1] for m in parts.values()))
-    # The back (+Y) against the wall plane (the points' own 98th percentile towards the wall), front into the room.
-    wall_offset = float(np.percentile(p @ normal, 2))
-    centre = tangent * (t0 + t1) / 2 + normal * (wall_offset + thickness / 2)
+    # The front where the seen surface is (the rod's brackets behind it are hidden), the back (+Y) towards the
+    # wall, never through it.
+    back = front - thickness
+    if gap <= near_wall_m:
+        back = max(back, float(np.median(along)) - gap)  # the wall plane
+    centre = tangent * (t0 + t1) / 2 + normal * (back + thickness / 2)
     yaw = math.atan2(normal[0], -normal[1])  # front_of(yaw) = inward normal
     contact = "wall" if gap <= near_wall_m else "none"
     return parts, Pose(np.array([centre[0], centre[1], max(bottom, 0.0)]), yaw, 1.0), contact
