@@ -62,6 +62,7 @@ ROOM_FACES: dict[str, tuple[int, int]] = {
     "wall_x_min": (0, 0), "wall_x_max": (0, 1), "wall_y_min": (1, 0), "wall_y_max": (1, 1),
 }
 LIGHT_TYPES = ("area", "point", "spot", "sun")
+MAX_LIGHT_RADIUS_M = 1.0  # a point light's radius: a bulb, a globe shade
 MATERIAL_TYPES = ("principled", "graph")
 CONTACTS = ("floor", "wall", "none")  # or "support:NAME"
 
@@ -667,6 +668,7 @@ class Light(_Record):
     locked: bool | None = None  # true: the artist's, Refine keeps it exactly as it is (absent: unlocked)
     temperature_k: float | None = None  # its colour as a black-body temperature (fills share one)
     role: str | None = None  # what it stands for, as the artist reads it: "Window", "Ceiling lamp", "Lamp", ...
+    radius: float | None = None  # a point light's radius, metres (Blender's Radius): a sphere of light, a lamp's bulb
     extra: dict = field(default_factory=dict)
 
 
@@ -1195,3 +1197,4 @@ def _validate_light(light: Any, where: str) -> None:
         _need(isinstance(light["visible_camera"], bool), f"{where}.visible_camera", "expected true or false")
     _optional(light, "locked", _flag, where)
     _optional(light, "temperature_k", _number, where, lo=500.0, hi=50000.0)
+    _optional(light, "radius", _number, where, lo=0.0, hi=MAX_LIGHT_RADIUS_M)

@@ -19,6 +19,9 @@ def build_light(spec: Light, collection: bpy.types.Collection, over_opening: boo
     if kind == "AREA":
         data.shape = "RECTANGLE"
         data.size, data.size_y = spec.size[:2]
+    elif kind == "POINT":  # a sphere of light when it has a radius (a lamp's bulb); 0: a true point
+        data.shadow_soft_size = float(spec.radius or 0.0)
+        data.use_soft_falloff = False  # Cycles' default softens the falloff near the sphere; Mitsuba's does not
     obj = bpy.data.objects.new(name, data)
     obj[PROP_LIGHT] = name  # scene.json key, for Refine (names may get .001)
     if spec.role:  # what the light stands for ("Window", "Ceiling lamp"), shown in the Outliner's custom props

@@ -310,20 +310,33 @@ def bsdf_dict(mat: MaterialMaps) -> dict:
             "bsdf_1": metal}
 
 
-def light_radiance(light: Light) -> np.ndarray:
-    """Linear RGB radiance of a Blender area light: colour * P / (pi * A)."""
+def is_sphere(light: Light) -> bool:
+    """A point light with a radius: a sphere of light (Blender's point light with Radius, Mitsuba's sphere)."""
+    return light.type == "point" and bool(light.radius)
+
+
+def light_area(light: Light) -> float:
+    """The emitting area, m^2: an area light's rectangle, a sphere light's surface (4 pi r^2)."""
+    if is_sphere(light):
+        return 4.0 * math.pi * float(light.radius) ** 2
     sx, sy = light.size[:2]
-    return np.asarray(light.color, float) * light.power_w / (math.pi * max(sx * sy, 1e-9))
+    return float(sx * sy)
 
 
-def light_power(radiance_rgb: np.ndarray, size: list[float]) -> tuple[float, list[float]]:
-    """(power_w, colour) of a Blender area light with this RGB radiance: P = L * pi * A, colour's max = 1."""
+def light_radiance(light: Light) -> np.ndarray:
+    """Linear RGB radiance of a Blender area or sphere light: colour * P / (pi * A), A its emitting area (a
+    diffuse emitter of radiance L sends pi L per unit area)."""
+    return np.asarray(light.color, float) * light.power_w / (math.pi * max(light_area(light), 1e-9))
+
+
+def light_power(radiance_rgb: np.ndarray, area: float) -> tuple[float, list[float]]:
+    """(power_w, colour) of a Blender area or sphere light of emitting `area` (`light_area`) with this RGB
+    radiance: P = L * pi * A, colour's max = 1."""
     rad = np.maximum(np.asarray(radiance_rgb, float), 0.0)
     peak = float(rad.max())
-    area = float(size[0] * size[1])
     if peak <= 0:
         return 0.0, [1.0, 1.0, 1.0]
-    return peak * math.pi * area, [float(c) for c in rad / peak]
+    return peak * math.pi * float(area), [float(c) for c in rad / peak]
 
 
 def light_matrix(light: Light) -> np.ndarray:
@@ -339,7 +352,8 @@ def light_matrix(light: Light) -> np.ndarray:
 
 
 def light_dict(light: Light, radiance: np.ndarray | None = None, scale: float = 1.0) -> dict:
-    """A Blender light as a Mitsuba emitter. Area lights are rectangles with Mitsuba's `null` BSDF: Blender's
+    """A Blender light as a Mitsuba emitter. Area lights are rectangles (point lights with a radius, spheres) with
+    Mitsuba's `null` BSDF: Blender's
     lights are not geometry, so light reflected towards the ceiling behind a panel passes through it (a black
     panel would leave a dark patch on the ceiling above it). Shadow rays still stop at panels (Mitsuba's path
     tracers do not trace through null surfaces for next-event estimation); panels lie against the room's faces,
@@ -348,10 +362,13 @@ def light_dict(light: Light, radiance: np.ndarray | None = None, scale: float = 
     import mitsuba as mi
 
     rad = light_radiance(light) * scale if radiance is None else np.asarray(radiance, float)
+    emitter = {"type": "area", "radiance": {"type": "rgb", "value": [float(x) for x in rad]}}
     if light.type == "area":
         return {"type": "rectangle", "to_world": mi.ScalarTransform4f(light_matrix(light).tolist()),
-                "emitter": {"type": "area", "radiance": {"type": "rgb", "value": [float(x) for x in rad]}},
-                "bsdf": {"type": "null"}}
+                "emitter": emitter, "bsdf": {"type": "null"}}
+    if is_sphere(light):  # a lamp's bulb: as differentiable as a panel (its radiance is the same parameter)
+        return {"type": "sphere", "center": [float(x) for x in light.position], "radius": float(light.radius),
+                "emitter": emitter, "bsdf": {"type": "null"}}
     colour = np.asarray(light.color, float)
     return {"type": "point", "position": [float(x) for x in light.position],
             "intensity": {"type": "rgb",
@@ -454,7 +471,7 @@ def scene_dict(scene: Scene, materials: dict[str, MaterialMaps], settings: Rende
             d[_shape_key(s.name)] = entry
     for i, light in enumerate(lights):
         ld = light_dict(light, None if radiances is None else radiances[i], 1.0 / exposure_scale(scene.camera))
-        if files is None and ld["type"] == "rectangle":
+        if files is None and ld["type"] in ("rectangle", "sphere"):
             ld["id"] = light_id(i)
         d[light_id(i)] = ld
     return d

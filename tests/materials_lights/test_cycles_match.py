@@ -92,3 +92,24 @@ def test_cycles_matches_mitsuba_under_the_camera_exposure(tmp_path):
         assert 0.97 < ratio < 1.03, ratio
     # (Cycles against Mitsuba is the test above: here Mitsuba's hide_emitters hides the glowing box from the camera,
     # which the stage's final picture composites back and Cycles shows.)
+
+
+def test_cycles_matches_mitsuba_with_a_lamp_bulb(tmp_path):
+    """A lamp's light: a point light with a radius (a sphere of light in both renderers, its power in watts
+    converted through its surface, `light_area`) renders alike, alone in the room but for a faint ceiling panel."""
+    pytest.importorskip("bpy")
+    from pipeline.core.image_metrics import psnr
+    from pipeline.core.scene import Light
+    from p2s_common.images import linear_to_srgb
+
+    scene, files = small_scene(80, 60)
+    scene.lights = [scene.lights[1], Light("Lamp", "point", [0.2, 0.9, 0.9], radius=0.06, color=[1.0, 0.8, 0.55],
+                                           power_w=60.0, source="lamp", role="Lamp")]
+    scene.lights[0].power_w = 2.0
+    cycles, mitsuba = _render_both(scene, files, tmp_path / "lamp.bundle", 512)
+    assert 0.02 < float(np.median(mitsuba)) < 1.0, "the scene should be neither black nor blown out"
+    value = psnr(linear_to_srgb(cycles), linear_to_srgb(mitsuba))
+    ratio = float(np.median(cycles.mean(-1) / np.maximum(mitsuba.mean(-1), 1e-4)))
+    print(f"Cycles vs Mitsuba, a sphere lamp: PSNR {value:.2f} dB, median ratio {ratio:.3f}")
+    assert value >= 30.0
+    assert 0.95 < ratio < 1.05

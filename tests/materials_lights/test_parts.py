@@ -72,13 +72,19 @@ def test_click_crops_land_in_the_selected_material(tmp_path):
 
 def test_light_units_round_trip():
     from pipeline.core.scene import Light
-    from pipeline.render.scene_render import light_power, light_radiance
+    from pipeline.render.scene_render import light_area, light_power, light_radiance
 
     light = Light("a", "area", [0, 0, 2], np.eye(3).tolist(), [0.5, 0.8], [1.0, 0.8, 0.6], 40.0)
     rad = light_radiance(light)
     assert np.allclose(rad, np.array([1.0, 0.8, 0.6]) * 40.0 / (math.pi * 0.4))
-    power, colour = light_power(rad, light.size)
+    power, colour = light_power(rad, light_area(light))
     assert power == pytest.approx(40.0) and np.allclose(colour, light.color)
+    # A bulb: a point light with a radius emits from its sphere, 4 pi r^2.
+    bulb = Light("b", "point", [0, 0, 1], color=[1.0, 0.7, 0.4], power_w=60.0, radius=0.05)
+    assert light_area(bulb) == pytest.approx(4 * math.pi * 0.05 ** 2)
+    rad = light_radiance(bulb)
+    assert np.allclose(rad, np.array([1.0, 0.7, 0.4]) * 60.0 / (math.pi * 4 * math.pi * 0.05 ** 2))
+    assert light_power(rad, light_area(bulb))[0] == pytest.approx(60.0)
 
 
 def test_initial_lights_layout(tmp_path):

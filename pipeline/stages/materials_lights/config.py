@@ -93,6 +93,11 @@ class MaterialLightConfig:
     """(1/0) Visible windows (segments labelled window) become area lights at the photo's radiance."""
     lamp_emitters: int = 1
     """(1/0) Visible lamps whose largest part is this much brighter than the photo's median (lamp_min_brightness) emit."""
+    lamp_lights: int = 1
+    """(1/0) Every lamp the photo shows gets a bulb, a sphere light (Blender: a point light with a radius) in front
+    of its brightest pixels; the fits set its power, and a lamp that is off ends dark and is pruned."""
+    lamp_radius_m: float = 0.05
+    """The bulbs' radius, metres."""
     lamp_min_brightness: float = 4.0
     """A lamp part emits when its median luminance is this many times the photo's median luminance."""
     lamp_over_room: float = 1.5

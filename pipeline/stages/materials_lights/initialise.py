@@ -67,7 +67,7 @@ def initial_albedo_and_scale(render: InitRenderer, states: dict, lights: list[Li
 
     known = np.array([li.known for li in lights])
     radiance = np.array([li.radiance for li in lights], float)
-    ones = np.ones_like(radiance)
+    ones = np.array([[li.unit] * 3 for li in lights], float)  # each light's unit (a bulb's is far above 1)
     r_known = render(np.where(known[:, None], radiance, 0.0), grey=True) if known.any() else None
     r_unit = render(np.where(known[:, None], 0.0, ones), grey=True)
 
@@ -113,7 +113,7 @@ def initial_albedo_and_scale(render: InitRenderer, states: dict, lights: list[Li
     k2 = k2 if k2 > 0 else k
     for li in lights:
         if not li.known:
-            li.radiance = np.full(3, k2)
+            li.radiance = np.full(3, k2 * li.unit)
     notes.append(f"scale prior: {prior}; unknown lights' radiance {k:.3g} (prior) -> {k2:.3g} (L1 scalar)")
     targets.anchor = anchor
     return {"scale_prior": prior, "radiance_prior": round(k, 5), "radiance_l1": round(k2, 5)}
@@ -168,14 +168,14 @@ def refine_lights_and_albedo(render: InitRenderer, states: dict, lights: list[Li
         basis = []
         for i in free:
             rad = np.zeros((len(lights), 3))
-            rad[i] = 1.0
+            rad[i] = lights[i].unit
             basis.append(pool(render(rad), targets.pool))
         if free:
-            current = np.array([luminance(lights[i].radiance) for i in free], float)
+            current = np.array([luminance(lights[i].radiance) / lights[i].unit for i in free], float)
             powers, kelvin, _ = fit_fills(basis, photo_low - base_known, keep, current, temperatures, ridge)
             colour = blackbody_rgb(kelvin)
             for j, i in enumerate(free):
-                lights[i].radiance = np.maximum(powers[j], 1e-4) * colour
+                lights[i].radiance = np.maximum(powers[j], 1e-4) * lights[i].unit * colour
         # Albedo: rescale each material so its region's mean colour matches the photo's median colour, then all
         # of them together so the anchor keeps its prior albedo (else the scale drifts from round to round; the
         # next light fit takes up the difference).

@@ -9,7 +9,10 @@
 - Every wall the camera does not see gets a window-sized panel at its centre (an unseen window).
 - Visible windows (segments labelled `window`) become panels fitted to the window's pixels on its wall; the photo
   shows their radiance directly, so they start at the median colour of their pixels.
-Lights are Blender area lights (rotation = world-from-light; they emit along their local -Z).
+- Visible lamps (`lamp_lights`) get a bulb: a small sphere of light in front of their brightest pixels; the fits
+  decide its power (a lamp that is off ends dark and is pruned).
+Lights are Blender area lights (rotation = world-from-light; they emit along their local -Z), bulbs point lights
+with a radius.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class LightInit:
     known: bool = False  # radiance measured from the photo (windows): not rescaled by the initial fit
     segment_id: int | None = None
     backing: str | None = None  # room face the panel lies on (it takes that face's material in Mitsuba)
+    unit: float = 1.0  # the radiance the initial fits render it at as "one unit" (a small bulb: far above 1)
 
 
 def _frame(forward: np.ndarray, up=(0.0, 0.0, 1.0)) -> np.ndarray:
@@ -182,6 +186,53 @@ def unseen_walls(room: Room, camera: Camera, seen_faces: set[str], size=(1.0, 1.
                       [float(w), float(h)], source="unseen_wall")
         out.append(LightInit(light, "unseen_wall", np.ones(3), backing=name))
     return out
+
+
+def lamp_lights(camera: Camera, objects: list, case: Case, fill_area: float, radius: float = 0.05,
+                min_pixels: int = 6) -> list[LightInit]:
+    """A bulb per lamp the photo shows (label with "lamp", at least `min_pixels` of its segment): a sphere of
+    `radius` on the camera ray through its brightest tenth of pixels, just in front of where that ray enters the
+    lamp's box (inside a proxy or a closed shade it would light nothing). Its unit radiance is scaled so that one
+    unit is as much power as a fill of `fill_area` m^2: the fits start it on an equal footing with the fills."""
+    lum = luminance(case.photo_linear)
+    rays = camera_rays_world(camera, case.width, case.height).reshape(case.height, case.width, 3)
+    area = 4.0 * np.pi * radius ** 2
+    out = []
+    for obj in objects:
+        if "lamp" not in (obj.label or "") or obj.segment_id is None or not obj.size:
+            continue
+        mask = case.segmentation == obj.segment_id
+        if mask.sum() < min_pixels:
+            continue
+        ys, xs = np.nonzero(mask)
+        top = np.argsort(lum[ys, xs])[-max(3, len(ys) // 10):]  # its brightest tenth (not ties at the threshold)
+        ray = rays[ys[top], xs[top]].mean(axis=0)
+        ray /= np.linalg.norm(ray)
+        t = _ray_box(camera.t, ray, obj)
+        if t is None:  # the ray misses the box (a pose off its mask): the box's centre
+            position = np.asarray(obj.location, float) + [0.0, 0.0, float(obj.size[2]) / 2]
+        else:
+            position = camera.t + ray * max(t - radius - 0.02, 0.05)
+        light = Light(f"Lamp {obj.name}", "point", [float(x) for x in position], radius=radius, source="lamp",
+                      role="Lamp")
+        out.append(LightInit(light, "lamp", np.ones(3), segment_id=None, unit=max(fill_area, area) / area))
+    return out
+
+
+def _ray_box(origin: np.ndarray, ray: np.ndarray, obj) -> float | None:
+    """Distance along `ray` to where it enters the object's box (bottom centre `location`, `yaw_deg`, `size`)."""
+    yaw = np.radians(obj.yaw_deg or 0.0)
+    c, s = np.cos(yaw), np.sin(yaw)
+    to_local = np.array([[c, s, 0.0], [-s, c, 0.0], [0.0, 0.0, 1.0]])  # world -> the box's frame
+    o = to_local @ (np.asarray(origin, float) - np.asarray(obj.location, float))
+    d = to_local @ ray
+    w, dep, h = (float(x) for x in obj.size)
+    lo, hi = np.array([-w / 2, -dep / 2, 0.0]), np.array([w / 2, dep / 2, h])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t0, t1 = (lo - o) / d, (hi - o) / d
+    near = np.nanmax(np.minimum(t0, t1))
+    far = np.nanmin(np.maximum(t0, t1))
+    return float(near) if far >= max(near, 0.0) and near > 0 else None
 
 
 def seen_walls(camera: Camera, room: Room, case: Case, min_pixels: int = 20) -> set[str]:

@@ -39,13 +39,13 @@ from pipeline.render.backend import init_mitsuba
 from pipeline.render.determinism import deterministic_renders
 from pipeline.render.differentiable import SceneRenderer
 from pipeline.render.room_box import FACE_NAMES, depth_and_faces
-from pipeline.render.scene_render import RenderSettings, light_power, light_radiance, scene_surfaces
+from pipeline.render.scene_render import RenderSettings, light_area, light_power, light_radiance, scene_surfaces
 from pipeline.stages.config import ReconstructConfig
 from . import report as ml_report
 from .crops import CropPair, auto_crops, cut, load_user_crops, material_regions
 from .initialise import InitRenderer, initial_albedo_and_scale, refine_lights_and_albedo
 from .config import check_budgets
-from .lights_init import FILL_SOURCES, LightInit, initial_lights, luminance, seen_walls
+from .lights_init import FILL_SOURCES, LightInit, initial_lights, lamp_lights, luminance, seen_walls
 from .optimise import JointOptimiser, make_targets
 from .photo_score import PhotoScore
 from .record import MaterialsLightsRecord
@@ -99,6 +99,13 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
         lights = initial_lights(scene.camera, scene.room, case, cfg.grid_m, cfg.light_scale,
                                 bool(cfg.behind_camera_light), bool(cfg.unseen_wall_lights), bool(cfg.window_lights),
                                 drop_in_view=not cfg.lights_in_view, ceiling_panels=cfg.ceiling_panels)
+        if cfg.lamp_lights:
+            panels = [li.light.size[0] * li.light.size[1] for li in lights if not li.known]
+            bulbs = lamp_lights(scene.camera, scene.objects, case, float(np.mean(panels)) if panels else 1.0,
+                                cfg.lamp_radius_m)
+            lights += bulbs
+            if bulbs:
+                notes.append(f"{len(bulbs)} lamp bulb(s): " + ", ".join(li.light.name for li in bulbs))
         lights = _cap_windows(lights, cfg.max_lights, notes)
     else:  # a re-run: start from the scene's lights (possibly edited in Blender); locked ones stay as they are
         old = {d.get("name"): d for d in scene.stages.get(STAGE, {}).get("lights", [])}
@@ -495,9 +502,9 @@ def _cap_windows(lights: list[LightInit], cap: int, notes: list) -> list[LightIn
 def _exposure_ev(lights: list[LightInit], radiance: np.ndarray, fills: list[bool], watts: float) -> float:
     """The camera exposure (EV, half stops, 0..12) that makes the brightest fill `watts` in Blender: the photo's
     linear values fix the lights only up to the camera's exposure, and a scene lit by 3 W panels reads wrong."""
-    powers = [light_power(rad, li.light.size)[0] for li, rad, fill in zip(lights, radiance, fills) if fill]
+    powers = [light_power(rad, light_area(li.light))[0] for li, rad, fill in zip(lights, radiance, fills) if fill]
     if not powers or max(powers) <= 0:
-        powers = [light_power(rad, li.light.size)[0] for li, rad in zip(lights, radiance)]
+        powers = [light_power(rad, light_area(li.light))[0] for li, rad in zip(lights, radiance)]
     if not powers or max(powers) <= 0:
         return 0.0
     return float(np.clip(np.round(2 * np.log2(watts / max(powers))) / 2, 0.0, 12.0))
@@ -517,13 +524,13 @@ def _write_lights(scene: Scene, lights: list[LightInit], radiance: np.ndarray, p
     scene.lights = []
     entries = []
     fills = fills if fills is not None else [False] * len(lights)
-    powers = [light_power(rad, li.light.size)[0] for li, rad in zip(lights, radiance)]
+    powers = [light_power(rad, light_area(li.light))[0] for li, rad in zip(lights, radiance)]
     total = sum(powers)
     for li, rad, fill in zip(lights, radiance, fills):
         if li.light.locked:
             light = copy.deepcopy(li.light)
         else:
-            power, colour = light_power(rad, li.light.size)
+            power, colour = light_power(rad, light_area(li.light))
             if power < prune * total and not li.known:
                 continue
             light = copy.deepcopy(li.light)

@@ -138,7 +138,7 @@ def outdoors_texture(camera: Camera, room: Room, opening: Opening, photo_linear:
 def window_light(room: Room, opening: Opening, radiance: np.ndarray) -> Light:
     """The window's outdoor light: an area light behind its glass at `radiance` (linear RGB), seen by the camera."""
     position, rotation, size = window_light_pose(room, opening)
-    power, colour = light_power(np.maximum(radiance, 1e-4), size)
+    power, colour = light_power(np.maximum(radiance, 1e-4), float(size[0] * size[1]))
     return Light(opening.name, "area", [float(x) for x in position], rotation, [float(x) for x in size], colour,
                  round(power, 4), visible_camera=True, source="window", role="Window")
 
