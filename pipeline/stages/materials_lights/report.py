@@ -51,10 +51,25 @@ def crop_sheet(photo: np.ndarray, init: np.ndarray, final: np.ndarray, pairs: li
     return png_bytes(sheet)
 
 
-def loss_sheet(history: list[dict], width: int = 320, height: int = 200) -> bytes:
-    """Loss curves per term (log scale), one colour each."""
-    im = Image.new("RGB", (width, height), "white")
+def loss_sheet(history: list[dict], width: int = 320, height: int = 200, panel: int = 110) -> bytes:
+    """Loss curves per term (log scale), one colour each; below them the validation curve (photo PSNR of the
+    full-size picture, dB) on the same iteration axis: the two side by side show whether the loss follows what the
+    artist sees."""
+    im = Image.new("RGB", (width, height + panel), "white")
     draw = ImageDraw.Draw(im)
+    val = [(i, h["val_psnr"]) for i, h in enumerate(history) if "val_psnr" in h]
+    if len(history) >= 2 and val:
+        top = height + 4
+        draw.text((6, top), "validation photo PSNR (dB)", fill=(0, 0, 0))
+        lo, hi = min(v for _, v in val), max(v for _, v in val)
+        span = max(hi - lo, 0.05)
+        pts = [(10 + i * (width - 20) / (len(history) - 1), top + panel - 12 - (v - lo) / span * (panel - 32))
+               for i, v in val]
+        if len(pts) >= 2:
+            draw.line(pts, fill=(120, 40, 160), width=2)
+        for x, y in pts:
+            draw.ellipse((x - 2, y - 2, x + 2, y + 2), fill=(120, 40, 160))
+        draw.text((width - 120, top), f"{lo:.2f} .. {hi:.2f} dB", fill=(120, 40, 160))
     draw.text((6, 4), "materials+lights loss (log)", fill=(0, 0, 0))
     keys = [k for k in ("total", "photo", "colour", "gram") if any(k in h for h in history)]
     colours = {"total": (0, 0, 0), "photo": (200, 60, 40), "colour": (40, 120, 200), "gram": (40, 160, 60)}
