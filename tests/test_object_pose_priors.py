@@ -64,3 +64,23 @@ def test_a_bed_in_a_corner_keeps_its_headboard_on_the_wall_behind_it():
     tried = [(math.pi, 0.100, here), (0.0, 0.108, here), (math.pi / 2, 0.5, here), (3 * math.pi / 2, 0.5, here)]
     yaw, _, _ = choose_yaw(tried, here, ROOM, near_wall_m=1.1, camera_xy=np.array([0.0, -1.5]))
     assert yaw == 0.0
+
+
+def test_a_lamp_at_the_ceiling_is_retrieved_as_a_ceiling_lamp():
+    """A segment labelled "lamp" whose points hang from a 2.6 m ceiling becomes a ceiling lamp; a table lamp and a
+    floor lamp reaching 1.7 m stay lamps; other labels are left alone."""
+    from pipeline.stages.objects.pose import ceiling_lamps
+
+    rng = np.random.default_rng(0)
+
+    def target(label: str, z0: float, z1: float, name: str) -> ObjectTarget:
+        pts = np.column_stack([rng.uniform(-0.2, 0.2, 200), rng.uniform(-0.2, 0.2, 200), rng.uniform(z0, z1, 200)])
+        return ObjectTarget(Segment(1, label, "thing"), np.zeros((4, 4), bool), pts, name)
+
+    disc = target("lamp", 2.52, 2.59, "lamp_1")
+    table = target("lamp", 0.75, 1.15, "lamp_2")
+    floor = target("lamp", 0.0, 1.7, "lamp_3")
+    shelf = target("shelf", 2.2, 2.58, "shelf_1")
+    assert ceiling_lamps([disc, table, floor, shelf], 0.0, 2.6) == ["lamp_1"]
+    assert disc.label == "ceiling lamp" and disc.segment.label == "lamp"
+    assert table.label == floor.label == "lamp" and shelf.label == "shelf"

@@ -40,10 +40,11 @@ class ObjectTarget:
     flags: list[str] = field(default_factory=list)  # scene.json's Object.flags
     cut: frozenset = frozenset()  # photo edges its mask reaches (top, bottom, left, right): it goes on beyond them
     standin: str = ""  # a stand-in's asset id (proxy:... or parametric:...): its parts are built, not retrieved
+    relabel: str = ""  # what the geometry says it is where the segment's label is vaguer ("lamp" at the ceiling)
 
     @property
     def label(self) -> str:
-        return self.segment.label
+        return self.relabel or self.segment.label
 
     def trial(self) -> "ObjectTarget":
         """A fresh target for the same segment (a candidate model to pose): what the photo says about the object
@@ -97,6 +98,26 @@ def object_targets(case: Case, camera: Camera, erosion: int, min_pixels: int,
             target.bottom_occluded = bottom_occluded(mask, case.segmentation, case.depth, things)
         targets.append(target)
     return targets
+
+
+def ceiling_lamps(targets: list[ObjectTarget], floor_z: float, ceiling_z: float, reach_m: float = 0.25,
+                  above: float = 0.6) -> list[str]:
+    """Relabel lamps that hang from the ceiling as "ceiling lamp" (a segmenter says "lamp" for a table lamp and a
+    ceiling disc alike, and a table lamp's model put at the ceiling is a tall object where a flat one is): its
+    depth points reach within `reach_m` of the ceiling and all lie in the room's top (1 - `above`) of the height.
+    Returns the names relabelled."""
+    from assets_index import normalize_category
+
+    out = []
+    height = ceiling_z - floor_z
+    for tg in targets:
+        if normalize_category(tg.label) != "lamp" or len(tg.points) < 10:
+            continue
+        low, high = np.percentile(tg.points[:, 2], [5, 98])
+        if high >= ceiling_z - reach_m and low >= floor_z + above * height:
+            tg.relabel = "ceiling lamp"
+            out.append(tg.name)
+    return out
 
 
 def bottom_occluded(mask: np.ndarray, segmentation: np.ndarray, depth: np.ndarray, occluder_ids: set,

@@ -35,8 +35,8 @@ from blender_addon.scene_format import (LOW_MASK_IOU, PROPOSAL_LABEL, asset_thum
                                         object_mesh_folder, part_material_name, part_mesh_path)
 
 from pipeline.core.scene import Candidate, MaterialEntry, Object, Part, Scene
-from .pose import (ObjectTarget, assign_contacts, choose_yaw, initial_pose, object_targets, search_targets,
-                   settle_in_room, silhouette_loss, size_hint, yaw_search, yaw_tolerance)
+from .pose import (ObjectTarget, assign_contacts, ceiling_lamps, choose_yaw, initial_pose, object_targets,
+                   search_targets, settle_in_room, silhouette_loss, size_hint, yaw_search, yaw_tolerance)
 from .record import ObjectsRecord
 from .refine import assign_channels, refine_objects
 from .standins import (PARAMETRIC_PREFIX, PROXY_PREFIX, is_parametric, is_standin, parametric_parts, parts_size,
@@ -201,6 +201,10 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     dropped = [int(v) for v in (scene.stages.get("objects") or {}).get("dropped_segments", [])]
     targets = [tg for tg in object_targets(case, scene.camera, cfg.erosion_px, cfg.min_pixels)
                if tg.segment.id not in dropped]  # deleted by the user in Blender: stays out
+    if scene.room is not None:
+        lo, hi = scene.room.center[2] - scene.room.size[2] / 2, scene.room.center[2] + scene.room.size[2] / 2
+        for name in ceiling_lamps(targets, lo, hi):
+            events.log(f"objects: {name} hangs from the ceiling: retrieved as a ceiling lamp")
     events.stage("objects", len(targets) + cfg.refine_iters, f"{len(targets)} objects to retrieve and pose")
     if not targets:
         scene.stages["objects"] = ObjectsRecord(objects=0, seconds=0.0, dropped_segments=dropped).to_dict()
