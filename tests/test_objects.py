@@ -47,6 +47,10 @@ def _fast_config(rerank_k: int) -> ReconstructConfig:
     config.objects.refine_width = 96
     config.objects.spp = 4
     config.objects.rerank_k = rerank_k
+    # The material stage runs too (reconstruct, refine) but is not under test here: a short loop (at its defaults
+    # it made one test of this file take 5 minutes of the suite).
+    ml = config.materials_lights
+    ml.iters, ml.init_rounds, ml.spp, ml.final_spp, ml.validate_spp = 4, 1, 4, 16, 8
     return config
 
 
