@@ -12,6 +12,8 @@ the case format where every given file and field wins:
   With a given depth, the floor is taken from it (estimators/depth_floor.py): the lowest near-horizontal plane
   among the unmasked pixels is the floor, the photo-only floor pixels off that plane become wall, and its normal
   gives camera.json's pitch and roll unless the user gave them.
+- field of view: with a given depth, the FOV at which the depth's room planes meet at right angles
+  (estimators/depth_fov.py) rather than the photo's vanishing points, when the planes fix it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pipeline.core.case import _read_depth, _read_json
 from pipeline.core.resample import resize_nearest
 from pipeline.estimators.base import CameraEstimate
 from pipeline.estimators.depth_floor import DepthFloor, depth_floor
+from pipeline.estimators.depth_fov import depth_fov
 
 ROOM_LABELS = ("floor", "wall", "ceiling", "window", "door")
 DEPTH_FILES = ("depth.npy", "depth.exr", "depth.png")
@@ -82,6 +85,8 @@ def complete_estimates(photo: Path, given: Path, out: Path, estimate: Callable[[
             for key in ("fov_y_deg", "fov_x_deg"):
                 if key not in given_camera:
                     camera.pop(key, None)
+        if "field of view" in todo and given_depth is not None:
+            _fov_from_depth(given, given_depth, camera, log)
         floor = None
         if "room surfaces" in todo and given_depth is not None:
             floor = _floor_from_depth(given, given_depth, camera, log)
@@ -100,6 +105,32 @@ def complete_estimates(photo: Path, given: Path, out: Path, estimate: Callable[[
             shutil.copy(est / "estimate.json", out / "estimate.json")
     log(f"estimates: estimated {', '.join(todo)}; the given ones kept")
     return todo
+
+
+def _free_pixels(given: Path, shape: tuple[int, int]) -> np.ndarray:
+    """Pixels no given furniture ("thing") segment covers: where the room's surfaces can be."""
+    if not (given / "segmentation.png").is_file():
+        return np.ones(shape, bool)
+    with Image.open(given / "segmentation.png") as im:
+        ids = resize_nearest(np.asarray(im).astype(np.int32), (shape[1], shape[0]))
+    segments = _read_json(given / "segments.json") if (given / "segments.json").is_file() else []
+    things = [int(s["id"]) for s in segments if isinstance(s, dict) and s.get("kind") == "thing" and "id" in s]
+    return ~np.isin(ids, things)
+
+
+def _fov_from_depth(given: Path, depth_path: Path, camera: dict, log: Callable[[str], None]) -> None:
+    """Replace the photo's FOV estimate in `camera` by the given depth's, when its planes fix one."""
+    depth = _read_depth(depth_path, [])
+    guess = float(camera.get("fov_y_deg", 55.0))
+    found = depth_fov(depth, guess, _free_pixels(given, depth.shape))
+    if found is None:
+        log(f"estimates: the given depth has no pair of room planes at an angle; FOV {guess:.1f} deg from the photo")
+        return
+    camera["fov_y_deg"] = round(found.fov_y_deg, 4)
+    camera.pop("fov_x_deg", None)
+    camera["fov_source"] = "right angles of the given depth's planes"
+    log(f"estimates: FOV {found.fov_y_deg:.1f} deg from the given depth ({found.pairs} pairs of planes at right "
+        f"angles within {found.residual_deg:.1f} deg; the photo's vanishing points said {guess:.1f})")
 
 
 def _floor_from_depth(given: Path, depth_path: Path, camera: dict, log: Callable[[str], None]) -> DepthFloor | None:

@@ -48,7 +48,9 @@ def test_masks_and_depth_are_kept_and_the_room_estimated_around_them(tmp_path: P
                                    messages.append)
     assert estimated == ["field of view", "room surfaces"]
     cam = json.loads((out / "camera.json").read_text())
-    assert abs(cam["fov_y_deg"] - 55.0) < 6.0 and cam["depth_units"] == "metres"
+    # the FOV from the given depth's right angles, not the photo's vanishing points
+    assert abs(cam["fov_y_deg"] - 55.0) < 0.5 and cam["depth_units"] == "metres"
+    assert cam["fov_source"] == "right angles of the given depth's planes"
     assert np.array_equal(np.load(out / "depth.npy"), np.load(given / "depth.npy"))
     merged = np.asarray(Image.open(out / "segmentation.png")).astype(np.int32)
     assert np.array_equal(merged == 7, ids == 7)  # the given mask, untouched
