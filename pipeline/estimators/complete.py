@@ -122,7 +122,7 @@ def _fov_from_depth(given: Path, depth_path: Path, camera: dict, log: Callable[[
     """Replace the photo's FOV estimate in `camera` by the given depth's, when its planes fix one."""
     depth = _read_depth(depth_path, [])
     guess = float(camera.get("fov_y_deg", 55.0))
-    found = depth_fov(depth, guess, _free_pixels(given, depth.shape))
+    found = depth_fov(depth, _free_pixels(given, depth.shape))
     if found is None:
         log(f"estimates: the given depth has no pair of room planes at an angle; FOV {guess:.1f} deg from the photo")
         return

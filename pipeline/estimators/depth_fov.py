@@ -19,7 +19,8 @@ from pipeline.core.geometry import backproject, ransac_plane
 
 MAX_RESIDUAL_DEG = 8.0  # the right angles must hold this well at the answer (else the planes are not a room's)
 RIGHT_ANGLE_TOLERANCE_DEG = 15.0  # a pair further from perpendicular than this at the best FOV costs a constant
-SCALES = np.exp(np.linspace(math.log(0.5), math.log(2.0), 401))  # t from half to twice the assumed focal ratio
+FOV_RANGE_DEG = (20.0, 120.0)  # vertical FOVs tried: a long lens to an ultra-wide phone camera
+START_FOV_DEG = 60.0  # the planes are first separated at a mid-range FOV (the answer is searched over the range)
 
 
 @dataclass
@@ -30,27 +31,20 @@ class DepthFov:
     planes: int  # large planes found among the free pixels
     pairs: int  # pairs of them near a right angle (the evidence)
     residual_deg: float  # RMS departure from 90 degrees of those pairs at the chosen FOV
-    sharpness: float  # the cost 20 % off the chosen focal length over the cost at it (>1: a clear minimum)
+    sharpness: float  # the cost at a focal length 20 % off over the cost at the answer (>1: a clear minimum)
 
 
-def depth_fov(depth: np.ndarray, fov_guess_deg: float, free: np.ndarray | None = None, seed: int = 0,
-              max_planes: int = 8, min_share: float = 0.02, rounds: int = 2) -> DepthFov | None:
+def depth_fov(depth: np.ndarray, free: np.ndarray | None = None, seed: int = 0, max_planes: int = 8,
+              min_share: float = 0.02) -> DepthFov | None:
     """The vertical FOV at which the large planes of `depth` (among the `free` pixels: furniture masked out)
-    are closest to perpendicular, starting from `fov_guess_deg`; None when the depth holds no pair of planes
-    at an angle that fixes it (one wall, only parallel planes, too few valid pixels)."""
+    are closest to perpendicular; None when the depth holds no pair of planes at an angle that fixes it (one
+    wall, only parallel planes, too few valid pixels) or its planes do not meet at right angles at any FOV."""
     free = np.ones(depth.shape, bool) if free is None else free
-    fov, result = float(fov_guess_deg), None
-    for _ in range(rounds):  # a second round refits the planes at the first answer (the sampled band is exact)
-        normals, weights = _planes(depth, free, fov, np.random.default_rng(seed), max_planes, min_share)
-        found = _best_scale(normals, weights)
-        if found is None:
-            return result
-        t, pairs, residual, sharpness = found
-        if residual > MAX_RESIDUAL_DEG:
-            return result
-        fov = math.degrees(2 * math.atan(t * math.tan(math.radians(fov) / 2)))
-        result = DepthFov(fov, len(normals), pairs, residual, sharpness)
-    return result
+    normals, weights = _planes(depth, free, START_FOV_DEG, np.random.default_rng(seed), max_planes, min_share)
+    found = _best_fov(normals, weights, START_FOV_DEG)
+    if found is None or found[2] > MAX_RESIDUAL_DEG:
+        return None
+    return DepthFov(found[0], len(normals), *found[1:])
 
 
 def _planes(depth: np.ndarray, free: np.ndarray, fov_y_deg: float, rng: np.random.Generator, max_planes: int,
@@ -80,34 +74,37 @@ def _planes(depth: np.ndarray, free: np.ndarray, fov_y_deg: float, rng: np.rando
     return normals, weights
 
 
-def _best_scale(normals: list[np.ndarray], weights: list[int]) -> tuple[float, int, float, float] | None:
-    """(t, pairs, residual degrees, sharpness) minimising the weighted, capped squared cosines of the plane pairs
-    that are more than 50 degrees apart (parallel planes say nothing about the FOV); None without evidence."""
+def _best_fov(normals: list[np.ndarray], weights: list[int], fov_deg: float) -> tuple[float, int, float, float] | None:
+    """(FOV, pairs, residual degrees, sharpness) minimising the capped squared cosines of the plane pairs more
+    than 50 degrees apart (parallel planes say nothing about the FOV), each pair weighted by the geometric mean
+    of its planes' support; `normals` were fitted at `fov_deg`. None without evidence."""
     cap = math.sin(math.radians(RIGHT_ANGLE_TOLERANCE_DEG)) ** 2
+    fovs = np.arange(FOV_RANGE_DEG[0], FOV_RANGE_DEG[1] + 1e-9, 0.25)
+    scales = np.tan(np.radians(fovs) / 2) / math.tan(math.radians(fov_deg) / 2)  # assumed / true focal length
     cos2, w = [], []
     for i in range(len(normals)):
         for j in range(i + 1, len(normals)):
             a, b = normals[i], normals[j]
             if abs(float(a @ b)) > math.cos(math.radians(50.0)):
                 continue
-            na = np.stack([a[0] / SCALES, a[1] / SCALES, np.full_like(SCALES, a[2])], 1)
-            nb = np.stack([b[0] / SCALES, b[1] / SCALES, np.full_like(SCALES, b[2])], 1)
+            na = np.stack([a[0] / scales, a[1] / scales, np.full_like(scales, a[2])], 1)
+            nb = np.stack([b[0] / scales, b[1] / scales, np.full_like(scales, b[2])], 1)
             cos = (na * nb).sum(1) / np.linalg.norm(na, axis=1) / np.linalg.norm(nb, axis=1)
             cos2.append(cos ** 2)
-            w.append(min(weights[i], weights[j]))
+            w.append(math.sqrt(weights[i] * weights[j]))
     if not cos2:
         return None
     cos2_arr, w_arr = np.asarray(cos2), np.asarray(w, float)[:, None]
     cost = (w_arr * np.minimum(cos2_arr, cap)).sum(0)
     best = int(np.argmin(cost))
-    if best in (0, len(SCALES) - 1):  # the minimum at the search's edge: no answer inside the plausible range
+    if best in (0, len(fovs) - 1):  # the minimum at the search's edge: no answer inside the plausible range
         return None
-    step = int(round(math.log(1.2) / math.log(SCALES[1] / SCALES[0])))
-    around = [cost[k] for k in (best - step, best + step) if 0 <= k < len(SCALES)]
+    around = [cost[k] for k in (int(np.argmin(np.abs(scales - scales[best] / 1.2))),
+                                int(np.argmin(np.abs(scales - scales[best] * 1.2))))]
     sharpness = float(min(around) / max(cost[best], 1e-12))
     near = cos2_arr[:, best] < cap  # the pairs that are right angles at the answer
     if not near.any():
         return None
     residual = math.degrees(math.asin(math.sqrt(float((w_arr[near, 0] * cos2_arr[near, best]).sum()
                                                        / w_arr[near, 0].sum()))))
-    return float(SCALES[best]), int(near.sum()), residual, sharpness
+    return float(fovs[best]), int(near.sum()), residual, sharpness
