@@ -15,6 +15,7 @@ import numpy as np
 
 from pipeline.core import interrupt
 from pipeline.core.scene import Light, Scene
+from .determinism import parallel_if_repeatable
 from .scene_render import (UNIT_RECT, MaterialMaps, RenderSettings, Surface, _shape_key, diffuse_weight, light_id,
                            scene_dict, scene_surfaces, sensor, transformed_uvs)
 
@@ -128,7 +129,11 @@ class SceneRenderer:
         # A requested stop before the next native render (core/interrupt.py); not inside _render, where Dr.Jit
         # would turn the exception into its own RuntimeError.
         interrupt.check()
-        return _render(*[torch.as_tensor(t).to(device) for t in tensors]).cpu()
+        pixels = (crop[2] * crop[3]) if crop is not None else width * height
+        # The forward pass on every core where that repeats exactly; the adjoint pass (torch's backward, later)
+        # runs on the thread count of the stage (render/determinism.py).
+        with parallel_if_repeatable(pixels, spp):
+            return _render(*[torch.as_tensor(t).to(device) for t in tensors]).cpu()
 
     def set_uvs(self, material: str, scale: float, rotation_deg: float,
                 rect: tuple[float, float, float, float] = UNIT_RECT) -> None:
