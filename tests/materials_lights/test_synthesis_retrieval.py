@@ -201,6 +201,11 @@ def test_parts_only_take_plausible_categories(library):
         assert names and {categories[n] for n in names} <= allowed, part
     furniture = {categories[n] for n in plausible(library, "bed_1.frame")}
     assert "paint" not in furniture and "tiles" not in furniture and {"wood", "fabric"} & furniture
+    # the asset's material class narrows a furniture part: a duvet is never marble, a drawer front never velvet
+    assert {categories[n] for n in plausible(library, "bed_1.duvet", "fabric")} <= {"fabric", "carpet"}
+    assert {categories[n] for n in plausible(library, "dresser_1.fronts", "wood")} == {"wood"}
+    assert plausible(library, "mirror_1.glass", "glass") == []  # nothing textured: it stays flat
+    assert plausible(library, "bed_1.duvet", "") == plausible(library, "bed_1.frame")  # no hint: as before
 
 
 def _plain_wall(rng, side: int = 48, edge: bool = False):

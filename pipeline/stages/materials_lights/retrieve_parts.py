@@ -38,22 +38,45 @@ def is_room_face(part: str) -> bool:
     return any(part.startswith(f"room_{k}") for k in ROOM_CATEGORIES)
 
 
-def plausible(library: SynthesisLibrary, part: str) -> list[str]:
-    """The library materials a part may take: a room face's categories, or for a furniture part every category
-    but the room-only ones (room faces are named `room_<face>` by the room stage)."""
+# What a furniture part's asset says it is made of (assets_index/materials.py's classes) -> the library categories
+# it may take. A duvet is not marble, a drawer front not velvet; the flat material stays a candidate whatever the
+# hint (a "wood" front painted white). Classes the library has nothing for (glass, mirror, foliage) stay flat.
+HINT_CATEGORIES = {
+    "fabric": {"fabric", "carpet"},  # carpet: a rug is a fabric object
+    "leather": {"fabric"},  # the library's leathers are filed under fabric
+    "wood": {"wood"},
+    "metal": {"metal"},
+    "stone": {"stone", "concrete"},
+    "ceramic": {"ceramic"},
+    "plastic": {"plastic"},
+    "paint": {"plastic", "paint"},  # a painted or lacquered finish: near-flat colours
+    "paper": {"paper"},
+    "glass": set(),
+    "mirror": set(),
+    "foliage": set(),
+}
+
+
+def plausible(library: SynthesisLibrary, part: str, hint: str = "") -> list[str]:
+    """The library materials a part may take: a room face's categories (room faces are named `room_<face>` by
+    the room stage); for a furniture part, the categories its asset's material `hint` allows (HINT_CATEGORIES),
+    or without a known hint every category but the room-only ones."""
     kind = next((k for k in ROOM_CATEGORIES if part.startswith(f"room_{k}")), None)
     if kind is not None:
         return [n for n in library.names if library.categories[n] in ROOM_CATEGORIES[kind]]
+    if hint in HINT_CATEGORIES:
+        return [n for n in library.names if library.categories[n] in HINT_CATEGORIES[hint]]
     return [n for n in library.names if library.categories[n] not in NOT_FURNITURE]
 
 
 def retrieve_by_synthesis(case, states: dict, crops: dict[str, list[CropPair]], uv_image: np.ndarray | None, cfg,
-                          clip=None, notes: list | None = None,
-                          inputs: dict | None = None) -> tuple[dict, dict, list[PartResult]]:
+                          clip=None, notes: list | None = None, inputs: dict | None = None,
+                          hints: dict[str, str] | None = None) -> tuple[dict, dict, list[PartResult]]:
     """Rank the library for every part with crops; parts whose best textured candidate beats the flat material
     (or, on a room face, whose photo is flat: the best near-flat graph, `synthesis.NEAR_FLAT`) become Procedural
     (at the chosen scale/rotation). `inputs`, when given, is filled with what `retrieval_inputs` stores (`bench
-    retrieval` re-ranks from it). Returns (retrieval info, chosen per part, report rows)."""
+    retrieval` re-ranks from it). `hints`: material -> its asset's material class (`plausible`). Returns (retrieval
+    info, chosen per part, report rows)."""
     notes = notes if notes is not None else []
     start = time.perf_counter()
     library = SynthesisLibrary(resolution=cfg.synthesis_res)
@@ -73,7 +96,7 @@ def retrieve_by_synthesis(case, states: dict, crops: dict[str, list[CropPair]], 
             continue
         if inputs is not None:
             inputs[name] = part_inputs
-        shortlist = plausible(library, name)
+        shortlist = plausible(library, name, (hints or {}).get(name, ""))
         if clip is not None:  # CLIP narrows the shortlist; synthesis still decides
             voted = clip.rank([cut(case.photo_srgb, p.photo) for p in pairs], cfg.top_k)
             allowed = set(shortlist)

@@ -192,8 +192,10 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
                           and not (openings and li.source == "window") for li in lights]
     if fresh:
         inputs: dict = {}
+        hints = {part.material: part.material_hint for obj in scene.objects for part in obj.parts
+                 if part.material and part.material_hint}
         retrieval, chosen, retrieved = _retrieve(case, states, crops, cfg, clip, notes, locked_materials, renderer,
-                                                 config.seed, inputs)
+                                                 config.seed, inputs, hints)
         if inputs:  # what `bench retrieval` re-ranks without rendering
             files.write("report/retrieval_inputs.npz", retrieval_inputs(inputs))
         if any(isinstance(s, Procedural) for s in states.values()):
@@ -347,7 +349,7 @@ def _open_vgg(cfg, notes: list):
 
 def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list,
               locked: frozenset[str] = frozenset(), renderer=None, seed: int = 0,
-              inputs: dict | None = None) -> tuple[dict, dict, list]:
+              inputs: dict | None = None, hints: dict[str, str] | None = None) -> tuple[dict, dict, list]:
     """Material retrieval per part with crops (not the `locked` ones: the artist's); chosen ones become
     Procedural. Returns (retrieval info, chosen, report rows). By synthesis (`retrieve_parts.py`) unless
     `retrieval` is clip (CLIP voting alone) or none."""
@@ -369,7 +371,7 @@ def _retrieve(case: Case, states: dict, crops: dict, cfg, clip, notes: list,
         crops = {k: v for k, v in crops.items() if k not in locked}  # the artist's locked materials stay
         uv_image = _uv_pass(renderer, case, seed) if renderer is not None and crops else None
         return retrieve_by_synthesis(case, states, crops, uv_image, cfg,
-                                     clip if cfg.retrieval == "auto" else None, notes, inputs)
+                                     clip if cfg.retrieval == "auto" else None, notes, inputs, hints)
     chosen: dict[str, dict] = {}
     for name, pairs in sorted(crops.items()):
         if name not in states or states[name].emission is not None or name in locked:
