@@ -202,7 +202,9 @@ def test_parts_only_take_plausible_categories(library):
     furniture = {categories[n] for n in plausible(library, "bed_1.frame")}
     assert "paint" not in furniture and "tiles" not in furniture and {"wood", "fabric"} & furniture
     # the asset's material class narrows a furniture part: a duvet is never marble, a drawer front never velvet
-    assert {categories[n] for n in plausible(library, "bed_1.duvet", "fabric")} <= {"fabric", "carpet"}
+    # (the subset holds no fabric: a duvet gets nothing textured here, not the striped rug or the marble)
+    assert {categories[n] for n in plausible(library, "bed_1.duvet", "fabric")} <= {"fabric"}
+    assert plausible(library, "rug_1.body", "fabric") == ["carpet_beige", "rug_striped"]
     assert {categories[n] for n in plausible(library, "dresser_1.fronts", "wood")} == {"wood"}
     assert plausible(library, "mirror_1.glass", "glass") == []  # nothing textured: it stays flat
     assert plausible(library, "bed_1.duvet", "") == plausible(library, "bed_1.frame")  # no hint: as before

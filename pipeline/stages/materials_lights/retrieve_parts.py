@@ -42,7 +42,7 @@ def is_room_face(part: str) -> bool:
 # it may take. A duvet is not marble, a drawer front not velvet; the flat material stays a candidate whatever the
 # hint (a "wood" front painted white). Classes the library has nothing for (glass, mirror, foliage) stay flat.
 HINT_CATEGORIES = {
-    "fabric": {"fabric", "carpet"},  # carpet: a rug is a fabric object
+    "fabric": {"fabric"},
     "leather": {"fabric"},  # the library's leathers are filed under fabric
     "wood": {"wood"},
     "metal": {"metal"},
@@ -56,6 +56,8 @@ HINT_CATEGORIES = {
     "foliage": set(),
 }
 
+RUGS = ("rug", "carpet", "mat_", "doormat")  # object names (their label) whose parts may take carpet
+
 
 def plausible(library: SynthesisLibrary, part: str, hint: str = "") -> list[str]:
     """The library materials a part may take: a room face's categories (room faces are named `room_<face>` by
@@ -65,7 +67,8 @@ def plausible(library: SynthesisLibrary, part: str, hint: str = "") -> list[str]
     if kind is not None:
         return [n for n in library.names if library.categories[n] in ROOM_CATEGORIES[kind]]
     if hint in HINT_CATEGORIES:
-        return [n for n in library.names if library.categories[n] in HINT_CATEGORIES[hint]]
+        allowed = HINT_CATEGORIES[hint] | ({"carpet", "fabric"} if part.startswith(RUGS) else set())
+        return [n for n in library.names if library.categories[n] in allowed]
     return [n for n in library.names if library.categories[n] not in NOT_FURNITURE]
 
 
