@@ -100,3 +100,17 @@ def test_error_by_region_says_where_the_error_is():
     assert out["window"]["error_share"] == 1.0 and out["window"]["pixel_share"] == 0.25
     assert out["window"]["psnr"] == pytest.approx(20.0, abs=0.01)  # error 0.1 on every channel
     assert out["wall"]["error_share"] == 0.0 and out["furniture"]["pixel_share"] == 0.1
+
+
+def test_exact_models_count_only_pieces_with_a_model_file():
+    """The chosen asset's file name against the truth's model; generated pieces (curtains, a ceiling disc) and
+    unmatched pieces count as they should (issue 14's model-present figure)."""
+    from pipeline.app.bench.realistic_score import exact_models
+
+    truth = [{"model": "chair_B_wood.gltf", "source": "kaykit"}, {"model": "generated:curtain", "source": "generated"},
+             {"model": "chair_stool_wood.gltf", "source": "kaykit"}, {"model": "book_set.gltf", "source": "kaykit"}]
+    assets = ["file:/data/third_party_furniture/kaykit_cc0/chair_B.gltf", "parametric:curtain",
+              "file:/data/third_party_furniture/kaykit_cc0/chair_stool_wood.gltf"]
+    assert exact_models(truth, assets, [0, 1, 2]) == (1, 3)  # the book was not matched; a near variant is not exact
+    assert exact_models(truth, [], []) == (0, 3)
+    assert exact_models([{"label": "bed"}], ["builtin:bed"], [0]) == (0, 0)  # SUN boxes: no model to compare

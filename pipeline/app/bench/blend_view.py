@@ -71,6 +71,7 @@ class Instance:
     size: np.ndarray = field(default_factory=lambda: np.zeros(3))
     yaw_deg: float = 0.0
     material_category: str | None = None  # faces: the category of the material on them
+    asset: str = ""  # objects: the asset id the add-on stored on the object (photo2scene_asset)
 
 
 @dataclass
@@ -182,7 +183,8 @@ def open_blend(path: Path) -> BlendView:
                                               material_category=_material_category(owner)))
                 else:
                     instances.append(Instance(str(owner["photo2scene_object"]),
-                                              str(owner.get("photo2scene_label", "")), "object"))
+                                              str(owner.get("photo2scene_label", "")), "object",
+                                              asset=str(owner.get("photo2scene_asset", ""))))
                 owners[key] = len(instances)
             ident = owners[key]
             per_owner_verts.setdefault(ident, []).append(world)

@@ -312,7 +312,8 @@ def print_row(row: dict) -> None:
     r = _derived(row)
     print(f"{r['case']:<10} {r['mode']:<9} " + "  ".join(
         f"{title} {fmt.format(r[key])}" for key, title, fmt in COLUMNS if r.get(key) is not None)
-        + f"  found {r.get('objects_found', '')}", flush=True)
+        + f"  found {r.get('objects_found', '')}"
+        + (f"  exact model {r['exact_models']}" if r.get("exact_models") else ""), flush=True)
     print_objects(r.get("objects") or [])
     regions = sorted((r.get("error_by_region") or {}).items(), key=lambda kv: -kv[1]["error_share"])
     if regions:
@@ -357,6 +358,10 @@ def print_table(title: str, rows: list[dict]) -> None:
             print("mean seconds per stage: " + ", ".join(
                 f"{k} {np.mean([r['stage_seconds'][k] for r in ok if k in r.get('stage_seconds', {})]):.0f}"
                 for k in stages))
+    exact = [tuple(int(x) for x in r["exact_models"].split("/")) for r in ok if r.get("exact_models")]
+    if exact:  # issue 14's model-present target: the exact model chosen for >= 70 % of the pieces
+        k, n = sum(e[0] for e in exact), sum(e[1] for e in exact)
+        print(f"exact model chosen, pooled: {k} of {n} pieces with a model file ({k / n:.0%})")
     surfaces = [m for r in ok for m in (r.get("materials") or {}).values() if m.get("kind") in ("graph", "image")]
     graphs = [m for m in surfaces if m["kind"] == "graph" and "top_k" in m]
     if surfaces:

@@ -133,6 +133,17 @@ class Truth:
                    int(gt.get("generator", {}).get("seed", 0)))
 
 
+def exact_models(true_objs: list[dict], assets: list[str], matched: list[int]) -> tuple[int, int]:
+    """(pieces whose own model was chosen, pieces with a model file) among `true_objs` (ground truth: `model`, a
+    file name, and `source`, "generated" for the benchmark's own generators); `assets[k]` is the asset id in the
+    .blend matched to true piece `matched[k]` (`file:<path>` for a model from a folder index)."""
+    has_model = [i for i, o in enumerate(true_objs) if o.get("model") and o.get("source") != "generated"]
+    chosen = dict(zip(matched, assets))
+    exact = sum(1 for i in has_model
+                if Path(chosen.get(i, "").removeprefix("file:")).name == Path(str(true_objs[i]["model"])).name)
+    return exact, len(has_model)
+
+
 def error_by_region(render: np.ndarray, photo: np.ndarray, classes: np.ndarray) -> dict:
     """Where the photo PSNR is lost: per true class (wall, floor, ceiling, window, door; every other labelled
     pixel counts as furniture), its share of the picture's squared error, its share of the pixels and the PSNR
@@ -218,6 +229,10 @@ def score_view(view: BlendView, truth: Truth, samples: int = 64, novel: bool = T
     row["centroid_err_m"] = round(float(np.mean(errs)), 3) if errs else None
     row["centroid_err_median_m"] = round(float(np.median(errs)), 3) if errs else None  # issue 14's target
     row["objects_found"] = f"{len(matches)}/{len(true_objs)} ({len(ours)} in the .blend)"
+    exact, models = exact_models(true_objs, [ours[ri][1].asset for _, ri, _ in matches],
+                                 [ti for ti, _, _ in matches])
+    if models:
+        row["exact_models"] = f"{exact}/{models}"
 
     if view.room is not None:
         c, s, yaw = view.room
