@@ -17,7 +17,8 @@ Forward renders can still use every core (`parallel_if_repeatable`). Dr.Jit's LL
 into work units of 16,384 lanes, whatever the thread count (drjit-core's `LLVMThreadState::launch`: smaller
 launches are cut by the core count instead), and one thread runs a unit's lanes in order. Mitsuba gives each pixel
 `spp` consecutive lanes and our films use a box filter, so when `spp` divides 16,384 every pixel's samples are
-summed by one thread in one order: measured bit-identical to the one-thread render (tests/test_determinism.py).
+summed by one thread in one order: bit-identical to the one-thread render
+(tests/materials_lights/test_parallel_renders.py).
 The adjoint pass scatters gradients from every pixel into shared textures: it stays on one thread.
 """
 

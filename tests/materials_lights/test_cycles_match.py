@@ -33,17 +33,23 @@ def _render_both(scene, files, folder, spp: int) -> tuple[np.ndarray, np.ndarray
     return cycles, mitsuba
 
 
-def test_cycles_render_matches_mitsuba(tmp_path):
-    pytest.importorskip("bpy")
+def _agreement(cycles: np.ndarray, mitsuba: np.ndarray, what: str) -> tuple[float, float]:
+    """(PSNR in sRGB, median per-pixel brightness ratio) of the Cycles render against Mitsuba's, printed."""
     from pipeline.core.image_metrics import psnr
     from p2s_common.images import linear_to_srgb
 
+    value = psnr(linear_to_srgb(cycles), linear_to_srgb(mitsuba))
+    ratio = float(np.median(cycles.mean(-1) / np.maximum(mitsuba.mean(-1), 1e-4)))
+    print(f"Cycles vs Mitsuba{what}: PSNR {value:.2f} dB, median ratio {ratio:.3f}")
+    return value, ratio
+
+
+def test_cycles_render_matches_mitsuba(tmp_path):
+    pytest.importorskip("bpy")
     cycles, mitsuba = _render_both(*small_scene(80, 60), tmp_path / "small.bundle", 512)
     assert cycles.shape == mitsuba.shape == (60, 80, 3)
     assert 0.05 < float(np.median(mitsuba)) < 1.0, "the scene should be neither black nor blown out"
-    value = psnr(linear_to_srgb(cycles), linear_to_srgb(mitsuba))
-    ratio = float(np.median(cycles.mean(-1) / np.maximum(mitsuba.mean(-1), 1e-4)))
-    print(f"Cycles vs Mitsuba: PSNR {value:.2f} dB, median ratio {ratio:.3f}")
+    value, ratio = _agreement(cycles, mitsuba, "")
     assert value >= 30.0
     assert 0.95 < ratio < 1.05
 
@@ -98,9 +104,7 @@ def test_cycles_matches_mitsuba_with_a_lamp_bulb(tmp_path):
     """A lamp's light: a point light with a radius (a sphere of light in both renderers, its power in watts
     converted through its surface, `light_area`) renders alike, alone in the room but for a faint ceiling panel."""
     pytest.importorskip("bpy")
-    from pipeline.core.image_metrics import psnr
     from pipeline.core.scene import Light
-    from p2s_common.images import linear_to_srgb
 
     scene, files = small_scene(80, 60)
     scene.lights = [scene.lights[1], Light("Lamp", "point", [0.2, 0.9, 0.9], radius=0.06, color=[1.0, 0.8, 0.55],
@@ -108,8 +112,6 @@ def test_cycles_matches_mitsuba_with_a_lamp_bulb(tmp_path):
     scene.lights[0].power_w = 2.0
     cycles, mitsuba = _render_both(scene, files, tmp_path / "lamp.bundle", 512)
     assert 0.02 < float(np.median(mitsuba)) < 1.0, "the scene should be neither black nor blown out"
-    value = psnr(linear_to_srgb(cycles), linear_to_srgb(mitsuba))
-    ratio = float(np.median(cycles.mean(-1) / np.maximum(mitsuba.mean(-1), 1e-4)))
-    print(f"Cycles vs Mitsuba, a sphere lamp: PSNR {value:.2f} dB, median ratio {ratio:.3f}")
+    value, ratio = _agreement(cycles, mitsuba, ", a sphere lamp")
     assert value >= 30.0
     assert 0.95 < ratio < 1.05
