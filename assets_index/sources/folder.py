@@ -27,13 +27,14 @@ from ..materials import guess_material
 from ..meshutil import apply, bounds, canonical_transform, guess_unit_scale, part_color, scene_parts
 from ..record import AssetRecord, PartInfo
 from .base import AssetSource, LoadedModel, ScanUnit, file_stat
+from .gltf_quantized import load_scene
 
 MESH_EXTENSIONS = (".obj", ".gltf", ".glb", ".ply", ".stl", ".off")
 # Up axis by format: glTF is Y-up by specification; OBJ exports (Blender's default, 3D-FUTURE) are Y-up;
 # PLY, STL and OFF from CAD and scanning tools are usually Z-up.
 DEFAULT_UP = {".obj": "y", ".gltf": "y", ".glb": "y", ".ply": "z", ".stl": "z", ".off": "z"}
 UNIT_SCALE = {"m": 1.0, "cm": 0.01, "mm": 0.001}
-LOADER_VERSION = 1  # bump when loading/normalising changes: every folder model is re-indexed
+LOADER_VERSION = 2  # bump when loading/normalising changes: every folder model is re-indexed
 FUTURE_MESH = "normalized_model.obj"
 
 
@@ -130,7 +131,7 @@ class FolderSource(AssetSource):
     def load(self, record: AssetRecord) -> LoadedModel:
         path = Path(record.path)
         try:
-            loaded = trimesh.load(str(path), force="scene")
+            loaded = load_scene(path)
         except Exception as exc:
             raise ValueError(f"cannot read {path}: {type(exc).__name__}: {exc}") from exc
         parts = scene_parts(loaded)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import trimesh
-from assets_fixtures import write_glb_cabinet
+from assets_fixtures import write_glb_cabinet, write_quantized_glb
 
 from assets_index.meshutil import bounds
 from assets_index.sources import BlendSource, BuiltinSource, FolderSource, sources_for_path
@@ -55,6 +55,19 @@ def test_folder_guesses_centimetres_and_reads_sidecar(tmp_path):
     stool = src.load(records["stool.ply"])
     assert np.allclose(_size(stool.parts), [0.5, 0.5, 0.9], atol=1e-6)
     assert records["stool.ply"].category == "stool"
+
+
+def test_folder_reads_quantized_gltf_at_its_true_size(tmp_path):
+    """KHR_mesh_quantization (gltfpack, Poly Haven): normalised integers decoded, so a 0.4 m vase is 0.4 m
+    (read raw, it was 13 km, then "guessed" to be in millimetres) and its UVs lie in [0, 1]."""
+    write_quantized_glb(tmp_path / "lib" / "ceramic_vase.glb", extents=(0.2, 0.4, 0.2))
+    src = FolderSource(tmp_path / "lib")
+    [record] = list(src.scan())
+    model = src.load(record)
+    assert record.category == "vase" and model.size_from == "file"
+    assert np.allclose(_size(model.parts), [0.2, 0.2, 0.4], atol=1e-3)  # Y-up -> Z-up
+    uv = np.vstack([m.visual.uv for m in model.parts.values()])
+    assert uv.min() >= 0.0 and uv.max() <= 1.0 and np.ptp(uv) > 0.5
 
 
 def test_future_layout(fake_future):

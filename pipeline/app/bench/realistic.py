@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -98,16 +97,14 @@ def rooms(cache: Path, models: Path, seeds: list[int]) -> list[Path]:
 
 
 def present_index(cache: Path, models: Path) -> Path:
-    """A user asset index of the third-party models, built once with `photo2scene assets index`."""
+    """A user asset index of the third-party models, brought up to date with `photo2scene assets index` (as an
+    artist would: incremental, so only models whose files or loader changed are indexed again)."""
     index = cache / "present_index"
-    if not (index / ".complete").exists():
-        shutil.rmtree(index, ignore_errors=True)
-        # Without CLIP weights on this machine an artist indexes with --no-clip (categories, sizes and shapes).
-        no_clip = ["--no-clip"] if local_embedder() is None else []
-        print(f"indexing {models} into {index} (photo2scene assets index {' '.join(no_clip)}) ...", flush=True)
-        subprocess.run([sys.executable, "-m", "pipeline", "assets", "index", str(models), "--index", str(index),
-                        *no_clip], check=True)
-        (index / ".complete").write_text("ok\n")
+    # Without CLIP weights on this machine an artist indexes with --no-clip (categories, sizes and shapes).
+    no_clip = ["--no-clip"] if local_embedder() is None else []
+    print(f"indexing {models} into {index} (photo2scene assets index {' '.join(no_clip)}) ...", flush=True)
+    subprocess.run([sys.executable, "-m", "pipeline", "assets", "index", str(models), "--index", str(index),
+                    *no_clip], check=True)
     return index
 
 

@@ -11,15 +11,14 @@ its footprint, on its bottom; its yaw turns the model about +Z, so the item's fr
 
 from __future__ import annotations
 
-import json
 import math
-import struct
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from assets_index.sources.gltf_quantized import decode_normalised, read_gltf
 from pipeline.synth.layout import (Camera, _distance_to_box, _footprint, _look_rotation, _overlap, _pixel_rays, _r,
                                    _rot2, _walls, room_planes)
 
@@ -167,19 +166,6 @@ def _quat_matrix(q: list[float]) -> np.ndarray:
                      [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
 
 
-_NORMALISED = {5120: 127.0, 5121: 255.0, 5122: 32767.0, 5123: 65535.0}  # glTF component types
-
-
-def _gltf_json(path: Path) -> dict:
-    data = path.read_bytes()
-    if data[:4] == b"glTF":
-        length, kind = struct.unpack_from("<II", data, 12)
-        if kind != 0x4E4F534A:  # "JSON"
-            raise ValueError(f"{path}: first GLB chunk is not JSON")
-        return json.loads(data[20:20 + length])
-    return json.loads(data)
-
-
 @lru_cache(maxsize=256)
 def model_bounds(path: Path) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
     """Axis-aligned bounds (lo, hi) of a glTF/GLB model in Blender's frame after import (Z up), in model units.
@@ -187,7 +173,7 @@ def model_bounds(path: Path) -> tuple[tuple[float, float, float], tuple[float, f
     From the accessors' min/max of every primitive's POSITION, through the node transforms (the corners of each
     primitive's box, so rotated nodes give slightly loose bounds; the truth is measured in Blender later).
     """
-    g = _gltf_json(Path(path))
+    g, _ = read_gltf(Path(path))
     lo, hi = np.full(3, np.inf), np.full(3, -np.inf)
 
     def visit(idx: int, parent: np.ndarray) -> None:
@@ -205,8 +191,7 @@ def model_bounds(path: Path) -> tuple[tuple[float, float, float], tuple[float, f
                 acc = g["accessors"][prim["attributes"]["POSITION"]]
                 a, b = np.array(acc["min"], float), np.array(acc["max"], float)
                 if acc.get("normalized"):  # KHR_mesh_quantization: integers scaled to [-1, 1] or [0, 1]
-                    full = _NORMALISED[acc["componentType"]]
-                    a, b = np.maximum(a / full, -1.0), np.maximum(b / full, -1.0)
+                    a, b = (decode_normalised(v, acc["componentType"]) for v in (a, b))
                 corners = np.array([[(a, b)[(k >> i) & 1][i] for i in range(3)] for k in range(8)])
                 pts = corners @ world[:3, :3].T + world[:3, 3]
                 lo, hi = np.minimum(lo, pts.min(0)), np.maximum(hi, pts.max(0))
