@@ -114,3 +114,34 @@ def test_a_dropped_segment_stays_out_on_a_re_run(tmp_path, retriever):
     scene = object_stage.run(scene, case, config, Events(jsonl=None, bars=False, log=None), BundleFiles(),
                              retriever=retriever)
     assert scene.objects == [] and scene.stages["objects"]["dropped_segments"] == [10]
+
+
+def _hung_points(x0, x1, z0, z1, y=1.96, n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.column_stack([rng.uniform(x0, x1, n), y + rng.normal(0, 0.01, n), rng.uniform(z0, z1, n)])
+
+
+def test_a_curtain_cut_by_the_border_hangs_like_its_sibling():
+    """Two curtains on one wall; the photo's left edge leaves only a sliver of one (its top and bottom leave
+    the frame too, in perspective). The whole one says how long and wide a curtain on that rod is."""
+    from pipeline.core.case import Segment
+    from pipeline.core.scene import Room
+    from pipeline.stages.objects.pose import ObjectTarget
+    from pipeline.stages.objects.standins import hanging_siblings, parametric_parts, parts_size
+
+    room = Room([0, 0, 1.25], [4.0, 4.0, 2.5], 0.0)
+    mask = np.zeros((4, 4), bool)
+    whole = ObjectTarget(Segment(1, "curtain", "thing"), mask, _hung_points(0.5, 0.95, 0.3, 2.2), "curtain_1")
+    sliver = ObjectTarget(Segment(2, "curtain", "thing"), mask, _hung_points(-1.0, -0.92, 0.9, 1.5, seed=1),
+                          "curtain_2", cut=frozenset({"left"}))
+    assert {k: v.name for k, v in hanging_siblings([whole, sliver], room).items()} == {"curtain_2": "curtain_1"}
+    camera_xy = np.array([0.0, -1.5])  # looking at the +y wall: its left is -x
+    parts, pose, contact = parametric_parts(sliver, room, camera_xy=camera_xy, sibling=whole)
+    w, _, h = parts_size(parts)
+    assert contact == "wall" and abs(pose.location[2] - 0.3) < 0.05 and abs(h - 1.9) < 0.15
+    assert abs(w - 0.45) < 0.06
+    assert pose.location[0] < -0.92 - 0.1  # grown towards the hidden side, beyond the frame
+    # Seen whole, or with no whole one on its wall, a curtain keeps its own measured extent.
+    alone = parametric_parts(sliver, room, camera_xy=camera_xy)
+    assert abs(parts_size(alone[0])[2] - 0.6) < 0.1
+    assert hanging_siblings([sliver], room) == {}

@@ -9,12 +9,32 @@ from .palette import color
 
 
 def cushion(width: float = 0.45, height: float = 0.45, depth: float = 0.14, shape: str = "square",
-            fabric: str = "fabric_mustard", piping: str = "") -> Builder:
+            fabric: str = "fabric_mustard", piping: str = "", flange: float = 0.0) -> Builder:
     """A cushion standing upright (its face towards -Y). shape: square (a knife-edge pillow, puffed in the
     middle; wide for a lumbar one) | box (a flat-faced boxed cushion with straight sides) | round | bolster (a
-    cylinder lying along X); piping: a contrasting welt around the edge."""
+    cylinder lying along X) | lying (a bed pillow flat on its back: `width` along X, `depth` front to back,
+    `height` its loft) | lying_box (a gusseted foam pillow, flat-topped); piping: a contrasting welt around the
+    edge; flange: the flat border of a pillow sham (lying shapes), in metres."""
     b = Builder()
     b.part("fabric", "fabric", color(fabric))
+    if shape in ("lying", "lying_box"):
+        w, d, seam = width - 2 * flange, depth - 2 * flange, height * 0.4
+        if shape == "lying_box":
+            b.box("fabric", (-w / 2, -d / 2, 0), (w / 2, d / 2, height), bevel=0.015)
+        else:  # thin at the seams, full in the middle: a chamfered slab merged with a flattened ellipsoid
+            b.box("fabric", (-w / 2, -d / 2, 0), (w / 2, d / 2, seam), bevel=0.02)
+            b.blob("fabric", (0, 0, height / 2), (w / 2 * 0.96, d / 2 * 0.94, height / 2), subdivisions=2)
+        if flange:
+            b.box("fabric", (-width / 2, -depth / 2, seam / 2 - 0.006), (width / 2, depth / 2, seam / 2 + 0.006))
+        if piping:
+            b.part("piping", "fabric", color(piping))
+            z0, z1 = seam / 2 - 0.008, seam / 2 + 0.008
+            hw, hd = width / 2, depth / 2
+            for y in (-hd, hd - 0.012):
+                b.box("piping", (-hw, y, z0), (hw, y + 0.012, z1))
+            for x in (-hw, hw - 0.012):
+                b.box("piping", (x, -hd + 0.012, z0), (x + 0.012, hd - 0.012, z1))
+        return b
     if shape == "bolster":
         r = height / 2
         b.rod("fabric", (-width / 2 + r * 0.3, 0, r), (width / 2 - r * 0.3, 0, r), r, sections=20)

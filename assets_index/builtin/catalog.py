@@ -417,6 +417,15 @@ MODELS: tuple[ModelSpec, ...] = (
        fabric="fabric_beige", piping="fabric_rust"),
     _m("cushion_bolster", "cushion", "Bolster", accessories.cushion, width=0.5, height=0.2, shape="bolster",
        fabric="fabric_grey"),
+    # Bed pillows lie flat (or nearly) on the mattress: a standing cushion posed by yaw alone cannot be one.
+    _m("pillow_bed_standard", "cushion", "Bed pillow, standard", accessories.cushion, width=0.66, depth=0.46,
+       height=0.14, shape="lying", fabric="fabric_white"),
+    _m("pillow_bed_king", "cushion", "Bed pillow, king, piped", accessories.cushion, width=0.9, depth=0.5,
+       height=0.16, shape="lying", fabric="fabric_light", piping="fabric_grey"),
+    _m("pillow_bed_square", "cushion", "Square euro sham with a flat border", accessories.cushion, width=0.65,
+       depth=0.65, height=0.18, shape="lying", fabric="fabric_beige", flange=0.05),
+    _m("pillow_bed_flat", "cushion", "Low gusseted foam pillow", accessories.cushion, width=0.6, depth=0.38,
+       height=0.1, shape="lying_box", fabric="fabric_blue"),
     # Vases
     _m("vase_bottle", "vase", "Bottle vase", accessories.vase),
     _m("vase_amphora", "vase", "Amphora vase", accessories.vase, shape="amphora", height=0.5, width=0.3,

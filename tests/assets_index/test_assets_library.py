@@ -27,7 +27,7 @@ LARGEST_SIDE = {
     "chest of drawers": (0.6, 1.8), "wardrobe": (1.5, 2.4), "sideboard": (1.2, 2.4), "bookshelf": (0.8, 2.2),
     "shelf": (0.3, 1.2), "tv stand": (1.0, 2.2), "television": (0.6, 2.0), "lamp": (0.3, 2.0),
     "ceiling lamp": (0.3, 1.6), "rug": (1.0, 4.0), "curtain": (0.6, 3.5), "blind": (0.5, 2.5), "plant": (0.2, 2.2),
-    "painting": (0.3, 1.6), "mirror": (0.5, 2.0), "cushion": (0.3, 0.7), "vase": (0.1, 1.0), "clock": (0.2, 0.6),
+    "painting": (0.3, 1.6), "mirror": (0.5, 2.0), "cushion": (0.3, 0.95), "vase": (0.1, 1.0), "clock": (0.2, 0.6),
     "books": (0.15, 0.8),
 }
 FLAT = {"rug": 0.05}  # the thickest a flat thing may be

@@ -39,8 +39,8 @@ from .pose import (ObjectTarget, assign_contacts, ceiling_lamps, choose_yaw, ini
                    search_targets, settle_in_room, silhouette_loss, size_hint, yaw_search, yaw_tolerance)
 from .record import ObjectsRecord
 from .refine import assign_channels, refine_objects
-from .standins import (PARAMETRIC_PREFIX, PROXY_PREFIX, is_parametric, is_standin, parametric_parts, parts_size,
-                       proxy_parts)
+from .standins import (PARAMETRIC_PREFIX, PROXY_PREFIX, hanging_siblings, is_parametric, is_standin,
+                       parametric_parts, parts_size, proxy_parts)
 from assets_index import normalize_category, related_categories
 from pipeline.core.resample import resize_area
 
@@ -223,6 +223,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     scene.objects = []
 
     parts_by_target = []
+    siblings = hanging_siblings(targets, scene.room)
     for i, tg in enumerate(targets):
         if tg.segment.id in edited:
             parts = _from_entry(tg, edited[tg.segment.id], retriever, events)
@@ -232,7 +233,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
         crop = crop_around(case.photo_srgb, tg.mask)
         pool = retrieve(retriever, tg.label, crop, size_hint(tg), max(cfg.top_k, cfg.fit_candidates))
         if is_parametric(tg.label) or not pool or _category_missing(tg.label, pool):
-            parts = _standin(tg, case, scene, pool[:cfg.top_k], events)
+            parts = _standin(tg, case, scene, pool[:cfg.top_k], events, siblings.get(tg.name))
             parts_by_target.append(parts)
             events.step(i + 1, len(targets) + cfg.refine_iters, f"built a stand-in for {tg.name}")
             continue
@@ -404,13 +405,17 @@ def _category_missing(label: str, pool: list) -> bool:
     return not any(m.record.category in family for m in pool)
 
 
-def _standin(tg: ObjectTarget, case: Case, scene: Scene, candidates: list, events: Events) -> dict | None:
-    """Build a curtain/blind/rug from its generator, or a proxy from the mask and depth, for an object the library
-    has nothing (good) for; the retrieved `candidates` stay on offer. Returns its parts (None: nothing built)."""
+def _standin(tg: ObjectTarget, case: Case, scene: Scene, candidates: list, events: Events,
+             sibling: ObjectTarget | None = None) -> dict | None:
+    """Build a curtain/blind/rug from its generator (a cut curtain sized like its whole `sibling`), or a proxy
+    from the mask and depth, for an object the library has nothing (good) for; the retrieved `candidates` stay
+    on offer. Returns its parts (None: nothing built)."""
     tg.candidates = list(candidates)
     built = None
     if is_parametric(tg.label):
-        built = parametric_parts(tg, scene.room, camera_xy=np.asarray(scene.camera.t)[:2])
+        built = parametric_parts(tg, scene.room, camera_xy=np.asarray(scene.camera.t)[:2], sibling=sibling)
+        if built is not None and sibling is not None:
+            events.log(f"objects: {tg.name} is cut or half hidden; it hangs as long as {sibling.name} on its wall")
     if built is not None:
         parts, tg.pose, tg.contact = built
         category = normalize_category(tg.label)

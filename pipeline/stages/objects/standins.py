@@ -157,12 +157,40 @@ def _rug_extent(lo: np.ndarray, hi: np.ndarray, target: ObjectTarget, room: Room
     return lo, hi
 
 
+def hanging_siblings(targets: list[ObjectTarget], room: Room, near_wall_m: float = 0.5) -> dict[str, ObjectTarget]:
+    """{name: sibling} for each curtain or blind the photo's border cuts or a nearer object hides the bottom of,
+    when another one of its kind on the same wall is seen whole: curtains on one wall hang from one rod to one
+    length, so the whole one says how far the cut one goes on (a sliver at the frame's edge is a full curtain)."""
+    hung = [tg for tg in targets if normalize_category(tg.label) in ("curtain", "blind") and len(tg.points) >= 10]
+    walls = {tg.name: _nearest_wall(tg.points, room) for tg in hung}
+    out = {}
+    for tg in hung:
+        if not (tg.cut or tg.bottom_occluded) or walls[tg.name][1] > near_wall_m:
+            continue
+        same = [o for o in hung if o is not tg and not (o.cut or o.bottom_occluded)
+                and normalize_category(o.label) == normalize_category(tg.label)
+                and walls[o.name][2:] == walls[tg.name][2:] and walls[o.name][1] <= near_wall_m]
+        if same:
+            out[tg.name] = max(same, key=lambda o: len(o.points))
+    return out
+
+
+def _hung_extent(points: np.ndarray, tangent: np.ndarray) -> tuple[float, float, float, float]:
+    """(t0, t1, bottom, top): a hanging thing's extent along the wall and in height, robust to stray points."""
+    t = points @ tangent
+    t0, t1 = np.percentile(t, 2), np.percentile(t, 98)
+    bottom, top = float(np.percentile(points[:, 2], 2)), float(np.percentile(points[:, 2], 98))
+    return float(t0), float(t1), bottom, top
+
+
 def parametric_parts(target: ObjectTarget, room: Room, near_wall_m: float = 0.5,
-                     camera_xy: np.ndarray | None = None) -> tuple[dict, Pose, str] | None:
+                     camera_xy: np.ndarray | None = None,
+                     sibling: ObjectTarget | None = None) -> tuple[dict, Pose, str] | None:
     """A curtain or blind hung on the wall its points lie on (or facing into the room from where they are when
     no wall is within `near_wall_m`), or a rug flat on the floor aligned with the room, sized from the depth
     points' extent (a rug cut by the photo's border goes on past it, `_rug_extent`, with the camera at
-    `camera_xy`): (parts, pose, contact). None when too few points."""
+    `camera_xy`; a cut or half-hidden curtain hangs as high and low and is as wide as its `sibling` on the
+    same wall, `hanging_siblings`): (parts, pose, contact). None when too few points."""
     # lazy: loads trimesh, which importing this module does not
     from assets_index.builtin.soft import blind, curtain, rug
     from assets_index.meshutil import apply, canonical_transform
@@ -187,9 +215,17 @@ def parametric_parts(target: ObjectTarget, room: Room, near_wall_m: float = 0.5,
         normal[2] = 0.0
         normal = -normal / max(float(np.linalg.norm(normal)), 1e-9)
     tangent = np.array([-normal[1], normal[0], 0.0])
-    t = p @ tangent
-    t0, t1 = np.percentile(t, 2), np.percentile(t, 98)
-    bottom, top = float(np.percentile(p[:, 2], 2)), float(np.percentile(p[:, 2], 98))
+    t0, t1, bottom, top = _hung_extent(p, tangent)
+    if sibling is not None:
+        s0, s1, s_bottom, s_top = _hung_extent(sibling.points, tangent)
+        bottom, top = min(bottom, s_bottom), max(top, s_top)
+        grow = max(0.0, (s1 - s0) - (t1 - t0))
+        if grow > 0 and camera_xy is not None and target.cut & {"left", "right"}:
+            # The hidden part lies beyond the cut edge: left of the view for the left edge.
+            view = np.median(p[:, :2], axis=0) - np.asarray(camera_xy, float)[:2]
+            left = np.array([-view[1], view[0], 0.0])
+            side = float(np.sign(left @ tangent)) * (1.0 if "left" in target.cut else -1.0)
+            t0, t1 = (t0, t1 + grow) if side > 0 else (t0 - grow, t1)
     width, height = max(float(t1 - t0), 0.3), max(top - max(bottom, 0.0), 0.3)
     along = p @ normal  # distance into the room
     deepest, front = (float(v) for v in np.percentile(along, [2, 98]))
