@@ -251,6 +251,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
                 continue
             tg.candidates = _offered(ranked, pool_of(tg), cfg.top_k)
             tg.fit_scores = {r[2].asset_id: r[1] for r in ranked}  # type: ignore[attr-defined]
+            tg.fit_scales = {r[2].asset_id: r[3].pose.scale for r in ranked}  # type: ignore[attr-defined]
             parts_by_target.append(_use_candidate(tg, retriever, tg.candidates[0]))
             trial = ranked[0][3]
             tg.pose, tg.contact = trial.pose, trial.contact
@@ -275,6 +276,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
                                  retriever.embedder is not None, base, events)
             tg.candidates = _offered(ranked, pool_of(tg), cfg.top_k)
             tg.fit_scores = {r[2].asset_id: r[1] for r in ranked}  # type: ignore[attr-defined]
+            tg.fit_scales = {r[2].asset_id: r[3].pose.scale for r in ranked}  # type: ignore[attr-defined]
             parts_by_target[i] = _use_candidate(tg, retriever, tg.candidates[0])
             tg.pose = ranked[0][3].pose
         else:
@@ -319,7 +321,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
             trial.contact, trial.wall_normal = tg.contact, tg.wall_normal  # same contact: z stays where it rests
             trial_parts = _use_candidate(trial, retriever, match)
             trial.pose = Pose(tg.pose.location.copy(), tg.pose.yaw, 1.0)
-            trial.pose.scale = float(np.clip(tg.pose.scale * tg.size[2] / max(trial.size[2], 1e-3), 0.5, 2.0))
+            trial.pose.scale = _rerank_scale(tg, trial, match.asset_id)
             if tg.height_unseen(tg.contact == "floor"):  # the border hides its height: not below the model's size
                 trial.pose.scale = max(trial.pose.scale, 1.0)
             _search(trial, case, scene, t, cfg, i, normalise=True)
@@ -393,6 +395,17 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
                f" ({reranked} re-ranked)")
     events.done("object stage done")
     return scene
+
+
+def _rerank_scale(tg: ObjectTarget, trial: ObjectTarget, asset_id: str) -> float:
+    """A re-ranked candidate's starting scale: the one shape retrieval fit it at, times what refinement changed
+    in the chosen model's (scaling it to the chosen one's height instead made a flush ceiling disc twice its
+    size where the chosen pendant's height was its cord); by height for a candidate shape retrieval did not fit."""
+    fitted = getattr(tg, "fit_scales", {})
+    chosen = tg.candidates[0].asset_id
+    if asset_id in fitted and chosen in fitted:
+        return float(np.clip(fitted[asset_id] * tg.pose.scale / max(fitted[chosen], 1e-6), 0.5, 2.0))
+    return float(np.clip(tg.pose.scale * tg.size[2] / max(trial.size[2], 1e-3), 0.5, 2.0))
 
 
 def _category_missing(label: str, pool: list) -> bool:
