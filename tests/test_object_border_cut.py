@@ -150,6 +150,33 @@ def test_a_rug_cut_by_the_bottom_edge_goes_on_towards_the_camera():
     assert pose.location[0] - size[0] / 2 < -1.3 and pose.location[0] + size[0] / 2 < 0.7  # grown to -x only
 
 
+def test_a_rug_under_a_bed_goes_on_beneath_it():
+    """A rug whose far edge in the photo borders the bed standing on it continues under the bed (away from the
+    camera); where the floor shows beyond its far edge, that edge is its own. Cut at the bottom as well, it
+    grows at both ends of the view's axis, half each."""
+    from pipeline.stages.objects.pose import far_edge_covered
+    from pipeline.stages.objects.standins import parametric_parts, parts_size
+
+    seg = np.zeros((12, 10), np.int32)  # 0 floor, 5 the rug, 7 the bed beyond it
+    seg[7:11, 1:9] = 5
+    seg[3:7, 2:8] = 7
+    assert far_edge_covered(seg == 5, seg, {7})  # 6 of 8 columns end under the bed
+    assert not far_edge_covered(seg == 5, seg, {9})  # nothing of that kind there: the floor shows
+    g = np.stack(np.meshgrid(np.linspace(-0.9, 0.9, 25), np.linspace(0.0, 0.6, 11)), -1).reshape(-1, 2)
+    rug = ObjectTarget(Segment(1, "rug", "thing"), seg == 5, np.column_stack([g, np.zeros(len(g))]), "rug_1",
+                       far_covered=True)
+    camera = np.array([0.0, -1.4])
+    parts, pose, _ = parametric_parts(rug, ROOM, camera_xy=camera)
+    size = parts_size(parts)
+    assert abs(size[1] - 1.4) < 0.05  # along the view: the typical short side, the rug being 1.8 m across
+    assert abs(pose.location[1] - size[1] / 2) < 0.05  # its near edge stays where it is seen
+    rug.cut = frozenset({"bottom"})
+    parts, pose, _ = parametric_parts(rug, ROOM, camera_xy=camera)
+    size = parts_size(parts)
+    grown = (size[1] - 0.58) / 2
+    assert abs(pose.location[1] - size[1] / 2 - (-grown)) < 0.05  # half of the growth towards the camera
+
+
 def test_an_object_cut_by_the_border_keeps_its_model_rather_than_a_proxy():
     """A proxy is built from the part of the mask in the frame: for an armchair in the photo's corner it was a
     17 cm block at half height. A cut object keeps its (badly fitting) model; nothing is built for it."""

@@ -37,6 +37,7 @@ class ObjectTarget:
     search_loss: float = float("inf")
     edited: bool = False  # set from the scene (a re-run): keep the chosen model, only refine the pose
     bottom_occluded: bool = False  # its lowest visible pixels border a nearer object: the true bottom is lower
+    far_covered: bool = False  # its far (top) edge in the photo borders furniture: a rug goes on under it
     flags: list[str] = field(default_factory=list)  # scene.json's Object.flags
     cut: frozenset = frozenset()  # photo edges its mask reaches (top, bottom, left, right): it goes on beyond them
     standin: str = ""  # a stand-in's asset id (proxy:... or parametric:...): its parts are built, not retrieved
@@ -50,7 +51,7 @@ class ObjectTarget:
         """A fresh target for the same segment (a candidate model to pose): what the photo says about the object
         (mask, points, border cuts, hidden bottom) is kept, what the stage chose is not."""
         return ObjectTarget(self.segment, self.mask, self.points, self.name, cut=self.cut,
-                            bottom_occluded=self.bottom_occluded)
+                            bottom_occluded=self.bottom_occluded, far_covered=self.far_covered)
 
     @property
     def cut_top(self) -> bool:
@@ -93,8 +94,9 @@ def object_targets(case: Case, camera: Camera, erosion: int, min_pixels: int,
         name = f"{seg.label.replace(' ', '_')}_{counts[seg.label]}"
         target = ObjectTarget(seg, mask, points, name)
         target.cut = cut_edges(mask)
+        things = {s.id for s in case.segments if s.kind == "thing" and s.id != seg.id}
+        target.far_covered = far_edge_covered(mask, case.segmentation, things)
         if case.depth is not None:
-            things = {s.id for s in case.segments if s.kind == "thing" and s.id != seg.id}
             target.bottom_occluded = bottom_occluded(mask, case.segmentation, case.depth, things)
         targets.append(target)
     return targets
@@ -143,6 +145,19 @@ def bottom_occluded(mask: np.ndarray, segmentation: np.ndarray, depth: np.ndarra
         if any(b in occluder_ids and 0 < d < depth[r, c] - margin_m for b, d in zip(below, d_below)):
             hidden += 1
     return seen > 0 and hidden > 0.5 * seen
+
+
+def far_edge_covered(mask: np.ndarray, segmentation: np.ndarray, occluder_ids: set) -> bool:
+    """Whether, in most columns, the pixels right above the mask's topmost one belong to another object: for
+    something flat on the floor, its far edge is then not its end but where furniture standing on it (or in front
+    of its end) hides it; where the floor shows above it, the edge is its own."""
+    cols = np.flatnonzero(mask[2:].any(axis=0) & ~mask[:2].any(axis=0))
+    if len(cols) == 0:
+        return False
+    top = np.argmax(mask[:, cols], axis=0)
+    above = [segmentation[max(int(r) - 2, 0):int(r), c] for r, c in zip(top, cols)]
+    covered = sum(any(int(v) in occluder_ids for v in a) for a in above)
+    return covered > 0.5 * len(cols)
 
 
 def pseudo_object_points(case: Case, camera: Camera, mask: np.ndarray) -> np.ndarray:

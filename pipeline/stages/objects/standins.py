@@ -126,33 +126,36 @@ def _nearest_wall(points: np.ndarray, room: Room) -> tuple[np.ndarray, float, in
 
 def _rug_extent(lo: np.ndarray, hi: np.ndarray, target: ObjectTarget, room: Room,
                 camera_xy: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """A rug's room-aligned extent (lo, hi) grown past the photo edges its mask is cut by: seen, only its part
-    in the frame is measured, and a rug does not end at the frame. Each cut side is moved out towards the hidden
-    part until the rug spans the category's typical size on that axis (its long side there when the other axis
-    is short of it), never through a wall; a rug seen whole keeps its measured extent."""
+    """A rug's room-aligned extent (lo, hi) grown past the photo edges its mask is cut by, and past its far edge
+    where furniture standing on it hides it (`far_covered`): seen, only its visible part is measured, and a rug
+    does not end at the frame or under a bed. Each such side is moved out towards the hidden part until the rug
+    spans the category's typical size on that axis (its long side there when the other axis is short of it),
+    never through a wall; a rug seen whole keeps its measured extent."""
     from assets_index.categories import TYPICAL_SIZE
 
-    cut = target.cut - {"top"}
+    cut = (target.cut - {"top"}) | ({"far"} if target.far_covered else set())
     if not cut or camera_xy is None:
         return lo, hi
     long_side, short_side = sorted(TYPICAL_SIZE["rug"][:2], reverse=True)
     view = np.median(target.points[:, :2], axis=0) - np.asarray(camera_xy, float)[:2]
     view /= max(float(np.linalg.norm(view)), 1e-9)
     left = np.array([-view[1], view[0]])
-    hidden = {"bottom": -view, "left": left, "right": -left}  # where the part outside the frame lies
+    hidden = {"bottom": -view, "left": left, "right": -left, "far": view}  # where the unseen part lies
     lo, hi = lo.copy(), hi.copy()
     room_lo, room_hi = room.bounds_local()
-    for edge in cut:
+    sides: dict[int, set[int]] = {}  # room axis -> the directions (+1, -1) the unseen part lies in
+    for edge in sorted(cut):
         d = (room.rotation().T @ np.append(hidden[edge], 0.0))[:2]
         a = int(np.argmax(np.abs(d)))
-        if abs(d[a]) < 0.5:
-            continue
+        if abs(d[a]) >= 0.5:
+            sides.setdefault(a, set()).add(1 if d[a] > 0 else -1)
+    for a in sorted(sides):
         other = hi[1 - a] - lo[1 - a]
         want = long_side if other < short_side * 1.2 else short_side
-        grow = max(0.0, want - (hi[a] - lo[a]))
-        if d[a] > 0:
+        grow = max(0.0, want - (hi[a] - lo[a])) / len(sides[a])  # hidden at both ends: half at each
+        if 1 in sides[a]:
             hi[a] = min(hi[a] + grow, room_hi[a])
-        else:
+        if -1 in sides[a]:
             lo[a] = max(lo[a] - grow, room_lo[a])
     return lo, hi
 
