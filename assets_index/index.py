@@ -27,7 +27,7 @@ from PIL import Image
 
 from p2s_common.errors import InputError
 
-from .categories import normalize_category
+from .categories import TYPICAL_SIZE, normalize_category
 from .embed import Embedder, key_slug
 from .meshutil import Parts
 from .paths import default_index_dir
@@ -86,6 +86,7 @@ class AssetIndex:
         """Key of the CLIP model whose embeddings queries use."""
         self.embedder = embedder
         self._by_id: dict[str, int] = {}
+        self._pack_scales: dict[tuple[str, str], float] | None = None
         self._emb: np.ndarray | None = None
         self._with_rows = self._first_rows = np.zeros(0, dtype=np.int64)
         self._mean: np.ndarray | None = None
@@ -148,7 +149,10 @@ class AssetIndex:
         """Rebuild lookup tables after records change, and (re)load the active embeddings."""
         self._by_id = {r.id: i for i, r in enumerate(self.records)}
         self._categories = np.array([r.category for r in self.records], dtype=object)
-        self._sizes = np.array([r.size for r in self.records], dtype=float).reshape(-1, 3)
+        self._pack_scales = _pack_scales(self.records)
+        # Real sizes for the size term of queries: a stylised pack's models at the scale that makes them real.
+        self._sizes = np.array([np.asarray(r.size, float) * self.pack_scale(r) for r in self.records],
+                               dtype=float).reshape(-1, 3)
         self._emb = self._mean = None
         if self.clip:
             loaded = self._read_embeddings(self.clip)
@@ -229,6 +233,18 @@ class AssetIndex:
     def get(self, asset_id: str) -> AssetRecord:
         """The record of `asset_id` (KeyError when absent)."""
         return self.records[self._by_id[asset_id]]
+
+    def pack_scale(self, record: AssetRecord) -> float:
+        """The scale at which a model of this record's pack (its library folder) has its real size: 1 for metric
+        files; below 1 for a stylised pack drawn in its own units (KayKit's furniture is about 1.4 times real).
+        Told apart by the pack as a whole: the median over its models of the largest extent over its category's
+        typical one, taken only when at least `PACK_MIN_MODELS` models say so and it is off by more than
+        `PACK_TOLERANCE` (one big bed or one doll's-house chair is a design, a whole pack off is its units)."""
+        if record.source == "builtin" or record.size_from != "file":
+            return 1.0
+        if self._pack_scales is None:
+            self._pack_scales = _pack_scales(self.records)
+        return self._pack_scales.get((record.library, str(Path(record.path).parent)), 1.0)
 
     @property
     def has_embeddings(self) -> bool:
@@ -377,3 +393,23 @@ def open_index(path: str | Path | None = None, embedder: Embedder | None = None,
     if embedder is not None:
         index.clip = embedder.key
     return index
+
+
+PACK_MIN_MODELS = 8
+PACK_TOLERANCE = 1.25
+
+
+def _pack_scales(records: Sequence[AssetRecord]) -> dict[tuple[str, str], float]:
+    """{(library, folder): scale} for the packs whose models are, as a whole, not at real size."""
+    ratios: dict[tuple[str, str], list[float]] = {}
+    for r in records:
+        typical = TYPICAL_SIZE.get(r.category)
+        if r.source == "builtin" or r.size_from != "file" or typical is None or max(r.size) <= 0:
+            continue
+        ratios.setdefault((r.library, str(Path(r.path).parent)), []).append(max(r.size) / max(typical))
+    out = {}
+    for key, values in ratios.items():
+        median = float(np.median(values))
+        if len(values) >= PACK_MIN_MODELS and not 1 / PACK_TOLERANCE <= median <= PACK_TOLERANCE:
+            out[key] = 1.0 / median
+    return out

@@ -230,3 +230,19 @@ def test_rerank_fit_does_not_prefer_a_model_that_misses_a_small_object():
     assert photo_fraction(wrong) < photo_fraction(right)  # the trap
     assert _fit_loss(right, SimpleNamespace(camera=cam), t, cfg, 0) < 0.2
     assert _fit_loss(wrong, SimpleNamespace(camera=cam), t, cfg, 0) > 1.0
+
+
+def test_the_scale_prior_counts_from_the_models_real_size():
+    """A model of a pack drawn at 1.4x real size, scaled to 0.7, is at its real size: no prior cost; a metric
+    model scaled to 0.7 pays |log 0.7| times the prior."""
+    from types import SimpleNamespace
+
+    from pipeline.core.case import Segment
+    from pipeline.stages.objects.stage import scale_cost
+
+    tg = ObjectTarget(Segment(1, "desk", "thing"), np.zeros((2, 2), bool), np.zeros((0, 3)), "desk_1")
+    tg.pose, cfg = Pose(np.zeros(3), 0.0, 0.7), SimpleNamespace(scale_prior=0.3)
+    tg.unit_scale = 0.7
+    assert scale_cost(tg, cfg) < 1e-9
+    tg.unit_scale = 1.0
+    assert abs(scale_cost(tg, cfg) - 0.3 * abs(math.log(0.7))) < 1e-9

@@ -161,3 +161,28 @@ def test_in_memory_index_matches_rows_to_records():
     assert index.query(np.array([0, 0, 1, 0], np.float32), k=1)[0].asset_id == "m1"
     with pytest.raises(ValueError):
         AssetIndex.in_memory(recs, emb[:5])
+
+
+def test_a_pack_drawn_in_its_own_units_is_scaled_to_real_size():
+    """A stylised pack (KayKit's furniture is ~1.4x real) is told by its models as a whole: each model of that
+    folder gets the pack's scale to real size, for the size term of queries and the object stage's scale prior.
+    A metric pack, a pack of too few models to say, and the built-in library stay at 1."""
+    from assets_index import AssetRecord
+    from assets_index.categories import TYPICAL_SIZE
+
+    def pack(folder, factor, n, library="folder:/lib"):
+        cats = ["chair", "bed", "table", "sofa", "cabinet", "lamp", "desk", "stool", "bookshelf", "nightstand"]
+        return [AssetRecord(id=f"file:/lib/{folder}/{c}{i}.gltf", source="folder", path=f"/lib/{folder}/{c}{i}.gltf",
+                            category=c, size=tuple(v * factor for v in TYPICAL_SIZE[c]), library=library)
+                for i, c in enumerate(cats[:n])]
+
+    stylised, metric, few = pack("toy", 1.5, 10), pack("real", 1.05, 10), pack("odd", 1.5, 3)
+    builtin = [AssetRecord(id="builtin:chair_x", source="builtin", path="chair_x", category="chair",
+                           size=(0.5, 0.5, 2.0), library="builtin")]
+    index = AssetIndex.in_memory(stylised + metric + few + builtin, None)
+    assert abs(index.pack_scale(stylised[0]) - 1 / 1.5) < 1e-6
+    assert index.pack_scale(metric[0]) == index.pack_scale(few[0]) == index.pack_scale(builtin[0]) == 1.0
+    # The size term ranks the stylised chair as a real-sized chair.
+    real_chair = TYPICAL_SIZE["chair"]
+    top = index.query(None, k=2, category="chair", size=real_chair)
+    assert {m.asset_id for m in top} == {stylised[0].id, metric[0].id}

@@ -31,6 +31,7 @@ class ObjectTarget:
     candidates: list = field(default_factory=list)  # assets_index Matches, best first
     mesh: tuple[np.ndarray, np.ndarray] | None = None  # merged canonical (vertices, faces) of the chosen asset
     size: np.ndarray | None = None  # canonical size (w, d, h) of the chosen asset
+    unit_scale: float = 1.0  # the scale at which the chosen asset has its real size (its pack's units)
     pose: Pose | None = None
     contact: str = "none"  # floor | support:<name> | wall | none
     wall_normal: np.ndarray | None = None  # inward normal of the wall it hangs on
@@ -231,7 +232,7 @@ def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, f
         base = 0.0 if on_floor else bottom
     scale = float(np.clip((top - base) / max(h, 1e-3), 0.5, 2.0))
     if target.height_unseen(base == 0.0):  # the visible height is a lower bound: the model's own is likelier
-        scale = max(scale, 1.0)
+        scale = max(scale, target.unit_scale)
 
     rel = p[:, :2] - camera.t[:2]
     view = np.median(rel, axis=0)

@@ -48,6 +48,10 @@ class Retriever:
         """The AssetRecord of `asset_id`."""
         return self.index_of(asset_id).get(asset_id)
 
+    def pack_scale(self, record) -> float:
+        """The scale at which `record`'s model has its real size (below 1 for a pack drawn in its own units)."""
+        return self.index_of(record.id).pack_scale(record) if record.id in self else 1.0
+
     def load_mesh(self, asset_id: str) -> dict:
         """The model's material parts (canonical frame: metres, Z up, front -Y, origin at the bottom centre)."""
         return self.index_of(asset_id).load_mesh(asset_id)

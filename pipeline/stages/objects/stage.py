@@ -59,6 +59,7 @@ def _use_candidate(target: ObjectTarget, retriever, match) -> dict:
     parts = retriever.load_mesh(match.asset_id)
     target.mesh = merged_mesh(parts)
     target.size = np.asarray(match.record.size, float)
+    target.unit_scale = retriever.pack_scale(match.record)
     return parts
 
 
@@ -166,8 +167,9 @@ def _offered(ranked: list, pool: list, k: int) -> list:
 
 
 def scale_cost(target: ObjectTarget, cfg) -> float:
-    """`scale_prior` x |log scale|: library models have real sizes, so one that must be scaled is less likely."""
-    return cfg.scale_prior * abs(math.log(max(target.pose.scale, 1e-6)))
+    """`scale_prior` x |log scale|: library models have real sizes, so one that must be scaled is less likely
+    (the scale measured from the model's real size: a stylised pack's own units are not a reason to scale)."""
+    return cfg.scale_prior * abs(math.log(max(target.pose.scale, 1e-6) / target.unit_scale))
 
 
 def _fit_loss(target: ObjectTarget, scene: Scene, t, cfg, index: int) -> float:
@@ -323,7 +325,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
             trial.pose = Pose(tg.pose.location.copy(), tg.pose.yaw, 1.0)
             trial.pose.scale = _rerank_scale(tg, trial, match.asset_id)
             if tg.height_unseen(tg.contact == "floor"):  # the border hides its height: not below the model's size
-                trial.pose.scale = max(trial.pose.scale, 1.0)
+                trial.pose.scale = max(trial.pose.scale, trial.unit_scale)
             _search(trial, case, scene, t, cfg, i, normalise=True)
             fit = trial.search_loss + scale_cost(trial, cfg)
             scores[match.asset_id] = fit
