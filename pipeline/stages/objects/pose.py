@@ -226,13 +226,22 @@ def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, f
     bottom = float(np.percentile(p[:, 2], 2))
     top = float(np.percentile(p[:, 2], 98))
     on_floor = (bottom < floor_contact_m and touches(target.mask, floor_mask, 3)) or stands_on_floor(target.label)
-    if base is not None:  # known from a support found under a hidden bottom
+    hung = base is None and room is not None and normalize_category(target.label) == "ceiling lamp"
+    if hung:
+        # Hung from the ceiling: its top there, scaled so its bottom is the lowest seen point (a pendant's cord
+        # is too thin to be in the mask, so the seen height says little; the drop from the ceiling says it).
+        ceiling = float(room.center[2] + room.size[2] / 2)
         on_floor = False
+        scale = float(np.clip((ceiling - bottom) / max(h, 1e-3), 0.5, 2.0))
+        base = ceiling - h * scale
     else:
-        base = 0.0 if on_floor else bottom
-    scale = float(np.clip((top - base) / max(h, 1e-3), 0.5, 2.0))
-    if target.height_unseen(base == 0.0):  # the visible height is a lower bound: the model's own is likelier
-        scale = max(scale, target.unit_scale)
+        if base is not None:  # known from a support found under a hidden bottom
+            on_floor = False
+        else:
+            base = 0.0 if on_floor else bottom
+        scale = float(np.clip((top - base) / max(h, 1e-3), 0.5, 2.0))
+    if not hung and target.height_unseen(base == 0.0):  # the visible height is a lower bound: the model's own is
+        scale = max(scale, target.unit_scale)                # likelier
 
     rel = p[:, :2] - camera.t[:2]
     view = np.median(rel, axis=0)

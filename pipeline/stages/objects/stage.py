@@ -324,6 +324,9 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
             trial_parts = _use_candidate(trial, retriever, match)
             trial.pose = Pose(tg.pose.location.copy(), tg.pose.yaw, 1.0)
             trial.pose.scale = _rerank_scale(tg, trial, match.asset_id)
+            if normalize_category(tg.label) == "ceiling lamp":  # hung from the ceiling like the chosen one
+                top = scene.room.center[2] + scene.room.size[2] / 2
+                trial.pose.location[2] = top - trial.size[2] * trial.pose.scale
             if tg.height_unseen(tg.contact == "floor"):  # the border hides its height: not below the model's size
                 trial.pose.scale = max(trial.pose.scale, trial.unit_scale)
             _search(trial, case, scene, t, cfg, i, normalise=True)
