@@ -84,3 +84,22 @@ def test_a_lamp_at_the_ceiling_is_retrieved_as_a_ceiling_lamp():
     assert ceiling_lamps([disc, table, floor, shelf], 0.0, 2.6) == ["lamp_1"]
     assert disc.label == "ceiling lamp" and disc.segment.label == "lamp"
     assert table.label == floor.label == "lamp" and shelf.label == "shelf"
+
+
+def test_a_ceiling_lamp_hangs_from_the_ceiling_scaled_by_its_drop():
+    """A flush disc seen 7 cm below the ceiling: whichever ceiling model is tried, its top is at the ceiling and
+    its scale brings its bottom to the lowest seen point (a pendant's cord is not in the mask, so the seen
+    height, 7 cm, would make a 72 cm pendant the 0.5 clamp and leave it floating)."""
+    from pipeline.core.scene import Camera
+    from pipeline.stages.objects.pose import initial_pose
+
+    rng = np.random.default_rng(0)
+    points = np.column_stack([rng.uniform(-0.2, 0.2, 200), rng.uniform(0.8, 1.2, 200), rng.uniform(2.63, 2.7, 200)])
+    lamp = ObjectTarget(Segment(1, "ceiling lamp", "thing"), np.zeros((8, 8), bool), points, "ceiling_lamp_1")
+    camera = Camera([0.0, -1.5, 1.4], np.eye(3).tolist(), 55.0, 8, 8)
+    for size, scale in (((0.5, 0.5, 0.1), 0.7), ((0.55, 0.55, 0.14), 0.5)):
+        lamp.size = np.array(size)
+        pose = initial_pose(lamp, camera, np.zeros((8, 8), bool), 0.12, ROOM)
+        assert abs(pose.scale - scale) < 0.04  # the lowest point: the 2nd percentile
+        assert abs(pose.location[2] + size[2] * pose.scale - 2.7) < 1e-6  # its top at the ceiling
+        assert lamp.contact == "none"
