@@ -50,9 +50,11 @@ class ObjectTarget:
 
     def trial(self) -> "ObjectTarget":
         """A fresh target for the same segment (a candidate model to pose): what the photo says about the object
-        (mask, points, border cuts, hidden bottom) is kept, what the stage chose is not."""
+        (mask, points, border cuts, hidden bottom, what its geometry says it is) is kept, what the stage chose
+        is not."""
         return ObjectTarget(self.segment, self.mask, self.points, self.name, cut=self.cut,
-                            bottom_occluded=self.bottom_occluded, far_covered=self.far_covered)
+                            bottom_occluded=self.bottom_occluded, far_covered=self.far_covered,
+                            relabel=self.relabel)
 
     @property
     def cut_top(self) -> bool:
