@@ -40,6 +40,20 @@ def test_missing_models_folder_is_an_input_error(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_the_sun_photos_alone_need_no_models(tmp_path: Path, capsys) -> None:
+    """`--count 0 --rooms ''` benchmarks the SUN RGB-D photos only: the rooms' third-party models are not
+    needed (they were, and the run stopped at once); with rooms asked for, their absence is an input error."""
+    from pipeline.app.cli import main
+
+    common = ["bench", "realistic", "--sun", str(tmp_path / "no_sun"), "--models", str(tmp_path / "nowhere"),
+              "--cache", str(tmp_path / "cache"), "--results", str(tmp_path / "results")]
+    assert main(common + ["--count", "0", "--rooms", ""]) == 0
+    assert "SUN RGB-D samples not found" in capsys.readouterr().out
+    assert main(common + ["--rooms", "0"]) != 0
+    assert "--models DIR" in capsys.readouterr().err
+    assert not (tmp_path / "cache").exists()
+
+
 @needs_models
 def test_layout_is_deterministic_and_seed_dependent() -> None:
     a = realistic_layout.layout_truth(realistic_layout.sample_room(11, MODELS, W, H, 2))

@@ -173,10 +173,11 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args, ReconstructConfig)
     modes = _split(args.modes, MODES, "mode")
     sun_settings = _split(args.sun_settings, SUN_SETTINGS, "SUN setting")
-    if not Path(args.models).is_dir():
-        raise InputError(f"third-party models not found at {args.models}; the realistic benchmark needs "
-                         "../shared/data/third_party_furniture (pass --models DIR)")
     seeds = [int(s) for s in args.rooms.split(",") if s.strip()] if args.rooms else list(range(args.count))
+    if seeds and not Path(args.models).is_dir():  # only the rooms need them: the SUN photos alone do not
+        raise InputError(f"third-party models not found at {args.models}; the realistic benchmark's rooms need "
+                         "../shared/data/third_party_furniture (pass --models DIR, or --count 0 --rooms '' "
+                         "for the SUN RGB-D photos alone)")
     print(f"device: {init_mitsuba(config.device)}; working size {config.working_size}; scoring: Cycles "
           f"{args.samples} spp + denoiser on the exported .blend")
     t0 = time.perf_counter()
@@ -193,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
         _sheet(folders, results / "truth")
         print_table("truth.blend (scorer sanity check)", rows)
         all_rows += rows
-    for mode in modes:
+    for mode in modes if folders else ():
         cfg = mode_config(config, mode, args.cache, args.models)
         out_dir = results / mode
         out_dir.mkdir(parents=True, exist_ok=True)
