@@ -40,10 +40,9 @@ def load_scene(path: Path) -> trimesh.Scene:
     blob = bytearray()
     for index in sorted(quantised):
         accessor = header["accessors"][index]
-        values = _decode(header, buffers, accessor)
+        data = _decode(header, buffers, accessor).astype("<f4").tobytes()
         offset = len(blob)
-        blob += values.astype("<f4").tobytes()
-        blob += b"\0" * (-len(blob) % 4)
+        blob += data + b"\0" * (-len(data) % 4)
         accessor.update(componentType=FLOAT, byteOffset=0)
         accessor.pop("normalized", None)
         for key in ("min", "max"):  # bounds are in the stored (integer) units: decode them like the data
@@ -52,7 +51,7 @@ def load_scene(path: Path) -> trimesh.Scene:
                                                                quantised[index])]
         accessor["bufferView"] = len(header["bufferViews"])
         header["bufferViews"].append({"buffer": len(header["buffers"]), "byteOffset": offset,
-                                      "byteLength": len(values.astype("<f4").tobytes())})
+                                      "byteLength": len(data)})
     header["buffers"].append({"byteLength": len(blob),
                               "uri": "data:application/octet-stream;base64," + base64.b64encode(blob).decode()})
     used = set(header.get("extensionsRequired", [])) - {"KHR_mesh_quantization"}
@@ -65,7 +64,8 @@ def load_scene(path: Path) -> trimesh.Scene:
 
 
 def read_gltf(path: Path) -> tuple[dict, list[bytes | None]]:
-    """A glTF/GLB file's JSON header and the buffers it names (a .glb's own binary chunk, files beside a .gltf, data URIs)."""
+    """A glTF/GLB file's JSON header and the buffers it names (a .glb's own binary chunk, files beside a .gltf,
+    data URIs)."""
     data = path.read_bytes()
     if path.suffix.lower() == ".glb":
         magic, _version, _length = struct.unpack_from("<III", data, 0)

@@ -48,6 +48,14 @@ class Camera(fmt.Camera):
 class Room(fmt.Room):
     """The scene.json room box with numpy views of its geometry."""
 
+    @property
+    def floor_z(self) -> float:
+        return float(self.center[2] - self.size[2] / 2)
+
+    @property
+    def ceiling_z(self) -> float:
+        return float(self.center[2] + self.size[2] / 2)
+
     def bounds_local(self) -> tuple[np.ndarray, np.ndarray]:
         half = np.asarray(self.size) / 2
         return -half, half

@@ -209,6 +209,11 @@ def touches(a: np.ndarray, b: np.ndarray, px: int = 2) -> bool:
     return bool((binary_dilation(a, iterations=px) & b).any())
 
 
+def hangs_from_ceiling(target: ObjectTarget) -> bool:
+    """Whether the object hangs with its top at the ceiling (a ceiling lamp, by label or by `ceiling_lamps`)."""
+    return normalize_category(target.label) == "ceiling lamp"
+
+
 def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, floor_contact_m: float,
                  room: Room, base: float | None = None) -> Pose:
     """A first pose from the object's depth points.
@@ -228,14 +233,13 @@ def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, f
     bottom = float(np.percentile(p[:, 2], 2))
     top = float(np.percentile(p[:, 2], 98))
     on_floor = (bottom < floor_contact_m and touches(target.mask, floor_mask, 3)) or stands_on_floor(target.label)
-    hung = base is None and room is not None and normalize_category(target.label) == "ceiling lamp"
+    hung = base is None and room is not None and hangs_from_ceiling(target)
     if hung:
         # Hung from the ceiling: its top there, scaled so its bottom is the lowest seen point (a pendant's cord
         # is too thin to be in the mask, so the seen height says little; the drop from the ceiling says it).
-        ceiling = float(room.center[2] + room.size[2] / 2)
         on_floor = False
-        scale = float(np.clip((ceiling - bottom) / max(h, 1e-3), 0.5, 2.0))
-        base = ceiling - h * scale
+        scale = float(np.clip((room.ceiling_z - bottom) / max(h, 1e-3), 0.5, 2.0))
+        base = room.ceiling_z - h * scale
     else:
         if base is not None:  # known from a support found under a hidden bottom
             on_floor = False

@@ -35,8 +35,9 @@ from blender_addon.scene_format import (LOW_MASK_IOU, PROPOSAL_LABEL, asset_thum
                                         object_mesh_folder, part_material_name, part_mesh_path)
 
 from pipeline.core.scene import Candidate, MaterialEntry, Object, Part, Scene
-from .pose import (ObjectTarget, assign_contacts, ceiling_lamps, choose_yaw, initial_pose, object_targets,
-                   search_targets, settle_in_room, silhouette_loss, size_hint, yaw_search, yaw_tolerance)
+from .pose import (ObjectTarget, assign_contacts, ceiling_lamps, choose_yaw, hangs_from_ceiling, initial_pose,
+                   object_targets, search_targets, settle_in_room, silhouette_loss, size_hint, yaw_search,
+                   yaw_tolerance)
 from .record import ObjectsRecord
 from .refine import assign_channels, refine_objects
 from .standins import (PARAMETRIC_PREFIX, PROXY_PREFIX, hanging_siblings, is_parametric, is_standin,
@@ -166,6 +167,14 @@ def _offered(ranked: list, pool: list, k: int) -> list:
     return (fitted + [m for m in pool if m.asset_id not in ids])[:k]
 
 
+def _keep_ranking(tg: ObjectTarget, ranked: list, k: int) -> None:
+    """Record shape retrieval's outcome on the target: the candidates offered, and each fitted candidate's fit
+    (scene.json's `shape_fit`) and the scale it was fit at (where re-ranking starts it)."""
+    tg.candidates = _offered(ranked, pool_of(tg), k)
+    tg.fit_scores = {r[2].asset_id: r[1] for r in ranked}  # type: ignore[attr-defined]
+    tg.fit_scales = {r[2].asset_id: r[3].pose.scale for r in ranked}  # type: ignore[attr-defined]
+
+
 def scale_cost(target: ObjectTarget, cfg) -> float:
     """`scale_prior` x |log scale|: library models have real sizes, so one that must be scaled is less likely
     (the scale measured from the model's real size: a stylised pack's own units are not a reason to scale)."""
@@ -204,8 +213,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     targets = [tg for tg in object_targets(case, scene.camera, cfg.erosion_px, cfg.min_pixels)
                if tg.segment.id not in dropped]  # deleted by the user in Blender: stays out
     if scene.room is not None:
-        lo, hi = scene.room.center[2] - scene.room.size[2] / 2, scene.room.center[2] + scene.room.size[2] / 2
-        for name in ceiling_lamps(targets, lo, hi):
+        for name in ceiling_lamps(targets, scene.room.floor_z, scene.room.ceiling_z):
             events.log(f"objects: {name} hangs from the ceiling: retrieved as a ceiling lamp")
     events.stage("objects", len(targets) + cfg.refine_iters, f"{len(targets)} objects to retrieve and pose")
     if not targets:
@@ -251,9 +259,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
                 events.log(f"objects: no model for {tg.name} ({tg.label}) loads; skipped")
                 parts_by_target.append(None)
                 continue
-            tg.candidates = _offered(ranked, pool_of(tg), cfg.top_k)
-            tg.fit_scores = {r[2].asset_id: r[1] for r in ranked}  # type: ignore[attr-defined]
-            tg.fit_scales = {r[2].asset_id: r[3].pose.scale for r in ranked}  # type: ignore[attr-defined]
+            _keep_ranking(tg, ranked, cfg.top_k)
             parts_by_target.append(_use_candidate(tg, retriever, tg.candidates[0]))
             trial = ranked[0][3]
             tg.pose, tg.contact = trial.pose, trial.contact
@@ -276,9 +282,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
         if cfg.fit_candidates > 1:
             ranked = rank_by_fit(tg, tg.pool, retriever, case, scene, t_fit, cfg, keep[i], floor_mask,
                                  retriever.embedder is not None, base, events)
-            tg.candidates = _offered(ranked, pool_of(tg), cfg.top_k)
-            tg.fit_scores = {r[2].asset_id: r[1] for r in ranked}  # type: ignore[attr-defined]
-            tg.fit_scales = {r[2].asset_id: r[3].pose.scale for r in ranked}  # type: ignore[attr-defined]
+            _keep_ranking(tg, ranked, cfg.top_k)
             parts_by_target[i] = _use_candidate(tg, retriever, tg.candidates[0])
             tg.pose = ranked[0][3].pose
         else:
@@ -324,9 +328,8 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
             trial_parts = _use_candidate(trial, retriever, match)
             trial.pose = Pose(tg.pose.location.copy(), tg.pose.yaw, 1.0)
             trial.pose.scale = _rerank_scale(tg, trial, match.asset_id)
-            if normalize_category(tg.label) == "ceiling lamp":  # hung from the ceiling like the chosen one
-                top = scene.room.center[2] + scene.room.size[2] / 2
-                trial.pose.location[2] = top - trial.size[2] * trial.pose.scale
+            if hangs_from_ceiling(tg):  # its top at the ceiling, like the chosen one's
+                trial.pose.location[2] = scene.room.ceiling_z - trial.size[2] * trial.pose.scale
             if tg.height_unseen(tg.contact == "floor"):  # the border hides its height: not below the model's size
                 trial.pose.scale = max(trial.pose.scale, trial.unit_scale)
             _search(trial, case, scene, t, cfg, i, normalise=True)

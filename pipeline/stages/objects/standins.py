@@ -124,6 +124,16 @@ def _nearest_wall(points: np.ndarray, room: Room) -> tuple[np.ndarray, float, in
     return room.rotation() @ normal, float(gap), axis, side
 
 
+def unseen_directions(points: np.ndarray, camera_xy: np.ndarray) -> dict[str, np.ndarray]:
+    """Unit floor-plane directions in which an object's unseen part lies, by the photo edge or cover that hides
+    it: beyond the bottom edge towards the camera, beyond the left edge to the view's left, beyond its far edge
+    away from the camera."""
+    view = np.median(points[:, :2], axis=0) - np.asarray(camera_xy, float)[:2]
+    view /= max(float(np.linalg.norm(view)), 1e-9)
+    left = np.array([-view[1], view[0]])
+    return {"bottom": -view, "left": left, "right": -left, "far": view}
+
+
 def _rug_extent(lo: np.ndarray, hi: np.ndarray, target: ObjectTarget, room: Room,
                 camera_xy: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """A rug's room-aligned extent (lo, hi) grown past the photo edges its mask is cut by, and past its far edge
@@ -137,10 +147,7 @@ def _rug_extent(lo: np.ndarray, hi: np.ndarray, target: ObjectTarget, room: Room
     if not cut or camera_xy is None:
         return lo, hi
     long_side, short_side = sorted(TYPICAL_SIZE["rug"][:2], reverse=True)
-    view = np.median(target.points[:, :2], axis=0) - np.asarray(camera_xy, float)[:2]
-    view /= max(float(np.linalg.norm(view)), 1e-9)
-    left = np.array([-view[1], view[0]])
-    hidden = {"bottom": -view, "left": left, "right": -left, "far": view}  # where the unseen part lies
+    hidden = unseen_directions(target.points, camera_xy)
     lo, hi = lo.copy(), hi.copy()
     room_lo, room_hi = room.bounds_local()
     sides: dict[int, set[int]] = {}  # room axis -> the directions (+1, -1) the unseen part lies in
@@ -224,11 +231,8 @@ def parametric_parts(target: ObjectTarget, room: Room, near_wall_m: float = 0.5,
         bottom, top = min(bottom, s_bottom), max(top, s_top)
         grow = max(0.0, (s1 - s0) - (t1 - t0))
         if grow > 0 and camera_xy is not None and target.cut & {"left", "right"}:
-            # The hidden part lies beyond the cut edge: left of the view for the left edge.
-            view = np.median(p[:, :2], axis=0) - np.asarray(camera_xy, float)[:2]
-            left = np.array([-view[1], view[0], 0.0])
-            side = float(np.sign(left @ tangent)) * (1.0 if "left" in target.cut else -1.0)
-            t0, t1 = (t0, t1 + grow) if side > 0 else (t0 - grow, t1)
+            beyond = unseen_directions(p, camera_xy)["left" if "left" in target.cut else "right"]
+            t0, t1 = (t0, t1 + grow) if beyond @ tangent[:2] > 0 else (t0 - grow, t1)
     width, height = max(float(t1 - t0), 0.3), max(top - max(bottom, 0.0), 0.3)
     along = p @ normal  # distance into the room
     deepest, front = (float(v) for v in np.percentile(along, [2, 98]))
