@@ -141,6 +141,9 @@ def _index(args: argparse.Namespace) -> int:
     print(f"{index.path}: {len(index)} models ({report.summary()})")
     for unit, error in sorted(report.failed.items()):
         print(f"  failed: {unit}: {error}", file=sys.stderr)
+    for folder, scale in index.packs_in_own_units().items():
+        print(f"  {folder}: its models are drawn at {1 / scale:.2f}x real size (against their categories' "
+              f"typical sizes); retrieval takes them at {scale:.2f}x")
     if embedder is None and not index.has_embeddings:
         print("  no CLIP embeddings: `assets query` needs --category; re-run with CLIP weights for image search")
     return 0

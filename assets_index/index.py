@@ -234,6 +234,12 @@ class AssetIndex:
         """The record of `asset_id` (KeyError when absent)."""
         return self.records[self._by_id[asset_id]]
 
+    def packs_in_own_units(self) -> dict[str, float]:
+        """{folder: scale to real size} of the packs `pack_scale` finds drawn in their own units."""
+        if self._pack_scales is None:
+            self._pack_scales = _pack_scales(self.records)
+        return {folder: scale for (_, folder), scale in sorted(self._pack_scales.items())}
+
     def pack_scale(self, record: AssetRecord) -> float:
         """The scale at which a model of this record's pack (its library folder) has its real size: 1 for metric
         files; below 1 for a stylised pack drawn in its own units (KayKit's furniture is about 1.4 times real).

@@ -182,6 +182,7 @@ def test_a_pack_drawn_in_its_own_units_is_scaled_to_real_size():
     index = AssetIndex.in_memory(stylised + metric + few + builtin, None)
     assert abs(index.pack_scale(stylised[0]) - 1 / 1.5) < 1e-6
     assert index.pack_scale(metric[0]) == index.pack_scale(few[0]) == index.pack_scale(builtin[0]) == 1.0
+    assert index.packs_in_own_units() == {"/lib/toy": pytest.approx(1 / 1.5)}  # what `assets index` reports
     # The size term ranks the stylised chair as a real-sized chair.
     real_chair = TYPICAL_SIZE["chair"]
     top = index.query(None, k=2, category="chair", size=real_chair)
