@@ -51,8 +51,13 @@ def set_color(mesh: trimesh.Trimesh, name: str, color: tuple[float, float, float
     return mesh
 
 
-def part_color(mesh: trimesh.Trimesh) -> tuple[float, float, float]:
-    """A representative base colour of a loaded part (material factor, mean texture, vertex or face colours)."""
+def face_colors(mesh: trimesh.Trimesh, fallback: tuple[float, float, float] = (0.6, 0.6, 0.6)) -> np.ndarray:
+    """(F, 3) base colour of each face (linear RGB 0..1): the texture sampled at the face's UV centroid times the
+    material factor, else vertex or face colours, else the material factor, else `fallback`.
+
+    Sampled per face, not averaged over the image: a palette atlas (KayKit) is one texture shared by a whole
+    pack, and only the UVs say which of its colours a model wears."""
+    n = len(mesh.faces)
     visual = mesh.visual
     try:
         if isinstance(visual, trimesh.visual.TextureVisuals) and visual.material is not None:
@@ -61,20 +66,39 @@ def part_color(mesh: trimesh.Trimesh) -> tuple[float, float, float]:
             factor = getattr(mat, "baseColorFactor", None)
             if factor is None:
                 factor = getattr(mat, "diffuse", None)
-            rgb = np.ones(3)
+            rgb = np.ones((n, 3))
             if factor is not None:
-                rgb = np.asarray(factor, dtype=float)[:3] / 255.0
-            if image is not None:
-                small = np.asarray(image.convert("RGB").resize((16, 16)), dtype=float) / 255.0
-                rgb = rgb * small.reshape(-1, 3).mean(axis=0)
-            return tuple(float(c) for c in _srgb_to_linear(rgb))
+                rgb = rgb * np.asarray(factor, dtype=float)[:3] / 255.0
+            uv = getattr(visual, "uv", None)
+            if image is not None and uv is not None and len(uv) == len(mesh.vertices):
+                texels = np.asarray(image.convert("RGB"), dtype=float) / 255.0
+                h, w = texels.shape[:2]
+                centre = np.asarray(uv, float)[np.asarray(mesh.faces)].mean(axis=1) % 1.0  # glTF/OBJ wrap
+                col = np.minimum((centre[:, 0] * w).astype(int), w - 1)
+                row = np.minimum(((1.0 - centre[:, 1]) * h).astype(int), h - 1)  # UV v runs up the image
+                rgb = rgb * texels[row, col]
+            elif image is not None:
+                rgb = rgb * np.asarray(image.convert("RGB").resize((16, 16)), float).reshape(-1, 3).mean(0) / 255.0
+            if factor is not None or image is not None:
+                return _srgb_to_linear(rgb)
         if visual.kind in ("vertex", "face"):
-            colors = visual.vertex_colors if visual.kind == "vertex" else visual.face_colors
-            rgb = np.asarray(colors, dtype=float)[:, :3].mean(axis=0) / 255.0
-            return tuple(float(c) for c in _srgb_to_linear(rgb))
-    except Exception:  # a broken texture must not stop indexing; grey is a fine thumbnail colour
+            if visual.kind == "vertex":
+                colors = np.asarray(visual.vertex_colors, float)[:, :3][np.asarray(mesh.faces)].mean(axis=1)
+            else:
+                colors = np.asarray(visual.face_colors, float)[:, :3]
+            return _srgb_to_linear(colors / 255.0)
+    except Exception:  # a broken texture must not stop indexing or retrieval; the fallback colour stands in
         pass
-    return (0.6, 0.6, 0.6)
+    return np.tile(np.asarray(fallback, float), (n, 1))
+
+
+def part_color(mesh: trimesh.Trimesh) -> tuple[float, float, float]:
+    """A representative base colour of a loaded part: its faces' colours weighted by their area."""
+    colors = face_colors(mesh)
+    area = np.asarray(mesh.area_faces, float) if len(mesh.faces) else np.ones(0)
+    if len(colors) == 0 or area.sum() <= 0:
+        return (0.6, 0.6, 0.6)
+    return tuple(float(c) for c in (colors * area[:, None]).sum(axis=0) / area.sum())
 
 
 def _srgb_to_linear(c: np.ndarray) -> np.ndarray:

@@ -586,6 +586,7 @@ class Candidate(_Record):
     category: str | None = None
     fit_loss: float | None = None
     shape_fit: float | None = None
+    colour_distance: float | None = None  # its own colours against the photo's, 0..1 (objects/appearance.py)
     asset_source: str | None = None
     asset_path: str | None = None
     asset_library: str | None = None
@@ -1172,7 +1173,7 @@ def _validate_object(obj: Any, where: str, limits: Limits) -> None:
             at = f"{where}.candidates[{j}]"
             _dict(cand, at)
             _string(cand.get("asset_id"), f"{at}.asset_id")
-            for key in ("score", "fit_loss", "shape_fit"):
+            for key in ("score", "fit_loss", "shape_fit", "colour_distance"):
                 _optional(cand, key, _number, at)
             _optional(cand, "thumbnail", _path, at)
             _optional(cand, "asset_to_canonical", _matrix, at, 4)

@@ -34,7 +34,7 @@ MESH_EXTENSIONS = (".obj", ".gltf", ".glb", ".ply", ".stl", ".off")
 # PLY, STL and OFF from CAD and scanning tools are usually Z-up.
 DEFAULT_UP = {".obj": "y", ".gltf": "y", ".glb": "y", ".ply": "z", ".stl": "z", ".off": "z"}
 UNIT_SCALE = {"m": 1.0, "cm": 0.01, "mm": 0.001}
-LOADER_VERSION = 2  # bump when loading/normalising changes: every folder model is re-indexed
+LOADER_VERSION = 3  # bump when loading/normalising changes: every folder model is re-indexed
 FUTURE_MESH = "normalized_model.obj"
 
 

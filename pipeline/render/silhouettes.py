@@ -64,12 +64,17 @@ def surface_samples(vertices: np.ndarray, faces: np.ndarray, n: int, rng: np.ran
     return t[:, 0] + u[:, None] * (t[:, 1] - t[:, 0]) + v[:, None] * (t[:, 2] - t[:, 0])
 
 
-def _mesh(name: str, vertices: np.ndarray, faces: np.ndarray, radiance: list[float]):
+def _mesh(name: str, vertices: np.ndarray, faces: np.ndarray, radiance: list[float],
+          face_colors: np.ndarray | None = None):
+    """A Mitsuba mesh that emits `radiance` (a silhouette channel), or, given (F, 3) `face_colors`, each face
+    its own colour (an albedo image through the `direct` integrator)."""
     import drjit as dr
     import mitsuba as mi
 
     props = mi.Properties()
-    props["emitter"] = mi.load_dict({"type": "area", "radiance": {"type": "rgb", "value": radiance}})
+    emitted = ({"type": "mesh_attribute", "name": "face_color"} if face_colors is not None
+               else {"type": "rgb", "value": radiance})
+    props["emitter"] = mi.load_dict({"type": "area", "radiance": emitted})
     props["bsdf"] = mi.load_dict({"type": "diffuse", "reflectance": {"type": "rgb", "value": [0.0, 0.0, 0.0]}})
     mesh = mi.Mesh(name, len(vertices), len(faces), props)
     params = mi.traverse(mesh)
@@ -78,7 +83,23 @@ def _mesh(name: str, vertices: np.ndarray, faces: np.ndarray, radiance: list[flo
     params["vertex_positions"] = dr.ravel(mi.Point3f(v[:, 0], v[:, 1], v[:, 2]))
     params["faces"] = dr.ravel(mi.Vector3u(f[:, 0], f[:, 1], f[:, 2]))
     params.update()
+    if face_colors is not None:
+        mesh.add_attribute("face_color", 3, np.asarray(face_colors, np.float32).ravel())
     return mesh
+
+
+def albedo_image(camera: Camera, mesh: tuple[np.ndarray, np.ndarray], face_colors: np.ndarray, pose: Pose,
+                 width: int, height: int, spp: int, seed: int = 0) -> np.ndarray:
+    """HxWx3 base colour of ONE posed object as the camera sees it (0 where it is not seen): what its own
+    materials would look like under white, even light. Shape retrieval compares it with the photo."""
+    import mitsuba as mi
+
+    v, f = mesh
+    scene = {"type": "scene", "integrator": {"type": "direct"},
+             "sensor": sensor_dict(camera, width, height, spp, sample_border=True),
+             "obj": _mesh("obj", pose.apply(np.asarray(v, float)), f, CHANNELS[0], face_colors)}
+    interrupt.check()
+    return np.array(mi.render(mi.load_dict(scene), spp=spp, seed=seed))[..., :3]
 
 
 class SilhouetteRenderer:

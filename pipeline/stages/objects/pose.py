@@ -30,6 +30,7 @@ class ObjectTarget:
     name: str
     candidates: list = field(default_factory=list)  # assets_index Matches, best first
     mesh: tuple[np.ndarray, np.ndarray] | None = None  # merged canonical (vertices, faces) of the chosen asset
+    face_colors: np.ndarray | None = None  # (F, 3) base colour of each face of `mesh` (linear RGB)
     size: np.ndarray | None = None  # canonical size (w, d, h) of the chosen asset
     unit_scale: float = 1.0  # the scale at which the chosen asset has its real size (its pack's units)
     pose: Pose | None = None
@@ -289,6 +290,7 @@ class SearchTargets:
     masks: list[np.ndarray]  # soft masks per object
     depth_ray: np.ndarray  # target ray distance (0 = unknown)
     occupied: np.ndarray  # any object's pixels
+    photo: np.ndarray | None = None  # HxWx3 linear photo at this resolution (appearance comparisons)
 
 
 def search_targets(case: Case, targets: list[ObjectTarget], width: int) -> SearchTargets:
@@ -301,7 +303,7 @@ def search_targets(case: Case, targets: list[ObjectTarget], width: int) -> Searc
         valid = resize_nearest((case.depth > 0).astype(np.int32), size) > 0
         depth = np.where(valid, depth, 0.0).astype(np.float32)
     occupied = (sum(masks) > 0.5) if masks else np.zeros((height, width), bool)
-    return SearchTargets(width, height, masks, depth, occupied)
+    return SearchTargets(width, height, masks, depth, occupied, resize_area(case.photo_linear, size))
 
 
 def silhouette_loss(mask: np.ndarray, depth: np.ndarray, t: SearchTargets, i: int, depth_weight: float,

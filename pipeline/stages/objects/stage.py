@@ -29,6 +29,7 @@ from pipeline.render.backend import init_mitsuba
 from pipeline.render.silhouettes import Pose, RigidSearchRenderer, SilhouetteRenderer, surface_samples
 from pipeline.stages.config import ReconstructConfig
 from pipeline.render.determinism import deterministic_renders
+from .appearance import WORST, appearance_of, merged_face_colors
 from .config import check_budgets
 from .retrieval import check_asset_index, crop_around, open_retriever, retrieve
 from blender_addon.scene_format import (LOW_MASK_IOU, PROPOSAL_LABEL, asset_thumbnail_path, candidate_mesh_folder,
@@ -59,6 +60,7 @@ def merged_mesh(parts: dict) -> tuple[np.ndarray, np.ndarray]:
 def _use_candidate(target: ObjectTarget, retriever, match) -> dict:
     parts = retriever.load_mesh(match.asset_id)
     target.mesh = merged_mesh(parts)
+    target.face_colors = merged_face_colors(parts, {p.name: p.color for p in match.record.parts})
     target.size = np.asarray(match.record.size, float)
     target.unit_scale = retriever.pack_scale(match.record)
     return parts
@@ -121,16 +123,18 @@ def _search(target: ObjectTarget, case: Case, scene: Scene, t, cfg, index: int, 
 
 
 def rank_by_fit(target: ObjectTarget, pool: list, retriever, case: Case, scene: Scene, t_fit, cfg, index: int,
-                floor_mask: np.ndarray, clip: bool, base: float | None = None,
-                events: Events | None = None) -> list[tuple[float, float, object, ObjectTarget, dict]]:
+                floor_mask: np.ndarray, clip: bool, base: float | None = None, events: Events | None = None,
+                t_look=None) -> list[tuple[float, float, object, ObjectTarget, dict]]:
     """Pose every candidate in `pool` (initial pose from the depth points, then the yaw search, at low
     resolution) and rank them by how well they fit: [(score, fit loss, match, posed trial, parts)], best first.
 
     The fit is the occlusion-aware silhouette L1 (as a fraction of the object's area) + the depth L1, plus
     `scale_prior` x |log scale|: the library's models have real sizes and the depth is metric (or prior-scaled),
-    so a model that must be blown up or shrunk to match is less likely the one in the photo. Without CLIP this
-    is the retrieval signal (shape, not only the category); with CLIP, the cosine gap to CLIP's best is added
-    (`clip_fit_weight`), so CLIP's ranking is kept unless the shape clearly disagrees.
+    so a model that must be blown up or shrunk to match is less likely the one in the photo; plus
+    `appearance_weight` x the colour distance of the posed candidate to the photo (`t_look`'s photo and masks),
+    which tells apart models that share a shape. Without CLIP this is the retrieval signal (shape and colour,
+    not only the category); with CLIP, the cosine gap to CLIP's best is added (`clip_fit_weight`), so CLIP's
+    ranking is kept unless the fit clearly disagrees.
     A candidate whose file no longer loads (moved since it was indexed) is skipped."""
     ranked = []
     best_cos = max((float(m.score) for m in pool), default=0.0)
@@ -150,8 +154,23 @@ def rank_by_fit(target: ObjectTarget, pool: list, retriever, case: Case, scene: 
         fit = trial.search_loss + scale_cost(trial, cfg)
         score = fit + (cfg.clip_fit_weight * (best_cos - float(match.score)) if clip else 0.0)
         ranked.append((score, fit, match, trial, parts))
+    # Colour is looked at only where it can change the order: a candidate whose shape alone is further behind
+    # the best than the largest colour term could make up is left at the worst colour (saves its render).
+    reach = min((r[0] for r in ranked), default=0.0) + cfg.appearance_weight * WORST
+    ranked = [(score + look, fit + look, match, trial, parts) for score, fit, match, trial, parts in ranked
+              for look in [_appearance_cost(trial, scene, t_look, index, cfg, score <= reach)]]
     ranked.sort(key=lambda r: r[0])
     return ranked
+
+
+def _appearance_cost(trial: ObjectTarget, scene: Scene, t_look, index: int, cfg, look: bool = True) -> float:
+    """`appearance_weight` x the posed candidate's colour distance to the photo (`WORST` unless `look`); 0 when
+    appearance is off or nothing to compare with is given."""
+    if cfg.appearance_weight <= 0 or t_look is None or t_look.photo is None or trial.face_colors is None:
+        return 0.0
+    distance = appearance_of(trial, scene.camera, t_look.photo, t_look.masks[index], cfg.fit_spp) if look else WORST
+    trial.colour_distance = distance  # type: ignore[attr-defined]
+    return cfg.appearance_weight * distance
 
 
 def pool_of(target: ObjectTarget) -> list:
@@ -173,6 +192,8 @@ def _keep_ranking(tg: ObjectTarget, ranked: list, k: int) -> None:
     tg.candidates = _offered(ranked, pool_of(tg), k)
     tg.fit_scores = {r[2].asset_id: r[1] for r in ranked}  # type: ignore[attr-defined]
     tg.fit_scales = {r[2].asset_id: r[3].pose.scale for r in ranked}  # type: ignore[attr-defined]
+    tg.colour_distances = {r[2].asset_id: getattr(r[3], "colour_distance", None)  # type: ignore[attr-defined]
+                           for r in ranked}
 
 
 def scale_cost(target: ObjectTarget, cfg) -> float:
@@ -225,6 +246,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     floor_mask = case.mask("floor")
     t = search_targets(case, targets, min(cfg.refine_width, case.width))
     t_fit = search_targets(case, targets, min(cfg.fit_width, case.width))  # candidate ranking: coarse is enough
+    t_look = search_targets(case, targets, min(cfg.appearance_width, case.width))  # colours: small objects too
 
     # Re-run (photo2scene refine): objects already in the scene keep their chosen model and (edited) pose, and
     # are only refined; segments without an entry go through retrieval and search.
@@ -254,7 +276,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
             tg.pool = pool[:max(narrow, 1)]  # type: ignore[attr-defined]
             tg.retrieved = pool  # type: ignore[attr-defined]
             ranked = rank_by_fit(tg, tg.pool, retriever, case, scene, t_fit, cfg, i, floor_mask,
-                                 retriever.embedder is not None, events=events)
+                                 retriever.embedder is not None, events=events, t_look=t_look)
             if not ranked:
                 events.log(f"objects: no model for {tg.name} ({tg.label}) loads; skipped")
                 parts_by_target.append(None)
@@ -281,7 +303,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
         base = float(tg.pose.location[2])
         if cfg.fit_candidates > 1:
             ranked = rank_by_fit(tg, tg.pool, retriever, case, scene, t_fit, cfg, keep[i], floor_mask,
-                                 retriever.embedder is not None, base, events)
+                                 retriever.embedder is not None, base, events, t_look)
             _keep_ranking(tg, ranked, cfg.top_k)
             parts_by_target[i] = _use_candidate(tg, retriever, tg.candidates[0])
             tg.pose = ranked[0][3].pose
@@ -314,12 +336,12 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     # Re-rank the top candidates by their fit at the refined location, scored like shape retrieval: the mask
     # term as a fraction of the object's area (as a fraction of the photo it is tiny for a small object, the
     # depth term then decides, and a model that misses the object has no overlap to take depth from: a 1.85 m
-    # arc lamp beside a table lamp won that way) and the scale prior.
+    # arc lamp beside a table lamp won that way), the scale prior and the colour distance.
     reranked = 0
     for i, tg in enumerate(targets):
         if tg.edited or tg.standin:  # the user's choice of model stands; a stand-in is built, not chosen
             continue
-        current = _fit_loss(tg, scene, t, cfg, i)
+        current = _fit_loss(tg, scene, t, cfg, i) + _appearance_cost(tg, scene, t_look, keep[i], cfg)
         scores = {tg.candidates[0].asset_id: current}
         best = (current, 0, None)
         for j, match in enumerate(tg.candidates[1:cfg.rerank_k], start=1):
@@ -333,13 +355,13 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
             if tg.height_unseen(tg.contact == "floor"):  # the border hides its height: not below the model's size
                 trial.pose.scale = max(trial.pose.scale, trial.unit_scale)
             _search(trial, case, scene, t, cfg, i, normalise=True)
-            fit = trial.search_loss + scale_cost(trial, cfg)
+            fit = trial.search_loss + scale_cost(trial, cfg) + _appearance_cost(trial, scene, t_look, keep[i], cfg)
             scores[match.asset_id] = fit
             if fit < best[0]:
                 best = (fit, j, (trial, trial_parts))
         if best[2] is not None:
             trial, trial_parts = best[2]
-            tg.mesh, tg.size, tg.pose = trial.mesh, trial.size, trial.pose
+            tg.mesh, tg.face_colors, tg.size, tg.pose = trial.mesh, trial.face_colors, trial.size, trial.pose
             parts_by_target[i] = trial_parts
             tg.candidates.insert(0, tg.candidates.pop(best[1]))
             reranked += 1
@@ -455,7 +477,7 @@ def _standin(tg: ObjectTarget, case: Case, scene: Scene, candidates: list, event
         events.log(f"objects: no {tg.label} in the libraries searched; {tg.name} is a proxy built from its mask "
                    f"and depth (flagged 'proxy'; {len(candidates)} retrieved candidates still offered)")
     tg.flags.append(kind)
-    tg.mesh, tg.size = merged_mesh(parts), parts_size(parts)
+    tg.mesh, tg.face_colors, tg.size = merged_mesh(parts), None, parts_size(parts)
     return parts
 
 
@@ -485,7 +507,7 @@ def replace_bad_fits(targets: list[ObjectTarget], parts_by_target: list, ious: l
     for i, old in saved.items():
         tg = targets[i]
         if trial[i] >= ious[i] + cfg.proxy_gain:
-            tg.standin = f"{PROXY_PREFIX}extruded_silhouette"
+            tg.standin, tg.face_colors = f"{PROXY_PREFIX}extruded_silhouette", None
             tg.flags.append("proxy")
             kept += 1
             events.log(f"objects: {tg.name} ({tg.label}): {tg.candidates[0].asset_id} covers {ious[i]:.2f} of its "
@@ -499,11 +521,11 @@ def replace_bad_fits(targets: list[ObjectTarget], parts_by_target: list, ious: l
 def _snapshot(tg: ObjectTarget, parts: dict) -> tuple:
     """What `_restore` needs to put an object back as it is now (model, pose, contact, candidates, parts)."""
     pose = Pose(tg.pose.location.copy(), tg.pose.yaw, tg.pose.scale, np.asarray(tg.pose.aspect, float).copy())
-    return (tg.mesh, tg.size, pose, tg.contact, list(tg.candidates), parts)
+    return (tg.mesh, tg.face_colors, tg.size, pose, tg.contact, list(tg.candidates), parts)
 
 
 def _restore(tg: ObjectTarget, snap: tuple) -> dict:
-    tg.mesh, tg.size, pose, tg.contact, candidates, parts = snap
+    tg.mesh, tg.face_colors, tg.size, pose, tg.contact, candidates, parts = snap
     tg.pose = Pose(pose.location.copy(), pose.yaw, pose.scale, pose.aspect.copy())
     tg.candidates = list(candidates)
     return parts
@@ -609,6 +631,7 @@ def _object_entry(scene: Scene, files: BundleFiles, case: Case, tg: ObjectTarget
                                  info.material if info else (name if tg.standin else "")))
     fit = getattr(tg, "rerank_scores", {})
     shape = getattr(tg, "fit_scores", {})
+    colour = getattr(tg, "colour_distances", {})
     candidates = []
     if tg.standin:  # first on offer, so that a swap to a retrieved model can be undone
         kind = "proxy from the mask and depth" if "proxy" in tg.flags else "generated from the mask and depth"
@@ -617,7 +640,8 @@ def _object_entry(scene: Scene, files: BundleFiles, case: Case, tg: ObjectTarget
     for m in tg.candidates:
         entry = Candidate(m.asset_id, label=m.record.name or m.asset_id, score=round(float(m.score), 4),
                           category=m.record.category, fit_loss=_rounded(fit.get(m.asset_id)),
-                          shape_fit=_rounded(shape.get(m.asset_id)), **_asset_fields(m.record))
+                          shape_fit=_rounded(shape.get(m.asset_id)),
+                          colour_distance=_rounded(colour.get(m.asset_id)), **_asset_fields(m.record))
         if m.record.thumbnail and Path(m.record.thumbnail).is_file():
             rel = asset_thumbnail_path(m.asset_id)
             if rel not in files:  # shared by every object it is a candidate of
