@@ -78,6 +78,8 @@ _KEYWORDS: dict[str, str] = {
     "showcase": "cabinet", "drawer chest": "chest of drawers",
     "chest of drawers": "chest of drawers", "dresser": "chest of drawers", "drawers": "chest of drawers",
     "commode": "chest of drawers",
+    # A dresser and the mirror standing on it, annotated as one piece (SUN RGB-D's "dresser_mirror"): furniture.
+    "dresser mirror": "chest of drawers", "dresser with mirror": "chest of drawers",
     "wardrobe": "wardrobe", "armoire": "wardrobe", "closet": "wardrobe", "jewelry armoire": "wardrobe",
     "bookshelf": "bookshelf", "bookcase": "bookshelf", "book shelf": "bookshelf", "shelving": "bookshelf",
     "shelf": "shelf", "shelves": "shelf", "wall shelf": "shelf",

@@ -290,6 +290,12 @@ MODELS: tuple[ModelSpec, ...] = (
     _m("dresser_low_two_by_two", "chest of drawers", "Low dresser, four big drawers on hairpin legs",
        storage.case, width=1.2, depth=0.45, height=0.7, fronts=[[D, D], [D, D]], base="legs", leg_height=0.28,
        body="paint_white", handle_style="none"),
+    _m("dresser_mirror_classic", "chest of drawers", "Dresser with its mirror, nine drawers", storage.case,
+       width=1.6, depth=0.5, height=0.85, fronts=[[D, D, D]] * 3, body="wood_dark", handle="brass",
+       handle_style="knob", mirror_top=(1.0, 0.9)),
+    _m("dresser_mirror_vanity", "chest of drawers", "Low dresser with a tall mirror, on tapered legs",
+       storage.case, width=1.1, depth=0.45, height=0.75, fronts=[[D, D], [D, D]], body="paint_white",
+       base="taper", leg_height=0.16, handle_style="knob", mirror_top=(0.75, 0.9)),
     # Wardrobes
     _m("wardrobe_sliding_mirror", "wardrobe", "Sliding-door wardrobe with mirrors", storage.case, width=2.0,
        depth=0.65, height=2.2, fronts=[["mirror", "door", "mirror"]], body="paint_white", base="plinth",

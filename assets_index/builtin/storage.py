@@ -11,10 +11,12 @@ from .palette import color
 
 def case(width: float, depth: float, height: float, fronts: list[list[str]], body: str = "wood_mid",
          front: str = "", handle: str = "metal_steel", base: str = "plinth", leg_height: float = 0.12,
-         open_top: float = 0.0, handle_style: str = "bar") -> Builder:
+         open_top: float = 0.0, handle_style: str = "bar", mirror_top: tuple[float, float] = (0.0, 0.0)) -> Builder:
     """A box of storage: `fronts` lists rows from bottom to top, each a list of cells "drawer", "door", "open",
     "glass", "mirror" (a mirrored door) or "slatted" (a door of vertical slats). base: plinth | legs | taper |
-    none (floor-standing box, or a wall-hung one). `open_top` leaves an open shelf of that height on top."""
+    none (floor-standing box, or a wall-hung one). `open_top` leaves an open shelf of that height on top.
+    `mirror_top` (width, height in metres) stands a framed mirror on the back of the top: a dresser with its
+    mirror, one piece of furniture (SUN RGB-D's "dresser mirror")."""
     b = Builder()
     mat = "paint" if body.startswith("paint") or body == "wood_white" else "wood"
     b.part("body", mat, color(body))
@@ -75,7 +77,22 @@ def case(width: float, depth: float, height: float, fronts: list[list[str]], bod
             else:
                 b.box("fronts", lo, hi, bevel=0.002)
             _handle(b, kind, handle_style, lo, hi, c, len(row))
+    if mirror_top[0] > 0 and mirror_top[1] > 0:
+        _mirror_on_top(b, mirror_top[0], mirror_top[1], height, hd)
     return b
+
+
+def _mirror_on_top(b: Builder, width: float, height: float, z: float, hd: float) -> None:
+    """A framed mirror standing on the case's top (at height `z`), its back flush with the case's back."""
+    b.part("mirror", "mirror", color("mirror"))
+    frame, y1 = 0.05, hd - 0.01
+    y0 = y1 - 0.035
+    mw = width / 2
+    b.box("body", (-mw, y0, z), (-mw + frame, y1, z + height))
+    b.box("body", (mw - frame, y0, z), (mw, y1, z + height))
+    b.box("body", (-mw + frame, y0, z + height - frame), (mw - frame, y1, z + height))
+    b.box("body", (-mw + frame, y0, z), (mw - frame, y1, z + frame))
+    b.box("mirror", (-mw + frame, y0 + 0.01, z + frame), (mw - frame, y0 + 0.015, z + height - frame))
 
 
 def _handle(b: Builder, kind: str, style: str, lo: tuple, hi: tuple, col: int, cols: int) -> None:

@@ -30,6 +30,8 @@ from assets_index.categories import UNKNOWN, category_from_texts, normalize_cate
     ("bookcase", "bookshelf"),
     ("flowerpot", "plant"),
     ("chairs", "chair"),
+    ("dresser_mirror", "chest of drawers"),  # SUN RGB-D: the dresser and its mirror, one floor-standing piece
+    ("wall mirror", "mirror"),
     ("teapot", UNKNOWN),
     ("", UNKNOWN),
 ])
