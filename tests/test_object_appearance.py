@@ -12,7 +12,7 @@ from PIL import Image
 
 from box_case import DEVICE
 from pipeline.render.backend import init_mitsuba
-from pipeline.render.silhouettes import Pose, albedo_image
+from pipeline.render.silhouettes import Pose, albedo_image, part_ids_image
 from pipeline.stages.objects.appearance import WORST, appearance_distance
 
 RED, BLUE = (200, 30, 20), (20, 40, 190)
@@ -77,6 +77,25 @@ def test_albedo_image_shows_each_faces_own_colour(tmp_path):
     assert np.allclose(inside.mean(0), (0.7, 0.1, 0.05), atol=0.02)
 
 
+def test_part_ids_image_tells_each_part_apart(tmp_path):
+    """Two parts side by side (left and right half of a box): each pixel shows one part's index, never a blend,
+    and the left part is left of the right one."""
+    from box_case import write_box_case
+
+    init_mitsuba(DEVICE)
+    camera = write_box_case(tmp_path, width=64, height=48)["camera"]
+    halves = []
+    for x in (-0.2, 0.2):
+        half = trimesh.creation.box(extents=(0.4, 0.4, 0.9))
+        half.apply_translation([x, 0, 0.45])
+        halves.append((half.vertices, half.faces))
+    pose = Pose(np.array([0.5, 1.0, 0.0]), np.radians(20.0), 1.0)  # the camera looks along yaw 20 deg
+    ids = part_ids_image(camera, halves, pose, 64, 48)
+    assert set(np.unique(ids)) == {-1, 0, 1}
+    cols = np.nonzero(ids >= 0)[1]
+    assert np.median(cols[ids[ids >= 0] == 0]) < np.median(cols[ids[ids >= 0] == 1])
+
+
 @pytest.mark.slow
 def test_stage_chooses_the_twin_whose_colours_the_photo_shows(tmp_path, monkeypatch):
     """Two of the artist's cabinets share one shape and one atlas, one red, one blue; the photo shows the red one
@@ -122,3 +141,6 @@ def test_stage_chooses_the_twin_whose_colours_the_photo_shows(tmp_path, monkeypa
     assert obj["asset_id"] == red
     distance = {c["asset_id"]: c["colour_distance"] for c in obj["candidates"]}
     assert distance[red] < 0.2 < distance[blue]
+    # Its material starts from the photo's pixels of that part: red, as the photo shows it.
+    colour = scene.materials[obj["parts"][0]["material"]]["base_color"]
+    assert colour[0] > 4 * colour[2]

@@ -88,6 +88,22 @@ def _mesh(name: str, vertices: np.ndarray, faces: np.ndarray, radiance: list[flo
     return mesh
 
 
+def part_ids_image(camera: Camera, parts: list[tuple[np.ndarray, np.ndarray]], pose: Pose, width: int,
+                   height: int) -> np.ndarray:
+    """HxW index of the part of ONE posed object each pixel shows (-1: none): one sample a pixel through a box
+    filter, so every value is a part's own code, never a blend of two."""
+    verts, faces, codes, offset = [], [], [], 0
+    for k, (v, f) in enumerate(parts):
+        verts.append(np.asarray(v, float))
+        faces.append(np.asarray(f, int) + offset)
+        codes.append(np.full(len(f), k + 1.0))
+        offset += len(v)
+    code = np.concatenate(codes)
+    colours = np.stack([code, np.zeros_like(code), np.zeros_like(code)], axis=1)
+    image = albedo_image(camera, (np.vstack(verts), np.vstack(faces)), colours, pose, width, height, spp=1)
+    return np.rint(image[..., 0]).astype(np.int32) - 1
+
+
 def albedo_image(camera: Camera, mesh: tuple[np.ndarray, np.ndarray], face_colors: np.ndarray, pose: Pose,
                  width: int, height: int, spp: int, seed: int = 0) -> np.ndarray:
     """HxWx3 base colour of ONE posed object as the camera sees it (0 where it is not seen): what its own

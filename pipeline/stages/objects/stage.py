@@ -26,7 +26,8 @@ from pipeline.core.events import Events
 from pipeline.core.meshes import obj_bytes
 from pipeline.core.optimise import OptimiseRecord
 from pipeline.render.backend import init_mitsuba
-from pipeline.render.silhouettes import Pose, RigidSearchRenderer, SilhouetteRenderer, surface_samples
+from pipeline.render.silhouettes import (Pose, RigidSearchRenderer, SilhouetteRenderer, part_ids_image,
+                                         surface_samples)
 from pipeline.stages.config import ReconstructConfig
 from pipeline.render.determinism import deterministic_renders
 from .appearance import WORST, appearance_of, merged_face_colors
@@ -401,8 +402,9 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     files.write(FINAL_IDS, _ids_png(labels_after))
 
     for i, (tg, parts) in enumerate(zip(targets, parts_by_target)):
+        seen = (labels_after == i) & tg.mask  # its own pixels, where the final render shows it in front
         scene.objects.append(_object_entry(scene, files, case, tg, parts, iou_before[i], iou_after[i],
-                                           retriever.mode, retriever))
+                                           retriever.mode, retriever, seen))
     in_use = {p.material for o in scene.objects for p in o.parts}
     for name in old_materials - in_use:  # parts of models swapped away
         scene.materials.pop(name, None)
@@ -614,19 +616,22 @@ def _overlay_png(case: Case, labels: np.ndarray) -> bytes:
 
 
 def _object_entry(scene: Scene, files: BundleFiles, case: Case, tg: ObjectTarget, parts: dict, iou_before: float,
-                  iou_after: float, retrieval: str, retriever=None) -> Object:
+                  iou_after: float, retrieval: str, retriever=None, seen: np.ndarray | None = None) -> Object:
     """scene.json entry of an object; its part meshes (and its candidates', for instant swaps in Blender) go into
-    the bundle through `files`."""
-    median = [float(c) for c in np.median(case.photo_linear[tg.mask], axis=0)]
+    the bundle through `files`. `seen`: the object's pixels that the final render shows (its parts' starting
+    colours are taken there)."""
     largest = max(parts, key=lambda k: len(parts[k].faces))
     best = None if tg.standin else tg.candidates[0]  # a stand-in is built here: no library record
+    photo = part_photo_colours(case, scene, tg, parts, seen if seen is not None else tg.mask)
+    if largest not in photo:  # no part seen on its own: the object's median goes on its largest part
+        photo[largest] = [float(c) for c in np.median(case.photo_linear[tg.mask], axis=0)]
     part_entries = []
     for name, mesh in parts.items():
         info = next((p for p in best.record.parts if p.name == name), None) if best is not None else None
-        colour = median if name == largest else [float(c) for c in (info.color if info else (0.5, 0.5, 0.5))]
+        colour = photo.get(name) or [float(c) for c in (info.color if info else (0.5, 0.5, 0.5))]
         mat_name = part_material_name(tg.name, name)
         scene.materials.setdefault(mat_name, MaterialEntry.principled(  # a re-run keeps materials the user edited
-            colour, 0.6, 0.0, "median photo colour" if name == largest else "asset colour"))
+            colour, 0.6, 0.0, "median photo colour" if name in photo else "asset colour"))
         part_entries.append(Part(name, _mesh_file(files, object_mesh_folder(tg.name), name, mesh), mat_name,
                                  info.material if info else (name if tg.standin else "")))
     fit = getattr(tg, "rerank_scores", {})
@@ -692,6 +697,29 @@ def _mesh_file(files: BundleFiles, folder: str, name: str, mesh) -> str:
     rel = part_mesh_path(folder, name)
     files.write(rel, obj_bytes(mesh.vertices, mesh.faces, getattr(mesh.visual, "uv", None)))
     return rel
+
+
+PART_MIN_PIXELS = 12  # fewer pixels of a part (a handle, a thin leg) give no colour worth trusting
+
+
+def part_photo_colours(case: Case, scene: Scene, tg: ObjectTarget, parts: dict, seen: np.ndarray,
+                       min_pixels: int = PART_MIN_PIXELS) -> dict[str, list[float]]:
+    """Each part's median photo colour (linear RGB) over the `seen` pixels where the posed model shows that part
+    (rendered alone at working resolution); parts seen on fewer than `min_pixels` are left out. A model's own
+    colours say little about the photo's, and the object's one median paints every part alike (a dark frame
+    around a white canvas became all white): each part starts from the pixels it covers."""
+    if not seen.any():
+        return {}
+    names = list(parts)
+    ids = part_ids_image(scene.camera, [(np.asarray(parts[n].vertices), np.asarray(parts[n].faces)) for n in names],
+                         tg.pose, case.width, case.height)
+    out = {}
+    for k, name in enumerate(names):
+        pixels = seen & (ids == k)
+        if pixels.sum() >= min_pixels:
+            out[name] = [float(c) for c in np.median(case.photo_linear[pixels], axis=0)]
+    return out
+
 
 
 def _rounded(value: float | None) -> float | None:
