@@ -128,6 +128,61 @@ def scene_parts(loaded: trimesh.Scene | trimesh.Trimesh) -> Parts:
     return parts
 
 
+def split_by_colour(parts: Mapping[str, trimesh.Trimesh], max_groups: int = 4, min_share: float = 0.05,
+                    separation: float = 0.2) -> Parts:
+    """Parts whose one material paints several clearly different colours (a palette atlas: a bed's frame,
+    sheet and blanket in one texture; vertex colours) split into one part per colour, `<name>_1` the largest:
+    every part gets its own material downstream, so one material per colour is what keeps the model's look.
+    Colours are grouped greedily in gamma space; a group needs `min_share` of the part's area and `separation`
+    from the others, so a photographic texture's grain is not cut into pieces."""
+    out: Parts = {}
+    for name, mesh in parts.items():
+        groups = _colour_groups(mesh, max_groups, min_share, separation)
+        if groups is None:
+            out[name] = mesh
+            continue
+        for k, faces in enumerate(groups):
+            out[f"{name}_{k + 1}"] = mesh.submesh([faces], append=True)
+    return out
+
+
+def _colour_groups(mesh: trimesh.Trimesh, max_groups: int, min_share: float,
+                   separation: float) -> list[np.ndarray] | None:
+    """Face indices per colour group, largest first; None when the part is one colour (or has none of its own)."""
+    visual = mesh.visual
+    textured = isinstance(visual, trimesh.visual.TextureVisuals) and visual.material is not None and (
+        getattr(visual.material, "image", None) is not None
+        or getattr(visual.material, "baseColorTexture", None) is not None)
+    if not (textured or getattr(visual, "kind", None) in ("vertex", "face")) or len(mesh.faces) < 2:
+        return None
+    colour = np.clip(face_colors(mesh), 0, 1) ** (1 / 2.2)
+    area = np.asarray(mesh.area_faces, float)
+    if area.sum() <= 0:
+        return None
+    bins, inverse = np.unique(np.floor(colour * 8).astype(int), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    weight = np.bincount(inverse, weights=area, minlength=len(bins))
+    mean = np.stack([np.bincount(inverse, weights=area * colour[:, c], minlength=len(bins)) for c in range(3)], 1)
+    mean /= np.maximum(weight, 1e-12)[:, None]
+    centres: list[np.ndarray] = []
+    mass: list[float] = []
+    for b in np.argsort(-weight):
+        d = [float(np.linalg.norm(mean[b] - c)) for c in centres]
+        if centres and (min(d) < separation or len(centres) >= max_groups):
+            k = int(np.argmin(d))
+            centres[k] = (centres[k] * mass[k] + mean[b] * weight[b]) / (mass[k] + weight[b])
+            mass[k] += weight[b]
+        else:
+            centres.append(mean[b].copy())
+            mass.append(float(weight[b]))
+    keep = [c for c, m in zip(centres, mass) if m >= min_share * area.sum()]
+    if len(keep) < 2:
+        return None
+    label = np.argmin(np.linalg.norm(colour[:, None, :] - np.asarray(keep)[None], axis=-1), axis=1)
+    groups = [np.nonzero(label == k)[0] for k in range(len(keep))]
+    return sorted((g for g in groups if len(g)), key=lambda g: -float(area[g].sum()))
+
+
 def _concat(meshes: list[trimesh.Trimesh]) -> trimesh.Trimesh:
     try:
         return trimesh.util.concatenate(meshes)

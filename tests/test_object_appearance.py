@@ -47,6 +47,30 @@ def test_face_colors_read_a_palette_atlas_at_the_uvs():
     assert np.allclose(face_colors(bare, (0.1, 0.2, 0.3)), (0.1, 0.2, 0.3))
 
 
+def test_a_palette_part_splits_into_one_part_per_colour():
+    """A box whose faces use both colours of the atlas splits into two parts (the larger first); a box of one
+    colour, or with a photo-like texture of small variations, stays whole."""
+    from assets_index.meshutil import face_colors, split_by_colour
+
+    box = _box_on_atlas(0.25)
+    box.unmerge_vertices()  # each face its own corners, so each has its own UVs
+    uv = np.asarray(box.visual.uv).copy()
+    uv[np.unique(box.faces[:4])] = (0.75, 0.5)  # two of the six sides blue
+    box.visual = trimesh.visual.TextureVisuals(uv=uv, material=box.visual.material)
+    parts = split_by_colour({"atlas": box})
+    assert list(parts) == ["atlas_1", "atlas_2"]
+    assert sum(len(p.faces) for p in parts.values()) == 12
+    red, blue = (face_colors(parts[n]).mean(0) for n in ("atlas_1", "atlas_2"))
+    assert red[0] > red[2] and blue[2] > blue[0]
+    assert list(split_by_colour({"plain": _box_on_atlas(0.25)})) == ["plain"]
+    grain = trimesh.creation.box()
+    rng = np.random.default_rng(0)
+    image = Image.fromarray((120 + rng.integers(0, 25, (16, 16, 3))).astype(np.uint8))
+    grain.visual = trimesh.visual.TextureVisuals(uv=rng.random((len(grain.vertices), 2)),
+                                                 material=trimesh.visual.material.PBRMaterial(baseColorTexture=image))
+    assert list(split_by_colour({"wood": grain})) == ["wood"]
+
+
 def test_appearance_distance_leaves_the_lighting_out():
     """The same colours under uneven, dimmer light are close; the colours swapped are far; no overlap is WORST."""
     albedo = np.zeros((20, 20, 3))

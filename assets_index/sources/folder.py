@@ -24,7 +24,8 @@ import trimesh
 
 from ..categories import TYPICAL_SIZE, UNKNOWN, category_from_texts, normalize_category
 from ..materials import guess_material
-from ..meshutil import apply, bounds, canonical_transform, guess_unit_scale, part_color, scene_parts
+from ..meshutil import (apply, bounds, canonical_transform, guess_unit_scale, part_color, scene_parts,
+                        split_by_colour)
 from ..record import AssetRecord, PartInfo
 from .base import AssetSource, LoadedModel, ScanUnit, file_stat
 from .gltf_quantized import load_scene
@@ -34,7 +35,7 @@ MESH_EXTENSIONS = (".obj", ".gltf", ".glb", ".ply", ".stl", ".off")
 # PLY, STL and OFF from CAD and scanning tools are usually Z-up.
 DEFAULT_UP = {".obj": "y", ".gltf": "y", ".glb": "y", ".ply": "z", ".stl": "z", ".off": "z"}
 UNIT_SCALE = {"m": 1.0, "cm": 0.01, "mm": 0.001}
-LOADER_VERSION = 3  # bump when loading/normalising changes: every folder model is re-indexed
+LOADER_VERSION = 4  # bump when loading/normalising changes: every folder model is re-indexed
 FUTURE_MESH = "normalized_model.obj"
 
 
@@ -134,7 +135,7 @@ class FolderSource(AssetSource):
             loaded = load_scene(path)
         except Exception as exc:
             raise ValueError(f"cannot read {path}: {type(exc).__name__}: {exc}") from exc
-        parts = scene_parts(loaded)
+        parts = split_by_colour(scene_parts(loaded))  # one part per colour of a palette texture
         if not parts:
             raise ValueError(f"{path} holds no triangle meshes")
         units = record.extra.get("units") or self.units_opt
