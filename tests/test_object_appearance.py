@@ -82,6 +82,10 @@ def test_appearance_distance_leaves_the_lighting_out():
     swapped = appearance_distance(albedo[::-1] * shading, albedo, mask)
     assert same < 0.1 and swapped > 3 * same + 0.2
     assert appearance_distance(albedo, albedo, np.zeros((20, 20))) == WORST
+    # A real photo's shadows and sensor noise: a few near-black pixels do not make the right colours look wrong.
+    dark = albedo * shading
+    dark[::4, ::5] = 1e-5
+    assert appearance_distance(dark, albedo, mask) < 0.2 < appearance_distance(albedo[::-1] * shading, albedo, mask)
 
 
 def test_albedo_image_shows_each_faces_own_colour(tmp_path):

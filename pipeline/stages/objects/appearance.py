@@ -20,6 +20,7 @@ LUMA = np.array([0.2126, 0.7152, 0.0722])
 # Fewer shared pixels than this say nothing about colour: the candidate is scored as the worst colour match.
 MIN_PIXELS = 12
 WORST = 1.0
+SHADE_FLOOR = 0.1  # relative brightness added before the logarithm (a tenth of the object's median)
 
 
 def merged_face_colors(parts: dict, colors: dict[str, tuple]) -> np.ndarray:
@@ -38,12 +39,18 @@ def appearance_distance(photo: np.ndarray, albedo: np.ndarray, mask: np.ndarray)
     both = seen & (mask > 0.5)
     if both.sum() < MIN_PIXELS:
         return WORST
-    p = np.maximum(photo[both].astype(float), 1e-4)
-    a = np.maximum(albedo[both].astype(float), 1e-4)
+    p = np.maximum(photo[both].astype(float), 1e-6)
+    a = np.maximum(albedo[both].astype(float), 1e-6)
+    # Brightness relative to the object's median: the light's level and the albedo's scale drop out. A floor
+    # under the logarithm keeps a real photo's near-black pixels (shadow, sensor noise) from dominating.
+    lp, la = p @ LUMA, a @ LUMA
+    lp, la = lp / max(float(np.median(lp)), 1e-6), la / max(float(np.median(la)), 1e-6)
+    shade = np.minimum(np.abs(np.log(lp + SHADE_FLOOR) - np.log(la + SHADE_FLOOR)), 2.0)
+    # A dark pixel's chromaticity is mostly noise: each pixel's colour counts by its brightness (up to the median).
     chroma = np.abs(p / p.sum(-1, keepdims=True) - a / a.sum(-1, keepdims=True)).sum(-1)
-    lp, la = np.log(p @ LUMA), np.log(a @ LUMA)
-    shade = np.abs((lp - np.median(lp)) - (la - np.median(la)))
-    return float(min(WORST, chroma.mean() + 0.25 * shade.mean()))
+    weight = np.minimum(lp, 1.0)
+    chroma_mean = float((chroma * weight).sum() / max(float(weight.sum()), 1e-6))
+    return float(min(WORST, chroma_mean + 0.25 * shade.mean()))
 
 
 def appearance_of(target, camera, photo: np.ndarray, mask: np.ndarray, spp: int) -> float:
