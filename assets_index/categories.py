@@ -183,6 +183,19 @@ def _match(text: str) -> str | None:
     return best[2] if best else None
 
 
+def leading_category(name: str) -> str | None:
+    """The category a name begins with ("lamp_table" -> lamp, "armchair_pillows" -> armchair), the longer match
+    on a tie; None when it does not begin with one. For packs that name files category first (KayKit's
+    `bed_double_A`, `lamp_table`), where the head-noun rule of `normalize_category` reads the variant."""
+    text = _words(name)
+    best: tuple[int, str] | None = None
+    for pattern, length, category in _PATTERNS:
+        m = pattern.match(text)
+        if m and (best is None or length > best[0]):
+            best = (length, category)
+    return best[1] if best else None
+
+
 def normalize_category(label: str | None) -> str:
     """Map any category name (ADE20K, 3D-FUTURE, a file name, a catalog path) to a canonical category.
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import trimesh
 
-from ..categories import TYPICAL_SIZE, UNKNOWN, category_from_texts, normalize_category
+from ..categories import TYPICAL_SIZE, UNKNOWN, category_from_texts, leading_category, normalize_category
 from ..materials import guess_material
 from ..meshutil import (apply, bounds, canonical_transform, guess_unit_scale, part_color, scene_parts,
                         split_by_colour)
@@ -35,8 +35,9 @@ MESH_EXTENSIONS = (".obj", ".gltf", ".glb", ".ply", ".stl", ".off")
 # PLY, STL and OFF from CAD and scanning tools are usually Z-up.
 DEFAULT_UP = {".obj": "y", ".gltf": "y", ".glb": "y", ".ply": "z", ".stl": "z", ".off": "z"}
 UNIT_SCALE = {"m": 1.0, "cm": 0.01, "mm": 0.001}
-LOADER_VERSION = 4  # bump when loading/normalising changes: every folder model is re-indexed
+LOADER_VERSION = 5  # bump when loading/normalising changes: every folder model is re-indexed
 FUTURE_MESH = "normalized_model.obj"
+CATEGORY_FIRST_SHARE = 0.75  # of a folder's model files named category first: the folder's convention
 
 
 class FolderSource(AssetSource):
@@ -51,6 +52,7 @@ class FolderSource(AssetSource):
         if units not in ("auto", *UNIT_SCALE):
             raise ValueError(f"units must be auto, m, cm or mm, not {units!r}")
         self.up, self.units_opt, self.category = up, units, category
+        self._naming: dict[Path, bool] = {}  # folder -> its models are named category first
 
     @property
     def key(self) -> str:
@@ -103,7 +105,8 @@ class FolderSource(AssetSource):
         if unit.info.get("future"):
             return [self._future_record(path, unit.info.get("model_info") or {})]
         side = _read_json(path.with_suffix(".json")) if path.suffix.lower() != ".json" else {}
-        hints = [side.get("category"), self.category, path.stem]
+        stem = (leading_category(path.stem) or path.stem) if self._category_first(path.parent) else path.stem
+        hints = [side.get("category"), self.category, stem]
         # Folder names, nearest first, up to the source root: "chairs/eames.glb" is a chair.
         parent = path.parent
         while parent != self.root.parent and parent != parent.parent:
@@ -126,6 +129,16 @@ class FolderSource(AssetSource):
         extra = {k: info[k] for k in ("category", "super-category", "style", "theme", "material") if info.get(k)}
         return AssetRecord(id=f"3d-future:{folder.name}", source="3d-future", path=str(mesh), category=category,
                            size=(0, 0, 0), name=folder.name, images=images, library=self.key, extra=extra)
+
+    def _category_first(self, folder: Path) -> bool:
+        """Whether the folder's models are named category first (`lamp_table`, `bed_double_A`): at least
+        `CATEGORY_FIRST_SHARE` of its (at least 4) model files begin with a category word. English puts the
+        head noun last ("table lamp"), and a pack's own convention outweighs it for that pack."""
+        if folder not in self._naming:
+            stems = [f.stem for f in folder.iterdir() if f.suffix.lower() in MESH_EXTENSIONS] if folder.is_dir() else []
+            leading = sum(leading_category(stem) is not None for stem in stems)
+            self._naming[folder] = len(stems) >= 4 and leading >= CATEGORY_FIRST_SHARE * len(stems)
+        return self._naming[folder]
 
     # -- geometry -------------------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from assets_index.categories import UNKNOWN, category_from_texts, normalize_category, related_categories
+from assets_index.categories import (UNKNOWN, category_from_texts, leading_category, normalize_category,
+                                     related_categories)
 
 
 @pytest.mark.parametrize("label, expected", [
@@ -47,3 +48,9 @@ def test_category_from_texts_takes_first_hint_that_matches():
 def test_related_categories_start_with_the_category_itself():
     assert related_categories("couch")[0] == "sofa"
     assert "desk" in related_categories("table")
+
+
+def test_leading_category_reads_the_first_word():
+    assert leading_category("lamp_table") == "lamp"
+    assert leading_category("coffee_table_01") == "coffee table"  # the longer match
+    assert leading_category("ceramic_vase") is None

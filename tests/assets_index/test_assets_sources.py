@@ -57,6 +57,24 @@ def test_folder_guesses_centimetres_and_reads_sidecar(tmp_path):
     assert records["stool.ply"].category == "stool"
 
 
+def test_a_pack_named_category_first_is_read_that_way(tmp_path):
+    """KayKit names its files category first (`lamp_table` is a table lamp, `armchair_pillows` an armchair):
+    in a folder where most names begin with a category, the first word decides; elsewhere English's head noun
+    (the last word) still does: `table_lamp` is a lamp, `coffee_table` a coffee table."""
+    box = trimesh.creation.box(extents=(0.4, 0.4, 0.5))
+    pack, mixed = tmp_path / "pack", tmp_path / "mixed"
+    for folder, stems in ((pack, ["lamp_table", "armchair_pillows", "bed_double_A", "chair_B", "rug_oval"]),
+                          (mixed, ["table_lamp", "coffee_table", "boombox", "heater_01", "ceramic_vase"])):
+        folder.mkdir()
+        for stem in stems:
+            box.export(folder / f"{stem}.ply")
+    categories = {Path(r.path).stem: r.category for r in FolderSource(tmp_path).scan()}
+    assert categories["lamp_table"] == "lamp" and categories["armchair_pillows"] == "armchair"
+    assert categories["bed_double_A"] == "bed"
+    assert categories["table_lamp"] == "lamp" and categories["coffee_table"] == "coffee table"
+    assert categories["ceramic_vase"] == "vase"
+
+
 def test_folder_reads_quantized_gltf_at_its_true_size(tmp_path):
     """KHR_mesh_quantization (gltfpack, Poly Haven): normalised integers decoded, so a 0.4 m vase is 0.4 m
     (read raw, it was 13 km, then "guessed" to be in millimetres) and its UVs lie in [0, 1]."""
