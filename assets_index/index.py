@@ -15,6 +15,7 @@ A query without an embedding (no CLIP weights on the machine) ranks by category 
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -316,24 +317,32 @@ class AssetIndex:
         canon = {normalize_category(c) for c in wanted}
         return np.isin(self._categories, list(canon))
 
-    def size_scores(self, size: Sequence[float]) -> np.ndarray:
+    def size_scores(self, size: Sequence[float], at_least: Sequence[bool] | None = None) -> np.ndarray:
         """Per record: minus the mean |log ratio| of its size to `size` (w, d, h in metres), 0 is a perfect
-        fit. Width and depth may swap (the yaw is unknown); axes under 1 cm are ignored."""
+        fit. Width and depth may swap (the yaw is unknown); axes under 1 cm are ignored. An axis flagged in
+        `at_least` is a lower bound (the photo's border or a nearer object cuts what is seen of it): a model
+        smaller there costs as usual, one larger costs nothing up to `LOWER_BOUND_SLACK` times the seen extent."""
         t = np.maximum(np.asarray(size, dtype=float), 1e-2)
         s = np.maximum(self._sizes, 1e-2)
-        direct = np.abs(np.log(s / t)).mean(axis=1)
-        swapped = np.abs(np.log(s[:, [1, 0, 2]] / t)).mean(axis=1)
-        return -np.minimum(direct, swapped)
+        bound = np.zeros(3, bool) if at_least is None else np.asarray(at_least, bool)
+
+        def cost(sizes: np.ndarray, flags: np.ndarray) -> np.ndarray:
+            log = np.log(sizes / t)
+            over = np.maximum(log - math.log(LOWER_BOUND_SLACK), 0.0)
+            return np.where(flags & (log > 0), over, np.abs(log)).mean(axis=1)
+
+        return -np.minimum(cost(s, bound), cost(s[:, [1, 0, 2]], bound))
 
     def scores(self, query: Any = None, category: str | Iterable[str] | None = None,
-               size: Sequence[float] | None = None, size_weight: float = 0.0, aggregate: str = "max") -> np.ndarray:
+               size: Sequence[float] | None = None, size_weight: float = 0.0, aggregate: str = "max",
+               at_least: Sequence[bool] | None = None) -> np.ndarray:
         """(B, N) scores of every record for a batch of queries (-inf where filtered out or without
-        embeddings); B = 1 for a category-only query (`query=None`)."""
+        embeddings); B = 1 for a category-only query (`query=None`). `at_least`: see `size_scores`."""
         n = len(self.records)
         if query is None:
             out = np.zeros((1, n), dtype=np.float32)
             if size is not None:
-                out[0] = self.size_scores(size)
+                out[0] = self.size_scores(size, at_least)
         else:
             if not self.has_embeddings:
                 raise InputError(f"asset index {self.path} has no embeddings for CLIP {self.clip or '(none)'}: "
@@ -352,27 +361,29 @@ class AssetIndex:
                 rows = self._emb @ q.T  # (M, B): the whole cost of a query
                 out[:, self._with_rows] = np.maximum.reduceat(rows, self._first_rows, axis=0).T
             if size is not None and size_weight:
-                out += size_weight * self.size_scores(size)[None, :].astype(np.float32)
+                out += size_weight * self.size_scores(size, at_least)[None, :].astype(np.float32)
         mask = self._category_mask(category)
         if mask is not None:
             out[:, ~mask] = -np.inf
         return out
 
     def query(self, query: Any = None, k: int = 5, category: str | Iterable[str] | None = None,
-              size: Sequence[float] | None = None, size_weight: float = 0.0, aggregate: str = "max") -> list[Match]:
+              size: Sequence[float] | None = None, size_weight: float = 0.0, aggregate: str = "max",
+              at_least: Sequence[bool] | None = None) -> list[Match]:
         """Top-k models for a query, best first.
 
         query: a CLIP embedding (D,), a PIL image, an image path, or None for a category-only query (works
         without CLIP: ranks by `size` when given, else by id). category: a name or several (any spelling
         `normalize_category` knows: "couch" finds sofas). size: the object's (w, d, h) in metres, to rank by
-        fit; with an embedding it adds `size_weight` x the size score."""
-        return self.query_batch(query, k, category, size, size_weight, aggregate)[0]
+        fit; with an embedding it adds `size_weight` x the size score. at_least: per axis of `size`, whether it
+        is only a lower bound (`size_scores`)."""
+        return self.query_batch(query, k, category, size, size_weight, aggregate, at_least)[0]
 
     def query_batch(self, queries: Any, k: int = 5, category: str | Iterable[str] | None = None,
                     size: Sequence[float] | None = None, size_weight: float = 0.0,
-                    aggregate: str = "max") -> list[list[Match]]:
+                    aggregate: str = "max", at_least: Sequence[bool] | None = None) -> list[list[Match]]:
         """`query` for a batch: an (B, D) array or a list of images; one matmul for all of them."""
-        s = self.scores(queries, category, size, size_weight, aggregate)
+        s = self.scores(queries, category, size, size_weight, aggregate, at_least)
         out = []
         for row in s:
             valid = np.flatnonzero(np.isfinite(row))
@@ -402,6 +413,9 @@ def open_index(path: str | Path | None = None, embedder: Embedder | None = None,
 
 
 PACK_MIN_MODELS = 8
+# A model up to this many times an object's seen extent, on an axis where only part of it is seen, fits as well as
+# one of exactly that extent (an armchair cut by the frame shows a third of its width).
+LOWER_BOUND_SLACK = 2.5
 PACK_TOLERANCE = 1.25
 
 

@@ -14,7 +14,7 @@ from pipeline.core.geometry import pixel_rays
 from pipeline.core.scene import Camera, Room
 from pipeline.render.silhouettes import surface_samples
 from pipeline.stages.objects.pose import (ObjectTarget, across_centre, align_to_points, choose_yaw, cut_edges,
-                                          initial_pose, yaw_tolerance)
+                                          initial_pose, size_lower_bounds, yaw_tolerance)
 
 ROOM = Room([0.0, 0.5, 1.35], [6.0, 4.0, 2.7], 0.0)
 
@@ -124,6 +124,16 @@ def test_the_height_is_unseen_only_when_the_border_hides_it():
     assert not tg.height_unseen(True) and tg.height_unseen(False)
     tg.cut = frozenset({"top"})
     assert tg.height_unseen(True)
+
+
+def test_a_border_cut_makes_the_seen_size_a_lower_bound_for_retrieval():
+    seg = Segment(1, "armchair", "thing")
+    target = ObjectTarget(seg, np.ones((4, 4), bool), np.zeros((0, 3)), "armchair_1")
+    assert size_lower_bounds(target) == (False, False, False)
+    target.cut = frozenset({"right", "bottom"})  # its footprint goes on beyond the frame
+    assert size_lower_bounds(target) == (True, True, False)
+    target.cut = frozenset({"top"})  # a wardrobe whose top is out of view
+    assert size_lower_bounds(target) == (False, False, True)
 
 
 def test_a_rug_cut_by_the_bottom_edge_goes_on_towards_the_camera():

@@ -187,3 +187,25 @@ def test_a_pack_drawn_in_its_own_units_is_scaled_to_real_size():
     real_chair = TYPICAL_SIZE["chair"]
     top = index.query(None, k=2, category="chair", size=real_chair)
     assert {m.asset_id for m in top} == {stylised[0].id, metric[0].id}
+
+
+def test_size_lower_bounds_let_larger_models_in():
+    """An armchair the frame cuts shows a chair's width: with its footprint flagged as a lower bound, the
+    armchairs rank with the chairs instead of far behind them; a model smaller than what is seen still costs."""
+    from assets_index import AssetRecord
+
+    records = [AssetRecord(id="m:chair", source="folder", path="/l/chair.obj", category="chair",
+                           size=(0.5, 0.55, 0.85), library="folder:/l"),
+               AssetRecord(id="m:armchair", source="folder", path="/l/armchair.obj", category="armchair",
+                           size=(1.0, 0.9, 0.8), library="folder:/l"),
+               AssetRecord(id="m:stool", source="folder", path="/l/stool.obj", category="chair",
+                           size=(0.3, 0.3, 0.8), library="folder:/l")]
+    index = AssetIndex.in_memory(records, None)
+    seen = (0.5, 0.45, 0.8)
+    plain = dict(zip([r.id for r in records], index.size_scores(seen)))
+    cut = dict(zip([r.id for r in records], index.size_scores(seen, at_least=(True, True, False))))
+    assert plain["m:armchair"] < plain["m:chair"]  # whole: the armchair is too big
+    assert cut["m:armchair"] == pytest.approx(0.0, abs=1e-9)  # cut: within the slack, no cost
+    assert cut["m:stool"] == pytest.approx(plain["m:stool"])  # smaller than what is seen: same cost as before
+    top = index.query(None, k=2, category=["chair", "armchair"], size=seen, at_least=(True, True, False))
+    assert "m:armchair" in {m.asset_id for m in top}

@@ -199,6 +199,14 @@ def size_hint(target: ObjectTarget) -> tuple[float, float, float]:
     return (float(max(spread)), float(max(min(spread), 0.2)), max(h, 0.1))
 
 
+def size_lower_bounds(target: ObjectTarget) -> tuple[bool, bool, bool]:
+    """Which axes of `size_hint` are only lower bounds: the footprint (w, d) when the photo's left, right or
+    bottom border cuts the object; the height when the top border cuts it (`size_hint` measures it from the
+    floor, so a hidden bottom does not shorten it)."""
+    across = bool(target.cut & {"left", "right", "bottom"})
+    return (across, across, "top" in target.cut)
+
+
 def stands_on_floor(label: str) -> bool:
     """Whether the category stands on the floor even when its bottom is hidden (a nightstand behind a bed): a
     prior the geometric test alone cannot give. Small things (lamps, plants, televisions) may rest on others.

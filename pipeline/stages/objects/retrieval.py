@@ -57,16 +57,18 @@ class Retriever:
         return self.index_of(asset_id).load_mesh(asset_id)
 
     def query(self, embedding: np.ndarray | None, k: int, category: Iterable[str] | None,
-              size: Sequence[float] | None, size_weight: float = 0.1) -> list:
+              size: Sequence[float] | None, size_weight: float = 0.1,
+              at_least: Sequence[bool] | None = None) -> list:
         """Top-k assets_index Matches over every index, best first: each index's own top-k, merged by score.
         Scores are comparable across indices: the same CLIP model's cosine (+ size term) with an embedding, the
-        size fit alone without one."""
+        size fit alone without one. at_least: the axes of `size` that are only lower bounds."""
         merged: dict[str, Any] = {}
         for index in self.indices:
             if embedding is not None:
-                matches = index.query(embedding, k=k, category=category, size=size, size_weight=size_weight)
+                matches = index.query(embedding, k=k, category=category, size=size, size_weight=size_weight,
+                                      at_least=at_least)
             else:
-                matches = index.query(None, k=k, category=category, size=size)
+                matches = index.query(None, k=k, category=category, size=size, at_least=at_least)
             for m in matches:
                 merged.setdefault(m.asset_id, m)  # the first index that holds a model answers for it
         return sorted(merged.values(), key=lambda m: (-m.score, m.asset_id))[:k]
@@ -220,15 +222,15 @@ def crop_around(photo_srgb: np.ndarray, mask: np.ndarray, margin: float = 0.1) -
 
 
 def retrieve(retriever: Retriever, label: str, crop: Image.Image, size_hint: tuple[float, float, float],
-             k: int) -> list:
+             k: int, at_least: Sequence[bool] | None = None) -> list:
     """Top-k assets_index Matches for one object over every library, best first (empty when no library has a
-    model of the category or any other)."""
+    model of the category or any other). at_least: the axes of `size_hint` that are only lower bounds."""
     category = normalize_category(label)
     families = [related_categories(category)] if category != "object" else [None]
     families.append(None)  # nothing in the family: fall back to the whole library
     embedding = retriever.embedder.images([crop])[0] if retriever.embedder is not None else None
     for family in families:
-        matches = retriever.query(embedding, k, family, size_hint)
+        matches = retriever.query(embedding, k, family, size_hint, at_least=at_least)
         if matches:
             return matches
     return []

@@ -38,8 +38,8 @@ from blender_addon.scene_format import (LOW_MASK_IOU, PROPOSAL_LABEL, asset_thum
 
 from pipeline.core.scene import Candidate, MaterialEntry, Object, Part, Scene
 from .pose import (ObjectTarget, assign_contacts, ceiling_lamps, choose_yaw, hangs_from_ceiling, initial_pose,
-                   object_targets, search_targets, settle_in_room, silhouette_loss, size_hint, yaw_search,
-                   yaw_tolerance)
+                   object_targets, search_targets, settle_in_room, silhouette_loss, size_hint, size_lower_bounds,
+                   yaw_search, yaw_tolerance)
 from .record import ObjectsRecord
 from .refine import assign_channels, refine_objects
 from .standins import (PARAMETRIC_PREFIX, PROXY_PREFIX, hanging_siblings, is_parametric, is_standin,
@@ -264,7 +264,8 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
                 parts_by_target.append(parts)
                 continue
         crop = crop_around(case.photo_srgb, tg.mask)
-        pool = retrieve(retriever, tg.label, crop, size_hint(tg), max(cfg.top_k, cfg.fit_candidates))
+        pool = retrieve(retriever, tg.label, crop, size_hint(tg), max(cfg.top_k, cfg.fit_candidates),
+                        size_lower_bounds(tg))
         if is_parametric(tg.label) or not pool or _category_missing(tg.label, pool):
             parts = _standin(tg, case, scene, pool[:cfg.top_k], events, siblings.get(tg.name))
             parts_by_target.append(parts)
