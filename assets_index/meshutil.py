@@ -6,6 +6,7 @@ and what Blender's glTF importer makes of glTF's +Z front), origin at the bottom
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 import numpy as np
@@ -87,8 +88,10 @@ def face_colors(mesh: trimesh.Trimesh, fallback: tuple[float, float, float] = (0
             else:
                 colors = np.asarray(visual.face_colors, float)[:, :3]
             return _srgb_to_linear(colors / 255.0)
-    except Exception:  # a broken texture must not stop indexing or retrieval; the fallback colour stands in
-        pass
+    except Exception as exc:  # a broken texture must not stop indexing or retrieval; the fallback colour stands in
+        logging.getLogger(__name__).warning("face colours: %s (%s: %s); using the fallback colour",
+                                            getattr(mesh, "metadata", {}).get("name", "a mesh"),
+                                            type(exc).__name__, exc)
     return np.tile(np.asarray(fallback, float), (n, 1))
 
 

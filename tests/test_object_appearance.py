@@ -47,6 +47,23 @@ def test_face_colors_read_a_palette_atlas_at_the_uvs():
     assert np.allclose(face_colors(bare, (0.1, 0.2, 0.3)), (0.1, 0.2, 0.3))
 
 
+def test_a_broken_texture_falls_back_with_a_warning(caplog):
+    """A texture that cannot be read gives the fallback colour and says so (it used to pass silently)."""
+    from assets_index.meshutil import face_colors
+
+    mesh = _box_on_atlas(0.25)
+
+    class Unreadable:
+        def convert(self, mode):
+            raise OSError("truncated image file")
+
+    mesh.visual.material.image = Unreadable()
+    with caplog.at_level("WARNING"):
+        colours = face_colors(mesh, (0.1, 0.2, 0.3))
+    assert np.allclose(colours, (0.1, 0.2, 0.3))
+    assert "truncated image file" in caplog.text and "fallback" in caplog.text
+
+
 def test_a_palette_part_splits_into_one_part_per_colour():
     """A box whose faces use both colours of the atlas splits into two parts (the larger first); a box of one
     colour, or with a photo-like texture of small variations, stays whole."""

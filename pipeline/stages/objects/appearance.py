@@ -17,7 +17,8 @@ from pipeline.render.silhouettes import albedo_image
 
 # Rec.709 luminance of linear RGB.
 LUMA = np.array([0.2126, 0.7152, 0.0722])
-# Fewer shared pixels than this say nothing about colour: the candidate is scored as the worst colour match.
+# Fewer pixels than this say nothing about colour: a candidate sharing fewer with the photo is scored as the
+# worst colour match, and a part seen on fewer starts from no photo colour (objects/stage.part_photo_colours).
 MIN_PIXELS = 12
 WORST = 1.0
 SHADE_FLOOR = 0.1  # relative brightness added before the logarithm (a tenth of the object's median)

@@ -30,7 +30,7 @@ from pipeline.render.silhouettes import (Pose, RigidSearchRenderer, SilhouetteRe
                                          surface_samples)
 from pipeline.stages.config import ReconstructConfig
 from pipeline.render.determinism import deterministic_renders
-from .appearance import WORST, appearance_of, merged_face_colors
+from .appearance import MIN_PIXELS, WORST, appearance_of, merged_face_colors
 from .config import check_budgets
 from .retrieval import check_asset_index, crop_around, open_retriever, retrieve
 from blender_addon.scene_format import (LOW_MASK_IOU, PROPOSAL_LABEL, asset_thumbnail_path, candidate_mesh_folder,
@@ -170,7 +170,8 @@ def _appearance_cost(trial: ObjectTarget, scene: Scene, t_look, index: int, cfg,
     if cfg.appearance_weight <= 0 or t_look is None or t_look.photo is None or trial.face_colors is None:
         return 0.0
     distance = appearance_of(trial, scene.camera, t_look.photo, t_look.masks[index], cfg.fit_spp) if look else WORST
-    trial.colour_distance = distance  # type: ignore[attr-defined]
+    # recorded only when compared (scene.json's colour_distance is absent for a candidate left at the worst)
+    trial.colour_distance = distance if look else None  # type: ignore[attr-defined]
     return cfg.appearance_weight * distance
 
 
@@ -700,11 +701,8 @@ def _mesh_file(files: BundleFiles, folder: str, name: str, mesh) -> str:
     return rel
 
 
-PART_MIN_PIXELS = 12  # fewer pixels of a part (a handle, a thin leg) give no colour worth trusting
-
-
 def part_photo_colours(case: Case, scene: Scene, tg: ObjectTarget, parts: dict, seen: np.ndarray,
-                       min_pixels: int = PART_MIN_PIXELS) -> dict[str, list[float]]:
+                       min_pixels: int = MIN_PIXELS) -> dict[str, list[float]]:
     """Each part's median photo colour (linear RGB) over the `seen` pixels where the posed model shows that part
     (rendered alone at working resolution); parts seen on fewer than `min_pixels` are left out. A model's own
     colours say little about the photo's, and the object's one median paints every part alike (a dark frame
