@@ -145,3 +145,48 @@ def test_a_curtain_cut_by_the_border_hangs_like_its_sibling():
     alone = parametric_parts(sliver, room, camera_xy=camera_xy)
     assert abs(parts_size(alone[0])[2] - 0.6) < 0.1
     assert hanging_siblings([sliver], room) == {}
+
+
+def _relief(points, label):
+    from box_case import look_rotation
+    from pipeline.core.case import Segment
+    from pipeline.core.scene import Camera
+    from pipeline.stages.objects.pose import ObjectTarget
+    from pipeline.stages.objects.standins import proxy_parts
+
+    camera = Camera([0.0, -2.0, 1.5], look_rotation(0.0, -20.0).tolist(), 55.0, 320, 240)
+    target = ObjectTarget(Segment(1, label, "thing"), np.zeros((4, 4), bool), np.asarray(points, float), "x_1")
+    parts, pose = proxy_parts(target, camera)
+    return parts["proxy"], pose  # the proxy in its canonical frame (front -Y, towards the camera)
+
+
+def test_the_relief_proxy_of_a_bed_is_a_mattress_with_its_headboard():
+    """The depth points of a bed seen from its foot (the mattress top at 0.55 m, the headboard at the back to
+    1.2 m): the proxy stands on the floor, mattress-high at the front and headboard-high at the back, not one
+    slab as tall as the headboard."""
+    rng = np.random.default_rng(0)
+    xs, ys = rng.uniform(-0.8, 0.8, 3000), rng.uniform(0.0, 1.9, 3000)
+    mattress = np.stack([xs, ys, np.full_like(xs, 0.55)], 1)
+    hx, hz = rng.uniform(-0.8, 0.8, 800), rng.uniform(0.55, 1.2, 800)
+    headboard = np.stack([hx, np.full_like(hx, 1.95), hz], 1)
+    parts_mesh, pose = _relief(np.vstack([mattress, headboard]), "bed")
+
+    local = parts_mesh.vertices
+    assert abs(pose.location[2]) < 1e-9  # on the floor
+    w, d, h = local.max(0) - local.min(0)
+    assert 1.4 < w < 1.8 and 1.8 < d < 2.2 and 1.1 < h < 1.3
+    # The front half is mattress-high: no vertex there above 0.7 m (canonical front is -Y, towards the camera).
+    front = local[local[:, 1] < local[:, 1].min() + 0.8]
+    assert front[:, 2].max() < 0.7
+
+
+def test_the_relief_proxy_of_a_front_seen_wardrobe_has_a_wardrobes_depth():
+    """Only the front of a wardrobe is seen (points on one vertical plane): the hidden part behind it is
+    wardrobe, as deep as the category's typical depth, not a 1 cm card."""
+    from assets_index.categories import TYPICAL_SIZE
+
+    rng = np.random.default_rng(1)
+    xs, zs = rng.uniform(-0.5, 0.5, 2000), rng.uniform(0.0, 2.0, 2000)
+    parts_mesh, pose = _relief(np.stack([xs, np.full_like(xs, 1.0), zs], 1), "wardrobe")
+    d = float(np.ptp(parts_mesh.vertices[:, 1]))
+    assert d >= 0.9 * min(TYPICAL_SIZE["wardrobe"][:2])

@@ -470,14 +470,14 @@ def _standin(tg: ObjectTarget, case: Case, scene: Scene, candidates: list, event
         if tg.contact == "wall":
             tg.wall_normal = np.array([math.sin(tg.pose.yaw), -math.cos(tg.pose.yaw), 0.0])
     else:
-        proxy = proxy_parts(tg, case, scene.camera)
+        proxy = proxy_parts(tg, scene.camera)
         if proxy is None:
             events.log(f"objects: no model for {tg.name} ({tg.label}) and too few depth points for a proxy; "
                        "skipped")
             return None
         parts, tg.pose = proxy
         tg.contact = "floor" if tg.pose.location[2] < 1e-6 else "none"
-        tg.standin, kind = f"{PROXY_PREFIX}extruded_silhouette", "proxy"
+        tg.standin, kind = f"{PROXY_PREFIX}relief", "proxy"
         events.log(f"objects: no {tg.label} in the libraries searched; {tg.name} is a proxy built from its mask "
                    f"and depth (flagged 'proxy'; {len(candidates)} retrieved candidates still offered)")
     tg.flags.append(kind)
@@ -496,7 +496,7 @@ def replace_bad_fits(targets: list[ObjectTarget], parts_by_target: list, ious: l
            if iou < cfg.proxy_below and not (tg.edited or tg.standin or tg.cut)]
     saved = {}
     for i in bad:
-        built = proxy_parts(targets[i], case, scene.camera)
+        built = proxy_parts(targets[i], scene.camera)
         if built is None:
             continue
         tg = targets[i]
@@ -511,7 +511,7 @@ def replace_bad_fits(targets: list[ObjectTarget], parts_by_target: list, ious: l
     for i, old in saved.items():
         tg = targets[i]
         if trial[i] >= ious[i] + cfg.proxy_gain:
-            tg.standin, tg.face_colors = f"{PROXY_PREFIX}extruded_silhouette", None
+            tg.standin, tg.face_colors = f"{PROXY_PREFIX}relief", None
             tg.flags.append("proxy")
             kept += 1
             events.log(f"objects: {tg.name} ({tg.label}): {tg.candidates[0].asset_id} covers {ious[i]:.2f} of its "

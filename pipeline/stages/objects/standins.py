@@ -13,8 +13,6 @@ import numpy as np
 
 from assets_index import normalize_category
 from blender_addon.scene_format import STANDIN_FLAGS
-from pipeline.core.case import Case
-from pipeline.core.geometry import pixel_rays
 from pipeline.core.scene import Camera, Room
 from pipeline.render.silhouettes import Pose
 from .pose import ObjectTarget
@@ -51,20 +49,27 @@ def _box(lo, hi) -> tuple[np.ndarray, np.ndarray]:
     return v, f
 
 
-def _world_rays(case: Case, camera: Camera, mask: np.ndarray) -> np.ndarray:
-    """World directions of the rays through the mask's pixels."""
-    rays = pixel_rays(case.width, case.height, case.fov_y_deg) @ np.asarray(camera.R).T
-    return rays[mask]
+def proxy_parts(target: ObjectTarget, camera: Camera, cells: int = 24,
+                max_depth_m: float = 3.0) -> tuple[dict, Pose] | None:
+    """A relief: the object's depth points binned on a floor grid facing the camera (`cells` cells along its
+    longest extent), each cell a column from the object's base up to the highest point in it. Within a column
+    (a line of cells going away from the camera) the unseen cells between and behind the seen ones take the
+    height of the nearest seen cell in front, back to at least the category's typical depth (what is hidden
+    behind a wardrobe's front is wardrobe); a column the mask's holes left empty between two filled ones takes
+    the lower of its neighbours. A bed seen from its foot comes out as a mattress-high block with its headboard
+    at the back, not a slab. The base is the floor when the object reaches it (or its category always stands
+    there), else its lowest point. Seen from the camera it covers what the points cover. None when the object
+    has too few depth points to place it."""
+    # lazy: the categories table (assets_index), which importing this module does not need otherwise
+    from assets_index.categories import TYPICAL_SIZE
 
+    from .pose import stands_on_floor
 
-def proxy_parts(target: ObjectTarget, case: Case, camera: Camera, cells: int = 32,
-                depth_range: tuple[float, float] = (0.1, 1.5)) -> tuple[dict, Pose] | None:
-    """An extruded silhouette: the mask projected onto the vertical plane facing the camera at the object's
-    nearest visible surface (10th percentile of its depth points along the view), rasterised into up to
-    `cells` x `cells` cells, each row's runs extruded backwards by the points' spread along the view (clipped
-    to `depth_range`). Seen from the camera it covers the mask; its depth is what the photo shows of it.
-    None when the object has too few depth points to place it."""
     p = target.points
+    if len(p) < 10:
+        return None
+    lo, hi = np.percentile(p, 1, axis=0), np.percentile(p, 99, axis=0)  # stray depth at the mask's rim
+    p = p[np.all((p >= lo - 1e-9) & (p <= hi + 1e-9), axis=1)]
     if len(p) < 10:
         return None
     origin = np.asarray(camera.t, float)
@@ -72,43 +77,55 @@ def proxy_parts(target: ObjectTarget, case: Case, camera: Camera, cells: int = 3
     view = np.median(rel, axis=0)
     view /= max(float(np.linalg.norm(view)), 1e-9)
     across = np.array([-view[1], view[0]])
-    along = rel @ view
-    front = float(np.percentile(along, 10))
-    depth = float(np.clip(np.percentile(along, 95) - np.percentile(along, 5), *depth_range))
-    rays = _world_rays(case, camera, target.mask)
-    denom = rays[:, :2] @ view
-    rays = rays[denom > 1e-6]
-    if len(rays) < 10:
-        return None
-    hit = origin + rays * (front / (rays[:, :2] @ view))[:, None]
-    u = (hit[:, :2] - origin[:2]) @ across
-    z = np.maximum(hit[:, 2], 0.0)  # nothing goes below the floor
-    bottom = float(np.percentile(p[:, 2], 2))
-    if bottom < 0.12:  # standing on the floor: the proxy reaches it
-        z = np.concatenate([z, np.zeros(1)])
-        u = np.concatenate([u, [np.median(u)]])
-    u0, u1, z0, z1 = u.min(), u.max(), z.min(), z.max()
-    step = max(u1 - u0, z1 - z0, 1e-3) / cells
-    nu, nz = max(1, int(math.ceil((u1 - u0) / step))), max(1, int(math.ceil((z1 - z0) / step)))
-    grid = np.zeros((nz, nu), bool)
-    grid[np.clip(((z - z0) / step).astype(int), 0, nz - 1), np.clip(((u - u0) / step).astype(int), 0, nu - 1)] = True
-    uc = 0.5 * (u0 + u1)
+    u, v, z = rel @ across, rel @ view, p[:, 2]
+    category = normalize_category(target.label)
+    typical = TYPICAL_SIZE.get(category)
+    min_depth = float(min(typical[:2])) if typical else 0.1
+    base = 0.0 if float(np.percentile(z, 2)) < 0.12 or stands_on_floor(target.label) else float(z.min())
+    u0, v0 = float(u.min()), float(v.min())
+    depth = float(np.clip(max(v.max() - v0, min_depth), 0.02, max_depth_m))
+    step = max(float(u.max() - u0), depth, float(z.max() - base), 0.05) / cells
+    nu = max(1, int(math.ceil((u.max() - u0) / step)))
+    nv = max(1, int(math.ceil(depth / step)))
+    iu = np.clip(((u - u0) / step).astype(int), 0, nu - 1)
+    iv = np.clip(((v - v0) / step).astype(int), 0, nv - 1)
+    top = np.full((nu, nv), -np.inf)
+    np.maximum.at(top, (iu, iv), z)
+    for col in top:  # forward fill: hidden cells take the height of the nearest seen cell in front of them
+        seen = np.flatnonzero(np.isfinite(col))
+        if len(seen):
+            for k in range(seen[0] + 1, nv):
+                if not np.isfinite(col[k]):
+                    col[k] = col[k - 1]
+    filled = np.isfinite(top).any(axis=1)
+    for j in range(1, nu - 1):  # a column the mask's holes left empty, between filled ones
+        if not filled[j] and filled[:j].any() and filled[j + 1:].any():
+            left, right = top[np.flatnonzero(filled[:j])[-1]], top[j + 1 + np.flatnonzero(filled[j + 1:])[0]]
+            top[j] = np.minimum(left, right)
+    heights = np.where(np.isfinite(top), np.maximum(top - base, step), 0.0)
+    heights = np.round(heights / (step / 2)) * (step / 2)  # equal heights merge into one box below
+    uc, vc = u0 + nu * step / 2, v0 + nv * step / 2
     verts, faces = [], []
-    for row in range(nz):
-        cols = np.flatnonzero(grid[row])
-        if not len(cols):
-            continue
-        runs = np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1)
-        for run in runs:  # one box per run of filled cells: canonical Y back, Z up, X = -across (front at -Y)
-            v, f = _box((uc - u0 - (run[-1] + 1) * step, -depth / 2, row * step),
-                        (uc - u0 - run[0] * step, depth / 2, (row + 1) * step))
-            faces.append(f + sum(len(x) for x in verts))
-            verts.append(v)
+    for j in range(nu):
+        k = 0
+        while k < nv:  # one box per run of cells of one height along the column: canonical Y back, X = -across
+            if heights[j, k] <= 0:
+                k += 1
+                continue
+            e = k
+            while e + 1 < nv and heights[j, e + 1] == heights[j, k]:
+                e += 1
+            x0, x1 = uc - u0 - (j + 1) * step, uc - u0 - j * step
+            y0, y1 = k * step - nv * step / 2, (e + 1) * step - nv * step / 2
+            bv, bf = _box((x0, y0, 0.0), (x1, y1, heights[j, k]))
+            faces.append(bf + sum(len(x) for x in verts))
+            verts.append(bv)
+            k = e + 1
     if not verts:
         return None
-    centre_xy = origin[:2] + view * (front + depth / 2) + across * uc
+    centre_xy = origin[:2] + view * vc + across * uc
     yaw = math.atan2(-view[0], view[1])  # front (-Y) towards the camera: front_of(yaw) = -view
-    pose = Pose(np.array([centre_xy[0], centre_xy[1], z0]), yaw, 1.0)
+    pose = Pose(np.array([centre_xy[0], centre_xy[1], base]), yaw, 1.0)
     return {"proxy": _trimesh(np.vstack(verts), np.vstack(faces))}, pose
 
 
