@@ -49,6 +49,11 @@ def _box(lo, hi) -> tuple[np.ndarray, np.ndarray]:
     return v, f
 
 
+def _nan_median(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if len(finite) else np.nan
+
+
 def proxy_parts(target: ObjectTarget, camera: Camera, cells: int = 24,
                 max_depth_m: float = 3.0) -> tuple[dict, Pose] | None:
     """A relief: the object's depth points binned on a floor grid facing the camera (`cells` cells along its
@@ -58,8 +63,8 @@ def proxy_parts(target: ObjectTarget, camera: Camera, cells: int = 24,
     behind a wardrobe's front is wardrobe); a column the mask's holes left empty between two filled ones takes
     the lower of its neighbours. A bed seen from its foot comes out as a mattress-high block with its headboard
     at the back, not a slab. The base is the floor when the object reaches it (or its category always stands
-    there), else its lowest point. Seen from the camera it covers what the points cover. None when the object
-    has too few depth points to place it."""
+    there), else its lowest point; each height is the median of its neighbours across the view. Seen from the
+    camera it covers what the points cover. None when the object has too few depth points to place it."""
     # lazy: the categories table (assets_index), which importing this module does not need otherwise
     from assets_index.categories import TYPICAL_SIZE
 
@@ -102,6 +107,14 @@ def proxy_parts(target: ObjectTarget, camera: Camera, cells: int = 24,
         if not filled[j] and filled[:j].any() and filled[j + 1:].any():
             left, right = top[np.flatnonzero(filled[:j])[-1]], top[j + 1 + np.flatnonzero(filled[j + 1:])[0]]
             top[j] = np.minimum(left, right)
+    # Each filled cell takes the median of itself and its filled neighbours across the view (not along it: a
+    # headboard is one cell deep): the seen surface's noise (a carved headboard's edge, stray depth) would
+    # otherwise stand as a row of organ pipes.
+    from scipy.ndimage import generic_filter
+
+    smooth = generic_filter(np.where(np.isfinite(top), top, np.nan), _nan_median, size=(3, 1), mode="constant",
+                            cval=np.nan)
+    top = np.where(np.isfinite(top), smooth, top)
     heights = np.where(np.isfinite(top), np.maximum(top - base, step), 0.0)
     heights = np.round(heights / (step / 2)) * (step / 2)  # equal heights merge into one box below
     uc, vc = u0 + nu * step / 2, v0 + nv * step / 2
