@@ -190,3 +190,37 @@ def test_the_relief_proxy_of_a_front_seen_wardrobe_has_a_wardrobes_depth():
     parts_mesh, pose = _relief(np.stack([xs, np.full_like(xs, 1.0), zs], 1), "wardrobe")
     d = float(np.ptp(parts_mesh.vertices[:, 1]))
     assert d >= 0.9 * min(TYPICAL_SIZE["wardrobe"][:2])
+
+
+def test_a_flagged_model_gives_way_to_any_better_proxy(monkeypatch):
+    """The proxy replaces a poor model only when it covers the mask `proxy_gain` better, but a model under the
+    low-IoU flag (known to be wrong) gives way to any proxy that covers more. The masks' IoUs with everything
+    rendered together are given (`mask_ious` is the renderer's; the rule is what is tested)."""
+    from types import SimpleNamespace
+
+    from box_case import look_rotation
+    from pipeline.core.case import Segment
+    from pipeline.core.scene import Camera
+    from pipeline.stages.objects.pose import ObjectTarget
+
+    rng = np.random.default_rng(2)
+
+    def target(name, x):
+        xs, ys = rng.uniform(x - 0.4, x + 0.4, 500), rng.uniform(1.0, 1.8, 500)
+        points = np.stack([xs, ys, np.full_like(xs, 0.5)], 1)
+        tg = ObjectTarget(Segment(1, "bed", "thing"), np.zeros((4, 4), bool), points, name)
+        tg.mesh, tg.size, tg.pose, tg.contact = None, None, Pose(np.array([x, 1.4, 0.0]), 0.0, 1.0), "floor"
+        tg.candidates = [SimpleNamespace(asset_id=f"builtin:{name}")]
+        return tg
+
+    wrong, poor = target("wrong", -1.0), target("poor", 1.0)
+    scene = SimpleNamespace(camera=Camera([0.0, -2.0, 1.5], look_rotation(0.0, -20.0).tolist(), 55.0, 320, 240))
+    monkeypatch.setattr(object_stage, "mask_ious", lambda *a, **k: ([0.30, 0.50], None))
+    cfg = SimpleNamespace(proxy_below=0.5, proxy_gain=0.15)
+    parts = [{"body": "model"}, {"body": "model"}]
+    events = Events()
+    kept = object_stage.replace_bad_fits([wrong, poor], parts, [0.22, 0.40], None, scene, cfg, events)
+    assert kept == 1
+    assert wrong.standin == "proxy:relief" and "proxy" in wrong.flags and "proxy" in parts[0]
+    assert not poor.standin and parts[1] == {"body": "model"}  # 0.50 is not 0.15 above 0.40: kept
+    assert any("poor" in line and "the model is kept" in line for line in events.lines)
