@@ -152,11 +152,11 @@ def _relief(points, label):
     from pipeline.core.case import Segment
     from pipeline.core.scene import Camera
     from pipeline.stages.objects.pose import ObjectTarget
-    from pipeline.stages.objects.standins import proxy_parts
+    from pipeline.stages.objects.standins import relief_parts
 
     camera = Camera([0.0, -2.0, 1.5], look_rotation(0.0, -20.0).tolist(), 55.0, 320, 240)
     target = ObjectTarget(Segment(1, label, "thing"), np.zeros((4, 4), bool), np.asarray(points, float), "x_1")
-    parts, pose = proxy_parts(target, camera)
+    parts, pose = relief_parts(target, camera)
     return parts["proxy"], pose  # the proxy in its canonical frame (front -Y, towards the camera)
 
 
@@ -219,8 +219,32 @@ def test_a_flagged_model_gives_way_to_any_better_proxy(monkeypatch):
     cfg = SimpleNamespace(proxy_below=0.5, proxy_gain=0.15)
     parts = [{"body": "model"}, {"body": "model"}]
     events = Events()
-    kept = object_stage.replace_bad_fits([wrong, poor], parts, [0.22, 0.40], None, scene, cfg, events)
+    kept = object_stage.replace_bad_fits([wrong, poor], parts, [0.22, 0.40], None, scene, cfg, events)  # beds
     assert kept == 1
     assert wrong.standin == "proxy:relief" and "proxy" in wrong.flags and "proxy" in parts[0]
     assert not poor.standin and parts[1] == {"body": "model"}  # 0.50 is not 0.15 above 0.40: kept
     assert any("poor" in line and "the model is kept" in line for line in events.lines)
+
+
+def test_a_lamp_is_a_silhouette_proxy_and_a_bed_a_relief():
+    """What stands on the floor becomes a relief of its points; a lamp (thin arms the eroded mask's points
+    miss) its mask extruded, which covers the mask by construction."""
+    from types import SimpleNamespace
+
+    from box_case import look_rotation
+    from pipeline.core.case import Segment
+    from pipeline.core.geometry import pixel_rays
+    from pipeline.core.scene import Camera
+    from pipeline.stages.objects.pose import ObjectTarget
+    from pipeline.stages.objects.standins import proxy_parts
+
+    camera = Camera([0.0, -2.0, 1.5], look_rotation(0.0, -20.0).tolist(), 55.0, 64, 48)
+    case = SimpleNamespace(width=64, height=48, fov_y_deg=55.0)
+    mask = np.zeros((48, 64), bool)
+    mask[10:30, 28:36] = True
+    rays = pixel_rays(64, 48, 55.0) @ np.asarray(camera.R).T
+    hits = np.asarray(camera.t) + rays[mask] * 3.0  # a surface 3 m out along each ray
+    for label, kind in (("lamp", "extruded_silhouette"), ("bed", "relief")):
+        target = ObjectTarget(Segment(1, label, "thing"), mask, hits, f"{label}_1")
+        parts, pose, shape = proxy_parts(target, case, camera)
+        assert shape == kind and len(parts["proxy"].faces) > 0

@@ -86,7 +86,7 @@ class ObjectConfig:
     """An object neither on the floor nor supported, this close to a wall, is wall-mounted."""
     proxy_below: float = 0.5
     """A retrieved model whose final mask IoU is below this is compared with a proxy built from the object's own
-    mask and depth (a relief of its depth points); the proxy replaces it when its IoU is `proxy_gain` higher."""
+    mask and depth (a relief or an extruded silhouette); the proxy replaces it when its IoU is `proxy_gain` higher."""
     proxy_gain: float = 0.15
     """How much higher (absolute mask IoU) a proxy must score to replace a retrieved model that fits badly."""
     wall_snap_m: float = 0.15

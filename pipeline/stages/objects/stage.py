@@ -470,14 +470,14 @@ def _standin(tg: ObjectTarget, case: Case, scene: Scene, candidates: list, event
         if tg.contact == "wall":
             tg.wall_normal = np.array([math.sin(tg.pose.yaw), -math.cos(tg.pose.yaw), 0.0])
     else:
-        proxy = proxy_parts(tg, scene.camera)
+        proxy = proxy_parts(tg, case, scene.camera)
         if proxy is None:
             events.log(f"objects: no model for {tg.name} ({tg.label}) and too few depth points for a proxy; "
                        "skipped")
             return None
-        parts, tg.pose = proxy
+        parts, tg.pose, shape = proxy
         tg.contact = "floor" if tg.pose.location[2] < 1e-6 else "none"
-        tg.standin, kind = f"{PROXY_PREFIX}relief", "proxy"
+        tg.standin, kind = f"{PROXY_PREFIX}{shape}", "proxy"
         events.log(f"objects: no {tg.label} in the libraries searched; {tg.name} is a proxy built from its mask "
                    f"and depth (flagged 'proxy'; {len(candidates)} retrieved candidates still offered)")
     tg.flags.append(kind)
@@ -495,14 +495,14 @@ def replace_bad_fits(targets: list[ObjectTarget], parts_by_target: list, ious: l
     whereas the model goes on past the border. Returns how many were replaced."""
     bad = [i for i, (tg, iou) in enumerate(zip(targets, ious))
            if iou < cfg.proxy_below and not (tg.edited or tg.standin or tg.cut)]
-    saved = {}
+    saved, shapes = {}, {}
     for i in bad:
-        built = proxy_parts(targets[i], scene.camera)
+        built = proxy_parts(targets[i], case, scene.camera)
         if built is None:
             continue
         tg = targets[i]
         saved[i] = (tg.mesh, tg.size, tg.pose, tg.contact, parts_by_target[i])
-        parts_by_target[i], tg.pose = built
+        parts_by_target[i], tg.pose, shapes[i] = built
         tg.mesh, tg.size = merged_mesh(parts_by_target[i]), parts_size(parts_by_target[i])
         tg.contact = "floor" if tg.pose.location[2] < 1e-6 else "none"
     if not saved:
@@ -516,7 +516,7 @@ def replace_bad_fits(targets: list[ObjectTarget], parts_by_target: list, ious: l
         # bunk bed at 0.23 against a relief at 0.35).
         margin = 0.0 if ious[i] < LOW_MASK_IOU else cfg.proxy_gain
         if trial[i] > ious[i] + margin:
-            tg.standin, tg.face_colors = f"{PROXY_PREFIX}relief", None
+            tg.standin, tg.face_colors = f"{PROXY_PREFIX}{shapes[i]}", None
             tg.flags.append("proxy")
             kept += 1
             events.log(f"objects: {tg.name} ({tg.label}): {tg.candidates[0].asset_id} covers {ious[i]:.2f} of its "

@@ -13,6 +13,8 @@ import numpy as np
 
 from assets_index import normalize_category
 from blender_addon.scene_format import STANDIN_FLAGS
+from pipeline.core.case import Case
+from pipeline.core.geometry import pixel_rays
 from pipeline.core.scene import Camera, Room
 from pipeline.render.silhouettes import Pose
 from .pose import ObjectTarget
@@ -49,14 +51,90 @@ def _box(lo, hi) -> tuple[np.ndarray, np.ndarray]:
     return v, f
 
 
+def _world_rays(case: Case, camera: Camera, mask: np.ndarray) -> np.ndarray:
+    """World directions of the rays through the mask's pixels."""
+    rays = pixel_rays(case.width, case.height, case.fov_y_deg) @ np.asarray(camera.R).T
+    return rays[mask]
+
+
+def silhouette_parts(target: ObjectTarget, case: Case, camera: Camera, cells: int = 32,
+                depth_range: tuple[float, float] = (0.1, 1.5)) -> tuple[dict, Pose] | None:
+    """An extruded silhouette (for what stands on other things or hangs: a lamp's arm, a radio): the mask projected onto the vertical plane facing the camera at the object's
+    nearest visible surface (10th percentile of its depth points along the view), rasterised into up to
+    `cells` x `cells` cells, each row's runs extruded backwards by the points' spread along the view (clipped
+    to `depth_range`). Seen from the camera it covers the mask; its depth is what the photo shows of it.
+    None when the object has too few depth points to place it."""
+    p = target.points
+    if len(p) < 10:
+        return None
+    origin = np.asarray(camera.t, float)
+    rel = p[:, :2] - origin[:2]
+    view = np.median(rel, axis=0)
+    view /= max(float(np.linalg.norm(view)), 1e-9)
+    across = np.array([-view[1], view[0]])
+    along = rel @ view
+    front = float(np.percentile(along, 10))
+    depth = float(np.clip(np.percentile(along, 95) - np.percentile(along, 5), *depth_range))
+    rays = _world_rays(case, camera, target.mask)
+    denom = rays[:, :2] @ view
+    rays = rays[denom > 1e-6]
+    if len(rays) < 10:
+        return None
+    hit = origin + rays * (front / (rays[:, :2] @ view))[:, None]
+    u = (hit[:, :2] - origin[:2]) @ across
+    z = np.maximum(hit[:, 2], 0.0)  # nothing goes below the floor
+    bottom = float(np.percentile(p[:, 2], 2))
+    if bottom < 0.12:  # standing on the floor: the proxy reaches it
+        z = np.concatenate([z, np.zeros(1)])
+        u = np.concatenate([u, [np.median(u)]])
+    u0, u1, z0, z1 = u.min(), u.max(), z.min(), z.max()
+    step = max(u1 - u0, z1 - z0, 1e-3) / cells
+    nu, nz = max(1, int(math.ceil((u1 - u0) / step))), max(1, int(math.ceil((z1 - z0) / step)))
+    grid = np.zeros((nz, nu), bool)
+    grid[np.clip(((z - z0) / step).astype(int), 0, nz - 1), np.clip(((u - u0) / step).astype(int), 0, nu - 1)] = True
+    uc = 0.5 * (u0 + u1)
+    verts, faces = [], []
+    for row in range(nz):
+        cols = np.flatnonzero(grid[row])
+        if not len(cols):
+            continue
+        runs = np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1)
+        for run in runs:  # one box per run of filled cells: canonical Y back, Z up, X = -across (front at -Y)
+            v, f = _box((uc - u0 - (run[-1] + 1) * step, -depth / 2, row * step),
+                        (uc - u0 - run[0] * step, depth / 2, (row + 1) * step))
+            faces.append(f + sum(len(x) for x in verts))
+            verts.append(v)
+    if not verts:
+        return None
+    centre_xy = origin[:2] + view * (front + depth / 2) + across * uc
+    yaw = math.atan2(-view[0], view[1])  # front (-Y) towards the camera: front_of(yaw) = -view
+    pose = Pose(np.array([centre_xy[0], centre_xy[1], z0]), yaw, 1.0)
+    return {"proxy": _trimesh(np.vstack(verts), np.vstack(faces))}, pose
+
+
+def proxy_parts(target: ObjectTarget, case: Case, camera: Camera) -> tuple[dict, Pose, str] | None:
+    """The proxy of an object: (parts, pose, kind). Furniture that stands on the floor (`stands_on_floor`) is a
+    relief of its depth points (`relief_parts`: solid, grounded, a bed with its headboard); anything else (a
+    lamp, a radio, a vase: thin parts the eroded mask's points miss) its mask extruded (`silhouette_parts`, which
+    covers the mask by construction). kind names it in the asset id (`proxy:relief`, `proxy:extruded_silhouette`).
+    None when the object has too few depth points."""
+    from .pose import stands_on_floor
+
+    if stands_on_floor(target.label):
+        built, kind = relief_parts(target, camera), "relief"
+    else:
+        built, kind = silhouette_parts(target, case, camera), "extruded_silhouette"
+    return None if built is None else (*built, kind)
+
+
 def _nan_median(values: np.ndarray) -> float:
     finite = values[np.isfinite(values)]
     return float(np.median(finite)) if len(finite) else np.nan
 
 
-def proxy_parts(target: ObjectTarget, camera: Camera, cells: int = 24,
+def relief_parts(target: ObjectTarget, camera: Camera, cells: int = 24,
                 max_depth_m: float = 3.0) -> tuple[dict, Pose] | None:
-    """A relief: the object's depth points binned on a floor grid facing the camera (`cells` cells along its
+    """A relief (for furniture that stands on the floor): the object's depth points binned on a floor grid facing the camera (`cells` cells along its
     longest extent), each cell a column from the object's base up to the highest point in it. Within a column
     (a line of cells going away from the camera) the unseen cells between and behind the seen ones take the
     height of the nearest seen cell in front, back to at least the category's typical depth (what is hidden
