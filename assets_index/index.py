@@ -320,7 +320,7 @@ class AssetIndex:
     def size_scores(self, size: Sequence[float], at_least: Sequence[bool] | None = None) -> np.ndarray:
         """Per record: minus the mean |log ratio| of its size to `size` (w, d, h in metres), 0 is a perfect
         fit. Width and depth may swap (the yaw is unknown); axes under 1 cm are ignored. An axis flagged in
-        `at_least` is a lower bound (the photo's border or a nearer object cuts what is seen of it): a model
+        `at_least` is a lower bound (the photo's border cuts what is seen of it): a model
         smaller there costs as usual, one larger costs nothing up to `LOWER_BOUND_SLACK` times the seen extent."""
         t = np.maximum(np.asarray(size, dtype=float), 1e-2)
         s = np.maximum(self._sizes, 1e-2)
@@ -413,10 +413,10 @@ def open_index(path: str | Path | None = None, embedder: Embedder | None = None,
 
 
 PACK_MIN_MODELS = 8
+PACK_TOLERANCE = 1.25
 # A model up to this many times an object's seen extent, on an axis where only part of it is seen, fits as well as
 # one of exactly that extent (an armchair cut by the frame shows a third of its width).
 LOWER_BOUND_SLACK = 2.5
-PACK_TOLERANCE = 1.25
 
 
 def _pack_scales(records: Sequence[AssetRecord]) -> dict[tuple[str, str], float]:
