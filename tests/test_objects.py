@@ -268,6 +268,30 @@ def test_retriever_merges_indices_by_one_score():
     assert r.index_of("builtin:b1") is b and r.index_of("file:a1") is a and "file:a2" in r
 
 
+def test_the_retriever_loads_a_model_once_and_hands_out_copies(retriever, monkeypatch):
+    """Shape retrieval, re-ranking and the offered candidates load the same models again: the retriever reads
+    each file once (up to MESH_CACHE models) and every caller gets its own copies to transform."""
+    from pipeline.stages.objects import retrieval
+
+    index = retriever.index_of(ASSET)
+    reads = []
+    real = index.load_mesh
+    monkeypatch.setattr(index, "load_mesh", lambda asset_id: reads.append(asset_id) or real(asset_id))
+    retriever._meshes.clear()
+    first = retriever.load_mesh(ASSET)
+    name = next(iter(first))
+    before = first[name].vertices.copy()
+    first[name].apply_translation([5.0, 0.0, 0.0])  # a caller moving its copy
+    second = retriever.load_mesh(ASSET)
+    assert reads == [ASSET]  # read once
+    assert np.allclose(second[name].vertices, before)  # not the moved copy
+    monkeypatch.setattr(retrieval, "MESH_CACHE", 1)
+    other = next(r.id for r in index.records if r.id != ASSET)
+    retriever.load_mesh(other)
+    retriever.load_mesh(ASSET)  # pushed out by the other model: read again
+    assert reads == [ASSET, other, ASSET]
+
+
 def test_reconstruct_with_a_missing_asset_index_exits_2(box_case, tmp_path):
     """`reconstruct --objects.asset-index DIR` with no index in DIR: exit 2, one error line naming the fix, no
     bundle."""

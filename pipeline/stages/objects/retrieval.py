@@ -11,6 +11,7 @@ recorded in scene.json.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from PIL import Image
 from p2s_common.errors import InputError, SetupError
 from assets_index import Embedder, normalize_category, related_categories
 from .config import ObjectConfig
+
+MESH_CACHE = 64  # models kept in memory by a retriever (a 3D-FUTURE model can hold 100k faces)
 
 
 class Retriever:
@@ -33,6 +36,7 @@ class Retriever:
         self.indices: list = list(indices) if isinstance(indices, (list, tuple)) else [indices]
         self.embedder = embedder  # assets_index.Embedder, None = category-only
         self.mode = mode  # "clip:<model key>" or "category+size"
+        self._meshes: OrderedDict[str, dict] = OrderedDict()  # the last MESH_CACHE models loaded
 
     def __contains__(self, asset_id: str) -> bool:
         return any(asset_id in index for index in self.indices)
@@ -53,8 +57,17 @@ class Retriever:
         return self.index_of(record.id).pack_scale(record) if record.id in self else 1.0
 
     def load_mesh(self, asset_id: str) -> dict:
-        """The model's material parts (canonical frame: metres, Z up, front -Y, origin at the bottom centre)."""
-        return self.index_of(asset_id).load_mesh(asset_id)
+        """The model's material parts (canonical frame: metres, Z up, front -Y, origin at the bottom centre).
+        The last `MESH_CACHE` models are kept: shape retrieval, re-ranking and the offered candidates' meshes load
+        the same models again (a glTF file takes about 100 ms to read). Each call gets its own copies, so a
+        caller may transform them."""
+        if asset_id in self._meshes:
+            self._meshes.move_to_end(asset_id)
+        else:
+            self._meshes[asset_id] = self.index_of(asset_id).load_mesh(asset_id)
+            if len(self._meshes) > MESH_CACHE:
+                self._meshes.popitem(last=False)
+        return {name: mesh.copy() for name, mesh in self._meshes[asset_id].items()}
 
     def query(self, embedding: np.ndarray | None, k: int, category: Iterable[str] | None,
               size: Sequence[float] | None, size_weight: float = 0.1,
