@@ -57,21 +57,27 @@ def _world_rays(case: Case, camera: Camera, mask: np.ndarray) -> np.ndarray:
     return rays[mask]
 
 
+def _view_frame(points: np.ndarray, camera: Camera) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(camera origin, points' horizontal offsets from it, unit horizontal view direction towards them, unit
+    across direction): the frame both proxies are built in, facing the camera."""
+    origin = np.asarray(camera.t, float)
+    rel = points[:, :2] - origin[:2]
+    view = np.median(rel, axis=0)
+    view /= max(float(np.linalg.norm(view)), 1e-9)
+    return origin, rel, view, np.array([-view[1], view[0]])
+
+
 def silhouette_parts(target: ObjectTarget, case: Case, camera: Camera, cells: int = 32,
                 depth_range: tuple[float, float] = (0.1, 1.5)) -> tuple[dict, Pose] | None:
-    """An extruded silhouette (for what stands on other things or hangs: a lamp's arm, a radio): the mask projected onto the vertical plane facing the camera at the object's
-    nearest visible surface (10th percentile of its depth points along the view), rasterised into up to
+    """An extruded silhouette (for what stands on other things or hangs: a lamp's arm, a radio): the mask
+    projected onto the vertical plane facing the camera at the object's nearest visible surface (10th percentile of its depth points along the view), rasterised into up to
     `cells` x `cells` cells, each row's runs extruded backwards by the points' spread along the view (clipped
     to `depth_range`). Seen from the camera it covers the mask; its depth is what the photo shows of it.
     None when the object has too few depth points to place it."""
     p = target.points
     if len(p) < 10:
         return None
-    origin = np.asarray(camera.t, float)
-    rel = p[:, :2] - origin[:2]
-    view = np.median(rel, axis=0)
-    view /= max(float(np.linalg.norm(view)), 1e-9)
-    across = np.array([-view[1], view[0]])
+    origin, rel, view, across = _view_frame(p, camera)
     along = rel @ view
     front = float(np.percentile(along, 10))
     depth = float(np.clip(np.percentile(along, 95) - np.percentile(along, 5), *depth_range))
@@ -155,11 +161,7 @@ def relief_parts(target: ObjectTarget, camera: Camera, cells: int = 24,
     p = p[np.all((p >= lo - 1e-9) & (p <= hi + 1e-9), axis=1)]
     if len(p) < 10:
         return None
-    origin = np.asarray(camera.t, float)
-    rel = p[:, :2] - origin[:2]
-    view = np.median(rel, axis=0)
-    view /= max(float(np.linalg.norm(view)), 1e-9)
-    across = np.array([-view[1], view[0]])
+    origin, rel, view, across = _view_frame(p, camera)
     u, v, z = rel @ across, rel @ view, p[:, 2]
     category = normalize_category(target.label)
     typical = TYPICAL_SIZE.get(category)
