@@ -22,6 +22,8 @@ def build_light(spec: Light, collection: bpy.types.Collection, over_opening: boo
     elif kind == "POINT":  # a sphere of light when it has a radius (a lamp's bulb); 0: a true point
         data.shadow_soft_size = float(spec.radius or 0.0)
         data.use_soft_falloff = False  # Cycles' default softens the falloff near the sphere; Mitsuba's does not
+    elif kind == "SUN":  # strength in W/m^2; a point in the sky, as Mitsuba's directional emitter (hard shadows)
+        data.angle = 0.0
     obj = bpy.data.objects.new(name, data)
     obj[PROP_LIGHT] = name  # scene.json key, for Refine (names may get .001)
     if spec.role:  # what the light stands for ("Window", "Ceiling lamp"), shown in the Outliner's custom props

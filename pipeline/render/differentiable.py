@@ -62,8 +62,9 @@ class SceneRenderer:
                 found = _find_keys(self.params, prefix)
                 if found is not None:
                     self.material_keys[material] = found
-        self.light_keys = [f"{light_id(i)}.emitter.radiance.value" for i in range(len(lights))]
-        self.light_keys = [k if k in self.params else None for k in self.light_keys]
+        # An area or sphere light's radiance, or a sun's irradiance: each light's one RGB parameter.
+        self.light_keys = [next((k for k in (f"{light_id(i)}.emitter.radiance.value", f"{light_id(i)}.irradiance.value")
+                                 if k in self.params), None) for i in range(len(lights))]
         self._sensors: dict = {}
         self.shape_names = [s.id() for s in self.mscene.shapes()]
 

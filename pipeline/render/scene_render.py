@@ -325,7 +325,10 @@ def light_area(light: Light) -> float:
 
 def light_radiance(light: Light) -> np.ndarray:
     """Linear RGB radiance of a Blender area or sphere light: colour * P / (pi * A), A its emitting area (a
-    diffuse emitter of radiance L sends pi L per unit area)."""
+    diffuse emitter of radiance L sends pi L per unit area). A sun's is its irradiance: Blender's Sun strength is
+    in W/m^2, Mitsuba's `directional` irradiance the same quantity."""
+    if light.type == "sun":
+        return np.asarray(light.color, float) * light.power_w
     return np.asarray(light.color, float) * light.power_w / (math.pi * max(light_area(light), 1e-9))
 
 
@@ -337,6 +340,32 @@ def light_power(radiance_rgb: np.ndarray, area: float) -> tuple[float, list[floa
     if peak <= 0:
         return 0.0, [1.0, 1.0, 1.0]
     return peak * math.pi * float(area), [float(c) for c in rad / peak]
+
+
+def light_watts(light: Light, radiance_rgb: np.ndarray) -> tuple[float, list[float]]:
+    """(power_w, colour) of `light` emitting `radiance_rgb` (`light_radiance`'s inverse): watts for area and
+    sphere lights (`light_power`), W/m^2 for a sun (its strength in Blender)."""
+    if light.type == "sun":
+        rad = np.maximum(np.asarray(radiance_rgb, float), 0.0)
+        peak = float(rad.max())
+        return (peak, [float(c) for c in rad / peak]) if peak > 0 else (0.0, [1.0, 1.0, 1.0])
+    return light_power(radiance_rgb, light_area(light))
+
+
+def sun_direction(light: Light) -> np.ndarray:
+    """The direction a sun's light travels: its local -Z (Blender's lights shine along -Z)."""
+    d = -np.asarray(light.rotation, float)[:, 2]
+    return d / max(float(np.linalg.norm(d)), 1e-12)
+
+
+def path_tracer(lights: list[Light], differentiable: bool = True) -> str:
+    """The integrator for a scene with these lights. Mitsuba's path tracers stop a shadow ray at any surface,
+    a window's light panel (`null` BSDF) included, so a sun could not shine through its window; the volumetric
+    ones pass null surfaces (as Blender's light objects are not geometry at all). Without a sun the plain ones
+    give the same picture for less."""
+    if any(li.type == "sun" for li in lights):
+        return "prbvolpath" if differentiable else "volpath"
+    return "prb" if differentiable else "path"
 
 
 def light_matrix(light: Light) -> np.ndarray:
@@ -352,7 +381,8 @@ def light_matrix(light: Light) -> np.ndarray:
 
 
 def light_dict(light: Light, radiance: np.ndarray | None = None, scale: float = 1.0) -> dict:
-    """A Blender light as a Mitsuba emitter. Area lights are rectangles (point lights with a radius, spheres) with
+    """A Blender light as a Mitsuba emitter. A sun is a `directional` emitter (`path_tracer` says how it passes
+    the window panels). Area lights are rectangles (point lights with a radius, spheres) with
     Mitsuba's `null` BSDF: Blender's
     lights are not geometry, so light reflected towards the ceiling behind a panel passes through it (a black
     panel would leave a dark patch on the ceiling above it). Shadow rays still stop at panels (Mitsuba's path
@@ -369,6 +399,10 @@ def light_dict(light: Light, radiance: np.ndarray | None = None, scale: float = 
     if is_sphere(light):  # a lamp's bulb: as differentiable as a panel (its radiance is the same parameter)
         return {"type": "sphere", "center": [float(x) for x in light.position], "radius": float(light.radius),
                 "emitter": emitter, "bsdf": {"type": "null"}}
+    if light.type == "sun":
+        irr = light_radiance(light) * scale if radiance is None else np.asarray(radiance, float)
+        return {"type": "directional", "direction": [float(x) for x in sun_direction(light)],
+                "irradiance": {"type": "rgb", "value": [float(x) for x in irr]}}
     colour = np.asarray(light.color, float)
     return {"type": "point", "position": [float(x) for x in light.position],
             "intensity": {"type": "rgb",

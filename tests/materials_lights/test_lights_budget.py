@@ -48,7 +48,7 @@ def test_fill_fit_recovers_one_shared_temperature():
     powers, kelvin = np.array([0.6, 1.8, 1.1]), 3100.0
     target = sum(p * blackbody_rgb(kelvin) * b for p, b in zip(powers, basis))
     keep = np.ones((h, w), bool)
-    fitted, t_fit, residual = fit_fills(basis, target, keep, np.ones(3), np.geomspace(2200.0, 7500.0, 24),
+    fitted, t_fit, residual, _ = fit_fills(basis, target, keep, np.ones(3), np.geomspace(2200.0, 7500.0, 24),
                                         ridge=1e-4)
     assert t_fit == pytest.approx(kelvin, rel=0.06)
     assert np.allclose(fitted, powers, rtol=0.1), fitted

@@ -32,7 +32,7 @@ from pipeline.core.scene import Camera
 from pipeline.matselect.measure import measure
 from pipeline.render.backend import init_mitsuba
 from pipeline.render.room_box import FACE_NAMES, depth_and_faces
-from pipeline.render.scene_render import RenderSettings, load_scene, render_numpy, scene_dict
+from pipeline.render.scene_render import RenderSettings, load_scene, path_tracer, render_numpy, scene_dict
 from pipeline.stages import STAGES
 from pipeline.stages.objects.retrieval import local_embedder
 from pipeline.synth.case_writer import generate_case
@@ -222,7 +222,8 @@ def novel_view_psnr(scene, truth: dict, folder: Path, files: BundleFiles, spp: i
         t = rot.T @ (np.asarray(cam["position"], float) - trans)
         view = copy.copy(scene)
         view.camera = Camera(t.tolist(), R.tolist(), cam["fov_y_deg"], w, h)
-        settings = RenderSettings(w, h, spp, 6, "path", extra={"hide_emitters": True})
+        settings = RenderSettings(w, h, spp, 6, path_tracer(scene.lights, differentiable=False),
+                                  extra={"hide_emitters": True})
         img = render_numpy(load_scene(scene_dict(view, materials, settings, read=files.read)), seed=5)
         out.append(round(psnr(linear_to_srgb(img), photo), 2))
     return out

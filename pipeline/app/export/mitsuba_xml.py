@@ -13,7 +13,7 @@ from typing import Callable
 from pipeline.core.bundle import BundleFiles
 from pipeline.core.scene import Scene
 from pipeline.render.backend import init_mitsuba
-from pipeline.render.scene_render import RenderSettings, scene_dict, scene_surfaces
+from pipeline.render.scene_render import RenderSettings, path_tracer, scene_dict, scene_surfaces
 from pipeline.stages.materials_lights.state import from_scene
 
 
@@ -35,7 +35,8 @@ def write_mitsuba_scene(root: Path, scene: Scene, files: BundleFiles | None = No
     out = Path(root) / "mitsuba"
     out.mkdir(parents=True, exist_ok=True)
     cam = scene.camera
-    settings = RenderSettings(cam.width, cam.height, spp, max_depth, "path", extra={"hide_emitters": True})
+    settings = RenderSettings(cam.width, cam.height, spp, max_depth, path_tracer(scene.lights, differentiable=False),
+                              extra={"hide_emitters": True})
     files = files if files is not None else BundleFiles(source=root)
     d = scene_dict(scene, scene_materials(scene, files.read), settings, files=out, read=files.read)
     resolver = mi.file_resolver()

@@ -91,6 +91,11 @@ class MaterialLightConfig:
     """(1/0) Add a window-sized light on every wall the camera does not see."""
     window_lights: int = 1
     """(1/0) Visible windows (segments labelled window) become area lights at the photo's radiance."""
+    sun: int = 1
+    """(1/0) A sun through the visible windows when the photo shows its sunlit patch (`sun.find_sun`): a Blender
+    Sun, Mitsuba's directional emitter."""
+    sun_min_step: float = 0.25
+    """The sun is placed only when its patch's edge steps up by this much log luminance on average (0.25: x1.3)."""
     lamp_emitters: int = 1
     """(1/0) Visible lamps whose largest part is this much brighter than the photo's median (lamp_min_brightness) emit."""
     lamp_lights: int = 1

@@ -25,6 +25,7 @@ from pipeline.core.case import Case
 from pipeline.core.geometry import project
 from pipeline.core.scene import Camera, Light, Room, ROOM_FACES
 from pipeline.render.room_box import FACE_NAMES, camera_rays_world, depth_and_faces
+from .colour_temperature import LUMINANCE
 
 
 FILL_SOURCES = ("ceiling", "behind_camera", "unseen_wall")  # lights the photo does not show: one temperature
@@ -33,15 +34,18 @@ FILL_SOURCES = ("ceiling", "behind_camera", "unseen_wall")  # lights the photo d
 @dataclass
 class LightInit:
     light: Light
-    source: str  # ceiling | behind_camera | unseen_wall | window | lamp
+    source: str  # ceiling | behind_camera | unseen_wall | window | lamp | sun
     radiance: np.ndarray  # linear RGB
     known: bool = False  # radiance measured from the photo (windows): not rescaled by the initial fit
     segment_id: int | None = None
     backing: str | None = None  # room face the panel lies on (it takes that face's material in Mitsuba)
     unit: float = 1.0  # the radiance the initial fits render it at as "one unit" (a small bulb: far above 1)
+    # Its colour is its own, fitted per channel (the sun), not the fills' shared temperature; with `known`, the
+    # initial albedo sees it at its measured start and the refinement rounds refit it.
+    own_colour: bool = False
 
 
-def _frame(forward: np.ndarray, up=(0.0, 0.0, 1.0)) -> np.ndarray:
+def frame_facing(forward: np.ndarray, up=(0.0, 0.0, 1.0)) -> np.ndarray:
     """World-from-light rotation of a panel emitting along `forward` (its local -Z), local +Y as close to `up`."""
     z = -np.asarray(forward, float)
     z /= np.linalg.norm(z)
@@ -168,7 +172,7 @@ def behind_camera(room: Room, camera: Camera, size=(1.6, 1.0)) -> LightInit | No
     h = float(min(size[1], 0.8 * room.size[2]))
     floor = room.center[2] - room.size[2] / 2
     centre[2] = floor + float(np.clip(centre[2] - floor, h / 2 + 0.05, room.size[2] - h / 2 - 0.05))
-    light = Light("Fill behind camera", "area", centre.tolist(), _frame(fwd_h).tolist(), [float(w), h],
+    light = Light("Fill behind camera", "area", centre.tolist(), frame_facing(fwd_h).tolist(), [float(w), h],
                   source="behind_camera")
     return LightInit(light, "behind_camera", np.ones(3))
 
@@ -182,7 +186,7 @@ def unseen_walls(room: Room, camera: Camera, seen_faces: set[str], size=(1.0, 1.
         w, h = min(size[0], 0.6 * width), min(size[1], 0.6 * height)
         c = centre + normal * 0.05
         c[2] = room.center[2] - room.size[2] / 2 + min(1.5, room.size[2] / 2)
-        light = Light(f"Fill from unseen {name.replace('_', ' ')}", "area", c.tolist(), _frame(normal).tolist(),
+        light = Light(f"Fill from unseen {name.replace('_', ' ')}", "area", c.tolist(), frame_facing(normal).tolist(),
                       [float(w), float(h)], source="unseen_wall")
         out.append(LightInit(light, "unseen_wall", np.ones(3), backing=name))
     return out
@@ -271,7 +275,7 @@ def visible_windows(camera: Camera, room: Room, case: Case, min_pixels: int = 12
         c = centre + tangent * (a0 + a1) / 2 + normal * 0.005
         c[2] = (z0 + z1) / 2
         radiance = np.median(case.photo_linear[mask], axis=0).astype(float)
-        rot = _frame(normal)
+        rot = frame_facing(normal)
         # Local +X of the frame is horizontal along the wall: the panel's width is along it.
         light = Light(f"Window {seg.id}", "area", c.tolist(), rot.tolist(), [float(a1 - a0), float(z1 - z0)],
                       visible_camera=True, source="window")
@@ -316,5 +320,5 @@ def l1_scalar(target: np.ndarray, known: np.ndarray, unit: np.ndarray, weights: 
 
 
 def luminance(rgb: np.ndarray) -> np.ndarray:
-    return np.asarray(rgb)[..., :3] @ np.array([0.2126, 0.7152, 0.0722])
+    return np.asarray(rgb)[..., :3] @ LUMINANCE
 

@@ -39,7 +39,7 @@ from pipeline.render.backend import init_mitsuba
 from pipeline.render.determinism import deterministic_renders
 from pipeline.render.differentiable import SceneRenderer
 from pipeline.render.room_box import FACE_NAMES, depth_and_faces
-from pipeline.render.scene_render import RenderSettings, light_area, light_power, light_radiance, scene_surfaces
+from pipeline.render.scene_render import RenderSettings, light_radiance, light_watts, path_tracer, scene_surfaces
 from pipeline.stages.config import ReconstructConfig
 from . import report as ml_report
 from .crops import CropPair, auto_crops, cut, load_user_crops, material_regions
@@ -50,6 +50,7 @@ from .optimise import JointOptimiser, make_targets
 from .photo_score import PhotoScore
 from .record import MaterialsLightsRecord
 from .state import Procedural, from_scene
+from .sun import SunSearch, find_sun, sun_light
 from .candidates import material_candidates, refresh_in_use
 from .retrieval import choose, open_clip_materials, stale_note
 from .retrieve_parts import retrieval_inputs, retrieve_by_synthesis
@@ -128,7 +129,8 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     wr, hr = max(pool, (w // ds) // pool * pool), max(pool, (h // ds) // pool * pool)
     # Emitters are never seen by the camera (Blender's light objects are not): where the photo shows a window or a
     # glowing lamp, the loss looks away and the final render shows the emitter's radiance.
-    settings = RenderSettings(wr, hr, cfg.spp, cfg.max_depth, "prb", extra={"hide_emitters": True})
+    settings = RenderSettings(wr, hr, cfg.spp, cfg.max_depth, path_tracer([li.light for li in lights]),
+                              extra={"hide_emitters": True})
 
     def build(states_now) -> SceneRenderer:
         maps = {n: s.render_maps() for n, s in states_now.items()}
@@ -158,6 +160,12 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     for name, st in states.items():
         if st.emission is not None and name in regions:
             emitting |= regions[name]
+    if fresh and cfg.sun:
+        found = _sun(renderer, ids, emitting, case, lights, cfg, notes, config.seed)
+        if found is not None:
+            lights.append(found)
+            settings.integrator = path_tracer([li.light for li in lights])
+            renderer = build(states)
     targets = make_targets(case.photo_linear, regions, (wr, hr), pool, all_crops, exclude=emitting)
     timings["regions_crops"] = time.perf_counter() - t0
     events.step(1, cfg.iters + 5, "regions and crops")
@@ -264,7 +272,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
         lights=light_entries,
         retrieval=retrieval,
         vgg=getattr(vgg, "source", "none"),
-        render={"integrator": "prb", "max_depth": cfg.max_depth, "width": wr, "height": hr, "spp": cfg.spp,
+        render={"integrator": settings.integrator, "max_depth": cfg.max_depth, "width": wr, "height": hr, "spp": cfg.spp,
                 "loss_size": [wr // pool, hr // pool]},
         init=init_info,
         metrics_init=metrics_init,
@@ -488,6 +496,27 @@ def _merge_walls(scene: Scene, split: dict[str, list[str]], pixels: dict[str, in
     return renamed
 
 
+def _sun(renderer: SceneRenderer, ids: np.ndarray, emitting: np.ndarray, case: Case, lights: list[LightInit], cfg,
+         notes: list, seed: int) -> LightInit | None:
+    """The sun through the visible windows, when the photo shows its patch (`sun.find_sun`), else None."""
+    windows = [li.light for li in lights if li.source == "window"]
+    if not windows:
+        return None
+    h, w = ids.shape
+    points = renderer.aov(w, h, "position", seed=seed)
+    normals = renderer.aov(w, h, "geo_normal", seed=seed)
+    to_camera = np.asarray(renderer.scene.camera.position, float) - points
+    normals = np.where((np.sum(normals * to_camera, axis=-1) < 0)[..., None], -normals, normals)
+    search = SunSearch(points, normals, ids.astype(np.int64), (ids > 0) & ~emitting, case.photo_linear)
+    patch = find_sun(search, windows, cfg.sun_min_step)
+    if patch is None:
+        notes.append("no sun: the photo shows no sunlit patch a window could throw")
+        return None
+    sun = sun_light(patch, windows)
+    notes.append(f"sun through the window(s): {patch.record()}")
+    return sun
+
+
 def _cap_windows(lights: list[LightInit], cap: int, notes: list) -> list[LightInit]:
     """Keep the largest windows when fills and windows together pass the light cap (fills are bounded already)."""
     windows = sorted((li for li in lights if li.source == "window"),
@@ -504,9 +533,9 @@ def _cap_windows(lights: list[LightInit], cap: int, notes: list) -> list[LightIn
 def _exposure_ev(lights: list[LightInit], radiance: np.ndarray, fills: list[bool], watts: float) -> float:
     """The camera exposure (EV, half stops, 0..12) that makes the brightest fill `watts` in Blender: the photo's
     linear values fix the lights only up to the camera's exposure, and a scene lit by 3 W panels reads wrong."""
-    powers = [light_power(rad, light_area(li.light))[0] for li, rad, fill in zip(lights, radiance, fills) if fill]
-    if not powers or max(powers) <= 0:
-        powers = [light_power(rad, light_area(li.light))[0] for li, rad in zip(lights, radiance)]
+    powers = [light_watts(li.light, rad)[0] for li, rad, fill in zip(lights, radiance, fills) if fill]
+    if not powers or max(powers) <= 0:  # no fills: the other lights but a sun (W/m^2 are not watts)
+        powers = [light_watts(li.light, rad)[0] for li, rad in zip(lights, radiance) if li.light.type != "sun"]
     if not powers or max(powers) <= 0:
         return 0.0
     return float(np.clip(np.round(2 * np.log2(watts / max(powers))) / 2, 0.0, 12.0))
@@ -514,7 +543,7 @@ def _exposure_ev(lights: list[LightInit], radiance: np.ndarray, fills: list[bool
 
 # What each placed light stands for, as the artist reads it (scene.json `role`; the name says it too).
 ROLES = {"ceiling": "Ceiling lamp", "behind_camera": "Fill behind camera", "unseen_wall": "Fill from an unseen wall",
-         "window": "Window", "lamp": "Lamp"}
+         "window": "Window", "lamp": "Lamp", "sun": "Sun"}
 
 
 def _write_lights(scene: Scene, lights: list[LightInit], radiance: np.ndarray, prune: float = 0.0,
@@ -526,13 +555,13 @@ def _write_lights(scene: Scene, lights: list[LightInit], radiance: np.ndarray, p
     scene.lights = []
     entries = []
     fills = fills if fills is not None else [False] * len(lights)
-    powers = [light_power(rad, light_area(li.light))[0] for li, rad in zip(lights, radiance)]
-    total = sum(powers)
+    powers = [light_watts(li.light, rad)[0] for li, rad in zip(lights, radiance)]
+    total = sum(p for p, li in zip(powers, lights) if li.light.type != "sun")  # W/m^2 are not watts
     for li, rad, fill in zip(lights, radiance, fills):
         if li.light.locked:
             light = copy.deepcopy(li.light)
         else:
-            power, colour = light_power(rad, light_area(li.light))
+            power, colour = light_watts(li.light, rad)
             if power < prune * total and not li.known:
                 continue
             light = copy.deepcopy(li.light)

@@ -1,0 +1,169 @@
+"""The sun through the photo's windows: a directional light found from the sunlit patch it throws into the room.
+
+Sunlight through a window lands as a bright patch with sharp edges, on the floor, a wall or the furniture, shaped
+like the window seen from the sun. For each direction the sun could come from (outside a visible window, above the
+horizon), every seen point of the scene that could see the sky through a window along it (and faces it) is lit;
+where the patch so predicted meets the unlit part of the same surface, the photo should step up in brightness.
+The direction whose patch edges the photo agrees with most (the sum of log-luminance steps across them, same
+surface on both sides) wins, coarse grid then fine; a sun is placed only when that step is clear. Points shadowed
+by furniture between them and the window are not tested here (the renders that follow cast those shadows).
+
+The sun's strength starts from the same steps (the light a lit point gains, for a grey surface), and the initial
+light fit then refits it per channel like the fills (`initialise.refine_lights_and_albedo`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.core.scene import Light
+from .colour_temperature import LUMINANCE
+from .lights_init import LightInit, frame_facing
+
+
+@dataclass
+class SunPatch:
+    """What the search found: the direction the sunlight travels and how clearly the photo shows its patch."""
+
+    direction: np.ndarray  # unit vector, the way the light travels (down into the room)
+    step: float  # mean log-luminance step up across the patch's edge
+    pairs: int  # pixel pairs across the edge (same surface on both sides)
+    lit_pixels: int
+    gain: np.ndarray  # median linear RGB a lit pixel gains over its unlit neighbour
+
+    def record(self) -> dict:
+        elevation = float(np.degrees(np.arcsin(np.clip(-self.direction[2], -1.0, 1.0))))
+        return {"direction": [round(float(x), 4) for x in self.direction], "elevation_deg": round(elevation, 1),
+                "edge_step": round(self.step, 3), "edge_pairs": self.pairs, "lit_pixels": self.lit_pixels}
+
+
+@dataclass
+class SunSearch:
+    """The search's inputs on one pixel grid: world points and normals the camera sees, surfaces, photo."""
+
+    points: np.ndarray  # (H, W, 3) world positions
+    normals: np.ndarray  # (H, W, 3) unit normals facing the camera
+    surface: np.ndarray  # (H, W) int: which surface (shape) each pixel shows; pairs compare within one
+    valid: np.ndarray  # (H, W) bool: pixels that take part (a surface, not a window or a lamp)
+    photo_linear: np.ndarray  # (H, W, 3)
+
+    def log_luminance(self) -> np.ndarray:
+        return np.log(self.photo_linear @ LUMINANCE + 1e-3)
+
+
+def window_frames(windows: list[Light]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, float]]:
+    """(centre, inward normal, along, up, half width, half height) of each window panel (area lights facing in)."""
+    out = []
+    for w in windows:
+        rot = np.asarray(w.rotation, float)
+        out.append((np.asarray(w.position, float), -rot[:, 2], rot[:, 0], rot[:, 1], w.size[0] / 2, w.size[1] / 2))
+    return out
+
+
+def lit_mask(points: np.ndarray, normals: np.ndarray, frames: list, direction: np.ndarray) -> np.ndarray:
+    """Points (N, 3) that see the sky through a window looking back along `direction` and face it."""
+    to_sun = -direction
+    lit = np.zeros(len(points), bool)
+    facing = normals @ to_sun > 0.05
+    for centre, normal, along, up, hw, hh in frames:
+        toward = float(to_sun @ normal)
+        if toward > -0.05:  # the sun is not outside this window
+            continue
+        inside = (points - centre) @ normal
+        s = inside / -toward  # distance along to_sun to the window's plane
+        hit = points + s[:, None] * to_sun - centre
+        lit |= (inside > 0.01) & (np.abs(hit @ along) <= hw) & (np.abs(hit @ up) <= hh)
+    return lit & facing
+
+
+def edge_steps(logl: np.ndarray, surface: np.ndarray, valid: np.ndarray, lit: np.ndarray,
+               offsets: tuple[int, ...] = (1, 2)) -> np.ndarray:
+    """Log-luminance steps (lit minus unlit) across the patch's edge: pixel pairs `offsets` apart, horizontally
+    and vertically, on one surface, one side lit and the other not. Neighbours place the edge to the pixel; pairs
+    two apart still see a soft edge (a sun's disc, a blurred photo)."""
+    steps = []
+    for dy, dx in [(0, k) for k in offsets] + [(k, 0) for k in offsets]:
+        h, w = logl.shape
+        a = (slice(0, h - dy), slice(0, w - dx))
+        b = (slice(dy, h), slice(dx, w))
+        pair = valid[a] & valid[b] & (surface[a] == surface[b]) & (lit[a] != lit[b])
+        sign = np.where(lit[a], 1.0, -1.0)
+        steps.append(((logl[a] - logl[b]) * sign)[pair])
+    return np.concatenate(steps)
+
+
+def sun_directions(elevations: np.ndarray, azimuths: np.ndarray) -> np.ndarray:
+    """(N, 3) directions of travel for the sun at these elevations and azimuths (degrees; azimuth from +X)."""
+    el, az = np.meshgrid(np.radians(elevations), np.radians(azimuths), indexing="ij")
+    to_sun = np.stack([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)], axis=-1).reshape(-1, 3)
+    return -to_sun
+
+
+def _score(search: SunSearch, logl: np.ndarray, frames: list, direction: np.ndarray,
+           offsets: tuple[int, ...] = (1, 2)) -> tuple[float, np.ndarray, np.ndarray]:
+    h, w = logl.shape
+    lit = np.zeros((h, w), bool)
+    lit[search.valid] = lit_mask(search.points[search.valid], search.normals[search.valid], frames, direction)
+    steps = edge_steps(logl, search.surface, search.valid, lit, offsets)
+    # Clipped: one very dark pixel (a shadow line, a seam) must not decide the direction.
+    return float(np.clip(steps, -1.0, 1.0).sum()), steps, lit
+
+
+def find_sun(search: SunSearch, windows: list[Light], min_step: float = 0.25, min_pairs: int = 24,
+             coarse_deg: float = 4.0, min_elevation_deg: float = 6.0,
+             max_elevation_deg: float = 80.0) -> SunPatch | None:
+    """The direction whose patch edges the photo agrees with most (module docstring), or None when no window
+    is seen or the best patch's edge steps up by less than `min_step` (log luminance, ~1.3x) on average."""
+    frames = window_frames(windows)
+    if not frames or not search.valid.any():
+        return None
+    logl = search.log_luminance()
+    # Coarse to fine: on the coarse grid a predicted edge lands some pixels off the true one, so pairs further
+    # apart score it (a wide basin); each finer grid around the best so far looks closer.
+    grid = sun_directions(np.arange(min_elevation_deg, max_elevation_deg + 1e-6, coarse_deg),
+                          np.arange(0.0, 360.0, coarse_deg))
+    best = None
+    for step_deg, offsets in ((coarse_deg, (2, 4, 8)), (coarse_deg / 4, (1, 2, 4)), (coarse_deg / 16, (1, 2))):
+        if best is not None:
+            el0 = float(np.degrees(np.arcsin(-best[2])))
+            az0 = float(np.degrees(np.arctan2(-best[1], -best[0])))
+            around = np.arange(-4, 5) * step_deg
+            grid = sun_directions(np.clip(el0 + around, min_elevation_deg, max_elevation_deg), az0 + around)
+        scores = [_score(search, logl, frames, d, offsets)[0] for d in grid]
+        if max(scores) <= 0:
+            return None
+        best = grid[int(np.argmax(scores))]
+    _, steps, lit = _score(search, logl, frames, best)
+    if len(steps) < min_pairs or float(np.mean(steps)) < min_step:
+        return None
+    return SunPatch(best, float(np.mean(steps)), int(len(steps)), int(lit.sum()), _gain(search, lit))
+
+
+def _gain(search: SunSearch, lit: np.ndarray, offset: int = 2) -> np.ndarray:
+    """Median linear RGB a lit pixel shows over the unlit one across the edge (same surface)."""
+    img, gains = search.photo_linear, []
+    h, w = lit.shape
+    for dy, dx in ((0, offset), (offset, 0)):
+        a = (slice(0, h - dy), slice(0, w - dx))
+        b = (slice(dy, h), slice(dx, w))
+        pair = (search.valid[a] & search.valid[b] & (search.surface[a] == search.surface[b])
+                & (lit[a] != lit[b]))
+        sign = np.where(lit[a], 1.0, -1.0)[..., None]
+        gains.append(((img[a] - img[b]) * sign)[pair])
+    g = np.concatenate(gains)
+    return np.maximum(np.median(g, axis=0), 0.0) if len(g) else np.zeros(3)
+
+
+def sun_light(patch: SunPatch, windows: list[Light], albedo: float = 0.5, distance_m: float = 3.0) -> LightInit:
+    """The sun as a light to fit: a Blender Sun shining along the patch's direction, placed outside the first
+    window it passes (where an artist looks for it; a sun's position does not matter). Its starting irradiance
+    is what the patch's edge gained on a surface of `albedo` facing it (L = albedo E / pi)."""
+    d = patch.direction
+    frames = window_frames(windows)
+    centre = next((c for c, n, *_ in frames if float(-d @ n) < -0.05), frames[0][0])
+    light = Light("Sun", "sun", (centre - distance_m * d).tolist(), frame_facing(d).tolist(), [1.0, 1.0],
+                  source="sun")
+    irradiance = np.maximum(np.pi * patch.gain / albedo, 1e-3)
+    return LightInit(light, "sun", irradiance, known=True, own_colour=True)

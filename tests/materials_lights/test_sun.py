@@ -1,0 +1,110 @@
+"""The sun through a window: found from the sunlit patch it throws (`sun.find_sun`), fitted with its own colour
+(`initialise.fit_fills`), rendered through the window's light panel in Mitsuba (`scene_render.path_tracer`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.core.scene import Light
+from pipeline.stages.materials_lights.lights_init import frame_facing
+from pipeline.stages.materials_lights.sun import SunSearch, find_sun, lit_mask, sun_light, window_frames
+
+
+def _floor_and_window(direction: np.ndarray, lit_gain: float = 2.5, size: int = 96):
+    """A floor seen from above in a room whose wall y = 2 holds a 1.2 x 1.0 m window (1 to 2 m up), photographed
+    with the sun's patch `lit_gain` times brighter than the rest, and a gentle brightness ramp (the window's sky
+    light) that a patch search must not mistake for the sun."""
+    window = Light("Window", "area", [0.0, 1.995, 1.5], frame_facing(np.array([0.0, -1.0, 0.0])).tolist(),
+                   [1.2, 1.0], source="window")
+    xs, ys = np.meshgrid(np.linspace(-2, 2, size), np.linspace(2, -2, size))
+    points = np.stack([xs, ys, np.zeros_like(xs)], axis=-1)
+    normals = np.broadcast_to([0.0, 0.0, 1.0], points.shape).copy()
+    lit = lit_mask(points.reshape(-1, 3), normals.reshape(-1, 3), window_frames([window]),
+                   direction).reshape(size, size)
+    base = 0.1 * (1.0 + 0.5 * (ys + 2) / 4)[..., None] * np.array([0.9, 0.8, 0.7])
+    photo = base * np.where(lit, lit_gain, 1.0)[..., None]
+    search = SunSearch(points, normals, np.ones((size, size), np.int64), np.ones((size, size), bool),
+                       photo.astype(np.float32))
+    return search, window, lit
+
+
+def _direction(elevation: float, azimuth: float) -> np.ndarray:
+    el, az = np.radians(elevation), np.radians(azimuth)
+    return -np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
+
+
+def test_the_sun_is_found_from_its_patch():
+    truth = _direction(40.0, 110.0)  # from behind the window (outside, +y), a little to one side
+    search, window, lit = _floor_and_window(truth)
+    assert lit.sum() > 100, "the patch should be on the floor in view"
+    patch = find_sun(search, [window])
+    assert patch is not None
+    angle = np.degrees(np.arccos(np.clip(patch.direction @ truth, -1, 1)))
+    assert angle < 3.0, angle
+    assert patch.step == pytest.approx(np.log(2.5), abs=0.1)
+    sun = sun_light(patch, [window])
+    assert sun.light.type == "sun" and sun.own_colour and sun.known
+    assert np.allclose(-np.asarray(sun.light.rotation)[:, 2], patch.direction)  # shines along its local -Z
+    assert sun.light.position[1] > 2.0, "placed outside, beyond the window"
+    assert np.all(sun.radiance > 0)
+
+
+def test_no_sun_without_a_patch():
+    """A photo with only the window's smooth light (no sharp bright patch) gets no sun."""
+    search, window, _ = _floor_and_window(_direction(40.0, 110.0), lit_gain=1.0)
+    assert find_sun(search, [window]) is None
+    assert find_sun(search, []) is None
+
+
+def test_fit_gives_the_sun_its_own_colour():
+    """Fills share one black-body colour; a sun in the same fit gets its own RGB (a warm sun beside cool fills)."""
+    from pipeline.stages.materials_lights.colour_temperature import blackbody_rgb
+    from pipeline.stages.materials_lights.initialise import fit_fills
+
+    rng = np.random.default_rng(0)
+    basis = [rng.uniform(0.0, 1.0, (12, 16, 3)) for _ in range(2)]
+    sun = np.zeros((12, 16, 3))
+    sun[3:7, 4:10] = rng.uniform(0.5, 1.0, (4, 6, 1))
+    fills_t = 6500.0
+    sun_rgb = np.array([1.2, 0.9, 0.5])
+    target = (0.7 * basis[0] + 0.3 * basis[1]) * blackbody_rgb(fills_t) + sun * sun_rgb
+    keep = np.ones((12, 16), bool)
+    powers, kelvin, residual, own = fit_fills(basis, target, keep, np.array([0.5, 0.5, 1.0, 1.0, 1.0]),
+                                              np.geomspace(2200.0, 7500.0, 24), ridge=1e-4, own=[sun])
+    assert abs(kelvin - fills_t) < 400
+    assert np.allclose(powers, [0.7, 0.3], atol=0.05)
+    assert np.allclose(own[0], sun_rgb, atol=0.05)
+    assert residual < 0.01
+
+
+def test_a_sun_shines_through_the_window_panel_in_mitsuba():
+    """Mitsuba's plain path tracers stop shadow rays at the window's light panel (a `null` surface); with a sun
+    the scene renders with a volumetric one, which passes it, as Blender's light objects are not geometry."""
+    from tests.box_case import DEVICE
+    from pipeline.render.backend import init_mitsuba
+    from pipeline.render.scene_render import light_dict, path_tracer
+
+    init_mitsuba(DEVICE)
+    import mitsuba as mi
+
+    d = np.array([0.3, 0.0, -1.0]) / np.linalg.norm([0.3, 0.0, -1.0])
+    sun = Light("Sun", "sun", [0.0, 0.0, 5.0], frame_facing(d).tolist(), color=[1.0, 1.0, 1.0], power_w=2.0)
+    panel = Light("Window", "area", [0.0, 0.0, 1.0], np.eye(3).tolist(), [2.0, 2.0], power_w=0.0)
+    assert path_tracer([panel]) == "prb" and path_tracer([panel, sun]) == "prbvolpath"
+    assert path_tracer([panel, sun], differentiable=False) == "volpath"
+
+    def floor(integrator: str) -> float:
+        scene = mi.load_dict({
+            "type": "scene", "integrator": {"type": integrator, "max_depth": 4},
+            "sensor": {"type": "perspective", "fov": 40,
+                       "to_world": mi.ScalarTransform4f().look_at(origin=[0, 0, 3], target=[0, 0, 0], up=[0, 1, 0]),
+                       "film": {"type": "hdrfilm", "width": 16, "height": 16, "rfilter": {"type": "box"}}},
+            "floor": {"type": "rectangle", "bsdf": {"type": "diffuse", "reflectance": {"type": "rgb", "value": 0.5}}},
+            "panel": light_dict(panel), "sun": light_dict(sun)})
+        # Light sampling picks one emitter per sample: the mean over the floor's middle, at 256 spp.
+        return float(np.array(mi.render(scene, spp=256))[6:10, 6:10, 0].mean())
+
+    expected = 0.5 * 2.0 * abs(d[2]) / np.pi  # albedo x irradiance x cos / pi
+    assert floor(path_tracer([panel, sun])) == pytest.approx(expected, rel=0.05)
+    assert floor("prb") < 0.1 * expected  # why: the panel shadows the floor
