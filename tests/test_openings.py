@@ -324,7 +324,7 @@ def test_an_opening_rounds_inside_its_wall():
     """A door up to the full height of a wall 2.791474 m high was written as 2.7915 and scene.json refused it
     (tune room_003 of bench realistic); rounding goes towards the rectangle's inside."""
     from blender_addon.scene_format import wall_extent
-    from pipeline.stages.room.openings import round_inside
+    from pipeline.core.openings import round_inside
 
     room = Room([0.0, 0.0, 1.395737], [3.862768, 4.1, 2.791474], 0.0, {}, None)
     width, height = wall_extent(room.size, "wall_x_max")

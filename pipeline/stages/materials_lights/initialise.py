@@ -10,7 +10,7 @@
    luminance at low resolution (transport is linear in radiance: a weighted median).
 4. Refinement (`rounds`): light transport is linear in each light's radiance, so one render per light gives a
    basis and the fills' powers are a non-negative least-squares fit to the photo at 1/8 size, their colour one
-   black-body temperature shared by all fills (the best of a range tried, `fit_fills`), a sun's per channel; then each
+   black-body temperature shared by all fills (the best of a range tried, `fit_fills`), a sun's power beside them at its own colour; then each
    material's albedo is rescaled by photo colour / render colour in its region. Alternating a few times gets close
    to the optimum far faster than gradient steps on noisy renders; the joint optimisation then refines everything
    (roughness included).
@@ -121,39 +121,35 @@ def initial_albedo_and_scale(render: InitRenderer, states: dict, lights: list[Li
 
 def fit_fills(basis: list[np.ndarray], target: np.ndarray, keep: np.ndarray, current: np.ndarray,
               temperatures: np.ndarray, ridge: float = 0.05,
-              own: list[np.ndarray] | None = None) -> tuple[np.ndarray, float, float, list[np.ndarray]]:
+              own: list[tuple[np.ndarray, np.ndarray]] | None = None) -> tuple[np.ndarray, float, float, np.ndarray]:
     """Fill powers sharing one colour temperature: photo - known ~ sum_i s_i rgb(T) * basis_i, s_i >= 0.
 
     For each temperature tried, the powers are a non-negative least-squares fit over the three channels at once
     (transport is linear per channel, so a light of colour c adds c * its unit-white render); the temperature with
-    the smallest residual wins. `own`: unit-white renders of lights with a colour of their own (the sun), fitted
-    alongside with one power per channel. Returns (powers, temperature K, residual, own lights' RGB powers)."""
+    the smallest residual wins. `own`: (unit-white render, colour) of lights with a colour of their own (the sun),
+    whose powers are fitted alongside (`current` holds the fills' then their powers). Returns (fill powers,
+    temperature K, residual, own lights' powers)."""
     from scipy.optimize import nnls
 
     own = own or []
-    a_white = np.stack([b[keep] for b in basis + own], axis=1)  # (pixels, lights, 3)
-    y = target[keep].T.ravel()  # channel-major
     n, m = len(basis), len(own)
-    prior = np.full(n, float(np.mean(current[:n])) if n else 1.0)
-    own_prior = np.asarray(current[n:], float).reshape(m, 3) if m else np.zeros((0, 3))
-    prior_all = np.concatenate([prior, own_prior.T.ravel()])  # own columns channel-major, as below
-    best = (prior, float(temperatures[0]), np.inf, [own_prior[j] for j in range(m)])
-    pixels = a_white.shape[0]
+    a_white = np.stack([b[keep] for b in basis + [b for b, _ in own]], axis=1)  # (pixels, lights, 3)
+    y = target[keep].T.ravel()  # channel-major
+    current = np.asarray(current, float)
+    prior = np.concatenate([np.full(n, float(np.mean(current[:n])) if n else 1.0), current[n:n + m]])
+    own_colour = np.array([c for _, c in own], float).reshape(m, 3)
+    best = (prior[:n], float(temperatures[0]), np.inf, prior[n:])
     for t in temperatures:
-        c = blackbody_rgb(float(t))
-        a = np.concatenate([a_white[:, :n, ch] * c[ch] for ch in range(3)], axis=0)
-        if m:  # one column per own light and channel, zero in the other channels' rows
-            cols = np.zeros((3 * pixels, 3 * m))
-            for ch in range(3):
-                cols[ch * pixels:(ch + 1) * pixels, ch * m:(ch + 1) * m] = a_white[:, n:, ch]
-            a = np.concatenate([a, cols], axis=1)
+        colour = np.concatenate([np.tile(blackbody_rgb(float(t)), (n, 1)), own_colour])  # (lights, 3)
+        a = np.concatenate([a_white[..., ch] * colour[:, ch] for ch in range(3)], axis=0)
         # Ridge towards the current mean keeps unobservable lights from collapsing to 0 or exploding.
         lam = ridge * float(np.linalg.norm(a) / np.sqrt(a.shape[1]))
-        x, _ = nnls(np.vstack([a, lam * np.eye(a.shape[1])]), np.concatenate([y, lam * prior_all]))
+        x, _ = nnls(np.vstack([a, lam * np.eye(a.shape[1])]), np.concatenate([y, lam * prior]))
         res = float(np.abs(a @ x - y).mean())
         if res < best[2]:
-            rgb = x[n:].reshape(3, m).T if m else np.zeros((0, 3))
-            best = (x[:n], float(t), res, [rgb[j] for j in range(m)])
+            best = (x[:n], float(t), res, x[n:])
+        if n == 0:  # no fills: the temperature changes nothing
+            break
     return best
 
 
@@ -186,16 +182,16 @@ def refine_lights_and_albedo(render: InitRenderer, states: dict, lights: list[Li
             rad[i] = lights[i].unit
             basis.append(pool(render(rad), targets.pool))
         if free or own:
-            current = np.concatenate([[luminance(lights[i].radiance) / lights[i].unit for i in free]]
-                                     + [lights[i].radiance / lights[i].unit for i in own])
-            powers, t, _, rgb = fit_fills(basis[:len(free)], photo_low - base_known, keep, current, temperatures,
-                                          ridge, basis[len(free):])
+            current = np.array([luminance(lights[i].radiance) / lights[i].unit for i in free + own], float)
+            colours = [lights[i].radiance / max(float(luminance(lights[i].radiance)), 1e-9) for i in own]
+            powers, t, _, own_powers = fit_fills(basis[:len(free)], photo_low - base_known, keep, current,
+                                                 temperatures, ridge, list(zip(basis[len(free):], colours)))
             kelvin = t if free else None
             colour = blackbody_rgb(t)
             for j, i in enumerate(free):
                 lights[i].radiance = np.maximum(powers[j], 1e-4) * lights[i].unit * colour
-            for j, i in enumerate(own):
-                lights[i].radiance = np.maximum(rgb[j], 1e-4) * lights[i].unit
+            for j, i in enumerate(own):  # its colour kept, its power refitted
+                lights[i].radiance = np.maximum(own_powers[j], 1e-4) * lights[i].unit * colours[j]
         # Albedo: rescale each material so its region's mean colour matches the photo's median colour, then all
         # of them together so the anchor keeps its prior albedo (else the scale drifts from round to round; the
         # next light fit takes up the difference).

@@ -40,8 +40,8 @@ class LightInit:
     segment_id: int | None = None
     backing: str | None = None  # room face the panel lies on (it takes that face's material in Mitsuba)
     unit: float = 1.0  # the radiance the initial fits render it at as "one unit" (a small bulb: far above 1)
-    # Its colour is its own, fitted per channel (the sun), not the fills' shared temperature; with `known`, the
-    # initial albedo sees it at its measured start and the refinement rounds refit it.
+    # Its colour is its own (the sun's daylight), not the fills' shared temperature; with `known`, the initial
+    # albedo sees it at its measured start and the refinement rounds refit its power.
     own_colour: bool = False
 
 

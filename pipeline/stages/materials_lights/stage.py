@@ -27,12 +27,13 @@ import numpy as np
 from p2s_common.errors import InputError, SetupError
 from p2s_common.images import linear_to_srgb, png_bytes
 
-from blender_addon.scene_format import exposure_scale, room_face_name
+from blender_addon.scene_format import Opening, exposure_scale, room_face_name, window_light_pose
 
 from pipeline.core.bundle import BundleFiles
 from pipeline.core.case import Case
 from pipeline.core.events import Events
 from pipeline.core.image_metrics import compare_linear
+from pipeline.core.openings import outdoors_texture, round_inside
 from pipeline.core.optimise import OptimiseRecord
 from pipeline.core.scene import MaterialEntry, Scene
 from pipeline.render.backend import init_mitsuba
@@ -50,7 +51,8 @@ from .optimise import JointOptimiser, make_targets
 from .photo_score import PhotoScore
 from .record import MaterialsLightsRecord
 from .state import Procedural, from_scene
-from .sun import SunSearch, find_sun, sun_light
+from .sun import (SunSearch, cut_ends, find_sun, opening_frame, reach_of_cut_windows, sun_light, wall_end,
+                  widened, window_frames)
 from .candidates import material_candidates, refresh_in_use
 from .retrieval import choose, open_clip_materials, stale_note
 from .retrieve_parts import retrieval_inputs, retrieve_by_synthesis
@@ -161,7 +163,12 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
         if st.emission is not None and name in regions:
             emitting |= regions[name]
     if fresh and cfg.sun:
-        found = _sun(renderer, ids, emitting, case, lights, cfg, notes, config.seed)
+        found, wide = _sun(renderer, ids, emitting, case, scene, lights, cfg, notes, config.seed)
+        if wide:  # beyond the photo's border: the regions and crops stay as they are
+            _widen_windows(scene, case, files, lights, wide)
+            surfaces = scene_surfaces(scene, files.read)
+            states.update({n: from_scene(n, scene.materials[n], files.read, cfg.texture_res, surfaces)
+                           for o in wide for n in o.materials.values() if n in states and n in scene.materials})
         if found is not None:
             lights.append(found)
             settings.integrator = path_tracer([li.light for li in lights])
@@ -496,25 +503,89 @@ def _merge_walls(scene: Scene, split: dict[str, list[str]], pixels: dict[str, in
     return renamed
 
 
-def _sun(renderer: SceneRenderer, ids: np.ndarray, emitting: np.ndarray, case: Case, lights: list[LightInit], cfg,
-         notes: list, seed: int) -> LightInit | None:
-    """The sun through the visible windows, when the photo shows its patch (`sun.find_sun`), else None."""
-    windows = [li.light for li in lights if li.source == "window"]
+def _sun(renderer: SceneRenderer, ids: np.ndarray, emitting: np.ndarray, case: Case, scene: Scene,
+         lights: list[LightInit], cfg, notes: list, seed: int) -> tuple[LightInit | None, list[Opening]]:
+    """The sun through the visible windows when the photo shows its patch (`sun.find_sun`), else None; and the
+    window openings the photo's border cuts, widened as far as that patch says they reach (`sun.cut_ends`)."""
+    windows = [li for li in lights if li.source == "window"]
     if not windows:
-        return None
+        return None, []
     h, w = ids.shape
     points = renderer.aov(w, h, "position", seed=seed)
     normals = renderer.aov(w, h, "geo_normal", seed=seed)
-    to_camera = np.asarray(renderer.scene.camera.position, float) - points
+    to_camera = np.asarray(scene.camera.position, float) - points
     normals = np.where((np.sum(normals * to_camera, axis=-1) < 0)[..., None], -normals, normals)
-    search = SunSearch(points, normals, ids.astype(np.int64), (ids > 0) & ~emitting, case.photo_linear)
-    patch = find_sun(search, windows, cfg.sun_min_step)
+    search = SunSearch(points, normals, ids.astype(np.int64), (ids > 0) & ~emitting, case.photo_linear,
+                       _occlusion(renderer))
+    room = scene.room
+    openings = [o for o in room.openings or [] if o.kind == "window"]
+    by_segment = {o.segment_id: o for o in openings}
+    frames, cut = [], {}
+    for li in windows:
+        opening = by_segment.get(li.segment_id)
+        if opening is None:  # no hole in the wall (the room stage made none): the panel itself
+            frames += window_frames([li.light])
+            continue
+        ends = cut_ends(opening, room, scene.camera, case.segmentation == opening.segment_id)
+        reach = opening
+        for end in ends:  # searched as if reaching the wall's edge; the patch then says how far it does
+            reach = widened(reach, room, end, wall_end(reach, room, end))
+        cut.update({opening.name: ends} if ends else {})
+        frames.append(opening_frame(room, reach))
+    patch = find_sun(search, frames, cfg.sun_min_step)
     if patch is None:
         notes.append("no sun: the photo shows no sunlit patch a window could throw")
-        return None
-    sun = sun_light(patch, windows)
+        return None, []
     notes.append(f"sun through the window(s): {patch.record()}")
-    return sun
+    wide = [new for old, new in zip(openings, reach_of_cut_windows(search, room, openings, cut, patch.direction))
+            if new.rect != old.rect]
+    for new in wide:
+        old = by_segment[new.segment_id]
+        notes.append(f"{new.name}: the photo's border cuts it; the sun's patch says it is "
+                     f"{new.rect[2] - new.rect[0]:.2f} m wide, not {old.rect[2] - old.rect[0]:.2f} m")
+    return sun_light(patch, [li.light for li in windows]), wide
+
+
+def _occlusion(renderer: SceneRenderer):
+    """`SunSearch.blocked` on the stage's scene: a ray from each point towards the sun hits a surface before it
+    comes within 3 cm of the window's plane (the window's own light panel and frame lie there)."""
+    import drjit as dr
+    import mitsuba as mi
+
+    def blocked(points: np.ndarray, to_sun: np.ndarray, distances: np.ndarray) -> np.ndarray:
+        o = points + 0.01 * to_sun
+        d = np.broadcast_to(to_sun, points.shape)
+        ray = mi.Ray3f(mi.Point3f(*(o[:, k].astype(np.float32) for k in range(3))),
+                       mi.Vector3f(*(d[:, k].astype(np.float32) for k in range(3))))
+        ray.maxt = mi.Float(np.maximum(distances - 0.04, 0.0).astype(np.float32))
+        hit = renderer.mscene.ray_test(ray)
+        return np.array(hit, dtype=bool)
+
+    return blocked
+
+
+def _widen_windows(scene: Scene, case: Case, files: BundleFiles, lights: list[LightInit],
+                   wide: list[Opening]) -> None:
+    """Put the widened window openings in the room: their holes, lights (the glass's rectangle) and backdrops'
+    pictures (the photo through the window, reprojected; the part beyond the photo's border takes its median)."""
+    room = scene.room
+    by_name = {o.name: o for o in room.openings}
+    for new in wide:
+        opening = by_name[new.name]
+        opening.rect = round_inside(new.rect)
+        mask = case.segmentation == opening.segment_id
+        for li in lights:
+            if li.source == "window" and li.segment_id == opening.segment_id:
+                # The same radiance (the sky's) over the larger glass.
+                position, rotation, size = window_light_pose(room, opening)
+                li.light.position, li.light.rotation = [float(x) for x in position], [list(r) for r in rotation]
+                li.light.size = [float(x) for x in size]
+        name = opening.materials.get("outdoors")
+        entry = scene.materials.get(name) if name else None
+        if entry is not None and entry.textures and entry.textures.get("emission"):
+            colour = np.median(case.photo_linear[mask], axis=0)
+            picture = outdoors_texture(scene.camera, room, opening, case.photo_linear, mask, colour)
+            files.write(entry.textures["emission"], png_bytes(linear_to_srgb(picture)))
 
 
 def _cap_windows(lights: list[LightInit], cap: int, notes: list) -> list[LightInit]:

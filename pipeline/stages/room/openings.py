@@ -14,27 +14,23 @@ it glows at the median radiance.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from blender_addon.scene_format import (OPENING_KINDS, Opening, face_frame, face_kind, outdoors_point,
-                                        window_light_pose)
+from blender_addon.scene_format import OPENING_KINDS, Opening, face_frame, face_kind, window_light_pose
 from p2s_common.images import linear_to_srgb, png_bytes
 
 from pipeline.core.case import Case
-from pipeline.core.geometry import project
+from pipeline.core.openings import EDGE_MARGIN_M, outdoors_texture, round_inside
 from pipeline.core.scene import Camera, Light, MaterialEntry, Room
 from pipeline.render.room_box import FACE_NAMES, camera_rays_world, depth_and_faces
 from pipeline.render.scene_render import light_power
 
 MIN_SIDE_M = 0.2  # smaller rectangles are segmentation noise, not windows or doors
-EDGE_MARGIN_M = 0.02  # a hole keeps this much wall to the wall's edges (its reveals need a wall around them)
 PLACEHOLDER = "median photo colour (room stage placeholder)"
 OUTDOORS = "the photo's median radiance in the window (room stage)"
 OUTDOORS_PHOTO = "the photo's pixels through the window, projected onto the backdrop (room stage)"
-MAX_TEXTURE_PX = 512  # a backdrop picture's longer side
 
 
 @dataclass
@@ -103,38 +99,6 @@ def find_openings(camera: Camera, room: Room, case: Case, min_pixels: int = 12,
     return out
 
 
-def outdoors_texture(camera: Camera, room: Room, opening: Opening, photo_linear: np.ndarray, mask: np.ndarray,
-                     fill: np.ndarray) -> np.ndarray:
-    """HxWx3 linear picture of a window's backdrop, image-oriented (row 0 = texture t near 1): each texel takes
-    the photo where the camera sees that point of the backdrop (bilinear), or `fill` (the window's median) where
-    that pixel is not the window's (a curtain or a frame in front) or lies outside the photo."""
-    h, w = mask.shape
-    p00, p10, p01 = (np.asarray(outdoors_point(room, opening, s, t)) for s, t in ((0, 0), (1, 0), (0, 1)))
-    corners = np.stack([p00, p10, p01, p10 + p01 - p00])
-    px = project(camera.world_to_camera(corners), w, h, camera.fov_y_deg)
-    span = max(float(np.ptp(px[:, 0])), float(np.ptp(px[:, 1])), 1.0)
-    aspect = np.linalg.norm(p10 - p00) / max(np.linalg.norm(p01 - p00), 1e-6)
-    long_side = int(np.clip(2 * span, 16, MAX_TEXTURE_PX))
-    tw, th = (long_side, max(4, int(round(long_side / aspect)))) if aspect >= 1 else \
-        (max(4, int(round(long_side * aspect))), long_side)
-    s = (np.arange(tw) + 0.5) / tw
-    t = 1.0 - (np.arange(th) + 0.5) / th
-    points = p00 + s[None, :, None] * (p10 - p00) + t[:, None, None] * (p01 - p00)
-    local = camera.world_to_camera(points.reshape(-1, 3))
-    xy = project(local, w, h, camera.fov_y_deg) - 0.5  # pixel centres at integer coordinates
-    x, y = xy[:, 0], xy[:, 1]
-    inside = (local[:, 2] < 0) & (x >= -0.5) & (x <= w - 0.5) & (y >= -0.5) & (y <= h - 0.5)
-    x, y = np.clip(x, 0, w - 1), np.clip(y, 0, h - 1)
-    x0, y0 = np.minimum(np.floor(x).astype(int), w - 2), np.minimum(np.floor(y).astype(int), h - 2)
-    fx, fy = (x - x0)[:, None], (y - y0)[:, None]
-    img = photo_linear.astype(np.float32)
-    value = ((1 - fx) * (1 - fy) * img[y0, x0] + fx * (1 - fy) * img[y0, x0 + 1]
-             + (1 - fx) * fy * img[y0 + 1, x0] + fx * fy * img[y0 + 1, x0 + 1])
-    seen = inside & mask[np.rint(y).astype(int), np.rint(x).astype(int)]
-    value[~seen] = np.asarray(fill, np.float32)
-    return value.reshape(th, tw, 3)
-
-
 def window_light(room: Room, opening: Opening, radiance: np.ndarray) -> Light:
     """The window's outdoor light: an area light behind its glass at `radiance` (linear RGB), seen by the camera."""
     position, rotation, size = window_light_pose(room, opening)
@@ -161,14 +125,6 @@ def _rectangle(room: Room, face: str, points: np.ndarray, door: bool) -> list[fl
     if u1 - u0 < MIN_SIDE_M or v1 - v0 < MIN_SIDE_M:
         return None
     return [u0, v0, u1, v1]
-
-
-def round_inside(rect: list[float], digits: int = 4) -> list[float]:
-    """`rect` rounded to `digits` decimals towards its inside: a door's top at the wall's full height (2.791474 m)
-    must not round up past the wall (2.7915 m), which scene.json's validation refuses."""
-    q = 10.0 ** digits
-    u0, v0, u1, v1 = rect
-    return [math.ceil(u0 * q) / q, math.ceil(v0 * q) / q, math.floor(u1 * q) / q, math.floor(v1 * q) / q]
 
 
 def _overlap(a: list[float], b: list[float]) -> bool:

@@ -92,7 +92,7 @@ def _run(scene: Scene | None, case: Case, config: ReconstructConfig, events: Eve
          files: BundleFiles | None = None) -> Scene:
     """Fit and refine the room; returns a Scene with camera, room, plain room materials and stage metrics.
 
-    `files` (the bundle's) receives the pictures of the windows' backdrops (`openings.outdoors_texture`)."""
+    `files` (the bundle's) receives the pictures of the windows' backdrops (`core.openings.outdoors_texture`)."""
     cfg = config.room
     check_budgets(cfg)
     start = time.perf_counter()
