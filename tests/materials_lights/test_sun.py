@@ -156,3 +156,54 @@ def test_a_sun_through_a_window_renders_alike_in_mitsuba_and_cycles(tmp_path):
           f"picture, brightness ratio there {in_patch:.3f}")
     assert value >= 30.0
     assert 0.93 < in_patch < 1.07
+
+
+def test_a_window_the_border_cuts_is_widened_as_far_as_its_patch_says():
+    """The room stage fits a window's hole to what the photo shows; when the photo's border cuts it, the sun's
+    patch (thrown by the whole window) says how far it reaches: the search widens it to about the true width."""
+    from blender_addon.scene_format import Opening, face_frame
+    from pipeline.core.scene import Room
+    from pipeline.stages.materials_lights.sun import opening_frame, reach_of_cut_windows, widened
+
+    room = Room([0.0, 0.0, 1.3], [4.0, 3.5, 2.6], 0.0, {})
+    true = Opening("window_7", "window", "wall_y_max", [1.0, 0.9, 2.6, 2.1], {}, 7)
+    seen = widened(true, room, 0, 1.0)
+    seen.rect[0] = 1.8  # the photo shows only its part from 1.8 m on
+    origin, eu, _, n, _, _ = (np.asarray(x, float) for x in face_frame(room, "wall_y_max"))
+    direction = 0.6 * n + np.array([0.0, 0.0, -0.8])  # into the room (n: inward), down
+    direction /= np.linalg.norm(direction)
+    size = 128
+    xs, ys = np.meshgrid(np.linspace(-2, 2, size), np.linspace(-1.75, 1.75, size))
+    points = np.stack([xs, ys, np.zeros_like(xs)], axis=-1)
+    normals = np.broadcast_to([0.0, 0.0, 1.0], points.shape).copy()
+    lit = lit_mask(points.reshape(-1, 3), normals.reshape(-1, 3), [opening_frame(room, true)],
+                   direction).reshape(size, size)
+    photo = (0.1 * np.where(lit, 3.0, 1.0)[..., None] * np.ones(3)).astype(np.float32)
+    search = SunSearch(points, normals, np.ones((size, size), np.int64), np.ones((size, size), bool), photo)
+    (wide,) = reach_of_cut_windows(search, room, [seen], {"window_7": [0]}, direction)
+    assert wide.rect[0] == pytest.approx(1.0, abs=0.1)
+    assert wide.rect[1:] == seen.rect[1:]
+    (kept,) = reach_of_cut_windows(search, room, [true], {}, direction)  # not cut: left as it is
+    assert kept.rect == true.rect
+
+
+def test_cut_ends_names_the_end_at_the_photos_border():
+    """A window whose segment touches the photo's left border is cut at the end projected nearer that border."""
+    from blender_addon.scene_format import Opening, face_frame
+    from pipeline.core.geometry import project
+    from pipeline.core.scene import Camera, Room
+    from pipeline.stages.materials_lights.sun import cut_ends
+
+    room = Room([0.0, 0.0, 1.3], [4.0, 3.5, 2.6], 0.0, {})
+    window = Opening("window_7", "window", "wall_y_max", [1.0, 0.9, 2.6, 2.1], {}, 7)
+    cam = Camera([0.0, -1.0, 1.4], [[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]], 60.0, 64, 48)
+    origin, eu, ev, _, _, _ = (np.asarray(x, float) for x in face_frame(room, "wall_y_max"))
+    ends = np.stack([origin + eu * u + ev * 1.5 for u in (1.0, 2.6)])
+    x = project(cam.world_to_camera(ends), 64, 48, 60.0)[:, 0]
+    mask = np.zeros((48, 64), bool)
+    mask[10:30, :20] = True  # touches the left border
+    expected = 0 if x[0] < x[1] else 2
+    assert cut_ends(window, room, cam, mask) == [expected]
+    mask[:] = False
+    mask[10:30, 20:40] = True
+    assert cut_ends(window, room, cam, mask) == []
