@@ -44,7 +44,8 @@ class Surface:
     owner: str  # room face name, or object name
     part: str = ""  # object part name, or an opening's part ("" for room faces)
     two_sided: bool = True
-    # False: its emission is for the camera only (a window's backdrop, `scene_format.CAMERA_ONLY_PARTS`)
+    # False: seen by the camera only (a window's backdrop, `scene_format.CAMERA_ONLY_PARTS`), as in Blender: its
+    # emission lights nothing and, with a sun, it stops no light either (`scene_dict`)
     lights_room: bool = True
 
 
@@ -358,6 +359,9 @@ def sun_direction(light: Light) -> np.ndarray:
     return d / max(float(np.linalg.norm(d)), 1e-12)
 
 
+VOLUMETRIC = ("volpath", "prbvolpath")  # the tracers whose shadow rays pass null surfaces
+
+
 def path_tracer(lights: list[Light], differentiable: bool = True) -> str:
     """The integrator for a scene with these lights. Mitsuba's path tracers stop a shadow ray at any surface,
     a window's light panel (`null` BSDF) included, so a sun could not shine through its window; the volumetric
@@ -477,6 +481,7 @@ def scene_dict(scene: Scene, materials: dict[str, MaterialMaps], settings: Rende
     d: dict = {"type": "scene", "integrator": integrator_dict(settings),
                "sensor": sensor(cam, settings.width, settings.height, settings.spp, settings.crop)}
     default = MaterialMaps(np.array([0.5, 0.5, 0.5]), 0.5)
+    passes_null = settings.integrator in VOLUMETRIC
     loaded: dict[str, object] = {}
     for name in sorted({s.material for s in surfaces}):
         mat = materials.get(name, default)
@@ -491,15 +496,22 @@ def scene_dict(scene: Scene, materials: dict[str, MaterialMaps], settings: Rende
         emitter = None
         if mat.emission is not None and s.lights_room:
             emitter = {"type": "area", "radiance": emission_radiance(mat.emission)}
+        # With a sun (the volumetric tracers, `path_tracer`), a camera-only surface (a window's backdrop) is
+        # `null` to light so the sun shines past it; the camera's picture of it is composited from its emission
+        # where the shape-index pass finds it (`photo_score`, `emission_at`). The plain tracers drop an emitter's
+        # light seen through a null surface that leads nowhere (a window panel before a null backdrop), so
+        # without a sun the backdrop keeps its black BSDF.
+        null = not s.lights_room and passes_null
         if files is None:
-            d[_shape_key(s.name)] = _mesh(s, mat, loaded[s.material], mi.load_dict(emitter) if emitter else None)
+            bsdf = mi.load_dict({"type": "null"}) if null else loaded[s.material]
+            d[_shape_key(s.name)] = _mesh(s, mat, bsdf, mi.load_dict(emitter) if emitter else None)
         else:
             mesh = _mesh(s, mat, None)
             rel = f"meshes/{_shape_key(s.name)}.ply"
             (files / "meshes").mkdir(parents=True, exist_ok=True)
             mesh.write_ply(str(files / rel))
             entry = {"type": "ply", "filename": rel, "face_normals": True,
-                     "bsdf": {"type": "ref", "id": material_id(s.material)}}
+                     "bsdf": {"type": "null"} if null else {"type": "ref", "id": material_id(s.material)}}
             if emitter:
                 entry["emitter"] = _texture_files(emitter, files, f"{material_id(s.material)}_emission")
             d[_shape_key(s.name)] = entry

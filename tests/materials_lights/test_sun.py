@@ -113,9 +113,11 @@ def test_a_sun_shines_through_the_window_panel_in_mitsuba():
 
 @pytest.mark.blender
 def test_a_sun_through_a_window_renders_alike_in_mitsuba_and_cycles(tmp_path):
-    """A window opening with its light panel and a Sun shining through it onto the floor: the add-on's build
-    rendered by Cycles matches the pipeline's Mitsuba scene (`path_tracer` picks the volumetric tracer that lets
-    the sun past the panel), patch included, and the sun's strength is Blender's W/m^2."""
+    """A window opening with its light panel, its backdrop behind the glass and a Sun shining through them onto
+    the floor: the add-on's build rendered by Cycles matches the pipeline's Mitsuba scene (`path_tracer` picks
+    the volumetric tracer that lets the sun past the panel; the backdrop is `null` to light there, as Blender's
+    is camera-only), patch included, and the sun's strength is Blender's W/m^2. (The backdrop is dark here: the
+    camera's picture of it is the stage's composite, tested in test_openings.py.)"""
     pytest.importorskip("bpy")
     from tests.box_case import DEVICE
     from tests.materials_lights.ml_fixtures import small_scene, write_bundle
@@ -130,7 +132,11 @@ def test_a_sun_through_a_window_renders_alike_in_mitsuba_and_cycles(tmp_path):
 
     scene, files = small_scene(80, 60)
     scene.materials["window_7.frame"] = MaterialEntry.principled([0.8, 0.8, 0.78], 0.5, 0.0)
-    window = Opening("window_7", "window", "wall_y_max", [2.4, 0.9, 3.4, 2.0], {"frame": "window_7.frame"}, 7)
+    outdoors = MaterialEntry.principled([0.0, 0.0, 0.0], 1.0, 0.0)
+    outdoors.emission = [0.0, 0.0, 0.0]
+    scene.materials["window_7.outdoors"] = outdoors
+    window = Opening("window_7", "window", "wall_y_max", [2.4, 0.9, 3.4, 2.0],
+                     {"frame": "window_7.frame", "outdoors": "window_7.outdoors"}, 7)
     scene.room.openings = [window]
     pos, rot, size = window_light_pose(scene.room, window)
     scene.lights.append(Light("window_7", "area", list(pos), rot, size, [0.85, 0.92, 1.0], 20.0, role="Window"))
