@@ -213,3 +213,18 @@ def test_cut_ends_names_the_end_at_the_photos_border():
     mask[:] = False
     mask[10:30, 20:40] = True
     assert cut_ends(window, room, cam, mask) == []
+
+
+def test_sun_strength_is_irradiance_both_ways():
+    """A Blender Sun's strength (W/m^2) is the irradiance the renderers use: scene.json -> Mitsuba and back."""
+    from pipeline.render.scene_render import light_dict, light_radiance, light_watts, sun_direction
+
+    d = np.array([0.2, -0.5, -0.8]) / np.linalg.norm([0.2, -0.5, -0.8])
+    sun = Light("Sun", "sun", [0.0, 0.0, 5.0], frame_facing(d).tolist(), color=[1.0, 0.9, 0.8], power_w=12.0)
+    assert np.allclose(light_radiance(sun), [12.0, 10.8, 9.6])
+    assert np.allclose(sun_direction(sun), d)
+    power, colour = light_watts(sun, light_radiance(sun))
+    assert power == pytest.approx(12.0) and np.allclose(colour, [1.0, 0.9, 0.8])
+    emitter = light_dict(sun, scale=0.5)  # the camera's exposure divides scene units
+    assert emitter["type"] == "directional" and np.allclose(emitter["direction"], d)
+    assert np.allclose(emitter["irradiance"]["value"], [6.0, 5.4, 4.8])

@@ -162,6 +162,8 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     for name, st in states.items():
         if st.emission is not None and name in regions:
             emitting |= regions[name]
+    timings["regions_crops"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     if fresh and cfg.sun:
         found, wide = _sun(renderer, ids, emitting, case, scene, lights, cfg, notes, config.seed)
         if wide:  # beyond the photo's border: the regions and crops stay as they are
@@ -173,8 +175,8 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
             lights.append(found)
             settings.integrator = path_tracer([li.light for li in lights])
             renderer = build(states)
+    timings["sun"] = time.perf_counter() - t0
     targets = make_targets(case.photo_linear, regions, (wr, hr), pool, all_crops, exclude=emitting)
-    timings["regions_crops"] = time.perf_counter() - t0
     events.step(1, cfg.iters + 5, "regions and crops")
 
     # 3. Initial albedo and light scale.
