@@ -173,7 +173,7 @@ def test_a_window_the_border_cuts_is_widened_as_far_as_its_patch_says():
 
     room = Room([0.0, 0.0, 1.3], [4.0, 3.5, 2.6], 0.0, {})
     true = Opening("window_7", "window", "wall_y_max", [1.0, 0.9, 2.6, 2.1], {}, 7)
-    seen = widened(true, room, 0, 1.0)
+    seen = widened(true, 0, 1.0)
     seen.rect[0] = 1.8  # the photo shows only its part from 1.8 m on
     origin, eu, _, n, _, _ = (np.asarray(x, float) for x in face_frame(room, "wall_y_max"))
     direction = 0.6 * n + np.array([0.0, 0.0, -0.8])  # into the room (n: inward), down

@@ -531,7 +531,7 @@ def _sun(renderer: SceneRenderer, ids: np.ndarray, emitting: np.ndarray, case: C
         ends = cut_ends(opening, room, scene.camera, case.segmentation == opening.segment_id)
         reach = opening
         for end in ends:  # searched as if reaching the wall's edge; the patch then says how far it does
-            reach = widened(reach, room, end, wall_end(reach, room, end))
+            reach = widened(reach, end, wall_end(reach, room, end))
         cut.update({opening.name: ends} if ends else {})
         frames.append(opening_frame(room, reach))
     patch = find_sun(search, frames, cfg.sun_min_step)

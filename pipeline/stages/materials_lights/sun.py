@@ -8,8 +8,10 @@ The direction whose patch edges the photo agrees with most (the sum of log-lumin
 surface on both sides) wins, coarse grid then fine; a sun is placed only when that step is clear. Points shadowed
 by a curtain or furniture between them and the window are found by casting rays on the finer grids.
 
-The sun's strength starts from the same steps (the light a lit point gains, for a grey surface), and the initial
-light fit then refits it per channel like the fills (`initialise.refine_lights_and_albedo`).
+The sun's colour is daylight's (`SUN_KELVIN`: a patch's colour is mostly its surface's); its strength starts from
+the same steps (the light a lit point gains, for a grey surface) and the initial light fit refits it beside the
+fills (`initialise.refine_lights_and_albedo`). A window the photo's border cuts is searched as if it reached the
+wall's edge, then widened only as far as its patch agrees with the photo (`reach_of_cut_windows`).
 """
 
 from __future__ import annotations
@@ -78,10 +80,15 @@ def window_frames(windows: list[Light]) -> list[Frame]:
     return out
 
 
+def _wall(room: Room, face: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """(origin, e_u, e_v, inward normal, width) of a wall as arrays (`scene_format.face_frame`)."""
+    origin, eu, ev, n, width, _ = face_frame(room, face)
+    return np.asarray(origin, float), np.asarray(eu, float), np.asarray(ev, float), np.asarray(n, float), width
+
+
 def opening_frame(room: Room, opening: Opening) -> Frame:
     """The same for a window opening's hole (`Opening.rect` on its wall)."""
-    origin, eu, ev, n, _, _ = (np.asarray(x, float) if isinstance(x, tuple) else x
-                               for x in face_frame(room, opening.face))
+    origin, eu, ev, n, _ = _wall(room, opening.face)
     u0, v0, u1, v1 = opening.rect
     centre = origin + eu * (u0 + u1) / 2 + ev * (v0 + v1) / 2
     return centre, n, eu, ev, (u1 - u0) / 2, (v1 - v0) / 2
@@ -112,19 +119,22 @@ def lit_mask(points: np.ndarray, normals: np.ndarray, frames: list, direction: n
     return lit
 
 
-def edge_steps(logl: np.ndarray, surface: np.ndarray, valid: np.ndarray, lit: np.ndarray,
-               offsets: tuple[int, ...] = (1, 2)) -> np.ndarray:
-    """Log-luminance steps (lit minus unlit) across the patch's edge: pixel pairs `offsets` apart, horizontally
-    and vertically, on one surface, one side lit and the other not. Neighbours place the edge to the pixel; pairs
-    two apart still see a soft edge (a sun's disc, a blurred photo)."""
-    steps = []
+def _edge_pairs(valid: np.ndarray, surface: np.ndarray, lit: np.ndarray, offsets: tuple[int, ...]):
+    """(first, second, sign, pair) per offset: pixel pairs `k` apart across and down, `pair` where both take part,
+    lie on one surface and one is lit, `sign` +1 where the first is the lit one."""
+    h, w = lit.shape
     for dy, dx in [(0, k) for k in offsets] + [(k, 0) for k in offsets]:
-        h, w = logl.shape
         a = (slice(0, h - dy), slice(0, w - dx))
         b = (slice(dy, h), slice(dx, w))
         pair = valid[a] & valid[b] & (surface[a] == surface[b]) & (lit[a] != lit[b])
-        sign = np.where(lit[a], 1.0, -1.0)
-        steps.append(((logl[a] - logl[b]) * sign)[pair])
+        yield a, b, np.where(lit[a], 1.0, -1.0), pair
+
+
+def edge_steps(logl: np.ndarray, surface: np.ndarray, valid: np.ndarray, lit: np.ndarray,
+               offsets: tuple[int, ...] = (1, 2)) -> np.ndarray:
+    """Log-luminance steps (lit minus unlit) across the patch's edge, over the `_edge_pairs`. Neighbours place the
+    edge to the pixel; pairs further apart still see a soft edge (a sun's disc, a blurred photo)."""
+    steps = [((logl[a] - logl[b]) * sign)[pair] for a, b, sign, pair in _edge_pairs(valid, surface, lit, offsets)]
     return np.concatenate(steps)
 
 
@@ -179,18 +189,11 @@ def find_sun(search: SunSearch, windows: list[Light] | list[Frame], min_step: fl
     return SunPatch(best, float(np.mean(steps)), int(len(steps)), int(lit.sum()), _gain(search, lit))
 
 
-def _gain(search: SunSearch, lit: np.ndarray, offset: int = 2) -> np.ndarray:
-    """Median linear RGB a lit pixel shows over the unlit one across the edge (same surface)."""
-    img, gains = search.photo_linear, []
-    h, w = lit.shape
-    for dy, dx in ((0, offset), (offset, 0)):
-        a = (slice(0, h - dy), slice(0, w - dx))
-        b = (slice(dy, h), slice(dx, w))
-        pair = (search.valid[a] & search.valid[b] & (search.surface[a] == search.surface[b])
-                & (lit[a] != lit[b]))
-        sign = np.where(lit[a], 1.0, -1.0)[..., None]
-        gains.append(((img[a] - img[b]) * sign)[pair])
-    g = np.concatenate(gains)
+def _gain(search: SunSearch, lit: np.ndarray) -> np.ndarray:
+    """Median linear RGB a lit pixel shows over the unlit one across the edge (same surface, 2 pixels apart)."""
+    img = search.photo_linear
+    g = np.concatenate([((img[a] - img[b]) * sign[..., None])[pair]
+                        for a, b, sign, pair in _edge_pairs(search.valid, search.surface, lit, (2,))])
     return np.maximum(np.median(g, axis=0), 0.0) if len(g) else np.zeros(3)
 
 
@@ -224,15 +227,14 @@ def cut_ends(opening: Opening, room: Room, camera: Camera, mask: np.ndarray) -> 
     sides = [side for side, column in (("left", mask[:, 0]), ("right", mask[:, -1])) if column.any()]
     if not sides:
         return []
-    origin, eu, ev, _, _, _ = (np.asarray(x, float) if isinstance(x, tuple) else x
-                               for x in face_frame(room, opening.face))
+    origin, eu, ev, _, _ = _wall(room, opening.face)
     u0, v0, u1, v1 = opening.rect
     ends = np.stack([origin + eu * u + ev * (v0 + v1) / 2 for u in (u0, u1)])
     x = project(camera.world_to_camera(ends), w, h, camera.fov_y_deg)[:, 0]
     return [0 if (x[0] < x[1]) == (side == "left") else 2 for side in sides]
 
 
-def widened(opening: Opening, room: Room, end: int, u: float) -> Opening:
+def widened(opening: Opening, end: int, u: float) -> Opening:
     """A copy of `opening` whose end `end` (0 or 2) is moved out to `u` on its wall (metres)."""
     rect = list(opening.rect)
     rect[end] = min(rect[end], u) if end == 0 else max(rect[end], u)
@@ -242,7 +244,7 @@ def widened(opening: Opening, room: Room, end: int, u: float) -> Opening:
 
 def wall_end(opening: Opening, room: Room, end: int) -> float:
     """How far end `end` of a hole may go: the wall's edge, less the margin the hole keeps."""
-    width = face_frame(room, opening.face)[4]
+    width = _wall(room, opening.face)[4]
     return EDGE_MARGIN_M if end == 0 else width - EDGE_MARGIN_M
 
 
@@ -260,7 +262,7 @@ def reach_of_cut_windows(search: SunSearch, room: Room, openings: list[Opening],
             sign = -1.0 if end == 0 else 1.0
             best = (-np.inf, opening)
             for r in reaches:
-                trial = widened(opening, room, end, start + sign * r)
+                trial = widened(opening, end, start + sign * r)
                 others = [opening_frame(room, o) for o in openings if o.name != opening.name]
                 score = _score(search, logl, [opening_frame(room, trial)] + others, direction)[0]
                 if score > best[0] + 1e-9:
