@@ -63,8 +63,9 @@ class SceneRenderer:
                 if found is not None:
                     self.material_keys[material] = found
         # An area or sphere light's radiance, or a sun's irradiance: each light's one RGB parameter.
-        self.light_keys = [next((k for k in (f"{light_id(i)}.emitter.radiance.value", f"{light_id(i)}.irradiance.value")
-                                 if k in self.params), None) for i in range(len(lights))]
+        keys = [(f"{light_id(i)}.emitter.radiance.value", f"{light_id(i)}.irradiance.value")
+                for i in range(len(lights))]
+        self.light_keys = [next((k for k in pair if k in self.params), None) for pair in keys]
         self._sensors: dict = {}
         self.shape_names = [s.id() for s in self.mscene.shapes()]
 

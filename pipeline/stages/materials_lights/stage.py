@@ -281,8 +281,8 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
         lights=light_entries,
         retrieval=retrieval,
         vgg=getattr(vgg, "source", "none"),
-        render={"integrator": settings.integrator, "max_depth": cfg.max_depth, "width": wr, "height": hr, "spp": cfg.spp,
-                "loss_size": [wr // pool, hr // pool]},
+        render={"integrator": settings.integrator, "max_depth": cfg.max_depth, "width": wr, "height": hr,
+                "spp": cfg.spp, "loss_size": [wr // pool, hr // pool]},
         init=init_info,
         metrics_init=metrics_init,
         metrics=metrics,
@@ -551,7 +551,6 @@ def _sun(renderer: SceneRenderer, ids: np.ndarray, emitting: np.ndarray, case: C
 def _occlusion(renderer: SceneRenderer):
     """`SunSearch.blocked` on the stage's scene: a ray from each point towards the sun hits a surface before it
     comes within 3 cm of the window's plane (the window's own light panel and frame lie there)."""
-    import drjit as dr
     import mitsuba as mi
 
     def blocked(points: np.ndarray, to_sun: np.ndarray, distances: np.ndarray) -> np.ndarray:
