@@ -11,9 +11,9 @@
 4. Refinement (`rounds`): light transport is linear in each light's radiance, so one render per light gives a
    basis and the fills' powers are a non-negative least-squares fit to the photo at 1/8 size, their colour one
    black-body temperature shared by all fills (the best of a range tried, `fit_fills`), a sun's power beside them
-   at its own colour; then each material's albedo is rescaled by photo colour / render colour in its region. Alternating a few times gets close
-   to the optimum far faster than gradient steps on noisy renders; the joint optimisation then refines everything
-   (roughness included).
+   at its own colour; then each material's albedo is rescaled by photo colour / render colour in its region.
+   Alternating a few times gets close to the optimum far faster than gradient steps on noisy renders; the joint
+   optimisation then refines everything (roughness included).
 """
 
 from __future__ import annotations
