@@ -207,30 +207,22 @@ def test_openings_render_alike_in_mitsuba_and_cycles(tmp_path):
     Mitsuba scene (emitters seen by the camera in both). Measured at 80x60 / 512 spp: 33.7 dB (34.7 dB
     without the backdrop, lights hidden)."""
     pytest.importorskip("bpy")
-    from tests.materials_lights.ml_fixtures import small_scene, write_bundle
+    from tests.materials_lights.ml_fixtures import add_window, small_scene, write_bundle
     from p2s_common.images import linear_to_srgb
     from pipeline.app.export.mitsuba_xml import scene_materials
     from pipeline.core.image_metrics import psnr
-    from pipeline.core.scene import Light, MaterialEntry
+    from pipeline.core.scene import MaterialEntry
     from pipeline.render.backend import init_mitsuba
     from pipeline.render.cycles import render_bundle
     from pipeline.render.scene_render import RenderSettings, load_scene, render_numpy, scene_dict
     from tests.box_case import DEVICE
 
     scene, files = small_scene(80, 60)
-    scene.materials["window_7.frame"] = MaterialEntry.principled([0.8, 0.8, 0.78], 0.5, 0.0)
+    add_window(scene, [1.5, 1.7, 2.0], 60.0)
     scene.materials["door_8.frame"] = MaterialEntry.principled([0.5, 0.4, 0.3], 0.5, 0.0)
     scene.materials["door_8.panel"] = MaterialEntry.principled([0.3, 0.18, 0.1], 0.4, 0.0)
-    outdoors = MaterialEntry.principled([0.0, 0.0, 0.0], 1.0, 0.0)
-    outdoors.emission = [1.5, 1.7, 2.0]
-    scene.materials["window_7.outdoors"] = outdoors
-    window = Opening("window_7", "window", "wall_y_max", [2.4, 0.9, 3.4, 2.0],
-                     {"frame": "window_7.frame", "outdoors": "window_7.outdoors"}, 7)
-    door = Opening("door_8", "door", "wall_y_max", [0.6, 0.0, 1.5, 2.1],
-                   {"frame": "door_8.frame", "panel": "door_8.panel"}, 8)
-    scene.room.openings = [window, door]
-    pos, rot, size = window_light_pose(scene.room, window)
-    scene.lights.append(Light("window_7", "area", list(pos), rot, size, [0.85, 0.92, 1.0], 60.0, role="Window"))
+    scene.room.openings.append(Opening("door_8", "door", "wall_y_max", [0.6, 0.0, 1.5, 2.1],
+                                       {"frame": "door_8.frame", "panel": "door_8.panel"}, 8))
     for light in scene.lights:  # the backdrop is seen by the camera: so are the lights, in both renderers
         light.visible_camera = True
     bundle = write_bundle(scene, files, tmp_path / "openings.bundle")

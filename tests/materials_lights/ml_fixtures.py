@@ -66,6 +66,25 @@ def small_scene(width: int = 80, height: int = 60) -> tuple[Scene, BundleFiles]:
     return scene, files
 
 
+def add_window(scene: Scene, outdoors_radiance: list[float], light_watts: float) -> Light:
+    """A window (white frame, a backdrop glowing at `outdoors_radiance`) cut into the small room's far wall, with
+    its outdoor light behind the glass (`light_watts`, role Window), as the room stage places them; returns the
+    light."""
+    from blender_addon.scene_format import Opening, window_light_pose
+
+    scene.materials["window_7.frame"] = MaterialEntry.principled([0.8, 0.8, 0.78], 0.5, 0.0)
+    outdoors = MaterialEntry.principled([0.0, 0.0, 0.0], 1.0, 0.0)
+    outdoors.emission = list(outdoors_radiance)
+    scene.materials["window_7.outdoors"] = outdoors
+    window = Opening("window_7", "window", "wall_y_max", [2.4, 0.9, 3.4, 2.0],
+                     {"frame": "window_7.frame", "outdoors": "window_7.outdoors"}, 7)
+    scene.room.openings = [*(scene.room.openings or []), window]
+    pos, rot, size = window_light_pose(scene.room, window)
+    light = Light("window_7", "area", list(pos), rot, size, [0.85, 0.92, 1.0], light_watts, role="Window")
+    scene.lights.append(light)
+    return light
+
+
 def write_bundle(scene: Scene, files: BundleFiles, root: Path) -> Path:
     """The scene as a bundle folder (scene.json, meshes, a placeholder photo)."""
     from PIL import Image
@@ -83,18 +102,20 @@ def write_bundle(scene: Scene, files: BundleFiles, root: Path) -> Path:
 
 def synthetic_case(scene: Scene, files: BundleFiles, spp: int = 1024, seed: int = 0, denoise: bool = True):
     """A Case whose photo is the Mitsuba render of `scene` (its true materials and lights) and whose segmentation
-    comes from the same render's shape ids: room faces as floor/ceiling/wall segments, objects as their segment."""
+    comes from the same render's shape ids: room faces as floor/ceiling/wall segments, objects and openings as
+    their segment."""
     from pipeline.app.export.mitsuba_xml import scene_materials
     from pipeline.core.case import Case, Segment
     from p2s_common.images import linear_to_srgb
     from pipeline.render.backend import init_mitsuba
     from pipeline.render.denoise import bilateral, guide_aovs
-    from pipeline.render.scene_render import (RenderSettings, load_scene, render_numpy, scene_dict, scene_surfaces,
-                                              _shape_key)
+    from pipeline.render.scene_render import (RenderSettings, load_scene, path_tracer, render_numpy, scene_dict,
+                                              scene_surfaces, _shape_key)
 
     init_mitsuba(DEVICE)
     cam = scene.camera
-    settings = RenderSettings(cam.width, cam.height, spp, 6, "path", extra={"hide_emitters": True})
+    settings = RenderSettings(cam.width, cam.height, spp, 6, path_tracer(scene.lights, differentiable=False),
+                              extra={"hide_emitters": True})
     ms = load_scene(scene_dict(scene, scene_materials(scene, files.read), settings, read=files.read))
     raw = render_numpy(ms, seed=seed)  # first: a render with spp=1 (the guides) changes the sensor's sample count
     guides = guide_aovs(ms, ms.sensors()[0])
@@ -110,7 +131,10 @@ def synthetic_case(scene: Scene, files: BundleFiles, spp: int = 1024, seed: int 
         s = surfaces.get(name)
         if s is None:
             continue
-        if s.part:
+        opening = next((o for o in scene.room.openings or [] if s.name.startswith(f"{o.name}.")), None)
+        if opening is not None:  # a window's or door's parts carry its segment, labelled by its kind
+            sid, label, kind = opening.segment_id, opening.kind, "thing"
+        elif s.part:
             obj = next(o for o in scene.objects if o.name == s.owner)
             sid, label, kind = obj.segment_id, obj.label, "thing"
         else:

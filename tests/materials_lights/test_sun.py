@@ -120,28 +120,18 @@ def test_a_sun_through_a_window_renders_alike_in_mitsuba_and_cycles(tmp_path):
     camera's picture of it is the stage's composite, tested in test_openings.py.)"""
     pytest.importorskip("bpy")
     from tests.box_case import DEVICE
-    from tests.materials_lights.ml_fixtures import small_scene, write_bundle
+    from tests.materials_lights.ml_fixtures import add_window, small_scene, write_bundle
     from p2s_common.images import linear_to_srgb
-    from blender_addon.scene_format import Opening, window_light_pose
     from pipeline.app.export.mitsuba_xml import scene_materials
     from pipeline.core.image_metrics import psnr
-    from pipeline.core.scene import MaterialEntry
     from pipeline.render.backend import init_mitsuba
     from pipeline.render.cycles import render_bundle
     from pipeline.render.scene_render import RenderSettings, load_scene, path_tracer, render_numpy, scene_dict
 
     scene, files = small_scene(80, 60)
-    scene.materials["window_7.frame"] = MaterialEntry.principled([0.8, 0.8, 0.78], 0.5, 0.0)
-    outdoors = MaterialEntry.principled([0.0, 0.0, 0.0], 1.0, 0.0)
-    outdoors.emission = [0.0, 0.0, 0.0]
-    scene.materials["window_7.outdoors"] = outdoors
-    window = Opening("window_7", "window", "wall_y_max", [2.4, 0.9, 3.4, 2.0],
-                     {"frame": "window_7.frame", "outdoors": "window_7.outdoors"}, 7)
-    scene.room.openings = [window]
-    pos, rot, size = window_light_pose(scene.room, window)
-    scene.lights.append(Light("window_7", "area", list(pos), rot, size, [0.85, 0.92, 1.0], 20.0, role="Window"))
+    window = add_window(scene, [0.0, 0.0, 0.0], 20.0)
     d = np.array([-0.2, -0.7, -0.7]) / np.linalg.norm([-0.2, -0.7, -0.7])
-    scene.lights.append(Light("Sun", "sun", (np.asarray(pos) - 3 * d).tolist(), frame_facing(d).tolist(),
+    scene.lights.append(Light("Sun", "sun", (np.asarray(window.position) - 3 * d).tolist(), frame_facing(d).tolist(),
                               color=[1.0, 0.9, 0.75], power_w=4.0, source="sun", role="Sun"))
     bundle = write_bundle(scene, files, tmp_path / "sun.bundle")
     init_mitsuba(DEVICE)
@@ -228,3 +218,36 @@ def test_sun_strength_is_irradiance_both_ways():
     emitter = light_dict(sun, scale=0.5)  # the camera's exposure divides scene units
     assert emitter["type"] == "directional" and np.allclose(emitter["direction"], d)
     assert np.allclose(emitter["irradiance"]["value"], [6.0, 5.4, 4.8])
+
+
+def test_the_stage_finds_the_sun_of_a_photo_and_writes_it(tmp_path):
+    """The stage end to end on a photo that is the Mitsuba render of a room with a window and a sun through it
+    (ml_fixtures): it places a Sun close to the true direction, renders with the volumetric tracer, says so in the
+    log as it happens, and writes the Sun into the Scene in W/m^2 with its role."""
+    import copy
+
+    from tests.materials_lights.ml_fixtures import add_window, placeholder_scene, small_scene, synthetic_case
+    from pipeline.core.events import Silent
+    from pipeline.stages.config import ReconstructConfig
+    from pipeline.stages.materials_lights import stage as materials_lights
+    from tests.box_case import DEVICE
+
+    truth, truth_files = small_scene(160, 120)
+    add_window(truth, [1.2, 1.3, 1.5], 20.0)
+    d = np.array([-0.2, -0.5, -1.0]) / np.linalg.norm([-0.2, -0.5, -1.0])  # its patch on the floor, in view
+    truth.lights.append(Light("Sun", "sun", [0.0, 5.0, 5.0], frame_facing(d).tolist(), color=[1.0, 0.95, 0.9],
+                              power_w=12.0, source="sun", role="Sun"))
+    case = synthetic_case(truth, truth_files, spp=256)
+    scene = placeholder_scene(truth)
+    config = ReconstructConfig(device=DEVICE)
+    cfg = config.materials_lights
+    cfg.iters, cfg.spp, cfg.final_spp, cfg.init_rounds, cfg.retrieval = 4, 8, 16, 2, "none"
+    events = Silent()  # it keeps the log lines it would print (Events.lines)
+    scene = materials_lights.run(scene, case, config, events, copy.deepcopy(truth_files))
+    (sun,) = [li for li in scene.lights if li.type == "sun"]
+    found = -np.asarray(sun.rotation)[:, 2]
+    assert np.degrees(np.arccos(np.clip(found @ d, -1, 1))) < 5.0
+    assert sun.role == "Sun" and sun.source == "sun" and sun.power_w > 0
+    stage = scene.stages["materials_lights"]
+    assert stage["render"]["integrator"] == "prbvolpath"
+    assert any("sun through the window" in m for m in events.lines), events.lines

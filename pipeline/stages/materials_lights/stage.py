@@ -165,6 +165,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     timings["regions_crops"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     if fresh and cfg.sun:
+        said = len(notes)
         found, wide = _sun(renderer, ids, emitting, case, scene, lights, cfg, notes, config.seed)
         if wide:  # beyond the photo's border: the regions and crops stay as they are
             _widen_windows(scene, case, files, lights, wide)
@@ -175,6 +176,8 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
             lights.append(found)
             settings.integrator = path_tracer([li.light for li in lights])
             renderer = build(states)
+        for note in notes[said:]:  # as it happens: a sun changes the whole picture (and the render's cost)
+            events.log(f"materials+lights: {note}")
     timings["sun"] = time.perf_counter() - t0
     targets = make_targets(case.photo_linear, regions, (wr, hr), pool, all_crops, exclude=emitting)
     events.step(1, cfg.iters + 5, "regions and crops")
@@ -532,7 +535,8 @@ def _sun(renderer: SceneRenderer, ids: np.ndarray, emitting: np.ndarray, case: C
         reach = opening
         for end in ends:  # searched as if reaching the wall's edge; the patch then says how far it does
             reach = widened(reach, end, wall_end(reach, room, end))
-        cut.update({opening.name: ends} if ends else {})
+        if ends:
+            cut[opening.name] = ends
         frames.append(opening_frame(room, reach))
     patch = find_sun(search, frames, cfg.sun_min_step)
     if patch is None:
