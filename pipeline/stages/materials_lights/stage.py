@@ -540,9 +540,11 @@ def _sun(renderer: SceneRenderer, ids: np.ndarray, emitting: np.ndarray, case: C
         frames.append(opening_frame(room, reach))
     patch = find_sun(search, frames, cfg.sun_min_step)
     if patch is None:
-        notes.append("no sun: the photo shows no sunlit patch a window could throw")
+        notes.append("no sun: the photo shows no sunlit patch a window could throw (the fills light the room)")
         return None, []
-    notes.append(f"sun through the window(s): {patch.record()}")
+    rec = patch.record()
+    notes.append(f"sun through the window(s), {rec['elevation_deg']:.0f} degrees up: its patch is "
+                 f"{np.exp(patch.step):.1f}x brighter at its edge ({patch.pairs} pixel pairs); {rec}")
     wide = [new for old, new in zip(openings, reach_of_cut_windows(search, room, openings, cut, patch.direction))
             if new.rect != old.rect]
     for new in wide:
