@@ -44,24 +44,62 @@ def _run(folder, retriever, mesh, pose, label):
     return scene, events, files, truth_transform(scene, truth_json)
 
 
+def _one_model_library(root, name: str, mesh, category: str):
+    """A Retriever over an artist's library of one model (`mesh`, a trimesh in metres, Z up), no built-in one."""
+    from assets_index import open_index
+    from pipeline.app.cli import main
+    from pipeline.stages.objects.retrieval import Retriever
+
+    models = root / "models"
+    models.mkdir()
+    mesh.export(models / f"{name}.obj")
+    (models / f"{name}.json").write_text(json.dumps({"category": category, "up": "z", "units": "m"}))
+    assert main(["assets", "index", str(models), "--index", str(root / "index"), "--no-clip", "--no-render"]) == 0
+    return Retriever(open_index(root / "index"), None, "category+size")
+
+
 @pytest.fixture(scope="module")
 def stool_only(tmp_path_factory):
     """An artist's library holding one stool (and no built-in library): it has no cabinet."""
     import trimesh
 
-    from assets_index import open_index
-    from pipeline.app.cli import main
-    from pipeline.stages.objects.retrieval import Retriever
-
-    root = tmp_path_factory.mktemp("stools")
-    models = root / "models"
-    models.mkdir()
     stool = trimesh.creation.cylinder(radius=0.2, height=0.45)
     stool.apply_translation([0, 0, 0.225])
-    stool.export(models / "round_stool.obj")
-    (models / "round_stool.json").write_text(json.dumps({"category": "stool", "up": "z", "units": "m"}))
-    assert main(["assets", "index", str(models), "--index", str(root / "index"), "--no-clip", "--no-render"]) == 0
-    return Retriever(open_index(root / "index"), None, "category+size")
+    return _one_model_library(tmp_path_factory.mktemp("stools"), "round_stool", stool, "stool")
+
+
+RUG = [1.6, 1.0, 0.03]  # the artist's rug (metres)
+
+
+@pytest.fixture(scope="module")
+def rug_only(tmp_path_factory):
+    """An artist's library holding one rectangular rug."""
+    import trimesh
+
+    rug = trimesh.creation.box(extents=RUG)
+    rug.apply_translation([0, 0, RUG[2] / 2])
+    return _one_model_library(tmp_path_factory.mktemp("rugs"), "wool_rug", rug, "rug")
+
+
+def test_the_artists_rug_is_used_where_it_fits(tmp_path, rug_only):
+    """A rug whose very model is in the artist's library: that model at its real size (its seen thickness says
+    nothing of its size: a flat model is scaled by its footprint), not the generated rug."""
+    pose = Pose(np.array([-0.2, 0.9, 0.0]), np.radians(10.0), 1.0)
+    scene, events, _, _ = _run(tmp_path, rug_only, _box(RUG), pose, "rug")
+    obj = scene.objects[0]
+    assert obj.asset_id.endswith("wool_rug.obj") and not obj.flags
+    assert abs(max(obj.size[:2]) - RUG[0]) < 0.2 and obj.mask_iou_after > 0.8
+    assert any("wool_rug" in line and "is used" in line for line in events.lines)
+
+
+def test_a_rug_the_library_cannot_fit_is_generated(tmp_path, rug_only):
+    """A long runner where the library's only rug is a squat rectangle: uniformly scaled it cannot cover the
+    runner, so the generator builds one from the mask, and the library's rug stays on offer."""
+    pose = Pose(np.array([-0.2, 0.9, 0.0]), np.radians(80.0), 1.0)
+    scene, _, _, _ = _run(tmp_path, rug_only, _box([3.0, 0.45, 0.02]), pose, "rug")
+    obj = scene.objects[0]
+    assert obj.asset_id == "parametric:rug" and obj.flags == ["parametric"]
+    assert any(c.asset_id.endswith("wool_rug.obj") for c in obj.candidates)
 
 
 def test_a_category_the_library_lacks_gets_a_proxy(tmp_path, stool_only):

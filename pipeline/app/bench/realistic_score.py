@@ -212,12 +212,13 @@ def score_view(view: BlendView, truth: Truth, samples: int = 64, novel: bool = T
             if inst.kind == "object" and inst.label not in OPENINGS]
     matches = match_instances([seg == o["segment_id"] for o in true_objs], [ids == k for k, _ in ours])
     per = [{"label": o["label"], "name": o.get("name", str(o["segment_id"])), "mask_iou": 0.0, "iou_3d": 0.0,
-            "matched": None} for o in true_objs]
+            "matched": None, "model": Path(str(o.get("model") or "")).name or None} for o in true_objs]
     dyaw = math.degrees(sim.yaw)
     for ti, ri, iou in matches:
         inst, gt = ours[ri][1], true_objs[ti]
         centre = sim.point_to_truth(inst.center)
         per[ti].update(mask_iou=round(iou, 3), matched=f"{inst.label} ({inst.name})",
+                       asset=Path(inst.asset.removeprefix("file:")).name if inst.asset else None,
                        iou_3d=round(box_iou_3d(centre, inst.size * sim.scale, inst.yaw_deg + dyaw,
                                                gt["center"], gt["size"], gt["yaw_deg"]), 3),
                        centroid_err_m=round(float(np.linalg.norm(centre - np.asarray(gt["center"]))), 3),

@@ -29,8 +29,10 @@ class ObjectConfig:
     align_points: bool = True
     """With depth: in the yaw search, each yaw's location is moved so the depth points lie on the model
     (translation-only ICP); only the front is seen, so the centre depends on the yaw."""
-    fit_width: int = 80
-    """Width of the renders that score candidates for shape retrieval."""
+    fit_width: int = 160
+    """Width of the renders that score candidates for shape retrieval. At 80 a chair is 10 pixels wide and two
+    chairs of one pack that differ in their backs fit alike (tune room 5 of bench realistic: 160 tells them
+    apart); the renders are small enough that 160 costs no more time than 80 on 2 cores."""
     fit_spp: int = 4
     """Samples per pixel of those renders."""
     scale_prior: float = 0.3
@@ -49,6 +51,10 @@ class ObjectConfig:
     shape retrieval compares; without CLIP every one of `fit_candidates` is fit)."""
     clip_fit_weight: float = 2.0
     """With CLIP, shape retrieval ranks by fit loss + this x (CLIP's best cosine - the candidate's cosine)."""
+    library_margin: float = 0.1
+    """A curtain, blind or rug is built by its generator from the mask unless a library model of its kind fits
+    about as well: shape fit (shape retrieval's, colour left out) at most this much worse than the generated
+    one's. The artist's own rug has its real size and texture; a generic one is only sized from the photo."""
     erosion_px: int = 1
     """Pixels eroded from each object mask before taking its depth points."""
     min_pixels: int = 30

@@ -223,6 +223,9 @@ def hangs_from_ceiling(target: ObjectTarget) -> bool:
     return normalize_category(target.label) == "ceiling lamp"
 
 
+FLAT = 0.25  # a model this much lower than its footprint is wide is flat (a rug): scaled by its footprint
+
+
 def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, floor_contact_m: float,
                  room: Room, base: float | None = None) -> Pose:
     """A first pose from the object's depth points.
@@ -255,8 +258,14 @@ def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, f
         else:
             base = 0.0 if on_floor else bottom
         scale = float(np.clip((top - base) / max(h, 1e-3), 0.5, 2.0))
-    if not hung and target.height_unseen(base == 0.0):  # the visible height is a lower bound: the model's own is
-        scale = max(scale, target.unit_scale)                # likelier
+    if not hung and h < FLAT * max(w, d):
+        # A rug or a mat: its seen thickness says nothing of its size (a rug of 7 cm started at the lower clamp),
+        # its footprint does; hidden under furniture or cut by the border, that is a lower bound.
+        scale = float(np.clip(max(size_hint(target)[:2]) / max(w, d, 1e-3), 0.5, 2.0))
+        if target.far_covered or target.cut:
+            scale = max(scale, target.unit_scale)
+    elif not hung and target.height_unseen(base == 0.0):  # the visible height is a lower bound: the model's own
+        scale = max(scale, target.unit_scale)                  # is likelier
 
     rel = p[:, :2] - camera.t[:2]
     view = np.median(rel, axis=0)

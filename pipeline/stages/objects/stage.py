@@ -267,19 +267,28 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
         crop = crop_around(case.photo_srgb, tg.mask)
         pool = retrieve(retriever, tg.label, crop, size_hint(tg), max(cfg.top_k, cfg.fit_candidates),
                         size_lower_bounds(tg))
-        if is_parametric(tg.label) or not pool or _category_missing(tg.label, pool):
+        missing = not pool or _category_missing(tg.label, pool)
+        narrow = cfg.fit_candidates if retriever.embedder is None else min(cfg.fit_candidates, cfg.clip_candidates)
+        tg.pool = pool[:max(narrow, 1)]  # type: ignore[attr-defined]
+        tg.retrieved = pool  # type: ignore[attr-defined]
+        ranked = None
+        if is_parametric(tg.label) or missing:
+            same = [m for m in tg.pool if m.record.category == normalize_category(tg.label)]
+            if is_parametric(tg.label) and same and cfg.fit_candidates > 1:
+                # The artist's own rug or curtain (not a blind for a curtain), with its real size and texture,
+                # beats a generic one where it fits as well; else the generator's, sized from the mask.
+                ranked = rank_by_fit(tg, same, retriever, case, scene, t_fit, cfg, i, floor_mask,
+                                     retriever.embedder is not None, events=events, t_look=t_look)
             parts = _standin(tg, case, scene, pool[:cfg.top_k], events, siblings.get(tg.name))
-            parts_by_target.append(parts)
-            events.step(i + 1, len(targets) + cfg.refine_iters, f"built a stand-in for {tg.name}")
-            continue
+            if not ranked or not _library_fits(tg, parts, ranked[0], scene, t_fit, cfg, i, events):
+                parts_by_target.append(parts)
+                events.step(i + 1, len(targets) + cfg.refine_iters, f"built a stand-in for {tg.name}")
+                continue
         if cfg.fit_candidates > 1:
             # Shape retrieval: every candidate posed and scored by its fit; the best fits are kept.
-            narrow = cfg.fit_candidates if retriever.embedder is None else min(cfg.fit_candidates,
-                                                                                 cfg.clip_candidates)
-            tg.pool = pool[:max(narrow, 1)]  # type: ignore[attr-defined]
-            tg.retrieved = pool  # type: ignore[attr-defined]
-            ranked = rank_by_fit(tg, tg.pool, retriever, case, scene, t_fit, cfg, i, floor_mask,
-                                 retriever.embedder is not None, events=events, t_look=t_look)
+            if ranked is None:
+                ranked = rank_by_fit(tg, tg.pool, retriever, case, scene, t_fit, cfg, i, floor_mask,
+                                     retriever.embedder is not None, events=events, t_look=t_look)
             if not ranked:
                 events.log(f"objects: no model for {tg.name} ({tg.label}) loads; skipped")
                 parts_by_target.append(None)
@@ -440,6 +449,27 @@ def _rerank_scale(tg: ObjectTarget, trial: ObjectTarget, asset_id: str) -> float
     if asset_id in fitted and chosen in fitted:
         return float(np.clip(fitted[asset_id] * tg.pose.scale / max(fitted[chosen], 1e-6), 0.5, 2.0))
     return float(np.clip(tg.pose.scale * tg.size[2] / max(trial.size[2], 1e-3), 0.5, 2.0))
+
+
+def _library_fits(tg: ObjectTarget, generated: dict | None, best: tuple, scene: Scene, t_fit, cfg, index: int,
+                  events: Events) -> bool:
+    """Whether the best-fitting library model of a curtain, blind or rug (`best`, shape retrieval's first) is
+    used instead of the one its generator built (`generated`, the parts `_standin` set on `tg`): when its shape
+    fit (silhouette + depth + scale prior, as shape retrieval scores it) is at most `library_margin` worse than
+    the generated one's. Colour is left out: the generated one has none yet (the material stage fits it). When
+    the library model wins, `tg` is a retrieved object again."""
+    match, trial = best[2], best[3]
+    library = trial.search_loss + scale_cost(trial, cfg)
+    if generated is not None:
+        built = _fit_loss(tg, scene, t_fit, cfg, index)
+        events.log(f"objects: {tg.name} ({tg.label}): shape fit of the library's {match.asset_id} {library:.2f}, "
+                   f"of the generated one {built:.2f}")
+        if library > built + cfg.library_margin:
+            return False
+        events.log(f"objects: {tg.name}: the library's {match.asset_id} is used")
+    tg.standin, tg.face_colors, tg.wall_normal = "", None, None
+    tg.flags = [f for f in tg.flags if f not in ("parametric", "proxy")]
+    return True
 
 
 def _category_missing(label: str, pool: list) -> bool:
