@@ -132,8 +132,9 @@ def rank_by_fit(target: ObjectTarget, pool: list, retriever, case: Case, scene: 
     The fit is the occlusion-aware silhouette L1 (as a fraction of the object's area) + the depth L1, plus
     `scale_prior` x |log scale|: the library's models have real sizes and the depth is metric (or prior-scaled),
     so a model that must be blown up or shrunk to match is less likely the one in the photo; plus
-    `appearance_weight` x the colour distance of the posed candidate to the photo (`t_look`'s photo and masks),
-    which tells apart models that share a shape. Without CLIP this is the retrieval signal (shape and colour,
+    `category_prior` for a model of a category only related to the label; plus `appearance_weight` x the colour
+    distance of the posed candidate to the photo (`t_look`'s photo and masks), which tells apart models that
+    share a shape. Without CLIP this is the retrieval signal (shape and colour,
     not only the category); with CLIP, the cosine gap to CLIP's best is added (`clip_fit_weight`), so CLIP's
     ranking is kept unless the fit clearly disagrees.
     A candidate whose file no longer loads (moved since it was indexed) is skipped."""
@@ -152,7 +153,7 @@ def rank_by_fit(target: ObjectTarget, pool: list, retriever, case: Case, scene: 
             continue
         trial.pose = initial_pose(trial, scene.camera, floor_mask, cfg.floor_contact_m, scene.room, base)
         _search(trial, case, scene, t_fit, cfg, index, spp=cfg.fit_spp, normalise=True)
-        fit = trial.search_loss + scale_cost(trial, cfg)
+        fit = trial.search_loss + scale_cost(trial, cfg) + category_cost(target, match.record, cfg)
         score = fit + (cfg.clip_fit_weight * (best_cos - float(match.score)) if clip else 0.0)
         ranked.append((score, fit, match, trial, parts))
     # Colour is looked at only where it can change the order: a candidate whose shape alone is further behind
@@ -202,6 +203,13 @@ def scale_cost(target: ObjectTarget, cfg) -> float:
     """`scale_prior` x |log scale|: library models have real sizes, so one that must be scaled is less likely
     (the scale measured from the model's real size: a stylised pack's own units are not a reason to scale)."""
     return cfg.scale_prior * abs(math.log(max(target.pose.scale, 1e-6) / target.unit_scale))
+
+
+def category_cost(target: ObjectTarget, record, cfg) -> float:
+    """`category_prior` for a model of a category only related to the object's label (a mirror for a picture, a
+    desk for a table): retrieval searches the related categories because segmenters confuse them, but the
+    label's own category is the likelier."""
+    return cfg.category_prior if record.category != normalize_category(target.label) else 0.0
 
 
 def _fit_loss(target: ObjectTarget, scene: Scene, t, cfg, index: int) -> float:
@@ -353,7 +361,8 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     for i, tg in enumerate(targets):
         if tg.edited or tg.standin:  # the user's choice of model stands; a stand-in is built, not chosen
             continue
-        current = _fit_loss(tg, scene, t, cfg, i) + _appearance_cost(tg, scene, t_look, keep[i], cfg)
+        current = (_fit_loss(tg, scene, t, cfg, i) + _appearance_cost(tg, scene, t_look, keep[i], cfg)
+                   + category_cost(tg, tg.candidates[0].record, cfg))
         scores = {tg.candidates[0].asset_id: current}
         best = (current, 0, None)
         for j, match in enumerate(tg.candidates[1:cfg.rerank_k], start=1):
@@ -367,7 +376,8 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
             if tg.height_unseen(tg.contact == "floor"):  # the border hides its height: not below the model's size
                 trial.pose.scale = max(trial.pose.scale, trial.unit_scale)
             _search(trial, case, scene, t, cfg, i, normalise=True)
-            fit = trial.search_loss + scale_cost(trial, cfg) + _appearance_cost(trial, scene, t_look, keep[i], cfg)
+            fit = (trial.search_loss + scale_cost(trial, cfg) + _appearance_cost(trial, scene, t_look, keep[i], cfg)
+                   + category_cost(tg, match.record, cfg))
             scores[match.asset_id] = fit
             if fit < best[0]:
                 best = (fit, j, (trial, trial_parts))
