@@ -94,6 +94,35 @@ def test_the_artists_rug_is_used_where_it_fits(tmp_path, rug_only):
     assert any("wool_rug" in line and "is used" in line for line in events.lines)
 
 
+def test_a_library_rug_that_ends_up_hidden_goes_back_to_the_generated_one():
+    """A rug the library's model won by its shape fit alone, but which covers little of its mask once all objects
+    are rendered, is the generated one again (flagged, the model still offered); one that covers its mask stays."""
+    from types import SimpleNamespace
+
+    from pipeline.core.case import Segment
+    from pipeline.stages.objects.pose import ObjectTarget
+
+    targets, parts = [], []
+    for k in range(2):
+        tg = ObjectTarget(Segment(k, "rug", "thing"), np.zeros((4, 4), bool), np.zeros((0, 3)), f"rug_{k}")
+        generated_pose = Pose(np.zeros(3), 0.0, 1.0)
+        tg.generated = ({"rug": "generated"}, "parametric:rug", "generated mesh", np.ones(3), generated_pose,
+                        "floor", None)
+        tg.candidates = [SimpleNamespace(asset_id="builtin:rug_thick_shag")]
+        tg.pose, tg.mesh = Pose(np.ones(3), 1.0, 0.7), "model mesh"
+        targets.append(tg)
+        parts.append({"body": "model"})
+    events = Events()
+    cfg = SimpleNamespace(proxy_below=0.5)
+    assert object_stage.back_to_generated(targets, parts, [0.0, 0.8], cfg, events) == 1
+    hidden, seen = targets
+    assert hidden.standin == "parametric:rug" and "parametric" in hidden.flags and parts[0] == {"rug": "generated"}
+    assert hidden.mesh == "generated mesh" and hidden.pose.scale == 1.0
+    assert hidden.candidates[0].asset_id == "builtin:rug_thick_shag"
+    assert not seen.standin and parts[1] == {"body": "model"} and seen.mesh == "model mesh"
+    assert any("rug_0" in line and "generated one is used" in line for line in events.lines)
+
+
 @pytest.mark.parametrize("label", ["table", "desk"])
 def test_the_labels_own_category_wins_a_tie(tmp_path, label):
     """Two models of one shape, a table and a desk (a related category, searched because segmenters confuse
