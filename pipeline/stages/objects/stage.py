@@ -281,10 +281,12 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
         tg.retrieved = pool  # type: ignore[attr-defined]
         ranked = None
         if is_parametric(tg.label) or missing:
-            same = [m for m in tg.pool if m.record.category == normalize_category(tg.label)]
+            same = [m for m in tg.pool if m.record.category == normalize_category(tg.label)
+                    and m.record.source != "builtin"]
             if is_parametric(tg.label) and same and cfg.fit_candidates > 1:
                 # The artist's own rug or curtain (not a blind for a curtain), with its real size and texture,
-                # beats a generic one where it fits as well; else the generator's, sized from the mask.
+                # beats a generic one where it fits as well; else the generator's, sized from the mask (the
+                # built-in ones are generic too: on the test rooms held out they covered their masks worse).
                 ranked = rank_by_fit(tg, same, retriever, case, scene, t_fit, cfg, i, floor_mask,
                                      retriever.embedder is not None, events=events, t_look=t_look)
             parts = _standin(tg, case, scene, pool[:cfg.top_k], events, siblings.get(tg.name))
