@@ -134,9 +134,9 @@ def rank_by_fit(target: ObjectTarget, pool: list, retriever, case: Case, scene: 
     so a model that must be blown up or shrunk to match is less likely the one in the photo; plus
     `category_prior` for a model of a category only related to the label; plus `appearance_weight` x the colour
     distance of the posed candidate to the photo (`t_look`'s photo and masks), which tells apart models that
-    share a shape. Without CLIP this is the retrieval signal (shape and colour,
-    not only the category); with CLIP, the cosine gap to CLIP's best is added (`clip_fit_weight`), so CLIP's
-    ranking is kept unless the fit clearly disagrees.
+    share a shape. Without CLIP this is the retrieval signal (shape and colour, not only the category); with
+    CLIP, the cosine gap to CLIP's best is added (`clip_fit_weight`), so CLIP's ranking is kept unless the fit
+    clearly disagrees.
     A candidate whose file no longer loads (moved since it was indexed) is skipped."""
     ranked = []
     best_cos = max((float(m.score) for m in pool), default=0.0)
@@ -281,9 +281,9 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
         tg.retrieved = pool  # type: ignore[attr-defined]
         ranked = None
         if is_parametric(tg.label) or missing:
-            same = [m for m in tg.pool if m.record.category == normalize_category(tg.label)
-                    and m.record.source != "builtin"]
-            if is_parametric(tg.label) and same and cfg.fit_candidates > 1:
+            same = [m for m in tg.pool if is_parametric(tg.label) and m.record.source != "builtin"
+                    and m.record.category == normalize_category(tg.label)]
+            if same and cfg.fit_candidates > 1:
                 # The artist's own rug or curtain (not a blind for a curtain), with its real size and texture,
                 # beats a generic one where it fits as well; else the generator's, sized from the mask (the
                 # built-in ones are generic too: on the test rooms held out they covered their masks worse).
