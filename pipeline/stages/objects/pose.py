@@ -224,6 +224,16 @@ def hangs_from_ceiling(target: ObjectTarget) -> bool:
 
 
 FLAT = 0.25  # a model this much lower than its footprint is wide is flat (a rug): scaled by its footprint
+SCALE_RANGE = (0.5, 2.0)  # how far a first scale may stray from the model's real size
+
+
+def clamp_scale(scale: float, unit_scale: float = 1.0) -> float:
+    """A first scale kept within `SCALE_RANGE` of the model's real size (`unit_scale`: a stylised pack's models
+    have it below 1). Relative to the real size, not the file's units: a pack drawn 1.4 times real whose table lamp
+    stands 0.45 m in the photo needs 0.45 of its file size, and a clamp at 0.5 of the file kept the very model
+    from fitting (tune room 4 of bench realistic, model present)."""
+    lo, hi = SCALE_RANGE
+    return float(np.clip(scale, lo * unit_scale, hi * unit_scale))
 
 
 def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, floor_contact_m: float,
@@ -250,18 +260,18 @@ def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, f
         # Hung from the ceiling: its top there, scaled so its bottom is the lowest seen point (a pendant's cord
         # is too thin to be in the mask, so the seen height says little; the drop from the ceiling says it).
         on_floor = False
-        scale = float(np.clip((room.ceiling_z - bottom) / max(h, 1e-3), 0.5, 2.0))
+        scale = clamp_scale((room.ceiling_z - bottom) / max(h, 1e-3), target.unit_scale)
         base = room.ceiling_z - h * scale
     else:
-        if base is not None:  # known from a support found under a hidden bottom
-            on_floor = False
+        if base is not None:  # known from a support found under a hidden bottom, or the floor under it
+            on_floor = target.contact == "floor"
         else:
             base = 0.0 if on_floor else bottom
-        scale = float(np.clip((top - base) / max(h, 1e-3), 0.5, 2.0))
+        scale = clamp_scale((top - base) / max(h, 1e-3), target.unit_scale)
     if not hung and h < FLAT * max(w, d):
         # A rug or a mat: its seen thickness says nothing of its size (a rug of 7 cm started at the lower clamp),
         # its footprint does; hidden under furniture or cut by the border, that is a lower bound.
-        scale = float(np.clip(max(size_hint(target)[:2]) / max(w, d, 1e-3), 0.5, 2.0))
+        scale = clamp_scale(max(size_hint(target)[:2]) / max(w, d, 1e-3), target.unit_scale)
         if target.far_covered or target.cut:
             scale = max(scale, target.unit_scale)
     elif not hung and target.height_unseen(base == 0.0):  # the visible height is a lower bound: the model's own
@@ -491,8 +501,10 @@ def assign_contacts(targets: list[ObjectTarget], room: Room, support_gap_m: floa
     A support's top must be within `support_gap_m` of the object's bottom, its mask must touch the object's,
     and the object must stand over its footprint (a lamp seen above a bed's headboard is not on the bed). When
     the object's bottom is hidden behind a nearer object, its visible bottom is only an upper bound: any support
-    whose top is lower qualifies (the highest wins). Returns the objects set down on such a lower support (their
-    scale and search must be redone from the new base)."""
+    whose top is lower qualifies (the highest wins); with none under it and no wall behind it, it stands on the
+    floor (a floor lamp behind a table was posed as a table lamp floating at the table's height). Returns the
+    objects set down on such a lower support or the floor (their scale and search must be redone from the new
+    base)."""
     lowered = []
     for t in targets:
         if t.contact == "floor" or t.pose is None or len(t.points) < 5:
@@ -525,6 +537,10 @@ def assign_contacts(targets: list[ObjectTarget], room: Room, support_gap_m: floa
             normal = np.zeros(3)
             normal[axis] = -side  # inward
             t.wall_normal = room.rotation() @ normal
+        elif t.bottom_occluded and bottom > support_gap_m:
+            t.contact = "floor"
+            t.pose.location[2] = 0.0
+            lowered.append(t)
     return lowered
 
 

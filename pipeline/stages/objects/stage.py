@@ -37,7 +37,7 @@ from blender_addon.scene_format import (LOW_MASK_IOU, PROPOSAL_LABEL, asset_thum
                                         object_mesh_folder, part_material_name, part_mesh_path)
 
 from pipeline.core.scene import Candidate, MaterialEntry, Object, Part, Scene
-from .pose import (ObjectTarget, assign_contacts, ceiling_lamps, choose_yaw, hangs_from_ceiling, initial_pose,
+from .pose import (ObjectTarget, assign_contacts, ceiling_lamps, choose_yaw, clamp_scale, hangs_from_ceiling, initial_pose,
                    object_targets, search_targets, settle_in_room, silhouette_loss, size_hint, size_lower_bounds,
                    yaw_search, yaw_tolerance)
 from .record import ObjectsRecord
@@ -320,7 +320,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     t.masks = [t.masks[i] for i in keep]
     lowered = assign_contacts([tg for tg in targets if not (tg.edited or tg.standin)], scene.room, cfg.support_gap_m,
                               cfg.wall_contact_m)
-    for tg in lowered:  # its real bottom is on a support hidden lower down: scale, shape and yaw from that base
+    for tg in lowered:  # its real bottom is hidden lower down (a support, the floor): scale, shape and yaw from there
         i = targets.index(tg)
         base = float(tg.pose.location[2])
         if cfg.fit_candidates > 1:
@@ -462,8 +462,8 @@ def _rerank_scale(tg: ObjectTarget, trial: ObjectTarget, asset_id: str) -> float
     fitted = getattr(tg, "fit_scales", {})
     chosen = tg.candidates[0].asset_id
     if asset_id in fitted and chosen in fitted:
-        return float(np.clip(fitted[asset_id] * tg.pose.scale / max(fitted[chosen], 1e-6), 0.5, 2.0))
-    return float(np.clip(tg.pose.scale * tg.size[2] / max(trial.size[2], 1e-3), 0.5, 2.0))
+        return clamp_scale(fitted[asset_id] * tg.pose.scale / max(fitted[chosen], 1e-6), trial.unit_scale)
+    return clamp_scale(tg.pose.scale * tg.size[2] / max(trial.size[2], 1e-3), trial.unit_scale)
 
 
 def _library_fits(tg: ObjectTarget, generated: dict | None, best: tuple, scene: Scene, t_fit, cfg, index: int,
