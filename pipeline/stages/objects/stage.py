@@ -37,9 +37,9 @@ from blender_addon.scene_format import (LOW_MASK_IOU, PROPOSAL_LABEL, asset_thum
                                         object_mesh_folder, part_material_name, part_mesh_path)
 
 from pipeline.core.scene import Candidate, MaterialEntry, Object, Part, Scene
-from .pose import (ObjectTarget, assign_contacts, ceiling_lamps, choose_yaw, clamp_scale, hangs_from_ceiling, initial_pose,
-                   object_targets, search_targets, settle_in_room, silhouette_loss, size_hint, size_lower_bounds,
-                   yaw_search, yaw_tolerance)
+from .pose import (ObjectTarget, assign_contacts, ceiling_lamps, choose_yaw, clamp_scale, hangs_from_ceiling,
+                   initial_pose, object_targets, search_targets, settle_in_room, silhouette_loss, size_hint,
+                   size_lower_bounds, yaw_search, yaw_tolerance)
 from .record import ObjectsRecord
 from .refine import assign_channels, refine_objects
 from .standins import (PARAMETRIC_PREFIX, PROXY_PREFIX, hanging_siblings, is_parametric, is_standin,
@@ -320,7 +320,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     t.masks = [t.masks[i] for i in keep]
     lowered = assign_contacts([tg for tg in targets if not (tg.edited or tg.standin)], scene.room, cfg.support_gap_m,
                               cfg.wall_contact_m)
-    for tg in lowered:  # its real bottom is hidden lower down (a support, the floor): scale, shape and yaw from there
+    for tg in lowered:  # its real bottom is hidden lower down (a support, the floor): scale, shape, yaw from there
         i = targets.index(tg)
         base = float(tg.pose.location[2])
         if cfg.fit_candidates > 1:
