@@ -271,6 +271,16 @@ def test_hidden_bottom_with_nothing_under_it_stands_on_the_floor():
     assert pose.location[2] == 0.0 and lamp.contact == "floor"
     assert pose.scale == pytest.approx(1.75 / 1.6, abs=0.02)  # floor to the seen top, not the seen part's 0.95 m
 
+    # Over a bed whose headboard is taller than its bottom (no support by height, yet something under it): a
+    # pillow hidden by the bed's foot stays where it is seen, not on the floor.
+    bed = _target("bed_1", "bed", m_table, Pose(np.array([0.0, 1.0, 0.0]), 0.0, 1.0), [1.6, 2.0, 1.1])
+    bed.contact = "floor"
+    pillow = _target("pillow_1", "pillow", m_lamp, Pose(np.array([0.0, 1.5, 0.6]), 0.0, 1.0), [0.5, 0.3, 0.15],
+                     np.array([[0.0, 1.5, 0.6 + 0.005 * k] for k in range(20)]))
+    pillow.bottom_occluded = True
+    assert assign_contacts([bed, pillow], room, support_gap_m=0.15, wall_contact_m=0.2) == []
+    assert pillow.contact == "none" and pillow.pose.location[2] == pytest.approx(0.6)
+
     # Seen whole (its bottom not hidden), the same lamp keeps its place: nothing says it goes on lower.
     lamp2 = _target("lamp_2", "lamp", m_lamp, Pose(np.array([0.0, 1.2, 0.8]), 0.0, 0.5), [0.4, 0.4, 1.6], points)
     assert assign_contacts([table, lamp2], room, support_gap_m=0.15, wall_contact_m=0.2) == []

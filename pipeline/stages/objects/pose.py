@@ -501,8 +501,9 @@ def assign_contacts(targets: list[ObjectTarget], room: Room, support_gap_m: floa
     A support's top must be within `support_gap_m` of the object's bottom, its mask must touch the object's,
     and the object must stand over its footprint (a lamp seen above a bed's headboard is not on the bed). When
     the object's bottom is hidden behind a nearer object, its visible bottom is only an upper bound: any support
-    whose top is lower qualifies (the highest wins); with none under it and no wall behind it, it stands on the
-    floor (a floor lamp behind a table was posed as a table lamp floating at the table's height). Returns the
+    whose top is lower qualifies (the highest wins); with no object's footprint under it and no wall behind it,
+    it stands on the floor (a floor lamp behind a table was posed as a table lamp floating at the table's
+    height). Returns the
     objects set down on such a lower support or the floor (their scale and search must be redone from the new
     base)."""
     lowered = []
@@ -537,7 +538,11 @@ def assign_contacts(targets: list[ObjectTarget], room: Room, support_gap_m: floa
             normal = np.zeros(3)
             normal[axis] = -side  # inward
             t.wall_normal = room.rotation() @ normal
-        elif t.bottom_occluded and bottom > support_gap_m:
+        elif t.bottom_occluded and bottom > support_gap_m and not any(
+                o is not t and o.pose is not None and o.size is not None
+                and over_footprint(t.pose.location, o, footprint_margin_m) for o in targets):
+            # Nothing's footprint under it either (a pillow on a bed whose headboard is taller than the pillow's
+            # bottom is over the bed, not on the floor): what hides its foot stands in front of it.
             t.contact = "floor"
             t.pose.location[2] = 0.0
             lowered.append(t)
