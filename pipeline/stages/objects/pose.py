@@ -263,8 +263,8 @@ def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, f
         scale = clamp_scale((room.ceiling_z - bottom) / max(h, 1e-3), target.unit_scale)
         base = room.ceiling_z - h * scale
     else:
-        if base is not None:  # known from a support found under a hidden bottom, or the floor under it
-            on_floor = target.contact == "floor"
+        if base is not None:  # known from a support found under a hidden bottom
+            on_floor = False
         else:
             base = 0.0 if on_floor else bottom
         scale = clamp_scale((top - base) / max(h, 1e-3), target.unit_scale)
@@ -501,11 +501,8 @@ def assign_contacts(targets: list[ObjectTarget], room: Room, support_gap_m: floa
     A support's top must be within `support_gap_m` of the object's bottom, its mask must touch the object's,
     and the object must stand over its footprint (a lamp seen above a bed's headboard is not on the bed). When
     the object's bottom is hidden behind a nearer object, its visible bottom is only an upper bound: any support
-    whose top is lower qualifies (the highest wins); with no object's footprint under it and no wall behind it,
-    it stands on the floor (a floor lamp behind a table was posed as a table lamp floating at the table's
-    height). Returns the
-    objects set down on such a lower support or the floor (their scale and search must be redone from the new
-    base)."""
+    whose top is lower qualifies (the highest wins). Returns the objects set down on such a lower support (their
+    scale and search must be redone from the new base)."""
     lowered = []
     for t in targets:
         if t.contact == "floor" or t.pose is None or len(t.points) < 5:
@@ -538,14 +535,6 @@ def assign_contacts(targets: list[ObjectTarget], room: Room, support_gap_m: floa
             normal = np.zeros(3)
             normal[axis] = -side  # inward
             t.wall_normal = room.rotation() @ normal
-        elif t.bottom_occluded and bottom > support_gap_m and not any(
-                o is not t and o.pose is not None and o.size is not None
-                and over_footprint(t.pose.location, o, footprint_margin_m) for o in targets):
-            # Nothing's footprint under it either (a pillow on a bed whose headboard is taller than the pillow's
-            # bottom is over the bed, not on the floor): what hides its foot stands in front of it.
-            t.contact = "floor"
-            t.pose.location[2] = 0.0
-            lowered.append(t)
     return lowered
 
 
