@@ -248,6 +248,57 @@ def test_the_scale_prior_counts_from_the_models_real_size():
     assert abs(scale_cost(tg, cfg) - 0.3 * abs(math.log(0.7))) < 1e-9
 
 
+def test_hidden_bottom_with_nothing_under_it_stands_on_the_floor():
+    """A floor lamp seen above a table in front of it: the table is nearer and its footprint is not under the
+    lamp, no wall is behind it, so its hidden bottom is on the floor (it was a table lamp floating at the table's
+    height); its first pose then starts from the floor, so the whole lamp's height sets the scale."""
+    from pipeline.core.scene import Camera
+    from pipeline.stages.objects.pose import initial_pose
+
+    room = Room([0, 0, 1.35], [5.0, 4.0, 2.7], 0.0)
+    m_table, m_lamp = np.zeros((30, 30), bool), np.zeros((30, 30), bool)
+    m_table[15:, 5:25] = True
+    m_lamp[3:15, 12:16] = True
+    table_top = np.array([[x, y, 0.75] for x in np.linspace(-0.6, 0.6, 7) for y in np.linspace(-0.4, 0.4, 5)])
+    table = _target("table_1", "table", m_table, Pose(np.array([0.0, 0.0, 0.0]), 0.0, 1.0), [1.2, 0.8, 0.75],
+                    table_top)
+    table.contact = "floor"
+    points = np.array([[0.0, 1.2, 0.8 + 0.05 * k] for k in range(20)])  # 0.8-1.75 m, 1.2 m behind the table
+    lamp = _target("lamp_1", "lamp", m_lamp, Pose(np.array([0.0, 1.2, 0.8]), 0.0, 0.5), [0.4, 0.4, 1.6], points)
+    lamp.bottom_occluded = True
+    lowered = assign_contacts([table, lamp], room, support_gap_m=0.15, wall_contact_m=0.2)
+    assert lowered == [lamp] and lamp.contact == "floor" and lamp.pose.location[2] == 0.0
+    camera = Camera([0.0, -2.0, 1.4], look_rotation(0.0, -10.0).tolist(), 55.0, 30, 30)
+    pose = initial_pose(lamp, camera, np.zeros((30, 30), bool), 0.12, room, base=0.0)
+    assert pose.location[2] == 0.0 and lamp.contact == "floor"
+    assert pose.scale == pytest.approx(1.75 / 1.6, abs=0.02)  # floor to the seen top, not the seen part's 0.95 m
+
+    # Seen whole (its bottom not hidden), the same lamp keeps its place: nothing says it goes on lower.
+    lamp2 = _target("lamp_2", "lamp", m_lamp, Pose(np.array([0.0, 1.2, 0.8]), 0.0, 0.5), [0.4, 0.4, 1.6], points)
+    assert assign_contacts([table, lamp2], room, support_gap_m=0.15, wall_contact_m=0.2) == []
+    assert lamp2.contact == "none" and lamp2.pose.location[2] == pytest.approx(0.8)
+
+
+def test_a_pillow_over_a_bed_posed_short_stays_off_the_floor():
+    """Pillows whose foot the bed's duvet hides, on a bed posed too short to reach under them (its headboard
+    taller than their bottom, so no support by height either): the bed's own depth points (mattress in front,
+    headboard behind) are seen around them, so they stay where they are seen rather than go to the floor."""
+    room = Room([0, 0, 1.35], [5.0, 4.0, 2.7], 0.0)
+    m_bed, m_pillow = np.zeros((30, 30), bool), np.zeros((30, 30), bool)
+    m_bed[12:, :] = True
+    m_pillow[9:13, 10:16] = True
+    seen = np.array([[x, y, 0.5] for x in np.linspace(-0.8, 0.8, 9) for y in np.linspace(-1.0, 0.6, 9)]
+                    + [[x, 0.95, 1.0] for x in np.linspace(-0.8, 0.8, 9)])  # mattress top, headboard behind
+    bed = _target("bed_1", "bed", m_bed, Pose(np.array([0.0, -0.4, 0.0]), 0.0, 1.0), [1.6, 1.2, 1.1], seen)
+    bed.contact = "floor"
+    pillow_points = np.array([[0.1 * k - 0.2, 0.75, 0.5 + 0.01 * k] for k in range(5)])
+    pillow = _target("pillow_1", "pillow", m_pillow, Pose(np.array([0.0, 0.8, 0.5]), 0.0, 1.0), [0.5, 0.3, 0.15],
+                     pillow_points)
+    pillow.bottom_occluded = True
+    assert assign_contacts([bed, pillow], room, support_gap_m=0.15, wall_contact_m=0.2) == []
+    assert pillow.contact == "none" and pillow.pose.location[2] == pytest.approx(0.5)
+
+
 def test_first_scale_is_clamped_around_the_models_real_size():
     """A pack drawn 1.4 times real (unit_scale 0.7) whose lamp stands 0.4 m in the photo: the first scale may go
     to half the model's real size (0.35), not only to half its file size (0.5, where the right model could not

@@ -263,8 +263,8 @@ def initial_pose(target: ObjectTarget, camera: Camera, floor_mask: np.ndarray, f
         scale = clamp_scale((room.ceiling_z - bottom) / max(h, 1e-3), target.unit_scale)
         base = room.ceiling_z - h * scale
     else:
-        if base is not None:  # known from a support found under a hidden bottom
-            on_floor = False
+        if base is not None:  # known from a support found under a hidden bottom, or the floor under it
+            on_floor = target.contact == "floor"
         else:
             base = 0.0 if on_floor else bottom
         scale = clamp_scale((top - base) / max(h, 1e-3), target.unit_scale)
@@ -501,8 +501,10 @@ def assign_contacts(targets: list[ObjectTarget], room: Room, support_gap_m: floa
     A support's top must be within `support_gap_m` of the object's bottom, its mask must touch the object's,
     and the object must stand over its footprint (a lamp seen above a bed's headboard is not on the bed). When
     the object's bottom is hidden behind a nearer object, its visible bottom is only an upper bound: any support
-    whose top is lower qualifies (the highest wins). Returns the objects set down on such a lower support (their
-    scale and search must be redone from the new base)."""
+    whose top is lower qualifies (the highest wins). With none, no wall behind it and nothing under it
+    (`nothing_under`), it stands on the floor: a floor lamp behind a table was posed as a table lamp floating at
+    the table's height. Returns the objects set down on such a lower support or the floor (their scale and
+    search must be redone from the new base)."""
     lowered = []
     for t in targets:
         if t.contact == "floor" or t.pose is None or len(t.points) < 5:
@@ -535,7 +537,37 @@ def assign_contacts(targets: list[ObjectTarget], room: Room, support_gap_m: floa
             normal = np.zeros(3)
             normal[axis] = -side  # inward
             t.wall_normal = room.rotation() @ normal
+        elif t.bottom_occluded and bottom > support_gap_m and nothing_under(t, targets, footprint_margin_m):
+            t.contact = "floor"
+            t.pose.location[2] = 0.0
+            lowered.append(t)
     return lowered
+
+
+def nothing_under(target: ObjectTarget, others: list[ObjectTarget], margin_m: float) -> bool:
+    """Whether no other object can be under `target`: its seen points' centre is over no other object's posed
+    footprint (grown by `margin_m`) nor inside the outline, seen from above, of another object's own depth
+    points. The points count because a support can be posed wrong: a bed posed 0.13 m short of its pillows
+    (turned a quarter, too short) had them on the floor, though its mattress and headboard were seen around
+    them."""
+    from scipy.spatial import ConvexHull, QhullError
+
+    centre = np.median(target.points[:, :2], axis=0)
+    for o in others:
+        if o is target or o.pose is None or o.size is None:
+            continue
+        if over_footprint(centre, o, margin_m):
+            return False
+        xy = np.asarray(o.points, float)[:, :2]
+        if len(xy) >= 3:
+            try:
+                hull = ConvexHull(xy)
+            except QhullError:  # points on a line: no area to stand over
+                continue
+            # the hull's facets as unit normals and offsets: inside (grown by the margin) where every one <= margin
+            if np.all(hull.equations[:, :2] @ centre + hull.equations[:, 2] <= margin_m):
+                return False
+    return True
 
 
 def settle_in_room(target: ObjectTarget, room: Room, snap_m: float) -> np.ndarray:
