@@ -230,7 +230,7 @@ SCALE_RANGE = (0.5, 2.0)  # how far a first scale may stray from the model's rea
 def clamp_scale(scale: float, unit_scale: float = 1.0) -> float:
     """A first scale kept within `SCALE_RANGE` of the model's real size (`unit_scale`: a stylised pack's models
     have it below 1). Relative to the real size, not the file's units: a pack drawn 1.4 times real whose table lamp
-    stands 0.45 m in the photo needs 0.45 of its file size, and a clamp at 0.5 of the file kept the very model
+    stands 0.45 m in the photo needs about 0.45 of its file size; a clamp at 0.5 of the file kept the very model
     from fitting (tune room 4 of bench realistic, model present)."""
     lo, hi = SCALE_RANGE
     return float(np.clip(scale, lo * unit_scale, hi * unit_scale))

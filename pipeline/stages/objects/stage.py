@@ -320,7 +320,7 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     t.masks = [t.masks[i] for i in keep]
     lowered = assign_contacts([tg for tg in targets if not (tg.edited or tg.standin)], scene.room, cfg.support_gap_m,
                               cfg.wall_contact_m)
-    for tg in lowered:  # its real bottom is on a support hidden lower down: scale, shape and yaw from that base
+    for tg in lowered:  # its real bottom is hidden lower down (a support, the floor): scale, shape, yaw from there
         i = targets.index(tg)
         base = float(tg.pose.location[2])
         if cfg.fit_candidates > 1:
