@@ -323,6 +323,8 @@ def _run(scene: Scene, case: Case, config: ReconstructConfig, events: Events, fi
     for tg in lowered:  # its real bottom is hidden lower down (a support, the floor): scale, shape, yaw from there
         i = targets.index(tg)
         base = float(tg.pose.location[2])
+        below = "the floor" if tg.contact == "floor" else tg.contact.removeprefix("support:")
+        events.log(f"objects: {tg.name}'s foot is hidden; it stands on {below}: retrieved and posed again from there")
         if cfg.fit_candidates > 1:
             ranked = rank_by_fit(tg, tg.pool, retriever, case, scene, t_fit, cfg, keep[i], floor_mask,
                                  retriever.embedder is not None, base, events, t_look)
